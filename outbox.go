@@ -1,0 +1,98 @@
+package outreach
+
+import (
+	"fmt"
+	"time"
+)
+
+// MessageKind is what an outgoing message is for.
+type MessageKind string
+
+// Kinds of outgoing messages.
+const (
+	Invitation   MessageKind = "invitation"   // the round's invitation, one per mission
+	Confirmation MessageKind = "confirmation" // calendar request after an answer by letter or by staff
+	Update       MessageKind = "update"       // a session moved: REQUEST with SEQUENCE+1
+	Cancellation MessageKind = "cancel"       // a session dropped: METHOD:CANCEL
+	Reminder     MessageKind = "reminder"     // a scheduled reminder rule
+	Digest       MessageKind = "digest"       // the daily note to staff
+)
+
+// OutboxState is where a message is in its life.
+type OutboxState int
+
+// Outbox states: queued → sending → sent | deferred (retried) | failed.
+// Superseded marks a message replaced before it went out (a session moved
+// twice: only the latest revision is sent).
+const (
+	Queued OutboxState = iota
+	Sending
+	Sent
+	Deferred
+	Failed
+	Superseded
+)
+
+var outboxStateNames = [...]string{"queued", "sending", "sent", "deferred", "failed", "superseded"}
+
+func (s OutboxState) String() string {
+	if int(s) < len(outboxStateNames) {
+		return outboxStateNames[s]
+	}
+	return fmt.Sprintf("state(%d)", int(s))
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (s OutboxState) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (s *OutboxState) UnmarshalText(b []byte) error {
+	for i, n := range outboxStateNames {
+		if n == string(b) {
+			*s = OutboxState(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown outbox state %q", b)
+}
+
+// Pending reports whether the message still has to be sent.
+func (s OutboxState) Pending() bool { return s == Queued || s == Sending || s == Deferred }
+
+// OutboxKey is the stable identity of an outgoing message: the same key is
+// never queued twice.
+type OutboxKey struct {
+	Kind    MessageKind `json:"kind"`
+	Mission string      `json:"mission,omitempty"`
+	Session string      `json:"session,omitempty"`
+	// Revision is the session's SEQUENCE for updates and cancellations, the
+	// rule name's revision for reminders, the day for digests.
+	Revision string `json:"revision,omitempty"`
+}
+
+func (k OutboxKey) String() string {
+	return string(k.Kind) + "/" + k.Mission + "/" + k.Session + "/" + k.Revision
+}
+
+// OutboxItem is one message in the durable outbox.
+type OutboxItem struct {
+	ID  uint64    `json:"id"`
+	Key OutboxKey `json:"key"`
+	// MessageID is fixed before the first attempt and kept across retries,
+	// so a copy sent again after a crash can be recognised by receivers.
+	MessageID string      `json:"message_id"`
+	State     OutboxState `json:"state"`
+	To        []string    `json:"to"`
+	Subject   string      `json:"subject,omitempty"`
+	Attempts  int         `json:"attempts"`
+	Created   time.Time   `json:"created"`
+	Next      time.Time   `json:"next_attempt,omitzero"`
+	Sent      time.Time   `json:"sent,omitzero"`
+	// Error is the last failure in the server's words; Code its SMTP reply
+	// code and Enhanced its enhanced status code.
+	Error    string `json:"error,omitempty"`
+	Code     int    `json:"code,omitempty"`
+	Enhanced string `json:"enhanced,omitempty"`
+	// Rule is the reminder rule for reminders.
+	Rule string `json:"rule,omitempty"`
+}

@@ -1,0 +1,108 @@
+package store
+
+import (
+	"crypto/rand"
+	"fmt"
+	"strconv"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// migrations bring a store from schema version i to i+1. They run in one
+// transaction each, so a crash leaves the file at a version it can resume
+// from. Append only; never edit a migration that has shipped.
+var migrations = []func(tx *bolt.Tx) error{
+	// 0 → 1: the first schema.
+	func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bMissions, bSessions, bRSVP, bHistory, bOutbox, bOutboxKeys,
+			bOutboxMsgID, bOutboxDue, bProcessed, bCheckpoints, bReview, bAudit, bState} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		// secret keys the per-mission reply tokens.
+		secret := make([]byte, 32)
+		if _, err := rand.Read(secret); err != nil {
+			return err
+		}
+		return tx.Bucket(bMeta).Put([]byte("secret"), secret)
+	},
+}
+
+// SchemaVersion is the schema this build writes.
+func SchemaVersion() int { return len(migrations) }
+
+func readVersion(tx *bolt.Tx) (int, error) {
+	meta := tx.Bucket(bMeta)
+	if meta == nil {
+		return 0, nil
+	}
+	v := meta.Get([]byte("schema"))
+	if v == nil {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(string(v))
+	if err != nil {
+		return 0, fmt.Errorf("%w: schema version %q unreadable", ErrDamaged, v)
+	}
+	return n, nil
+}
+
+func (s *Store) checkVersion() error {
+	return s.db.View(func(tx *bolt.Tx) error {
+		v, err := readVersion(tx)
+		if err != nil {
+			return err
+		}
+		if v > SchemaVersion() {
+			return fmt.Errorf("%w: %s has schema %d, this outreach knows %d; upgrade outreach", ErrTooNew, s.path, v, SchemaVersion())
+		}
+		if v < SchemaVersion() {
+			return fmt.Errorf("store: %s has schema %d, this outreach writes %d; open it once read-write to migrate", s.path, v, SchemaVersion())
+		}
+		return nil
+	})
+}
+
+func (s *Store) migrate() error {
+	for {
+		done := false
+		err := s.db.Update(func(tx *bolt.Tx) error {
+			if _, err := tx.CreateBucketIfNotExists(bMeta); err != nil {
+				return err
+			}
+			v, err := readVersion(tx)
+			if err != nil {
+				return err
+			}
+			if v > SchemaVersion() {
+				return fmt.Errorf("%w: %s has schema %d, this outreach knows %d; upgrade outreach", ErrTooNew, s.path, v, SchemaVersion())
+			}
+			if v == SchemaVersion() {
+				done = true
+				return nil
+			}
+			if err := migrations[v](tx); err != nil {
+				return fmt.Errorf("store: migrate %s from schema %d: %w", s.path, v, err)
+			}
+			return tx.Bucket(bMeta).Put([]byte("schema"), []byte(strconv.Itoa(v+1)))
+		})
+		if err != nil {
+			return err
+		}
+		if done {
+			return nil
+		}
+	}
+}
+
+// Version returns the store's schema version.
+func (s *Store) Version() (int, error) {
+	var v int
+	err := s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		v, err = readVersion(tx)
+		return err
+	})
+	return v, err
+}

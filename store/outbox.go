@@ -1,0 +1,160 @@
+package store
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"outreach"
+)
+
+// Enqueue adds item to the outbox unless a message with the same key is
+// already there; it returns the stored item and whether it was added. The
+// caller fixes item.MessageID before calling, so the Message-ID is stored
+// before the first attempt.
+func (t *Tx) Enqueue(item outreach.OutboxItem) (outreach.OutboxItem, bool, error) {
+	if item.MessageID == "" {
+		return item, false, errors.New("store: enqueue: message id required")
+	}
+	keys := t.tx.Bucket(bOutboxKeys)
+	if id := keys.Get([]byte(item.Key.String())); id != nil {
+		existing, err := t.OutboxItem(btoi(id))
+		return existing, false, err
+	}
+	if t.tx.Bucket(bOutboxMsgID).Get([]byte(item.MessageID)) != nil {
+		return item, false, fmt.Errorf("store: enqueue %s: message id %s already used", item.Key, item.MessageID)
+	}
+	ob := t.tx.Bucket(bOutbox)
+	id, err := ob.NextSequence()
+	if err != nil {
+		return item, false, err
+	}
+	item.ID = id
+	if item.Created.IsZero() {
+		item.Created = t.now()
+	}
+	if item.Next.IsZero() {
+		item.Next = item.Created
+	}
+	if err := keys.Put([]byte(item.Key.String()), itob(id)); err != nil {
+		return item, false, err
+	}
+	if err := t.tx.Bucket(bOutboxMsgID).Put([]byte(item.MessageID), itob(id)); err != nil {
+		return item, false, err
+	}
+	return item, true, t.writeOutbox(item, nil)
+}
+
+func dueKey(item outreach.OutboxItem) []byte {
+	return append(itob(uint64(item.Next.UnixNano())), itob(item.ID)...)
+}
+
+// writeOutbox stores item and keeps the due index in step: only queued and
+// deferred items are in it, keyed by their next attempt.
+func (t *Tx) writeOutbox(item outreach.OutboxItem, old *outreach.OutboxItem) error {
+	due := t.tx.Bucket(bOutboxDue)
+	if old != nil && (old.State == outreach.Queued || old.State == outreach.Deferred) {
+		if err := due.Delete(dueKey(*old)); err != nil {
+			return err
+		}
+	}
+	if item.State == outreach.Queued || item.State == outreach.Deferred {
+		if err := due.Put(dueKey(item), nil); err != nil {
+			return err
+		}
+	}
+	raw, err := json.Marshal(item)
+	if err != nil {
+		return err
+	}
+	return t.tx.Bucket(bOutbox).Put(itob(item.ID), raw)
+}
+
+// SaveOutbox stores a changed outbox item (its state, attempts, error).
+func (t *Tx) SaveOutbox(item outreach.OutboxItem) error {
+	old, err := t.OutboxItem(item.ID)
+	if err != nil {
+		return err
+	}
+	if old.MessageID != item.MessageID || old.Key != item.Key {
+		return fmt.Errorf("store: outbox %d: key and message id never change", item.ID)
+	}
+	return t.writeOutbox(item, &old)
+}
+
+// OutboxItem returns the outbox item with id.
+func (t *Tx) OutboxItem(id uint64) (outreach.OutboxItem, error) {
+	var item outreach.OutboxItem
+	raw := t.tx.Bucket(bOutbox).Get(itob(id))
+	if raw == nil {
+		return item, fmt.Errorf("outbox item %d: %w", id, ErrNotFound)
+	}
+	if err := json.Unmarshal(raw, &item); err != nil {
+		return item, fmt.Errorf("store: read outbox %d: %w", id, err)
+	}
+	return item, nil
+}
+
+// OutboxByKey returns the item queued under key.
+func (t *Tx) OutboxByKey(key outreach.OutboxKey) (outreach.OutboxItem, error) {
+	id := t.tx.Bucket(bOutboxKeys).Get([]byte(key.String()))
+	if id == nil {
+		return outreach.OutboxItem{}, fmt.Errorf("outbox %s: %w", key, ErrNotFound)
+	}
+	return t.OutboxItem(btoi(id))
+}
+
+// OutboxByMessageID returns the item sent with Message-ID msgid.
+func (t *Tx) OutboxByMessageID(msgid string) (outreach.OutboxItem, error) {
+	id := t.tx.Bucket(bOutboxMsgID).Get([]byte(msgid))
+	if id == nil {
+		return outreach.OutboxItem{}, fmt.Errorf("outbox message %s: %w", msgid, ErrNotFound)
+	}
+	return t.OutboxItem(btoi(id))
+}
+
+// Outbox returns every item, oldest first; fn, when not nil, filters.
+func (t *Tx) Outbox(keep func(*outreach.OutboxItem) bool) ([]outreach.OutboxItem, error) {
+	var out []outreach.OutboxItem
+	err := t.each(bOutbox, "", func(k, v []byte) error {
+		var item outreach.OutboxItem
+		if err := json.Unmarshal(v, &item); err != nil {
+			return fmt.Errorf("store: read outbox %d: %w", btoi(k), err)
+		}
+		if keep == nil || keep(&item) {
+			out = append(out, item)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Due returns up to limit queued or deferred items whose next attempt is at
+// or before now, earliest first.
+func (t *Tx) Due(now time.Time, limit int) ([]outreach.OutboxItem, error) {
+	var out []outreach.OutboxItem
+	c := t.tx.Bucket(bOutboxDue).Cursor()
+	end := uint64(now.UnixNano())
+	for k, _ := c.First(); k != nil && len(out) < limit; k, _ = c.Next() {
+		if btoi(k[:8]) > end {
+			break
+		}
+		item, err := t.OutboxItem(btoi(k[8:]))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, item)
+	}
+	return out, nil
+}
+
+// NextDue returns when the earliest queued or deferred item is due, and
+// false when none is waiting.
+func (t *Tx) NextDue() (time.Time, bool) {
+	k, _ := t.tx.Bucket(bOutboxDue).Cursor().First()
+	if k == nil {
+		return time.Time{}, false
+	}
+	return time.Unix(0, int64(btoi(k[:8]))), true
+}
