@@ -1,0 +1,293 @@
+// Package directory holds the embedded directory of the 195 Permanent
+// Missions invited to every pre-session (the 193 UN Member States, the Holy
+// See and the State of Palestine), the demo round (the 28th UPR Working
+// Group session), and the CSV formats staff import missions and sessions
+// from (RFC 4180).
+package directory
+
+import (
+	"bytes"
+	_ "embed"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"outreach"
+)
+
+//go:embed missions.csv
+var missionsCSV []byte
+
+// Missions returns the embedded directory, ordered by id. Contact addresses
+// are placeholders under the reserved .example domain: real addresses are
+// staff data, imported with `outreach missions import`.
+func Missions() ([]outreach.Mission, error) {
+	return ParseMissions(bytes.NewReader(missionsCSV))
+}
+
+// MissionColumns is the header of a missions file, in order.
+var MissionColumns = []string{"id", "name_en", "name_fr", "name_es", "title_en", "title_fr", "title_es", "language", "emails", "domains"}
+
+// SessionColumns is the header of a sessions file, in order.
+var SessionColumns = []string{"sur", "start", "end", "room"}
+
+// LineError is a problem at one line (1-based, header is line 1) and
+// column of an imported file.
+type LineError struct {
+	Line   int
+	Column string
+	Err    error
+}
+
+func (e *LineError) Error() string {
+	if e.Column == "" {
+		return fmt.Sprintf("line %d: %v", e.Line, e.Err)
+	}
+	return fmt.Sprintf("line %d, column %s: %v", e.Line, e.Column, e.Err)
+}
+
+func (e *LineError) Unwrap() error { return e.Err }
+
+// maxErrors bounds how many problems one import reports.
+const maxErrors = 50
+
+// readTable reads a CSV file with the given header and returns its records
+// with their line numbers. The file must be UTF-8 (a byte-order mark is
+// allowed and dropped).
+func readTable(r io.Reader, columns []string) ([][]string, []int, error) {
+	data, err := io.ReadAll(io.LimitReader(r, 64<<20))
+	if err != nil {
+		return nil, nil, err
+	}
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	if !utf8.Valid(data) {
+		line := 1 + bytes.Count(data[:firstInvalid(data)], []byte("\n"))
+		return nil, nil, &LineError{Line: line, Err: errors.New("text is not UTF-8; save the file as CSV UTF-8 (in a spreadsheet: \"CSV UTF-8 (comma delimited)\")")}
+	}
+	cr := csv.NewReader(bytes.NewReader(data))
+	cr.FieldsPerRecord = -1
+	var recs [][]string
+	var lines []int
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			var pe *csv.ParseError
+			if errors.As(err, &pe) {
+				return nil, nil, &LineError{Line: pe.Line, Err: pe.Err}
+			}
+			return nil, nil, err
+		}
+		line, _ := cr.FieldPos(0)
+		recs = append(recs, rec)
+		lines = append(lines, line)
+	}
+	if len(recs) == 0 {
+		return nil, nil, &LineError{Line: 1, Err: fmt.Errorf("empty file; the first line must be the header %s", strings.Join(columns, ","))}
+	}
+	header := recs[0]
+	for i := range header {
+		header[i] = strings.ToLower(strings.TrimSpace(header[i]))
+	}
+	if strings.Join(header, ",") != strings.Join(columns, ",") {
+		for i, c := range columns {
+			if i >= len(header) || header[i] != c {
+				got := "nothing"
+				if i < len(header) {
+					got = fmt.Sprintf("%q", header[i])
+				}
+				return nil, nil, &LineError{Line: lines[0], Column: fmt.Sprint(i + 1),
+					Err: fmt.Errorf("header has %s where %q belongs; the header must be %s", got, c, strings.Join(columns, ","))}
+			}
+		}
+		return nil, nil, &LineError{Line: lines[0], Column: fmt.Sprint(len(columns) + 1),
+			Err: fmt.Errorf("header has extra columns %q; the header must be %s", header[len(columns):], strings.Join(columns, ","))}
+	}
+	return recs[1:], lines[1:], nil
+}
+
+func firstInvalid(b []byte) int {
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n <= 1 {
+			return i
+		}
+		i += n
+	}
+	return len(b)
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ";") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// ParseMissions reads a missions file (header MissionColumns). It returns
+// every problem found, each with its line and column, and no missions at
+// all when there is any problem: nothing is half-imported.
+func ParseMissions(r io.Reader) ([]outreach.Mission, error) {
+	recs, lines, err := readTable(r, MissionColumns)
+	if err != nil {
+		return nil, err
+	}
+	var errs []error
+	add := func(line int, col string, err error) {
+		if len(errs) < maxErrors {
+			errs = append(errs, &LineError{Line: line, Column: col, Err: err})
+		}
+	}
+	seen := map[string]int{}
+	out := make([]outreach.Mission, 0, len(recs))
+	for i, rec := range recs {
+		line := lines[i]
+		if len(rec) != len(MissionColumns) {
+			add(line, "", fmt.Errorf("%d columns, want %d (%s)", len(rec), len(MissionColumns), strings.Join(MissionColumns, ",")))
+			continue
+		}
+		for j := range rec {
+			rec[j] = strings.TrimSpace(rec[j])
+		}
+		m := outreach.Mission{
+			ID:     strings.ToUpper(rec[0]),
+			Names:  outreach.Names{EN: rec[1], FR: rec[2], ES: rec[3]},
+			Titles: outreach.Names{EN: rec[4], FR: rec[5], ES: rec[6]},
+		}
+		m.Kind = outreach.KindOf(m.ID)
+		if !outreach.IsMissionID(m.ID) {
+			add(line, "id", fmt.Errorf("%q is not an ISO 3166-1 alpha-3 code such as JPN", rec[0]))
+		} else if prev, dup := seen[m.ID]; dup {
+			add(line, "id", fmt.Errorf("%s already given on line %d", m.ID, prev))
+		} else {
+			seen[m.ID] = line
+		}
+		for j, v := range rec[1:7] {
+			if strings.ContainsAny(v, "\r\n\x00") {
+				add(line, MissionColumns[j+1], errors.New("contains a line break"))
+			}
+		}
+		for j, v := range rec[1:4] {
+			if v == "" {
+				add(line, MissionColumns[j+1], errors.New("empty; every mission needs its name in en, fr and es"))
+			}
+		}
+		lang, err := outreach.ParseLanguage(rec[7])
+		if err != nil {
+			add(line, "language", err)
+		}
+		m.Language = lang
+		for _, e := range splitList(rec[8]) {
+			if err := outreach.CheckAddress(e); err != nil {
+				add(line, "emails", err)
+				continue
+			}
+			if _, dup := m.Contact(e); dup {
+				add(line, "emails", fmt.Errorf("%s listed twice", e))
+				continue
+			}
+			m.Contacts = append(m.Contacts, outreach.Contact{Email: e})
+		}
+		for _, d := range splitList(rec[9]) {
+			if err := outreach.CheckDomain(d); err != nil {
+				add(line, "domains", err)
+				continue
+			}
+			m.Domains = append(m.Domains, strings.ToLower(d))
+		}
+		m.DefaultTitles()
+		out = append(out, m)
+	}
+	if len(errs) > 0 {
+		if len(errs) == maxErrors {
+			errs = append(errs, fmt.Errorf("stopped after %d problems", maxErrors))
+		}
+		return nil, errors.Join(errs...)
+	}
+	return out, nil
+}
+
+// ParseSessions reads a sessions file (header SessionColumns, times in RFC
+// 3339 such as 2017-10-10T10:00:00+02:00), checking each SuR against known
+// mission ids. Like ParseMissions it imports all or nothing.
+func ParseSessions(r io.Reader, known func(id string) bool, loc *time.Location) ([]outreach.Session, error) {
+	recs, lines, err := readTable(r, SessionColumns)
+	if err != nil {
+		return nil, err
+	}
+	var errs []error
+	add := func(line int, col string, err error) {
+		if len(errs) < maxErrors {
+			errs = append(errs, &LineError{Line: line, Column: col, Err: err})
+		}
+	}
+	seen := map[string]int{}
+	var out []outreach.Session
+	for i, rec := range recs {
+		line := lines[i]
+		if len(rec) != len(SessionColumns) {
+			add(line, "", fmt.Errorf("%d columns, want %d (%s)", len(rec), len(SessionColumns), strings.Join(SessionColumns, ",")))
+			continue
+		}
+		s := outreach.Session{SuR: strings.ToUpper(strings.TrimSpace(rec[0])), Room: strings.TrimSpace(rec[3])}
+		switch prev, dup := seen[s.SuR]; {
+		case !outreach.IsMissionID(s.SuR):
+			add(line, "sur", fmt.Errorf("%q is not a mission id such as JPN", rec[0]))
+		case known != nil && !known(s.SuR):
+			add(line, "sur", fmt.Errorf("%s is not in the mission directory; import it with `outreach missions import` first", s.SuR))
+		case dup:
+			add(line, "sur", fmt.Errorf("%s already has a session on line %d", s.SuR, prev))
+		default:
+			seen[s.SuR] = line
+		}
+		for j, dst := range []*time.Time{&s.Start, &s.End} {
+			v := strings.TrimSpace(rec[1+j])
+			t, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				add(line, SessionColumns[1+j], fmt.Errorf("%q is not an RFC 3339 time such as 2017-10-10T10:00:00+02:00", v))
+				continue
+			}
+			if loc != nil {
+				t = t.In(loc)
+			}
+			*dst = t
+		}
+		if strings.ContainsAny(s.Room, "\r\n\x00") {
+			add(line, "room", errors.New("contains a line break"))
+		}
+		if !s.Start.IsZero() && !s.End.IsZero() && !s.End.After(s.Start) {
+			add(line, "end", errors.New("not after start"))
+		}
+		out = append(out, s)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return out, nil
+}
+
+// WriteMissions writes missions in the import format, so an export can be
+// edited and imported again.
+func WriteMissions(w io.Writer, missions []outreach.Mission) error {
+	cw := csv.NewWriter(w)
+	cw.Write(MissionColumns)
+	for _, m := range missions {
+		var emails []string
+		for _, c := range m.Contacts {
+			emails = append(emails, c.Email)
+		}
+		cw.Write([]string{m.ID, m.Names.EN, m.Names.FR, m.Names.ES, m.Titles.EN, m.Titles.FR, m.Titles.ES,
+			string(m.Language), strings.Join(emails, ";"), strings.Join(m.Domains, ";")})
+	}
+	cw.Flush()
+	return cw.Error()
+}

@@ -1,0 +1,198 @@
+package directory
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"outreach"
+)
+
+func TestEmbeddedDirectory(t *testing.T) {
+	ms, err := Missions()
+	if err != nil {
+		t.Fatalf("embedded directory: %v", err)
+	}
+	if len(ms) != 195 {
+		t.Fatalf("%d missions, want 195 (193 Member States, Holy See, State of Palestine)", len(ms))
+	}
+	ids := map[string]bool{}
+	observers := 0
+	for _, m := range ms {
+		if ids[m.ID] {
+			t.Errorf("duplicate id %s", m.ID)
+		}
+		ids[m.ID] = true
+		if err := m.Validate(); err != nil {
+			t.Errorf("%s: %v", m.ID, err)
+		}
+		for _, v := range []string{m.Titles.EN, m.Titles.FR, m.Titles.ES, m.Names.EN, m.Names.FR, m.Names.ES} {
+			if v == "" || strings.Contains(v, "  ") {
+				t.Errorf("%s: bad name or title %q", m.ID, v)
+			}
+		}
+		if !strings.HasPrefix(m.Titles.EN, "Permanent ") || !strings.HasPrefix(m.Titles.FR, "Mission permanente ") ||
+			!strings.HasPrefix(m.Titles.ES, "Misión Permanente ") {
+			t.Errorf("%s: titles %q / %q / %q", m.ID, m.Titles.EN, m.Titles.FR, m.Titles.ES)
+		}
+		if len(m.Contacts) == 0 {
+			t.Errorf("%s: no contact address", m.ID)
+		}
+		for _, c := range m.Contacts {
+			if !strings.HasSuffix(c.Email, ".example") {
+				t.Errorf("%s: contact %s is not a placeholder under .example", m.ID, c.Email)
+			}
+		}
+		if m.Kind == outreach.Observer {
+			observers++
+		}
+	}
+	if observers != 2 || !ids["VAT"] || !ids["PSE"] {
+		t.Errorf("observers: %d, VAT %v, PSE %v", observers, ids["VAT"], ids["PSE"])
+	}
+	for _, sur := range Round28SuR {
+		if !ids[sur] {
+			t.Errorf("State under Review %s missing from the directory", sur)
+		}
+	}
+}
+
+func TestTitlesWithArticles(t *testing.T) {
+	ms, _ := Missions()
+	byID := map[string]outreach.Mission{}
+	for _, m := range ms {
+		byID[m.ID] = m
+	}
+	want := map[string][3]string{
+		"JPN": {"Permanent Mission of Japan", "Mission permanente du Japon", "Misión Permanente del Japón"},
+		"KOR": {"Permanent Mission of the Republic of Korea", "Mission permanente de la République de Corée", "Misión Permanente de la República de Corea"},
+		"UKR": {"Permanent Mission of Ukraine", "Mission permanente de l'Ukraine", "Misión Permanente de Ucrania"},
+		"CIV": {"Permanent Mission of Côte d'Ivoire", "Mission permanente de la Côte d'Ivoire", "Misión Permanente de Côte d'Ivoire"},
+		"VAT": {"Permanent Observer Mission of the Holy See", "Mission permanente d'observation du Saint-Siège", "Misión Permanente de Observación de la Santa Sede"},
+	}
+	for id, w := range want {
+		m := byID[id]
+		if got := [3]string{m.Titles.EN, m.Titles.FR, m.Titles.ES}; got != w {
+			t.Errorf("%s titles = %q, want %q", id, got, w)
+		}
+	}
+	if n := byID["BOL"].Names.EN; n != "Bolivia (Plurinational State of)" {
+		t.Errorf("BOL name = %q", n)
+	}
+	if n := byID["LAO"].Names.EN; n != "Lao People's Democratic Republic" {
+		t.Errorf("LAO name = %q", n)
+	}
+}
+
+func TestRound28(t *testing.T) {
+	ev, ss, err := Round28()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ev.Validate(); err != nil {
+		t.Fatalf("event: %v", err)
+	}
+	if len(ss) != 14 {
+		t.Fatalf("%d sessions, want 14", len(ss))
+	}
+	for _, s := range ss {
+		if s.Start.Location().String() != "Europe/Zurich" || s.End.Sub(s.Start) != time.Hour {
+			t.Errorf("%s: %v–%v", s.SuR, s.Start, s.End)
+		}
+		if s.Start.Before(ev.First) || s.Start.After(ev.Last.Add(24*time.Hour)) {
+			t.Errorf("%s outside the round: %v", s.SuR, s.Start)
+		}
+	}
+	// 10 October 2017 10:00 in Geneva is 08:00 UTC (CEST).
+	if got := ss[0].Start.UTC(); got != time.Date(2017, 10, 10, 8, 0, 0, 0, time.UTC) {
+		t.Errorf("first slot in UTC = %v", got)
+	}
+}
+
+const header = "id,name_en,name_fr,name_es,title_en,title_fr,title_es,language,emails,domains\n"
+
+func TestParseMissionsErrors(t *testing.T) {
+	cases := []struct {
+		name, file string
+		want       []string // every one must appear in the error
+	}{
+		{"wrong column", "id,name,name_fr,name_es,title_en,title_fr,title_es,language,emails,domains\nJPN,Japan,Japon,Japón,,,,en,a@b.example,\n",
+			[]string{"line 1, column 2", `"name_en"`}},
+		{"duplicate id", header + "JPN,Japan,Japon,Japón,,,,en,a@jp.example,\njpn,Japan,Japon,Japón,,,,en,b@jp.example,\n",
+			[]string{"line 3, column id", "already given on line 2"}},
+		{"invalid address", header + "JPN,Japan,Japon,Japón,,,,en,geneva@jpn;ok@jp.example,\n",
+			[]string{"line 2, column emails", "geneva@jpn"}},
+		{"several problems", header + "JPN,Japan,Japon,Japón,,,,xx,a@jp.example,\nFR,France,,Francia,,,,fr,b@fr.example,\n",
+			[]string{"line 2, column language", "line 3, column id", "line 3, column name_fr"}},
+		{"bad encoding", header + "CIV,C\xf4te d'Ivoire,C\xf4te d'Ivoire,C\xf4te d'Ivoire,,,,fr,a@ci.example,\n",
+			[]string{"line 2", "not UTF-8"}},
+		{"short line", header + "JPN,Japan,Japon\n", []string{"line 2", "3 columns, want 10"}},
+		{"unterminated quote", header + "JPN,\"Japan,Japon,Japón,,,,en,a@jp.example,\n", []string{"line 2"}},
+		{"empty", "", []string{"line 1", "header"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ms, err := ParseMissions(strings.NewReader(c.file))
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if ms != nil {
+				t.Errorf("returned %d missions along with an error", len(ms))
+			}
+			for _, w := range c.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+			var le *LineError
+			if !errors.As(err, &le) {
+				t.Errorf("error carries no line: %v", err)
+			}
+		})
+	}
+}
+
+func TestParseMissionsKeepsPunctuation(t *testing.T) {
+	file := "\xef\xbb\xbf" + header +
+		`BOL,Bolivia (Plurinational State of),Bolivie (État plurinational de),Bolivia (Estado Plurinacional de),,,,es,mision@bol.example,bol.example` + "\n" +
+		`LAO,"Lao People's Democratic Republic","République démocratique populaire lao",República Democrática Popular Lao,"Permanent Mission of the Lao People's Democratic Republic, Geneva",,,en,a@lao.example;b@lao.example,lao.example;mofa.lao.example` + "\n"
+	ms, err := ParseMissions(strings.NewReader(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ms[0].Names.EN != "Bolivia (Plurinational State of)" || ms[0].Titles.EN != "Permanent Mission of Bolivia (Plurinational State of)" {
+		t.Errorf("BOL: %+v", ms[0])
+	}
+	if ms[1].Titles.EN != "Permanent Mission of the Lao People's Democratic Republic, Geneva" {
+		t.Errorf("LAO title = %q", ms[1].Titles.EN)
+	}
+	if len(ms[1].Contacts) != 2 || len(ms[1].Domains) != 2 {
+		t.Errorf("LAO contacts %v domains %v", ms[1].Contacts, ms[1].Domains)
+	}
+	var b strings.Builder
+	if err := WriteMissions(&b, ms); err != nil {
+		t.Fatal(err)
+	}
+	again, err := ParseMissions(strings.NewReader(b.String()))
+	if err != nil || again[1].Titles.EN != ms[1].Titles.EN || again[0].Names.FR != ms[0].Names.FR {
+		t.Errorf("export/import round trip: %v %+v", err, again)
+	}
+}
+
+func TestParseSessions(t *testing.T) {
+	loc, _ := time.LoadLocation("Europe/Zurich")
+	known := func(id string) bool { return id == "JPN" || id == "UKR" }
+	good := "sur,start,end,room\nJPN,2017-10-10T10:00:00+02:00,2017-10-10T11:00:00+02:00,Room XXIV\n"
+	ss, err := ParseSessions(strings.NewReader(good), known, loc)
+	if err != nil || len(ss) != 1 || ss[0].Start.UTC().Hour() != 8 || ss[0].Start.Location() != loc {
+		t.Fatalf("good file: %v %+v", err, ss)
+	}
+	bad := "sur,start,end,room\nXXX,2017-10-10T10:00:00+02:00,2017-10-10T11:00:00+02:00,A\nUKR,10/10/2017 10:00,2017-10-10T11:00:00+02:00,B\nJPN,2017-10-10T11:00:00+02:00,2017-10-10T10:00:00+02:00,C\n"
+	_, err = ParseSessions(strings.NewReader(bad), known, loc)
+	for _, w := range []string{"line 2, column sur", "line 3, column start", "line 4, column end"} {
+		if err == nil || !strings.Contains(err.Error(), w) {
+			t.Errorf("error %v does not mention %q", err, w)
+		}
+	}
+}

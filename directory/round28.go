@@ -1,0 +1,92 @@
+package directory
+
+import (
+	"fmt"
+	"time"
+
+	"outreach"
+)
+
+// Round28SuR lists the States under Review of the 28th UPR Working Group
+// session, in the order of their pre-sessions.
+var Round28SuR = []string{"ARG", "BEN", "CZE", "GAB", "GHA", "GTM", "JPN", "PAK", "PER", "KOR", "LKA", "CHE", "UKR", "ZMB"}
+
+// Round28 returns the demo event: the pre-sessions held 10–13 October 2017
+// at the Palais des Nations before the 28th UPR Working Group session, one
+// one-hour slot per State under Review in Europe/Zurich, each with a
+// plausible panel.
+func Round28() (outreach.Event, []outreach.Session, error) {
+	loc, err := time.LoadLocation("Europe/Zurich")
+	if err != nil {
+		return outreach.Event{}, nil, fmt.Errorf("directory: time zone Europe/Zurich: %w (install tzdata)", err)
+	}
+	day := func(d int) time.Time { return time.Date(2017, time.October, d, 0, 0, 0, 0, loc) }
+	ev := outreach.Event{
+		Title:        "UPR Pre-sessions: 28th UPR Working Group session",
+		UPRSession:   28,
+		Venue:        "Palais des Nations, Geneva",
+		Location:     loc,
+		First:        day(10),
+		Last:         day(13),
+		Organiser:    "UPR Info",
+		Mailbox:      outreach.Address{Name: "UPR Pre-sessions", Email: "rsvp@presessions.example"},
+		Staff:        outreach.Address{Name: "Pre-sessions team", Email: "staff@presessions.example"},
+		RSVPDeadline: time.Date(2017, time.October, 3, 18, 0, 0, 0, loc),
+		Phone:        "+41 22 321 77 70",
+		Web:          "https://presessions.example/28",
+	}
+	// Four slots a day: 10:00, 11:30, 14:00, 15:30; the last two days have three.
+	slots := [][2]int{{10, 0}, {11, 30}, {14, 0}, {15, 30}}
+	perDay := []int{4, 4, 3, 3}
+	rooms := []string{"Room XXIV", "Room XXIV", "Room XXV", "Room XXIV"}
+	var sessions []outreach.Session
+	i := 0
+	for d, n := range perDay {
+		for k := 0; k < n; k++ {
+			sur := Round28SuR[i]
+			start := time.Date(2017, time.October, 10+d, slots[k][0], slots[k][1], 0, 0, loc)
+			s := outreach.Session{
+				SuR:          sur,
+				Start:        start,
+				End:          start.Add(time.Hour),
+				Room:         rooms[k],
+				Panel:        panel28(i),
+				SuRStatement: i%3 != 2,
+			}
+			if err := s.Validate(); err != nil {
+				return ev, nil, fmt.Errorf("directory: demo session %s: %w", sur, err)
+			}
+			sessions = append(sessions, s)
+			i++
+		}
+	}
+	return ev, sessions, nil
+}
+
+// panel28 builds a plausible panel for the i-th session: an NHRI and three
+// to five civil society speakers, 5 to 7 minutes each. Names are invented.
+func panel28(i int) []outreach.Speaker {
+	orgs := []string{
+		"Coalition for Children's Rights", "Women's Rights Network", "Indigenous Peoples' Forum",
+		"Human Rights Defenders Alliance", "Disability Rights Coalition", "Migrants' Rights Platform",
+		"Freedom of Expression Centre", "LGBTI Equality Network", "Environmental Justice Collective",
+	}
+	first := []string{"Ana", "Kofi", "Marta", "Hiroshi", "Amina", "Tomás", "Olena", "Sanjeev", "Chileshe", "Eva"}
+	last := []string{"Moreno", "Mensah", "Novák", "Tanaka", "Diallo", "Quispe", "Kovalenko", "Perera", "Banda", "Keller"}
+	n := 3 + i%3
+	p := []outreach.Speaker{{
+		Name:         fmt.Sprintf("%s %s", first[i%len(first)], last[(i+3)%len(last)]),
+		Organisation: "National Human Rights Institution",
+		Kind:         outreach.NHRI,
+		Minutes:      7,
+	}}
+	for k := 0; k < n; k++ {
+		p = append(p, outreach.Speaker{
+			Name:         fmt.Sprintf("%s %s", first[(i+k+1)%len(first)], last[(i*2+k)%len(last)]),
+			Organisation: orgs[(i+k)%len(orgs)],
+			Kind:         outreach.CSO,
+			Minutes:      5 + (i+k)%3,
+		})
+	}
+	return p
+}
