@@ -221,7 +221,7 @@ func TestRSVPHistoryAndRevisions(t *testing.T) {
 	}{
 		{cal(0, t0, outreach.Accepted), true},
 		{cal(1, t0.Add(time.Hour), outreach.Declined), true},
-		{cal(0, t0.Add(2*time.Hour), outreach.Accepted), false}, // older revision: stale
+		{cal(0, t0.Add(2*time.Hour), outreach.Accepted), false},    // older revision: stale
 		{cal(1, t0.Add(30*time.Minute), outreach.Accepted), false}, // same revision, older stamp
 	}
 	for i, st := range steps {
