@@ -1,0 +1,505 @@
+// Package config loads and validates outreach.toml.
+//
+// Unknown keys are errors (a misspelt key must not silently fall back to a
+// default), and Validate reports every problem at once, each with its key.
+// Secrets never live in the file itself: they come from a file named by a
+// *_file key (systemd's $CREDENTIALS_DIRECTORY works there) or from an
+// environment variable.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+
+	"outreach"
+)
+
+// Config is the whole of outreach.toml.
+type Config struct {
+	Event     Event     `toml:"event"`
+	SMTP      SMTP      `toml:"smtp"`
+	IMAP      IMAP      `toml:"imap"`
+	Store     Store     `toml:"store"`
+	Reminders Reminders `toml:"reminders"`
+	Admin     Admin     `toml:"admin"`
+	Templates Templates `toml:"templates"`
+	Log       Log       `toml:"log"`
+
+	// Path is the file the configuration was read from; relative paths in
+	// it are resolved against its directory.
+	Path string `toml:"-"`
+}
+
+// Event describes the round of pre-sessions.
+type Event struct {
+	Title       string    `toml:"title"`
+	UPRSession  int       `toml:"upr_session"`
+	Venue       string    `toml:"venue"`
+	TimeZone    string    `toml:"time_zone"`
+	FirstDay    LocalDate `toml:"first_day"`
+	LastDay     LocalDate `toml:"last_day"`
+	Provisional bool      `toml:"provisional"`
+	Organiser   string    `toml:"organiser"`
+	Mailbox     string    `toml:"mailbox"`
+	MailboxName string    `toml:"mailbox_name"`
+	Staff       string    `toml:"staff"`
+	// RSVPDeadline is a local date and time in TimeZone.
+	RSVPDeadline LocalDateTime `toml:"rsvp_deadline"`
+	Phone        string        `toml:"phone"`
+	Web          string        `toml:"web"`
+}
+
+// SMTP is the outgoing mail server.
+type SMTP struct {
+	Host         string   `toml:"host"`
+	Port         int      `toml:"port"`
+	TLS          string   `toml:"tls"` // starttls (default), tls, plain (loopback only)
+	Username     string   `toml:"username"`
+	Password     string   `toml:"password"` // refused: use password_file or password_env
+	PasswordFile string   `toml:"password_file"`
+	PasswordEnv  string   `toml:"password_env"`
+	HELO         string   `toml:"helo"`
+	Timeout      Duration `toml:"timeout"`
+	// PerMinute and PerDay throttle sending; the defaults suit Microsoft
+	// 365 (30 a minute, 10,000 a day).
+	PerMinute   int `toml:"per_minute"`
+	PerDay      int `toml:"per_day"`
+	Connections int `toml:"connections"`
+	// CAFile trusts an extra certificate authority (a private relay).
+	CAFile string `toml:"ca_file"`
+}
+
+// IMAP is the organiser mailbox the replies arrive in.
+type IMAP struct {
+	Host         string   `toml:"host"`
+	Port         int      `toml:"port"`
+	TLS          string   `toml:"tls"` // tls (default), starttls, plain (loopback only)
+	Username     string   `toml:"username"`
+	Password     string   `toml:"password"`
+	PasswordFile string   `toml:"password_file"`
+	PasswordEnv  string   `toml:"password_env"`
+	Mailbox      string   `toml:"mailbox"`
+	Processed    string   `toml:"processed_folder"`
+	Review       string   `toml:"review_folder"`
+	Bounces      string   `toml:"bounces_folder"`
+	PollInterval Duration `toml:"poll_interval"`
+	IdleRestart  Duration `toml:"idle_restart"`
+	Timeout      Duration `toml:"timeout"`
+	CAFile       string   `toml:"ca_file"`
+}
+
+// Store is where the state file lives.
+type Store struct {
+	Path string `toml:"path"`
+}
+
+// Reminders configures the reminder rules and the staff digest.
+type Reminders struct {
+	// Lateness is how late a reminder may still go out after its time; past
+	// it, the reminder is reported as missed instead of sent.
+	Lateness Duration `toml:"lateness"`
+	// Digest is the cron spec of the daily staff digest.
+	Digest string `toml:"digest"`
+	// Sweep is how often the reminder schedule is checked.
+	Sweep Duration `toml:"sweep"`
+	Rules []Rule   `toml:"rule"`
+}
+
+// Rule is one reminder rule.
+type Rule struct {
+	Name string `toml:"name"`
+	// RelativeTo is "event" (its first day) or "session" (each session's day).
+	RelativeTo string `toml:"relative_to"`
+	DaysBefore int    `toml:"days_before"`
+	// At is the local time of day ("09:00") in the event's time zone.
+	At string `toml:"at"`
+	// Audience: no-answer, accepted, tentative, not-declined.
+	Audience string `toml:"audience"`
+	Template string `toml:"template"`
+}
+
+// Admin is the local endpoint the CLI and monitoring talk to.
+type Admin struct {
+	Socket    string `toml:"socket"`
+	Listen    string `toml:"listen"` // optional loopback TCP address, needs a token
+	TokenFile string `toml:"token_file"`
+	TokenEnv  string `toml:"token_env"`
+}
+
+// Templates points at operator overrides of the email templates.
+type Templates struct {
+	Dir string `toml:"dir"`
+}
+
+// Log configures logging.
+type Log struct {
+	Level  string `toml:"level"`  // debug, info, warn, error
+	Format string `toml:"format"` // text or json
+}
+
+// Audiences a reminder rule can address.
+var Audiences = []string{"no-answer", "accepted", "tentative", "not-declined"}
+
+// Load reads, defaults and validates the file at path.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("config: %s does not exist; create one with `outreach init DIR` or pass --config", path)
+		}
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	c, err := Parse(string(data))
+	if err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
+	c.Path = abs
+	return c, nil
+}
+
+// Parse decodes a configuration, applies defaults and validates it.
+func Parse(text string) (*Config, error) {
+	var c Config
+	md, err := toml.Decode(text, &c)
+	if err != nil {
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			return nil, fmt.Errorf("line %d: %s", pe.Position.Line, pe.Message)
+		}
+		return nil, err
+	}
+	var errs []error
+	if und := md.Undecoded(); len(und) > 0 {
+		reported := map[string]bool{}
+		var keys []string
+		for _, k := range und {
+			// Report an unknown table once, not each key inside it.
+			if len(k) > 1 && reported[k[:len(k)-1].String()] {
+				continue
+			}
+			reported[k.String()] = true
+			keys = append(keys, k.String())
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			errs = append(errs, fmt.Errorf("%s: unknown key (see outreach.example.toml for the keys there are)", k))
+		}
+	}
+	c.setDefaults(md)
+	if err := c.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return &c, nil
+}
+
+func (c *Config) setDefaults(md toml.MetaData) {
+	def := func(p *string, v string) {
+		if *p == "" {
+			*p = v
+		}
+	}
+	// Numbers default only when absent: an explicit 0 is a mistake to report.
+	defInt := func(p *int, v int, key ...string) {
+		if !md.IsDefined(key...) {
+			*p = v
+		}
+	}
+	defDur := func(p *Duration, v time.Duration) {
+		if p.D == 0 {
+			p.D = v
+		}
+	}
+	def(&c.Event.TimeZone, "Europe/Zurich")
+	def(&c.SMTP.TLS, "starttls")
+	if c.SMTP.TLS == "tls" {
+		defInt(&c.SMTP.Port, 465, "smtp", "port")
+	} else {
+		defInt(&c.SMTP.Port, 587, "smtp", "port")
+	}
+	defDur(&c.SMTP.Timeout, 30*time.Second)
+	defInt(&c.SMTP.PerMinute, 30, "smtp", "per_minute")
+	defInt(&c.SMTP.PerDay, 10000, "smtp", "per_day")
+	defInt(&c.SMTP.Connections, 1, "smtp", "connections")
+	def(&c.IMAP.TLS, "tls")
+	if c.IMAP.TLS == "tls" {
+		defInt(&c.IMAP.Port, 993, "imap", "port")
+	} else {
+		defInt(&c.IMAP.Port, 143, "imap", "port")
+	}
+	def(&c.IMAP.Mailbox, "INBOX")
+	def(&c.IMAP.Processed, "outreach/processed")
+	def(&c.IMAP.Review, "outreach/review")
+	def(&c.IMAP.Bounces, "outreach/bounces")
+	defDur(&c.IMAP.PollInterval, 30*time.Second)
+	defDur(&c.IMAP.IdleRestart, 5*time.Minute)
+	defDur(&c.IMAP.Timeout, time.Minute)
+	def(&c.Store.Path, "outreach.db")
+	defDur(&c.Reminders.Lateness, 36*time.Hour)
+	defDur(&c.Reminders.Sweep, time.Minute)
+	def(&c.Reminders.Digest, "CRON_TZ="+c.Event.TimeZone+" 0 8 * * *")
+	if !md.IsDefined("reminders", "rule") {
+		c.Reminders.Rules = DefaultRules()
+	}
+	def(&c.Admin.Socket, "outreach.sock")
+	def(&c.Log.Level, "info")
+	def(&c.Log.Format, "text")
+}
+
+// DefaultRules are the reminders that fit a round: a nudge to missions that
+// have not answered two weeks before, a reminder a week before to those who
+// accepted, and a practical note the day before each session.
+func DefaultRules() []Rule {
+	return []Rule{
+		{Name: "nudge", RelativeTo: "event", DaysBefore: 14, At: "09:30", Audience: "no-answer", Template: "reminder-noanswer"},
+		{Name: "week-before", RelativeTo: "event", DaysBefore: 7, At: "09:30", Audience: "accepted", Template: "reminder-accepted"},
+		{Name: "day-before", RelativeTo: "session", DaysBefore: 1, At: "09:30", Audience: "not-declined", Template: "reminder-practical"},
+	}
+}
+
+// Validate checks every value and returns all problems, each naming its key.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
+	}
+	e := &c.Event
+	if strings.TrimSpace(e.Title) == "" {
+		bad("event.title", "required")
+	}
+	if e.UPRSession <= 0 {
+		bad("event.upr_session", "required: the number of the UPR Working Group session, such as 28")
+	}
+	loc, err := time.LoadLocation(e.TimeZone)
+	if err != nil {
+		bad("event.time_zone", "unknown time zone %q (use an IANA name such as Europe/Zurich)", e.TimeZone)
+	}
+	if e.FirstDay.IsZero() {
+		bad("event.first_day", "required, a date such as 2017-10-10")
+	}
+	if e.LastDay.IsZero() {
+		bad("event.last_day", "required, a date such as 2017-10-13")
+	}
+	if !e.FirstDay.IsZero() && !e.LastDay.IsZero() && e.LastDay.Before(e.FirstDay) {
+		bad("event.last_day", "before event.first_day")
+	}
+	if strings.TrimSpace(e.Organiser) == "" {
+		bad("event.organiser", "required: the organisation inviting")
+	}
+	if err := outreach.CheckAddress(e.Mailbox); err != nil {
+		bad("event.mailbox", "%v", err)
+	}
+	if e.Staff != "" {
+		if err := outreach.CheckAddress(e.Staff); err != nil {
+			bad("event.staff", "%v", err)
+		}
+	}
+	if e.RSVPDeadline.IsZero() {
+		bad("event.rsvp_deadline", "required, a local date and time such as 2017-10-03T18:00:00")
+	} else if !e.FirstDay.IsZero() && loc != nil && !e.RSVPDeadline.In(loc).Before(e.FirstDay.In(loc).AddDate(0, 0, 1)) {
+		bad("event.rsvp_deadline", "after the first day of the round")
+	}
+	for key, v := range map[string]string{"event.title": e.Title, "event.venue": e.Venue, "event.organiser": e.Organiser,
+		"event.mailbox_name": e.MailboxName, "event.phone": e.Phone, "event.web": e.Web} {
+		if strings.ContainsAny(v, "\r\n") {
+			bad(key, "contains a line break")
+		}
+	}
+
+	s := &c.SMTP
+	checkServer(bad, "smtp", s.Host, s.Port, s.TLS, []string{"starttls", "tls", "plain"})
+	checkSecret(bad, "smtp", s.Username, s.Password, s.PasswordFile, s.PasswordEnv)
+	if s.TLS == "plain" && s.Username != "" && !isLoopback(s.Host) {
+		bad("smtp.tls", "plain is refused with a username to a non-loopback host: the password would cross the network in clear; use starttls or tls")
+	}
+	if s.Timeout.D < time.Second {
+		bad("smtp.timeout", "at least 1s")
+	}
+	if s.PerMinute < 1 {
+		bad("smtp.per_minute", "at least 1")
+	}
+	if s.PerDay < s.PerMinute {
+		bad("smtp.per_day", "smaller than smtp.per_minute")
+	}
+	if s.Connections < 1 || s.Connections > 16 {
+		bad("smtp.connections", "between 1 and 16")
+	}
+
+	m := &c.IMAP
+	checkServer(bad, "imap", m.Host, m.Port, m.TLS, []string{"tls", "starttls", "plain"})
+	checkSecret(bad, "imap", m.Username, m.Password, m.PasswordFile, m.PasswordEnv)
+	if m.TLS == "plain" && !isLoopback(m.Host) {
+		bad("imap.tls", "plain is refused to a non-loopback host: the password would cross the network in clear; use tls or starttls")
+	}
+	if m.Username == "" {
+		bad("imap.username", "required")
+	}
+	for key, f := range map[string]string{"imap.processed_folder": m.Processed, "imap.review_folder": m.Review, "imap.bounces_folder": m.Bounces} {
+		if f == m.Mailbox {
+			bad(key, "must differ from imap.mailbox %q", m.Mailbox)
+		}
+	}
+	if m.PollInterval.D < time.Second {
+		bad("imap.poll_interval", "at least 1s")
+	}
+	if m.IdleRestart.D < time.Minute || m.IdleRestart.D > 29*time.Minute {
+		bad("imap.idle_restart", "between 1m and 29m (RFC 2177)")
+	}
+
+	r := &c.Reminders
+	if r.Lateness.D < 0 {
+		bad("reminders.lateness", "negative")
+	}
+	if r.Sweep.D < time.Second {
+		bad("reminders.sweep", "at least 1s")
+	}
+	if err := checkCron(r.Digest); err != nil {
+		bad("reminders.digest", "%v", err)
+	}
+	names := map[string]bool{}
+	for i, rule := range r.Rules {
+		key := fmt.Sprintf("reminders.rule[%d]", i)
+		if rule.Name == "" {
+			bad(key+".name", "required")
+		} else if names[rule.Name] {
+			bad(key+".name", "%q used by another rule", rule.Name)
+		}
+		names[rule.Name] = true
+		if rule.RelativeTo != "event" && rule.RelativeTo != "session" {
+			bad(key+".relative_to", "%q, want event or session", rule.RelativeTo)
+		}
+		if rule.DaysBefore < 0 || rule.DaysBefore > 120 {
+			bad(key+".days_before", "%d, want 0 to 120", rule.DaysBefore)
+		}
+		if h, mi, err := ParseClock(rule.At); err != nil {
+			bad(key+".at", "%v", err)
+		} else if h == 2 && (e.TimeZone == "Europe/Zurich" || strings.HasPrefix(e.TimeZone, "Europe/")) {
+			bad(key+".at", "%02d:%02d falls in the daylight-saving hour (02:00-03:00), which is skipped or repeated; choose another time", h, mi)
+		}
+		if !contains(Audiences, rule.Audience) {
+			bad(key+".audience", "%q, want one of %s", rule.Audience, strings.Join(Audiences, ", "))
+		}
+		if !strings.HasPrefix(rule.Template, "reminder-") {
+			bad(key+".template", "%q, want a reminder template such as reminder-noanswer", rule.Template)
+		}
+	}
+
+	if c.Admin.Socket == "" {
+		bad("admin.socket", "required")
+	}
+	if c.Admin.Listen != "" {
+		host, _, err := net.SplitHostPort(c.Admin.Listen)
+		if err != nil {
+			bad("admin.listen", "%v", err)
+		} else if !isLoopback(host) {
+			bad("admin.listen", "%s is not a loopback address; the admin endpoint is for this machine only", host)
+		}
+		if c.Admin.TokenFile == "" && c.Admin.TokenEnv == "" {
+			bad("admin.token_file", "admin.listen needs a token (admin.token_file or admin.token_env)")
+		}
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log.level", "%q, want debug, info, warn or error", c.Log.Level)
+	}
+	if c.Log.Format != "text" && c.Log.Format != "json" {
+		bad("log.format", "%q, want text or json", c.Log.Format)
+	}
+	return errors.Join(errs...)
+}
+
+func checkServer(bad func(string, string, ...any), sect, host string, port int, tls string, modes []string) {
+	if host == "" {
+		bad(sect+".host", "required")
+	} else if strings.ContainsAny(host, " /:") && net.ParseIP(host) == nil {
+		bad(sect+".host", "%q is not a host name (give the port in %s.port)", host, sect)
+	}
+	if port < 1 || port > 65535 {
+		bad(sect+".port", "%d, want 1 to 65535", port)
+	}
+	if !contains(modes, tls) {
+		bad(sect+".tls", "%q, want one of %s", tls, strings.Join(modes, ", "))
+	}
+}
+
+func checkSecret(bad func(string, string, ...any), sect, user, inline, file, env string) {
+	if inline != "" {
+		bad(sect+".password", "secrets are not kept in the config file; put it in a file named by %s.password_file (0600, or a systemd credential) or an environment variable named by %s.password_env", sect, sect)
+	}
+	if user != "" && file == "" && env == "" {
+		bad(sect+".password_file", "%s.username is set but no password source: set %s.password_file or %s.password_env", sect, sect, sect)
+	}
+	if file != "" && env != "" {
+		bad(sect+".password_env", "give either %s.password_file or %s.password_env, not both", sect, sect)
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(strings.Trim(host, "[]"))
+	return ip != nil && ip.IsLoopback()
+}
+
+// ParseClock reads "HH:MM".
+func ParseClock(s string) (h, m int, err error) {
+	hs, ms, ok := strings.Cut(s, ":")
+	if ok {
+		h, err = strconv.Atoi(hs)
+		if err == nil {
+			m, err = strconv.Atoi(ms)
+		}
+	}
+	if !ok || err != nil || h < 0 || h > 23 || m < 0 || m > 59 || len(ms) != 2 {
+		return 0, 0, fmt.Errorf("%q, want a time of day such as 09:30", s)
+	}
+	return h, m, nil
+}
+
+// checkCron checks a five-field cron spec, optionally prefixed with
+// CRON_TZ=Zone.
+func checkCron(spec string) error {
+	fields := strings.Fields(spec)
+	if len(fields) > 0 && strings.HasPrefix(fields[0], "CRON_TZ=") {
+		if _, err := time.LoadLocation(strings.TrimPrefix(fields[0], "CRON_TZ=")); err != nil {
+			return fmt.Errorf("unknown time zone in %q", fields[0])
+		}
+		fields = fields[1:]
+	}
+	if len(fields) == 1 && strings.HasPrefix(fields[0], "@") {
+		return nil
+	}
+	if len(fields) != 5 {
+		return fmt.Errorf("%q: want five cron fields (minute hour day month weekday), e.g. \"0 8 * * *\"", spec)
+	}
+	if h := fields[1]; h == "2" || h == "02" {
+		return fmt.Errorf("%q runs in the daylight-saving hour (02:00-03:00); choose another hour", spec)
+	}
+	return nil
+}
