@@ -1,0 +1,274 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"outreach/config"
+	"outreach/jobs"
+	"outreach/store"
+)
+
+// usageError is bad usage: exit status 2 and a pointer to --help.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+
+// exitCode prints err and maps it to the exit status: 0 success, 2 bad
+// usage, 1 any other failure.
+func exitCode(err error, stderr io.Writer) int {
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	var ue usageError
+	if errors.As(err, &ue) {
+		fmt.Fprintf(stderr, "outreach: %v\nRun 'outreach help' for usage.\n", err)
+		return 2
+	}
+	fmt.Fprintf(stderr, "outreach: %v\n", err)
+	return 1
+}
+
+// cli holds what every command needs.
+type cli struct {
+	ctx        context.Context
+	stdin      io.Reader
+	stdout     io.Writer
+	stderr     io.Writer
+	configPath string
+	storePath  string
+	now        func() time.Time
+	log        *slog.Logger
+}
+
+type command struct {
+	name    string // words, e.g. "missions import"
+	args    string // argument synopsis
+	summary string
+	run     func(c *cli, args []string) error
+}
+
+func commands() []command {
+	return []command{
+		{"init", "[--demo] DIR", "write DIR/outreach.toml and an empty store (--demo: the 28th round and all 195 missions)", cmdInit},
+		{"missions import", "FILE.csv", "add or update missions from a CSV file (all or nothing)", cmdMissionsImport},
+		{"missions list", "[--json]", "list the mission directory", cmdMissionsList},
+		{"missions check", "[--json]", "universality: list missions with no usable address", cmdMissionsCheck},
+		{"sessions import", "FILE.csv", "add or update sessions (columns sur,start,end,room)", cmdSessionsImport},
+		{"sessions list", "[--json]", "list the sessions in the event's time zone", cmdSessionsList},
+		{"status", "[--json]", "per session: invited, accepted, declined, tentative, no answer; coverage", cmdStatus},
+		{"backup", "FILE", "write a consistent copy of the store to FILE (safe while running)", cmdBackup},
+		{"version", "", "print the version", cmdVersion},
+	}
+}
+
+const globalUsage = `outreach invites every Permanent Mission to every UPR pre-session, reads
+their replies, and keeps their calendars right.
+
+Usage: outreach [--config PATH] [--store FILE] COMMAND [ARGS]
+
+Global flags:
+  --config PATH   configuration file (default ./outreach.toml, or $OUTREACH_CONFIG)
+  --store FILE    use this store file instead of the configured one (e.g. a backup)
+
+Commands:
+`
+
+func printUsage(w io.Writer) {
+	fmt.Fprint(w, globalUsage)
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	for _, cmd := range commands() {
+		fmt.Fprintf(tw, "  %s %s\t%s\n", cmd.name, cmd.args, cmd.summary)
+	}
+	tw.Flush()
+	fmt.Fprint(w, "\nEvery command takes --help. Exit status: 0 success, 1 failure, 2 bad usage.\n")
+}
+
+// run parses the global flags, finds the command and runs it.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	c := &cli{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, now: time.Now,
+		log: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
+	fs := flag.NewFlagSet("outreach", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&c.configPath, "config", "", "")
+	fs.StringVar(&c.storePath, "store", "", "")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			printUsage(stdout)
+			return nil
+		}
+		return usagef("%v", err)
+	}
+	if c.configPath == "" {
+		c.configPath = os.Getenv("OUTREACH_CONFIG")
+	}
+	if c.configPath == "" {
+		c.configPath = "outreach.toml"
+	}
+	rest := fs.Args()
+	if len(rest) == 0 || rest[0] == "help" {
+		if len(rest) > 1 {
+			return run(ctx, append(rest[1:], "--help"), stdin, stdout, stderr)
+		}
+		printUsage(stdout)
+		if len(rest) == 0 {
+			return usagef("no command given")
+		}
+		return nil
+	}
+	var best *command
+	bestWords := 0
+	for _, cmd := range commands() {
+		words := strings.Fields(cmd.name)
+		if len(words) <= len(rest) && strings.Join(rest[:len(words)], " ") == cmd.name && len(words) > bestWords {
+			cmd := cmd
+			best, bestWords = &cmd, len(words)
+		}
+	}
+	if best == nil {
+		var sub []string
+		for _, cmd := range commands() {
+			if strings.HasPrefix(cmd.name, rest[0]+" ") {
+				sub = append(sub, strings.TrimPrefix(cmd.name, rest[0]+" "))
+			}
+		}
+		if len(sub) > 0 {
+			return usagef("%q needs a subcommand: %s", rest[0], strings.Join(sub, ", "))
+		}
+		return usagef("unknown command %q", rest[0])
+	}
+	return best.run(c, rest[bestWords:])
+}
+
+// flags returns a flag set for a command that prints its help on --help.
+func (c *cli) flags(name, synopsis, summary string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {
+		fmt.Fprintf(c.stdout, "Usage: outreach %s %s\n\n%s\n", name, synopsis, summary)
+		var any bool
+		fs.VisitAll(func(f *flag.Flag) {
+			if !any {
+				fmt.Fprintln(c.stdout, "\nFlags:")
+				any = true
+			}
+			fmt.Fprintf(c.stdout, "  --%s\t%s\n", f.Name, f.Usage)
+		})
+	}
+	return fs
+}
+
+// parse parses a command's flags; it allows flags after positional
+// arguments ("missions import FILE --json").
+func (c *cli) parse(fs *flag.FlagSet, args []string, nargs int) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				fs.Usage()
+				return nil, flag.ErrHelp
+			}
+			return nil, usagef("%s: %v", fs.Name(), err)
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			break
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+	if nargs >= 0 && len(pos) != nargs {
+		return nil, usagef("%s: want %d argument(s), got %d (%s)", fs.Name(), nargs, len(pos), strings.Join(pos, " "))
+	}
+	return pos, nil
+}
+
+// loadConfig reads the configuration. With --store and no configuration
+// file, commands that only read the store still work.
+func (c *cli) loadConfig() (*config.Config, error) {
+	cfg, err := config.Load(c.configPath)
+	if err != nil && c.storePath != "" {
+		if _, statErr := os.Stat(c.configPath); errors.Is(statErr, os.ErrNotExist) {
+			return nil, nil
+		}
+	}
+	return cfg, err
+}
+
+// openEngine opens the store named by the configuration (or --store) and
+// returns an engine over it, and a function that closes it.
+func (c *cli) openEngine() (*jobs.Engine, func() error, error) {
+	cfg, err := c.loadConfig()
+	if err != nil {
+		return nil, nil, err
+	}
+	path := c.storePath
+	if path == "" {
+		path = cfg.StorePath()
+	}
+	st, err := store.Open(path, store.Options{Now: c.now})
+	if err != nil {
+		return nil, nil, err
+	}
+	opts := jobs.Options{Store: st, Logger: c.log, Now: c.now}
+	if cfg != nil {
+		opts.Event = cfg.OutreachEvent()
+	}
+	return jobs.New(opts), st.Close, nil
+}
+
+// withEngine runs fn with an open engine and closes it after.
+func (c *cli) withEngine(fn func(e *jobs.Engine) error) (err error) {
+	e, closeFn, err := c.openEngine()
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := closeFn(); err == nil {
+			err = cerr
+		}
+	}()
+	return fn(e)
+}
+
+func (c *cli) printJSON(v any) error {
+	enc := json.NewEncoder(c.stdout)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+func (c *cli) table() *tabwriter.Writer { return tabwriter.NewWriter(c.stdout, 2, 4, 2, ' ', 0) }
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func cmdVersion(c *cli, args []string) error {
+	fs := c.flags("version", "", "Print the version of outreach and of its store schema.")
+	if _, err := c.parse(fs, args, 0); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "outreach %s (store schema %d)\n", version, store.SchemaVersion())
+	return nil
+}

@@ -1,0 +1,390 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"outreach"
+	"outreach/config"
+	"outreach/directory"
+	"outreach/jobs"
+	"outreach/store"
+)
+
+func cmdInit(c *cli, args []string) error {
+	fs := c.flags("init", "[--demo] DIR", "Write DIR/outreach.toml (the commented example configuration) and an empty store.\nWith --demo the store holds the 28th round's 14 sessions and all 195 missions.")
+	demo := fs.Bool("demo", false, "seed the store with the demo round and the full mission directory")
+	pos, err := c.parse(fs, args, 1)
+	if err != nil {
+		return err
+	}
+	dir := pos[0]
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return fmt.Errorf("init: %w", err)
+	}
+	cfgPath := filepath.Join(dir, "outreach.toml")
+	if _, err := os.Stat(cfgPath); err == nil {
+		return fmt.Errorf("init: %s already exists; remove it or choose another directory", cfgPath)
+	}
+	cfg, err := config.Parse(config.Example)
+	if err != nil {
+		return fmt.Errorf("init: built-in example: %w", err)
+	}
+	cfg.Path, _ = filepath.Abs(cfgPath)
+	if _, err := os.Stat(cfg.StorePath()); err == nil {
+		return fmt.Errorf("init: %s already exists; remove it or choose another directory", cfg.StorePath())
+	}
+	if err := os.WriteFile(cfgPath, []byte(config.Example), 0o640); err != nil {
+		return fmt.Errorf("init: %w", err)
+	}
+	st, err := store.Open(cfg.StorePath(), store.Options{Now: c.now})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	e := jobs.New(jobs.Options{Store: st, Event: cfg.OutreachEvent(), Now: c.now, Logger: c.log})
+	if *demo {
+		ms, err := directory.Missions()
+		if err != nil {
+			return err
+		}
+		if _, err := e.ImportMissions(ms, "init --demo"); err != nil {
+			return err
+		}
+		_, ss, err := directory.Round28()
+		if err != nil {
+			return err
+		}
+		if _, err := e.ImportSessions(ss, "init --demo"); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "Wrote %s and %s with the 28th round: %d sessions, %d missions.\n", cfgPath, cfg.StorePath(), len(ss), len(ms))
+	} else {
+		fmt.Fprintf(c.stdout, "Wrote %s and an empty store %s.\nEdit the [event], [smtp] and [imap] sections, then import the missions:\n  outreach --config %s missions import missions.csv\n", cfgPath, cfg.StorePath(), cfgPath)
+	}
+	return nil
+}
+
+func cmdMissionsImport(c *cli, args []string) error {
+	fs := c.flags("missions import", "FILE.csv", "Add or update missions from a CSV file with the header\n  "+strings.Join(directory.MissionColumns, ",")+"\n(emails and domains separated by ';'; title and domain columns may be empty).\nRe-importing updates names and contacts and never loses answers. A file with any\nbad line is refused whole, each problem reported with its line and column.")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	pos, err := c.parse(fs, args, 1)
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(pos[0])
+	if err != nil {
+		return fmt.Errorf("missions import: %w", err)
+	}
+	defer f.Close()
+	ms, err := directory.ParseMissions(f)
+	if err != nil {
+		return fmt.Errorf("missions import %s: nothing imported:\n%w", pos[0], err)
+	}
+	return c.withEngine(func(e *jobs.Engine) error {
+		rep, err := e.ImportMissions(ms, actor())
+		if err != nil {
+			return fmt.Errorf("missions import %s: nothing imported: %w", pos[0], err)
+		}
+		if *asJSON {
+			return c.printJSON(rep)
+		}
+		fmt.Fprintf(c.stdout, "Imported %s: %d added, %d updated, %d unchanged.\n", pos[0], len(rep.Added), len(rep.Updated), rep.Unchanged)
+		if len(rep.Kept) > 0 {
+			fmt.Fprintf(c.stdout, "%d missions in the store are not in the file and were kept: %s\n", len(rep.Kept), strings.Join(rep.Kept, " "))
+		}
+		return nil
+	})
+}
+
+// missionJSON is the stable JSON form of a mission (documented in the README).
+type missionJSON struct {
+	ID       string             `json:"id"`
+	Kind     string             `json:"kind"`
+	Names    outreach.Names     `json:"names"`
+	Titles   outreach.Names     `json:"titles"`
+	Language string             `json:"language"`
+	Contacts []outreach.Contact `json:"contacts"`
+	Domains  []string           `json:"domains"`
+}
+
+func toMissionJSON(m outreach.Mission) missionJSON {
+	j := missionJSON{ID: m.ID, Kind: m.Kind.String(), Names: m.Names, Titles: m.Titles, Language: string(m.Language),
+		Contacts: m.Contacts, Domains: m.Domains}
+	if j.Contacts == nil {
+		j.Contacts = []outreach.Contact{}
+	}
+	if j.Domains == nil {
+		j.Domains = []string{}
+	}
+	return j
+}
+
+func cmdMissionsList(c *cli, args []string) error {
+	fs := c.flags("missions list", "[--json]", "List the mission directory.")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if _, err := c.parse(fs, args, 0); err != nil {
+		return err
+	}
+	return c.withEngine(func(e *jobs.Engine) error {
+		ms, err := e.Missions()
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			out := make([]missionJSON, 0, len(ms))
+			for _, m := range ms {
+				out = append(out, toMissionJSON(m))
+			}
+			return c.printJSON(out)
+		}
+		tw := c.table()
+		fmt.Fprintln(tw, "ID\tLANG\tNAME\tTITLE\tCONTACTS")
+		for _, m := range ms {
+			var cs []string
+			for _, ct := range m.Contacts {
+				s := ct.Email
+				if ct.Undeliverable {
+					s += " (bounced)"
+				}
+				cs = append(cs, s)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", m.ID, m.Language, m.Names.EN, m.Title(), strings.Join(cs, ", "))
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "%d missions\n", len(ms))
+		return nil
+	})
+}
+
+func cmdMissionsCheck(c *cli, args []string) error {
+	fs := c.flags("missions check", "[--json]", "Universality check: every mission must have at least one usable address\n(given, and not bounced). Lists those that have none; exit status 1 if any.")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if _, err := c.parse(fs, args, 0); err != nil {
+		return err
+	}
+	return c.withEngine(func(e *jobs.Engine) error {
+		ms, err := e.Missions()
+		if err != nil {
+			return err
+		}
+		cov := outreach.Cover(ms)
+		if *asJSON {
+			if err := c.printJSON(cov); err != nil {
+				return err
+			}
+		} else {
+			fmt.Fprintf(c.stdout, "%d of %d missions have a usable address.\n", cov.Reachable, cov.Missions)
+			byID := map[string]outreach.Mission{}
+			for _, m := range ms {
+				byID[m.ID] = m
+			}
+			for _, id := range cov.Unreachable {
+				m := byID[id]
+				why := "no address given"
+				if len(m.Contacts) > 0 {
+					why = "every address bounced"
+				}
+				fmt.Fprintf(c.stdout, "  %s  %s: %s\n", id, m.Names.EN, why)
+			}
+		}
+		if cov.Missions == 0 {
+			return errors.New("missions check: the directory is empty; import it with `outreach missions import FILE.csv`")
+		}
+		if len(cov.Unreachable) > 0 {
+			return fmt.Errorf("missions check: %d missions cannot be reached; add an address for each and import again", len(cov.Unreachable))
+		}
+		return nil
+	})
+}
+
+func cmdSessionsImport(c *cli, args []string) error {
+	fs := c.flags("sessions import", "FILE.csv", "Add or update sessions from a CSV file with the header "+strings.Join(directory.SessionColumns, ",")+"\n(sur: the mission id of the State under Review; start, end: RFC 3339 times such as\n2017-10-10T10:00:00+02:00). Once invitations went out, change a session with\n`outreach sessions move` instead, so calendars follow.")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	pos, err := c.parse(fs, args, 1)
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(pos[0])
+	if err != nil {
+		return fmt.Errorf("sessions import: %w", err)
+	}
+	defer f.Close()
+	return c.withEngine(func(e *jobs.Engine) error {
+		ms, err := e.Missions()
+		if err != nil {
+			return err
+		}
+		known := map[string]bool{}
+		for _, m := range ms {
+			known[m.ID] = true
+		}
+		ss, err := directory.ParseSessions(f, func(id string) bool { return known[id] }, e.Event().Location)
+		if err != nil {
+			return fmt.Errorf("sessions import %s: nothing imported:\n%w", pos[0], err)
+		}
+		rep, err := e.ImportSessions(ss, actor())
+		if err != nil {
+			return fmt.Errorf("sessions import %s: nothing imported:\n%w", pos[0], err)
+		}
+		if *asJSON {
+			return c.printJSON(rep)
+		}
+		fmt.Fprintf(c.stdout, "Imported %s: %d added, %d updated, %d unchanged.\n", pos[0], len(rep.Added), len(rep.Updated), rep.Unchanged)
+		return nil
+	})
+}
+
+// sessionJSON is the stable JSON form of a session (documented in the README).
+type sessionJSON struct {
+	SuR          string             `json:"sur"`
+	Name         string             `json:"name"`
+	Start        string             `json:"start"`
+	End          string             `json:"end"`
+	TimeZone     string             `json:"time_zone"`
+	Room         string             `json:"room"`
+	Status       string             `json:"status"`
+	Sequence     int                `json:"sequence"`
+	SuRStatement bool               `json:"sur_statement"`
+	Panel        []outreach.Speaker `json:"panel"`
+}
+
+func cmdSessionsList(c *cli, args []string) error {
+	fs := c.flags("sessions list", "[--json]", "List the sessions, times in the event's time zone.")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if _, err := c.parse(fs, args, 0); err != nil {
+		return err
+	}
+	return c.withEngine(func(e *jobs.Engine) error {
+		ss, err := e.Sessions()
+		if err != nil {
+			return err
+		}
+		names := map[string]string{}
+		if ms, err := e.Missions(); err == nil {
+			for _, m := range ms {
+				names[m.ID] = m.Names.EN
+			}
+		}
+		if *asJSON {
+			out := make([]sessionJSON, 0, len(ss))
+			for _, s := range ss {
+				p := s.Panel
+				if p == nil {
+					p = []outreach.Speaker{}
+				}
+				out = append(out, sessionJSON{SuR: s.SuR, Name: names[s.SuR], Start: s.Start.Format(timeFormat), End: s.End.Format(timeFormat),
+					TimeZone: s.Start.Location().String(), Room: s.Room, Status: s.Status.String(), Sequence: s.Sequence,
+					SuRStatement: s.SuRStatement, Panel: p})
+			}
+			return c.printJSON(out)
+		}
+		tw := c.table()
+		fmt.Fprintln(tw, "SUR\tSTATE UNDER REVIEW\tDAY\tTIME\tROOM\tSTATUS\tPANEL")
+		for _, s := range ss {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s–%s %s\t%s\t%s\t%d speakers, %d min\n", s.SuR, names[s.SuR], s.Start.Format("Mon 2 Jan 2006"),
+				s.Start.Format("15:04"), s.End.Format("15:04"), s.Start.Format("MST"), s.Room, s.Status, len(s.Panel), s.PanelMinutes())
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		tz := ""
+		if len(ss) > 0 {
+			tz = " (" + ss[0].Start.Location().String() + ")"
+		}
+		fmt.Fprintf(c.stdout, "%d sessions%s\n", len(ss), tz)
+		return nil
+	})
+}
+
+// timeFormat is RFC 3339 with the local offset.
+const timeFormat = "2006-01-02T15:04:05-07:00"
+
+func cmdStatus(c *cli, args []string) error {
+	fs := c.flags("status", "[--json]", "Per session: invited, accepted, declined, tentative, no answer; the State\nunder Review's own answer; universality coverage; delivery of the invitations.")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if _, err := c.parse(fs, args, 0); err != nil {
+		return err
+	}
+	return c.withEngine(func(e *jobs.Engine) error {
+		st, err := e.Status()
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return c.printJSON(st)
+		}
+		fmt.Fprintf(c.stdout, "%s (%s to %s)\n\n", st.Event.Title, st.Event.FirstDay, st.Event.LastDay)
+		tw := c.table()
+		fmt.Fprintln(tw, "SUR\tSTATE UNDER REVIEW\tSTART\tSTATUS\tINVITED\tACCEPTED\tDECLINED\tTENTATIVE\tNO ANSWER\tSUR ITSELF")
+		for _, s := range st.Sessions {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\n", s.SuR, s.Name, s.Start.Format("Mon 2 Jan 15:04"), s.Status,
+				s.Invited, s.Accepted, s.Declined, s.Tentative, s.NoAnswer, s.SuRAnswer)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		cov := st.Coverage
+		fmt.Fprintf(c.stdout, "\nUniversality: %d of %d missions reachable", cov.Reachable, cov.Missions)
+		if len(cov.Unreachable) > 0 {
+			fmt.Fprintf(c.stdout, "; NOT REACHABLE: %s", strings.Join(cov.Unreachable, " "))
+		}
+		fmt.Fprintln(c.stdout)
+		var parts []string
+		for _, k := range sortedKeys(st.Delivery) {
+			parts = append(parts, fmt.Sprintf("%s %d", k, st.Delivery[k]))
+		}
+		fmt.Fprintf(c.stdout, "Invitations: %s\n", strings.Join(parts, ", "))
+		for _, d := range st.Missions {
+			if d.State == "failed" || d.State == "deferred" || len(d.Bounced) > 0 {
+				fmt.Fprintf(c.stdout, "  %s %s", d.Mission, d.State)
+				if d.Error != "" {
+					fmt.Fprintf(c.stdout, ": %s", d.Error)
+				}
+				if len(d.Bounced) > 0 {
+					fmt.Fprintf(c.stdout, " (bounced: %s)", strings.Join(d.Bounced, ", "))
+				}
+				fmt.Fprintln(c.stdout)
+			}
+		}
+		if st.Review > 0 {
+			fmt.Fprintf(c.stdout, "Review queue: %d messages waiting (outreach review list)\n", st.Review)
+		}
+		return nil
+	})
+}
+
+func cmdBackup(c *cli, args []string) error {
+	fs := c.flags("backup", "FILE", "Write a consistent copy of the store to FILE. Safe while outreach runs.\nRead a copy with: outreach --store FILE status")
+	pos, err := c.parse(fs, args, 1)
+	if err != nil {
+		return err
+	}
+	return c.withEngine(func(e *jobs.Engine) error {
+		if err := e.Store().BackupFile(pos[0]); err != nil {
+			return err
+		}
+		fi, err := os.Stat(pos[0])
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "Wrote %s (%d bytes).\n", pos[0], fi.Size())
+		return nil
+	})
+}
+
+// actor names who runs a command, for the audit log.
+func actor() string {
+	if u := os.Getenv("SUDO_USER"); u != "" {
+		return "cli:" + u
+	}
+	if u := os.Getenv("USER"); u != "" {
+		return "cli:" + u
+	}
+	return "cli"
+}
