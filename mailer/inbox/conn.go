@@ -1,0 +1,254 @@
+package inbox
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+)
+
+// session is one logged-in connection with the mailbox selected.
+type session struct {
+	w *Watcher
+	c *imapclient.Client
+
+	// wake receives a token when the server announces EXISTS. It is filled
+	// from the client's reader goroutine, which must never block and never
+	// issue commands.
+	wake chan struct{}
+
+	canIdle     bool
+	canMove     bool
+	canKeyword  bool // PERMANENTFLAGS allows FiledKeyword
+	uidValidity uint32
+}
+
+// guard runs fn, a blocking exchange with the server. When the server does
+// not answer within timeout (counted again from each kick), or ctx ends, it
+// closes conn, which unblocks fn: go-imap has no timeouts of its own for a
+// silent server.
+func guard(ctx context.Context, conn io.Closer, timeout time.Duration, op string, fn func(kick func()) error) error {
+	var timedOut atomic.Bool
+	t := time.AfterFunc(timeout, func() {
+		timedOut.Store(true)
+		conn.Close()
+	})
+	stopCtx := context.AfterFunc(ctx, func() { conn.Close() })
+	err := fn(func() { t.Reset(timeout) })
+	t.Stop()
+	stopCtx()
+	switch {
+	case timedOut.Load():
+		return fmt.Errorf("inbox: %s: %w within %v, connection closed", op, ErrTimeout, timeout)
+	case err == nil:
+		return nil
+	case ctx.Err() != nil:
+		return fmt.Errorf("inbox: %s: %w", op, ctx.Err())
+	default:
+		return fmt.Errorf("inbox: %s: %w", op, err)
+	}
+}
+
+// do runs one command under the watchdog.
+func (s *session) do(ctx context.Context, op string, fn func(kick func()) error) error {
+	return guard(ctx, s.c, s.w.opts.CommandTimeout, op, fn)
+}
+
+// open connects, logs in, creates the folders (once per Watcher) and selects
+// the mailbox.
+func (w *Watcher) open(ctx context.Context) (*session, error) {
+	s := &session{w: w, wake: make(chan struct{}, 1)}
+	copts := &imapclient.Options{
+		UnilateralDataHandler: &imapclient.UnilateralDataHandler{
+			Mailbox: func(d *imapclient.UnilateralDataMailbox) {
+				if d.NumMessages == nil {
+					return
+				}
+				select {
+				case s.wake <- struct{}{}:
+				default:
+				}
+			},
+		},
+	}
+
+	dialCtx, cancel := context.WithTimeout(ctx, w.opts.CommandTimeout)
+	defer cancel()
+	var d net.Dialer
+	raw, err := d.DialContext(dialCtx, "tcp", w.opts.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("inbox: connect: %w", err)
+	}
+	switch w.opts.TLS {
+	case ImplicitTLS:
+		cfg := w.tlsConfig()
+		if cfg.NextProtos == nil {
+			cfg.NextProtos = []string{"imap"}
+		}
+		tc := tls.Client(raw, cfg)
+		if err := tc.HandshakeContext(dialCtx); err != nil {
+			raw.Close()
+			return nil, fmt.Errorf("inbox: TLS handshake: %w", err)
+		}
+		s.c = imapclient.New(tc, copts)
+	case StartTLS:
+		copts.TLSConfig = w.tlsConfig()
+		err := guard(ctx, raw, w.opts.CommandTimeout, "STARTTLS", func(func()) error {
+			var err error
+			s.c, err = imapclient.NewStartTLS(raw, copts)
+			return err
+		})
+		if err != nil {
+			raw.Close()
+			return nil, err
+		}
+	default:
+		s.c = imapclient.New(raw, copts)
+	}
+
+	if err := s.setup(ctx); err != nil {
+		s.c.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (w *Watcher) tlsConfig() *tls.Config {
+	cfg := new(tls.Config)
+	if w.opts.TLSConfig != nil {
+		cfg = w.opts.TLSConfig.Clone()
+	}
+	if cfg.ServerName == "" {
+		host, _, _ := net.SplitHostPort(w.opts.Addr)
+		cfg.ServerName = host
+	}
+	return cfg
+}
+
+func (s *session) setup(ctx context.Context) error {
+	w := s.w
+	if err := s.do(ctx, "read greeting", func(func()) error { return s.c.WaitGreeting() }); err != nil {
+		return err
+	}
+	if s.c.State() == imap.ConnStateNotAuthenticated {
+		err := s.do(ctx, "log in", func(func()) error {
+			return s.c.Login(w.opts.Username, w.opts.Password).Wait()
+		})
+		if err != nil {
+			return fmt.Errorf("%w (user %q)", err, w.opts.Username)
+		}
+	}
+	var caps imap.CapSet
+	err := s.do(ctx, "read capabilities", func(func()) error {
+		if caps = s.c.Caps(); caps == nil {
+			return errors.New("no CAPABILITY answer")
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	s.canIdle = caps.Has(imap.CapIdle)
+	s.canMove = caps.Has(imap.CapMove)
+
+	if !w.foldersReady {
+		ok := true
+		for _, f := range w.opts.Folders {
+			if err := s.ensureFolder(ctx, f); err != nil {
+				if !isNo(err) {
+					return err
+				}
+				ok = false
+				w.log.Warn("imap folder could not be created; messages for it stay in place", slog.String("folder", f), slog.Any("err", err))
+			}
+		}
+		w.foldersReady = ok
+	}
+
+	var sel *imap.SelectData
+	err = s.do(ctx, "select "+w.opts.Mailbox, func(func()) error {
+		var err error
+		sel, err = s.c.Select(w.opts.Mailbox, nil).Wait()
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	s.uidValidity = sel.UIDValidity
+	for _, f := range sel.PermanentFlags {
+		if f == imap.FlagWildcard || strings.EqualFold(string(f), FiledKeyword) {
+			s.canKeyword = true
+		}
+	}
+	w.log.Info("imap connected",
+		slog.Uint64("uidvalidity", uint64(sel.UIDValidity)),
+		slog.Uint64("messages", uint64(sel.NumMessages)),
+		slog.Bool("idle", s.canIdle), slog.Bool("move", s.canMove))
+	return nil
+}
+
+// ensureFolder creates folder unless it exists.
+func (s *session) ensureFolder(ctx context.Context, folder string) error {
+	err := s.do(ctx, "create folder "+folder, func(func()) error {
+		return s.c.Create(folder, nil).Wait()
+	})
+	if err == nil {
+		s.w.log.Info("imap folder created", slog.String("folder", folder))
+		return nil
+	}
+	var ie *imap.Error
+	if !errors.As(err, &ie) {
+		return err
+	}
+	if ie.Code == imap.ResponseCodeAlreadyExists {
+		return nil
+	}
+	// Not every server says ALREADYEXISTS; look.
+	var found bool
+	lerr := s.do(ctx, "list folder "+folder, func(func()) error {
+		l, err := s.c.List("", folder, nil).Collect()
+		for _, m := range l {
+			if m.Mailbox == folder {
+				found = true
+			}
+		}
+		return err
+	})
+	switch {
+	case lerr != nil && !isNo(lerr):
+		return lerr
+	case found:
+		return nil
+	default:
+		return err
+	}
+}
+
+// close says goodbye within a short time and closes the connection.
+func (s *session) close() {
+	timeout := min(s.w.opts.CommandTimeout, maxLogoutTimeout)
+	select {
+	case <-s.c.Closed():
+	default:
+		_ = guard(context.Background(), s.c, timeout, "log out", func(func()) error {
+			return s.c.Logout().Wait()
+		})
+	}
+	s.c.Close()
+}
+
+// isNo reports whether err is the server refusing a command (NO or BAD) on a
+// connection that still works.
+func isNo(err error) bool {
+	var ie *imap.Error
+	return errors.As(err, &ie)
+}

@@ -1,0 +1,441 @@
+// Package inbox is outreach's IMAP intake: it watches one mailbox of the
+// organiser account, hands every new message to a Handler in UID order, and
+// files the message on the server only after the Handler has recorded it.
+//
+// It speaks IMAP4rev1 and IMAP4rev2 (RFC 3501, RFC 9051) through go-imap v2.
+// It waits for new mail with IDLE (RFC 2177) and polls when the server has no
+// IDLE. It files with MOVE (RFC 6851) when the server offers it; otherwise it
+// copies with UID COPY, checks the result (COPYUID, RFC 4315, when present)
+// and only then flags the original. It never sets \Deleted and never
+// expunges: intake must not lose mail.
+//
+// The durable bookkeeping belongs to the Handler: it stores the result of each
+// message together with the new Checkpoint in one transaction, so after a
+// crash or a lost connection the Watcher resumes after the last recorded UID
+// and nothing is handed over twice. A UIDVALIDITY change hands every message
+// in the mailbox over again; the Handler must recognise messages it has seen.
+package inbox
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Message is one message handed to the Handler.
+type Message struct {
+	// UID is the message's UID in the watched mailbox.
+	UID uint32
+	// UIDValidity is the mailbox's UIDVALIDITY when the message was fetched.
+	UIDValidity uint32
+	// Raw is the whole message (RFC 5322). It is nil when the message is
+	// larger than Options.MaxMessageSize: the Handler then sees only Size and
+	// should file the message for a person to look at.
+	Raw []byte
+	// InternalDate is the date the server received the message.
+	InternalDate time.Time
+	// Size is the message size in octets as the server reports it.
+	Size int64
+}
+
+// Checkpoint is the position up to which the mailbox has been recorded.
+type Checkpoint struct {
+	UIDValidity uint32
+	LastUID     uint32
+}
+
+// Handler records messages durably. The Watcher calls it from one goroutine
+// at a time.
+type Handler interface {
+	// Checkpoint returns the last durably recorded position (zero value when
+	// none).
+	Checkpoint(ctx context.Context) (Checkpoint, error)
+	// Handle records msg's result and the new checkpoint (msg.UIDValidity,
+	// msg.UID) in one durable transaction, and returns the folder the message
+	// should be filed to ("" leaves it in place, only flagged \Seen). It must
+	// be idempotent: the same message can come again after a crash or a
+	// UIDVALIDITY change. An error leaves the message unfiled on the server;
+	// the Watcher stops the sync and offers it again later.
+	Handle(ctx context.Context, msg Message) (folder string, err error)
+}
+
+// TLSMode says how the connection to the server is protected.
+type TLSMode int
+
+const (
+	// ImplicitTLS connects with TLS from the first byte (port 993).
+	ImplicitTLS TLSMode = iota
+	// StartTLS connects in clear text and upgrades with STARTTLS before
+	// logging in (port 143). A server without STARTTLS is refused.
+	StartTLS
+	// Plain sends everything, the password included, in clear text. It is
+	// refused unless the server address is a loopback address.
+	Plain
+)
+
+// String returns the mode's name as written in configuration.
+func (m TLSMode) String() string {
+	switch m {
+	case ImplicitTLS:
+		return "tls"
+	case StartTLS:
+		return "starttls"
+	case Plain:
+		return "plain"
+	default:
+		return fmt.Sprintf("TLSMode(%d)", int(m))
+	}
+}
+
+// Defaults used for zero Options fields.
+const (
+	DefaultMailbox        = "INBOX"
+	DefaultPollInterval   = 30 * time.Second
+	DefaultIdleRestart    = 5 * time.Minute
+	DefaultCommandTimeout = 60 * time.Second
+	DefaultMaxMessageSize = 25 << 20
+
+	// maxIdleRestart is the longest IDLE allowed: RFC 2177 lets servers drop
+	// a client idle for 30 minutes.
+	maxIdleRestart = 29 * time.Minute
+	// maxLogoutTimeout bounds the goodbye (IDLE DONE, LOGOUT) when the
+	// context is cancelled, so that shutting down stays prompt.
+	maxLogoutTimeout = 5 * time.Second
+)
+
+// FiledKeyword is the keyword set on a message that was copied to its folder
+// because the server has no MOVE. The original stays in the mailbox, flagged
+// \Seen and FiledKeyword, and is never deleted.
+const FiledKeyword = "$Outreach-Filed"
+
+// Options configures a Watcher. Addr, Username and Password are required.
+type Options struct {
+	// Addr is the server's host:port. Without a port, 993 is used for
+	// ImplicitTLS and 143 otherwise.
+	Addr string
+	// TLS is the connection's protection; the zero value is ImplicitTLS.
+	TLS TLSMode
+	// TLSConfig is used for ImplicitTLS and StartTLS; nil means the system
+	// roots and the host name of Addr.
+	TLSConfig *tls.Config
+	// Username and Password log in with LOGIN. The password is never logged.
+	Username, Password string
+	// Mailbox is the watched mailbox; default "INBOX".
+	Mailbox string
+	// Folders are created at start-up if missing (e.g. processed, review,
+	// bounces).
+	Folders []string
+	// PollInterval is the time between syncs when the server has no IDLE;
+	// default 30s.
+	PollInterval time.Duration
+	// IdleRestart is the longest an IDLE command runs before it is re-issued
+	// (and the mailbox synced); default 5m, at most 29m (RFC 2177).
+	IdleRestart time.Duration
+	// CommandTimeout is the watchdog: a command, or the end of an IDLE, that
+	// gets no answer for this long closes the connection, and Run
+	// reconnects. Default 60s.
+	CommandTimeout time.Duration
+	// MaxMessageSize is the largest message fetched. A bigger message is
+	// handed over with Raw nil and Size set. Default 25 MiB.
+	MaxMessageSize int64
+	// Backoff returns the delay before reconnection attempt number attempt
+	// (1, 2, ...); default exponential from 1s to 2m with jitter.
+	Backoff func(attempt int) time.Duration
+	// Logger receives state changes and warnings; nil discards them.
+	Logger *slog.Logger
+	// Now is the clock used for Status; default time.Now.
+	Now func() time.Time
+}
+
+// String describes o without its password.
+func (o Options) String() string {
+	return fmt.Sprintf("inbox.Options{Addr:%q TLS:%v Username:%q Password:%s Mailbox:%q}",
+		o.Addr, o.TLS, o.Username, redacted(o.Password), o.Mailbox)
+}
+
+// LogValue describes o for slog without its password.
+func (o Options) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("addr", o.Addr),
+		slog.String("tls", o.TLS.String()),
+		slog.String("username", o.Username),
+		slog.String("password", redacted(o.Password)),
+		slog.String("mailbox", o.Mailbox),
+	)
+}
+
+func redacted(secret string) string {
+	if secret == "" {
+		return "(empty)"
+	}
+	return "(redacted)"
+}
+
+// Stats reports one sync.
+type Stats struct {
+	// Fetched is the number of messages handed to the Handler successfully.
+	Fetched int
+	// Filed is the number of those that were then moved, or copied and
+	// flagged, or flagged in place.
+	Filed int
+	// UIDValidity is the mailbox's current UIDVALIDITY.
+	UIDValidity uint32
+	// LastUID is the UID of the last message recorded (the checkpoint).
+	LastUID uint32
+	// UIDValidityChanged is true when the recorded checkpoint belonged to
+	// another UIDVALIDITY, so every message in the mailbox was handed over
+	// again.
+	UIDValidityChanged bool
+}
+
+// Status is the Watcher's state, for health checks and metrics.
+type Status struct {
+	Connected bool
+	Idling    bool
+	// LastSync is when the last sync completed without error.
+	LastSync time.Time
+	// LastError is the last error, "" once a sync succeeds again.
+	LastError string
+	// Reconnects counts connections lost or refused since the Watcher
+	// started.
+	Reconnects int
+}
+
+// ErrBusy is returned when Run or SyncOnce is called while another call of
+// either is running on the same Watcher.
+var ErrBusy = errors.New("inbox: watcher is already running")
+
+// ErrTimeout is wrapped by errors of commands that got no answer within
+// Options.CommandTimeout; the connection was closed.
+var ErrTimeout = errors.New("inbox: no answer from server")
+
+// Watcher watches one mailbox. Its methods Status may be called at any time;
+// Run and SyncOnce are exclusive.
+type Watcher struct {
+	opts Options
+	h    Handler
+	log  *slog.Logger
+
+	// batchSize and batchBytes bound one UID FETCH of metadata and of
+	// bodies; fields so that tests can make batches small.
+	batchSize  int
+	batchBytes int64
+
+	running sync.Mutex // held by Run and SyncOnce
+
+	// Owned by the goroutine holding running.
+	foldersReady bool
+	pending      []pendingFiling
+
+	mu     sync.Mutex
+	status Status
+}
+
+// pendingFiling is a message recorded by the Handler whose filing was cut
+// off by a lost connection; it is retried on the next connection.
+type pendingFiling struct {
+	uidValidity uint32
+	uid         uint32
+	folder      string
+	copied      bool // COPY succeeded, only the flags are missing
+}
+
+// maxPending bounds the pending list; older entries are dropped (the
+// messages stay recorded, only unfiled).
+const maxPending = 1000
+
+const (
+	defaultBatchSize  = 50
+	defaultBatchBytes = 16 << 20
+)
+
+// NewWatcher checks opts and returns a Watcher that hands messages to h. It
+// does not connect. Every problem in opts is reported at once.
+func NewWatcher(opts Options, h Handler) (*Watcher, error) {
+	var errs []error
+	bad := func(format string, args ...any) {
+		errs = append(errs, fmt.Errorf("inbox: "+format, args...))
+	}
+	if h == nil {
+		bad("handler is nil")
+	}
+	switch opts.TLS {
+	case ImplicitTLS, StartTLS, Plain:
+	default:
+		bad("unknown TLS mode %d", int(opts.TLS))
+	}
+	if opts.Addr == "" {
+		bad("server address is empty")
+	} else if addr, err := withPort(opts.Addr, opts.TLS); err != nil {
+		bad("server address %q: %v", opts.Addr, err)
+	} else {
+		opts.Addr = addr
+		host, _, _ := net.SplitHostPort(addr)
+		if opts.TLS == Plain && !isLoopback(host) {
+			bad("plain-text IMAP to %q refused: use TLS or STARTTLS unless the server is on a loopback address", host)
+		}
+	}
+	if opts.Username == "" {
+		bad("username is empty")
+	}
+	if opts.Password == "" {
+		bad("password is empty")
+	}
+	if opts.Mailbox == "" {
+		opts.Mailbox = DefaultMailbox
+	} else if err := checkMailboxName(opts.Mailbox); err != nil {
+		bad("mailbox: %v", err)
+	}
+	seen := make(map[string]bool)
+	for _, f := range opts.Folders {
+		if err := checkMailboxName(f); err != nil {
+			bad("folder: %v", err)
+		} else if strings.EqualFold(f, opts.Mailbox) {
+			bad("folder %q is the watched mailbox", f)
+		} else if seen[f] {
+			bad("folder %q listed twice", f)
+		}
+		seen[f] = true
+	}
+	durations := []struct {
+		name string
+		v    *time.Duration
+		def  time.Duration
+	}{
+		{"poll interval", &opts.PollInterval, DefaultPollInterval},
+		{"IDLE restart", &opts.IdleRestart, DefaultIdleRestart},
+		{"command timeout", &opts.CommandTimeout, DefaultCommandTimeout},
+	}
+	for _, d := range durations {
+		switch {
+		case *d.v < 0:
+			bad("%s %v is negative", d.name, *d.v)
+		case *d.v == 0:
+			*d.v = d.def
+		}
+	}
+	if opts.IdleRestart > maxIdleRestart {
+		bad("IDLE restart %v exceeds %v (RFC 2177: servers may drop a client idle for 30 minutes)", opts.IdleRestart, maxIdleRestart)
+	}
+	switch {
+	case opts.MaxMessageSize < 0:
+		bad("maximum message size %d is negative", opts.MaxMessageSize)
+	case opts.MaxMessageSize == 0:
+		opts.MaxMessageSize = DefaultMaxMessageSize
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	if opts.Backoff == nil {
+		opts.Backoff = DefaultBackoff
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	opts.Folders = append([]string(nil), opts.Folders...)
+	return &Watcher{
+		opts:       opts,
+		h:          h,
+		log:        opts.Logger.With(slog.String("addr", opts.Addr), slog.String("mailbox", opts.Mailbox)),
+		batchSize:  defaultBatchSize,
+		batchBytes: defaultBatchBytes,
+	}, nil
+}
+
+// DefaultBackoff is the default reconnection delay: 1s doubling up to 2m,
+// each drawn at random between half and all of that (jitter spreads the
+// reconnections of many clients after a server restart).
+func DefaultBackoff(attempt int) time.Duration {
+	attempt = max(attempt, 1)
+	d := 2 * time.Minute
+	if attempt <= 7 {
+		d = min(time.Second<<(attempt-1), d)
+	}
+	return d/2 + rand.N(d/2+1)
+}
+
+// Status returns the Watcher's current state.
+func (w *Watcher) Status() Status {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.status
+}
+
+func (w *Watcher) setConnected(v bool) {
+	w.mu.Lock()
+	w.status.Connected = v
+	if !v {
+		w.status.Idling = false
+	}
+	w.mu.Unlock()
+}
+
+func (w *Watcher) setIdling(v bool) {
+	w.mu.Lock()
+	w.status.Idling = v
+	w.mu.Unlock()
+}
+
+func (w *Watcher) recordSync() {
+	now := w.opts.Now()
+	w.mu.Lock()
+	w.status.LastSync = now
+	w.status.LastError = ""
+	w.mu.Unlock()
+}
+
+func (w *Watcher) recordError(err error, lost bool) {
+	w.mu.Lock()
+	w.status.LastError = err.Error()
+	if lost {
+		w.status.Reconnects++
+	}
+	w.mu.Unlock()
+}
+
+func withPort(addr string, mode TLSMode) (string, error) {
+	if _, _, err := net.SplitHostPort(addr); err == nil {
+		return addr, nil
+	}
+	host := strings.TrimSuffix(strings.TrimPrefix(addr, "["), "]")
+	if host == "" || strings.ContainsAny(host, "/ ") {
+		return "", errors.New("want host or host:port")
+	}
+	port := "143"
+	if mode == ImplicitTLS {
+		port = "993"
+	}
+	joined := net.JoinHostPort(host, port)
+	if _, _, err := net.SplitHostPort(joined); err != nil {
+		return "", err
+	}
+	return joined, nil
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func checkMailboxName(name string) error {
+	switch {
+	case name == "":
+		return errors.New("empty name")
+	case strings.ContainsAny(name, "*%\r\n\x00"):
+		return fmt.Errorf("name %q holds a wildcard or control character", name)
+	}
+	return nil
+}

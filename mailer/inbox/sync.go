@@ -1,0 +1,493 @@
+package inbox
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+)
+
+// meta is what is known of a message before its body is fetched.
+type meta struct {
+	uid   imap.UID
+	size  int64
+	date  time.Time
+	flags []imap.Flag
+}
+
+// body is one fetched message body; raw is nil when it was too big.
+type body struct {
+	raw    []byte
+	tooBig bool
+}
+
+// sync hands every message after the checkpoint to the Handler, in UID
+// order, and files each one after the Handler has recorded it.
+func (s *session) sync(ctx context.Context) (Stats, error) {
+	w := s.w
+	st := Stats{UIDValidity: s.uidValidity}
+	cp, err := w.h.Checkpoint(ctx)
+	if err != nil {
+		return st, fmt.Errorf("inbox: read checkpoint: %w", err)
+	}
+	after := cp.LastUID
+	if cp.UIDValidity != s.uidValidity {
+		if cp != (Checkpoint{}) {
+			st.UIDValidityChanged = true
+			w.log.Warn("imap UIDVALIDITY changed; handing every message in the mailbox over again",
+				slog.Uint64("recorded_uidvalidity", uint64(cp.UIDValidity)),
+				slog.Uint64("uidvalidity", uint64(s.uidValidity)),
+				slog.Uint64("recorded_last_uid", uint64(cp.LastUID)))
+		}
+		after = 0
+	}
+	st.LastUID = after
+
+	uids, err := s.searchAfter(ctx, after)
+	if err != nil {
+		return st, err
+	}
+	for len(uids) > 0 {
+		n := min(len(uids), w.batchSize)
+		batch := uids[:n]
+		uids = uids[n:]
+		if err := ctx.Err(); err != nil {
+			return st, err
+		}
+		metas, err := s.fetchMeta(ctx, batch)
+		if err != nil {
+			return st, err
+		}
+		for len(metas) > 0 {
+			// Bodies are fetched in groups of at most batchBytes (at
+			// least one message), so memory stays bounded however big
+			// the mailbox.
+			k, total := 0, int64(0)
+			for k < len(metas) {
+				size := metas[k].size
+				if size > w.opts.MaxMessageSize {
+					size = 0
+				}
+				if k > 0 && total+size > w.batchBytes {
+					break
+				}
+				total += size
+				k++
+			}
+			group := metas[:k]
+			metas = metas[k:]
+			if err := s.handleGroup(ctx, group, &st); err != nil {
+				return st, err
+			}
+		}
+	}
+	return st, nil
+}
+
+func (s *session) handleGroup(ctx context.Context, group []meta, st *Stats) error {
+	w := s.w
+	bodies, err := s.fetchBodies(ctx, group)
+	if err != nil {
+		return err
+	}
+	for _, m := range group {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		msg := Message{
+			UID:          uint32(m.uid),
+			UIDValidity:  s.uidValidity,
+			InternalDate: m.date,
+			Size:         m.size,
+		}
+		if m.size <= w.opts.MaxMessageSize {
+			b, ok := bodies[m.uid]
+			if !ok {
+				// The server sent no body. Skip the message only if it is
+				// really gone; otherwise stop and try again later.
+				gone, err := s.vanished(ctx, m.uid)
+				if err != nil {
+					return err
+				}
+				if !gone {
+					return fmt.Errorf("inbox: fetch message %d: server returned no body", m.uid)
+				}
+				w.log.Info("imap message expunged by another client before it was read", slog.Uint64("uid", uint64(m.uid)))
+				continue
+			}
+			delete(bodies, m.uid)
+			msg.Raw = b.raw
+		}
+		if msg.Raw == nil {
+			w.log.Warn("imap message larger than the limit; handed over without its body",
+				slog.Uint64("uid", uint64(m.uid)), slog.Int64("size", m.size), slog.Int64("limit", w.opts.MaxMessageSize))
+		}
+		folder, err := w.h.Handle(ctx, msg)
+		if err != nil {
+			return fmt.Errorf("inbox: handle message %d: %w", m.uid, err)
+		}
+		st.Fetched++
+		st.LastUID = msg.UID
+		// Filing goes on even if ctx ends now: the message is recorded and
+		// one command more is bounded by the watchdog.
+		filed, err := s.file(context.WithoutCancel(ctx), m, folder)
+		if filed {
+			st.Filed++
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// searchAfter lists the UIDs greater than after, ascending.
+func (s *session) searchAfter(ctx context.Context, after uint32) ([]imap.UID, error) {
+	if after == math.MaxUint32 {
+		return nil, nil
+	}
+	var set imap.UIDSet
+	set.AddRange(imap.UID(after+1), 0)
+	var data *imap.SearchData
+	err := s.do(ctx, "search new messages", func(func()) error {
+		var err error
+		data, err = s.c.UIDSearch(&imap.SearchCriteria{UID: []imap.UIDSet{set}}, nil).Wait()
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	var uids []imap.UID
+	// "n:*" always matches the highest UID, even when it is not above n
+	// (RFC 3501 6.4.8): filter.
+	for _, u := range data.AllUIDs() {
+		if uint32(u) > after {
+			uids = append(uids, u)
+		}
+	}
+	slices.Sort(uids)
+	return slices.Compact(uids), nil
+}
+
+// fetchMeta returns the size, date and flags of uids, in UID order. UIDs the
+// server does not return are skipped when they are gone from the mailbox.
+func (s *session) fetchMeta(ctx context.Context, uids []imap.UID) ([]meta, error) {
+	var bufs []*imapclient.FetchMessageBuffer
+	err := s.do(ctx, "fetch message sizes", func(func()) error {
+		var err error
+		bufs, err = s.c.Fetch(imap.UIDSetNum(uids...), &imap.FetchOptions{
+			UID: true, RFC822Size: true, InternalDate: true, Flags: true,
+		}).Collect()
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	byUID := make(map[imap.UID]*imapclient.FetchMessageBuffer, len(bufs))
+	for _, b := range bufs {
+		if b.UID != 0 {
+			byUID[b.UID] = b
+		}
+	}
+	metas := make([]meta, 0, len(uids))
+	for _, u := range uids {
+		b, ok := byUID[u]
+		if !ok {
+			gone, err := s.vanished(ctx, u)
+			if err != nil {
+				return nil, err
+			}
+			if !gone {
+				return nil, fmt.Errorf("inbox: fetch message %d: server returned nothing", u)
+			}
+			continue
+		}
+		size := b.RFC822Size
+		if size <= 0 {
+			size = 0 // unknown: the body fetch enforces the limit
+		}
+		metas = append(metas, meta{uid: u, size: size, date: b.InternalDate, flags: b.Flags})
+	}
+	return metas, nil
+}
+
+// vanished reports whether uid is no longer in the mailbox.
+func (s *session) vanished(ctx context.Context, uid imap.UID) (bool, error) {
+	var data *imap.SearchData
+	err := s.do(ctx, "look for message", func(func()) error {
+		var err error
+		data, err = s.c.UIDSearch(&imap.SearchCriteria{UID: []imap.UIDSet{imap.UIDSetNum(uid)}}, nil).Wait()
+		return err
+	})
+	if err != nil {
+		return false, err
+	}
+	return !slices.Contains(data.AllUIDs(), uid), nil
+}
+
+// fetchBodies fetches BODY.PEEK[] (nothing gets \Seen before it is recorded)
+// of the messages within the size limit.
+func (s *session) fetchBodies(ctx context.Context, group []meta) (map[imap.UID]body, error) {
+	limit := s.w.opts.MaxMessageSize
+	var set imap.UIDSet
+	for _, m := range group {
+		if m.size <= limit {
+			set.AddNum(m.uid)
+		}
+	}
+	out := make(map[imap.UID]body, len(group))
+	if len(set) == 0 {
+		return out, nil
+	}
+	err := s.do(ctx, "fetch messages", func(kick func()) error {
+		cmd := s.c.Fetch(set, &imap.FetchOptions{
+			UID:         true,
+			BodySection: []*imap.FetchItemBodySection{{Peek: true}},
+		})
+		for {
+			msg := cmd.Next()
+			if msg == nil {
+				break
+			}
+			kick()
+			var (
+				uid imap.UID
+				b   body
+				got bool
+			)
+			for {
+				item := msg.Next()
+				if item == nil {
+					break
+				}
+				switch item := item.(type) {
+				case imapclient.FetchItemDataUID:
+					uid = item.UID
+				case imapclient.FetchItemDataBodySection:
+					got = true
+					if item.Literal == nil {
+						b.raw = []byte{}
+						continue
+					}
+					var err error
+					if b, err = readBody(kickReader{item.Literal, kick}, item.Literal.Size(), limit); err != nil {
+						// The connection broke mid-literal. Do not drain
+						// the command: go-imap's reader has moved on, and
+						// reading the literal again would race with it.
+						return err
+					}
+				}
+			}
+			if uid != 0 && got {
+				out[uid] = b
+			}
+		}
+		return cmd.Close()
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func readBody(r io.Reader, size, limit int64) (body, error) {
+	if size > limit {
+		_, err := io.Copy(io.Discard, r)
+		return body{tooBig: true}, err
+	}
+	raw := make([]byte, size)
+	if _, err := io.ReadFull(r, raw); err != nil {
+		return body{}, err
+	}
+	return body{raw: raw}, nil
+}
+
+// kickReader resets the watchdog on every read, so that a big message on a
+// slow link is not taken for a stalled server.
+type kickReader struct {
+	r    io.Reader
+	kick func()
+}
+
+func (k kickReader) Read(p []byte) (int, error) {
+	n, err := k.r.Read(p)
+	if n > 0 {
+		k.kick()
+	}
+	return n, err
+}
+
+// file files a recorded message: folder "" (or the watched mailbox) only
+// flags it \Seen; otherwise MOVE when the server has it, or COPY, check, then
+// flag \Seen and FiledKeyword. Never \Deleted, never EXPUNGE. It reports
+// whether the message was filed; the error is a lost connection (the filing
+// is then retried on the next connection). A folder that cannot be created
+// leaves the message in place with a warning: it is recorded, nothing is
+// lost.
+func (s *session) file(ctx context.Context, m meta, folder string) (bool, error) {
+	w := s.w
+	uid := m.uid
+	log := w.log.With(slog.Uint64("uid", uint64(uid)), slog.String("folder", folder))
+	if folder == "" || folder == w.opts.Mailbox {
+		if err := s.flag(ctx, uid, imap.FlagSeen); err != nil {
+			if isNo(err) {
+				log.Warn("imap could not flag message", slog.Any("err", err))
+				return false, nil
+			}
+			return false, s.pend(uid, folder, true, err)
+		}
+		return true, nil
+	}
+
+	copied := !s.canMove && hasFlag(m.flags, FiledKeyword)
+	if !copied {
+		err := s.transfer(ctx, uid, folder)
+		if isNo(err) {
+			// The folder may have been deleted while we ran: create it
+			// and try once more.
+			log.Info("imap filing refused; creating the folder and trying again", slog.Any("err", err))
+			if cerr := s.ensureFolder(ctx, folder); cerr != nil && !isNo(cerr) {
+				return false, s.pend(uid, folder, false, cerr)
+			}
+			err = s.transfer(ctx, uid, folder)
+		}
+		switch {
+		case isNo(err):
+			log.Warn("imap message left in place: filing refused (it is recorded)", slog.Any("err", err))
+			return false, nil
+		case err != nil:
+			return false, s.pend(uid, folder, false, err)
+		}
+		if s.canMove {
+			return true, nil
+		}
+	}
+	flags := []imap.Flag{imap.FlagSeen}
+	if s.canKeyword {
+		flags = append(flags, imap.Flag(FiledKeyword))
+	}
+	if err := s.flag(ctx, uid, flags...); err != nil {
+		if isNo(err) {
+			log.Warn("imap message copied but could not be flagged", slog.Any("err", err))
+			return true, nil
+		}
+		return false, s.pend(uid, folder, true, err)
+	}
+	return true, nil
+}
+
+// transfer moves uid to folder, or copies it when the server has no MOVE.
+// It never calls Client.Move without MOVE: go-imap's fallback expunges even
+// when the COPY failed.
+func (s *session) transfer(ctx context.Context, uid imap.UID, folder string) error {
+	set := imap.UIDSetNum(uid)
+	if s.canMove {
+		return s.do(ctx, "move message to "+folder, func(func()) error {
+			_, err := s.c.Move(set, folder).Wait()
+			return err
+		})
+	}
+	var data *imap.CopyData
+	err := s.do(ctx, "copy message to "+folder, func(func()) error {
+		var err error
+		data, err = s.c.Copy(set, folder).Wait()
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	// With COPYUID (UIDPLUS) the server says what it copied; a UID COPY
+	// of a message that is gone succeeds and copies nothing.
+	if data != nil && len(data.SourceUIDs) > 0 && !data.SourceUIDs.Contains(uid) {
+		return &imap.Error{Type: imap.StatusResponseTypeNo, Text: fmt.Sprintf("COPYUID does not list message %d", uid)}
+	}
+	return nil
+}
+
+func (s *session) flag(ctx context.Context, uid imap.UID, flags ...imap.Flag) error {
+	return s.do(ctx, "flag message", func(func()) error {
+		return s.c.Store(imap.UIDSetNum(uid), &imap.StoreFlags{
+			Op: imap.StoreFlagsAdd, Silent: true, Flags: flags,
+		}, nil).Close()
+	})
+}
+
+// pend remembers a filing cut off by a lost connection and returns err.
+func (s *session) pend(uid imap.UID, folder string, copied bool, err error) error {
+	w := s.w
+	if len(w.pending) >= maxPending {
+		w.log.Warn("imap too many unfiled messages; the oldest stays in place (it is recorded)",
+			slog.Uint64("uid", uint64(w.pending[0].uid)))
+		w.pending = w.pending[1:]
+	}
+	w.pending = append(w.pending, pendingFiling{uidValidity: s.uidValidity, uid: uint32(uid), folder: folder, copied: copied})
+	return err
+}
+
+// filePending retries the filings that a lost connection cut off.
+func (s *session) filePending(ctx context.Context) error {
+	w := s.w
+	todo := w.pending
+	w.pending = nil
+	var uids []imap.UID
+	for _, p := range todo {
+		if p.uidValidity != s.uidValidity {
+			w.log.Warn("imap UIDVALIDITY changed; an unfiled message stays in place", slog.Uint64("uid", uint64(p.uid)))
+			continue
+		}
+		uids = append(uids, imap.UID(p.uid))
+	}
+	if len(uids) == 0 {
+		return nil
+	}
+	var bufs []*imapclient.FetchMessageBuffer
+	err := s.do(ctx, "fetch unfiled messages", func(func()) error {
+		var err error
+		bufs, err = s.c.Fetch(imap.UIDSetNum(uids...), &imap.FetchOptions{UID: true, Flags: true}).Collect()
+		return err
+	})
+	if err != nil {
+		w.pending = todo
+		return err
+	}
+	present := make(map[imap.UID][]imap.Flag, len(bufs))
+	for _, b := range bufs {
+		present[b.UID] = b.Flags
+	}
+	for i, p := range todo {
+		if p.uidValidity != s.uidValidity {
+			continue
+		}
+		flags, ok := present[imap.UID(p.uid)]
+		if !ok {
+			continue // moved after all, or expunged by someone else
+		}
+		m := meta{uid: imap.UID(p.uid), flags: flags}
+		if p.copied && p.folder != "" {
+			// COPY went through; only the flags are missing.
+			m.flags = append(m.flags, imap.Flag(FiledKeyword))
+		}
+		if _, err := s.file(ctx, m, p.folder); err != nil {
+			// file has re-queued this one; keep the rest.
+			w.pending = append(w.pending, todo[i+1:]...)
+			return err
+		}
+	}
+	return nil
+}
+
+func hasFlag(flags []imap.Flag, want string) bool {
+	for _, f := range flags {
+		if strings.EqualFold(string(f), want) {
+			return true
+		}
+	}
+	return false
+}
