@@ -17,7 +17,9 @@ import (
 	"time"
 
 	"outreach"
+	"outreach/mailer"
 	"outreach/store"
+	"outreach/templates"
 )
 
 // Options configure an Engine.
@@ -27,14 +29,26 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+	// Templates render every message; required to send or preview mail.
+	Templates *templates.Set
+	// Sender is the SMTP client; nil when sending is not configured.
+	Sender *mailer.Sender
+	// Connections is how many SMTP connections the outbox uses at once.
+	Connections int
+	// Limits throttle sending.
+	Limits Limits
 }
 
 // Engine runs every operation on one store.
 type Engine struct {
-	st    *store.Store
-	event outreach.Event
-	log   *slog.Logger
-	now   func() time.Time
+	st          *store.Store
+	event       outreach.Event
+	log         *slog.Logger
+	now         func() time.Time
+	tmpl        *templates.Set
+	sender      *mailer.Sender
+	connections int
+	limits      Limits
 }
 
 // New returns an engine over an open store.
@@ -45,7 +59,8 @@ func New(opts Options) *Engine {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Engine{st: opts.Store, event: opts.Event, log: opts.Logger, now: opts.Now}
+	return &Engine{st: opts.Store, event: opts.Event, log: opts.Logger, now: opts.Now,
+		tmpl: opts.Templates, sender: opts.Sender, connections: opts.Connections, limits: opts.Limits}
 }
 
 // Event returns the round the engine serves.

@@ -69,6 +69,9 @@ func commands() []command {
 		{"sessions import", "FILE.csv", "add or update sessions (columns sur,start,end,room)", cmdSessionsImport},
 		{"sessions list", "[--json]", "list the sessions in the event's time zone", cmdSessionsList},
 		{"status", "[--json]", "per session: invited, accepted, declined, tentative, no answer; coverage", cmdStatus},
+		{"invite", "[--dry-run DIR] [--mission ID]", "queue the invitations (idempotent), or write them as DIR/*.eml", cmdInvite},
+		{"outbox", "[--json]", "the outgoing queue and the state of each message", cmdOutbox},
+		{"outbox flush", "[--wait DURATION]", "send everything due now and exit", cmdOutboxFlush},
 		{"backup", "FILE", "write a consistent copy of the store to FILE (safe while running)", cmdBackup},
 		{"version", "", "print the version", cmdVersion},
 	}
@@ -208,9 +211,14 @@ func (c *cli) loadConfig() (*config.Config, error) {
 }
 
 // openEngine opens the store named by the configuration (or --store) and
-// returns an engine over it, and a function that closes it.
-func (c *cli) openEngine() (*jobs.Engine, func() error, error) {
+// returns an engine over it, and a function that closes it. With send set
+// the engine can also send mail.
+func (c *cli) openEngine(m mode) (*jobs.Engine, func() error, error) {
 	cfg, err := c.loadConfig()
+	if err != nil {
+		return nil, nil, err
+	}
+	opts, err := c.engineOptions(cfg, m)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -222,16 +230,28 @@ func (c *cli) openEngine() (*jobs.Engine, func() error, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	opts := jobs.Options{Store: st, Logger: c.log, Now: c.now}
-	if cfg != nil {
-		opts.Event = cfg.OutreachEvent()
-	}
+	opts.Store = st
 	return jobs.New(opts), st.Close, nil
 }
 
+// mode says what an engine must be able to do beyond reading and writing
+// the store.
+type mode int
+
+const (
+	storeOnly mode = iota
+	render         // templates loaded
+	send           // templates and the SMTP client
+)
+
 // withEngine runs fn with an open engine and closes it after.
-func (c *cli) withEngine(fn func(e *jobs.Engine) error) (err error) {
-	e, closeFn, err := c.openEngine()
+func (c *cli) withEngine(fn func(e *jobs.Engine) error) error {
+	return c.withEngineMode(storeOnly, fn)
+}
+
+// withEngineMode is withEngine with an engine that can do m.
+func (c *cli) withEngineMode(m mode, fn func(e *jobs.Engine) error) (err error) {
+	e, closeFn, err := c.openEngine(m)
 	if err != nil {
 		return err
 	}

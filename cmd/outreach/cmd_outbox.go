@@ -1,0 +1,169 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"outreach"
+	"outreach/jobs"
+)
+
+func cmdInvite(c *cli, args []string) error {
+	fs := c.flags("invite", "[--dry-run DIR] [--mission ID]", "Queue the round's invitation for every mission: one message per mission to all its\ncontacts, in its language, with one calendar event per session. Running it again\nqueues nothing new. Missions with no usable address are listed, never skipped silently.\nWith --dry-run, write each message as DIR/ID.eml instead and queue nothing.")
+	dry := fs.String("dry-run", "", "write the messages to this directory instead of queueing them")
+	mission := fs.String("mission", "", "only this mission")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	if _, err := c.parse(fs, args, 0); err != nil {
+		return err
+	}
+	return c.withEngineMode(render, func(e *jobs.Engine) error {
+		if *dry != "" {
+			return dryRun(c, e, *dry, *mission)
+		}
+		rep, err := e.Invite(*mission, actor())
+		if err != nil {
+			return fmt.Errorf("invite: %w", err)
+		}
+		if *asJSON {
+			return c.printJSON(rep)
+		}
+		fmt.Fprintf(c.stdout, "Queued %d invitations (%d were queued before).\n", len(rep.Queued), len(rep.Already))
+		if len(rep.Unreachable) > 0 {
+			fmt.Fprintf(c.stdout, "NOT INVITED, no usable address: %s\n(add an address and run `outreach missions import`, then `outreach invite` again)\n", strings.Join(rep.Unreachable, " "))
+		}
+		if len(rep.Queued) > 0 {
+			fmt.Fprintln(c.stdout, "Send them with `outreach outbox flush`, or let `outreach run` send them.")
+		}
+		return nil
+	})
+}
+
+func dryRun(c *cli, e *jobs.Engine, dir, mission string) error {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return err
+	}
+	var ids []string
+	if mission != "" {
+		m, err := e.Mission(mission)
+		if err != nil {
+			return err
+		}
+		ids = []string{m.ID}
+	} else {
+		ms, err := e.Missions()
+		if err != nil {
+			return err
+		}
+		for _, m := range ms {
+			ids = append(ids, m.ID)
+		}
+	}
+	var unreachable []string
+	n := 0
+	for _, id := range ids {
+		msg, err := e.Preview(outreach.Invitation, id, "")
+		if err != nil {
+			if strings.Contains(err.Error(), "no usable address") {
+				unreachable = append(unreachable, id)
+				continue
+			}
+			return err
+		}
+		f, err := os.Create(filepath.Join(dir, id+".eml"))
+		if err != nil {
+			return err
+		}
+		if _, err := msg.WriteTo(f); err != nil {
+			f.Close()
+			return err
+		}
+		if err := f.Close(); err != nil {
+			return err
+		}
+		n++
+	}
+	fmt.Fprintf(c.stdout, "Wrote %d messages to %s; nothing was queued.\n", n, dir)
+	if len(unreachable) > 0 {
+		return fmt.Errorf("invite --dry-run: no usable address for %s", strings.Join(unreachable, " "))
+	}
+	return nil
+}
+
+func cmdOutbox(c *cli, args []string) error {
+	fs := c.flags("outbox", "[--json]", "The outgoing queue: every message with its state (queued, sending, sent,\ndeferred, failed), attempts, and the server's words when it failed.")
+	asJSON := fs.Bool("json", false, "print JSON")
+	all := fs.Bool("all", false, "list sent messages too (by default: counts, and every message not sent)")
+	if _, err := c.parse(fs, args, 0); err != nil {
+		return err
+	}
+	return c.withEngine(func(e *jobs.Engine) error {
+		items, err := e.Outbox()
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			if items == nil {
+				items = []outreach.OutboxItem{}
+			}
+			return c.printJSON(items)
+		}
+		counts := map[string]int{}
+		for _, it := range items {
+			counts[it.State.String()]++
+		}
+		var parts []string
+		for _, k := range sortedKeys(counts) {
+			parts = append(parts, fmt.Sprintf("%s %d", k, counts[k]))
+		}
+		fmt.Fprintf(c.stdout, "%d messages: %s\n", len(items), strings.Join(parts, ", "))
+		tw := c.table()
+		header := false
+		for _, it := range items {
+			if it.State == outreach.Sent && !*all || it.State == outreach.Superseded && !*all {
+				continue
+			}
+			if !header {
+				fmt.Fprintln(tw, "ID\tKIND\tMISSION\tSESSION\tSTATE\tATTEMPTS\tNEXT\tERROR")
+				header = true
+			}
+			next := ""
+			if !it.Next.IsZero() && it.State.Pending() {
+				next = it.Next.Local().Format(time.DateTime)
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", it.ID, it.Key.Kind, it.Key.Mission, it.Key.Session, it.State, it.Attempts, next, it.Error)
+		}
+		return tw.Flush()
+	})
+}
+
+func cmdOutboxFlush(c *cli, args []string) error {
+	fs := c.flags("outbox flush", "[--wait DURATION]", "Send every message that is due now, honouring the throttle, and exit.\nNo daemon is needed. With --wait, also wait up to DURATION for the throttle and\nfor deferred messages to fall due.")
+	wait := fs.Duration("wait", 15*time.Minute, "how long to wait for the throttle or deferred messages")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	if _, err := c.parse(fs, args, 0); err != nil {
+		return err
+	}
+	return c.withEngineMode(send, func(e *jobs.Engine) error {
+		rep, err := e.Flush(c.ctx, *wait)
+		if *asJSON {
+			if jerr := c.printJSON(rep); jerr != nil {
+				return jerr
+			}
+		} else {
+			fmt.Fprintf(c.stdout, "Sent %d, deferred %d, failed %d; %d still waiting.\n", rep.Sent, rep.Deferred, rep.Failed, rep.Waiting)
+			if rep.Waiting > 0 && !rep.Next.IsZero() {
+				fmt.Fprintf(c.stdout, "Next due %s.\n", rep.Next.Local().Format(time.DateTime))
+			}
+			if rep.Failed > 0 {
+				fmt.Fprintln(c.stdout, "See `outreach outbox` for the server's words on each failure.")
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("outbox flush: %w", err)
+		}
+		return nil
+	})
+}

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"os"
+
+	"outreach/config"
+	"outreach/jobs"
+	"outreach/mailer"
+	"outreach/templates"
+)
+
+// tlsConfig returns a TLS configuration trusting the system roots plus
+// caFile, or nil for the defaults.
+func tlsConfig(cfg *config.Config, key, caFile, host string) (*tls.Config, error) {
+	if caFile == "" {
+		return nil, nil
+	}
+	pem, err := os.ReadFile(cfg.Resolve(caFile))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", key, err)
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("%s: %s holds no PEM certificate", key, caFile)
+	}
+	return &tls.Config{RootCAs: pool, ServerName: host, MinVersion: tls.VersionTLS12}, nil
+}
+
+// newSender builds the SMTP client from [smtp].
+func (c *cli) newSender(cfg *config.Config) (*mailer.Sender, error) {
+	pw, err := cfg.SMTPPassword()
+	if err != nil {
+		return nil, err
+	}
+	mode := map[string]mailer.TLSMode{"starttls": mailer.StartTLS, "tls": mailer.ImplicitTLS, "plain": mailer.Plain}[cfg.SMTP.TLS]
+	tc, err := tlsConfig(cfg, "smtp.ca_file", cfg.SMTP.CAFile, cfg.SMTP.Host)
+	if err != nil {
+		return nil, err
+	}
+	return mailer.New(mailer.Options{Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, TLS: mode, TLSConfig: tc,
+		Username: cfg.SMTP.Username, Password: pw, HELO: cfg.SMTP.HELO, Timeout: cfg.SMTP.Timeout.D, Logger: c.log})
+}
+
+// engineOptions builds the engine's options from the configuration: the
+// templates when m needs them, the SMTP client when m is send.
+func (c *cli) engineOptions(cfg *config.Config, m mode) (jobs.Options, error) {
+	opts := jobs.Options{Logger: c.log, Now: c.now}
+	dir := ""
+	if cfg != nil {
+		opts.Event = cfg.OutreachEvent()
+		opts.Connections = cfg.SMTP.Connections
+		opts.Limits = jobs.Limits{PerMinute: cfg.SMTP.PerMinute, PerDay: cfg.SMTP.PerDay}
+		dir = cfg.TemplatesDir()
+	}
+	if m == storeOnly {
+		return opts, nil
+	}
+	set, err := templates.Load(dir)
+	if err != nil {
+		return opts, err
+	}
+	opts.Templates = set
+	if m == send {
+		if cfg == nil {
+			return opts, fmt.Errorf("sending needs a configuration file (--config)")
+		}
+		s, err := c.newSender(cfg)
+		if err != nil {
+			return opts, err
+		}
+		opts.Sender = s
+	}
+	return opts, nil
+}

@@ -1,0 +1,256 @@
+package jobs
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"outreach"
+	"outreach/ical"
+	"outreach/mailer"
+	"outreach/store"
+	"outreach/templates"
+)
+
+// ProdID identifies outreach in every iCalendar object it writes.
+const ProdID = "-//outreach//UPR pre-sessions//EN"
+
+// UID is the calendar UID of one mission's copy of one session: unique to
+// the pair and stable across re-sends, moves and cancellation, so every
+// client updates the same event.
+func (e *Engine) UID(mission, session string) string {
+	return fmt.Sprintf("pre%d-%s-%s@%s", e.event.UPRSession, strings.ToLower(session), strings.ToLower(mission), e.domain())
+}
+
+// ReplyAddress is the per-mission reply address: the organiser mailbox with
+// the mission's token as sub-address (rsvp+TOKEN@domain).
+func (e *Engine) ReplyAddress(tx *store.Tx, mission string) string {
+	local, domain, _ := strings.Cut(e.event.Mailbox.Email, "@")
+	return local + "+" + replyToken(tx.Secret(), mission) + "@" + domain
+}
+
+// roundData is what every message of the round needs.
+type roundData struct {
+	sessions []outreach.Session
+	names    map[string]outreach.Names
+}
+
+func (e *Engine) loadRound(tx *store.Tx) (roundData, error) {
+	ss, err := tx.Sessions()
+	if err != nil {
+		return roundData{}, err
+	}
+	rd := roundData{names: map[string]outreach.Names{}}
+	for _, s := range ss {
+		s.Start, s.End = e.local(s.Start), e.local(s.End)
+		rd.sessions = append(rd.sessions, s)
+		m, err := tx.Mission(s.SuR)
+		if err != nil {
+			return rd, fmt.Errorf("session %s: %w", s.SuR, err)
+		}
+		rd.names[s.SuR] = m.Names
+	}
+	return rd, nil
+}
+
+// calendarEvent is mission's copy of session as an iCalendar event.
+func (e *Engine) calendarEvent(m outreach.Mission, s outreach.Session, rd roundData, partstat string) ical.Event {
+	lang := m.Language
+	attendee := ""
+	if u := m.Usable(); len(u) > 0 {
+		attendee = u[0].Email
+	} else if len(m.Contacts) > 0 {
+		attendee = m.Contacts[0].Email
+	}
+	status := "CONFIRMED"
+	if s.Status == outreach.Cancelled {
+		status = "CANCELLED"
+	}
+	loc := s.Room
+	if e.event.Venue != "" {
+		if loc != "" {
+			loc += ", "
+		}
+		loc += e.event.Venue
+	}
+	return ical.Event{
+		UID:         e.UID(m.ID, s.SuR),
+		Sequence:    s.Sequence,
+		DTStamp:     e.now().UTC().Truncate(time.Second),
+		Start:       s.Start,
+		End:         s.End,
+		TZ:          e.event.Location,
+		Summary:     e.tmpl.Summary(lang, e.event, rd.names[s.SuR]),
+		Location:    loc,
+		Description: e.tmpl.Description(lang, e.event, s, rd.names[s.SuR]),
+		Organizer:   ical.Address{Name: e.organiserName(), Email: e.event.Mailbox.Email},
+		Attendees:   []ical.Attendee{{Name: m.Title(), Email: attendee, Role: "REQ-PARTICIPANT", PartStat: partstat, RSVP: true}},
+		Status:      status,
+		URL:         e.event.Web,
+	}
+}
+
+func (e *Engine) organiserName() string {
+	if e.event.Mailbox.Name != "" {
+		return e.event.Mailbox.Name
+	}
+	return e.event.Organiser
+}
+
+// errNoAddress is a message with nobody to send it to.
+var errNoAddress = errors.New("no usable address: every contact bounced or none was given")
+
+// compose renders the message for an outbox item from what the store holds
+// now, so a message is never held rendered and a retry carries current
+// data under its original Message-ID.
+func (e *Engine) compose(tx *store.Tx, it outreach.OutboxItem) (*mailer.Message, error) {
+	if e.tmpl == nil {
+		return nil, errors.New("jobs: no templates loaded")
+	}
+	rd, err := e.loadRound(tx)
+	if err != nil {
+		return nil, err
+	}
+	if it.Key.Kind == outreach.Digest {
+		return e.composeDigest(tx, it, rd)
+	}
+	m, err := tx.Mission(it.Key.Mission)
+	if err != nil {
+		return nil, err
+	}
+	var to []mailer.Address
+	for _, c := range m.Usable() {
+		to = append(to, mailer.Address{Name: m.Title(), Email: c.Email})
+	}
+	if len(to) == 0 {
+		return nil, errNoAddress
+	}
+	data := templates.Data{Event: e.event, Mission: m, Sessions: rd.sessions, SuRNames: rd.names,
+		ReplyTo: e.ReplyAddress(tx, m.ID), Now: e.now()}
+	msg := &mailer.Message{
+		MessageID: it.MessageID,
+		From:      mailer.Address{Name: e.organiserName(), Email: e.event.Mailbox.Email},
+		To:        to,
+		ReplyTo:   &mailer.Address{Name: e.organiserName(), Email: data.ReplyTo},
+		Date:      e.now(),
+		Headers:   [][2]string{{"X-Auto-Response-Suppress", "OOF, AutoReply"}},
+	}
+	var session *outreach.Session
+	if it.Key.Session != "" {
+		for i := range rd.sessions {
+			if rd.sessions[i].SuR == it.Key.Session {
+				session = &rd.sessions[i]
+			}
+		}
+		if session == nil {
+			return nil, fmt.Errorf("session %s no longer exists", it.Key.Session)
+		}
+		data.Session = session
+	}
+	var kind templates.Kind
+	switch it.Key.Kind {
+	case outreach.Invitation:
+		kind = templates.Invitation
+		for _, s := range rd.sessions {
+			if s.Status == outreach.Cancelled {
+				continue
+			}
+			ics, err := ical.Request(e.calendarEvent(m, s, rd, "NEEDS-ACTION"), ical.WithProdID(ProdID))
+			if err != nil {
+				return nil, fmt.Errorf("calendar for %s: %w", s.SuR, err)
+			}
+			msg.Attachments = append(msg.Attachments, mailer.Attachment{
+				Filename:    templates.AttachmentName(rd.names[s.SuR], m.Language),
+				ContentType: "text/calendar; charset=UTF-8; method=REQUEST",
+				Data:        ics,
+			})
+		}
+	case outreach.Confirmation, outreach.Update:
+		kind = templates.Confirmation
+		if it.Key.Kind == outreach.Update {
+			kind = templates.Update
+			prev, err := e.previousRevision(tx, it)
+			if err != nil {
+				return nil, err
+			}
+			data.Previous = prev
+			data.Reason = session.Note
+		}
+		r, err := tx.RSVP(m.ID, session.SuR)
+		if err != nil {
+			return nil, err
+		}
+		partstat := "NEEDS-ACTION"
+		if it.Key.Kind == outreach.Confirmation {
+			data.Confirmed = true
+			switch r.Status {
+			case outreach.Accepted:
+				partstat = "ACCEPTED"
+			case outreach.Tentative:
+				partstat = "TENTATIVE"
+			}
+		}
+		ics, err := ical.Request(e.calendarEvent(m, *session, rd, partstat), ical.WithProdID(ProdID))
+		if err != nil {
+			return nil, err
+		}
+		msg.Calendar = &mailer.Calendar{Method: "REQUEST", Data: ics}
+	case outreach.Cancellation:
+		kind = templates.Cancellation
+		data.Reason = session.Note
+		ev := e.calendarEvent(m, *session, rd, "NEEDS-ACTION")
+		ev.Status = "CANCELLED"
+		ics, err := ical.Cancel(ev, ical.WithProdID(ProdID))
+		if err != nil {
+			return nil, err
+		}
+		msg.Calendar = &mailer.Calendar{Method: "CANCEL", Data: ics}
+	case outreach.Reminder:
+		kind = templates.Kind(it.Key.Revision)
+		if i := strings.IndexByte(it.Rule, ':'); i >= 0 {
+			kind = templates.Kind(it.Rule[i+1:])
+		}
+		answers := map[string]outreach.Status{}
+		for _, s := range rd.sessions {
+			r, err := tx.RSVP(m.ID, s.SuR)
+			if err != nil {
+				return nil, err
+			}
+			answers[s.SuR] = r.Status
+		}
+		data.Answers = answers
+	default:
+		return nil, fmt.Errorf("unknown message kind %q", it.Key.Kind)
+	}
+	out, err := e.tmpl.Render(kind, m.Language, data)
+	if err != nil {
+		return nil, err
+	}
+	msg.Subject, msg.Text, msg.HTML = out.Subject, out.Text, out.HTML
+	if msg.Calendar != nil && msg.Calendar.Method == "REQUEST" && session != nil {
+		// Exchange titles the appointment from the Subject: keep it equal to
+		// the SUMMARY.
+		msg.Subject = e.tmpl.Summary(m.Language, e.event, rd.names[session.SuR])
+	}
+	return msg, nil
+}
+
+// previousRevision is the session as the mission last saw it, kept with the
+// update so the message can say what changed.
+func (e *Engine) previousRevision(tx *store.Tx, it outreach.OutboxItem) (*outreach.Session, error) {
+	var prev outreach.Session
+	found, err := tx.GetState(revisionKey(it.Key.Session, it.Key.Revision), &prev)
+	if err != nil || !found {
+		return nil, err
+	}
+	prev.Start, prev.End = e.local(prev.Start), e.local(prev.End)
+	return &prev, nil
+}
+
+// revisionKey names the stored copy of a session before revision rev.
+func revisionKey(session, rev string) string { return "session-before:" + session + ":" + rev }
+
+func (e *Engine) composeDigest(tx *store.Tx, it outreach.OutboxItem, rd roundData) (*mailer.Message, error) {
+	return nil, errors.New("digest: not available in this version")
+}

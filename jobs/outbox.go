@@ -1,0 +1,377 @@
+package jobs
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math"
+	mrand "math/rand/v2"
+	"strings"
+	"sync"
+	"time"
+
+	"outreach"
+	"outreach/mailer"
+	"outreach/store"
+)
+
+// Retry policy for temporary failures: exponential backoff from one minute,
+// at most six hours between attempts, with ±20% jitter so a recovering
+// server is not hit by every deferred message at once; after MaxAttempts or
+// GiveUpAfter the message fails and is shown to staff.
+const (
+	MaxAttempts = 12
+	GiveUpAfter = 4 * 24 * time.Hour
+)
+
+func backoff(attempt int) time.Duration {
+	d := time.Minute * time.Duration(math.Pow(2, float64(attempt-1)))
+	if d > 6*time.Hour || d <= 0 {
+		d = 6 * time.Hour
+	}
+	jitter := 0.8 + 0.4*mrand.Float64()
+	return time.Duration(float64(d) * jitter)
+}
+
+// newMessageID returns a fresh Message-ID for kind, in the organiser's
+// domain: <kind.session.mission.random@domain>.
+func (e *Engine) newMessageID(key outreach.OutboxKey) string {
+	var b [8]byte
+	rand.Read(b[:])
+	parts := []string{string(key.Kind), fmt.Sprint(e.event.UPRSession)}
+	for _, p := range []string{key.Mission, key.Session, key.Revision} {
+		if p != "" {
+			parts = append(parts, strings.Map(safeIDRune, p))
+		}
+	}
+	return "<" + strings.Join(parts, ".") + "." + hex.EncodeToString(b[:]) + "@" + e.domain() + ">"
+}
+
+func safeIDRune(r rune) rune {
+	if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' {
+		return r
+	}
+	return '-'
+}
+
+func (e *Engine) domain() string {
+	if at := strings.LastIndexByte(e.event.Mailbox.Email, '@'); at >= 0 {
+		return strings.ToLower(e.event.Mailbox.Email[at+1:])
+	}
+	return "outreach.invalid"
+}
+
+// enqueue adds a message to the outbox within tx, fixing its Message-ID
+// now, before any attempt. It returns false when the key was already queued.
+func (e *Engine) enqueue(tx *store.Tx, key outreach.OutboxKey, rule string, at time.Time) (outreach.OutboxItem, bool, error) {
+	return tx.Enqueue(outreach.OutboxItem{Key: key, MessageID: e.newMessageID(key), State: outreach.Queued,
+		Created: at, Next: at, Rule: rule})
+}
+
+// FlushReport sums up one run of the outbox worker.
+type FlushReport struct {
+	Sent     int `json:"sent"`
+	Deferred int `json:"deferred"`
+	Failed   int `json:"failed"`
+	// Waiting counts messages still queued when the run ended (not yet due,
+	// or held back by the throttle).
+	Waiting int       `json:"waiting"`
+	Next    time.Time `json:"next,omitzero"`
+}
+
+// result is one attempt's outcome, recorded durably.
+type result struct {
+	item outreach.OutboxItem
+	err  error
+	// bounced is a recipient refused permanently at RCPT while the mission
+	// has other addresses: the contact is marked undeliverable and the
+	// message goes out again at once to the others.
+	bounced string
+}
+
+// RecoverSending puts messages caught in `sending` by a crash back in the
+// queue. They keep their Message-ID, so a copy the server had already
+// accepted is recognisable downstream. Call once before the worker starts.
+func (e *Engine) RecoverSending() (int, error) {
+	n := 0
+	err := e.st.Update(func(tx *store.Tx) error {
+		n = 0
+		items, err := tx.Outbox(func(it *outreach.OutboxItem) bool { return it.State == outreach.Sending })
+		if err != nil {
+			return err
+		}
+		for _, it := range items {
+			it.State = outreach.Queued
+			it.Next = e.now()
+			if err := tx.SaveOutbox(it); err != nil {
+				return err
+			}
+			n++
+		}
+		if n > 0 {
+			return tx.Audit("outbox", "recover", fmt.Sprintf("%d messages caught in sending re-queued with their Message-IDs", n))
+		}
+		return nil
+	})
+	return n, err
+}
+
+// ErrNoSender means the engine has no SMTP configuration.
+var ErrNoSender = errors.New("jobs: no SMTP sender configured")
+
+// Flush sends every message that is due, over e's configured number of SMTP
+// connections, and returns when none is left due (or ctx ends). With wait
+// set it waits for the throttle and for deferred messages that fall due
+// within maxWait; otherwise it stops at the first message not yet due.
+func (e *Engine) Flush(ctx context.Context, maxWait time.Duration) (FlushReport, error) {
+	if e.sender == nil {
+		return FlushReport{}, ErrNoSender
+	}
+	if _, err := e.RecoverSending(); err != nil {
+		return FlushReport{}, err
+	}
+	deadline := e.now().Add(maxWait)
+	var mu sync.Mutex
+	var rep FlushReport
+	var firstErr error
+	var wg sync.WaitGroup
+	conns := e.connections
+	if conns < 1 {
+		conns = 1
+	}
+	for i := 0; i < conns; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r, err := e.work(ctx, deadline)
+			mu.Lock()
+			defer mu.Unlock()
+			rep.Sent += r.Sent
+			rep.Deferred += r.Deferred
+			rep.Failed += r.Failed
+			if err != nil && firstErr == nil {
+				firstErr = err
+			}
+		}()
+	}
+	wg.Wait()
+	err := e.st.View(func(tx *store.Tx) error {
+		items, err := tx.Outbox(func(it *outreach.OutboxItem) bool { return it.State.Pending() })
+		rep.Waiting = len(items)
+		rep.Next, _ = tx.NextDue()
+		return err
+	})
+	if firstErr == nil {
+		firstErr = err
+	}
+	if errors.Is(firstErr, context.Canceled) && ctx.Err() != nil {
+		firstErr = nil
+	}
+	return rep, firstErr
+}
+
+// work is one connection's loop: claim a due message (marking it sending
+// and recording the previous message's outcome in the same transaction),
+// send it, repeat. At most one message per connection is ever in `sending`,
+// so a crash re-sends at most one message per connection.
+func (e *Engine) work(ctx context.Context, deadline time.Time) (FlushReport, error) {
+	var rep FlushReport
+	var conn *mailer.Conn
+	defer func() {
+		if conn != nil {
+			conn.Close()
+		}
+	}()
+	var prev *result
+	defer func() {
+		if prev != nil {
+			// Record the last outcome even when ctx ended.
+			e.st.Update(func(tx *store.Tx) error { return e.record(tx, prev) })
+		}
+	}()
+	for {
+		if err := ctx.Err(); err != nil {
+			return rep, err
+		}
+		if conn != nil && conn.Broken() {
+			conn.Close()
+			conn = nil
+		}
+		if conn == nil {
+			c, err := e.sender.Dial(ctx)
+			if err != nil {
+				return rep, fmt.Errorf("outbox: connect to SMTP server: %w", err)
+			}
+			conn = c
+		}
+		item, msg, wait, err := e.claim(prev)
+		if prev != nil && err == nil {
+			tally(&rep, prev)
+			prev = nil
+		}
+		if err != nil {
+			return rep, err
+		}
+		if item == nil {
+			if wait.IsZero() || wait.After(deadline) {
+				return rep, nil
+			}
+			t := time.NewTimer(time.Until(wait) + 10*time.Millisecond)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return rep, ctx.Err()
+			case <-t.C:
+			}
+			continue
+		}
+		if msg == nil {
+			// Could not be composed: recorded as failed by claim.
+			rep.Failed++
+			continue
+		}
+		err = conn.Send(ctx, msg)
+		prev = &result{item: *item, err: err}
+		var me *mailer.Error
+		if errors.As(err, &me) && !me.Temporary && me.Op == mailer.OpRcpt && me.Recipient != "" && len(msg.To) > 1 {
+			prev.bounced = strings.ToLower(me.Recipient)
+		}
+	}
+}
+
+func tally(rep *FlushReport, r *result) {
+	switch {
+	case r.err == nil:
+		rep.Sent++
+	case r.bounced != "":
+	case mailer.IsPermanent(r.err):
+		rep.Failed++
+	default:
+		rep.Deferred++
+	}
+}
+
+// claim records prev's outcome and takes the next due message in one
+// transaction. It returns (nil, nil, wait) when nothing can go now, wait
+// being when something may.
+func (e *Engine) claim(prev *result) (*outreach.OutboxItem, *mailer.Message, time.Time, error) {
+	var (
+		item *outreach.OutboxItem
+		msg  *mailer.Message
+		wait time.Time
+	)
+	err := e.st.Update(func(tx *store.Tx) error {
+		item, msg, wait = nil, nil, time.Time{}
+		if prev != nil {
+			if err := e.record(tx, prev); err != nil {
+				return err
+			}
+		}
+		now := e.now()
+		due, err := tx.Due(now, 1)
+		if err != nil {
+			return err
+		}
+		if len(due) == 0 {
+			wait, _ = tx.NextDue()
+			return nil
+		}
+		ok, retry, err := e.limits.reserve(tx, now)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			wait = retry
+			return nil
+		}
+		it := due[0]
+		m, cerr := e.compose(tx, it)
+		it.Attempts++
+		if cerr != nil {
+			it.State, it.Error, it.Next = outreach.Failed, cerr.Error(), time.Time{}
+			e.log.Error("outbox: cannot compose message", "key", it.Key.String(), "err", cerr)
+			item = &it
+			return tx.SaveOutbox(it)
+		}
+		it.State = outreach.Sending
+		it.To = addrs(m.To)
+		it.Subject = m.Subject
+		item, msg = &it, m
+		return tx.SaveOutbox(it)
+	})
+	return item, msg, wait, err
+}
+
+func addrs(as []mailer.Address) []string {
+	out := make([]string, len(as))
+	for i, a := range as {
+		out[i] = a.Email
+	}
+	return out
+}
+
+// record stores an attempt's outcome.
+func (e *Engine) record(tx *store.Tx, r *result) error {
+	it := r.item
+	now := e.now()
+	var me *mailer.Error
+	errors.As(r.err, &me)
+	if me != nil {
+		it.Error, it.Code, it.Enhanced = me.Error(), me.Code, me.Enhanced
+	} else if r.err != nil {
+		it.Error = r.err.Error()
+	}
+	switch {
+	case r.err == nil:
+		it.State, it.Sent, it.Next, it.Error, it.Code, it.Enhanced = outreach.Sent, now, time.Time{}, "", 0, ""
+		e.log.Info("sent", "key", it.Key.String(), "message_id", it.MessageID, "attempt", it.Attempts)
+	case r.bounced != "":
+		// One address refused: mark it and send at once to the others.
+		if err := e.markUndeliverable(tx, it.Key.Mission, r.bounced, it.Error); err != nil {
+			return err
+		}
+		it.State, it.Next = outreach.Queued, now
+		e.log.Warn("recipient refused; sending to the mission's other addresses", "key", it.Key.String(), "recipient", r.bounced, "err", it.Error)
+	case mailer.IsPermanent(r.err):
+		it.State, it.Next = outreach.Failed, time.Time{}
+		e.log.Error("send failed", "key", it.Key.String(), "message_id", it.MessageID, "err", it.Error)
+		if me != nil && me.Op == mailer.OpRcpt && me.Recipient != "" {
+			if err := e.markUndeliverable(tx, it.Key.Mission, strings.ToLower(me.Recipient), it.Error); err != nil {
+				return err
+			}
+		}
+	case it.Attempts >= MaxAttempts || now.Sub(it.Created) > GiveUpAfter:
+		it.State, it.Next = outreach.Failed, time.Time{}
+		it.Error = fmt.Sprintf("gave up after %d attempts: %s", it.Attempts, it.Error)
+		e.log.Error("send failed", "key", it.Key.String(), "err", it.Error)
+	default:
+		it.State, it.Next = outreach.Deferred, now.Add(backoff(it.Attempts))
+		e.log.Warn("send deferred", "key", it.Key.String(), "message_id", it.MessageID, "next", it.Next, "err", it.Error)
+	}
+	return tx.SaveOutbox(it)
+}
+
+// markUndeliverable records that mail to addr cannot be delivered.
+func (e *Engine) markUndeliverable(tx *store.Tx, mission, addr, why string) error {
+	if mission == "" {
+		return nil
+	}
+	m, err := tx.Mission(mission)
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		return err
+	}
+	c, ok := m.Contact(addr)
+	if !ok || c.Undeliverable {
+		return nil
+	}
+	c.Undeliverable, c.Bounce, c.BouncedAt = true, why, e.now()
+	if err := tx.PutMission(m); err != nil {
+		return err
+	}
+	return tx.Audit("outbox", "contact.undeliverable", mission+" "+addr+": "+why)
+}
