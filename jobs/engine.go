@@ -27,8 +27,8 @@ type Options struct {
 	Store  *store.Store
 	Event  outreach.Event
 	Logger *slog.Logger
-	// Now is the clock; default time.Now.
-	Now func() time.Time
+	// Clock is the engine's time; default the wall clock.
+	Clock Clock
 	// Templates render every message; required to send or preview mail.
 	Templates *templates.Set
 	// Sender is the SMTP client; nil when sending is not configured.
@@ -45,6 +45,7 @@ type Engine struct {
 	event       outreach.Event
 	log         *slog.Logger
 	now         func() time.Time
+	clock       Clock
 	tmpl        *templates.Set
 	sender      *mailer.Sender
 	connections int
@@ -53,13 +54,13 @@ type Engine struct {
 
 // New returns an engine over an open store.
 func New(opts Options) *Engine {
-	if opts.Now == nil {
-		opts.Now = time.Now
+	if opts.Clock == nil {
+		opts.Clock = RealClock{}
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Engine{st: opts.Store, event: opts.Event, log: opts.Logger, now: opts.Now,
+	return &Engine{st: opts.Store, event: opts.Event, log: opts.Logger, now: opts.Clock.Now, clock: opts.Clock,
 		tmpl: opts.Templates, sender: opts.Sender, connections: opts.Connections, limits: opts.Limits}
 }
 

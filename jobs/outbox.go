@@ -218,12 +218,8 @@ func (e *Engine) work(ctx context.Context, deadline time.Time) (FlushReport, err
 			if wait.IsZero() || wait.After(deadline) {
 				return rep, nil
 			}
-			t := time.NewTimer(time.Until(wait) + 10*time.Millisecond)
-			select {
-			case <-ctx.Done():
-				t.Stop()
-				return rep, ctx.Err()
-			case <-t.C:
+			if err := e.clock.Sleep(ctx, wait.Sub(e.now())+10*time.Millisecond); err != nil {
+				return rep, err
 			}
 			continue
 		}

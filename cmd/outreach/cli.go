@@ -12,7 +12,6 @@ import (
 	"sort"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"outreach/config"
 	"outreach/jobs"
@@ -49,7 +48,7 @@ type cli struct {
 	stderr     io.Writer
 	configPath string
 	storePath  string
-	now        func() time.Time
+	clock      jobs.Clock
 	log        *slog.Logger
 }
 
@@ -101,7 +100,7 @@ func printUsage(w io.Writer) {
 
 // run parses the global flags, finds the command and runs it.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	c := &cli{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, now: time.Now,
+	c := &cli{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, clock: jobs.RealClock{},
 		log: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
 	fs := flag.NewFlagSet("outreach", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -226,7 +225,7 @@ func (c *cli) openEngine(m mode) (*jobs.Engine, func() error, error) {
 	if path == "" {
 		path = cfg.StorePath()
 	}
-	st, err := store.Open(path, store.Options{Now: c.now})
+	st, err := store.Open(path, store.Options{Now: c.clock.Now})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -40,12 +40,12 @@ func cmdInit(c *cli, args []string) error {
 	if err := os.WriteFile(cfgPath, []byte(config.Example), 0o640); err != nil {
 		return fmt.Errorf("init: %w", err)
 	}
-	st, err := store.Open(cfg.StorePath(), store.Options{Now: c.now})
+	st, err := store.Open(cfg.StorePath(), store.Options{Now: c.clock.Now})
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	e := jobs.New(jobs.Options{Store: st, Event: cfg.OutreachEvent(), Now: c.now, Logger: c.log})
+	e := jobs.New(jobs.Options{Store: st, Event: cfg.OutreachEvent(), Clock: c.clock, Logger: c.log})
 	if *demo {
 		ms, err := directory.Missions()
 		if err != nil {

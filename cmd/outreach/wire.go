@@ -50,7 +50,7 @@ func (c *cli) newSender(cfg *config.Config) (*mailer.Sender, error) {
 // engineOptions builds the engine's options from the configuration: the
 // templates when m needs them, the SMTP client when m is send.
 func (c *cli) engineOptions(cfg *config.Config, m mode) (jobs.Options, error) {
-	opts := jobs.Options{Logger: c.log, Now: c.now}
+	opts := jobs.Options{Logger: c.log, Clock: c.clock}
 	dir := ""
 	if cfg != nil {
 		opts.Event = cfg.OutreachEvent()

@@ -1,0 +1,287 @@
+package jobs
+
+import (
+	"bytes"
+	"context"
+	"net/mail"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"outreach"
+	"outreach/internal/smtptest"
+	"outreach/store"
+)
+
+func flush(t *testing.T, f *fixture, wait time.Duration) FlushReport {
+	t.Helper()
+	rep, err := f.e.Flush(context.Background(), wait)
+	if err != nil {
+		t.Fatalf("flush: %v", err)
+	}
+	return rep
+}
+
+func TestInviteEveryMissionOnce(t *testing.T) {
+	f := newFixture(t, smtptest.Hooks{})
+	rep, err := f.e.Invite("", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Queued) != 195 || len(rep.Unreachable) != 0 {
+		t.Fatalf("queued %d, unreachable %v", len(rep.Queued), rep.Unreachable)
+	}
+	again, err := f.e.Invite("", "test")
+	if err != nil || len(again.Queued) != 0 || len(again.Already) != 195 {
+		t.Fatalf("second invite queued %d (already %d), err %v", len(again.Queued), len(again.Already), err)
+	}
+	out := flush(t, f, 0)
+	if out.Sent != 195 || out.Failed != 0 || out.Waiting != 0 {
+		t.Fatalf("flush: %+v", out)
+	}
+	msgs := f.smtp.Messages()
+	if len(msgs) != 195 {
+		t.Fatalf("server received %d messages", len(msgs))
+	}
+	ms, _ := f.e.Missions()
+	byAddr := map[string]outreach.Mission{}
+	for _, m := range ms {
+		byAddr[m.Contacts[0].Email] = m
+	}
+	seen := map[string]bool{}
+	for _, msg := range msgs {
+		m, ok := byAddr[msg.To[0]]
+		if !ok {
+			t.Fatalf("message to unknown %v", msg.To)
+		}
+		if seen[m.ID] {
+			t.Errorf("%s received two invitations", m.ID)
+		}
+		seen[m.ID] = true
+		var want []string
+		for _, c := range m.Contacts {
+			want = append(want, c.Email)
+		}
+		got := append([]string(nil), msg.To...)
+		sort.Strings(got)
+		sort.Strings(want)
+		if strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Errorf("%s: envelope to %v, want every contact %v", m.ID, got, want)
+		}
+		it := f.item(invitationKey(m.ID))
+		if it.MessageID != msg.MessageID || it.State != outreach.Sent {
+			t.Errorf("%s: stored %s %v, server saw %s", m.ID, it.MessageID, it.State, msg.MessageID)
+		}
+		hdr, err := mail.ReadMessage(bytes.NewReader(msg.Data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(hdr.Header.Get("Reply-To"), "") || !strings.Contains(hdr.Header.Get("Reply-To"), "rsvp+") {
+			t.Errorf("%s: Reply-To %q has no token", m.ID, hdr.Header.Get("Reply-To"))
+		}
+		if hdr.Header.Get("X-Auto-Response-Suppress") != "OOF, AutoReply" {
+			t.Errorf("%s: X-Auto-Response-Suppress %q", m.ID, hdr.Header.Get("X-Auto-Response-Suppress"))
+		}
+		if n := bytes.Count(msg.Data, []byte("BEGIN:VCALENDAR")); n != 0 {
+			// Attachments are base64: count attachment parts instead.
+			t.Errorf("%s: calendar sent unencoded", m.ID)
+		}
+		if n := strings.Count(string(msg.Data), "method=REQUEST"); n < 14 {
+			t.Errorf("%s: %d calendar parts, want 14", m.ID, n)
+		}
+	}
+	st, err := f.e.Status()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Delivery["sent"] != 195 || st.Sessions[0].Invited != 195 {
+		t.Errorf("status delivery %v, invited %d", st.Delivery, st.Sessions[0].Invited)
+	}
+}
+
+func TestTemporaryFailureRetriedLater(t *testing.T) {
+	var refused atomic.Int32
+	f := newFixture(t, smtptest.Hooks{Rcpt: func(to string) error {
+		if to == "geneva@jpn.mission.example" && refused.Add(1) == 1 {
+			return smtptest.Reply(451, [3]int{4, 3, 0}, "greylisted, try again later")
+		}
+		return nil
+	}})
+	if _, err := f.e.Invite("JPN", "test"); err != nil {
+		t.Fatal(err)
+	}
+	rep := flush(t, f, 0)
+	if rep.Deferred != 1 || rep.Sent != 0 {
+		t.Fatalf("first flush: %+v", rep)
+	}
+	it := f.item(invitationKey("JPN"))
+	if it.State != outreach.Deferred || it.Code != 451 || !strings.Contains(it.Error, "greylisted") || !it.Next.After(f.clock.Now()) {
+		t.Fatalf("after 451: %+v", it)
+	}
+	first := it.MessageID
+	// Not due yet: a flush that does not wait sends nothing.
+	if rep := flush(t, f, 0); rep.Sent != 0 {
+		t.Fatalf("sent before its time: %+v", rep)
+	}
+	// A flush that waits long enough sends it, with the same Message-ID.
+	if rep := flush(t, f, 10*time.Minute); rep.Sent != 1 {
+		t.Fatalf("retry: %+v", rep)
+	}
+	it = f.item(invitationKey("JPN"))
+	if it.State != outreach.Sent || it.MessageID != first || it.Attempts != 2 {
+		t.Fatalf("after retry: %+v", it)
+	}
+	msgs := f.smtp.Messages()
+	if len(msgs) != 1 || msgs[0].MessageID != first {
+		t.Fatalf("server got %d messages", len(msgs))
+	}
+}
+
+func TestPermanentFailureShownWithServerWords(t *testing.T) {
+	f := newFixture(t, smtptest.Hooks{Data: func(m *smtptest.Message) error {
+		if strings.Contains(strings.Join(m.To, ","), "jpn.mission.example") {
+			return smtptest.Reply(554, [3]int{5, 7, 1}, "message rejected by policy")
+		}
+		return nil
+	}})
+	f.e.Invite("JPN", "test")
+	f.e.Invite("FRA", "test")
+	rep := flush(t, f, 0)
+	if rep.Failed != 1 || rep.Sent != 1 {
+		t.Fatalf("flush: %+v", rep)
+	}
+	it := f.item(invitationKey("JPN"))
+	if it.State != outreach.Failed || it.Code != 554 || it.Enhanced != "5.7.1" || !strings.Contains(it.Error, "rejected by policy") {
+		t.Fatalf("failed item: %+v", it)
+	}
+	st, _ := f.e.Status()
+	var jpn Delivery
+	for _, d := range st.Missions {
+		if d.Mission == "JPN" {
+			jpn = d
+		}
+	}
+	if jpn.State != "failed" || !strings.Contains(jpn.Error, "rejected by policy") {
+		t.Errorf("status for JPN: %+v", jpn)
+	}
+	// A failed message is not retried.
+	if rep := flush(t, f, time.Hour); rep.Sent != 0 {
+		t.Errorf("failed message re-sent: %+v", rep)
+	}
+}
+
+func TestCutAfterDataResentWithSameMessageID(t *testing.T) {
+	var cut atomic.Int32
+	f := newFixture(t, smtptest.Hooks{Data: func(m *smtptest.Message) error {
+		if cut.Add(1) == 1 {
+			return smtptest.ErrCutAfterAccept
+		}
+		return nil
+	}})
+	f.e.Invite("JPN", "test")
+	rep := flush(t, f, time.Hour)
+	if rep.Sent != 1 {
+		t.Fatalf("flush: %+v", rep)
+	}
+	msgs := f.smtp.Messages()
+	if len(msgs) != 2 || msgs[0].MessageID != msgs[1].MessageID || msgs[0].MessageID == "" {
+		t.Fatalf("want the accepted copy and the retry with one Message-ID, got %d messages", len(msgs))
+	}
+}
+
+func TestRecipientRefusedGoesToOtherContacts(t *testing.T) {
+	f := newFixture(t, smtptest.Hooks{Rcpt: func(to string) error {
+		if to == "humanrights@jpn.mission.example" {
+			return smtptest.Reply(550, [3]int{5, 1, 1}, "no such user")
+		}
+		return nil
+	}})
+	f.e.Invite("JPN", "test")
+	rep := flush(t, f, 0)
+	if rep.Sent != 1 {
+		t.Fatalf("flush: %+v", rep)
+	}
+	msgs := f.smtp.Messages()
+	if len(msgs) != 1 || len(msgs[0].To) != 1 || msgs[0].To[0] != "geneva@jpn.mission.example" {
+		t.Fatalf("delivered %+v", msgs)
+	}
+	m, _ := f.e.Mission("JPN")
+	c, _ := m.Contact("humanrights@jpn.mission.example")
+	if !c.Undeliverable || !strings.Contains(c.Bounce, "no such user") {
+		t.Errorf("refused contact not marked: %+v", c)
+	}
+}
+
+func TestThrottleHoldsAcrossRestart(t *testing.T) {
+	f := newFixture(t, smtptest.Hooks{})
+	f.opts.Limits = Limits{PerMinute: 5, PerDay: 12}
+	f.e = New(f.opts)
+	f.e.Invite("", "test")
+	if rep := flush(t, f, 0); rep.Sent != 5 {
+		t.Fatalf("first minute sent %d, want 5", rep.Sent)
+	}
+	f.restart()
+	f.opts.Limits = Limits{PerMinute: 5, PerDay: 12}
+	f.e = New(f.opts)
+	if rep := flush(t, f, 0); rep.Sent != 0 {
+		t.Fatalf("restarted process sent %d in the same minute", rep.Sent)
+	}
+	f.clock.Advance(time.Minute)
+	if rep := flush(t, f, 0); rep.Sent != 5 {
+		t.Fatalf("second minute sent %d", rep.Sent)
+	}
+	// The day's budget: 12, so two more, then nothing until tomorrow.
+	if rep := flush(t, f, 10*time.Minute); rep.Sent != 2 {
+		t.Fatalf("rest of the day sent %d, want 2", rep.Sent)
+	}
+	if rep := flush(t, f, 26*time.Hour); rep.Sent < 5 {
+		t.Fatalf("next day sent %d", rep.Sent)
+	}
+	if got := f.smtp.Count(); got < 17 {
+		t.Fatalf("server count %d", got)
+	}
+}
+
+func TestCrashInSendingResentWithSameMessageID(t *testing.T) {
+	f := newFixture(t, smtptest.Hooks{})
+	f.e.Invite("JPN", "test")
+	// A process died after claiming the message: it is left in sending.
+	var id string
+	f.st.Update(func(tx *store.Tx) error {
+		it, _ := tx.OutboxByKey(invitationKey("JPN"))
+		it.State = outreach.Sending
+		it.Attempts = 1
+		id = it.MessageID
+		return tx.SaveOutbox(it)
+	})
+	f.restart()
+	if rep := flush(t, f, 0); rep.Sent != 1 {
+		t.Fatalf("flush after crash: %+v", rep)
+	}
+	msgs := f.smtp.Messages()
+	if len(msgs) != 1 || msgs[0].MessageID != id {
+		t.Fatalf("re-sent %d messages, Message-ID %v, want %s", len(msgs), msgs, id)
+	}
+}
+
+func TestUnreachableMissionReported(t *testing.T) {
+	f := newFixture(t, smtptest.Hooks{})
+	f.st.Update(func(tx *store.Tx) error {
+		m, _ := tx.Mission("TUV")
+		m.Contacts = nil
+		return tx.PutMission(m)
+	})
+	rep, err := f.e.Invite("", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Queued) != 194 || len(rep.Unreachable) != 1 || rep.Unreachable[0] != "TUV" {
+		t.Fatalf("invite: queued %d, unreachable %v", len(rep.Queued), rep.Unreachable)
+	}
+	st, _ := f.e.Status()
+	if len(st.Coverage.Unreachable) != 1 || st.Coverage.Unreachable[0] != "TUV" || st.Delivery["not-invited"] != 1 {
+		t.Errorf("status: coverage %+v delivery %v", st.Coverage, st.Delivery)
+	}
+}
