@@ -1,0 +1,486 @@
+package ical
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
+
+// maxLineOctets is the longest physical line RFC 5545 §3.1 allows, CRLF
+// excluded.
+const maxLineOctets = 75
+
+// Limits for reading. A calendar part of an email is a few kilobytes; these
+// bound what a hostile or broken message can make the reader do.
+const (
+	maxInputOctets   = 1 << 20  // whole object
+	maxPhysicalLines = 10000    // lines before unfolding
+	maxContentOctets = 64 << 10 // one unfolded content line
+	maxDepth         = 16       // nested BEGIN blocks
+)
+
+// ---------------------------------------------------------------- writing
+
+// wparam is one parameter to write. quote forces DQUOTEs even when the value
+// has none of : ; , (used for CN, whose values are names).
+type wparam struct {
+	name, value string
+	quote       bool
+}
+
+// encoder accumulates content lines: CRLF endings, folded at 75 octets.
+type encoder struct {
+	buf bytes.Buffer
+}
+
+// line writes one content line. value must already be encoded for its type
+// (escapeText for TEXT); params are encoded here.
+func (e *encoder) line(name, value string, params ...wparam) {
+	var b strings.Builder
+	b.WriteString(name)
+	for _, p := range params {
+		b.WriteByte(';')
+		b.WriteString(p.name)
+		b.WriteByte('=')
+		b.WriteString(encodeParamValue(p.value, p.quote))
+	}
+	b.WriteByte(':')
+	b.WriteString(value)
+	writeFolded(&e.buf, b.String())
+}
+
+// writeFolded writes s as one content line, folded so that no physical line
+// exceeds 75 octets (RFC 5545 §3.1): a fold is CRLF followed by one space.
+// A fold never splits a UTF-8 sequence and, when it can, never puts white
+// space first on the continuation line (some unfolders trim it).
+func writeFolded(b *bytes.Buffer, s string) {
+	limit := maxLineOctets
+	for len(s) > limit {
+		cut := foldCut(s, limit)
+		b.WriteString(s[:cut])
+		b.WriteString("\r\n ")
+		s = s[cut:]
+		limit = maxLineOctets - 1 // the leading space counts
+	}
+	b.WriteString(s)
+	b.WriteString("\r\n")
+}
+
+// foldCut returns where to cut s (len(s) > limit): the largest index ≤ limit
+// on a rune boundary, preferring one not followed by white space.
+func foldCut(s string, limit int) int {
+	cut := limit
+	for cut > 1 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	for k := cut; k > 1 && k > limit-8; k-- {
+		if utf8.RuneStart(s[k]) && s[k] != ' ' && s[k] != '\t' {
+			return k
+		}
+	}
+	return cut
+}
+
+// clean makes s safe to write: invalid UTF-8 becomes U+FFFD, CRLF and lone
+// CR become LF, and control characters other than HTAB and LF (which RFC
+// 5545 allows in no value) are dropped.
+func clean(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	s = strings.ReplaceAll(s, "\r", "\n")
+	return strings.Map(func(r rune) rune {
+		if (r < 0x20 && r != '\t' && r != '\n') || r == 0x7f {
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// escapeText encodes a TEXT value (RFC 5545 §3.3.11): backslash, semicolon
+// and comma are escaped, newlines become \n. The result never holds a CR or
+// LF, so no input can start a new content line.
+func escapeText(s string) string {
+	s = clean(s)
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '\\', ';', ',':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case '\n':
+			b.WriteString(`\n`)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// encodeParamValue encodes a parameter value: RFC 6868 caret encoding for ^,
+// newline and DQUOTE, then DQUOTEs around it when it holds : ; or , (RFC
+// 5545 §3.2) or when quote is set. Backslash is not an escape in parameter
+// values and is written as is.
+func encodeParamValue(v string, quote bool) string {
+	v = clean(v)
+	var b strings.Builder
+	b.Grow(len(v) + 4)
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; c {
+		case '^':
+			b.WriteString("^^")
+		case '\n':
+			b.WriteString("^n")
+		case '"':
+			b.WriteString("^'")
+		default:
+			b.WriteByte(c)
+		}
+	}
+	out := b.String()
+	if quote || strings.ContainsAny(out, ":;,") {
+		return `"` + out + `"`
+	}
+	return out
+}
+
+// ---------------------------------------------------------------- reading
+
+// param is one parameter as read: its values after RFC 6868 decoding, and
+// for each whether it was DQUOTE-d.
+type param struct {
+	name   string
+	values []string
+	quoted []bool
+	raw    []string // values as written, before RFC 6868 decoding
+}
+
+// prop is one unfolded content line.
+type prop struct {
+	name   string // upper-case
+	params []param
+	value  string // raw, not unescaped
+	num    int    // physical line (1-based) where it starts
+}
+
+// param returns the first value of the named parameter.
+func (p prop) param(name string) (string, bool) {
+	for _, q := range p.params {
+		if q.name == name {
+			if len(q.values) == 0 {
+				return "", true
+			}
+			return q.values[0], true
+		}
+	}
+	return "", false
+}
+
+// paramValues returns every value of every occurrence of the named
+// parameter.
+func (p prop) paramValues(name string) []string {
+	var out []string
+	for _, q := range p.params {
+		if q.name == name {
+			out = append(out, q.values...)
+		}
+	}
+	return out
+}
+
+// errTooLarge and friends classify input that the reader refuses outright.
+var (
+	errTooLarge = errors.New("input larger than 1 MiB")
+	errTooLong  = errors.New("more than 10000 lines")
+)
+
+// unfold splits data into content lines: it accepts CRLF, LF or lone CR
+// endings, strips a UTF-8 byte order mark, joins folded lines (a line
+// starting with space or HTAB continues the previous one) and skips empty
+// lines (and lines of white space only). Each result carries the physical line number where it starts.
+func unfold(data []byte) ([]string, []int, error) {
+	if len(data) > maxInputOctets {
+		return nil, nil, errTooLarge
+	}
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	var (
+		lines []string
+		nums  []int
+		cur   []byte
+		start int
+		phys  int
+		open  bool
+	)
+	flush := func() {
+		if open && len(bytes.TrimSpace(cur)) > 0 {
+			lines = append(lines, string(cur))
+			nums = append(nums, start)
+		}
+		cur, open = cur[:0], false
+	}
+	for len(data) > 0 {
+		i := bytes.IndexAny(data, "\r\n")
+		var l []byte
+		if i < 0 {
+			l, data = data, nil
+		} else {
+			l = data[:i]
+			if data[i] == '\r' && i+1 < len(data) && data[i+1] == '\n' {
+				data = data[i+2:]
+			} else {
+				data = data[i+1:]
+			}
+		}
+		phys++
+		if phys > maxPhysicalLines {
+			return nil, nil, errTooLong
+		}
+		switch {
+		case len(l) == 0:
+			flush()
+		case l[0] == ' ' || l[0] == '\t':
+			if !open {
+				// A continuation with nothing to continue: keep its text.
+				open, start = true, phys
+			}
+			cur = append(cur, l[1:]...)
+		default:
+			flush()
+			open, start = true, phys
+			cur = append(cur, l...)
+		}
+		if len(cur) > maxContentOctets {
+			return nil, nil, fmt.Errorf("line %d: content line longer than %d octets", start, maxContentOctets)
+		}
+	}
+	flush()
+	return lines, nums, nil
+}
+
+func isNameChar(c byte) bool {
+	return c == '-' || ('0' <= c && c <= '9') || ('A' <= c && c <= 'Z') || ('a' <= c && c <= 'z')
+}
+
+// parseProp parses one unfolded content line (RFC 5545 §3.1):
+// name *(";" param) ":" value. Names are upper-cased; parameter values may be
+// DQUOTE-d (and then hold : ; ,) and are RFC 6868-decoded.
+func parseProp(s string, num int) (prop, error) {
+	i := 0
+	for i < len(s) && isNameChar(s[i]) {
+		i++
+	}
+	if i == 0 {
+		return prop{}, fmt.Errorf("line %d: no property name in %q", num, abbreviate(s))
+	}
+	p := prop{name: strings.ToUpper(s[:i]), num: num}
+	for i < len(s) && s[i] == ';' {
+		i++
+		j := i
+		for j < len(s) && isNameChar(s[j]) {
+			j++
+		}
+		if j == i {
+			return prop{}, fmt.Errorf("line %d: %s has an empty parameter name", num, p.name)
+		}
+		q := param{name: strings.ToUpper(s[i:j])}
+		if j < len(s) && s[j] == '=' {
+			j++
+			for {
+				if j < len(s) && s[j] == '"' {
+					k := strings.IndexByte(s[j+1:], '"')
+					if k < 0 {
+						return prop{}, fmt.Errorf("line %d: %s parameter %s has no closing DQUOTE", num, p.name, q.name)
+					}
+					raw := s[j+1 : j+1+k]
+					q.raw = append(q.raw, raw)
+					q.values = append(q.values, decodeCaret(raw))
+					q.quoted = append(q.quoted, true)
+					j += k + 2
+					if j < len(s) && s[j] != ',' && s[j] != ';' && s[j] != ':' {
+						return prop{}, fmt.Errorf("line %d: %s parameter %s has text after its closing DQUOTE", num, p.name, q.name)
+					}
+				} else {
+					k := j
+					for k < len(s) && s[k] != ';' && s[k] != ':' && s[k] != ',' {
+						k++
+					}
+					q.raw = append(q.raw, s[j:k])
+					q.values = append(q.values, decodeCaret(s[j:k]))
+					q.quoted = append(q.quoted, false)
+					j = k
+				}
+				if j < len(s) && s[j] == ',' {
+					j++
+					continue
+				}
+				break
+			}
+		}
+		p.params = append(p.params, q)
+		i = j
+	}
+	if i >= len(s) || s[i] != ':' {
+		return prop{}, fmt.Errorf("line %d: %s has no ':' before its value", num, p.name)
+	}
+	p.value = s[i+1:]
+	return p, nil
+}
+
+// decodeCaret undoes RFC 6868: ^n is a newline, ^' a DQUOTE, ^^ a caret; a
+// caret before anything else stays as it is.
+func decodeCaret(s string) string {
+	if !strings.Contains(s, "^") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '^' && i+1 < len(s) {
+			switch s[i+1] {
+			case 'n', 'N':
+				b.WriteByte('\n')
+				i++
+				continue
+			case '\'':
+				b.WriteByte('"')
+				i++
+				continue
+			case '^':
+				b.WriteByte('^')
+				i++
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// unescapeText decodes a TEXT value: \\ \; \, \n \N. A backslash before any
+// other character is dropped and the character kept, as most readers do.
+func unescapeText(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+1 < len(s) {
+			i++
+			if s[i] == 'n' || s[i] == 'N' {
+				b.WriteByte('\n')
+			} else {
+				b.WriteByte(s[i])
+			}
+			continue
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// component is one BEGIN/END block with its own properties and children.
+type component struct {
+	name  string // upper-case
+	props []prop
+	subs  []*component
+	num   int // line of BEGIN
+}
+
+// all returns the component's own properties with the given name.
+func (c *component) all(name string) []prop {
+	var out []prop
+	for _, p := range c.props {
+		if p.name == name {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// first returns the component's first property with the given name.
+func (c *component) first(name string) (prop, bool) {
+	for _, p := range c.props {
+		if p.name == name {
+			return p, true
+		}
+	}
+	return prop{}, false
+}
+
+// document is the parsed form of an input: its top-level components and any
+// properties found outside every component.
+type document struct {
+	top   []*component
+	stray []prop
+}
+
+// parse unfolds and parses data into components, checking that BEGIN and
+// END balance.
+func parse(data []byte) (*document, error) {
+	lines, nums, err := unfold(data)
+	if err != nil {
+		return nil, err
+	}
+	doc := &document{}
+	var stack []*component
+	for i, l := range lines {
+		p, err := parseProp(l, nums[i])
+		if err != nil {
+			return nil, err
+		}
+		switch p.name {
+		case "BEGIN":
+			name := strings.ToUpper(strings.TrimSpace(p.value))
+			if name == "" {
+				return nil, fmt.Errorf("line %d: BEGIN without a component name", p.num)
+			}
+			if len(stack) >= maxDepth {
+				return nil, fmt.Errorf("line %d: components nested more than %d deep", p.num, maxDepth)
+			}
+			c := &component{name: name, num: p.num}
+			if len(stack) == 0 {
+				doc.top = append(doc.top, c)
+			} else {
+				parent := stack[len(stack)-1]
+				parent.subs = append(parent.subs, c)
+			}
+			stack = append(stack, c)
+		case "END":
+			name := strings.ToUpper(strings.TrimSpace(p.value))
+			if len(stack) == 0 {
+				return nil, fmt.Errorf("line %d: END:%s without BEGIN", p.num, name)
+			}
+			open := stack[len(stack)-1]
+			if open.name != name {
+				return nil, fmt.Errorf("line %d: END:%s closes BEGIN:%s of line %d", p.num, name, open.name, open.num)
+			}
+			stack = stack[:len(stack)-1]
+		default:
+			if len(stack) == 0 {
+				doc.stray = append(doc.stray, p)
+				continue
+			}
+			c := stack[len(stack)-1]
+			c.props = append(c.props, p)
+		}
+	}
+	if len(stack) > 0 {
+		open := stack[len(stack)-1]
+		return nil, fmt.Errorf("line %d: BEGIN:%s is never closed", open.num, open.name)
+	}
+	return doc, nil
+}
+
+// abbreviate shortens s for an error message.
+func abbreviate(s string) string {
+	const n = 40
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}

@@ -1,0 +1,250 @@
+package ical
+
+import (
+	"errors"
+	"fmt"
+	"html"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Reply is what one VEVENT of an incoming object says: normally an iMIP REPLY
+// or COUNTER from a mission's calendar client, but any method is read.
+type Reply struct {
+	// Method is the VCALENDAR's METHOD, upper-case: REPLY, COUNTER, REQUEST,
+	// CANCEL, REFRESH, ..., or "" when the object has none.
+	Method string
+	// UID and RecurrenceID identify the event answered. RecurrenceID is the
+	// raw RECURRENCE-ID, written like ProposedStart; "" when absent.
+	UID, RecurrenceID string
+	// Sequence is the echoed SEQUENCE (0 when absent); DTStamp is when the
+	// client made the reply (zero when absent: Exchange sometimes omits it).
+	Sequence int
+	DTStamp  time.Time
+	// Organizer is the ORGANIZER's email, lower-case, without mailto:; ""
+	// when absent (Exchange replies have none).
+	Organizer string
+	// Attendee is the email of the first ATTENDEE (in a REPLY, the one who
+	// answers), lower-case, without mailto:. AttendeeName is its CN.
+	Attendee, AttendeeName string
+	// PartStat is the attendee's PARTSTAT, upper-case: ACCEPTED, DECLINED,
+	// TENTATIVE, DELEGATED, ...; NEEDS-ACTION (RFC 5545's default) when the
+	// ATTENDEE line has none, "" when there is no ATTENDEE.
+	PartStat string
+	// SentBy is the attendee's SENT-BY (someone answering on its behalf);
+	// DelegatedTo and DelegatedFrom its DELEGATED-TO/-FROM. Emails as above.
+	SentBy                     string
+	DelegatedTo, DelegatedFrom []string
+	// Comment is the COMMENT property (Outlook, Thunderbird) or Gmail's
+	// X-RESPONSE-COMMENT parameter, unescaped, without trailing white space.
+	Comment string
+	// Guests is Gmail's X-NUM-GUESTS (extra people coming), 0 when absent.
+	Guests int
+	// Attendees is how many ATTENDEE lines the VEVENT had; a valid REPLY has
+	// exactly one, and a caller should not record anything otherwise.
+	Attendees int
+	// ProposedStart and ProposedEnd are the raw DTSTART and DTEND, for
+	// showing a COUNTER's proposal to staff: "TZID=<zone>:<local time>" when
+	// a TZID is given, else the value itself (e.g. 20171010T080000Z). Times
+	// in replies are never interpreted: Outlook uses Windows zone names.
+	ProposedStart, ProposedEnd string
+	// Summary is the SUMMARY, unescaped (Outlook prefixes "Accepted: ").
+	Summary string
+}
+
+// ParseReplies reads every VEVENT of data: one or several VCALENDARs (or bare
+// VEVENTs) one after the other, as found in the calendar part of an email.
+// It accepts CRLF or LF line endings, folded lines (also inside parameters),
+// any case of property names and of mailto:, quoted and unquoted parameter
+// values, objects with or without ORGANIZER, METHOD or VTIMEZONE, and
+// unknown or X- properties. It returns an error, never a panic, for input
+// that is not iCalendar, is damaged (unbalanced BEGIN/END, a line with no
+// value, a VEVENT without UID, an unreadable SEQUENCE or DTSTAMP), holds no
+// VEVENT, or exceeds 1 MiB, 10,000 lines or 64 KiB in one content line.
+func ParseReplies(data []byte) ([]Reply, error) {
+	doc, err := parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("ical: parse replies: %w", err)
+	}
+	if len(doc.stray) > 0 {
+		p := doc.stray[0]
+		return nil, fmt.Errorf("ical: parse replies: line %d: %s outside BEGIN:VCALENDAR", p.num, p.name)
+	}
+	var (
+		out  []Reply
+		errs []error
+	)
+	for _, top := range doc.top {
+		switch top.name {
+		case "VCALENDAR":
+			method, err := calendarMethod(top)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			for _, c := range top.subs {
+				if c.name != "VEVENT" {
+					continue
+				}
+				r, err := readReply(c, method)
+				if err != nil {
+					errs = append(errs, err)
+					continue
+				}
+				out = append(out, r)
+			}
+		case "VEVENT":
+			r, err := readReply(top, "")
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			out = append(out, r)
+		}
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("ical: parse replies: %w", errors.Join(errs...))
+	}
+	if len(out) == 0 {
+		return nil, errors.New("ical: parse replies: no VEVENT found")
+	}
+	return out, nil
+}
+
+// calendarMethod returns the VCALENDAR's METHOD, upper-case, or "" when it
+// has none. Two different METHODs make the object ambiguous.
+func calendarMethod(c *component) (string, error) {
+	method := ""
+	for _, p := range c.all("METHOD") {
+		m := strings.ToUpper(strings.TrimSpace(p.value))
+		if method != "" && m != method {
+			return "", fmt.Errorf("line %d: second METHOD %s after %s", p.num, m, method)
+		}
+		method = m
+	}
+	return method, nil
+}
+
+func readReply(c *component, method string) (Reply, error) {
+	r := Reply{Method: method}
+	uid, ok := c.first("UID")
+	r.UID = strings.TrimSpace(unescapeText(uid.value))
+	if !ok || r.UID == "" {
+		return Reply{}, fmt.Errorf("line %d: VEVENT has no UID", c.num)
+	}
+	if p, ok := c.first("SEQUENCE"); ok {
+		n, err := strconv.Atoi(strings.TrimSpace(p.value))
+		if err != nil || n < 0 {
+			return Reply{}, fmt.Errorf("line %d: SEQUENCE %q is not a non-negative integer", p.num, abbreviate(p.value))
+		}
+		r.Sequence = n
+	}
+	if p, ok := c.first("DTSTAMP"); ok {
+		t, err := parseStamp(p.value)
+		if err != nil {
+			return Reply{}, fmt.Errorf("line %d: DTSTAMP: %w", p.num, err)
+		}
+		r.DTStamp = t
+	}
+	if p, ok := c.first("RECURRENCE-ID"); ok {
+		r.RecurrenceID = rawDateTime(p)
+	}
+	if p, ok := c.first("DTSTART"); ok {
+		r.ProposedStart = rawDateTime(p)
+	}
+	if p, ok := c.first("DTEND"); ok {
+		r.ProposedEnd = rawDateTime(p)
+	}
+	if p, ok := c.first("SUMMARY"); ok {
+		r.Summary = unescapeText(p.value)
+	}
+	if p, ok := c.first("ORGANIZER"); ok {
+		r.Organizer = address(p.value)
+	}
+	var comments []string
+	for _, p := range c.all("COMMENT") {
+		if s := strings.TrimSpace(unescapeText(p.value)); s != "" {
+			comments = append(comments, s)
+		}
+	}
+	attendees := c.all("ATTENDEE")
+	r.Attendees = len(attendees)
+	if len(attendees) > 0 {
+		a := attendees[0]
+		r.Attendee = address(a.value)
+		r.AttendeeName, _ = a.param("CN")
+		r.AttendeeName = strings.TrimSpace(r.AttendeeName)
+		r.PartStat = "NEEDS-ACTION"
+		if ps, ok := a.param("PARTSTAT"); ok && strings.TrimSpace(ps) != "" {
+			r.PartStat = strings.ToUpper(strings.TrimSpace(ps))
+		}
+		if s, ok := a.param("SENT-BY"); ok {
+			r.SentBy = address(s)
+		}
+		r.DelegatedTo = addresses(a.paramValues("DELEGATED-TO"))
+		r.DelegatedFrom = addresses(a.paramValues("DELEGATED-FROM"))
+		if g, ok := a.param("X-NUM-GUESTS"); ok {
+			if n, err := strconv.Atoi(strings.TrimSpace(g)); err == nil && n > 0 {
+				r.Guests = n
+			}
+		}
+		if rc, ok := a.param("X-RESPONSE-COMMENT"); ok {
+			// Gmail HTML-escapes the note and then TEXT-escapes it inside the
+			// parameter: "it&#39\;s" is "it's".
+			if s := strings.TrimSpace(html.UnescapeString(unescapeText(rc))); s != "" && !slices.Contains(comments, s) {
+				comments = append(comments, s)
+			}
+		}
+	}
+	r.Comment = strings.Join(comments, "\n")
+	return r, nil
+}
+
+// parseStamp reads a DTSTAMP: UTC date-time with Z; a missing Z is read as
+// UTC too, since DTSTAMP is always UTC (RFC 5545 §3.8.7.2).
+func parseStamp(v string) (time.Time, error) {
+	v = strings.TrimSpace(v)
+	layout := utcLayout
+	if !strings.HasSuffix(v, "Z") {
+		layout = localLayout
+	}
+	t, err := time.ParseInLocation(layout, v, time.UTC)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%q is not a date-time like 20171010T080000Z", abbreviate(v))
+	}
+	return t, nil
+}
+
+// rawDateTime writes a date-time property's value with its TZID, for
+// display.
+func rawDateTime(p prop) string {
+	v := strings.TrimSpace(p.value)
+	if tz, ok := p.param("TZID"); ok && tz != "" {
+		return "TZID=" + tz + ":" + v
+	}
+	return v
+}
+
+// address turns a cal-address into a lower-case email: mailto: in any case
+// and surrounding white space or angle brackets removed.
+func address(v string) string {
+	v = strings.TrimSpace(v)
+	if len(v) >= 7 && strings.EqualFold(v[:7], "mailto:") {
+		v = v[7:]
+	}
+	v = strings.TrimSpace(v)
+	v = strings.TrimSuffix(strings.TrimPrefix(v, "<"), ">")
+	return strings.ToLower(strings.TrimSpace(v))
+}
+
+func addresses(vs []string) []string {
+	var out []string
+	for _, v := range vs {
+		if a := address(v); a != "" {
+			out = append(out, a)
+		}
+	}
+	return out
+}
