@@ -2,6 +2,7 @@ package ical
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -33,25 +34,16 @@ func TestRequestGolden(t *testing.T) {
 		}
 	}
 	lines := unfolded(t, got)
-	if want := `ORGANIZER;CN="UPR Info, Pre-sessions":mailto:rsvp@invites.example.org`; !contains(lines, want) {
+	if want := `ORGANIZER;CN="UPR Info, Pre-sessions":mailto:rsvp@invites.example.org`; !slices.Contains(lines, want) {
 		t.Errorf("request lacks content line %s", want)
 	}
-	if want := `ATTENDEE;CN="Permanent Mission of Côte d'Ivoire, Geneva";ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:mission.geneva@civ.example`; !contains(lines, want) {
+	if want := `ATTENDEE;CN="Permanent Mission of Côte d'Ivoire, Geneva";ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:mission.geneva@civ.example`; !slices.Contains(lines, want) {
 		t.Errorf("request lacks content line %s", want)
 	}
 	// VTIMEZONE comes before the VEVENT.
 	if tz, ev := bytes.Index(got, []byte("BEGIN:VTIMEZONE")), bytes.Index(got, []byte("BEGIN:VEVENT")); tz < 0 || tz > ev {
 		t.Errorf("VTIMEZONE at %d, VEVENT at %d", tz, ev)
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // TestRequestTimesInUTC checks the instant a client computes from our
@@ -135,7 +127,7 @@ func TestCancelGolden(t *testing.T) {
 	if bytes.Contains(got, []byte("RSVP")) {
 		t.Errorf("cancel asks for an RSVP")
 	}
-	if want := `ATTENDEE;CN="Permanent Mission of Bolivia (Plurinational State of)";ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION:mailto:mission@bolivia.example`; !contains(unfolded(t, got), want) {
+	if want := `ATTENDEE;CN="Permanent Mission of Bolivia (Plurinational State of)";ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION:mailto:mission@bolivia.example`; !slices.Contains(unfolded(t, got), want) {
 		t.Errorf("cancel lacks content line %s", want)
 	}
 }

@@ -230,13 +230,19 @@ func rawDateTime(p prop) string {
 // address turns a cal-address into a lower-case email: mailto: in any case
 // and surrounding white space or angle brackets removed.
 func address(v string) string {
-	v = strings.TrimSpace(v)
-	if len(v) >= 7 && strings.EqualFold(v[:7], "mailto:") {
-		v = v[7:]
-	}
+	v, _ = cutMailto(strings.TrimSpace(v))
 	v = strings.TrimSpace(v)
 	v = strings.TrimSuffix(strings.TrimPrefix(v, "<"), ">")
 	return strings.ToLower(strings.TrimSpace(v))
+}
+
+// cutMailto removes a leading mailto: written in any case, and reports
+// whether there was one.
+func cutMailto(v string) (string, bool) {
+	if len(v) >= 7 && strings.EqualFold(v[:7], "mailto:") {
+		return v[7:], true
+	}
+	return v, false
 }
 
 func addresses(vs []string) []string {

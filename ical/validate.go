@@ -455,13 +455,13 @@ func (v *validator) dateTime(p prop) {
 }
 
 func (v *validator) calAddress(p prop) {
-	val := p.value
-	if len(val) < 7 || !strings.EqualFold(val[:7], "mailto:") {
-		v.addf(p.num, "%s %q is not a mailto: address", p.name, abbreviate(val))
+	email, ok := cutMailto(p.value)
+	if !ok {
+		v.addf(p.num, "%s %q is not a mailto: address", p.name, abbreviate(p.value))
 		return
 	}
-	if checkEmail(val[7:]) != nil || strings.TrimSpace(val[7:]) != val[7:] {
-		v.addf(p.num, "%s %q is not a valid email address", p.name, abbreviate(val))
+	if checkEmail(email) != nil || strings.TrimSpace(email) != email {
+		v.addf(p.num, "%s %q is not a valid email address", p.name, abbreviate(p.value))
 	}
 }
 
