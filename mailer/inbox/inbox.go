@@ -297,7 +297,7 @@ func NewWatcher(opts Options, h Handler) (*Watcher, error) {
 	for _, f := range opts.Folders {
 		if err := checkMailboxName(f); err != nil {
 			bad("folder: %v", err)
-		} else if strings.EqualFold(f, opts.Mailbox) {
+		} else if sameMailbox(f, opts.Mailbox) {
 			bad("folder %q is the watched mailbox", f)
 		} else if seen[f] {
 			bad("folder %q listed twice", f)

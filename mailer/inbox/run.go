@@ -55,7 +55,7 @@ func (w *Watcher) Run(ctx context.Context) error {
 		attempt++
 		delay := w.opts.Backoff(attempt)
 		w.recordError(err, true)
-		w.log.Warn("imap connection lost; reconnecting",
+		w.log.Warn("imap intake interrupted; reconnecting",
 			slog.Any("err", err), slog.Int("attempt", attempt), slog.Duration("delay", delay))
 		t := time.NewTimer(delay)
 		select {

@@ -25,6 +25,7 @@ type meta struct {
 // body is one fetched message body; raw is nil when it was too big.
 type body struct {
 	raw    []byte
+	size   int64
 	tooBig bool
 }
 
@@ -124,6 +125,9 @@ func (s *session) handleGroup(ctx context.Context, group []meta, st *Stats) erro
 			}
 			delete(bodies, m.uid)
 			msg.Raw = b.raw
+			if msg.Size == 0 {
+				msg.Size = b.size
+			}
 		}
 		if msg.Raw == nil {
 			w.log.Warn("imap message larger than the limit; handed over without its body",
@@ -300,13 +304,13 @@ func (s *session) fetchBodies(ctx context.Context, group []meta) (map[imap.UID]b
 func readBody(r io.Reader, size, limit int64) (body, error) {
 	if size > limit {
 		_, err := io.Copy(io.Discard, r)
-		return body{tooBig: true}, err
+		return body{size: size, tooBig: true}, err
 	}
 	raw := make([]byte, size)
 	if _, err := io.ReadFull(r, raw); err != nil {
 		return body{}, err
 	}
-	return body{raw: raw}, nil
+	return body{raw: raw, size: size}, nil
 }
 
 // kickReader resets the watchdog on every read, so that a big message on a
@@ -335,7 +339,7 @@ func (s *session) file(ctx context.Context, m meta, folder string) (bool, error)
 	w := s.w
 	uid := m.uid
 	log := w.log.With(slog.Uint64("uid", uint64(uid)), slog.String("folder", folder))
-	if folder == "" || folder == w.opts.Mailbox {
+	if folder == "" || sameMailbox(folder, w.opts.Mailbox) {
 		if err := s.flag(ctx, uid, imap.FlagSeen); err != nil {
 			if isNo(err) {
 				log.Warn("imap could not flag message", slog.Any("err", err))
@@ -481,6 +485,12 @@ func (s *session) filePending(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// sameMailbox compares mailbox names: INBOX is case-insensitive (RFC 3501
+// 5.1), every other name is not.
+func sameMailbox(a, b string) bool {
+	return a == b || strings.EqualFold(a, "INBOX") && strings.EqualFold(b, "INBOX")
 }
 
 func hasFlag(flags []imap.Flag, want string) bool {
