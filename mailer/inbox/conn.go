@@ -48,7 +48,7 @@ func guard(ctx context.Context, conn io.Closer, timeout time.Duration, op string
 	stopCtx()
 	switch {
 	case timedOut.Load():
-		return fmt.Errorf("inbox: %s: %w within %v, connection closed", op, ErrTimeout, timeout)
+		return fmt.Errorf("inbox: %s: %w", op, timeoutError{timeout})
 	case err == nil:
 		return nil
 	case ctx.Err() != nil:
@@ -57,6 +57,15 @@ func guard(ctx context.Context, conn io.Closer, timeout time.Duration, op string
 		return fmt.Errorf("inbox: %s: %w", op, err)
 	}
 }
+
+// timeoutError is the watchdog's error; it matches ErrTimeout.
+type timeoutError struct{ after time.Duration }
+
+func (e timeoutError) Error() string {
+	return fmt.Sprintf("no answer from server within %v, connection closed", e.after)
+}
+
+func (e timeoutError) Is(target error) bool { return target == ErrTimeout }
 
 // do runs one command under the watchdog.
 func (s *session) do(ctx context.Context, op string, fn func(kick func()) error) error {

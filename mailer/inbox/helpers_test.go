@@ -445,6 +445,8 @@ type faultProxy struct {
 	cutAfter int64
 	// hideIdle removes IDLE from the capabilities the server announces.
 	hideIdle bool
+	// stallNew makes new connections relay nothing.
+	stallNew bool
 }
 
 type proxyConn struct {
@@ -495,6 +497,7 @@ func (p *faultProxy) serve() {
 		p.accepted++
 		pc.cutAfter, p.cutAfter = p.cutAfter, 0
 		pc.hideIdle = p.hideIdle
+		pc.stalled.Store(p.stallNew)
 		p.conns = append(p.conns, pc)
 		p.mu.Unlock()
 		go pc.pipe(c, s, false)
@@ -551,6 +554,14 @@ func (p *faultProxy) stallAll() {
 	for _, pc := range p.conns {
 		pc.stalled.Store(true)
 	}
+}
+
+// stallNext makes the connections accepted from now on relay nothing: a
+// server that accepts and never answers.
+func (p *faultProxy) stallNext() {
+	p.mu.Lock()
+	p.stallNew = true
+	p.mu.Unlock()
 }
 
 // hideIdleFromNext hides IDLE on the connections accepted from now on.

@@ -534,11 +534,22 @@ func TestStalledServerIsClosedByWatchdog(t *testing.T) {
 	if p.connections() < 2 {
 		t.Errorf("%d connections, want a reconnection", p.connections())
 	}
-	if !strings.Contains(logs.String(), ErrTimeout.Error()) {
+	if !strings.Contains(logs.String(), `err="inbox: stop IDLE: no answer from server within 300ms`) {
 		t.Errorf("watchdog not logged:\n%s", logs)
 	}
 	if w.Status().Reconnects < 1 {
 		t.Errorf("status %+v", w.Status())
+	}
+}
+
+func TestWatchdogErrorMatchesErrTimeout(t *testing.T) {
+	ts := startServer(t, serverOpts{})
+	p := startProxy(t, ts.addr)
+	p.stallNext()
+	w, _ := newTestWatcher(t, p.addr(), newRecorder(), func(o *Options) { o.CommandTimeout = 100 * time.Millisecond })
+	_, err := w.SyncOnce(context.Background())
+	if !errors.Is(err, ErrTimeout) || !strings.HasPrefix(err.Error(), "inbox: read greeting: no answer") {
+		t.Fatalf("SyncOnce against a silent server = %v", err)
 	}
 }
 
