@@ -216,8 +216,8 @@ var ErrBusy = errors.New("inbox: watcher is already running")
 // Options.CommandTimeout; the connection was closed.
 var ErrTimeout = errors.New("inbox: no answer from server")
 
-// Watcher watches one mailbox. Its methods Status may be called at any time;
-// Run and SyncOnce are exclusive.
+// Watcher watches one mailbox. Status may be called at any time from any
+// goroutine; Run and SyncOnce exclude each other (the second gets ErrBusy).
 type Watcher struct {
 	opts Options
 	h    Handler
