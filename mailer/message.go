@@ -1,0 +1,652 @@
+package mailer
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"mime"
+	netmail "net/mail"
+	"net/textproto"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	gomail "github.com/wneessen/go-mail"
+)
+
+// Address is a mailbox (RFC 5322 §3.4): an optional display name and an
+// addr-spec. Only ASCII addresses are supported (no SMTPUTF8); the display
+// name may be any Unicode text and is RFC 2047 encoded when needed.
+type Address struct {
+	Name  string
+	Email string
+}
+
+// Attachment is a file sent as a part of multipart/mixed with
+// Content-Disposition: attachment (RFC 2183). ContentType may carry
+// parameters, e.g. "text/calendar; charset=UTF-8; method=REQUEST"; the name
+// parameter is set from Filename. A non-ASCII Filename is written with RFC
+// 2231 parameter encoding. The content is always base64 encoded.
+type Attachment struct {
+	Filename    string
+	ContentType string // default application/octet-stream
+	Data        []byte
+}
+
+// Calendar is an inline iMIP body part (RFC 6047 §2.4): text/calendar with
+// the method parameter, charset UTF-8, base64 encoded, placed as the last
+// alternative after the text and HTML bodies. Method must equal the METHOD
+// property inside Data (e.g. "REQUEST", "CANCEL").
+type Calendar struct {
+	Method string
+	Data   []byte
+}
+
+// Message is one email as outreach composes it.
+//
+// MessageID ("<local@domain>") and Date are chosen by the caller before the
+// first attempt and kept for every retry, so that a copy sent twice is the
+// same message, byte for byte. At least one of Text and HTML is required.
+//
+// Layout (RFC 2046): a single text part, or multipart/alternative(text/plain,
+// text/html, text/calendar) for several bodies; with attachments,
+// multipart/mixed(that body, attachments...). Bodies are UTF-8 and
+// quoted-printable; the calendar part and attachments are base64.
+type Message struct {
+	MessageID    string // "<local@domain>", required
+	From         Address
+	To           []Address
+	ReplyTo      *Address
+	Subject      string
+	Date         time.Time // required
+	EnvelopeFrom string    // SMTP MAIL FROM (bounce address); defaults to From.Email
+	// Headers are extra header fields, in order, e.g. X-Auto-Response-Suppress,
+	// In-Reply-To, References, Auto-Submitted. Fields this package writes
+	// itself (From, To, Subject, Date, Message-ID, MIME-Version, Content-*...)
+	// are refused, as are duplicates.
+	Headers     [][2]string
+	Text        string
+	HTML        string
+	Calendar    *Calendar
+	Attachments []Attachment
+}
+
+// WriteTo writes the exact RFC 5322 bytes that Conn.Send transmits for m
+// (before SMTP dot-stuffing), with CRLF line endings. The output depends only
+// on m: multipart boundaries are derived from the content, so the same
+// Message always renders the same bytes. An invalid Message gives a
+// permanent *Error with Op OpCompose.
+func (m *Message) WriteTo(w io.Writer) (int64, error) {
+	b, err := m.render()
+	if err != nil {
+		return 0, err
+	}
+	n, err := w.Write(b)
+	return int64(n), err
+}
+
+// reservedHeader reports whether the field (lower-case name) is written by
+// this package and so may not be given in Message.Headers.
+func reservedHeader(lower string) bool {
+	switch lower {
+	case "from", "to", "cc", "bcc", "reply-to", "subject", "date", "message-id",
+		"mime-version", "return-path", "sender":
+		return true
+	}
+	return strings.HasPrefix(lower, "content-")
+}
+
+// msgIDRE is the msg-id form we accept: "<" id-left "@" id-right ">" in
+// printable ASCII without the characters that would make it ambiguous.
+var msgIDRE = regexp.MustCompile(`^<[!#-'*+\-/-9=?A-Z^-~.]+@[!#-'*+\-/-9=?A-Z^-~.\[\]]+>$`)
+
+// calMethodRE is an iCalendar method name (RFC 5545 §3.7.2: iana-token or x-name).
+var calMethodRE = regexp.MustCompile(`^[A-Za-z0-9-]{1,64}$`)
+
+// validate reports every problem of m at once.
+func (m *Message) validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+
+	if m.MessageID == "" {
+		bad("Message-ID is required")
+	} else if len(m.MessageID) > 250 || !msgIDRE.MatchString(m.MessageID) {
+		bad("Message-ID %q is not of the form <local@domain>", m.MessageID)
+	}
+	if m.Date.IsZero() {
+		bad("Date is required")
+	} else if y := m.Date.Year(); y < 1900 || y > 9999 {
+		bad("Date %s is out of range", m.Date)
+	}
+	errs = append(errs, checkAddress("From", m.From)...)
+	if len(m.To) == 0 {
+		bad("To: at least one recipient is required")
+	}
+	for i, a := range m.To {
+		errs = append(errs, checkAddress(fmt.Sprintf("To[%d]", i), a)...)
+	}
+	if m.ReplyTo != nil {
+		errs = append(errs, checkAddress("Reply-To", *m.ReplyTo)...)
+	}
+	if m.EnvelopeFrom != "" {
+		if err := checkEmail(m.EnvelopeFrom); err != nil {
+			bad("EnvelopeFrom: %w", err)
+		}
+	}
+	if err := checkText(m.Subject, 900); err != nil {
+		bad("Subject: %w", err)
+	}
+	seen := map[string]bool{}
+	for i, h := range m.Headers {
+		name, value := h[0], h[1]
+		if err := checkHeaderName(name); err != nil {
+			bad("Headers[%d]: %w", i, err)
+			continue
+		}
+		lower := strings.ToLower(name)
+		if reservedHeader(lower) {
+			bad("Headers[%d]: %s is written by the mailer and cannot be set", i, name)
+		}
+		if seen[lower] {
+			bad("Headers[%d]: %s given twice", i, name)
+		}
+		seen[lower] = true
+		if err := checkText(value, 900); err != nil {
+			bad("Headers[%d] %s: %w", i, name, err)
+		}
+	}
+	if m.Text == "" && m.HTML == "" {
+		bad("a text or HTML body is required")
+	}
+	if !utf8.ValidString(m.Text) {
+		bad("Text is not valid UTF-8")
+	}
+	if !utf8.ValidString(m.HTML) {
+		bad("HTML is not valid UTF-8")
+	}
+	if c := m.Calendar; c != nil {
+		if err := checkCalendar(c); err != nil {
+			bad("Calendar: %w", err)
+		}
+	}
+	for i, a := range m.Attachments {
+		if err := checkAttachment(a); err != nil {
+			bad("Attachments[%d]: %w", i, err)
+		}
+	}
+	return joinProblems(errs)
+}
+
+// joinProblems makes one error of several problems, on one line.
+func joinProblems(errs []error) error {
+	if len(errs) == 0 {
+		return nil
+	}
+	msgs := make([]string, len(errs))
+	for i, err := range errs {
+		msgs[i] = err.Error()
+	}
+	return errors.New(strings.Join(msgs, "; "))
+}
+
+func checkAddress(field string, a Address) []error {
+	var errs []error
+	if err := checkEmail(a.Email); err != nil {
+		errs = append(errs, fmt.Errorf("%s: %w", field, err))
+	}
+	if err := checkText(a.Name, 300); err != nil {
+		errs = append(errs, fmt.Errorf("%s name: %w", field, err))
+	}
+	if strings.Contains(a.Name, `\`) {
+		// net/mail's Address.String, which go-mail uses, leaves a
+		// backslash bare inside a Q-encoded word (RFC 2047 §5(3) forbids
+		// it there) and then cannot parse its own output.
+		errs = append(errs, fmt.Errorf("%s name %q: a backslash cannot be written in a display name", field, a.Name))
+	}
+	return errs
+}
+
+// checkEmail accepts an ASCII addr-spec (RFC 5322 §3.4.1) without display
+// name, comments or angle brackets.
+func checkEmail(s string) error {
+	if s == "" {
+		return errors.New("empty address")
+	}
+	if len(s) > 254 {
+		return fmt.Errorf("address %.40q... is longer than 254 octets", s)
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] >= 0x7f {
+			return fmt.Errorf("address %q: only printable ASCII without spaces is supported", s)
+		}
+	}
+	a, err := netmail.ParseAddress(s)
+	if err != nil {
+		return fmt.Errorf("address %q: %w", s, err)
+	}
+	if a.Name != "" || a.Address != s {
+		return fmt.Errorf("address %q: give the bare addr-spec, not a name or <...>", s)
+	}
+	return nil
+}
+
+// checkText accepts header text: valid UTF-8 without control characters
+// (tab excepted), so no input can start a new header line.
+func checkText(s string, max int) error {
+	if !utf8.ValidString(s) {
+		return errors.New("not valid UTF-8")
+	}
+	if len(s) > max {
+		return fmt.Errorf("longer than %d octets", max)
+	}
+	for _, r := range s {
+		if r != '\t' && (unicode.IsControl(r) || r == '\u2028' || r == '\u2029') {
+			return fmt.Errorf("contains control character %U (CR and LF are not allowed in a header)", r)
+		}
+	}
+	return nil
+}
+
+// checkHeaderName accepts an RFC 5322 §3.6.8 field name.
+func checkHeaderName(name string) error {
+	if name == "" || len(name) > 76 {
+		return fmt.Errorf("header name %q must have 1 to 76 characters", name)
+	}
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c < 33 || c > 126 || c == ':' {
+			return fmt.Errorf("header name %q: character %q is not allowed", name, c)
+		}
+	}
+	return nil
+}
+
+func checkCalendar(c *Calendar) error {
+	if !calMethodRE.MatchString(c.Method) {
+		return fmt.Errorf("method %q is not an iCalendar method name", c.Method)
+	}
+	if len(c.Data) == 0 {
+		return errors.New("no data")
+	}
+	if !utf8.Valid(c.Data) {
+		return errors.New("data is not valid UTF-8")
+	}
+	found := ""
+	for line := range strings.SplitSeq(string(c.Data), "\n") {
+		line = strings.TrimRight(line, "\r")
+		if len(line) > 7 && strings.EqualFold(line[:7], "METHOD:") {
+			found = line[7:]
+			break
+		}
+	}
+	if found == "" {
+		return errors.New("no METHOD property in the data (RFC 6047 §2.4)")
+	}
+	if !strings.EqualFold(found, c.Method) {
+		return fmt.Errorf("method parameter %q differs from METHOD:%s in the data (RFC 6047 §2.4)", c.Method, found)
+	}
+	return nil
+}
+
+func checkAttachment(a Attachment) error {
+	if a.Filename == "" {
+		return errors.New("filename is required")
+	}
+	if err := checkText(a.Filename, 200); err != nil {
+		return fmt.Errorf("filename: %w", err)
+	}
+	if strings.ContainsAny(a.Filename, `/\`) {
+		return fmt.Errorf("filename %q must not contain a path", a.Filename)
+	}
+	if a.ContentType != "" {
+		if _, _, err := mime.ParseMediaType(a.ContentType); err != nil {
+			return fmt.Errorf("content type %q: %w", a.ContentType, err)
+		}
+	}
+	return nil
+}
+
+// envelope returns the SMTP reverse-path and forward-paths (RFC 5321 §3.3),
+// recipients de-duplicated so that nobody gets the message twice.
+func (m *Message) envelope() (from string, rcpts []string) {
+	from = m.EnvelopeFrom
+	if from == "" {
+		from = m.From.Email
+	}
+	seen := map[string]bool{}
+	for _, a := range m.To {
+		k := strings.ToLower(a.Email)
+		if !seen[k] {
+			seen[k] = true
+			rcpts = append(rcpts, a.Email)
+		}
+	}
+	return from, rcpts
+}
+
+// render validates m and returns its RFC 5322 bytes.
+func (m *Message) render() ([]byte, error) {
+	if m == nil {
+		return nil, &Error{Op: OpCompose, Err: errors.New("nil message")}
+	}
+	if err := m.validate(); err != nil {
+		return nil, &Error{Op: OpCompose, Err: fmt.Errorf("message %s: %w", m.MessageID, err)}
+	}
+	msg, multiparts, err := m.build()
+	if err != nil {
+		return nil, &Error{Op: OpCompose, Err: fmt.Errorf("message %s: %w", m.MessageID, err)}
+	}
+	var buf bytes.Buffer
+	buf.Grow(m.sizeHint())
+	if _, err := msg.WriteTo(&buf); err != nil {
+		return nil, &Error{Op: OpCompose, Err: fmt.Errorf("message %s: render: %w", m.MessageID, err)}
+	}
+	out, err := stableBoundaries(buf.Bytes(), multiparts)
+	if err != nil {
+		return nil, &Error{Op: OpCompose, Err: fmt.Errorf("message %s: %w", m.MessageID, err)}
+	}
+	return out, nil
+}
+
+// sizeHint estimates the rendered size: base64 and quoted-printable grow
+// content by about a third, plus headers.
+func (m *Message) sizeHint() int {
+	n := len(m.Text) + len(m.HTML) + 4096
+	if m.Calendar != nil {
+		n += len(m.Calendar.Data)
+	}
+	for _, a := range m.Attachments {
+		n += len(a.Data) + 512
+	}
+	return n * 4 / 3
+}
+
+// build makes the go-mail message for m (already validated) and returns how
+// many multipart entities it contains.
+func (m *Message) build() (*gomail.Msg, int, error) {
+	msg := gomail.NewMsg(
+		gomail.WithNoDefaultUserAgent(),
+		gomail.WithCharset(gomail.CharsetUTF8),
+		gomail.WithEncoding(gomail.EncodingQP),
+	)
+	msg.SetMessageIDWithValue(strings.TrimSuffix(strings.TrimPrefix(m.MessageID, "<"), ">"))
+	msg.SetDateWithValue(m.Date)
+	msg.FromMailAddress(&netmail.Address{Name: m.From.Name, Address: m.From.Email})
+	to := make([]*netmail.Address, len(m.To))
+	for i, a := range m.To {
+		to[i] = &netmail.Address{Name: a.Name, Address: a.Email}
+	}
+	msg.ToMailAddress(to...)
+	if m.ReplyTo != nil {
+		msg.ReplyToMailAddress(&netmail.Address{Name: m.ReplyTo.Name, Address: m.ReplyTo.Email})
+	}
+	if s := strings.TrimSpace(m.Subject); s != "" {
+		// go-mail folds an encoded Subject before its first word, which
+		// Python's parser (and maybe others) reads as a leading space; it
+		// is written here, folded so the first word stays on the first
+		// line. It is the only preformatted header, so the order of
+		// go-mail's preformatted-header map cannot vary the output.
+		msg.SetGenHeaderPreformatted(gomail.HeaderSubject, foldText(s, len("Subject: ")))
+	}
+	for _, h := range m.Headers {
+		// SetGenHeader RFC 2047-encodes non-ASCII values; control
+		// characters were refused by validate.
+		msg.SetGenHeader(gomail.Header(h[0]), h[1])
+	}
+
+	bodies := 0
+	addBody := func(ct gomail.ContentType, content string, opts ...gomail.PartOption) {
+		if bodies == 0 {
+			msg.SetBodyString(ct, content, opts...)
+		} else {
+			msg.AddAlternativeString(ct, content, opts...)
+		}
+		bodies++
+	}
+	if m.Text != "" {
+		addBody(gomail.TypeTextPlain, m.Text)
+	}
+	if m.HTML != "" {
+		addBody(gomail.TypeTextHTML, m.HTML)
+	}
+	if c := m.Calendar; c != nil {
+		// go-mail appends "; charset=UTF-8" to the content type.
+		addBody(gomail.ContentType("text/calendar; method="+strings.ToUpper(c.Method)), string(c.Data),
+			gomail.WithPartEncoding(gomail.EncodingB64))
+	}
+
+	if len(m.Attachments) > 0 {
+		files := make([]*gomail.File, len(m.Attachments))
+		types := map[string]mediaType{} // invitations repeat one type 14 times
+		for i, a := range m.Attachments {
+			f, err := attachmentFile(a, types)
+			if err != nil {
+				return nil, 0, fmt.Errorf("attachment %q: %w", a.Filename, err)
+			}
+			files[i] = f
+		}
+		msg.SetAttachments(files)
+	}
+
+	multiparts := 0
+	if bodies > 1 {
+		multiparts++ // multipart/alternative
+	}
+	if len(m.Attachments) > 0 {
+		multiparts++ // multipart/mixed
+	}
+	return msg, multiparts, nil
+}
+
+// mediaType is a parsed Content-Type.
+type mediaType struct {
+	typ    string
+	params map[string]string
+}
+
+// attachmentFile builds the go-mail file for a with its MIME headers already
+// set. go-mail would write a non-ASCII file name as an RFC 2047 encoded-word
+// inside a quoted string, name="=?UTF-8?q?C=C3=B4te...?=", which RFC 2047
+// §5 forbids and Python's email parser reports as a defect. go-mail keeps
+// headers that are already present, and these use RFC 2231 parameter
+// encoding instead (name* and filename* with the utf-8 charset and
+// percent-encoded octets), as mime.FormatMediaType writes it.
+func attachmentFile(a Attachment, types map[string]mediaType) (*gomail.File, error) {
+	ct := a.ContentType
+	if ct == "" {
+		ct = "application/octet-stream"
+	}
+	mt, ok := types[ct]
+	if !ok {
+		typ, params, err := mime.ParseMediaType(ct)
+		if err != nil {
+			return nil, fmt.Errorf("content type %q: %w", ct, err)
+		}
+		mt = mediaType{typ, params}
+		types[ct] = mt
+	}
+	params := maps.Clone(mt.params)
+	params["name"] = a.Filename
+	ctHeader := mime.FormatMediaType(mt.typ, params)
+	if ctHeader == "" {
+		return nil, fmt.Errorf("content type %q cannot be written", ct)
+	}
+	cdHeader := mime.FormatMediaType("attachment", map[string]string{"filename": a.Filename})
+	if cdHeader == "" {
+		return nil, fmt.Errorf("filename %q cannot be written", a.Filename)
+	}
+	data := a.Data
+	h := textproto.MIMEHeader{}
+	h.Set("Content-Type", ctHeader)
+	h.Set("Content-Disposition", cdHeader)
+	return &gomail.File{
+		Name:   a.Filename,
+		Enc:    gomail.EncodingB64,
+		Header: h,
+		Writer: func(w io.Writer) (int64, error) {
+			n, err := w.Write(data)
+			return int64(n), err
+		},
+	}, nil
+}
+
+// multipartHeaderRE finds the Content-Type lines of the multipart entities
+// go-mail writes, with their random 60-hex-digit boundaries. Header input
+// cannot produce this text: CR and LF are refused in every header value.
+var multipartHeaderRE = regexp.MustCompile("\r\nContent-Type: multipart/(mixed|alternative);\r\n boundary=([0-9a-f]{60})\r\n")
+
+// stableBoundaries replaces go-mail's random multipart boundaries with
+// boundaries derived from a hash of the message, so a Message renders the
+// same bytes every time: for WriteTo (dry-run .eml, golden files) and for
+// every retry of Send. go-mail keeps boundaries only inside one Msg, and a
+// Msg must not be reused across attempts (its SendError is never cleared).
+// A boundary made from the hash of the content cannot occur in that content
+// (RFC 2046 §5.1.1), and the bodies are base64 or quoted-printable anyway.
+func stableBoundaries(raw []byte, want int) ([]byte, error) {
+	found := multipartHeaderRE.FindAllSubmatchIndex(raw, -1)
+	if len(found) != want {
+		return nil, fmt.Errorf("render: found %d multipart boundaries, want %d", len(found), want)
+	}
+	if want == 0 {
+		return raw, nil
+	}
+	// Every place a random boundary occurs, in order. Two random 60-digit
+	// strings neither overlap nor occur by chance in the content.
+	type occurrence struct{ at, which int }
+	var occs []occurrence
+	for which, f := range found {
+		old := raw[f[4]:f[5]]
+		for off := 0; ; {
+			i := bytes.Index(raw[off:], old)
+			if i < 0 {
+				break
+			}
+			occs = append(occs, occurrence{off + i, which})
+			off += i + len(old)
+		}
+	}
+	slices.SortFunc(occs, func(a, b occurrence) int { return a.at - b.at })
+	const randomLen = 60
+	// Hash the message with each boundary replaced by its rank.
+	h := sha256.New()
+	prev := 0
+	for _, o := range occs {
+		h.Write(raw[prev:o.at])
+		h.Write([]byte{0, byte(o.which)})
+		prev = o.at + randomLen
+	}
+	h.Write(raw[prev:])
+	sum := h.Sum(nil)
+	boundaries := make([][]byte, len(found))
+	for which, f := range found {
+		// "mixed.<hash>", "alternative.<hash>": token characters only,
+		// as go-mail writes the parameter unquoted.
+		boundaries[which] = fmt.Appendf(nil, "%s.%x", raw[f[2]:f[3]], sum[:12])
+	}
+	out := make([]byte, 0, len(raw))
+	prev = 0
+	for _, o := range occs {
+		out = append(out, raw[prev:o.at]...)
+		out = append(out, boundaries[o.which]...)
+		prev = o.at + randomLen
+	}
+	return append(out, raw[prev:]...), nil
+}
+
+// foldText returns s as an RFC 5322 unstructured header value, folded so
+// that lines stay within 78 characters. used is the length of "Name: ".
+// Printable ASCII is folded at spaces; anything else (non-ASCII, text that
+// looks like an encoded-word, very long words) becomes RFC 2047 Q-encoded
+// words of at most 76 characters per line.
+func foldText(s string, used int) string {
+	if plainFoldable(s) {
+		return foldWords(s, used)
+	}
+	return encodeWords(s, used)
+}
+
+func plainFoldable(s string) bool {
+	if strings.Contains(s, "=?") {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < ' ' && c != '\t') || c > '~' {
+			return false
+		}
+	}
+	for w := range strings.SplitSeq(s, " ") {
+		if len(w) > 70 {
+			return false
+		}
+	}
+	return true
+}
+
+func foldWords(s string, used int) string {
+	var b strings.Builder
+	col := used
+	for i, w := range strings.Split(s, " ") {
+		switch {
+		case i == 0:
+		case w != "" && col+1+len(w) > 78:
+			// Fold (RFC 5322 §2.2.3): the space becomes the folding
+			// white space. Never fold at an empty word, which would leave
+			// a line of white space only.
+			b.WriteString("\r\n ")
+			col = 1
+		default:
+			b.WriteString(" ")
+			col++
+		}
+		b.WriteString(w)
+		col += len(w)
+	}
+	return b.String()
+}
+
+func encodeWords(s string, used int) string {
+	const prefix, suffix = "=?UTF-8?q?", "?="
+	var b, word strings.Builder
+	room := 76 - used - len(prefix) - len(suffix)
+	flush := func() {
+		b.WriteString(prefix)
+		b.WriteString(word.String())
+		b.WriteString(suffix)
+		word.Reset()
+	}
+	for _, r := range s {
+		enc := qEncode(string(r))
+		if word.Len() > 0 && word.Len()+len(enc) > room {
+			flush()
+			b.WriteString("\r\n ")
+			room = 76 - 1 - len(prefix) - len(suffix)
+		}
+		word.WriteString(enc)
+	}
+	flush()
+	return b.String()
+}
+
+// qEncode applies the RFC 2047 §4.2 "Q" encoding, keeping only the
+// characters §5(3) allows in any context.
+func qEncode(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == ' ':
+			b.WriteByte('_')
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9',
+			c == '!', c == '*', c == '+', c == '-', c == '/':
+			b.WriteByte(c)
+		default:
+			fmt.Fprintf(&b, "=%02X", c)
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,539 @@
+// Package mailer is outreach's way out: it composes the MIME messages the
+// daemon sends (invitations with .ics attachments, iMIP requests and
+// cancellations, reminders) and submits them over SMTP, reporting each
+// outcome as a typed *Error that says whether a retry can help.
+//
+// Standards followed: RFC 5321 (SMTP), RFC 5322 (message format), RFC
+// 2045–2049 (MIME) with RFC 2047 encoded-words for non-ASCII header text and
+// RFC 2231 for non-ASCII file names, RFC 6047 (iMIP: text/calendar with the
+// method parameter), RFC 3207 (STARTTLS), RFC 8314 (implicit TLS), RFC 4954
+// (AUTH) and RFC 3463 (enhanced status codes).
+//
+// Messages are built with github.com/wneessen/go-mail and sent with its SMTP
+// client (package github.com/wneessen/go-mail/smtp), driven command by
+// command here rather than through go-mail's Client, for three reasons:
+// every command gets its own deadline and the caller's context (go-mail sets
+// one deadline per batch, which lapses on long batches); a refused recipient
+// stops the transaction at once with that recipient in the error; and the
+// bytes sent are exactly those Message.WriteTo writes, rendered once per
+// attempt from a fresh go-mail Msg (a Msg's SendError is never cleared, so a
+// Msg is never reused).
+package mailer
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/wneessen/go-mail/smtp"
+)
+
+// TLSMode says how the connection to the submission server is protected.
+type TLSMode int
+
+const (
+	// StartTLS connects in clear text and upgrades with STARTTLS (RFC 3207)
+	// before anything else is said; a server that does not offer STARTTLS
+	// is refused. This is the default; port 587.
+	StartTLS TLSMode = iota
+	// ImplicitTLS speaks TLS from the first byte (RFC 8314 §3); port 465.
+	ImplicitTLS
+	// Plain sends everything in clear text. It is refused unless the host
+	// is a loopback address (127.0.0.0/8, ::1 or "localhost"), e.g. a local
+	// relay or a test server; port 25.
+	Plain
+)
+
+// String returns the mode's name.
+func (m TLSMode) String() string {
+	switch m {
+	case StartTLS:
+		return "starttls"
+	case ImplicitTLS:
+		return "implicit-tls"
+	case Plain:
+		return "plain"
+	default:
+		return "TLSMode(" + strconv.Itoa(int(m)) + ")"
+	}
+}
+
+// DefaultTimeout is the deadline of each dial and each SMTP command when
+// Options.Timeout is zero.
+const DefaultTimeout = 30 * time.Second
+
+// Options configures a Sender.
+type Options struct {
+	Host string
+	Port int // 0: 587 for StartTLS, 465 for ImplicitTLS, 25 for Plain
+	TLS  TLSMode
+	// TLSConfig overrides the TLS settings, e.g. RootCAs to trust a private
+	// CA. ServerName defaults to Host; InsecureSkipVerify is refused.
+	TLSConfig *tls.Config
+	// Username and Password enable AUTH (PLAIN, or LOGIN when the server
+	// offers only that). The password is never logged nor put in an error.
+	Username, Password string
+	// HELO is the EHLO name (RFC 5321 §4.1.1.1): a fully qualified domain
+	// name, since many servers refuse others. Default: os.Hostname().
+	HELO    string
+	Timeout time.Duration // per dial and per command; default DefaultTimeout
+	Logger  *slog.Logger  // default: discard
+}
+
+// String describes the options without the password.
+func (o Options) String() string {
+	pw := ""
+	if o.Password != "" {
+		pw = "[redacted]"
+	}
+	return fmt.Sprintf("{Host:%s Port:%d TLS:%s Username:%s Password:%s HELO:%s Timeout:%s}",
+		o.Host, o.Port, o.TLS, o.Username, pw, o.HELO, o.Timeout)
+}
+
+// LogValue describes the options for slog without the password.
+func (o Options) LogValue() slog.Value {
+	return slog.StringValue(o.String())
+}
+
+// Sender holds validated options and dials connections. It is safe for
+// concurrent use.
+type Sender struct {
+	opts Options
+	addr string
+	host string
+	tls  *tls.Config
+	log  *slog.Logger
+}
+
+// New validates opts, reporting every problem at once, and returns a Sender.
+func New(opts Options) (*Sender, error) {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+
+	host := strings.TrimSuffix(strings.TrimPrefix(opts.Host, "["), "]")
+	switch {
+	case host == "":
+		bad("Host is required")
+	case strings.ContainsAny(host, " \t\r\n/:") && net.ParseIP(host) == nil:
+		bad("Host %q is not a host name or address", opts.Host)
+	}
+	if opts.Port == 0 {
+		switch opts.TLS {
+		case ImplicitTLS:
+			opts.Port = 465
+		case Plain:
+			opts.Port = 25
+		default:
+			opts.Port = 587
+		}
+	}
+	if opts.Port < 1 || opts.Port > 65535 {
+		bad("Port %d is out of range", opts.Port)
+	}
+	switch opts.TLS {
+	case StartTLS, ImplicitTLS:
+	case Plain:
+		if host != "" && !isLoopback(host) {
+			if opts.Username != "" {
+				bad("TLS mode plain with AUTH to %s would send the password in clear text; use StartTLS or ImplicitTLS", opts.Host)
+			} else {
+				bad("TLS mode plain is only allowed to a loopback host, not %s; use StartTLS or ImplicitTLS", opts.Host)
+			}
+		}
+	default:
+		bad("unknown TLS mode %d", int(opts.TLS))
+	}
+	if opts.Username == "" && opts.Password != "" {
+		bad("Password is set without Username")
+	}
+	if opts.Username != "" && opts.Password == "" {
+		bad("Username %q is set without Password", opts.Username)
+	}
+	if strings.ContainsAny(opts.Username, "\x00\r\n") {
+		bad("Username contains NUL, CR or LF")
+	}
+	if strings.ContainsAny(opts.Password, "\x00\r\n") {
+		bad("Password contains NUL, CR or LF")
+	}
+	if opts.HELO == "" {
+		name, err := os.Hostname()
+		if err != nil || name == "" {
+			name = "localhost"
+		}
+		opts.HELO = name
+	}
+	for i := 0; i < len(opts.HELO); i++ {
+		if c := opts.HELO[i]; c <= ' ' || c >= 0x7f {
+			bad("HELO %q must be a domain or address literal without spaces", opts.HELO)
+			break
+		}
+	}
+	if opts.Timeout < 0 {
+		bad("Timeout %s is negative", opts.Timeout)
+	}
+	if opts.Timeout == 0 {
+		opts.Timeout = DefaultTimeout
+	}
+	var tlsConfig *tls.Config
+	if opts.TLSConfig != nil {
+		if opts.TLSConfig.InsecureSkipVerify {
+			bad("TLSConfig.InsecureSkipVerify is not allowed; trust the server's CA with RootCAs instead")
+		}
+		tlsConfig = opts.TLSConfig.Clone()
+	} else {
+		tlsConfig = &tls.Config{}
+	}
+	if tlsConfig.ServerName == "" {
+		tlsConfig.ServerName = host
+	}
+	if tlsConfig.MinVersion == 0 {
+		tlsConfig.MinVersion = tls.VersionTLS12
+	}
+	if err := joinProblems(errs); err != nil {
+		return nil, fmt.Errorf("mailer: options: %w", err)
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Sender{
+		opts: opts,
+		addr: net.JoinHostPort(host, strconv.Itoa(opts.Port)),
+		host: host,
+		tls:  tlsConfig,
+		log:  logger,
+	}, nil
+}
+
+// isLoopback reports whether host names this machine through loopback.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Conn is one SMTP session, reused for many messages. It is safe for
+// concurrent use, but sends one message at a time.
+type Conn struct {
+	sender  *Sender
+	raw     net.Conn // the TCP connection; closing it interrupts any command
+	client  *smtp.Client
+	timeout time.Duration
+
+	mu     sync.Mutex // serialises Send and Close
+	closed bool
+	broken atomic.Bool
+}
+
+// Dial connects, reads the greeting, says EHLO, negotiates TLS as
+// configured and authenticates. ctx bounds the whole dial; each step also
+// has Options.Timeout. Errors are *Error and concern the connection, never a
+// message: see Error.
+func (s *Sender) Dial(ctx context.Context) (*Conn, error) {
+	if ctx.Err() != nil {
+		return nil, ctxError(OpDial, ctx, nil)
+	}
+	d := net.Dialer{Timeout: s.opts.Timeout}
+	raw, err := d.DialContext(ctx, "tcp", s.addr)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctxError(OpDial, ctx, err)
+		}
+		return nil, &Error{Op: OpDial, Temporary: true, Err: fmt.Errorf("%s: %w", s.addr, err)}
+	}
+	c := &Conn{sender: s, raw: raw, timeout: s.opts.Timeout}
+	stop := context.AfterFunc(ctx, func() { _ = raw.Close() })
+	err = c.handshake(ctx)
+	if !stop() {
+		_ = raw.Close()
+		op := OpDial
+		var e *Error
+		if errors.As(err, &e) {
+			op = e.Op
+		}
+		return nil, ctxError(op, ctx, err)
+	}
+	if err != nil {
+		_ = raw.Close()
+		s.log.Debug("mailer: dial failed", "addr", s.addr, "tls", s.opts.TLS.String(), "err", err)
+		return nil, err
+	}
+	state := "none"
+	if cs, ok := c.client.TLSConnectionState(); ok {
+		state = tls.VersionName(cs.Version)
+	}
+	s.log.Debug("mailer: connected", "addr", s.addr, "tls", state, "auth", s.opts.Username != "")
+	return c, nil
+}
+
+// handshake runs everything between the TCP connection and the first
+// transaction.
+func (c *Conn) handshake(ctx context.Context) error {
+	s := c.sender
+	var conn net.Conn = c.raw
+	c.deadline()
+	if s.opts.TLS == ImplicitTLS {
+		tc := tls.Client(c.raw, s.tls)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			return c.connError(OpTLS, err)
+		}
+		conn = tc
+	}
+	client, err := smtp.NewClient(conn, s.host)
+	if err != nil {
+		return c.connError(OpGreeting, err)
+	}
+	c.client = client
+	// Addresses are ASCII (see checkEmail) and headers are 7-bit, so never
+	// ask for SMTPUTF8 (RFC 6531), which could make a relay refuse the
+	// message for a next hop without it.
+	client.SkipSMTPUTF8(true)
+	c.deadline()
+	if err := client.Hello(s.opts.HELO); err != nil {
+		return c.connError(OpEHLO, err)
+	}
+	if s.opts.TLS == StartTLS {
+		if ok, _ := client.Extension("STARTTLS"); !ok {
+			return &Error{Op: OpStartTLS, Err: fmt.Errorf(
+				"server %s does not offer STARTTLS (RFC 3207) and the TLS mode requires it; nothing was sent in clear text", s.addr)}
+		}
+		c.deadline()
+		if err := client.StartTLS(s.tls); err != nil {
+			return c.connError(OpStartTLS, err)
+		}
+	}
+	if s.opts.Username != "" {
+		return c.auth()
+	}
+	return nil
+}
+
+// auth authenticates with PLAIN, or LOGIN when only that is offered.
+func (c *Conn) auth() error {
+	s := c.sender
+	ok, offered := c.client.Extension("AUTH")
+	if !ok {
+		return &Error{Op: OpAuth, Err: fmt.Errorf("server %s does not offer AUTH (RFC 4954) but a username is configured", s.addr)}
+	}
+	// Plain mode is limited to loopback by New, so clear-text AUTH is
+	// allowed there; otherwise go-mail refuses PLAIN/LOGIN without TLS.
+	clear := s.opts.TLS == Plain
+	var a smtp.Auth
+	mechs := strings.Fields(strings.ToUpper(offered))
+	switch {
+	case contains(mechs, "PLAIN"):
+		a = smtp.PlainAuth("", s.opts.Username, s.opts.Password, s.host, clear)
+	case contains(mechs, "LOGIN"):
+		a = smtp.LoginAuth(s.opts.Username, s.opts.Password, s.host, clear)
+	default:
+		return &Error{Op: OpAuth, Err: fmt.Errorf("server %s offers AUTH %s; supported: PLAIN, LOGIN", s.addr, offered)}
+	}
+	c.deadline()
+	if err := c.client.Auth(a); err != nil {
+		e := c.connError(OpAuth, err)
+		if e.Code == 0 {
+			e.Err = fmt.Errorf("user %q at %s: %w", s.opts.Username, s.addr, e.Err)
+		}
+		return e
+	}
+	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// deadline gives the next command Options.Timeout to complete.
+func (c *Conn) deadline() {
+	_ = c.raw.SetDeadline(time.Now().Add(c.timeout))
+}
+
+// connError classifies an error during the handshake, where any failure
+// leaves no usable connection.
+func (c *Conn) connError(op string, err error) *Error {
+	e, _ := classify(op, err)
+	if isTimeout(err) {
+		e.Err = fmt.Errorf("no reply within %s: %w", c.timeout, err)
+	}
+	return e
+}
+
+// Broken reports whether the connection can no longer be used: after a
+// connection-level failure (timeout, cut, 421, cancelled context) or Close.
+// The caller then dials again.
+func (c *Conn) Broken() bool { return c.broken.Load() }
+
+// Send transmits m in one SMTP transaction: MAIL FROM, RCPT TO for each
+// distinct recipient, DATA. nil means the server accepted the message (250
+// after the end of data). On failure the error is an *Error:
+//
+//   - a refused sender, recipient or message (4xx/5xx) concerns m alone,
+//     and the connection stays usable (the transaction is reset);
+//   - any recipient refused stops the transaction before DATA, so nobody
+//     receives a message that must be sent again to the others;
+//   - connection-level problems leave Broken() true: the error then
+//     concerns the connection, not m. Temporary ones (timeout, cut, 421,
+//     cancelled context) call for a new Dial; a permanent one (530
+//     authentication required) for an operator.
+//
+// ctx cancellation interrupts the command in flight and breaks the
+// connection. Send and Close are serialised: Close waits for a Send in
+// progress, so cancel its context to stop it sooner.
+func (c *Conn) Send(ctx context.Context, m *Message) error {
+	data, err := m.render() // also refuses a nil m
+	if err != nil {
+		return err
+	}
+	from, rcpts := m.envelope()
+
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed || c.broken.Load() {
+		return &Error{Op: OpSend, Temporary: true, Err: errors.New("connection is broken or closed; dial again")}
+	}
+	if ctx.Err() != nil {
+		return ctxError(OpSend, ctx, nil)
+	}
+	stop := context.AfterFunc(ctx, func() {
+		c.broken.Store(true)
+		_ = c.raw.Close()
+	})
+	reply, err := c.transact(from, rcpts, data)
+	if !stop() && err != nil {
+		c.broken.Store(true)
+		op := OpSend
+		var e *Error
+		if errors.As(err, &e) {
+			op = e.Op
+		}
+		return ctxError(op, ctx, err)
+	}
+	log := c.sender.log
+	if err != nil {
+		log.Debug("mailer: message not accepted", "message_id", m.MessageID, "err", err, "broken", c.broken.Load())
+		return err
+	}
+	log.Debug("mailer: message accepted", "message_id", m.MessageID, "recipients", len(rcpts), "bytes", len(data), "reply", reply)
+	return nil
+}
+
+// dataChunk is how much message content is written under one deadline.
+const dataChunk = 32 << 10
+
+// transact runs one mail transaction (RFC 5321 §3.3) and returns the
+// server's final reply text.
+func (c *Conn) transact(from string, rcpts []string, data []byte) (string, error) {
+	cl := c.client
+	c.deadline()
+	if err := cl.Mail("<" + from + ">"); err != nil {
+		return "", c.fail(OpMail, "", err)
+	}
+	for _, r := range rcpts {
+		c.deadline()
+		if err := cl.Rcpt("<" + r + ">"); err != nil {
+			return "", c.fail(OpRcpt, r, err)
+		}
+	}
+	c.deadline()
+	w, err := cl.Data()
+	if err != nil {
+		return "", c.fail(OpData, "", err)
+	}
+	// go-mail's DataCloser.Close drops the error of writing the final
+	// ".\r\n", which would make a message that never reached the server
+	// look possibly delivered. Write and close the dot-writer here and read
+	// the reply directly.
+	dc, ok := w.(*smtp.DataCloser)
+	if !ok {
+		return "", c.fail(OpData, "", fmt.Errorf("unexpected data writer %T", w))
+	}
+	for off := 0; off < len(data); off += dataChunk {
+		c.deadline()
+		if _, err := dc.WriteCloser.Write(data[off:min(off+dataChunk, len(data))]); err != nil {
+			return "", c.fail(OpData, "", err)
+		}
+	}
+	c.deadline()
+	if err := dc.WriteCloser.Close(); err != nil {
+		return "", c.fail(OpData, "", err)
+	}
+	c.deadline()
+	_, reply, err := cl.Text.ReadResponse(250)
+	if err != nil {
+		return "", c.fail(OpDataEnd, "", err)
+	}
+	return reply, nil
+}
+
+// fail classifies err from op. A refused command resets the transaction so
+// the connection can carry the next message; anything else breaks it.
+func (c *Conn) fail(op, rcpt string, err error) *Error {
+	e, usable := classify(op, err)
+	e.Recipient = rcpt
+	if e.Code == 552 && op == OpRcpt {
+		// RFC 5321 §4.5.3.1.10: 552 to RCPT is the old "too many
+		// recipients" and is to be treated as temporary.
+		e.Temporary = true
+	}
+	if isTimeout(err) {
+		e.Err = fmt.Errorf("no reply within %s: %w", c.timeout, err)
+	}
+	if e.Code == 530 {
+		// 530 Authentication required (RFC 4954 §6): the session, not
+		// this message, is at fault, and every message would get the
+		// same answer. Break the connection so the caller sees a
+		// permanent connection error rather than failing each message.
+		usable = false
+	}
+	if usable {
+		c.deadline()
+		if rerr := c.client.Reset(); rerr != nil {
+			usable = false
+		}
+	}
+	if !usable {
+		c.broken.Store(true)
+		_ = c.raw.Close()
+	}
+	return e
+}
+
+// Close ends the session with QUIT and closes the connection. The error of
+// a failed QUIT does not concern any message already sent.
+func (c *Conn) Close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return nil
+	}
+	c.closed = true
+	wasBroken := c.broken.Swap(true)
+	if wasBroken {
+		_ = c.raw.Close()
+		return nil
+	}
+	c.deadline()
+	err := c.client.Quit()
+	_ = c.raw.Close()
+	if err != nil {
+		e, _ := classify(OpQuit, err)
+		return e
+	}
+	return nil
+}
