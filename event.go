@@ -42,6 +42,9 @@ type Event struct {
 	Staff Address `json:"staff"`
 	// RSVPDeadline is the date by which missions are asked to answer.
 	RSVPDeadline time.Time `json:"rsvp_deadline"`
+	// Provisional is set while the UN has not confirmed the dates and
+	// venue; invitations say so.
+	Provisional bool `json:"provisional"`
 	// Phone and Web are shown in invitations as the organiser's contact.
 	Phone string `json:"phone,omitempty"`
 	Web   string `json:"web,omitempty"`

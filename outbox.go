@@ -95,4 +95,7 @@ type OutboxItem struct {
 	Enhanced string `json:"enhanced,omitempty"`
 	// Rule is the reminder rule for reminders.
 	Rule string `json:"rule,omitempty"`
+	// Revisions records, per session, the SEQUENCE of the calendar data
+	// the last attempt carried.
+	Revisions map[string]int `json:"revisions,omitempty"`
 }

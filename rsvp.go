@@ -96,19 +96,22 @@ type RSVP struct {
 }
 
 // Supersedes reports whether the answer next should replace cur, the answer
-// currently held. Staff decisions and letters always win over what came
-// before them; a calendar reply wins unless cur is a calendar reply to a
-// newer revision (higher SEQUENCE, or the same SEQUENCE and a later
-// DTSTAMP), as RFC 5546 §2.1.5 says.
+// currently held. Every answer carries the revision (SEQUENCE) of the
+// session it answered. A calendar reply to an older revision than the one
+// cur answered never replaces it; between two calendar replies to the same
+// revision the later DTSTAMP wins (RFC 5546 §2.1.5). Letters and staff
+// decisions answer the current revision and replace what came before.
 func (next RSVP) Supersedes(cur RSVP) bool {
 	if cur.Status == None && cur.At.IsZero() {
 		return true
 	}
-	if next.Source.Kind != FromCalendar || cur.Source.Kind != FromCalendar {
-		return true
+	if next.Source.Kind == FromCalendar {
+		if next.Source.Sequence < cur.Source.Sequence {
+			return false
+		}
+		if cur.Source.Kind == FromCalendar && next.Source.Sequence == cur.Source.Sequence {
+			return !next.Source.DTStamp.Before(cur.Source.DTStamp)
+		}
 	}
-	if next.Source.Sequence != cur.Source.Sequence {
-		return next.Source.Sequence > cur.Source.Sequence
-	}
-	return !next.Source.DTStamp.Before(cur.Source.DTStamp)
+	return true
 }

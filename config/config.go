@@ -122,7 +122,8 @@ type Rule struct {
 	DaysBefore int    `toml:"days_before"`
 	// At is the local time of day ("09:00") in the event's time zone.
 	At string `toml:"at"`
-	// Audience: no-answer, accepted, tentative, not-declined.
+	// Audience: no-answer, accepted, tentative, attending (accepted or
+	// tentative), not-declined.
 	Audience string `toml:"audience"`
 	Template string `toml:"template"`
 }
@@ -147,7 +148,7 @@ type Log struct {
 }
 
 // Audiences a reminder rule can address.
-var Audiences = []string{"no-answer", "accepted", "tentative", "not-declined"}
+var Audiences = []string{"no-answer", "accepted", "tentative", "attending", "not-declined"}
 
 // Load reads, defaults and validates the file at path.
 func Load(path string) (*Config, error) {
@@ -268,7 +269,7 @@ func DefaultRules() []Rule {
 	return []Rule{
 		{Name: "nudge", RelativeTo: "event", DaysBefore: 14, At: "09:30", Audience: "no-answer", Template: "reminder-noanswer"},
 		{Name: "week-before", RelativeTo: "event", DaysBefore: 7, At: "09:30", Audience: "accepted", Template: "reminder-accepted"},
-		{Name: "day-before", RelativeTo: "session", DaysBefore: 1, At: "09:30", Audience: "not-declined", Template: "reminder-practical"},
+		{Name: "day-before", RelativeTo: "session", DaysBefore: 1, At: "09:30", Audience: "attending", Template: "reminder-practical"},
 	}
 }
 

@@ -140,6 +140,7 @@ func (c *Config) OutreachEvent() outreach.Event {
 		Mailbox:      outreach.Address{Name: e.MailboxName, Email: e.Mailbox},
 		Staff:        outreach.Address{Email: e.Staff},
 		RSVPDeadline: e.RSVPDeadline.In(loc),
+		Provisional:  e.Provisional,
 		Phone:        e.Phone,
 		Web:          e.Web,
 	}

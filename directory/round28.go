@@ -32,6 +32,7 @@ func Round28() (outreach.Event, []outreach.Session, error) {
 		Mailbox:      outreach.Address{Name: "UPR Pre-sessions", Email: "rsvp@presessions.example"},
 		Staff:        outreach.Address{Name: "Pre-sessions team", Email: "staff@presessions.example"},
 		RSVPDeadline: time.Date(2017, time.October, 3, 18, 0, 0, 0, loc),
+		Provisional:  true,
 		Phone:        "+41 22 321 77 70",
 		Web:          "https://presessions.example/28",
 	}

@@ -104,7 +104,19 @@ var errNoAddress = errors.New("no usable address: every contact bounced or none 
 // compose renders the message for an outbox item from what the store holds
 // now, so a message is never held rendered and a retry carries current
 // data under its original Message-ID.
-func (e *Engine) compose(tx *store.Tx, it outreach.OutboxItem) (*mailer.Message, error) {
+//
+// It also returns, per session, the SEQUENCE of the calendar data the
+// message carries.
+func (e *Engine) compose(tx *store.Tx, it outreach.OutboxItem) (*mailer.Message, map[string]int, error) {
+	revs := map[string]int{}
+	msg, err := e.composeMessage(tx, it, revs)
+	if err != nil {
+		return nil, nil, err
+	}
+	return msg, revs, nil
+}
+
+func (e *Engine) composeMessage(tx *store.Tx, it outreach.OutboxItem, revs map[string]int) (*mailer.Message, error) {
 	if e.tmpl == nil {
 		return nil, errors.New("jobs: no templates loaded")
 	}
@@ -127,7 +139,7 @@ func (e *Engine) compose(tx *store.Tx, it outreach.OutboxItem) (*mailer.Message,
 		return nil, errNoAddress
 	}
 	data := templates.Data{Event: e.event, Mission: m, Sessions: rd.sessions, SuRNames: rd.names,
-		ReplyTo: e.ReplyAddress(tx, m.ID), Now: e.now()}
+		ReplyTo: e.ReplyAddress(tx, m.ID), Now: e.now(), Confirmed: !e.event.Provisional}
 	msg := &mailer.Message{
 		MessageID: it.MessageID,
 		From:      mailer.Address{Name: e.organiserName(), Email: e.event.Mailbox.Email},
@@ -160,6 +172,7 @@ func (e *Engine) compose(tx *store.Tx, it outreach.OutboxItem) (*mailer.Message,
 			if err != nil {
 				return nil, fmt.Errorf("calendar for %s: %w", s.SuR, err)
 			}
+			revs[s.SuR] = s.Sequence
 			msg.Attachments = append(msg.Attachments, mailer.Attachment{
 				Filename:    templates.AttachmentName(rd.names[s.SuR], m.Language),
 				ContentType: "text/calendar; charset=UTF-8; method=REQUEST",
@@ -183,7 +196,6 @@ func (e *Engine) compose(tx *store.Tx, it outreach.OutboxItem) (*mailer.Message,
 		}
 		partstat := "NEEDS-ACTION"
 		if it.Key.Kind == outreach.Confirmation {
-			data.Confirmed = true
 			switch r.Status {
 			case outreach.Accepted:
 				partstat = "ACCEPTED"
@@ -196,6 +208,7 @@ func (e *Engine) compose(tx *store.Tx, it outreach.OutboxItem) (*mailer.Message,
 			return nil, err
 		}
 		msg.Calendar = &mailer.Calendar{Method: "REQUEST", Data: ics}
+		revs[session.SuR] = session.Sequence
 	case outreach.Cancellation:
 		kind = templates.Cancellation
 		data.Reason = session.Note
@@ -206,11 +219,9 @@ func (e *Engine) compose(tx *store.Tx, it outreach.OutboxItem) (*mailer.Message,
 			return nil, err
 		}
 		msg.Calendar = &mailer.Calendar{Method: "CANCEL", Data: ics}
+		revs[session.SuR] = session.Sequence
 	case outreach.Reminder:
-		kind = templates.Kind(it.Key.Revision)
-		if i := strings.IndexByte(it.Rule, ':'); i >= 0 {
-			kind = templates.Kind(it.Rule[i+1:])
-		}
+		kind = templates.Kind(ruleTemplate(it.Rule))
 		answers := map[string]outreach.Status{}
 		for _, s := range rd.sessions {
 			r, err := tx.RSVP(m.ID, s.SuR)
@@ -252,5 +263,86 @@ func (e *Engine) previousRevision(tx *store.Tx, it outreach.OutboxItem) (*outrea
 func revisionKey(session, rev string) string { return "session-before:" + session + ":" + rev }
 
 func (e *Engine) composeDigest(tx *store.Tx, it outreach.OutboxItem, rd roundData) (*mailer.Message, error) {
-	return nil, errors.New("digest: not available in this version")
+	if e.event.Staff.Email == "" {
+		return nil, errors.New("no staff address (event.staff) for the digest")
+	}
+	now := e.now()
+	since := now.Add(-24 * time.Hour)
+	prev, err := tx.Outbox(func(o *outreach.OutboxItem) bool {
+		return o.Key.Kind == outreach.Digest && o.State == outreach.Sent && o.ID != it.ID
+	})
+	if err != nil {
+		return nil, err
+	}
+	// Since the previous digest; the first covers the last day.
+	var last time.Time
+	for _, p := range prev {
+		if p.Sent.After(last) {
+			last = p.Sent
+		}
+	}
+	if !last.IsZero() {
+		since = last
+	}
+	ms, err := tx.Missions()
+	if err != nil {
+		return nil, err
+	}
+	dd := &templates.DigestData{Since: e.local(since), Bounces: []string{}, Unreachable: []string{}}
+	for _, m := range ms {
+		hist, err := tx.History(m.ID, "")
+		if err != nil {
+			return nil, err
+		}
+		for _, h := range hist {
+			if h.At.Before(since) || h.Stale != "" {
+				continue
+			}
+			dd.NewAnswers = append(dd.NewAnswers, templates.DigestAnswer{Mission: m.ID, Title: m.Titles.EN,
+				Session: rd.names[h.Session].EN, Status: h.Status.String(), Source: string(h.Source.Kind)})
+		}
+		for _, c := range m.Contacts {
+			if c.Undeliverable && !c.BouncedAt.Before(since) {
+				dd.Bounces = append(dd.Bounces, fmt.Sprintf("%s %s: %s", m.ID, c.Email, c.Bounce))
+			}
+		}
+	}
+	dd.Unreachable = outreach.Cover(ms).Unreachable
+	open, err := tx.Reviews(outreach.ReviewOpen)
+	if err != nil {
+		return nil, err
+	}
+	dd.ReviewOpen = len(open)
+	failed, err := tx.Outbox(func(o *outreach.OutboxItem) bool { return o.State == outreach.Failed })
+	if err != nil {
+		return nil, err
+	}
+	dd.OutboxFailed = len(failed)
+	rs, err := tx.RSVPs()
+	if err != nil {
+		return nil, err
+	}
+	invited, err := tx.Outbox(func(o *outreach.OutboxItem) bool {
+		return o.Key.Kind == outreach.Invitation && o.State == outreach.Sent
+	})
+	if err != nil {
+		return nil, err
+	}
+	sent := map[string]bool{}
+	for _, o := range invited {
+		sent[o.Key.Mission] = true
+	}
+	dd.Tallies = outreach.Tally(ms, rd.sessions, rs, func(id string) bool { return sent[id] })
+	out, err := e.tmpl.Render(templates.Digest, outreach.English, templates.Data{Event: e.event, Sessions: rd.sessions,
+		SuRNames: rd.names, Digest: dd, Now: now, Confirmed: !e.event.Provisional})
+	if err != nil {
+		return nil, err
+	}
+	return &mailer.Message{
+		MessageID: it.MessageID,
+		From:      mailer.Address{Name: e.organiserName(), Email: e.event.Mailbox.Email},
+		To:        []mailer.Address{{Name: e.event.Staff.Name, Email: e.event.Staff.Email}},
+		Subject:   out.Subject, Text: out.Text, HTML: out.HTML, Date: now,
+		Headers: [][2]string{{"Auto-Submitted", "auto-generated"}},
+	}, nil
 }

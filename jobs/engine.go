@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"outreach"
@@ -37,6 +38,8 @@ type Options struct {
 	Connections int
 	// Limits throttle sending.
 	Limits Limits
+	// Schedule holds the reminder rules and the digest's schedule.
+	Schedule Schedule
 }
 
 // Engine runs every operation on one store.
@@ -50,6 +53,9 @@ type Engine struct {
 	sender      *mailer.Sender
 	connections int
 	limits      Limits
+
+	mu    sync.RWMutex // guards sched, replaced on reload
+	sched Schedule
 }
 
 // New returns an engine over an open store.
@@ -61,7 +67,7 @@ func New(opts Options) *Engine {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Engine{st: opts.Store, event: opts.Event, log: opts.Logger, now: opts.Clock.Now, clock: opts.Clock,
-		tmpl: opts.Templates, sender: opts.Sender, connections: opts.Connections, limits: opts.Limits}
+		tmpl: opts.Templates, sender: opts.Sender, connections: opts.Connections, limits: opts.Limits, sched: opts.Schedule}
 }
 
 // Event returns the round the engine serves.
@@ -375,4 +381,13 @@ func (e *Engine) Status() (Status, error) {
 	})
 	sort.Slice(st.Missions, func(i, j int) bool { return st.Missions[i].Mission < st.Missions[j].Mission })
 	return st, err
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

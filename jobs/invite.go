@@ -82,7 +82,7 @@ func (e *Engine) Preview(kind outreach.MessageKind, mission, session string) (*m
 		key := outreach.OutboxKey{Kind: kind, Mission: mission, Session: session}
 		id := "<preview." + strings.ToLower(string(kind)) + "." + strings.ToLower(mission) + "@" + e.domain() + ">"
 		var err error
-		msg, err = e.compose(tx, outreach.OutboxItem{Key: key, MessageID: id})
+		msg, _, err = e.compose(tx, outreach.OutboxItem{Key: key, MessageID: id})
 		return err
 	})
 	if err != nil {

@@ -283,7 +283,7 @@ func (e *Engine) claim(prev *result) (*outreach.OutboxItem, *mailer.Message, tim
 			return nil
 		}
 		it := due[0]
-		m, cerr := e.compose(tx, it)
+		m, revs, cerr := e.compose(tx, it)
 		it.Attempts++
 		if cerr != nil {
 			it.State, it.Error, it.Next = outreach.Failed, cerr.Error(), time.Time{}
@@ -292,6 +292,7 @@ func (e *Engine) claim(prev *result) (*outreach.OutboxItem, *mailer.Message, tim
 			return tx.SaveOutbox(it)
 		}
 		it.State = outreach.Sending
+		it.Revisions = revs
 		it.To = addrs(m.To)
 		it.Subject = m.Subject
 		item, msg = &it, m

@@ -4,11 +4,14 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"net"
 	"os"
+	"strconv"
 
 	"outreach/config"
 	"outreach/jobs"
 	"outreach/mailer"
+	"outreach/mailer/inbox"
 	"outreach/templates"
 )
 
@@ -77,4 +80,26 @@ func (c *cli) engineOptions(cfg *config.Config, m mode) (jobs.Options, error) {
 		opts.Sender = s
 	}
 	return opts, nil
+}
+
+// newWatcher builds the IMAP watcher from [imap], handing messages to e.
+func (c *cli) newWatcher(cfg *config.Config, e *jobs.Engine) (*inbox.Watcher, error) {
+	pw, err := cfg.IMAPPassword()
+	if err != nil {
+		return nil, err
+	}
+	mode := map[string]inbox.TLSMode{"tls": inbox.ImplicitTLS, "starttls": inbox.StartTLS, "plain": inbox.Plain}[cfg.IMAP.TLS]
+	tc, err := tlsConfig(cfg, "imap.ca_file", cfg.IMAP.CAFile, cfg.IMAP.Host)
+	if err != nil {
+		return nil, err
+	}
+	im := cfg.IMAP
+	folders := jobs.Folders{Processed: im.Processed, Review: im.Review, Bounces: im.Bounces}
+	return inbox.NewWatcher(inbox.Options{
+		Addr: net.JoinHostPort(im.Host, strconv.Itoa(im.Port)), TLS: mode, TLSConfig: tc,
+		Username: im.Username, Password: pw, Mailbox: im.Mailbox,
+		Folders:      []string{im.Processed, im.Review, im.Bounces},
+		PollInterval: im.PollInterval.D, IdleRestart: im.IdleRestart.D, CommandTimeout: im.Timeout.D,
+		Logger: c.log,
+	}, e.Intake(im.Mailbox, folders))
 }

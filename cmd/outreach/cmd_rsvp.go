@@ -1,0 +1,283 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"outreach"
+	"outreach/jobs"
+)
+
+func cmdRSVPSet(c *cli, args []string) error {
+	fs := c.flags("rsvp set", "MISSION SESSION STATUS [--note TEXT]", "Record an answer given by phone or in person. STATUS: accepted, declined,\ntentative or none. An acceptance is confirmed to the mission with a calendar request.")
+	note := fs.String("note", "", "what was said, by whom")
+	pos, err := c.parse(fs, args, 3)
+	if err != nil {
+		return err
+	}
+	st, err := outreach.ParseStatus(pos[2])
+	if err != nil {
+		return usagef("rsvp set: %v", err)
+	}
+	return c.withEngine(func(e *jobs.Engine) error {
+		r, err := e.SetRSVP(pos[0], pos[1], st, *note, actor())
+		if err != nil {
+			return fmt.Errorf("rsvp set: %w", err)
+		}
+		fmt.Fprintf(c.stdout, "Recorded: %s %s for the session on %s.\n", r.Mission, r.Status, r.Session)
+		return nil
+	})
+}
+
+// classifyJSON is the contract of `outreach rsvp classify --json`.
+type classifyJSON struct {
+	Kind           string            `json:"kind"`
+	Mission        *string           `json:"mission"`
+	Sessions       map[string]string `json:"sessions"`
+	Delegates      *int              `json:"delegates"`
+	BouncedAddress *string           `json:"bounced_address"`
+	Reason         string            `json:"reason"`
+	Match          string            `json:"match,omitempty"`
+}
+
+func cmdRSVPClassify(c *cli, args []string) error {
+	fs := c.flags("rsvp classify", "FILE.eml [--json]", "Classify one message against the current store without changing anything:\nrsvp, bounce, delayed, auto-reply, review or unrelated; the mission; the answers.\nFILE - reads standard input.")
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, err := c.parse(fs, args, 1)
+	if err != nil {
+		return err
+	}
+	var raw []byte
+	if pos[0] == "-" {
+		raw, err = io.ReadAll(io.LimitReader(c.stdin, 64<<20))
+	} else {
+		raw, err = os.ReadFile(pos[0])
+	}
+	if err != nil {
+		return fmt.Errorf("rsvp classify: %w", err)
+	}
+	return c.withEngine(func(e *jobs.Engine) error {
+		res, err := e.Classify(raw)
+		if err != nil {
+			return err
+		}
+		out := classifyJSON{Kind: res.Kind.String(), Sessions: map[string]string{}, Reason: res.Reason, Match: string(res.Match)}
+		if res.Mission != "" {
+			out.Mission = &res.Mission
+		}
+		for k, v := range res.Sessions {
+			out.Sessions[k] = v.String()
+		}
+		if res.Delegates > 0 {
+			out.Delegates = &res.Delegates
+		}
+		if res.BouncedAddress != "" {
+			out.BouncedAddress = &res.BouncedAddress
+		}
+		if *asJSON {
+			return c.printJSON(out)
+		}
+		fmt.Fprintf(c.stdout, "kind: %s\n", out.Kind)
+		if out.Mission != nil {
+			fmt.Fprintf(c.stdout, "mission: %s (matched by %s)\n", *out.Mission, out.Match)
+		}
+		for _, k := range sortedKeys(out.Sessions) {
+			fmt.Fprintf(c.stdout, "  %s: %s\n", k, out.Sessions[k])
+		}
+		if out.Delegates != nil {
+			fmt.Fprintf(c.stdout, "delegates: %d %s\n", *out.Delegates, strings.Join(res.DelegateNames, ", "))
+		}
+		if out.BouncedAddress != nil {
+			fmt.Fprintf(c.stdout, "bounced: %s\n", *out.BouncedAddress)
+		}
+		fmt.Fprintf(c.stdout, "reason: %s\n", out.Reason)
+		return nil
+	})
+}
+
+func cmdReviewList(c *cli, args []string) error {
+	fs := c.flags("review list", "[--all] [--json]", "Messages waiting for a person: unknown senders, proposals for a new time,\na mission answering for another, anything ambiguous.")
+	all := fs.Bool("all", false, "include resolved items")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if _, err := c.parse(fs, args, 0); err != nil {
+		return err
+	}
+	return c.withEngine(func(e *jobs.Engine) error {
+		state := outreach.ReviewOpen
+		if *all {
+			state = ""
+		}
+		items, err := e.Reviews(state)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			if items == nil {
+				items = []outreach.ReviewItem{}
+			}
+			return c.printJSON(items)
+		}
+		tw := c.table()
+		fmt.Fprintln(tw, "ID\tRECEIVED\tFROM\tMISSION?\tSTATE\tREASON")
+		for _, it := range items {
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", it.ID, it.Received.Local().Format(time.DateTime), oneLine(it.From, 40),
+				it.Mission, it.State, oneLine(it.Reason, 80))
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "%d items\n", len(items))
+		return nil
+	})
+}
+
+// oneLine makes untrusted text safe for a terminal line: control
+// characters (escape sequences, line breaks) become spaces, and it is cut
+// at n runes.
+func oneLine(s string, n int) string {
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			return ' '
+		}
+		return r
+	}, s)
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
+}
+
+// safeText keeps line breaks but removes other control characters.
+func safeText(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\t' {
+			return r
+		}
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			return ' '
+		}
+		return r
+	}, s)
+}
+
+func cmdReviewShow(c *cli, args []string) error {
+	fs := c.flags("review show", "ID [--json]", "Show a review item: who wrote, what intake understood, and the text.")
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, err := c.parse(fs, args, 1)
+	if err != nil {
+		return err
+	}
+	id, err := strconv.ParseUint(pos[0], 10, 64)
+	if err != nil {
+		return usagef("review show: %q is not a review id", pos[0])
+	}
+	return c.withEngine(func(e *jobs.Engine) error {
+		it, err := e.Review(id)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return c.printJSON(it)
+		}
+		fmt.Fprintf(c.stdout, "Review %d (%s)\nReceived: %s\nFrom: %s\nSubject: %s\nMessage-ID: %s\nReason: %s\n",
+			it.ID, it.State, it.Received.Local().Format(time.DateTime), oneLine(it.From, 200), oneLine(it.Subject, 200),
+			oneLine(it.MessageID, 200), oneLine(it.Reason, 300))
+		if it.Mission != "" {
+			fmt.Fprintf(c.stdout, "Mission (as understood): %s\n", it.Mission)
+		}
+		for _, k := range sortedKeys(it.Sessions) {
+			fmt.Fprintf(c.stdout, "  %s: %s (not recorded)\n", k, it.Sessions[k])
+		}
+		if it.Resolution != "" {
+			fmt.Fprintf(c.stdout, "Resolution: %s, by %s at %s\n", it.Resolution, it.ResolvedBy, it.ResolvedAt.Local().Format(time.DateTime))
+		}
+		fmt.Fprintf(c.stdout, "\n%s\n", safeText(it.Excerpt))
+		return nil
+	})
+}
+
+func cmdReviewResolve(c *cli, args []string) error {
+	fs := c.flags("review resolve", "ID [--mission ID] [--accept SUR,...] [--decline SUR,...] [--tentative SUR,...] | --dismiss", "Close a review item: record the answers it gives (as a staff decision pointing\nat the message), or dismiss it. Use 'all' for every session.")
+	mission := fs.String("mission", "", "the mission the message speaks for (default: as understood)")
+	accept := fs.String("accept", "", "sessions accepted, e.g. JPN,UKR or all")
+	decline := fs.String("decline", "", "sessions declined")
+	tentative := fs.String("tentative", "", "sessions tentatively accepted")
+	dismiss := fs.Bool("dismiss", false, "record nothing")
+	note := fs.String("note", "", "why")
+	delegates := fs.Int("delegates", 0, "delegates announced")
+	pos, err := c.parse(fs, args, 1)
+	if err != nil {
+		return err
+	}
+	id, err := strconv.ParseUint(pos[0], 10, 64)
+	if err != nil {
+		return usagef("review resolve: %q is not a review id", pos[0])
+	}
+	return c.withEngine(func(e *jobs.Engine) error {
+		ss, err := e.Sessions()
+		if err != nil {
+			return err
+		}
+		answers := map[string]outreach.Status{}
+		for list, st := range map[*string]outreach.Status{accept: outreach.Accepted, decline: outreach.Declined, tentative: outreach.Tentative} {
+			for _, sur := range strings.Split(*list, ",") {
+				sur = strings.ToUpper(strings.TrimSpace(sur))
+				switch sur {
+				case "":
+				case "ALL":
+					for _, s := range ss {
+						answers[s.SuR] = st
+					}
+				default:
+					if prev, dup := answers[sur]; dup && prev != st {
+						return usagef("review resolve: %s given two answers", sur)
+					}
+					answers[sur] = st
+				}
+			}
+		}
+		it, err := e.ResolveReview(id, jobs.Decision{Mission: *mission, Answers: answers, Dismiss: *dismiss, Note: *note, Actor: actor(), Delegate: *delegates})
+		if err != nil {
+			return fmt.Errorf("review resolve: %w", err)
+		}
+		fmt.Fprintf(c.stdout, "Review %d resolved: %s\n", it.ID, it.Resolution)
+		return nil
+	})
+}
+
+func cmdInboxSync(c *cli, args []string) error {
+	fs := c.flags("inbox sync", "", "Read every new message in the organiser mailbox once, record what each says,\nfile it, and exit. No daemon is needed.")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	if _, err := c.parse(fs, args, 0); err != nil {
+		return err
+	}
+	cfg, err := c.loadConfig()
+	if err != nil {
+		return err
+	}
+	if cfg == nil {
+		return fmt.Errorf("inbox sync needs a configuration file (--config)")
+	}
+	return c.withEngine(func(e *jobs.Engine) error {
+		w, err := c.newWatcher(cfg, e)
+		if err != nil {
+			return err
+		}
+		stats, err := w.SyncOnce(c.ctx)
+		if *asJSON {
+			if jerr := c.printJSON(stats); jerr != nil {
+				return jerr
+			}
+		} else {
+			fmt.Fprintf(c.stdout, "Read %d new messages, filed %d (UIDVALIDITY %d, last UID %d).\n", stats.Fetched, stats.Filed, stats.UIDValidity, stats.LastUID)
+		}
+		if err != nil {
+			return fmt.Errorf("inbox sync: %w", err)
+		}
+		return nil
+	})
+}

@@ -1,0 +1,156 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"outreach/jobs"
+)
+
+// parseLocalTime reads an RFC 3339 time, or a local "2017-10-12T10:00" in
+// the event's time zone.
+func parseLocalTime(s string, loc *time.Location) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t.In(loc), nil
+	}
+	for _, layout := range []string{"2006-01-02T15:04", "2006-01-02 15:04", "2006-01-02T15:04:05"} {
+		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("%q is not a time such as 2017-10-12T10:00 (in %s) or 2017-10-12T10:00:00+02:00", s, loc)
+}
+
+func cmdSessionsShow(c *cli, args []string) error {
+	fs := c.flags("sessions show", "SUR [--json]", "Show one session and, per mission, the calendar revision (SEQUENCE) it was\nlast sent and its answer.")
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, err := c.parse(fs, args, 1)
+	if err != nil {
+		return err
+	}
+	return c.withEngine(func(e *jobs.Engine) error {
+		d, err := e.SessionDetail(pos[0])
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return c.printJSON(d)
+		}
+		s := d.Session
+		fmt.Fprintf(c.stdout, "%s — %s, %s–%s %s, %s, %s, sequence %d\n", s.SuR, d.Name, s.Start.Format("Mon 2 Jan 2006"),
+			s.Start.Format("15:04"), s.End.Format("15:04"), s.Start.Format("MST"), s.Room, s.Status, s.Sequence)
+		if s.Note != "" {
+			fmt.Fprintf(c.stdout, "Note: %s\n", s.Note)
+		}
+		for _, sp := range s.Panel {
+			fmt.Fprintf(c.stdout, "  %s (%s, %s) %d min\n", sp.Name, sp.Organisation, sp.Kind, sp.Minutes)
+		}
+		fmt.Fprintln(c.stdout)
+		tw := c.table()
+		fmt.Fprintln(tw, "MISSION\tNAME\tSENT SEQ\tANSWER\tSOURCE\tPENDING")
+		for _, l := range d.Missions {
+			sent := "-"
+			if l.Sent >= 0 {
+				sent = fmt.Sprint(l.Sent)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", l.Mission, l.Name, sent, l.Status, l.Source, l.Pending)
+		}
+		return tw.Flush()
+	})
+}
+
+func cmdSessionsMove(c *cli, args []string) error {
+	fs := c.flags("sessions move", "SUR [--start TIME] [--end TIME] [--room ROOM] [--note TEXT]", "Move a session. Every mission holding it (all that have not declined, unless\n--include-declined) is sent a calendar update with the same UID and SEQUENCE+1,\nin its language, saying what changed. Times: 2017-10-12T10:00 in the event's\ntime zone, or RFC 3339. Without --end the session keeps its length.")
+	start := fs.String("start", "", "new start")
+	end := fs.String("end", "", "new end")
+	room := fs.String("room", "", "new room")
+	note := fs.String("note", "", "why it moved (shown to the missions)")
+	incl := fs.Bool("include-declined", false, "also update missions that declined")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	pos, err := c.parse(fs, args, 1)
+	if err != nil {
+		return err
+	}
+	if *start == "" && *end == "" && *room == "" {
+		return usagef("sessions move: give --start, --end or --room")
+	}
+	return c.withEngine(func(e *jobs.Engine) error {
+		loc := e.Event().Location
+		if loc == nil {
+			loc = time.UTC
+		}
+		mv := jobs.Move{Note: *note, IncludeDeclined: *incl}
+		if *start != "" {
+			t, err := parseLocalTime(*start, loc)
+			if err != nil {
+				return usagef("sessions move: --start: %v", err)
+			}
+			mv.Start = &t
+		}
+		if *end != "" {
+			t, err := parseLocalTime(*end, loc)
+			if err != nil {
+				return usagef("sessions move: --end: %v", err)
+			}
+			mv.End = &t
+		}
+		if *room != "" {
+			mv.Room = room
+		}
+		rep, err := e.MoveSession(pos[0], mv, actor())
+		if err != nil {
+			return fmt.Errorf("sessions move: %w", err)
+		}
+		if *asJSON {
+			return c.printJSON(rep)
+		}
+		s := rep.Session
+		fmt.Fprintf(c.stdout, "%s now %s %s–%s %s, %s (sequence %d).\n%d updates queued; %d older pending messages replaced; %d missions not sent one (not yet invited or declined).\n",
+			s.SuR, s.Start.Format("Mon 2 Jan 2006"), s.Start.Format("15:04"), s.End.Format("15:04"), s.Start.Format("MST"), s.Room, s.Sequence,
+			rep.Queued, rep.Replaced, rep.Skipped)
+		return nil
+	})
+}
+
+func cmdSessionsCancel(c *cli, args []string) error {
+	fs := c.flags("sessions cancel", "SUR [--reason TEXT]", "Cancel a session: every mission holding it is sent METHOD:CANCEL (SEQUENCE+1,\nSTATUS:CANCELLED) in its language. Answers that arrive later are kept in history only.")
+	reason := fs.String("reason", "", "why (shown to the missions)")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	pos, err := c.parse(fs, args, 1)
+	if err != nil {
+		return err
+	}
+	return c.withEngine(func(e *jobs.Engine) error {
+		rep, err := e.CancelSession(pos[0], *reason, actor())
+		if err != nil {
+			return fmt.Errorf("sessions cancel: %w", err)
+		}
+		if *asJSON {
+			return c.printJSON(rep)
+		}
+		fmt.Fprintf(c.stdout, "%s cancelled (sequence %d); %d cancellations queued.\n", rep.Session.SuR, rep.Session.Sequence, rep.Queued)
+		return nil
+	})
+}
+
+func cmdCalendarExport(c *cli, args []string) error {
+	fs := c.flags("calendar export", "[--session SUR] [--output FILE]", "Write the staff calendar: every session (or one) as METHOD:PUBLISH with the\ncurrent agenda, to subscribe to or import in a calendar.")
+	sur := fs.String("session", "", "only this session")
+	out := fs.String("output", "", "write to FILE instead of standard output")
+	if _, err := c.parse(fs, args, 0); err != nil {
+		return err
+	}
+	return c.withEngineMode(render, func(e *jobs.Engine) error {
+		feed, err := e.CalendarFeed(strings.ToUpper(*sur))
+		if err != nil {
+			return fmt.Errorf("calendar export: %w", err)
+		}
+		if *out != "" {
+			return os.WriteFile(*out, feed, 0o644)
+		}
+		_, err = c.stdout.Write(feed)
+		return err
+	})
+}

@@ -1,0 +1,328 @@
+package jobs
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"outreach"
+	"outreach/mailer/inbox"
+	"outreach/mailer/reply"
+	"outreach/store"
+)
+
+// Folders are where intake files messages on the IMAP server.
+type Folders struct {
+	Processed string // recorded answers, auto-replies, delayed notices
+	Review    string // review items and unrelated mail, for a person
+	Bounces   string // bounces
+}
+
+// Intake records what inbound messages say. It implements inbox.Handler:
+// each message's result and the new checkpoint are committed in one
+// transaction, and only then is the message filed on the server.
+type Intake struct {
+	e       *Engine
+	mailbox string
+	folders Folders
+}
+
+// Intake returns the handler for the IMAP mailbox named mailbox.
+func (e *Engine) Intake(mailbox string, folders Folders) *Intake {
+	return &Intake{e: e, mailbox: mailbox, folders: folders}
+}
+
+// Checkpoint returns the last recorded position in the mailbox.
+func (in *Intake) Checkpoint(ctx context.Context) (inbox.Checkpoint, error) {
+	var c store.Checkpoint
+	err := in.e.st.View(func(tx *store.Tx) error {
+		var err error
+		c, err = tx.Checkpoint(in.mailbox)
+		return err
+	})
+	return inbox.Checkpoint{UIDValidity: c.UIDValidity, LastUID: c.LastUID}, err
+}
+
+// Handle classifies msg and records the result with the checkpoint.
+func (in *Intake) Handle(ctx context.Context, msg inbox.Message) (string, error) {
+	var folder string
+	err := in.e.st.Update(func(tx *store.Tx) error {
+		var err error
+		folder, err = in.e.apply(tx, msg.Raw, msg.Size, "imap "+in.mailbox+" uid "+strconv.FormatUint(uint64(msg.UID), 10), in.folders)
+		if err != nil {
+			return err
+		}
+		return tx.SetCheckpoint(in.mailbox, store.Checkpoint{UIDValidity: msg.UIDValidity, LastUID: msg.UID})
+	})
+	if err != nil {
+		return "", fmt.Errorf("intake: %w", err)
+	}
+	return folder, nil
+}
+
+// messageKey identifies an inbound message for de-duplication: its
+// Message-ID, or a digest of its bytes when it has none.
+func messageKey(id string, raw []byte) string {
+	if id = strings.TrimSpace(id); id != "" {
+		return id
+	}
+	sum := sha256.Sum256(raw)
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// maxExcerpt bounds the text kept with a review item.
+const maxExcerpt = 2000
+
+// apply records what one message says, within tx, and returns the folder it
+// belongs in. The same message applied twice records nothing the second
+// time.
+func (e *Engine) apply(tx *store.Tx, raw []byte, size int64, where string, folders Folders) (string, error) {
+	now := e.now()
+	if raw == nil {
+		// Too large to fetch: a person looks at it.
+		key := "oversize:" + where
+		if _, seen, err := tx.Processed(key); err != nil || seen {
+			return folders.Review, err
+		}
+		id, err := tx.AddReview(outreach.ReviewItem{MessageID: key, Received: now,
+			Reason: fmt.Sprintf("message of %d bytes is too large to read automatically (%s)", size, where)})
+		if err != nil {
+			return "", err
+		}
+		return folders.Review, tx.MarkProcessed(store.Processed{MessageID: key, Kind: "review", Review: id, Folder: folders.Review})
+	}
+	dir, err := e.directory(tx)
+	if err != nil {
+		return "", err
+	}
+	res := reply.Classify(raw, dir)
+	key := messageKey(res.MessageID, raw)
+	if p, seen, err := tx.Processed(key); err != nil {
+		return "", err
+	} else if seen {
+		e.log.Info("message already recorded", "message_id", key, "kind", p.Kind)
+		return p.Folder, nil
+	}
+	rec := store.Processed{MessageID: key, Kind: res.Kind.String(), Mission: res.Mission}
+	switch res.Kind {
+	case reply.RSVP:
+		if err := e.recordAnswers(tx, res, key); err != nil {
+			return "", err
+		}
+		rec.Folder = folders.Processed
+	case reply.Bounce:
+		if res.BouncedAddress != "" {
+			why := strings.TrimSpace(res.BounceStatus + " " + res.BounceDiagnostic)
+			if why == "" {
+				why = res.Reason
+			}
+			if err := e.markUndeliverable(tx, res.Mission, res.BouncedAddress, why); err != nil {
+				return "", err
+			}
+			if res.Mission == "" {
+				if err := e.markUndeliverableAnywhere(tx, res.BouncedAddress, why); err != nil {
+					return "", err
+				}
+			}
+		}
+		rec.Folder = folders.Bounces
+	case reply.Delayed:
+		rec.Folder = folders.Bounces
+	case reply.AutoReply:
+		rec.Folder = folders.Processed
+	case reply.Review:
+		id, err := tx.AddReview(reviewItem(res, key, now))
+		if err != nil {
+			return "", err
+		}
+		rec.Review = id
+		rec.Folder = folders.Review
+	default:
+		rec.Folder = folders.Review
+	}
+	e.log.Info("reply recorded", "message_id", key, "kind", rec.Kind, "mission", res.Mission, "match", string(res.Match), "reason", res.Reason)
+	return rec.Folder, tx.MarkProcessed(rec)
+}
+
+func reviewItem(res reply.Result, key string, now time.Time) outreach.ReviewItem {
+	excerpt := res.Excerpt
+	if len(excerpt) > maxExcerpt {
+		excerpt = excerpt[:maxExcerpt]
+	}
+	return outreach.ReviewItem{MessageID: key, From: res.From, Subject: res.Subject, Reason: res.Reason,
+		Mission: res.Mission, Sessions: res.Sessions, Excerpt: excerpt, Received: now}
+}
+
+// markUndeliverableAnywhere marks addr on whichever mission lists it.
+func (e *Engine) markUndeliverableAnywhere(tx *store.Tx, addr, why string) error {
+	ms, err := tx.Missions()
+	if err != nil {
+		return err
+	}
+	for _, m := range ms {
+		if _, ok := m.Contact(addr); ok {
+			if err := e.markUndeliverable(tx, m.ID, addr, why); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// recordAnswers records an RSVP result: one answer per session named. An
+// answer given by letter or by staff is confirmed with a calendar request
+// for the session; a calendar reply needs none.
+func (e *Engine) recordAnswers(tx *store.Tx, res reply.Result, key string) error {
+	if res.Mission == "" {
+		return errors.New("rsvp without a mission")
+	}
+	src := outreach.Source{Kind: outreach.FromEmail, MessageID: key, Actor: res.From}
+	if res.Calendar != nil {
+		src.Kind = outreach.FromCalendar
+		src.Sequence = res.Calendar.Sequence
+		src.DTStamp = res.Calendar.DTStamp
+		if res.Calendar.Attendee != "" {
+			src.Actor = res.Calendar.Attendee
+		}
+	}
+	for _, sur := range sortedKeys(res.Sessions) {
+		r := outreach.RSVP{Mission: res.Mission, Session: sur, Status: res.Sessions[sur], Delegates: res.Delegates,
+			DelegateNames: res.DelegateNames, Note: res.Comment, At: e.now(), Source: src}
+		if _, err := e.recordAnswer(tx, r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// recordAnswer records one answer: a reply to a cancelled session or to an
+// older revision of a calendar event is kept in history only. It reports
+// whether the current answer changed.
+func (e *Engine) recordAnswer(tx *store.Tx, r outreach.RSVP) (bool, error) {
+	s, err := tx.Session(r.Session)
+	if err != nil {
+		return false, err
+	}
+	if s.Status == outreach.Cancelled {
+		r.Stale = "the session was cancelled"
+	}
+	if r.Source.Kind != outreach.FromCalendar {
+		// A letter or a staff decision answers the session as it is now.
+		r.Source.Sequence = s.Sequence
+	}
+	changed, err := tx.RecordRSVP(r)
+	if err != nil || !changed {
+		return changed, err
+	}
+	if r.Source.Kind != outreach.FromCalendar && (r.Status == outreach.Accepted || r.Status == outreach.Tentative) {
+		// A plain answer gets the calendar request it could not click.
+		key := outreach.OutboxKey{Kind: outreach.Confirmation, Mission: r.Mission, Session: r.Session, Revision: strconv.Itoa(s.Sequence)}
+		if _, _, err := e.enqueue(tx, key, "", e.now()); err != nil {
+			return true, err
+		}
+	}
+	return true, nil
+}
+
+// storeDirectory is what reply.Classify knows of the round, read from the
+// store in the transaction that records the result.
+type storeDirectory struct {
+	e         *Engine
+	tx        *store.Tx
+	mailbox   string
+	tokens    map[string]string
+	addresses map[string]string
+	domains   map[string]string
+	missions  map[string]bool
+	sessions  []reply.Session
+	sessIDs   map[string]bool
+}
+
+func (e *Engine) directory(tx *store.Tx) (*storeDirectory, error) {
+	ms, err := tx.Missions()
+	if err != nil {
+		return nil, err
+	}
+	ss, err := tx.Sessions()
+	if err != nil {
+		return nil, err
+	}
+	d := &storeDirectory{e: e, tx: tx, mailbox: strings.ToLower(e.event.Mailbox.Email), tokens: map[string]string{},
+		addresses: map[string]string{}, domains: map[string]string{}, missions: map[string]bool{}, sessIDs: map[string]bool{}}
+	secret := tx.Secret()
+	names := map[string]outreach.Names{}
+	for _, m := range ms {
+		d.missions[m.ID] = true
+		names[m.ID] = m.Names
+		d.tokens[replyToken(secret, m.ID)] = m.ID
+		for _, c := range m.Contacts {
+			d.addresses[strings.ToLower(c.Email)] = m.ID
+		}
+		for _, dom := range m.Domains {
+			d.domains[strings.ToLower(dom)] = m.ID
+		}
+	}
+	for _, s := range ss {
+		n := names[s.SuR]
+		all := append([]string{n.EN, n.FR, n.ES}, reply.Aliases(s.SuR)...)
+		d.sessions = append(d.sessions, reply.Session{SuR: s.SuR, Names: all, Cancelled: s.Status == outreach.Cancelled})
+		d.sessIDs[s.SuR] = true
+	}
+	return d, nil
+}
+
+// ByUID maps one of our calendar UIDs, pre<N>-<session>-<mission>@domain,
+// to its mission and session.
+func (d *storeDirectory) ByUID(uid string) (string, string, bool) {
+	local, domain, ok := strings.Cut(strings.ToLower(strings.TrimSpace(uid)), "@")
+	if !ok || domain != d.e.domain() {
+		return "", "", false
+	}
+	parts := strings.Split(local, "-")
+	if len(parts) != 3 || parts[0] != "pre"+strconv.Itoa(d.e.event.UPRSession) {
+		return "", "", false
+	}
+	session, mission := strings.ToUpper(parts[1]), strings.ToUpper(parts[2])
+	if !d.missions[mission] || !d.sessIDs[session] {
+		return "", "", false
+	}
+	return mission, session, true
+}
+
+// ByToken maps a reply-address token to its mission.
+func (d *storeDirectory) ByToken(token string) (string, bool) {
+	m, ok := d.tokens[strings.ToLower(token)]
+	return m, ok
+}
+
+// ByMessageID maps a Message-ID we sent to its mission.
+func (d *storeDirectory) ByMessageID(id string) (string, bool) {
+	it, err := d.tx.OutboxByMessageID(strings.TrimSpace(id))
+	if err != nil || it.Key.Mission == "" {
+		return "", false
+	}
+	return it.Key.Mission, true
+}
+
+// ByAddress maps a known contact address to its mission.
+func (d *storeDirectory) ByAddress(addr string) (string, bool) {
+	m, ok := d.addresses[strings.ToLower(addr)]
+	return m, ok
+}
+
+// ByDomain maps a mission's mail domain to the mission.
+func (d *storeDirectory) ByDomain(domain string) (string, bool) {
+	m, ok := d.domains[strings.ToLower(domain)]
+	return m, ok
+}
+
+// Mailbox is the organiser mailbox.
+func (d *storeDirectory) Mailbox() string { return d.mailbox }
+
+// Sessions lists the round's sessions with every name of their State.
+func (d *storeDirectory) Sessions() []reply.Session { return d.sessions }

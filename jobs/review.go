@@ -1,0 +1,113 @@
+package jobs
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"outreach"
+	"outreach/store"
+)
+
+// Reviews returns the review items in state ("" for all).
+func (e *Engine) Reviews(state outreach.ReviewState) ([]outreach.ReviewItem, error) {
+	var items []outreach.ReviewItem
+	err := e.st.View(func(tx *store.Tx) error {
+		var err error
+		items, err = tx.Reviews(state)
+		return err
+	})
+	return items, err
+}
+
+// Review returns one review item.
+func (e *Engine) Review(id uint64) (outreach.ReviewItem, error) {
+	var item outreach.ReviewItem
+	err := e.st.View(func(tx *store.Tx) error {
+		var err error
+		item, err = tx.Review(id)
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return item, inputErr("no review item %d (see `outreach review list`)", id)
+	}
+	return item, err
+}
+
+// Decision is what a person decided about a review item: the mission the
+// message speaks for and its answers, or nothing to record (dismiss).
+type Decision struct {
+	Mission  string
+	Answers  map[string]outreach.Status
+	Dismiss  bool
+	Note     string
+	Actor    string
+	Delegate int
+}
+
+// ResolveReview closes a review item. Answers are recorded as staff
+// decisions that point at the reviewed message.
+func (e *Engine) ResolveReview(id uint64, d Decision) (outreach.ReviewItem, error) {
+	var item outreach.ReviewItem
+	err := e.st.Update(func(tx *store.Tx) error {
+		var err error
+		item, err = tx.Review(id)
+		if errors.Is(err, store.ErrNotFound) {
+			return inputErr("no review item %d (see `outreach review list`)", id)
+		} else if err != nil {
+			return err
+		}
+		if item.State == outreach.ReviewResolved {
+			return inputErr("review item %d was already resolved by %s: %s", id, item.ResolvedBy, item.Resolution)
+		}
+		if d.Dismiss == (len(d.Answers) > 0) {
+			return inputErr("say either which answers to record (--accept/--decline/--tentative) or --dismiss")
+		}
+		var parts []string
+		if !d.Dismiss {
+			mission := strings.ToUpper(d.Mission)
+			if mission == "" {
+				mission = item.Mission
+			}
+			if mission == "" {
+				return inputErr("the message's mission is unknown: give --mission ID")
+			}
+			if _, err := tx.Mission(mission); err != nil {
+				return inputErr("no mission %q in the directory", mission)
+			}
+			keys := make([]string, 0, len(d.Answers))
+			for k := range d.Answers {
+				keys = append(keys, k)
+			}
+			sort.Strings(keys)
+			for _, sur := range keys {
+				sur = strings.ToUpper(sur)
+				if _, err := tx.Session(sur); err != nil {
+					return inputErr("no session on %q", sur)
+				}
+				r := outreach.RSVP{Mission: mission, Session: sur, Status: d.Answers[sur], Note: d.Note, At: e.now(),
+					Delegates: d.Delegate,
+					Source:    outreach.Source{Kind: outreach.FromStaff, MessageID: item.MessageID, Actor: d.Actor}}
+				if _, err := e.recordAnswer(tx, r); err != nil {
+					return err
+				}
+				parts = append(parts, sur+" "+d.Answers[sur].String())
+			}
+			item.Resolution = fmt.Sprintf("recorded for %s: %s", mission, strings.Join(parts, ", "))
+		} else {
+			item.Resolution = "dismissed"
+		}
+		if d.Note != "" {
+			item.Resolution += " (" + d.Note + ")"
+		}
+		item.State = outreach.ReviewResolved
+		item.ResolvedBy = d.Actor
+		item.ResolvedAt = e.now()
+		if err := tx.SaveReview(item); err != nil {
+			return err
+		}
+		return tx.Audit(d.Actor, "review.resolve", fmt.Sprintf("%d: %s", id, item.Resolution))
+	})
+	return item, err
+}
