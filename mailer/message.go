@@ -66,10 +66,11 @@ type Message struct {
 	Subject      string
 	Date         time.Time // required
 	EnvelopeFrom string    // SMTP MAIL FROM (bounce address); defaults to From.Email
-	// Headers are extra header fields, in order, e.g. X-Auto-Response-Suppress,
-	// In-Reply-To, References, Auto-Submitted. Fields this package writes
-	// itself (From, To, Subject, Date, Message-ID, MIME-Version, Content-*...)
-	// are refused, as are duplicates.
+	// Headers are extra header fields, e.g. X-Auto-Response-Suppress,
+	// In-Reply-To, References, Auto-Submitted; go-mail writes them sorted by
+	// name. Fields this package writes itself (From, To, Subject, Date,
+	// Message-ID, MIME-Version, Content-*...) are refused, as are
+	// duplicates. Non-ASCII values are RFC 2047 encoded.
 	Headers     [][2]string
 	Text        string
 	HTML        string
