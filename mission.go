@@ -46,6 +46,22 @@ func (k MissionKind) String() string {
 	return "member"
 }
 
+// MarshalText implements encoding.TextMarshaler.
+func (k MissionKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (k *MissionKind) UnmarshalText(b []byte) error {
+	switch string(b) {
+	case "member":
+		*k = Member
+	case "observer":
+		*k = Observer
+	default:
+		return fmt.Errorf("unknown mission kind %q", b)
+	}
+	return nil
+}
+
 // observerIDs are the two non-member observer States invited with the
 // Member States: the Holy See and the State of Palestine.
 func isObserverID(id string) bool { return id == "VAT" || id == "PSE" }
@@ -94,7 +110,7 @@ type Contact struct {
 type Mission struct {
 	// ID is the State's ISO 3166-1 alpha-3 code (VAT and PSE for the observers).
 	ID   string      `json:"id"`
-	Kind MissionKind `json:"-"`
+	Kind MissionKind `json:"kind"`
 	// Names are the UN short names of the State; Titles the mission's formal
 	// title with the right article ("Mission permanente du Japon").
 	Names    Names     `json:"names"`

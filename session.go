@@ -49,6 +49,22 @@ func (s SessionStatus) String() string {
 	return "scheduled"
 }
 
+// MarshalText implements encoding.TextMarshaler.
+func (s SessionStatus) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (s *SessionStatus) UnmarshalText(b []byte) error {
+	switch string(b) {
+	case "scheduled", "":
+		*s = Scheduled
+	case "cancelled":
+		*s = Cancelled
+	default:
+		return fmt.Errorf("unknown session status %q", b)
+	}
+	return nil
+}
+
 // Session is the one-hour pre-session on one State under Review.
 type Session struct {
 	// SuR is the mission id of the State under Review; it also identifies
@@ -64,7 +80,7 @@ type Session struct {
 	// Sequence is the iCalendar SEQUENCE of the session's current revision:
 	// it goes up whenever the time, room or status changes.
 	Sequence int           `json:"sequence"`
-	Status   SessionStatus `json:"-"`
+	Status   SessionStatus `json:"status"`
 	// Note says why the session last changed ("moved to Room XX").
 	Note string `json:"note,omitempty"`
 }

@@ -38,30 +38,18 @@ func (t *Tx) PutMeta(key, value string) error {
 
 // --- missions ---
 
-type missionRecord struct {
-	outreach.Mission
-	Kind string `json:"kind"`
-}
-
 // PutMission creates or replaces a mission.
 func (t *Tx) PutMission(m outreach.Mission) error {
 	if !outreach.IsMissionID(m.ID) {
 		return fmt.Errorf("store: mission id %q invalid", m.ID)
 	}
-	return t.put(bMissions, m.ID, missionRecord{Mission: m, Kind: m.Kind.String()})
+	return t.put(bMissions, m.ID, m)
 }
 
 func decodeMission(raw []byte) (outreach.Mission, error) {
-	var r missionRecord
-	if err := json.Unmarshal(raw, &r); err != nil {
-		return outreach.Mission{}, err
-	}
-	m := r.Mission
-	m.Kind = outreach.Member
-	if r.Kind == outreach.Observer.String() {
-		m.Kind = outreach.Observer
-	}
-	return m, nil
+	var m outreach.Mission
+	err := json.Unmarshal(raw, &m)
+	return m, err
 }
 
 // Mission returns the mission with id.
@@ -93,30 +81,18 @@ func (t *Tx) Missions() ([]outreach.Mission, error) {
 
 // --- sessions ---
 
-type sessionRecord struct {
-	outreach.Session
-	Status string `json:"status"`
-}
-
 // PutSession creates or replaces a session.
 func (t *Tx) PutSession(s outreach.Session) error {
 	if !outreach.IsMissionID(s.SuR) {
 		return fmt.Errorf("store: session id %q invalid", s.SuR)
 	}
-	return t.put(bSessions, s.SuR, sessionRecord{Session: s, Status: s.Status.String()})
+	return t.put(bSessions, s.SuR, s)
 }
 
 func decodeSession(raw []byte) (outreach.Session, error) {
-	var r sessionRecord
-	if err := json.Unmarshal(raw, &r); err != nil {
-		return outreach.Session{}, err
-	}
-	s := r.Session
-	s.Status = outreach.Scheduled
-	if r.Status == outreach.Cancelled.String() {
-		s.Status = outreach.Cancelled
-	}
-	return s, nil
+	var s outreach.Session
+	err := json.Unmarshal(raw, &s)
+	return s, err
 }
 
 // Session returns the session on the State under Review sur.
