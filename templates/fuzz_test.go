@@ -1,0 +1,98 @@
+package templates
+
+import (
+	"html"
+	"os"
+	"strings"
+	"testing"
+	"unicode"
+	"unicode/utf8"
+
+	"outreach"
+)
+
+func FuzzAttachmentName(f *testing.F) {
+	for _, s := range []string{"Japan", "Côte d'Ivoire", "Bolivia (Plurinational State of)", "../etc/passwd", "a\x00b", "\xff", " . ", "CON"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, name string) {
+		got := AttachmentName(outreach.Names{EN: name}, outreach.English)
+		if !strings.HasSuffix(got, ".ics") || !utf8.ValidString(got) {
+			t.Fatalf("%q → %q", name, got)
+		}
+		stem := strings.TrimSuffix(got, ".ics")
+		if stem == "" || strings.HasPrefix(stem, ".") || strings.HasSuffix(stem, " ") {
+			t.Fatalf("%q → %q: empty or hidden stem", name, got)
+		}
+		for _, r := range stem {
+			if unicode.IsControl(r) || strings.ContainsRune(`/\:*?"<>|`, r) {
+				t.Fatalf("%q → %q holds %q", name, got, r)
+			}
+		}
+	})
+}
+
+// FuzzParseCountries reads arbitrary tables: an error or a table, never a
+// panic, and every entry it returns is complete and on one line.
+func FuzzParseCountries(f *testing.F) {
+	for _, name := range []string{"files/countries.csv", "files/places.csv"} {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Add([]byte("lang,name,the,of\nfr,\"a\nb\",x,y\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		names, err := parseCountries(data)
+		if err != nil {
+			return
+		}
+		for l, m := range names {
+			for name, f := range m {
+				if name == "" || f.the == "" || f.of == "" || strings.ContainsAny(name+f.the+f.of, "\r\n") {
+					t.Fatalf("%s %q: incomplete entry %+v", l, name, f)
+				}
+			}
+		}
+		_, _ = parsePlaces(data)
+	})
+}
+
+// FuzzInvitationTitle renders an invitation for a mission with an arbitrary
+// title: the HTML must hold it escaped, never as markup.
+func FuzzInvitationTitle(f *testing.F) {
+	for _, s := range []string{"Permanent Mission of Japan", "<b>&", `"><script>alert(1)</script>`, "Mission permanente de l'État de Palestine", "{{.Title}}"} {
+		f.Add(s)
+	}
+	s, err := Load("")
+	if err != nil {
+		f.Fatal(err)
+	}
+	r := loadRound(f)
+	f.Fuzz(func(t *testing.T, title string) {
+		if !utf8.ValidString(title) || strings.TrimSpace(title) == "" {
+			return
+		}
+		d := r.data(t, "JPN")
+		d.Mission.Titles = outreach.Names{EN: title}
+		msg, err := s.Render(Invitation, outreach.English, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.ContainsAny(title, "<>&\"'") && strings.Contains(msg.HTML, "the "+title+" ") {
+			t.Fatalf("title %q is in the HTML unescaped", title)
+		}
+		if !strings.Contains(msg.HTML, html.EscapeString(title)) && !strings.Contains(msg.HTML, escapeLikeTemplate(title)) {
+			t.Fatalf("title %q is missing from the HTML", title)
+		}
+	})
+}
+
+// escapeLikeTemplate escapes as html/template does in text, which writes
+// '+' as &#43; and NUL as U+FFFD, where html.EscapeString leaves them.
+func escapeLikeTemplate(s string) string {
+	s = html.EscapeString(s)
+	s = strings.ReplaceAll(s, "+", "&#43;")
+	return strings.ReplaceAll(s, "\x00", "\uFFFD")
+}

@@ -1,0 +1,381 @@
+package templates
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"outreach"
+)
+
+// View is the value every template executes against. Its fields are the
+// whole vocabulary of the templates: an operator's override may use any of
+// them, and a name that is not here fails at Load. Dates and times are
+// already in the event's time zone (Geneva) and already written in the
+// template's language.
+type View struct {
+	// Lang is the language of the template ("en", "fr", "es"); the HTML
+	// layout writes it as the lang attribute.
+	Lang outreach.Language
+	Kind Kind
+	// Subject is the rendered subject line, for the HTML <title>; it is
+	// empty while the subject itself is rendered.
+	Subject string
+
+	Event outreach.Event
+	// Venue is Event.Venue with its place words in Lang ("Palais des
+	// Nations, Genève").
+	Venue string
+	// Dates is the span of the round, for headings ("10–13 October 2017");
+	// When the same after a verb ("from 10 to 13 October 2017", "du 10 au
+	// 13 octobre 2017", "del 10 al 13 de octubre de 2017").
+	Dates, When string
+	// Provisional is set until the UN has confirmed the dates and venue.
+	Provisional bool
+	// Deadline is the RSVP deadline as a date ("Tuesday 3 October 2017"),
+	// or empty when the event sets none or it has passed.
+	Deadline string
+	// AtPalais is set when the venue is the Palais des Nations, whose
+	// access rules the practical reminder explains.
+	AtPalais bool
+	// Mailbox is the organiser's address; ReplyTo the address this
+	// mission's answers go to (Mailbox unless the engine gave another).
+	Mailbox, ReplyTo string
+
+	Mission outreach.Mission
+	// Title is the mission's formal title in Lang ("Mission permanente du
+	// Japon"); Name its State's short name in Lang.
+	Title, Name string
+
+	// Sessions are every session of the round in time order, cancelled ones
+	// included (marked Cancelled); Scheduled only those taking place.
+	Sessions, Scheduled Sessions
+	// Session is the one session a confirmation, update, cancellation or
+	// practical reminder is about; Summary its calendar title.
+	Session *SessionView
+	Summary string
+	// Previous is the session before an update moved it, and Changed says
+	// what the move changed.
+	Previous *SessionView
+	Changed  Changes
+	// Reason says why a session moved or was cancelled; may be empty.
+	Reason string
+	// Accepted, Tentative, Declined and Unanswered split the scheduled
+	// sessions by this mission's answers.
+	Accepted, Tentative, Declined, Unanswered Sessions
+
+	Digest *DigestView
+
+	// Now is the time of rendering, in the event's time zone; Today is its
+	// date without the weekday ("26 September 2017").
+	Now   time.Time
+	Today string
+}
+
+// Changes says what moved between two revisions of a session.
+type Changes struct {
+	Date, Time, Room bool
+}
+
+// Any reports whether the date, time or room changed.
+func (c Changes) Any() bool { return c.Date || c.Time || c.Room }
+
+// SessionView is one session as the templates show it.
+type SessionView struct {
+	SuR string
+	// Name is the State under Review's short name in the template's
+	// language ("Japon"); The the name as it reads in a sentence ("le
+	// Japon", "el Perú", "the Republic of Korea"); On the session's subject
+	// ("sur le Japon", "sobre el Perú", "on Japan"); Of the name after "of"
+	// ("du Japon", "del Perú", "of Japan").
+	Name, The, On, Of string
+	// Date is "Tuesday 10 October 2017" / "mardi 10 octobre 2017" /
+	// "martes 10 de octubre de 2017"; ShortDate "Tue 10 Oct"; Time the slot
+	// in Geneva ("10:00–11:00").
+	Date, ShortDate, Time string
+	Start, End            time.Time
+	// Room is the room with its words in the template's language ("Salle
+	// XXIV").
+	Room  string
+	Panel []SpeakerView
+	// Statement is the length in minutes of the State under Review's
+	// opening statement, 0 when it makes none.
+	Statement int
+	Cancelled bool
+	Sequence  int
+	// Answer is this mission's answer for the session.
+	Answer outreach.Status
+}
+
+// SpeakerView is one panellist; Kind is "CSO" or "NHRI" in the template's
+// language ("OSC", "INDH").
+type SpeakerView struct {
+	Name, Organisation, Kind string
+	Minutes                  int
+}
+
+// Sessions is a list of sessions in time order.
+type Sessions []SessionView
+
+// Day is the sessions of one day.
+type Day struct {
+	// Date is "Tuesday 10 October 2017".
+	Date     string
+	Sessions Sessions
+}
+
+// Days groups the sessions by day, in order.
+func (ss Sessions) Days() []Day {
+	var out []Day
+	for _, s := range ss {
+		if n := len(out); n > 0 && out[n-1].Date == s.Date {
+			out[n-1].Sessions = append(out[n-1].Sessions, s)
+			continue
+		}
+		out = append(out, Day{Date: s.Date, Sessions: Sessions{s}})
+	}
+	return out
+}
+
+func (ss Sessions) widest(f func(SessionView) string) int {
+	w := 0
+	for _, s := range ss {
+		w = max(w, utf8.RuneCountInString(f(s)))
+	}
+	return w
+}
+
+// NameWidth, DateWidth and RoomWidth are the widest name, date and room,
+// in characters, to align columns in plain text with pad.
+func (ss Sessions) NameWidth() int { return ss.widest(func(s SessionView) string { return s.Name }) }
+
+// DateWidth is the widest Date; see NameWidth.
+func (ss Sessions) DateWidth() int { return ss.widest(func(s SessionView) string { return s.Date }) }
+
+// RoomWidth is the widest Room; see NameWidth.
+func (ss Sessions) RoomWidth() int { return ss.widest(func(s SessionView) string { return s.Room }) }
+
+// DigestView is the staff digest as the templates show it: DigestData with
+// its times in Geneva.
+type DigestView struct {
+	DigestData
+	// Accepted, Declined and Tentative count the new answers by status.
+	Accepted, Declined, Tentative int
+	// TallyWidth is the widest session name among the tallies, to align
+	// columns in plain text.
+	TallyWidth int
+}
+
+// speakerKind writes CSO and NHRI in language l.
+func speakerKind(l outreach.Language, k outreach.SpeakerKind) string {
+	if l == outreach.French || l == outreach.Spanish {
+		switch k {
+		case outreach.CSO:
+			return "OSC"
+		case outreach.NHRI:
+			return "INDH"
+		}
+	}
+	return string(k)
+}
+
+// sessionView builds the view of one session in language l and zone loc.
+func (g *grammar) sessionView(l outreach.Language, loc *time.Location, s outreach.Session, sur outreach.Names) SessionView {
+	name := sur.In(l)
+	f := g.forms(l, name)
+	start, end := s.Start.In(loc), s.End.In(loc)
+	v := SessionView{
+		SuR: s.SuR, Name: name, The: f.the, On: on(l, f.the), Of: f.of,
+		Date: FullDate(l, start), ShortDate: ShortDate(l, start), Time: TimeRange(start, end),
+		Start: start, End: end,
+		Room:      g.localPlace(l, s.Room),
+		Cancelled: s.Status == outreach.Cancelled,
+		Sequence:  s.Sequence,
+	}
+	if s.SuRStatement {
+		v.Statement = outreach.SuRStatementMins
+	}
+	for _, sp := range s.Panel {
+		v.Panel = append(v.Panel, SpeakerView{Name: sp.Name, Organisation: sp.Organisation, Kind: speakerKind(l, sp.Kind), Minutes: sp.Minutes})
+	}
+	return v
+}
+
+// nameView builds a view holding only the State under Review's names, for
+// the calendar title.
+func (g *grammar) nameView(l outreach.Language, sur outreach.Names) SessionView {
+	name := sur.In(l)
+	f := g.forms(l, name)
+	return SessionView{Name: name, The: f.the, On: on(l, f.the), Of: f.of}
+}
+
+// zone returns the event's time zone, or an error: times written in the
+// wrong zone would send delegates to the wrong hour.
+func zone(ev outreach.Event) (*time.Location, error) {
+	if ev.Location == nil {
+		return nil, errors.New("event has no time zone")
+	}
+	return ev.Location, nil
+}
+
+// eventView fills the event part of a view.
+func (g *grammar) eventView(v *View, l outreach.Language, ev outreach.Event, loc *time.Location) {
+	v.Lang = l
+	v.Event = ev
+	v.Venue = g.localPlace(l, ev.Venue)
+	first, last := ev.First, ev.Last
+	if !first.IsZero() {
+		first = first.In(loc)
+	}
+	if !last.IsZero() {
+		last = last.In(loc)
+	}
+	v.Dates = DateSpan(l, first, last)
+	v.When = DatePhrase(l, first, last)
+	if !ev.RSVPDeadline.IsZero() && (v.Now.IsZero() || v.Now.Before(ev.RSVPDeadline)) {
+		v.Deadline = FullDate(l, ev.RSVPDeadline.In(loc))
+	}
+	v.AtPalais = strings.Contains(ev.Venue, "Palais des Nations")
+	v.Mailbox = ev.Mailbox.Email
+}
+
+// view builds the View for one message and checks that Data holds what the
+// kind of message needs.
+func (s *Set) view(kind Kind, l outreach.Language, d Data) (*View, error) {
+	loc, err := zone(d.Event)
+	if err != nil {
+		return nil, err
+	}
+	if d.Now.IsZero() {
+		return nil, errors.New("no rendering time (Data.Now)")
+	}
+	v := &View{Kind: kind, Provisional: !d.Confirmed, Mission: d.Mission, Now: d.Now.In(loc)}
+	s.g.eventView(v, l, d.Event, loc)
+	v.Today = LongDate(l, v.Now)
+	v.ReplyTo = d.ReplyTo
+	if v.ReplyTo == "" {
+		v.ReplyTo = d.Event.Mailbox.Email
+	}
+	if kind == Digest {
+		return v, s.digestView(v, d, loc)
+	}
+	if v.ReplyTo == "" {
+		return nil, errors.New("no address to reply to (Data.ReplyTo and Event.Mailbox are empty)")
+	}
+	v.Title = d.Mission.Titles.In(l)
+	v.Name = d.Mission.Names.In(l)
+	if strings.TrimSpace(v.Title) == "" {
+		return nil, fmt.Errorf("mission %s has no title", d.Mission.ID)
+	}
+
+	name := func(sur string) (outreach.Names, error) {
+		n, ok := d.SuRNames[sur]
+		if !ok || n.EN == "" {
+			return n, fmt.Errorf("no name for the State under Review %s (Data.SuRNames)", sur)
+		}
+		return n, nil
+	}
+	sorted := append([]outreach.Session(nil), d.Sessions...)
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Start.Before(sorted[j].Start) })
+	for _, ss := range sorted {
+		n, err := name(ss.SuR)
+		if err != nil {
+			return nil, err
+		}
+		sv := s.g.sessionView(l, loc, ss, n)
+		sv.Answer = d.Answers[ss.SuR]
+		v.Sessions = append(v.Sessions, sv)
+		if sv.Cancelled {
+			continue
+		}
+		v.Scheduled = append(v.Scheduled, sv)
+		switch sv.Answer {
+		case outreach.Accepted:
+			v.Accepted = append(v.Accepted, sv)
+		case outreach.Tentative:
+			v.Tentative = append(v.Tentative, sv)
+		case outreach.Declined:
+			v.Declined = append(v.Declined, sv)
+		default:
+			v.Unanswered = append(v.Unanswered, sv)
+		}
+	}
+
+	if d.Session != nil {
+		n, err := name(d.Session.SuR)
+		if err != nil {
+			return nil, err
+		}
+		sv := s.g.sessionView(l, loc, *d.Session, n)
+		sv.Answer = d.Answers[d.Session.SuR]
+		v.Session = &sv
+		v.Summary = s.Summary(l, d.Event, n)
+		v.Reason = d.Reason
+		if v.Reason == "" {
+			v.Reason = d.Session.Note
+		}
+		if d.Previous != nil {
+			pv := s.g.sessionView(l, loc, *d.Previous, n)
+			v.Previous = &pv
+			v.Changed = Changes{
+				Date: !sameDay(pv.Start, sv.Start),
+				Time: pv.Time != sv.Time,
+				Room: d.Previous.Room != d.Session.Room,
+			}
+		}
+	}
+
+	switch kind {
+	case Invitation, ReminderNoAnswer, ReminderAccepted:
+		if len(v.Sessions) == 0 {
+			return nil, errors.New("no sessions (Data.Sessions)")
+		}
+	case Confirmation, Update, Cancellation, ReminderPractical:
+		if v.Session == nil {
+			return nil, errors.New("no session (Data.Session)")
+		}
+	}
+	switch kind {
+	case ReminderNoAnswer:
+		if len(v.Unanswered) == 0 {
+			return nil, fmt.Errorf("mission %s has answered for every session: nothing to remind", d.Mission.ID)
+		}
+	case ReminderAccepted:
+		if len(v.Accepted)+len(v.Tentative) == 0 {
+			return nil, fmt.Errorf("mission %s has accepted no session", d.Mission.ID)
+		}
+	}
+	return v, nil
+}
+
+// digestView fills the digest part of a view.
+func (s *Set) digestView(v *View, d Data, loc *time.Location) error {
+	if d.Digest == nil {
+		return errors.New("no digest data (Data.Digest)")
+	}
+	dv := &DigestView{DigestData: *d.Digest}
+	if !dv.Since.IsZero() {
+		dv.Since = dv.Since.In(loc)
+	}
+	dv.Tallies = make([]outreach.SessionTally, len(d.Digest.Tallies))
+	for i, t := range d.Digest.Tallies {
+		t.Start, t.End = t.Start.In(loc), t.End.In(loc)
+		dv.Tallies[i] = t
+		dv.TallyWidth = max(dv.TallyWidth, utf8.RuneCountInString(t.Name))
+	}
+	for _, a := range dv.NewAnswers {
+		switch a.Status {
+		case outreach.Accepted.String():
+			dv.Accepted++
+		case outreach.Declined.String():
+			dv.Declined++
+		case outreach.Tentative.String():
+			dv.Tentative++
+		}
+	}
+	v.Digest = dv
+	return nil
+}
