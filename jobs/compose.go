@@ -55,7 +55,7 @@ func (e *Engine) loadRound(tx *store.Tx) (roundData, error) {
 }
 
 // calendarEvent is mission's copy of session as an iCalendar event.
-func (e *Engine) calendarEvent(m outreach.Mission, s outreach.Session, rd roundData, partstat string) ical.Event {
+func (e *Engine) calendarEvent(t *templates.Set, m outreach.Mission, s outreach.Session, rd roundData, partstat string) ical.Event {
 	lang := m.Language
 	attendee := ""
 	if u := m.Usable(); len(u) > 0 {
@@ -81,9 +81,9 @@ func (e *Engine) calendarEvent(m outreach.Mission, s outreach.Session, rd roundD
 		Start:       s.Start,
 		End:         s.End,
 		TZ:          e.event.Location,
-		Summary:     e.tmpl.Summary(lang, e.event, rd.names[s.SuR]),
+		Summary:     t.Summary(lang, e.event, rd.names[s.SuR]),
 		Location:    loc,
-		Description: e.tmpl.Description(lang, e.event, s, rd.names[s.SuR]),
+		Description: t.Description(lang, e.event, s, rd.names[s.SuR]),
 		Organizer:   ical.Address{Name: e.organiserName(), Email: e.event.Mailbox.Email},
 		Attendees:   []ical.Attendee{{Name: m.Title(), Email: attendee, Role: "REQ-PARTICIPANT", PartStat: partstat, RSVP: true}},
 		Status:      status,
@@ -117,15 +117,16 @@ func (e *Engine) compose(tx *store.Tx, it outreach.OutboxItem) (*mailer.Message,
 }
 
 func (e *Engine) composeMessage(tx *store.Tx, it outreach.OutboxItem, revs map[string]int) (*mailer.Message, error) {
-	if e.tmpl == nil {
-		return nil, errors.New("jobs: no templates loaded")
+	t, err := e.templates()
+	if err != nil {
+		return nil, err
 	}
 	rd, err := e.loadRound(tx)
 	if err != nil {
 		return nil, err
 	}
 	if it.Key.Kind == outreach.Digest {
-		return e.composeDigest(tx, it, rd)
+		return e.composeDigest(t, tx, it, rd)
 	}
 	m, err := tx.Mission(it.Key.Mission)
 	if err != nil {
@@ -168,7 +169,7 @@ func (e *Engine) composeMessage(tx *store.Tx, it outreach.OutboxItem, revs map[s
 			if s.Status == outreach.Cancelled {
 				continue
 			}
-			ics, err := ical.Request(e.calendarEvent(m, s, rd, "NEEDS-ACTION"), ical.WithProdID(ProdID))
+			ics, err := ical.Request(e.calendarEvent(t, m, s, rd, "NEEDS-ACTION"), ical.WithProdID(ProdID))
 			if err != nil {
 				return nil, fmt.Errorf("calendar for %s: %w", s.SuR, err)
 			}
@@ -203,7 +204,7 @@ func (e *Engine) composeMessage(tx *store.Tx, it outreach.OutboxItem, revs map[s
 				partstat = "TENTATIVE"
 			}
 		}
-		ics, err := ical.Request(e.calendarEvent(m, *session, rd, partstat), ical.WithProdID(ProdID))
+		ics, err := ical.Request(e.calendarEvent(t, m, *session, rd, partstat), ical.WithProdID(ProdID))
 		if err != nil {
 			return nil, err
 		}
@@ -212,7 +213,7 @@ func (e *Engine) composeMessage(tx *store.Tx, it outreach.OutboxItem, revs map[s
 	case outreach.Cancellation:
 		kind = templates.Cancellation
 		data.Reason = session.Note
-		ev := e.calendarEvent(m, *session, rd, "NEEDS-ACTION")
+		ev := e.calendarEvent(t, m, *session, rd, "NEEDS-ACTION")
 		ev.Status = "CANCELLED"
 		ics, err := ical.Cancel(ev, ical.WithProdID(ProdID))
 		if err != nil {
@@ -234,7 +235,7 @@ func (e *Engine) composeMessage(tx *store.Tx, it outreach.OutboxItem, revs map[s
 	default:
 		return nil, fmt.Errorf("unknown message kind %q", it.Key.Kind)
 	}
-	out, err := e.tmpl.Render(kind, m.Language, data)
+	out, err := t.Render(kind, m.Language, data)
 	if err != nil {
 		return nil, err
 	}
@@ -242,7 +243,7 @@ func (e *Engine) composeMessage(tx *store.Tx, it outreach.OutboxItem, revs map[s
 	if msg.Calendar != nil && msg.Calendar.Method == "REQUEST" && session != nil {
 		// Exchange titles the appointment from the Subject: keep it equal to
 		// the SUMMARY.
-		msg.Subject = e.tmpl.Summary(m.Language, e.event, rd.names[session.SuR])
+		msg.Subject = t.Summary(m.Language, e.event, rd.names[session.SuR])
 	}
 	return msg, nil
 }
@@ -262,7 +263,7 @@ func (e *Engine) previousRevision(tx *store.Tx, it outreach.OutboxItem) (*outrea
 // revisionKey names the stored copy of a session before revision rev.
 func revisionKey(session, rev string) string { return "session-before:" + session + ":" + rev }
 
-func (e *Engine) composeDigest(tx *store.Tx, it outreach.OutboxItem, rd roundData) (*mailer.Message, error) {
+func (e *Engine) composeDigest(t *templates.Set, tx *store.Tx, it outreach.OutboxItem, rd roundData) (*mailer.Message, error) {
 	if e.event.Staff.Email == "" {
 		return nil, errors.New("no staff address (event.staff) for the digest")
 	}
@@ -333,7 +334,7 @@ func (e *Engine) composeDigest(tx *store.Tx, it outreach.OutboxItem, rd roundDat
 		sent[o.Key.Mission] = true
 	}
 	dd.Tallies = outreach.Tally(ms, rd.sessions, rs, func(id string) bool { return sent[id] })
-	out, err := e.tmpl.Render(templates.Digest, outreach.English, templates.Data{Event: e.event, Sessions: rd.sessions,
+	out, err := t.Render(templates.Digest, outreach.English, templates.Data{Event: e.event, Sessions: rd.sessions,
 		SuRNames: rd.names, Digest: dd, Now: now, Confirmed: !e.event.Provisional})
 	if err != nil {
 		return nil, err

@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"outreach"
@@ -31,7 +32,10 @@ type Options struct {
 	// Clock is the engine's time; default the wall clock.
 	Clock Clock
 	// Templates render every message; required to send or preview mail.
-	Templates *templates.Set
+	// When they could not be loaded, TemplatesErr says why and every
+	// operation that renders mail returns it.
+	Templates    *templates.Set
+	TemplatesErr error
 	// Sender is the SMTP client; nil when sending is not configured.
 	Sender *mailer.Sender
 	// Connections is how many SMTP connections the outbox uses at once.
@@ -50,12 +54,16 @@ type Engine struct {
 	now         func() time.Time
 	clock       Clock
 	tmpl        *templates.Set
+	tmplErr     error
 	sender      *mailer.Sender
 	connections int
 	limits      Limits
 
 	mu    sync.RWMutex // guards sched, replaced on reload
 	sched Schedule
+
+	wake     chan struct{} // signalled after new messages are queued
+	draining atomic.Bool   // set on shutdown: finish the send in flight, claim no more
 }
 
 // New returns an engine over an open store.
@@ -67,7 +75,46 @@ func New(opts Options) *Engine {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Engine{st: opts.Store, event: opts.Event, log: opts.Logger, now: opts.Clock.Now, clock: opts.Clock,
-		tmpl: opts.Templates, sender: opts.Sender, connections: opts.Connections, limits: opts.Limits, sched: opts.Schedule}
+		tmpl: opts.Templates, tmplErr: opts.TemplatesErr, sender: opts.Sender, connections: opts.Connections, limits: opts.Limits, sched: opts.Schedule,
+		wake: make(chan struct{}, 1)}
+}
+
+// Wake tells the outbox worker that messages may be waiting.
+func (e *Engine) Wake() {
+	select {
+	case e.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Woken is signalled after messages were queued.
+func (e *Engine) Woken() <-chan struct{} { return e.wake }
+
+// Drain makes the outbox worker finish the message it is sending and claim
+// no more (shutdown).
+func (e *Engine) Drain() { e.draining.Store(true) }
+
+// SetTemplates replaces the templates (configuration reload).
+func (e *Engine) SetTemplates(t *templates.Set) {
+	e.mu.Lock()
+	e.tmpl, e.tmplErr = t, nil
+	e.mu.Unlock()
+}
+
+// SetSender sets the SMTP client (built only when something is to be sent).
+func (e *Engine) SetSender(s *mailer.Sender) { e.sender = s }
+
+// templates returns the loaded templates or why there are none.
+func (e *Engine) templates() (*templates.Set, error) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if e.tmpl == nil {
+		if e.tmplErr != nil {
+			return nil, e.tmplErr
+		}
+		return nil, errors.New("jobs: no templates loaded")
+	}
+	return e.tmpl, nil
 }
 
 // Event returns the round the engine serves.

@@ -50,6 +50,7 @@ func (in *Intake) Checkpoint(ctx context.Context) (inbox.Checkpoint, error) {
 
 // Handle classifies msg and records the result with the checkpoint.
 func (in *Intake) Handle(ctx context.Context, msg inbox.Message) (string, error) {
+	defer in.e.Wake() // an answer may have queued a confirmation
 	var folder string
 	err := in.e.st.Update(func(tx *store.Tx) error {
 		var err error

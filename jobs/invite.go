@@ -1,6 +1,7 @@
 package jobs
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 
@@ -24,9 +25,10 @@ type InviteReport struct {
 // a mission whose invitation was queued before gets nothing new. Missions
 // with no usable address are reported, never skipped silently.
 func (e *Engine) Invite(mission, actor string) (InviteReport, error) {
+	defer e.Wake() // it may have queued messages
 	rep := InviteReport{Queued: []string{}, Already: []string{}, Unreachable: []string{}}
-	if e.tmpl == nil {
-		return rep, fmt.Errorf("invite: no templates loaded")
+	if _, err := e.templates(); err != nil {
+		return rep, err
 	}
 	err := e.st.Update(func(tx *store.Tx) error {
 		rep = InviteReport{Queued: []string{}, Already: []string{}, Unreachable: []string{}}
@@ -100,4 +102,20 @@ func (e *Engine) Outbox() ([]outreach.OutboxItem, error) {
 		return err
 	})
 	return items, err
+}
+
+// PreviewEML is Preview as the RFC 5322 bytes that would be sent.
+func (e *Engine) PreviewEML(kind outreach.MessageKind, mission, session string) ([]byte, error) {
+	if kind == "" {
+		kind = outreach.Invitation
+	}
+	msg, err := e.Preview(kind, strings.ToUpper(mission), strings.ToUpper(session))
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	if _, err := msg.WriteTo(&b); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
 }

@@ -84,6 +84,7 @@ func supersede(tx *store.Tx, session, mission string) (int, error) {
 // declined, unless mv.IncludeDeclined). Pending messages for older
 // revisions are superseded, so two moves in a row send only the latest.
 func (e *Engine) MoveSession(sur string, mv Move, actor string) (ChangeReport, error) {
+	defer e.Wake() // it may have queued messages
 	var rep ChangeReport
 	sur = strings.ToUpper(sur)
 	err := e.st.Update(func(tx *store.Tx) error {
@@ -169,6 +170,7 @@ func (e *Engine) MoveSession(sur string, mv Move, actor string) (ChangeReport, e
 // METHOD:CANCEL with SEQUENCE+1, and answers that arrive later are kept in
 // history only.
 func (e *Engine) CancelSession(sur, reason, actor string) (ChangeReport, error) {
+	defer e.Wake() // it may have queued messages
 	var rep ChangeReport
 	sur = strings.ToUpper(sur)
 	err := e.st.Update(func(tx *store.Tx) error {
@@ -226,6 +228,7 @@ func (e *Engine) CancelSession(sur, reason, actor string) (ChangeReport, error) 
 // SetRSVP records an answer staff took by phone or in person. An
 // acceptance is confirmed to the mission with a calendar request.
 func (e *Engine) SetRSVP(mission, session string, status outreach.Status, note, actor string) (outreach.RSVP, error) {
+	defer e.Wake() // it may have queued messages
 	mission, session = strings.ToUpper(mission), strings.ToUpper(session)
 	r := outreach.RSVP{Mission: mission, Session: session, Status: status, Note: note, At: e.now(),
 		Source: outreach.Source{Kind: outreach.FromStaff, Actor: actor}}
@@ -320,11 +323,12 @@ func (e *Engine) SessionDetail(sur string) (SessionDetail, error) {
 // CalendarFeed is the staff calendar: every session (or only sur) as
 // METHOD:PUBLISH with the current agenda, for subscribing in a calendar.
 func (e *Engine) CalendarFeed(sur string) ([]byte, error) {
-	if e.tmpl == nil {
-		return nil, errors.New("calendar: no templates loaded")
+	t, err := e.templates()
+	if err != nil {
+		return nil, err
 	}
 	var evs []ical.Event
-	err := e.st.View(func(tx *store.Tx) error {
+	err = e.st.View(func(tx *store.Tx) error {
 		rd, err := e.loadRound(tx)
 		if err != nil {
 			return err
@@ -333,7 +337,7 @@ func (e *Engine) CalendarFeed(sur string) ([]byte, error) {
 			if sur != "" && !strings.EqualFold(s.SuR, sur) {
 				continue
 			}
-			ev := e.calendarEvent(outreach.Mission{Language: outreach.English}, s, rd, "")
+			ev := e.calendarEvent(t, outreach.Mission{Language: outreach.English}, s, rd, "")
 			ev.UID = fmt.Sprintf("pre%d-%s@%s", e.event.UPRSession, strings.ToLower(s.SuR), e.domain())
 			ev.Attendees = nil
 			evs = append(evs, ev)

@@ -79,6 +79,9 @@ type FlushReport struct {
 	// or held back by the throttle).
 	Waiting int       `json:"waiting"`
 	Next    time.Time `json:"next,omitzero"`
+	// Retry is the earliest time anything may go out: the next due message,
+	// or the throttle's release, whichever is later.
+	Retry time.Time `json:"retry,omitzero"`
 }
 
 // result is one attempt's outcome, recorded durably.
@@ -89,6 +92,9 @@ type result struct {
 	// has other addresses: the contact is marked undeliverable and the
 	// message goes out again at once to the others.
 	bounced string
+	// connection is set when the failure was the connection's, not the
+	// message's: it goes back to the queue as it was.
+	connection bool
 }
 
 // RecoverSending puts messages caught in `sending` by a crash back in the
@@ -148,6 +154,9 @@ func (e *Engine) Flush(ctx context.Context, maxWait time.Duration) (FlushReport,
 			r, err := e.work(ctx, deadline)
 			mu.Lock()
 			defer mu.Unlock()
+			if !r.Retry.IsZero() && (rep.Retry.IsZero() || r.Retry.Before(rep.Retry)) {
+				rep.Retry = r.Retry
+			}
 			rep.Sent += r.Sent
 			rep.Deferred += r.Deferred
 			rep.Failed += r.Failed
@@ -195,6 +204,9 @@ func (e *Engine) work(ctx context.Context, deadline time.Time) (FlushReport, err
 		if err := ctx.Err(); err != nil {
 			return rep, err
 		}
+		if e.draining.Load() {
+			return rep, nil
+		}
 		if conn != nil && conn.Broken() {
 			conn.Close()
 			conn = nil
@@ -216,6 +228,7 @@ func (e *Engine) work(ctx context.Context, deadline time.Time) (FlushReport, err
 		}
 		if item == nil {
 			if wait.IsZero() || wait.After(deadline) {
+				rep.Retry = wait
 				return rep, nil
 			}
 			if err := e.clock.Sleep(ctx, wait.Sub(e.now())+10*time.Millisecond); err != nil {
@@ -230,6 +243,15 @@ func (e *Engine) work(ctx context.Context, deadline time.Time) (FlushReport, err
 		}
 		err = conn.Send(ctx, msg)
 		prev = &result{item: *item, err: err}
+		if err != nil && conn.Broken() && mailer.IsPermanent(err) {
+			// The connection failed for a reason no retry fixes (e.g. 530
+			// authentication required): not the message's fault. Put it
+			// back and stop until an operator acts.
+			prev.connection = true
+			e.st.Update(func(tx *store.Tx) error { return e.record(tx, prev) })
+			prev = nil
+			return rep, fmt.Errorf("outbox: SMTP server refused the connection: %w", err)
+		}
 		var me *mailer.Error
 		if errors.As(err, &me) && !me.Temporary && me.Op == mailer.OpRcpt && me.Recipient != "" && len(msg.To) > 1 {
 			prev.bounced = strings.ToLower(me.Recipient)
@@ -321,6 +343,11 @@ func (e *Engine) record(tx *store.Tx, r *result) error {
 		it.Error = r.err.Error()
 	}
 	switch {
+	case r.connection:
+		it.State, it.Next = outreach.Queued, now.Add(time.Minute)
+		if it.Attempts > 0 {
+			it.Attempts--
+		}
 	case r.err == nil:
 		it.State, it.Sent, it.Next, it.Error, it.Code, it.Enhanced = outreach.Sent, now, time.Time{}, "", 0, ""
 		e.log.Info("sent", "key", it.Key.String(), "message_id", it.MessageID, "attempt", it.Attempts)

@@ -94,6 +94,7 @@ type SweepReport struct {
 // transaction as its messages, so a crash or a restart neither loses nor
 // repeats one.
 func (e *Engine) Sweep() (SweepReport, error) {
+	defer e.Wake() // it may have queued messages
 	var rep SweepReport
 	now := e.now()
 	var sessions []outreach.Session

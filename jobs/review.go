@@ -49,6 +49,7 @@ type Decision struct {
 // ResolveReview closes a review item. Answers are recorded as staff
 // decisions that point at the reviewed message.
 func (e *Engine) ResolveReview(id uint64, d Decision) (outreach.ReviewItem, error) {
+	defer e.Wake() // it may have queued messages
 	var item outreach.ReviewItem
 	err := e.st.Update(func(tx *store.Tx) error {
 		var err error

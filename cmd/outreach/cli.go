@@ -12,9 +12,12 @@ import (
 	"sort"
 	"strings"
 	"text/tabwriter"
+	"time"
 
+	"outreach/admin"
 	"outreach/config"
 	"outreach/jobs"
+	"outreach/mailer/inbox"
 	"outreach/store"
 )
 
@@ -82,6 +85,7 @@ func commands() []command {
 		{"review show", "ID [--json]", "one review item", cmdReviewShow},
 		{"review resolve", "ID [--accept ...] [--decline ...] | --dismiss", "record what a review item says, or dismiss it", cmdReviewResolve},
 		{"backup", "FILE", "write a consistent copy of the store to FILE (safe while running)", cmdBackup},
+		{"run", "", "the daemon: outbox, intake, reminders, admin socket (systemd Type=notify)", cmdRun},
 		{"version", "", "print the version", cmdVersion},
 	}
 }
@@ -219,18 +223,44 @@ func (c *cli) loadConfig() (*config.Config, error) {
 	return cfg, err
 }
 
-// openEngine opens the store named by the configuration (or --store) and
-// returns an engine over it, and a function that closes it. With send set
-// the engine can also send mail.
-func (c *cli) openEngine(m mode) (*jobs.Engine, func() error, error) {
+// location is the event's time zone (UTC without a configuration).
+func (c *cli) location() *time.Location {
+	if cfg, err := c.loadConfig(); err == nil && cfg != nil {
+		return cfg.Location()
+	}
+	return time.UTC
+}
+
+// withAPI runs fn with a client of the API: the running daemon's, when its
+// socket answers (and --store was not given), or else an in-process one
+// over the store, which this process then holds until fn returns.
+func (c *cli) withAPI(fn func(a *admin.Client) error) (err error) {
 	cfg, err := c.loadConfig()
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
-	opts, err := c.engineOptions(cfg, m)
+	if cfg != nil && c.storePath == "" {
+		if a, err := admin.DialSocket(c.ctx, cfg.SocketPath()); err == nil {
+			return fn(a)
+		}
+	}
+	local, closeFn, err := c.localAPI(cfg)
 	if err != nil {
-		return nil, nil, err
+		return err
 	}
+	defer func() {
+		if cerr := closeFn(); err == nil {
+			err = cerr
+		}
+	}()
+	return fn(local)
+}
+
+// localAPI opens the store and serves the API in process. Sending and
+// reading the mailbox are set up only when asked for, so a command that
+// does neither needs no password.
+func (c *cli) localAPI(cfg *config.Config) (*admin.Client, func() error, error) {
+	opts := c.engineOptions(cfg)
 	path := c.storePath
 	if path == "" {
 		path = cfg.StorePath()
@@ -240,36 +270,31 @@ func (c *cli) openEngine(m mode) (*jobs.Engine, func() error, error) {
 		return nil, nil, err
 	}
 	opts.Store = st
-	return jobs.New(opts), st.Close, nil
-}
-
-// mode says what an engine must be able to do beyond reading and writing
-// the store.
-type mode int
-
-const (
-	storeOnly mode = iota
-	render         // templates loaded
-	send           // templates and the SMTP client
-)
-
-// withEngine runs fn with an open engine and closes it after.
-func (c *cli) withEngine(fn func(e *jobs.Engine) error) error {
-	return c.withEngineMode(storeOnly, fn)
-}
-
-// withEngineMode is withEngine with an engine that can do m.
-func (c *cli) withEngineMode(m mode, fn func(e *jobs.Engine) error) (err error) {
-	e, closeFn, err := c.openEngine(m)
-	if err != nil {
-		return err
+	e := jobs.New(opts)
+	hooks := admin.Hooks{
+		Flush: func(ctx context.Context, wait time.Duration) (jobs.FlushReport, error) {
+			if cfg == nil {
+				return jobs.FlushReport{}, errors.New("sending needs a configuration file (--config)")
+			}
+			s, err := c.newSender(cfg)
+			if err != nil {
+				return jobs.FlushReport{}, err
+			}
+			e.SetSender(s)
+			return e.Flush(ctx, wait)
+		},
+		Sync: func(ctx context.Context) (inbox.Stats, error) {
+			if cfg == nil {
+				return inbox.Stats{}, errors.New("reading the mailbox needs a configuration file (--config)")
+			}
+			w, err := c.newWatcher(cfg, e)
+			if err != nil {
+				return inbox.Stats{}, err
+			}
+			return w.SyncOnce(ctx)
+		},
 	}
-	defer func() {
-		if cerr := closeFn(); err == nil {
-			err = cerr
-		}
-	}()
-	return fn(e)
+	return admin.NewLocal(admin.Handler(e, hooks)), st.Close, nil
 }
 
 func (c *cli) printJSON(v any) error {

@@ -3,11 +3,14 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"outreach"
+	"outreach/admin"
 	"outreach/config"
 	"outreach/directory"
 	"outreach/jobs"
@@ -84,8 +87,8 @@ func cmdMissionsImport(c *cli, args []string) error {
 	if err != nil {
 		return fmt.Errorf("missions import %s: nothing imported:\n%w", pos[0], err)
 	}
-	return c.withEngine(func(e *jobs.Engine) error {
-		rep, err := e.ImportMissions(ms, actor())
+	return c.withAPI(func(a *admin.Client) error {
+		rep, err := a.ImportMissions(c.ctx, ms, actor())
 		if err != nil {
 			return fmt.Errorf("missions import %s: nothing imported: %w", pos[0], err)
 		}
@@ -129,8 +132,8 @@ func cmdMissionsList(c *cli, args []string) error {
 	if _, err := c.parse(fs, args, 0); err != nil {
 		return err
 	}
-	return c.withEngine(func(e *jobs.Engine) error {
-		ms, err := e.Missions()
+	return c.withAPI(func(a *admin.Client) error {
+		ms, err := a.Missions(c.ctx)
 		if err != nil {
 			return err
 		}
@@ -168,8 +171,8 @@ func cmdMissionsCheck(c *cli, args []string) error {
 	if _, err := c.parse(fs, args, 0); err != nil {
 		return err
 	}
-	return c.withEngine(func(e *jobs.Engine) error {
-		ms, err := e.Missions()
+	return c.withAPI(func(a *admin.Client) error {
+		ms, err := a.Missions(c.ctx)
 		if err != nil {
 			return err
 		}
@@ -215,8 +218,16 @@ func cmdSessionsImport(c *cli, args []string) error {
 		return fmt.Errorf("sessions import: %w", err)
 	}
 	defer f.Close()
-	return c.withEngine(func(e *jobs.Engine) error {
-		ms, err := e.Missions()
+	cfg, err := c.loadConfig()
+	if err != nil {
+		return err
+	}
+	loc := time.UTC
+	if cfg != nil {
+		loc = cfg.Location()
+	}
+	return c.withAPI(func(a *admin.Client) error {
+		ms, err := a.Missions(c.ctx)
 		if err != nil {
 			return err
 		}
@@ -224,11 +235,11 @@ func cmdSessionsImport(c *cli, args []string) error {
 		for _, m := range ms {
 			known[m.ID] = true
 		}
-		ss, err := directory.ParseSessions(f, func(id string) bool { return known[id] }, e.Event().Location)
+		ss, err := directory.ParseSessions(f, func(id string) bool { return known[id] }, loc)
 		if err != nil {
 			return fmt.Errorf("sessions import %s: nothing imported:\n%w", pos[0], err)
 		}
-		rep, err := e.ImportSessions(ss, actor())
+		rep, err := a.ImportSessions(c.ctx, ss, actor())
 		if err != nil {
 			return fmt.Errorf("sessions import %s: nothing imported:\n%w", pos[0], err)
 		}
@@ -260,13 +271,17 @@ func cmdSessionsList(c *cli, args []string) error {
 	if _, err := c.parse(fs, args, 0); err != nil {
 		return err
 	}
-	return c.withEngine(func(e *jobs.Engine) error {
-		ss, err := e.Sessions()
+	return c.withAPI(func(a *admin.Client) error {
+		ss, err := a.Sessions(c.ctx)
 		if err != nil {
 			return err
 		}
+		loc := c.location()
+		for i := range ss {
+			ss[i].Start, ss[i].End = ss[i].Start.In(loc), ss[i].End.In(loc)
+		}
 		names := map[string]string{}
-		if ms, err := e.Missions(); err == nil {
+		if ms, err := a.Missions(c.ctx); err == nil {
 			for _, m := range ms {
 				names[m.ID] = m.Names.EN
 			}
@@ -311,10 +326,14 @@ func cmdStatus(c *cli, args []string) error {
 	if _, err := c.parse(fs, args, 0); err != nil {
 		return err
 	}
-	return c.withEngine(func(e *jobs.Engine) error {
-		st, err := e.Status()
+	return c.withAPI(func(a *admin.Client) error {
+		st, err := a.Status(c.ctx)
 		if err != nil {
 			return err
+		}
+		loc := c.location()
+		for i := range st.Sessions {
+			st.Sessions[i].Start, st.Sessions[i].End = st.Sessions[i].Start.In(loc), st.Sessions[i].End.In(loc)
 		}
 		if *asJSON {
 			return c.printJSON(st)
@@ -365,17 +384,42 @@ func cmdBackup(c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	return c.withEngine(func(e *jobs.Engine) error {
-		if err := e.Store().BackupFile(pos[0]); err != nil {
-			return err
-		}
-		fi, err := os.Stat(pos[0])
+	return c.withAPI(func(a *admin.Client) error {
+		n, err := writeAtomically(pos[0], func(w io.Writer) (int64, error) { return a.Backup(c.ctx, w) })
 		if err != nil {
-			return err
+			return fmt.Errorf("backup: %w", err)
 		}
-		fmt.Fprintf(c.stdout, "Wrote %s (%d bytes).\n", pos[0], fi.Size())
+		fmt.Fprintf(c.stdout, "Wrote %s (%d bytes).\n", pos[0], n)
 		return nil
 	})
+}
+
+// writeAtomically writes path through a temporary file beside it, synced
+// and renamed into place, so a failed write never leaves half a file.
+func writeAtomically(path string, write func(io.Writer) (int64, error)) (n int64, err error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".outreach-*")
+	if err != nil {
+		return 0, err
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if n, err = write(tmp); err != nil {
+		return n, err
+	}
+	if err = tmp.Chmod(0o600); err != nil {
+		return n, err
+	}
+	if err = tmp.Sync(); err != nil {
+		return n, err
+	}
+	if err = tmp.Close(); err != nil {
+		return n, err
+	}
+	return n, os.Rename(tmp.Name(), path)
 }
 
 // actor names who runs a command, for the audit log.

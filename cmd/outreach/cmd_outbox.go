@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"outreach"
-	"outreach/jobs"
+	"outreach/admin"
 )
 
 func cmdInvite(c *cli, args []string) error {
@@ -19,11 +19,11 @@ func cmdInvite(c *cli, args []string) error {
 	if _, err := c.parse(fs, args, 0); err != nil {
 		return err
 	}
-	return c.withEngineMode(render, func(e *jobs.Engine) error {
+	return c.withAPI(func(a *admin.Client) error {
 		if *dry != "" {
-			return dryRun(c, e, *dry, *mission)
+			return dryRun(c, a, *dry, *mission)
 		}
-		rep, err := e.Invite(*mission, actor())
+		rep, err := a.Invite(c.ctx, admin.InviteRequest{Mission: *mission, Actor: actor()})
 		if err != nil {
 			return fmt.Errorf("invite: %w", err)
 		}
@@ -41,30 +41,27 @@ func cmdInvite(c *cli, args []string) error {
 	})
 }
 
-func dryRun(c *cli, e *jobs.Engine, dir, mission string) error {
+func dryRun(c *cli, a *admin.Client, dir, mission string) error {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return err
 	}
 	var ids []string
-	if mission != "" {
-		m, err := e.Mission(mission)
-		if err != nil {
-			return err
-		}
-		ids = []string{m.ID}
-	} else {
-		ms, err := e.Missions()
-		if err != nil {
-			return err
-		}
-		for _, m := range ms {
+	ms, err := a.Missions(c.ctx)
+	if err != nil {
+		return err
+	}
+	for _, m := range ms {
+		if mission == "" || strings.EqualFold(m.ID, mission) {
 			ids = append(ids, m.ID)
 		}
+	}
+	if len(ids) == 0 {
+		return fmt.Errorf("invite --dry-run: no mission %q in the directory", mission)
 	}
 	var unreachable []string
 	n := 0
 	for _, id := range ids {
-		msg, err := e.Preview(outreach.Invitation, id, "")
+		raw, err := a.Preview(c.ctx, outreach.Invitation, id, "")
 		if err != nil {
 			if strings.Contains(err.Error(), "no usable address") {
 				unreachable = append(unreachable, id)
@@ -72,15 +69,7 @@ func dryRun(c *cli, e *jobs.Engine, dir, mission string) error {
 			}
 			return err
 		}
-		f, err := os.Create(filepath.Join(dir, id+".eml"))
-		if err != nil {
-			return err
-		}
-		if _, err := msg.WriteTo(f); err != nil {
-			f.Close()
-			return err
-		}
-		if err := f.Close(); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, id+".eml"), raw, 0o644); err != nil {
 			return err
 		}
 		n++
@@ -99,8 +88,8 @@ func cmdOutbox(c *cli, args []string) error {
 	if _, err := c.parse(fs, args, 0); err != nil {
 		return err
 	}
-	return c.withEngine(func(e *jobs.Engine) error {
-		items, err := e.Outbox()
+	return c.withAPI(func(a *admin.Client) error {
+		items, err := a.Outbox(c.ctx)
 		if err != nil {
 			return err
 		}
@@ -146,8 +135,8 @@ func cmdOutboxFlush(c *cli, args []string) error {
 	if _, err := c.parse(fs, args, 0); err != nil {
 		return err
 	}
-	return c.withEngineMode(send, func(e *jobs.Engine) error {
-		rep, err := e.Flush(c.ctx, *wait)
+	return c.withAPI(func(a *admin.Client) error {
+		rep, err := a.Flush(c.ctx, *wait)
 		if *asJSON {
 			if jerr := c.printJSON(rep); jerr != nil {
 				return jerr

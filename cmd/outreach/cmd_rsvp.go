@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"outreach"
-	"outreach/jobs"
+	"outreach/admin"
 )
 
 func cmdRSVPSet(c *cli, args []string) error {
@@ -23,8 +23,8 @@ func cmdRSVPSet(c *cli, args []string) error {
 	if err != nil {
 		return usagef("rsvp set: %v", err)
 	}
-	return c.withEngine(func(e *jobs.Engine) error {
-		r, err := e.SetRSVP(pos[0], pos[1], st, *note, actor())
+	return c.withAPI(func(a *admin.Client) error {
+		r, err := a.SetRSVP(c.ctx, admin.RSVPRequest{Mission: pos[0], Session: pos[1], Status: st, Note: *note, Actor: actor()})
 		if err != nil {
 			return fmt.Errorf("rsvp set: %w", err)
 		}
@@ -60,17 +60,17 @@ func cmdRSVPClassify(c *cli, args []string) error {
 	if err != nil {
 		return fmt.Errorf("rsvp classify: %w", err)
 	}
-	return c.withEngine(func(e *jobs.Engine) error {
-		res, err := e.Classify(raw)
+	return c.withAPI(func(a *admin.Client) error {
+		res, err := a.Classify(c.ctx, raw)
 		if err != nil {
 			return err
 		}
-		out := classifyJSON{Kind: res.Kind.String(), Sessions: map[string]string{}, Reason: res.Reason, Match: string(res.Match)}
+		out := classifyJSON{Kind: res.Kind, Sessions: res.Sessions, Reason: res.Reason, Match: res.Match}
+		if out.Sessions == nil {
+			out.Sessions = map[string]string{}
+		}
 		if res.Mission != "" {
 			out.Mission = &res.Mission
-		}
-		for k, v := range res.Sessions {
-			out.Sessions[k] = v.String()
 		}
 		if res.Delegates > 0 {
 			out.Delegates = &res.Delegates
@@ -106,12 +106,12 @@ func cmdReviewList(c *cli, args []string) error {
 	if _, err := c.parse(fs, args, 0); err != nil {
 		return err
 	}
-	return c.withEngine(func(e *jobs.Engine) error {
+	return c.withAPI(func(a *admin.Client) error {
 		state := outreach.ReviewOpen
 		if *all {
 			state = ""
 		}
-		items, err := e.Reviews(state)
+		items, err := a.Reviews(c.ctx, state)
 		if err != nil {
 			return err
 		}
@@ -175,8 +175,8 @@ func cmdReviewShow(c *cli, args []string) error {
 	if err != nil {
 		return usagef("review show: %q is not a review id", pos[0])
 	}
-	return c.withEngine(func(e *jobs.Engine) error {
-		it, err := e.Review(id)
+	return c.withAPI(func(a *admin.Client) error {
+		it, err := a.Review(c.ctx, id)
 		if err != nil {
 			return err
 		}
@@ -217,8 +217,8 @@ func cmdReviewResolve(c *cli, args []string) error {
 	if err != nil {
 		return usagef("review resolve: %q is not a review id", pos[0])
 	}
-	return c.withEngine(func(e *jobs.Engine) error {
-		ss, err := e.Sessions()
+	return c.withAPI(func(a *admin.Client) error {
+		ss, err := a.Sessions(c.ctx)
 		if err != nil {
 			return err
 		}
@@ -240,7 +240,7 @@ func cmdReviewResolve(c *cli, args []string) error {
 				}
 			}
 		}
-		it, err := e.ResolveReview(id, jobs.Decision{Mission: *mission, Answers: answers, Dismiss: *dismiss, Note: *note, Actor: actor(), Delegate: *delegates})
+		it, err := a.Resolve(c.ctx, id, admin.ResolveRequest{Mission: *mission, Answers: answers, Dismiss: *dismiss, Note: *note, Actor: actor(), Delegates: *delegates})
 		if err != nil {
 			return fmt.Errorf("review resolve: %w", err)
 		}
@@ -255,19 +255,8 @@ func cmdInboxSync(c *cli, args []string) error {
 	if _, err := c.parse(fs, args, 0); err != nil {
 		return err
 	}
-	cfg, err := c.loadConfig()
-	if err != nil {
-		return err
-	}
-	if cfg == nil {
-		return fmt.Errorf("inbox sync needs a configuration file (--config)")
-	}
-	return c.withEngine(func(e *jobs.Engine) error {
-		w, err := c.newWatcher(cfg, e)
-		if err != nil {
-			return err
-		}
-		stats, err := w.SyncOnce(c.ctx)
+	return c.withAPI(func(a *admin.Client) error {
+		stats, err := a.Sync(c.ctx)
 		if *asJSON {
 			if jerr := c.printJSON(stats); jerr != nil {
 				return jerr

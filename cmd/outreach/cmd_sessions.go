@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"outreach/jobs"
+	"outreach/admin"
 )
 
 // parseLocalTime reads an RFC 3339 time, or a local "2017-10-12T10:00" in
@@ -30,16 +30,18 @@ func cmdSessionsShow(c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	return c.withEngine(func(e *jobs.Engine) error {
-		d, err := e.SessionDetail(pos[0])
+	return c.withAPI(func(a *admin.Client) error {
+		d, err := a.Session(c.ctx, strings.ToUpper(pos[0]))
 		if err != nil {
 			return err
 		}
+		loc := c.location()
+		d.Session.Start, d.Session.End = d.Session.Start.In(loc), d.Session.End.In(loc)
 		if *asJSON {
 			return c.printJSON(d)
 		}
 		s := d.Session
-		fmt.Fprintf(c.stdout, "%s — %s, %s–%s %s, %s, %s, sequence %d\n", s.SuR, d.Name, s.Start.Format("Mon 2 Jan 2006"),
+		fmt.Fprintf(c.stdout, "%s — %s, %s %s–%s %s, %s, %s, sequence %d\n", s.SuR, d.Name, s.Start.Format("Mon 2 Jan 2006"),
 			s.Start.Format("15:04"), s.End.Format("15:04"), s.Start.Format("MST"), s.Room, s.Status, s.Sequence)
 		if s.Note != "" {
 			fmt.Fprintf(c.stdout, "Note: %s\n", s.Note)
@@ -76,12 +78,9 @@ func cmdSessionsMove(c *cli, args []string) error {
 	if *start == "" && *end == "" && *room == "" {
 		return usagef("sessions move: give --start, --end or --room")
 	}
-	return c.withEngine(func(e *jobs.Engine) error {
-		loc := e.Event().Location
-		if loc == nil {
-			loc = time.UTC
-		}
-		mv := jobs.Move{Note: *note, IncludeDeclined: *incl}
+	loc := c.location()
+	return c.withAPI(func(a *admin.Client) error {
+		mv := admin.MoveRequest{Note: *note, IncludeDeclined: *incl, Actor: actor()}
 		if *start != "" {
 			t, err := parseLocalTime(*start, loc)
 			if err != nil {
@@ -99,7 +98,7 @@ func cmdSessionsMove(c *cli, args []string) error {
 		if *room != "" {
 			mv.Room = room
 		}
-		rep, err := e.MoveSession(pos[0], mv, actor())
+		rep, err := a.Move(c.ctx, strings.ToUpper(pos[0]), mv)
 		if err != nil {
 			return fmt.Errorf("sessions move: %w", err)
 		}
@@ -107,6 +106,7 @@ func cmdSessionsMove(c *cli, args []string) error {
 			return c.printJSON(rep)
 		}
 		s := rep.Session
+		s.Start, s.End = s.Start.In(loc), s.End.In(loc)
 		fmt.Fprintf(c.stdout, "%s now %s %s–%s %s, %s (sequence %d).\n%d updates queued; %d older pending messages replaced; %d missions not sent one (not yet invited or declined).\n",
 			s.SuR, s.Start.Format("Mon 2 Jan 2006"), s.Start.Format("15:04"), s.End.Format("15:04"), s.Start.Format("MST"), s.Room, s.Sequence,
 			rep.Queued, rep.Replaced, rep.Skipped)
@@ -122,8 +122,8 @@ func cmdSessionsCancel(c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	return c.withEngine(func(e *jobs.Engine) error {
-		rep, err := e.CancelSession(pos[0], *reason, actor())
+	return c.withAPI(func(a *admin.Client) error {
+		rep, err := a.Cancel(c.ctx, strings.ToUpper(pos[0]), admin.CancelRequest{Reason: *reason, Actor: actor()})
 		if err != nil {
 			return fmt.Errorf("sessions cancel: %w", err)
 		}
@@ -142,8 +142,8 @@ func cmdCalendarExport(c *cli, args []string) error {
 	if _, err := c.parse(fs, args, 0); err != nil {
 		return err
 	}
-	return c.withEngineMode(render, func(e *jobs.Engine) error {
-		feed, err := e.CalendarFeed(strings.ToUpper(*sur))
+	return c.withAPI(func(a *admin.Client) error {
+		feed, err := a.Calendar(c.ctx, strings.ToUpper(*sur))
 		if err != nil {
 			return fmt.Errorf("calendar export: %w", err)
 		}

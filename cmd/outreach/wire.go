@@ -50,36 +50,32 @@ func (c *cli) newSender(cfg *config.Config) (*mailer.Sender, error) {
 		Username: cfg.SMTP.Username, Password: pw, HELO: cfg.SMTP.HELO, Timeout: cfg.SMTP.Timeout.D, Logger: c.log})
 }
 
-// engineOptions builds the engine's options from the configuration: the
-// templates when m needs them, the SMTP client when m is send.
-func (c *cli) engineOptions(cfg *config.Config, m mode) (jobs.Options, error) {
+// engineOptions builds the engine's options from the configuration (nil
+// when reading a store without one). Templates that fail to load are
+// reported by the operations that need them, not by every command.
+func (c *cli) engineOptions(cfg *config.Config) jobs.Options {
 	opts := jobs.Options{Logger: c.log, Clock: c.clock}
 	dir := ""
 	if cfg != nil {
 		opts.Event = cfg.OutreachEvent()
 		opts.Connections = cfg.SMTP.Connections
 		opts.Limits = jobs.Limits{PerMinute: cfg.SMTP.PerMinute, PerDay: cfg.SMTP.PerDay}
+		opts.Schedule = schedule(cfg)
 		dir = cfg.TemplatesDir()
 	}
-	if m == storeOnly {
-		return opts, nil
+	opts.Templates, opts.TemplatesErr = templates.Load(dir)
+	return opts
+}
+
+// schedule converts the configured reminder rules.
+func schedule(cfg *config.Config) jobs.Schedule {
+	s := jobs.Schedule{Lateness: cfg.Reminders.Lateness.D, Digest: cfg.Reminders.Digest}
+	for _, r := range cfg.Reminders.Rules {
+		h, m, _ := config.ParseClock(r.At)
+		s.Rules = append(s.Rules, jobs.Rule{Name: r.Name, PerSession: r.RelativeTo == "session", DaysBefore: r.DaysBefore,
+			Hour: h, Min: m, Audience: r.Audience, Template: r.Template})
 	}
-	set, err := templates.Load(dir)
-	if err != nil {
-		return opts, err
-	}
-	opts.Templates = set
-	if m == send {
-		if cfg == nil {
-			return opts, fmt.Errorf("sending needs a configuration file (--config)")
-		}
-		s, err := c.newSender(cfg)
-		if err != nil {
-			return opts, err
-		}
-		opts.Sender = s
-	}
-	return opts, nil
+	return s
 }
 
 // newWatcher builds the IMAP watcher from [imap], handing messages to e.

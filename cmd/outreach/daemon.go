@@ -1,0 +1,532 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+
+	sddaemon "github.com/coreos/go-systemd/v22/daemon"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/robfig/cron/v3"
+
+	"outreach/admin"
+	"outreach/config"
+	"outreach/jobs"
+	"outreach/mailer/inbox"
+	"outreach/store"
+	"outreach/templates"
+)
+
+// daemon is `outreach run`: the outbox worker, the intake of replies, the
+// reminder sweeps and the admin endpoint, in one process that owns the
+// store.
+type daemon struct {
+	c       *cli
+	cfg     *config.Config
+	log     *slog.Logger
+	clock   jobs.Clock
+	st      *store.Store
+	e       *jobs.Engine
+	watcher *inbox.Watcher
+	// realClock is false when the daemon runs on an accelerated clock
+	// (demo, tests): reminders are then woken by the clock, not by cron.
+	realClock bool
+	// stopGrace bounds the wait for the SMTP transaction in flight.
+	stopGrace time.Duration
+
+	mu       sync.Mutex
+	activity string
+	flushes  chan flushReq
+}
+
+type flushReq struct {
+	wait  time.Duration
+	reply chan flushResult
+}
+
+type flushResult struct {
+	rep jobs.FlushReport
+	err error
+}
+
+// notify sends a state line to systemd (a no-op outside systemd).
+func (d *daemon) notify(state string) {
+	if _, err := sddaemon.SdNotify(false, state); err != nil {
+		d.log.Warn("systemd notify", "err", err)
+	}
+}
+
+func (d *daemon) setActivity(s string) {
+	d.mu.Lock()
+	d.activity = s
+	d.mu.Unlock()
+}
+
+// open reads the configuration and opens everything the daemon needs. A
+// problem here ends the daemon before it reports ready.
+func (d *daemon) open() error {
+	cfg, err := config.Load(d.c.configPath)
+	if err != nil {
+		return err
+	}
+	d.cfg = cfg
+	set, err := templates.Load(cfg.TemplatesDir())
+	if err != nil {
+		return err
+	}
+	sender, err := d.c.newSender(cfg)
+	if err != nil {
+		return err
+	}
+	path := cfg.StorePath()
+	if d.c.storePath != "" {
+		path = d.c.storePath
+	}
+	st, err := store.Open(path, store.Options{Now: d.clock.Now})
+	if err != nil {
+		return err
+	}
+	d.st = st
+	opts := d.c.engineOptions(cfg)
+	opts.Store, opts.Templates, opts.TemplatesErr, opts.Sender, opts.Clock, opts.Logger = st, set, nil, sender, d.clock, d.log
+	d.e = jobs.New(opts)
+	w, err := d.c.newWatcher(cfg, d.e)
+	if err != nil {
+		st.Close()
+		return err
+	}
+	d.watcher = w
+	return nil
+}
+
+// reload re-reads the configuration, templates and reminder rules. Work in
+// progress is untouched; a bad new configuration is refused and the old
+// one kept.
+func (d *daemon) reload() error {
+	cfg, err := config.Load(d.c.configPath)
+	if err != nil {
+		return err
+	}
+	set, err := templates.Load(cfg.TemplatesDir())
+	if err != nil {
+		return err
+	}
+	d.e.SetTemplates(set)
+	d.e.SetSchedule(schedule(cfg))
+	d.cfg = cfg
+	return nil
+}
+
+// listen opens the admin socket, owner-only, replacing a stale one left by
+// a process that died.
+func listenSocket(path string) (net.Listener, error) {
+	if conn, err := net.DialTimeout("unix", path, 200*time.Millisecond); err == nil {
+		conn.Close()
+		return nil, fmt.Errorf("admin socket %s: another outreach is running", path)
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("admin socket %s: %w", path, err)
+	}
+	old := syscall.Umask(0o177)
+	l, err := net.Listen("unix", path)
+	syscall.Umask(old)
+	if err != nil {
+		return nil, fmt.Errorf("admin socket: %w", err)
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		l.Close()
+		return nil, err
+	}
+	return l, nil
+}
+
+// run runs the daemon until ctx ends, then stops in two phases: it stops
+// taking work, lets the SMTP transaction in flight finish (within
+// stopGrace), and closes the store.
+func (d *daemon) run(ctx context.Context) error {
+	if err := d.open(); err != nil {
+		return err
+	}
+	defer d.st.Close()
+	if n, err := d.e.RecoverSending(); err != nil {
+		return err
+	} else if n > 0 {
+		d.log.Warn("re-queued messages caught in sending by the last stop; they go again with their Message-IDs", "count", n)
+	}
+
+	sock, err := listenSocket(d.cfg.SocketPath())
+	if err != nil {
+		return err
+	}
+	defer os.Remove(d.cfg.SocketPath())
+	listeners := []net.Listener{sock}
+	token, err := d.cfg.AdminToken()
+	if err != nil {
+		return err
+	}
+	var tcp net.Listener
+	if d.cfg.Admin.Listen != "" {
+		if tcp, err = net.Listen("tcp", d.cfg.Admin.Listen); err != nil {
+			return fmt.Errorf("admin.listen: %w", err)
+		}
+		listeners = append(listeners, tcp)
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(&collector{d: d}, prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	hooks := admin.Hooks{
+		Flush:   d.requestFlush,
+		Sync:    d.syncStatus,
+		Health:  d.health,
+		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
+	}
+	srvSock := &http.Server{Handler: admin.Handler(d.e, hooks), ReadHeaderTimeout: 10 * time.Second}
+	var srvTCP *http.Server
+	if tcp != nil {
+		h := hooks
+		h.Token = token
+		srvTCP = &http.Server{Handler: admin.Handler(d.e, h), ReadHeaderTimeout: 10 * time.Second}
+	}
+
+	work, stopWork := context.WithCancel(context.Background())
+	defer stopWork()
+	intakeCtx, stopIntake := context.WithCancel(ctx)
+	defer stopIntake()
+	var wg sync.WaitGroup
+	d.flushes = make(chan flushReq)
+	outboxDone := make(chan struct{})
+	go func() { defer close(outboxDone); d.outboxLoop(ctx, work) }()
+	wg.Add(1)
+	go func() { defer wg.Done(); d.intakeLoop(intakeCtx) }()
+	stopReminders := d.startReminders(ctx)
+	go srvSock.Serve(sock)
+	if srvTCP != nil {
+		go srvTCP.Serve(tcp)
+	}
+
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	d.notify(sddaemon.SdNotifyReady)
+	d.notify("STATUS=ready: " + d.statusLine())
+	d.log.Info("outreach running", "store", d.st.Path(), "socket", d.cfg.SocketPath(), "smtp", d.cfg.SMTP.Host, "imap", d.cfg.IMAP.Host)
+
+	interval, _ := sddaemon.SdWatchdogEnabled(false)
+	ping := time.NewTicker(statusEvery(interval))
+	defer ping.Stop()
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			break loop
+		case <-hup:
+			d.notify(sddaemon.SdNotifyReloading)
+			if err := d.reload(); err != nil {
+				d.log.Error("reload refused; keeping the running configuration", "err", err)
+				d.notify("STATUS=reload refused: " + err.Error())
+			} else {
+				d.log.Info("configuration, templates and reminder rules reloaded")
+				d.e.Wake()
+			}
+			d.notify(sddaemon.SdNotifyReady)
+		case <-ping.C:
+			if interval > 0 {
+				d.notify(sddaemon.SdNotifyWatchdog)
+			}
+			d.notify("STATUS=" + d.statusLine())
+		}
+	}
+
+	// Phase one: stop taking work; the send in flight completes.
+	d.notify(sddaemon.SdNotifyStopping)
+	d.log.Info("stopping: finishing the message in flight")
+	stopReminders()
+	stopIntake()
+	d.e.Drain()
+	grace := time.NewTimer(d.stopGrace)
+	select {
+	case <-outboxDone:
+		grace.Stop()
+	case <-grace.C:
+		d.log.Warn("the SMTP server did not answer in time; the message in flight will be sent again with its Message-ID")
+		stopWork()
+		<-outboxDone
+	}
+	wg.Wait()
+	// Phase two: close the endpoint and the store.
+	shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	srvSock.Shutdown(shut)
+	if srvTCP != nil {
+		srvTCP.Shutdown(shut)
+	}
+	d.log.Info("stopped")
+	return nil
+}
+
+func statusEvery(watchdog time.Duration) time.Duration {
+	if watchdog > 0 && watchdog/2 < 30*time.Second {
+		return watchdog / 2
+	}
+	return 30 * time.Second
+}
+
+// outboxLoop sends whatever is due, then waits for new messages, for the
+// next due time, or for a flush request. ctx ends taking work; work ends a
+// send in flight (only past the stop grace).
+func (d *daemon) outboxLoop(ctx, work context.Context) {
+	failures := 0
+	for {
+		d.setActivity("sending")
+		rep, err := d.e.Flush(work, 0)
+		if ctx.Err() != nil {
+			return
+		}
+		next := time.Minute
+		if err != nil {
+			failures++
+			next = min(time.Duration(failures)*30*time.Second, 10*time.Minute)
+			d.log.Error("outbox", "err", err, "retry_in", next)
+		} else {
+			failures = 0
+			if !rep.Retry.IsZero() {
+				if until := rep.Retry.Sub(d.clock.Now()); until < next {
+					next = max(until, 10*time.Millisecond)
+				}
+			}
+		}
+		d.setActivity("idle")
+		sleep, cancel := context.WithCancel(ctx)
+		slept := make(chan error, 1)
+		go func() { slept <- d.clock.Sleep(sleep, next) }()
+		var req *flushReq
+		select {
+		case <-ctx.Done():
+			cancel()
+			return
+		case <-d.e.Woken():
+		case <-slept:
+		case r := <-d.flushes:
+			req = &r
+		}
+		cancel()
+		if req != nil {
+			rep, err := d.e.Flush(work, req.wait)
+			req.reply <- flushResult{rep, err}
+		}
+	}
+}
+
+// requestFlush serves `outreach outbox flush` while the daemon runs: the
+// worker sends what is due now and reports.
+func (d *daemon) requestFlush(ctx context.Context, wait time.Duration) (jobs.FlushReport, error) {
+	r := flushReq{wait: wait, reply: make(chan flushResult, 1)}
+	select {
+	case d.flushes <- r:
+	case <-ctx.Done():
+		return jobs.FlushReport{}, ctx.Err()
+	}
+	select {
+	case res := <-r.reply:
+		return res.rep, res.err
+	case <-ctx.Done():
+		return jobs.FlushReport{}, ctx.Err()
+	}
+}
+
+// syncStatus serves `outreach inbox sync` while the daemon runs: intake
+// reads the mailbox continuously, so it reports where it stands.
+func (d *daemon) syncStatus(ctx context.Context) (inbox.Stats, error) {
+	st := d.watcher.Status()
+	if st.LastError != "" && !st.Connected {
+		return inbox.Stats{}, fmt.Errorf("the daemon reads the mailbox continuously; it is reconnecting: %s", st.LastError)
+	}
+	return inbox.Stats{}, nil
+}
+
+// intakeLoop runs the IMAP watcher until ctx ends.
+func (d *daemon) intakeLoop(ctx context.Context) {
+	if err := d.watcher.Run(ctx); err != nil && ctx.Err() == nil {
+		d.log.Error("intake stopped", "err", err)
+	}
+}
+
+// startReminders wakes the reminder sweep: with the wall clock through
+// cron (every reminders.sweep and at the digest's time, in the event's
+// time zone, recovering from panics, never overlapping); with an
+// accelerated clock by sleeping on that clock. It returns a stop function.
+func (d *daemon) startReminders(ctx context.Context) func() {
+	sweep := func() {
+		rep, err := d.e.Sweep()
+		if err != nil {
+			d.log.Error("reminder sweep", "err", err)
+			return
+		}
+		if rep.Queued > 0 || len(rep.Missed) > 0 || rep.Digest {
+			d.log.Info("reminders", "queued", rep.Queued, "fired", len(rep.Fired), "missed", len(rep.Missed), "digest", rep.Digest)
+		}
+	}
+	sweep() // catch up at once after downtime
+	every := d.cfg.Reminders.Sweep.D
+	if !d.realClock {
+		done := make(chan struct{})
+		ctx, cancel := context.WithCancel(ctx)
+		go func() {
+			defer close(done)
+			for d.clock.Sleep(ctx, every) == nil {
+				sweep()
+			}
+		}()
+		return func() { cancel(); <-done }
+	}
+	logger := cron.PrintfLogger(slog.NewLogLogger(d.log.Handler(), slog.LevelInfo))
+	c := cron.New(cron.WithLocation(d.cfg.Location()),
+		cron.WithChain(cron.Recover(logger), cron.SkipIfStillRunning(logger)))
+	c.AddFunc(fmt.Sprintf("@every %s", every), sweep)
+	if _, err := c.AddFunc(d.cfg.Reminders.Digest, sweep); err != nil {
+		d.log.Error("digest schedule", "err", err)
+	}
+	c.Start()
+	return func() { <-c.Stop().Done() }
+}
+
+// statusLine says what the daemon is doing, for systemd's STATUS.
+func (d *daemon) statusLine() string {
+	sn, err := d.e.Snapshot()
+	if err != nil {
+		return "store unreadable: " + err.Error()
+	}
+	ws := d.watcher.Status()
+	imap := "imap disconnected"
+	switch {
+	case ws.Idling:
+		imap = "imap idle"
+	case ws.Connected:
+		imap = "imap connected"
+	}
+	d.mu.Lock()
+	act := d.activity
+	d.mu.Unlock()
+	return fmt.Sprintf("%s; outbox %d waiting; review %d; %s", act, sn.Depth, sn.ReviewOpen, imap)
+}
+
+func (d *daemon) health() admin.Health {
+	h := admin.Health{OK: true, Daemon: true, Store: "ok", Status: d.statusLine()}
+	sn, err := d.e.Snapshot()
+	if err != nil {
+		h.OK, h.Store = false, err.Error()
+		return h
+	}
+	h.OutboxDepth, h.ReviewOpen, h.NextDue = sn.Depth, sn.ReviewOpen, sn.NextReminder
+	ws := d.watcher.Status()
+	h.LastSync, h.LastError = ws.LastSync, ws.LastError
+	switch {
+	case ws.Idling:
+		h.IMAP = "idle"
+	case ws.Connected:
+		h.IMAP = "connected"
+	default:
+		h.IMAP = "disconnected"
+	}
+	return h
+}
+
+// collector reads the engine's state at each scrape.
+type collector struct{ d *daemon }
+
+var (
+	descOutbox   = prometheus.NewDesc("outreach_outbox_messages", "Messages in the outbox by kind and state.", []string{"kind", "state"}, nil)
+	descDepth    = prometheus.NewDesc("outreach_outbox_depth", "Messages still to send.", nil, nil)
+	descReplies  = prometheus.NewDesc("outreach_replies_total", "Inbound messages recorded, by kind.", []string{"kind"}, nil)
+	descReview   = prometheus.NewDesc("outreach_review_open", "Review items waiting for a person.", nil, nil)
+	descUnreach  = prometheus.NewDesc("outreach_missions_unreachable", "Missions with no usable address.", nil, nil)
+	descLastSync = prometheus.NewDesc("outreach_imap_last_sync_timestamp_seconds", "When the mailbox was last read completely.", nil, nil)
+	descIMAPUp   = prometheus.NewDesc("outreach_imap_connected", "1 when connected to the IMAP server.", nil, nil)
+	descNext     = prometheus.NewDesc("outreach_next_reminder_timestamp_seconds", "When the next reminder is due (0: none).", nil, nil)
+	descMissed   = prometheus.NewDesc("outreach_reminders_missed", "Reminders reported missed (past the lateness limit).", nil, nil)
+)
+
+func (c *collector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descOutbox, descDepth, descReplies, descReview, descUnreach, descLastSync, descIMAPUp, descNext, descMissed} {
+		ch <- d
+	}
+}
+
+func (c *collector) Collect(ch chan<- prometheus.Metric) {
+	sn, err := c.d.e.Snapshot()
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(descDepth, err)
+		return
+	}
+	for kind, states := range sn.Outbox {
+		for state, n := range states {
+			ch <- prometheus.MustNewConstMetric(descOutbox, prometheus.GaugeValue, float64(n), string(kind), state)
+		}
+	}
+	ch <- prometheus.MustNewConstMetric(descDepth, prometheus.GaugeValue, float64(sn.Depth))
+	for kind, n := range sn.Replies {
+		ch <- prometheus.MustNewConstMetric(descReplies, prometheus.CounterValue, float64(n), kind)
+	}
+	ch <- prometheus.MustNewConstMetric(descReview, prometheus.GaugeValue, float64(sn.ReviewOpen))
+	ch <- prometheus.MustNewConstMetric(descUnreach, prometheus.GaugeValue, float64(sn.Unreachable))
+	ws := c.d.watcher.Status()
+	last := 0.0
+	if !ws.LastSync.IsZero() {
+		last = float64(ws.LastSync.Unix())
+	}
+	ch <- prometheus.MustNewConstMetric(descLastSync, prometheus.GaugeValue, last)
+	up := 0.0
+	if ws.Connected {
+		up = 1
+	}
+	ch <- prometheus.MustNewConstMetric(descIMAPUp, prometheus.GaugeValue, up)
+	next := 0.0
+	if !sn.NextReminder.IsZero() {
+		next = float64(sn.NextReminder.Unix())
+	}
+	ch <- prometheus.MustNewConstMetric(descNext, prometheus.GaugeValue, next)
+	ch <- prometheus.MustNewConstMetric(descMissed, prometheus.GaugeValue, float64(sn.MissedReminders))
+}
+
+func cmdRun(c *cli, args []string) error {
+	fs := c.flags("run", "[--clock TIME --speed N]", "Run the daemon: send the outbox, read replies as they arrive (IMAP IDLE), send\nreminders on schedule, and serve the admin socket the CLI uses meanwhile.\nUnder systemd (Type=notify) it reports READY, WATCHDOG, STATUS and STOPPING;\nSIGHUP reloads the configuration, templates and reminder rules; SIGTERM stops\ncleanly. --clock and --speed run it on an accelerated clock (rehearsals, tests).")
+	clockStart := fs.String("clock", "", "start the daemon's clock at this RFC 3339 time")
+	speed := fs.Float64("speed", 1, "with --clock: how many times faster than real time")
+	grace := fs.Duration("stop-grace", 20*time.Second, "how long SIGTERM waits for the SMTP transaction in flight")
+	if _, err := c.parse(fs, args, 0); err != nil {
+		return err
+	}
+	d := &daemon{c: c, log: c.daemonLogger(), clock: jobs.RealClock{}, realClock: true, stopGrace: *grace}
+	if *clockStart != "" {
+		t, err := time.Parse(time.RFC3339, *clockStart)
+		if err != nil {
+			return usagef("run: --clock: %v", err)
+		}
+		d.clock, d.realClock = jobs.NewScaledClock(t, *speed), false
+	}
+	c.clock = d.clock
+	return d.run(c.ctx)
+}
+
+// daemonLogger logs for the journal: text or JSON per [log], at its level.
+func (c *cli) daemonLogger() *slog.Logger {
+	level, format := slog.LevelInfo, "text"
+	if cfg, err := config.Load(c.configPath); err == nil {
+		level.UnmarshalText([]byte(cfg.Log.Level))
+		format = cfg.Log.Format
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(c.stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(c.stderr, opts))
+}
