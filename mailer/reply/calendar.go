@@ -1,0 +1,344 @@
+package reply
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"unicode/utf8"
+
+	"outreach"
+	"outreach/ical"
+)
+
+// calReply is one VEVENT read from a calendar part.
+type calReply struct {
+	ical.Reply
+	embedded int
+}
+
+// isCalendarPart reports whether a part holds iCalendar data, whatever it
+// is called: text/calendar with or without method, application/ics, or a
+// file named *.ics / *.vcs (RFC 6047 §2.6 says to go by Content-Type, but
+// clients attach copies under other types).
+func isCalendarPart(n *node) bool {
+	if n.isMultipart() || n.inner != nil {
+		return false
+	}
+	switch n.mediaType {
+	case "text/calendar", "application/ics", "text/x-vcalendar", "application/x-ics", "application/calendar",
+		"text/icalendar", "application/icalendar", "text/x-calendar":
+		return true
+	}
+	f := strings.ToLower(n.filename)
+	return strings.HasSuffix(f, ".ics") || strings.HasSuffix(f, ".vcs") || strings.HasSuffix(f, ".ical")
+}
+
+// calendarData returns a calendar part's content as UTF-8.
+func calendarData(n *node) []byte {
+	b := decodeCTE(n.hdr.get("content-transfer-encoding"), n.body, maxCalendar)
+	cs := strings.ToLower(n.params["charset"])
+	if (cs != "" && cs != "utf-8" && cs != "utf8" && cs != "us-ascii") || !utf8.Valid(b) {
+		return []byte(toUTF8(b, cs))
+	}
+	return b
+}
+
+// calendars reads every calendar part. damaged lists the parts that could
+// not be read.
+func (m *msg) calendars() (out []calReply, damaged []string) {
+	walk(m.root, func(n *node) {
+		if !isCalendarPart(n) {
+			return
+		}
+		rs, err := ical.ParseReplies(calendarData(n))
+		if err != nil {
+			damaged = append(damaged, shorten(err.Error(), 200))
+			return
+		}
+		mimeMethod := strings.ToUpper(strings.TrimSpace(n.params["method"]))
+		for _, r := range rs {
+			if r.Method == "" {
+				r.Method = mimeMethod
+			}
+			out = append(out, calReply{Reply: r, embedded: n.embedded})
+		}
+	})
+	return out, damaged
+}
+
+// uidsOf returns the missions and sessions our UIDs in a bounced original
+// point at.
+func uidsOf(n *node, dir Directory) (mission string, ok bool) {
+	walk(n, func(p *node) {
+		if ok || !isCalendarPart(p) {
+			return
+		}
+		rs, err := ical.ParseReplies(calendarData(p))
+		if err != nil {
+			return
+		}
+		for _, r := range rs {
+			if mi, _, found := dir.ByUID(r.UID); found {
+				mission, ok = mi, true
+				return
+			}
+		}
+	})
+	return mission, ok
+}
+
+// answer is the newest reply for one UID.
+type answer struct {
+	calReply
+	mission, session string
+	known            bool
+	conflicting      bool // the same UID answered two ways in one message
+}
+
+// calendarResult classifies an iMIP message (RFC 6047): REPLY, COUNTER or
+// REFRESH objects in the message's own parts. It reports false when the
+// message holds none.
+func (m *msg) calendarResult(res Result) (Result, bool) {
+	all, damaged := m.calendars()
+	var own, forwarded []calReply
+	for _, r := range all {
+		switch r.Method {
+		case "REPLY", "COUNTER", "REFRESH":
+		default:
+			continue
+		}
+		if r.embedded == 0 {
+			own = append(own, r)
+		} else {
+			forwarded = append(forwarded, r)
+		}
+	}
+	if len(own) == 0 {
+		if len(damaged) > 0 && len(all) == 0 && m.calendarSubject() {
+			res.Kind = Review
+			res.Reason = "the calendar answer could not be read (" + damaged[0] + "); record the answer by hand"
+			return res, true
+		}
+		if len(forwarded) > 0 {
+			r := forwarded[0]
+			res.Kind = Review
+			res.Mission, res.Match = "", MatchNone
+			if mi, _, ok := m.dir.ByUID(r.UID); ok {
+				res.Mission = mi
+			}
+			res.Calendar = calendarOf(r)
+			res.Reason = fmt.Sprintf("forwards a calendar reply of %s (%s) inside another message; check who answered before recording it",
+				orNobody(r.Attendee), strings.ToLower(r.PartStat))
+			return res, true
+		}
+		return res, false
+	}
+	// One answer per UID: the newest revision (RFC 5546 §2.1.5).
+	byUID := map[string]*answer{}
+	var order []string
+	for _, r := range own {
+		a, seen := byUID[r.UID]
+		if !seen {
+			a = &answer{calReply: r}
+			a.mission, a.session, a.known = m.dir.ByUID(r.UID)
+			byUID[r.UID] = a
+			order = append(order, r.UID)
+			continue
+		}
+		if r.PartStat != a.PartStat || r.Method != a.Method {
+			newer := r.Sequence > a.Sequence || (r.Sequence == a.Sequence && r.DTStamp.After(a.DTStamp))
+			older := r.Sequence < a.Sequence || (r.Sequence == a.Sequence && r.DTStamp.Before(a.DTStamp))
+			switch {
+			case newer:
+				a.calReply = r
+			case !older:
+				a.conflicting = true
+			}
+		}
+	}
+	first := byUID[order[0]]
+	res.Calendar = calendarOf(first.calReply)
+	res.Comment = shorten(first.Comment, 300)
+	res.Match = MatchUID
+	sig := m.signals()
+
+	var missions []string
+	for _, uid := range order {
+		a := byUID[uid]
+		if !a.known {
+			res.Kind = Review
+			res.Mission, res.Match = m.fallbackMission(sig)
+			res.Reason = fmt.Sprintf("calendar reply for an event we never sent (UID %s) from %s; check which pre-session is meant", shorten(uid, 80), orNobody(a.Attendee))
+			return res, true
+		}
+		if !containsString(missions, a.mission) {
+			missions = append(missions, a.mission)
+		}
+	}
+	res.Mission = missions[0]
+	if len(missions) > 1 {
+		res.Kind = Review
+		res.Reason = fmt.Sprintf("one message answers the calendars of several missions (%s); check who answered", strings.Join(missions, ", "))
+		return res, true
+	}
+	mission := missions[0]
+	names := allStates()
+	sessionName := func(a *answer) string { return names.name(a.session) }
+
+	for _, uid := range order {
+		a := byUID[uid]
+		switch {
+		case a.conflicting:
+			return reviewCal(res, fmt.Sprintf("the message answers the pre-session on %s twice, differently; check which answer holds", sessionName(a))), true
+		case a.Method == "COUNTER":
+			prop := a.ProposedStart
+			if a.ProposedEnd != "" {
+				prop += " – " + a.ProposedEnd
+			}
+			res.Calendar = calendarOf(a.calReply)
+			return reviewCal(res, fmt.Sprintf("%s proposes a new time for the pre-session on %s (%s); answer the proposal by hand",
+				orNobody(a.Attendee), sessionName(a), orNobody(prop))), true
+		case a.Method == "REFRESH":
+			res.Calendar = calendarOf(a.calReply)
+			return reviewCal(res, fmt.Sprintf("%s asks for the latest version of the invitation to the pre-session on %s; send it again", orNobody(a.Attendee), sessionName(a))), true
+		case a.Attendees != 1:
+			return reviewCal(res, fmt.Sprintf("calendar reply for the pre-session on %s lists %d attendees instead of one; check who answered", sessionName(a), a.Attendees)), true
+		}
+		switch a.PartStat {
+		case "ACCEPTED", "DECLINED", "TENTATIVE":
+		case "DELEGATED":
+			return reviewCal(res, fmt.Sprintf("%s delegated the invitation to the pre-session on %s to %s; check who will attend",
+				orNobody(a.Attendee), sessionName(a), orNobody(strings.Join(a.DelegatedTo, ", ")))), true
+		case "NEEDS-ACTION":
+			return reviewCal(res, fmt.Sprintf("calendar reply for the pre-session on %s gives no answer (NEEDS-ACTION); ask the mission", sessionName(a))), true
+		default:
+			return reviewCal(res, fmt.Sprintf("calendar reply for the pre-session on %s has the unusual answer %s; check it", sessionName(a), shorten(a.PartStat, 40))), true
+		}
+		if !m.belongs(mission, a.Attendee, a.SentBy) {
+			return reviewCal(res, fmt.Sprintf("calendar reply for %s's copy of the pre-session on %s answered by an address not known for that mission (%s): a forwarded invitation? check before recording",
+				names.name(mission), sessionName(a), orNobody(a.Attendee))), true
+		}
+	}
+	if c := conflictWith(mission, sig, names); c != "" {
+		return reviewCal(res, c), true
+	}
+	if sig.authFail != "" {
+		return reviewCal(res, "the sender's domain failed authentication ("+sig.authFail+"); the calendar answer may be forged, check with the mission"), true
+	}
+
+	res.Sessions = map[string]outreach.Status{}
+	var parts []string
+	for _, uid := range order {
+		a := byUID[uid]
+		st := partStatus(a.PartStat)
+		res.Sessions[a.session] = st
+		parts = append(parts, st.String()+" "+sessionName(a))
+	}
+	// The comment must not contradict the answer.
+	if first.Comment != "" {
+		k := commentKinds(first.Comment)
+		st := partStatus(first.PartStat)
+		if (st == outreach.Accepted && k[cueDecline]) || (st == outreach.Declined && k[cueAccept] && !k[cueDecline]) {
+			res.Sessions = nil
+			return reviewCal(res, fmt.Sprintf("the calendar answer (%s) and its comment (%q) disagree; ask the mission", st, shorten(first.Comment, 120))), true
+		}
+		lt := newReader(names, m.dir.Sessions(), mission).read(first.Comment, "")
+		res.Delegates, res.DelegateNames = lt.delegates, lt.names
+	}
+	if res.Delegates == 0 && first.Guests > 0 {
+		res.Delegates = 1 + first.Guests
+	}
+	res.Kind = RSVP
+	res.Reason = fmt.Sprintf("calendar reply (%s) from %s for %s: %s", first.Method, orNobody(first.Attendee), names.name(mission), strings.Join(parts, ", "))
+	if res.Delegates > 0 {
+		res.Reason += fmt.Sprintf("; %d delegate(s)", res.Delegates)
+	}
+	return res, true
+}
+
+func reviewCal(res Result, reason string) Result {
+	res.Kind = Review
+	res.Sessions = nil
+	res.Reason = reason
+	return res
+}
+
+func calendarOf(r calReply) *Calendar {
+	return &Calendar{UID: r.UID, Sequence: r.Sequence, DTStamp: r.DTStamp, PartStat: r.PartStat,
+		Attendee: r.Attendee, SentBy: r.SentBy, Method: r.Method, Comment: r.Comment, Guests: r.Guests}
+}
+
+func partStatus(p string) outreach.Status {
+	switch p {
+	case "ACCEPTED":
+		return outreach.Accepted
+	case "DECLINED":
+		return outreach.Declined
+	case "TENTATIVE":
+		return outreach.Tentative
+	}
+	return outreach.None
+}
+
+func orNobody(s string) string {
+	if s == "" {
+		return "(none given)"
+	}
+	return s
+}
+
+// commentKinds returns the kinds of answer words in a short text.
+func commentKinds(s string) map[cueKind]bool {
+	k := map[cueKind]bool{}
+	for _, sent := range sentences(s) {
+		if sent.question {
+			continue
+		}
+		f := fold(sent.text)
+		for _, c := range splitClauses(f) {
+			for _, cu := range findCues(f[c[0]:c[1]], c[0]) {
+				k[cu.kind] = true
+			}
+		}
+	}
+	return k
+}
+
+// calendarSubject reports whether the subject is one calendar clients
+// give their answers.
+func (m *msg) calendarSubject() bool {
+	s := strings.ToLower(strings.TrimSpace(m.subject))
+	for _, p := range []string{"accepted:", "declined:", "tentative:", "accepté :", "accepté:", "refusé :", "refusé:",
+		"provisoire :", "aceptado:", "rechazado:", "provisional:", "invitation declined:", "event accepted:",
+		"event declined:", "acceptée :", "invitation refusée :", "proposée :", "invitación declinada:",
+		"new time proposed:", "nouvelle heure proposée :", "nueva hora propuesta:", "tentatively accepted:"} {
+		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// sortedSessions lists session ids in the round's order.
+func sortedSessions(m map[string]outreach.Status, ss []Session) []string {
+	pos := map[string]int{}
+	for i, s := range ss {
+		pos[s.SuR] = i
+	}
+	var ids []string
+	for id := range m {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool {
+		pi, iok := pos[ids[i]]
+		pj, jok := pos[ids[j]]
+		if iok != jok {
+			return iok
+		}
+		if pi != pj {
+			return pi < pj
+		}
+		return ids[i] < ids[j]
+	})
+	return ids
+}

@@ -1,0 +1,542 @@
+package reply
+
+import (
+	"fmt"
+	"net/mail"
+	"regexp"
+	"strings"
+
+	"outreach"
+)
+
+// Classify reads one raw message (RFC 5322) and says what it is. It never
+// panics and always returns a Result with a Reason; damaged or hostile
+// input is read within fixed limits, and what cannot be understood goes to
+// Review. A nil dir is a directory that knows nothing.
+func Classify(raw []byte, dir Directory) (res Result) {
+	defer func() {
+		if p := recover(); p != nil {
+			res.Kind = Review
+			res.Sessions = nil
+			res.Reason = fmt.Sprintf("the message could not be read (%v); look at it by hand", p)
+		}
+	}()
+	return classify(raw, dir)
+}
+
+// msg is one message being classified.
+type msg struct {
+	root           *node
+	hdr            header
+	dir            Directory
+	from           mailbox
+	subject        string
+	mailboxLocal   string
+	mailboxDomain  string
+	sig            *signals
+	truncatedParts bool
+}
+
+func classify(raw []byte, dir Directory) Result {
+	if dir == nil {
+		dir = noDirectory{}
+	}
+	if len(raw) > maxMessage {
+		raw = raw[:maxMessage]
+	}
+	var w walker
+	root := w.parseMessage(raw, 0, 0)
+	m := &msg{root: root, hdr: root.hdr, dir: dir, truncatedParts: w.truncated}
+	mb := strings.ToLower(strings.TrimSpace(dir.Mailbox()))
+	m.mailboxLocal, m.mailboxDomain, _ = strings.Cut(mb, "@")
+	if froms := parseAddresses(m.hdr.get("from")); len(froms) > 0 {
+		m.from = froms[0]
+	} else if s := parseAddresses(m.hdr.get("sender")); len(s) > 0 {
+		m.from = s[0]
+	}
+	m.subject = strings.Join(strings.Fields(decodeWords(m.hdr.get("subject"))), " ")
+
+	res := Result{
+		MessageID: firstMsgID(m.hdr.get("message-id")),
+		InReplyTo: firstMsgID(m.hdr.get("in-reply-to")),
+		From:      m.from.addr,
+		Subject:   m.subject,
+	}
+	for _, v := range m.hdr.values("references") {
+		res.References = append(res.References, msgIDs(v)...)
+	}
+	if len(res.References) > 100 {
+		res.References = res.References[len(res.References)-100:]
+	}
+	if d, err := mail.ParseDate(m.hdr.get("date")); err == nil {
+		res.Date = d
+	}
+
+	if b, ok := m.findBounce(); ok {
+		return m.bounceResult(res, b)
+	}
+	if r, ok := m.calendarResult(res); ok {
+		return r
+	}
+	text := newText(m.bodyText(m.root))
+	res.Excerpt = excerpt(text, 500)
+	if why, ok := autoReply(m.hdr, m.subject, m.root); ok {
+		res.Kind = AutoReply
+		res.Mission, res.Match = m.fallbackMission(m.signals())
+		res.Reason = why + "; nothing to record"
+		return res
+	}
+	return m.letterResult(res, text)
+}
+
+func firstMsgID(v string) string {
+	if ids := msgIDs(v); len(ids) > 0 {
+		return ids[0]
+	}
+	return strings.TrimSpace(v)
+}
+
+// bodyText returns the readable text of an entity: text/plain preferred
+// in an alternative, HTML turned into text otherwise, attachments and
+// attached messages left out.
+func (m *msg) bodyText(n *node) string {
+	if n == nil || n.embedded > 0 {
+		return ""
+	}
+	switch {
+	case n.mediaType == "multipart/alternative":
+		var plain, html, nested string
+		for _, k := range n.kids {
+			switch {
+			case k.isAttachment():
+			case k.mediaType == "text/plain" && plain == "":
+				plain = strings.TrimSpace(k.text(maxTextPart))
+			case k.mediaType == "text/html" && html == "":
+				html = htmlToText(k.text(maxHTML))
+			case k.isMultipart() && nested == "":
+				nested = m.bodyText(k)
+			}
+		}
+		return firstNonEmpty(plain, nested, html)
+	case n.isMultipart():
+		var parts []string
+		size := 0
+		for _, k := range n.kids {
+			if t := m.bodyText(k); strings.TrimSpace(t) != "" {
+				parts = append(parts, t)
+				size += len(t)
+				if size > maxTextRead {
+					break
+				}
+			}
+		}
+		return strings.Join(parts, "\n\n")
+	case n.isAttachment():
+		return ""
+	case n.mediaType == "text/plain":
+		return n.text(maxTextPart)
+	case n.mediaType == "text/html":
+		return htmlToText(n.text(maxHTML))
+	}
+	return ""
+}
+
+// signals are the clues to a message's mission, apart from calendar UIDs.
+type signals struct {
+	token, tokenOther   string // missions of the reply tokens found
+	thread, threadOther string // missions of our Message-IDs referred to
+	contact, domain     string // missions of the sender's address and domain
+	authFail            string // e.g. "dmarc=fail"
+}
+
+var authFailRe = regexp.MustCompile(`(?i)\b(dmarc|spf)\s*=\s*fail\b`)
+
+func (m *msg) signals() signals {
+	if m.sig != nil {
+		return *m.sig
+	}
+	var s signals
+	for _, t := range m.tokens(m.hdr) {
+		if mi, ok := m.dir.ByToken(t); ok {
+			if s.token == "" {
+				s.token = mi
+			} else if mi != s.token && s.tokenOther == "" {
+				s.tokenOther = mi
+			}
+		}
+	}
+	ids := msgIDs(m.hdr.get("in-reply-to"))
+	var refs []string
+	for _, v := range m.hdr.values("references") {
+		refs = append(refs, msgIDs(v)...)
+	}
+	for i := len(refs) - 1; i >= 0 && len(ids) < 200; i-- {
+		ids = append(ids, refs[i])
+	}
+	for _, id := range ids {
+		if mi, ok := m.dir.ByMessageID(id); ok {
+			if s.thread == "" {
+				s.thread = mi
+			} else if mi != s.thread && s.threadOther == "" {
+				s.threadOther = mi
+			}
+		}
+	}
+	if m.from.addr != "" && !m.ours(m.from.addr) {
+		if mi, ok := m.dir.ByAddress(m.from.addr); ok {
+			s.contact = mi
+		}
+		s.domain = m.byDomain(domainOf(m.from.addr))
+	}
+	if s.contact != "" || s.domain != "" {
+		for _, v := range m.hdr.values("authentication-results") {
+			if f := authFailRe.FindString(v); f != "" {
+				s.authFail = strings.ToLower(strings.ReplaceAll(f, " ", ""))
+				break
+			}
+		}
+		if s.authFail == "" {
+			for _, v := range m.hdr.values("received-spf") {
+				if strings.HasPrefix(strings.ToLower(strings.TrimSpace(v)), "fail") {
+					s.authFail = "spf=fail"
+					break
+				}
+			}
+		}
+	}
+	m.sig = &s
+	return s
+}
+
+// byDomain looks a domain up, then its parent domains (a mission writing
+// from geneva.mfa.example when mfa.example is known).
+func (m *msg) byDomain(d string) string {
+	for d != "" && strings.Count(d, ".") >= 1 {
+		if mi, ok := m.dir.ByDomain(d); ok {
+			return mi
+		}
+		_, d, _ = strings.Cut(d, ".")
+	}
+	return ""
+}
+
+// tokens returns the reply tokens in a header's recipient fields: the
+// sub-address of our mailbox (rsvp+TOKEN@domain).
+func (m *msg) tokens(h header) []string {
+	if m.mailboxLocal == "" {
+		return nil
+	}
+	var out []string
+	for _, k := range []string{"to", "cc", "delivered-to", "x-original-to", "envelope-to", "x-envelope-to", "x-delivered-to", "resent-to"} {
+		for _, v := range h.values(k) {
+			for _, a := range parseAddresses(v) {
+				local, domain, ok := strings.Cut(a.addr, "@")
+				if !ok || domain != m.mailboxDomain {
+					continue
+				}
+				if t, ok := strings.CutPrefix(local, m.mailboxLocal+"+"); ok && t != "" && !containsString(out, t) {
+					out = append(out, t)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// fallbackMission is the best mission guess for messages that record
+// nothing (auto-replies, reviews).
+func (m *msg) fallbackMission(s signals) (string, Match) {
+	switch {
+	case s.token != "":
+		return s.token, MatchToken
+	case s.thread != "":
+		return s.thread, MatchThread
+	case s.contact != "":
+		return s.contact, MatchContact
+	case s.domain != "":
+		return s.domain, MatchDomain
+	}
+	return "", MatchNone
+}
+
+// conflictWith describes the first signal that points at a mission other
+// than mission, or returns "".
+func conflictWith(mission string, s signals, names *nameTable) string {
+	check := []struct{ mi, what string }{
+		{s.token, "the reply address is %s's"},
+		{s.tokenOther, "a second reply address is %s's"},
+		{s.thread, "the message answers our mail to %s"},
+		{s.threadOther, "the message also refers to our mail to %s"},
+		{s.contact, "the sender is a known contact of %s"},
+	}
+	if s.contact == "" {
+		check = append(check, struct{ mi, what string }{s.domain, "the sender writes from %s's domain"})
+	}
+	for _, c := range check {
+		if c.mi != "" && c.mi != mission {
+			return fmt.Sprintf("a sender answering for another mission: the answer is for %s but %s; check before recording",
+				names.name(mission), fmt.Sprintf(c.what, names.name(c.mi)))
+		}
+	}
+	return ""
+}
+
+// belongs reports whether a calendar attendee (or its SENT-BY, or the
+// message's sender) is an address of mission.
+func (m *msg) belongs(mission string, addrs ...string) bool {
+	addrs = append(addrs, m.from.addr)
+	for _, a := range addrs {
+		if a == "" || m.ours(a) {
+			continue
+		}
+		if mi, ok := m.dir.ByAddress(a); ok && mi == mission {
+			return true
+		}
+		if m.byDomain(domainOf(a)) == mission {
+			return true
+		}
+	}
+	return false
+}
+
+// bounceResult turns a delivery report into a Result.
+func (m *msg) bounceResult(res Result, b *bounce) Result {
+	res.BouncedAddress = b.addr
+	res.BounceStatus = b.status
+	res.BounceDiagnostic = b.diag
+	res.Excerpt = excerpt(m.reportText(), 500)
+	res.Mission, res.Match = m.bounceMission(b)
+	names := allStates()
+	who := orNobody(b.addr)
+	if res.Mission != "" {
+		who += " (" + names.name(res.Mission) + ")"
+	}
+	switch {
+	case b.delivered:
+		res.Kind = AutoReply
+		res.Reason = "delivery report: the message was delivered to " + who + "; nothing to record"
+		return res
+	case b.delayed:
+		res.Kind = Delayed
+		res.Reason = "delivery to " + who + " is delayed"
+		if b.status != "" {
+			res.Reason += " (" + b.status + ")"
+		}
+		res.Reason += "; the server is still trying"
+		if b.retry != "" {
+			res.Reason += " until " + b.retry
+		}
+		res.Reason += " (" + b.how + ")"
+		return res
+	}
+	res.Kind = Bounce
+	res.Reason = "delivery to " + who + " failed permanently"
+	if b.status != "" {
+		res.Reason += " (" + b.status + ")"
+	}
+	if b.diag != "" {
+		res.Reason += ": " + shorten(b.diag, 160)
+	}
+	res.Reason += " (" + b.how + ")"
+	if len(b.others) > 0 {
+		res.Reason += "; also failed: " + strings.Join(b.others, ", ")
+	}
+	if res.Mission == "" {
+		res.Reason += "; the address is not in the directory"
+	}
+	return res
+}
+
+// bounceMission maps a report to the mission we wrote to: the UID of our
+// calendar in the bounced original, a token in the report's recipients or
+// the original's sender, the original's Message-ID, then the failed
+// address.
+func (m *msg) bounceMission(b *bounce) (string, Match) {
+	if b.original != nil {
+		if mi, ok := uidsOf(b.original, m.dir); ok {
+			return mi, MatchUID
+		}
+	}
+	toks := m.tokens(m.hdr)
+	origHdr := b.headers
+	if b.original != nil {
+		origHdr = b.original.hdr
+	}
+	if origHdr != nil {
+		// Our own headers in the original: From or Reply-To carry the token.
+		var h header
+		for _, k := range []string{"from", "reply-to", "sender", "return-path"} {
+			for _, v := range origHdr.values(k) {
+				h = append(h, field{"to", v})
+			}
+		}
+		toks = append(toks, m.tokens(h)...)
+	}
+	for _, t := range toks {
+		if mi, ok := m.dir.ByToken(t); ok {
+			return mi, MatchToken
+		}
+	}
+	var ids []string
+	if origHdr != nil {
+		ids = append(ids, msgIDs(origHdr.get("message-id"))...)
+	}
+	ids = append(ids, msgIDs(m.hdr.get("in-reply-to"))...)
+	for _, v := range m.hdr.values("references") {
+		ids = append(ids, msgIDs(v)...)
+	}
+	for _, id := range ids {
+		if mi, ok := m.dir.ByMessageID(id); ok {
+			return mi, MatchThread
+		}
+	}
+	for _, a := range append([]string{b.addr}, b.others...) {
+		if a == "" {
+			continue
+		}
+		if mi, ok := m.dir.ByAddress(a); ok {
+			return mi, MatchContact
+		}
+	}
+	if b.addr != "" {
+		if mi := m.byDomain(domainOf(b.addr)); mi != "" {
+			return mi, MatchDomain
+		}
+	}
+	return "", MatchNone
+}
+
+// letterResult reads a human reply.
+func (m *msg) letterResult(res Result, text string) Result {
+	names := allStates()
+	sig := m.signals()
+	mission, match := m.fallbackMission(sig)
+	res.Mission, res.Match = mission, match
+	res.Comment = firstLines(text, 300)
+	sessions := m.dir.Sessions()
+	lt := newReader(names, sessions, mission).read(text, m.subject)
+	res.Delegates, res.DelegateNames = lt.delegates, lt.names
+	claims := lt.claims
+	for _, c := range m.fromClaims(names) {
+		if !containsString(claims, c) {
+			claims = append(claims, c)
+		}
+	}
+
+	if m.from.addr != "" && m.ours(m.from.addr) {
+		res.Kind = Unrelated
+		res.Reason = "sent from our own mail domain (" + m.from.addr + "), not by a mission; nothing to record"
+		return res
+	}
+	if !lt.cues {
+		if m.calendarSubject() {
+			res.Kind = Review
+			res.Reason = "the subject is a calendar answer (\"" + shorten(m.subject, 60) + "\") but the message has no calendar part; record the answer by hand"
+			return res
+		}
+		res.Kind = Unrelated
+		switch {
+		case m.hdr.has("list-id") || m.hdr.has("list-unsubscribe"):
+			res.Reason = "mailing-list message (List-Id/List-Unsubscribe) with no answer to the invitation"
+		case mission == "":
+			res.Reason = "not from a known mission and no answer to the invitation found"
+		case lt.question:
+			res.Reason = names.name(mission) + " asks a question and gives no answer; reply by hand"
+		default:
+			res.Reason = "from " + names.name(mission) + " but no answer found (no words of attending or declining)"
+		}
+		if m.truncatedParts {
+			res.Reason += "; the message is nested too deeply to read in full"
+		}
+		return res
+	}
+	reading := summarize(lt.answers, sessions, names)
+	review := func(why string) Result {
+		res.Kind = Review
+		res.Reason = why
+		if reading != "" && !strings.Contains(why, "reads as") {
+			res.Reason += " (the letter reads as: " + reading + ")"
+		}
+		return res
+	}
+	if mission == "" {
+		if len(claims) > 0 {
+			return review(fmt.Sprintf("claims to be the mission of %s but writes from %s, a domain not known for it, with no reply token and no reference to our invitations; check before recording",
+				names.name(claims[0]), orNobody(domainOf(m.from.addr))))
+		}
+		return review(fmt.Sprintf("unknown sender %s: not a known contact or mission domain, no reply token, no reference to our invitations; find the mission before recording", orNobody(m.from.addr)))
+	}
+	if c := conflictWith(mission, sig, names); c != "" {
+		return review(c)
+	}
+	for _, c := range claims {
+		if c != mission {
+			return review(fmt.Sprintf("a sender answering for another mission: the letter speaks for %s but the message is matched to %s (%s); check before recording",
+				names.name(c), names.name(mission), match))
+		}
+	}
+	if sig.authFail != "" {
+		return review(fmt.Sprintf("the sender claims to write for %s but its domain failed authentication (%s); the message may be forged, check with the mission", names.name(mission), sig.authFail))
+	}
+	if len(lt.problems) > 0 {
+		return review(strings.Join(lt.problems, "; ") + "; read the letter and record the answer by hand")
+	}
+	if len(lt.answers) == 0 {
+		return review("the letter has answer words but no pre-session could be read from them; read it and record the answer by hand")
+	}
+	res.Kind = RSVP
+	res.Sessions = lt.answers
+	res.Reason = fmt.Sprintf("letter from %s for %s (%s match): %s", orNobody(m.from.addr), names.name(mission), match, reading)
+	if res.Delegates > 0 {
+		res.Reason += fmt.Sprintf("; %d delegate(s)", res.Delegates)
+	}
+	return res
+}
+
+// fromClaims returns the missions the sender's display name claims to be
+// ("Permanent Mission of Japan <someone@mail.example>").
+func (m *msg) fromClaims(names *nameTable) []string {
+	if m.from.name == "" {
+		return nil
+	}
+	f := fold(m.from.name)
+	toks := tokenize(f)
+	r := &reader{table: names}
+	var out []string
+	for _, mm := range names.find(toks) {
+		if masked, claim := r.masked(toks, mm); masked && claim && !containsString(out, mm.id) {
+			out = append(out, mm.id)
+		}
+	}
+	return out
+}
+
+// summarize writes a reading for staff: "accepted Japan, Ukraine;
+// declined Peru".
+func summarize(answers map[string]outreach.Status, ss []Session, names *nameTable) string {
+	if len(answers) == 0 {
+		return ""
+	}
+	by := map[outreach.Status][]string{}
+	for _, id := range sortedSessions(answers, ss) {
+		by[answers[id]] = append(by[answers[id]], names.name(id))
+	}
+	var parts []string
+	for _, s := range []outreach.Status{outreach.Accepted, outreach.Declined, outreach.Tentative} {
+		if l := by[s]; len(l) > 0 {
+			parts = append(parts, s.String()+" "+strings.Join(l, ", "))
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+// noDirectory knows nothing.
+type noDirectory struct{}
+
+func (noDirectory) ByUID(string) (string, string, bool) { return "", "", false }
+func (noDirectory) ByToken(string) (string, bool)       { return "", false }
+func (noDirectory) ByMessageID(string) (string, bool)   { return "", false }
+func (noDirectory) ByAddress(string) (string, bool)     { return "", false }
+func (noDirectory) ByDomain(string) (string, bool)      { return "", false }
+func (noDirectory) Mailbox() string                     { return "" }
+func (noDirectory) Sessions() []Session                 { return nil }

@@ -1,0 +1,636 @@
+package reply
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"outreach"
+)
+
+// Pseudo-mentions for phrases that name sessions without naming States.
+const (
+	allSessions   = "*all"
+	otherSessions = "*others"
+)
+
+// letter is what a letter says.
+type letter struct {
+	// answers is the reading, by session; valid only without problems.
+	answers map[string]outreach.Status
+	// problems say why the reading cannot be trusted, for staff.
+	problems []string
+	// cues is set when the letter has any answer words at all.
+	cues bool
+	// question is set when the letter asks something.
+	question  bool
+	delegates int
+	names     []string
+	// claims are the missions the letter speaks for ("The Permanent
+	// Mission of Japan presents its compliments").
+	claims []string
+}
+
+// reader reads letters against the sessions of a round.
+type reader struct {
+	table     *nameTable
+	sessions  []Session
+	isSession map[string]bool
+	// own is the mission the letter is matched to, "" when unknown: its
+	// own name before the verb ("Japan will attend ...") is the writer,
+	// not a session.
+	own string
+}
+
+func newReader(base *nameTable, ss []Session, own string) *reader {
+	r := &reader{table: base.withSessions(ss), sessions: ss, isSession: map[string]bool{}, own: own}
+	for _, s := range ss {
+		r.isSession[s.SuR] = true
+	}
+	return r
+}
+
+// located is a mention or pseudo-mention in a sentence.
+type located struct {
+	id         string
+	start, end int
+}
+
+// readState carries what one sentence leaves for the next.
+type readState struct {
+	explicit  map[string]map[outreach.Status]bool
+	all       map[outreach.Status]bool
+	others    map[outreach.Status]bool
+	unclear   []string
+	foreign   []string
+	noSession []outreach.Status
+	pending   []string // sessions named in a sentence without an answer
+	subject   []string // sessions named in the subject
+	subjUsed  bool
+	claims    map[string]bool
+	named     map[string]bool // sessions named explicitly anywhere
+	countSeen bool
+}
+
+// read reads the letter's own text and subject.
+func (r *reader) read(text, subject string) letter {
+	st := &readState{explicit: map[string]map[outreach.Status]bool{}, all: map[outreach.Status]bool{},
+		others: map[outreach.Status]bool{}, claims: map[string]bool{}, named: map[string]bool{}}
+	var lt letter
+	st.subject = r.subjectSessions(subject, st)
+	sents := sentences(text)
+	listAfter := false
+	for i, s := range sents {
+		if s.question {
+			lt.question = true
+			continue
+		}
+		f := fold(s.text)
+		if exampleRe.MatchString(f) && strings.Contains(f, `"`) {
+			continue // the invitation's own example, pasted
+		}
+		kinds := r.sentence(f, st)
+		if len(kinds) > 0 {
+			lt.cues = true
+		}
+		// Delegates: names in a sentence that accepts or introduces the
+		// delegation, and in the list lines after such a sentence.
+		trigger := delegationTriggerRe.MatchString(s.text)
+		if kinds[cueAccept] || trigger || listAfter {
+			for _, n := range delegateNames(s.text, trigger) {
+				if !containsString(lt.names, n) {
+					lt.names = append(lt.names, n)
+				}
+			}
+		}
+		if s.colon && (kinds[cueAccept] || trigger) {
+			listAfter = true
+		} else if listAfter && !(i > 0 && sents[i-1].colon) && !titledNameRe.MatchString(s.text) {
+			listAfter = false
+		}
+		if !st.countSeen && !(kinds[cueDecline] && !kinds[cueAccept]) {
+			if n := delegateCount(f); n > 0 {
+				lt.delegates = n
+				st.countSeen = true
+			}
+		}
+	}
+	if lt.delegates == 0 {
+		lt.delegates = len(lt.names)
+	}
+	lt.answers, lt.problems = r.conclude(st)
+	for id := range st.claims {
+		lt.claims = append(lt.claims, id)
+	}
+	sort.Strings(lt.claims)
+	return lt
+}
+
+var subjectPrefixRe = regexp.MustCompile(`(?i)^\s*(?:(?:re|aw|tr|rv|fw|fwd|wg|ref|réf|sv|vs|r)\s*(?:\[\d+\])?\s*:\s*)+`)
+
+// subjectSessions returns the sessions a subject names, when it names at
+// most three (more is the invitation's own list).
+func (r *reader) subjectSessions(subject string, st *readState) []string {
+	f := fold(subjectPrefixRe.ReplaceAllString(subject, ""))
+	toks := tokenize(f)
+	var out []string
+	for _, m := range r.table.find(toks) {
+		if masked, claim := r.masked(toks, m); masked {
+			if claim {
+				st.claims[m.id] = true
+			}
+			continue
+		}
+		if r.isSession[m.id] && !containsString(out, m.id) {
+			out = append(out, m.id)
+		}
+	}
+	if len(out) > 3 {
+		return nil
+	}
+	return out
+}
+
+// masked reports whether a State's name names the writer ("Mission of
+// Japan": claim) or an address ("Geneva, Switzerland") rather than a
+// session.
+func (r *reader) masked(toks []token, m mention) (masked, claim bool) {
+	k := m.first - 1
+	for steps := 0; k >= 0 && steps < 4 && functionWords[toks[k].s]; steps++ {
+		k--
+	}
+	if k >= 0 && missionWords[toks[k].s] {
+		return true, true
+	}
+	if after := m.first + m.n; after < len(toks) {
+		if w := toks[after].s; w == "mission" || w == "missions" || w == "delegation" || w == "embassy" {
+			return true, true
+		}
+	}
+	if m.id == "CHE" {
+		for k := m.first - 1; k >= 0 && k >= m.first-3; k-- {
+			w := toks[k].s
+			if genevaWords[w] || (len(w) == 4 && strings.Trim(w, "0123456789") == "") {
+				return true, false
+			}
+		}
+	}
+	return false, false
+}
+
+// sentence reads one folded sentence into st and returns the kinds of
+// answer words it holds.
+func (r *reader) sentence(f string, st *readState) map[cueKind]bool {
+	toks := tokenize(f)
+	var ms []located
+	sessionNamed := false
+	for _, m := range r.table.find(toks) {
+		if masked, claim := r.masked(toks, m); masked {
+			if claim {
+				st.claims[m.id] = true
+			}
+			continue
+		}
+		ms = append(ms, located{m.id, m.start, m.end})
+		if r.isSession[m.id] {
+			sessionNamed = true
+		}
+	}
+	for _, loc := range allRe.FindAllStringIndex(f, 5) {
+		ms = append(ms, located{allSessions, loc[0], loc[1]})
+	}
+	for _, loc := range othersRe.FindAllStringIndex(f, 5) {
+		ms = append(ms, located{otherSessions, loc[0], loc[1]})
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].start < ms[j].start })
+
+	clauses := splitClauses(f)
+	clauseCues := make([][]cue, len(clauses))
+	clauseMs := make([][]located, len(clauses))
+	kinds := map[cueKind]bool{}
+	for ci, c := range clauses {
+		for _, cu := range findCues(f[c[0]:c[1]], c[0]) {
+			if cu.kind != cueNeutral {
+				clauseCues[ci] = append(clauseCues[ci], cu)
+				if cu.kind != cueExcept {
+					kinds[cu.kind] = true
+				}
+			}
+		}
+		for _, m := range ms {
+			if m.start >= c[0] && m.start < c[1] {
+				clauseMs[ci] = append(clauseMs[ci], m)
+			}
+		}
+	}
+	answered := false
+	var unanswered []string
+	for ci := range clauses {
+		for _, m := range clauseMs[ci] {
+			status, ok, unclear := r.statusOf(ci, m, clauseCues, clauseMs)
+			if unclear {
+				st.unclear = append(st.unclear, m.id)
+				answered = true
+				continue
+			}
+			if !ok {
+				if r.isSession[m.id] {
+					unanswered = append(unanswered, m.id)
+				}
+				continue
+			}
+			switch {
+			case m.id == allSessions:
+				st.all[status] = true
+			case m.id == otherSessions:
+				st.others[status] = true
+			case r.isSession[m.id]:
+				addStatus(st.explicit, m.id, status)
+				st.named[m.id] = true
+			default:
+				if !sessionNamed {
+					st.foreign = append(st.foreign, m.id)
+				}
+				continue
+			}
+			answered = true
+		}
+	}
+	var answerKinds []cueKind
+	for _, k := range []cueKind{cueAccept, cueDecline, cueTentative} {
+		if kinds[k] {
+			answerKinds = append(answerKinds, k)
+		}
+	}
+	switch {
+	case answered:
+		st.pending = nil
+	case len(answerKinds) > 0:
+		// An answer that names no session here: it answers what the
+		// sentence before named, or the subject, or nothing clear.
+		if len(answerKinds) > 1 {
+			st.unclear = append(st.unclear, "")
+			break
+		}
+		status := statusFor(answerKinds[0])
+		switch {
+		case len(st.pending) > 0:
+			for _, id := range st.pending {
+				addStatus(st.explicit, id, status)
+				st.named[id] = true
+			}
+			st.pending = nil
+		case status == outreach.Declined && pluralRe.MatchString(f):
+			st.all[status] = true
+		case len(st.subject) > 0 && !st.subjUsed:
+			for _, id := range st.subject {
+				addStatus(st.explicit, id, status)
+				st.named[id] = true
+			}
+			st.subjUsed = true
+		default:
+			st.noSession = append(st.noSession, status)
+		}
+	case len(unanswered) > 0:
+		st.pending = unanswered
+	}
+	return kinds
+}
+
+// statusOf finds the answer for mention m in clause ci: the clause's own
+// answer words, or those of a neighbouring clause when it has none. An
+// "except" between the answer and the mention turns the answer round.
+func (r *reader) statusOf(ci int, m located, cues [][]cue, ms [][]located) (outreach.Status, bool, bool) {
+	own := answerCues(cues[ci])
+	from := -1 // position from which an "except" applies
+	var kind cueKind
+	switch {
+	case len(own) > 0:
+		if r.own != "" && m.id == r.own && m.start < own[0].start {
+			return outreach.None, false, false // "Japan will attend ...": the writer
+		}
+		var prev *cue
+		mixed := false
+		for i := range own {
+			if own[i].kind != own[0].kind {
+				mixed = true
+			}
+			if own[i].start < m.start {
+				prev = &own[i]
+			}
+		}
+		switch {
+		case !mixed && prev == nil:
+			kind, from = own[0].kind, m.start // mention before its verb
+		case !mixed:
+			kind, from = own[0].kind, prev.end
+		case prev == nil:
+			return outreach.None, false, true
+		default:
+			kind, from = prev.kind, prev.end
+		}
+	default:
+		// No answer in this clause: a following clause that is only an
+		// answer ("for Peru, unfortunately not"), else the last answer
+		// before, else the first after.
+		found := false
+		if ci+1 < len(cues) && len(answerCues(cues[ci+1])) > 0 && len(ms[ci+1]) == 0 {
+			kind, found = answerCues(cues[ci+1])[0].kind, true
+		}
+		for k := ci - 1; k >= 0 && !found; k-- {
+			if a := answerCues(cues[k]); len(a) > 0 {
+				kind, found = a[len(a)-1].kind, true
+			}
+		}
+		for k := ci + 1; k < len(cues) && !found; k++ {
+			if a := answerCues(cues[k]); len(a) > 0 {
+				kind, found = a[0].kind, true
+			}
+		}
+		if !found {
+			return outreach.None, false, false
+		}
+		from = -1
+	}
+	status := statusFor(kind)
+	for _, c := range cues[ci] {
+		if c.kind == cueExcept && c.start < m.start && (from < 0 || c.start >= from) {
+			switch status {
+			case outreach.Accepted:
+				status = outreach.Declined
+			case outreach.Declined:
+				status = outreach.Accepted
+			default:
+				return outreach.None, false, true
+			}
+			break
+		}
+	}
+	return status, true, false
+}
+
+func answerCues(cs []cue) []cue {
+	var out []cue
+	for _, c := range cs {
+		if c.kind == cueAccept || c.kind == cueDecline || c.kind == cueTentative {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func statusFor(k cueKind) outreach.Status {
+	switch k {
+	case cueAccept:
+		return outreach.Accepted
+	case cueDecline:
+		return outreach.Declined
+	case cueTentative:
+		return outreach.Tentative
+	}
+	return outreach.None
+}
+
+func addStatus(m map[string]map[outreach.Status]bool, id string, s outreach.Status) {
+	if m[id] == nil {
+		m[id] = map[outreach.Status]bool{}
+	}
+	m[id][s] = true
+}
+
+// conclude turns what the sentences said into one answer per session, or
+// into problems for staff.
+func (r *reader) conclude(st *readState) (map[string]outreach.Status, []string) {
+	var problems []string
+	answers := map[string]outreach.Status{}
+	var ids []string
+	for id := range st.explicit {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		set := st.explicit[id]
+		if len(set) > 1 {
+			problems = append(problems, fmt.Sprintf("the letter both %s the pre-session on %s", statusWords(set), r.table.name(id)))
+			continue
+		}
+		for s := range set {
+			answers[id] = s
+		}
+	}
+	if len(st.others) > 1 || len(st.all) > 1 {
+		problems = append(problems, "the letter gives different answers for \"all\" or \"the other\" pre-sessions")
+	}
+	if len(st.others) > 0 && len(st.named) == 0 {
+		problems = append(problems, "the letter speaks of \"the other pre-sessions\" without naming any")
+	}
+	if len(st.others) == 1 || len(st.all) == 1 {
+		for _, s := range r.sessions {
+			if s.Cancelled || st.named[s.SuR] {
+				continue
+			}
+			if len(st.others) == 1 && len(st.named) > 0 {
+				for v := range st.others {
+					answers[s.SuR] = v
+				}
+			} else if len(st.all) == 1 {
+				for v := range st.all {
+					answers[s.SuR] = v
+				}
+			}
+		}
+	}
+	seenUnclear := map[string]bool{}
+	for _, id := range st.unclear {
+		if seenUnclear[id] {
+			continue
+		}
+		seenUnclear[id] = true
+		switch id {
+		case "":
+			problems = append(problems, "a sentence both accepts and declines without naming a pre-session")
+		case allSessions, otherSessions:
+			problems = append(problems, "the answer for \"all\" the pre-sessions is unclear")
+		default:
+			if r.isSession[id] {
+				problems = append(problems, "the answer for the pre-session on "+r.table.name(id)+" is unclear")
+			}
+		}
+	}
+	for _, id := range uniq(st.foreign) {
+		problems = append(problems, "the letter answers for "+r.table.name(id)+", which has no pre-session in this round")
+	}
+	if len(st.noSession) > 0 {
+		have := map[outreach.Status]bool{}
+		for _, s := range answers {
+			have[s] = true
+		}
+		for _, s := range uniqStatus(st.noSession) {
+			if len(answers) == 0 {
+				problems = append(problems, "the letter "+verb(s)+" but names no pre-session")
+			} else if !have[s] {
+				problems = append(problems, "the letter also "+verb(s)+" without naming which pre-session")
+			}
+		}
+	}
+	return answers, problems
+}
+
+func verb(s outreach.Status) string {
+	switch s {
+	case outreach.Accepted:
+		return "accepts"
+	case outreach.Declined:
+		return "declines"
+	case outreach.Tentative:
+		return "may attend"
+	}
+	return "answers"
+}
+
+func statusWords(set map[outreach.Status]bool) string {
+	var w []string
+	for _, s := range []outreach.Status{outreach.Accepted, outreach.Declined, outreach.Tentative} {
+		if set[s] {
+			w = append(w, verb(s))
+		}
+	}
+	return strings.Join(w, " and ")
+}
+
+func uniq(l []string) []string {
+	var out []string
+	for _, s := range l {
+		if !containsString(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func uniqStatus(l []outreach.Status) []outreach.Status {
+	var out []outreach.Status
+	for _, s := range l {
+		dup := false
+		for _, o := range out {
+			if o == s {
+				dup = true
+			}
+		}
+		if !dup {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func containsString(l []string, s string) bool {
+	for _, x := range l {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Delegates.
+var (
+	delegationTriggerRe = regexp.MustCompile(`(?i)(?:represented by|représentée?s? par|representad[ao]s? por|delegation (?:will )?(?:consist|be composed|comprise)s? of|délégation (?:sera )?(?:composée|constituée) de|delegación (?:estará )?(?:integrada|compuesta|conformada) por|following (?:delegates|representatives|persons|participants|officials|colleagues)|(?:delegates|participants|representatives|délégués|delegados|participantes|representantes)\s*:|en la persona de|en la personne de|in the person of)`)
+	titledNameRe        = regexp.MustCompile(`(?:(?:H\.\s?E\.|S\.\s?E\.|His Excellency|Her Excellency|Son Excellence|Su Excelencia)\s+)?(?:Mr\.?|Mrs\.?|Ms\.?|Miss|Dr\.?|Dra\.?|Prof\.?|Amb\.|Ambassador|Mme\.?|Mlle\.?|M\.|Sr\.?|Sra\.?|Srta\.?|Dña\.?|Don|Doña)\s+(` + personName + `)`)
+	untitledNameRe      = regexp.MustCompile(`^(?:\p{Lu}[\p{L}'’\-]+)(?:\s+(?:(?:de|da|del|van|von|der|le|la|du|bin|al|el|dos|das)\s+)?\p{Lu}[\p{L}'’\-]+){1,3}$`)
+	countRe             = regexp.MustCompile(`\b(\d{1,2}|one|two|three|four|five|six|seven|eight|nine|ten|un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix|uno|una|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez)\s+(?:[a-z]+\s+)?(?:delegates?|representatives?|persons?|people|participants?|members?|diplomats?|officials?|colleagues?|officers?|delegues?|representants?|personnes?|membres?|diplomates?|fonctionnaires?|delegados?|delegadas?|representantes?|personas?|participantes?|miembros?|diplomaticos?|funcionari[oa]s?)\b`)
+	listSplitRe         = regexp.MustCompile(`,|;| and | et | y | & `)
+	delegationOfRe      = regexp.MustCompile(`\b(?:delegation|delegacion) (?:of|de) (\d{1,2}|two|three|four|five|six|deux|trois|quatre|cinq|dos|tres|cuatro|cinco)\b`)
+)
+
+const personName = `\p{Lu}[\p{L}'’\-]*\.?(?:\s+(?:(?:de|da|del|della|di|van|von|der|den|le|la|du|bin|binti|al|el|dos|das)\s+)?\p{Lu}[\p{L}'’\-]*\.?){0,4}`
+
+// roleWords end a name: "Mr. Kwame Mensah First Secretary".
+var roleWords = map[string]bool{
+	"first": true, "second": true, "third": true, "secretary": true, "counsellor": true, "counselor": true,
+	"minister": true, "attaché": true, "attache": true, "ambassador": true, "deputy": true, "permanent": true,
+	"representative": true, "adviser": true, "advisor": true, "expert": true, "officer": true, "intern": true,
+	"head": true, "chargé": true, "premier": true, "première": true, "deuxième": true, "troisième": true,
+	"secrétaire": true, "conseiller": true, "conseillère": true, "ministre": true, "chef": true, "stagiaire": true,
+	"primer": true, "primera": true, "segundo": true, "segunda": true, "tercer": true, "tercera": true,
+	"secretario": true, "secretaria": true, "consejero": true, "consejera": true, "agregado": true, "agregada": true,
+	"ministro": true, "ministra": true, "representante": true, "embajador": true, "embajadora": true, "jefe": true,
+	"jefa": true, "pasante": true, "legal": true, "human": true, "political": true, "mission": true, "the": true,
+	"upr": true, "geneva": true, "genève": true, "ginebra": true, "and": true, "et": true, "y": true, "of": true,
+	"pre-session": true, "pre-sessions": true, "attachée": true, "experte": true, "asesor": true, "asesora": true,
+}
+
+// delegateNames returns the people a sentence names: titled names
+// anywhere, untitled ones in the list after a trigger phrase.
+func delegateNames(s string, trigger bool) []string {
+	var out []string
+	add := func(n string) {
+		n = trimName(n)
+		if n != "" && !containsString(out, n) {
+			out = append(out, n)
+		}
+	}
+	for _, m := range titledNameRe.FindAllStringSubmatch(s, 20) {
+		add(m[1])
+	}
+	if !trigger {
+		return out
+	}
+	loc := delegationTriggerRe.FindStringIndex(s)
+	if loc == nil {
+		return out
+	}
+	tail := strings.TrimLeft(s[loc[1]:], " :")
+	tail = strings.TrimRight(tail, ". ")
+	for _, item := range listSplitRe.Split(tail, 20) {
+		item = strings.TrimSpace(item)
+		if titledNameRe.MatchString(item) {
+			continue
+		}
+		if untitledNameRe.MatchString(item) {
+			first := strings.ToLower(strings.Fields(item)[0])
+			if !roleWords[first] {
+				add(item)
+			}
+		}
+	}
+	return out
+}
+
+// trimName cuts a name at the first role word and trailing punctuation.
+func trimName(n string) string {
+	words := strings.Fields(n)
+	for i, w := range words {
+		if roleWords[strings.ToLower(strings.Trim(w, ".,"))] {
+			words = words[:i]
+			break
+		}
+	}
+	return strings.TrimRight(strings.Join(words, " "), ".,;: ")
+}
+
+var numberWords = map[string]int{
+	"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+	"un": 1, "une": 1, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "sept": 7, "huit": 8, "neuf": 9, "dix": 10,
+	"uno": 1, "una": 1, "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5, "seis": 6, "siete": 7, "ocho": 8, "nueve": 9, "diez": 10,
+}
+
+// delegateCount returns the number of delegates a folded sentence states.
+func delegateCount(f string) int {
+	m := countRe.FindStringSubmatch(f)
+	if m == nil {
+		m = delegationOfRe.FindStringSubmatch(f)
+	}
+	if m == nil {
+		return 0
+	}
+	if n, err := strconv.Atoi(m[1]); err == nil {
+		if n > 0 && n <= 30 {
+			return n
+		}
+		return 0
+	}
+	return numberWords[m[1]]
+}
