@@ -319,6 +319,15 @@ func (e *Engine) composeDigest(t *templates.Set, tx *store.Tx, it outreach.Outbo
 		return nil, err
 	}
 	dd.OutboxFailed = len(failed)
+	audit, err := tx.AuditLog(since)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range audit {
+		if a.Action == "reminder.missed" {
+			dd.MissedReminders = append(dd.MissedReminders, a.Detail)
+		}
+	}
 	rs, err := tx.RSVPs()
 	if err != nil {
 		return nil, err

@@ -288,13 +288,24 @@ func (e *Engine) claim(prev *result) (*outreach.OutboxItem, *mailer.Message, tim
 			}
 		}
 		now := e.now()
-		due, err := tx.Due(now, 1)
-		if err != nil {
-			return err
-		}
-		if len(due) == 0 {
-			wait, _ = tx.NextDue()
-			return nil
+		var it outreach.OutboxItem
+		for {
+			due, err := tx.Due(now, 1)
+			if err != nil {
+				return err
+			}
+			if len(due) == 0 {
+				wait, _ = tx.NextDue()
+				return nil
+			}
+			it = due[0]
+			superseded, err := e.supersede(tx, it)
+			if err != nil {
+				return err
+			}
+			if !superseded {
+				break
+			}
 		}
 		ok, retry, err := e.limits.reserve(tx, now)
 		if err != nil {
@@ -304,7 +315,6 @@ func (e *Engine) claim(prev *result) (*outreach.OutboxItem, *mailer.Message, tim
 			wait = retry
 			return nil
 		}
-		it := due[0]
 		m, revs, cerr := e.compose(tx, it)
 		it.Attempts++
 		if cerr != nil {

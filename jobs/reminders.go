@@ -37,6 +37,8 @@ type Due struct {
 	Rule    string    `json:"rule"`
 	Session string    `json:"session,omitempty"`
 	At      time.Time `json:"at"`
+
+	rule Rule // the rule as it was when the instance was listed
 }
 
 func (d Due) key() string { return "reminder:" + d.Rule + ":" + d.Session }
@@ -53,28 +55,66 @@ type reminderState struct {
 
 // instances lists every reminder instance of the schedule for the round.
 func (e *Engine) instances(sessions []outreach.Session) []Due {
-	loc := e.event.Location
-	if loc == nil {
-		loc = time.UTC
-	}
-	at := func(day time.Time, r Rule) time.Time {
-		d := day.In(loc)
-		return time.Date(d.Year(), d.Month(), d.Day()-r.DaysBefore, r.Hour, r.Min, 0, 0, loc)
-	}
+	return e.schedule().instances(e.event, e.loc(), sessions)
+}
+
+func (s Schedule) instances(ev outreach.Event, loc *time.Location, sessions []outreach.Session) []Due {
 	var out []Due
-	for _, r := range e.schedule().Rules {
+	for _, r := range s.Rules {
 		if !r.PerSession {
-			out = append(out, Due{Rule: r.Name, At: at(e.event.First, r)})
+			out = append(out, Due{Rule: r.Name, At: ruleTime(ev.First, r, loc), rule: r})
 			continue
 		}
-		for _, s := range sessions {
-			if s.Status == outreach.Cancelled {
+		for _, ss := range sessions {
+			if ss.Status == outreach.Cancelled {
 				continue
 			}
-			out = append(out, Due{Rule: r.Name, Session: s.SuR, At: at(s.Start, r)})
+			out = append(out, Due{Rule: r.Name, Session: ss.SuR, At: ruleTime(ss.Start, r, loc), rule: r})
 		}
 	}
 	return out
+}
+
+// ruleTime is when rule r fires for day: r.DaysBefore calendar days
+// earlier, at r's local time of day in loc. A local time that a
+// daylight-saving change skips or repeats (02:30 in Geneva on the last
+// Sundays of March and October) is moved to the end of that hour, so no
+// reminder ever fires inside it; the configuration refuses such times in
+// the first place.
+func ruleTime(day time.Time, r Rule, loc *time.Location) time.Time {
+	d := day.In(loc)
+	t := time.Date(d.Year(), d.Month(), d.Day()-r.DaysBefore, r.Hour, r.Min, 0, 0, loc)
+	start, end := t.ZoneBounds()
+	if wall, want := t.Hour()*60+t.Minute(), r.Hour*60+r.Min; wall != want {
+		// Skipped: the clocks jumped over this time; fire when they land.
+		if wall > want && !start.IsZero() {
+			return start
+		}
+		if wall < want && !end.IsZero() {
+			return end
+		}
+		return t
+	}
+	// Repeated: the clocks go back at end, and the last hour of this
+	// period comes again; or they went back at start, and the first hour
+	// of this period came before. Fire once the repeated hour is over.
+	if !end.IsZero() {
+		if g := offset(end) - offset(t); g < 0 && end.Sub(t) <= -g {
+			return end.Add(-g)
+		}
+	}
+	if !start.IsZero() {
+		if g := offset(t) - offset(start.Add(-time.Nanosecond)); g < 0 && t.Sub(start) < -g {
+			return start.Add(-g)
+		}
+	}
+	return t
+}
+
+// offset is t's offset from UTC.
+func offset(t time.Time) time.Duration {
+	_, s := t.Zone()
+	return time.Duration(s) * time.Second
 }
 
 // SweepReport says what a reminder sweep did.
@@ -92,46 +132,65 @@ type SweepReport struct {
 // the staff digest when due. A reminder later than the lateness limit is
 // reported as missed instead of sent. Each instance is recorded in the same
 // transaction as its messages, so a crash or a restart neither loses nor
-// repeats one.
+// repeats one, and sweeps may run at the same time: the second finds the
+// instance done. A sweep with nothing due only reads the store.
 func (e *Engine) Sweep() (SweepReport, error) {
-	defer e.Wake() // it may have queued messages
 	var rep SweepReport
 	now := e.now()
-	var sessions []outreach.Session
+	sched := e.schedule()
+	var due []Due
 	if err := e.st.View(func(tx *store.Tx) error {
-		var err error
-		sessions, err = tx.Sessions()
-		return err
+		sessions, err := tx.Sessions()
+		if err != nil {
+			return err
+		}
+		for _, d := range sched.instances(e.event, e.loc(), sessions) {
+			var st reminderState
+			if _, err := tx.GetState(d.key(), &st); err != nil {
+				return err
+			}
+			switch {
+			case st.Done:
+			case d.At.After(now):
+				if rep.Next == nil || d.At.Before(rep.Next.At) {
+					d := d
+					rep.Next = &d
+				}
+			default:
+				due = append(due, d)
+			}
+		}
+		return nil
 	}); err != nil {
 		return rep, err
 	}
-	sched := e.schedule()
-	for _, d := range e.instances(sessions) {
-		if d.At.After(now) {
-			if rep.Next == nil || d.At.Before(rep.Next.At) {
-				d := d
-				rep.Next = &d
-			}
-			continue
-		}
+	if len(due) > 0 {
+		defer e.Wake() // it may have queued messages
+	}
+	for _, d := range due {
+		// outcome is set only by the transaction that did the work, so a
+		// sweep that lost the race does not count the other's.
+		outcome, queued := "", 0
 		err := e.st.Update(func(tx *store.Tx) error {
+			outcome, queued = "", 0
 			var st reminderState
 			if _, err := tx.GetState(d.key(), &st); err != nil {
 				return err
 			}
 			if st.Done {
-				return nil
+				return nil // another sweep was first
 			}
 			st.Done, st.At, st.Instant = true, now, d.At
 			if sched.Lateness > 0 && now.Sub(d.At) > sched.Lateness {
 				st.Missed = true
-				rep.Missed = append(rep.Missed, d)
+				late := now.Sub(d.At).Round(time.Minute)
 				e.log.Warn("reminder missed: past the lateness limit, not sent", "rule", d.Rule, "session", d.Session,
-					"due", d.At, "late", now.Sub(d.At).Round(time.Minute))
-				if err := tx.Audit("reminders", "reminder.missed", fmt.Sprintf("%s %s due %s, %s late: not sent",
-					d.Rule, d.Session, d.At.Format(time.RFC3339), now.Sub(d.At).Round(time.Minute))); err != nil {
+					"due", d.At, "late", late)
+				if err := tx.Audit("reminders", "reminder.missed", fmt.Sprintf("%s: due %s, %s late (limit %s): not sent",
+					d.label(), e.local(d.At).Format("Mon 2 Jan 15:04 MST"), late, sched.Lateness)); err != nil {
 					return err
 				}
+				outcome = "missed"
 				return tx.PutState(d.key(), st)
 			}
 			n, err := e.queueReminder(tx, d, now)
@@ -139,39 +198,46 @@ func (e *Engine) Sweep() (SweepReport, error) {
 				return err
 			}
 			st.Queued = n
-			rep.Queued += n
-			rep.Fired = append(rep.Fired, d)
-			if err := tx.Audit("reminders", "reminder.queued", fmt.Sprintf("%s %s: %d messages", d.Rule, d.Session, n)); err != nil {
+			outcome, queued = "queued", n
+			if err := tx.Audit("reminders", "reminder.queued", fmt.Sprintf("%s: %d messages", d.label(), n)); err != nil {
 				return err
 			}
 			return tx.PutState(d.key(), st)
 		})
 		if err != nil {
-			return rep, fmt.Errorf("reminder %s %s: %w", d.Rule, d.Session, err)
+			return rep, fmt.Errorf("reminder %s: %w", d.label(), err)
+		}
+		switch outcome {
+		case "missed":
+			rep.Missed = append(rep.Missed, d)
+		case "queued":
+			rep.Fired = append(rep.Fired, d)
+			rep.Queued += queued
 		}
 	}
 	queued, err := e.sweepDigest(now)
 	if err != nil {
 		return rep, err
 	}
+	if queued {
+		e.Wake()
+	}
 	rep.Digest = queued
 	return rep, nil
 }
 
-// queueReminder queues instance d's reminder for every mission of its
-// audience.
+// label names an instance in logs and the audit: "day-before JPN".
+func (d Due) label() string {
+	if d.Session == "" {
+		return d.Rule
+	}
+	return d.Rule + " " + d.Session
+}
+
+// queueReminder queues instance d's reminder for everyone in its audience.
 func (e *Engine) queueReminder(tx *store.Tx, d Due, now time.Time) (int, error) {
-	var rule Rule
-	for _, r := range e.schedule().Rules {
-		if r.Name == d.Rule {
-			rule = r
-		}
-	}
+	rule := d.rule
 	ms, err := tx.Missions()
-	if err != nil {
-		return 0, err
-	}
-	ss, err := tx.Sessions()
 	if err != nil {
 		return 0, err
 	}
@@ -190,22 +256,15 @@ func (e *Engine) queueReminder(tx *store.Tx, d Due, now time.Time) (int, error) 
 		if !wasInvited[m.ID] || len(m.Usable()) == 0 {
 			continue
 		}
-		var answers []outreach.Status
-		for _, s := range ss {
-			if s.Status == outreach.Cancelled || (d.Session != "" && s.SuR != d.Session) {
-				continue
-			}
-			r, err := tx.RSVP(m.ID, s.SuR)
-			if err != nil {
-				return n, err
-			}
-			answers = append(answers, r.Status)
+		answers, err := coveredAnswers(tx, m.ID, d.Session)
+		if err != nil {
+			return n, err
 		}
 		if !inAudience(rule.Audience, answers) {
 			continue
 		}
 		key := outreach.OutboxKey{Kind: outreach.Reminder, Mission: m.ID, Session: d.Session, Revision: rule.Name}
-		_, added, err := e.enqueue(tx, key, rule.Name+":"+rule.Template, now)
+		_, added, err := e.enqueue(tx, key, ruleRef(rule), now)
 		if err != nil {
 			return n, err
 		}
@@ -214,6 +273,98 @@ func (e *Engine) queueReminder(tx *store.Tx, d Due, now time.Time) (int, error) 
 		}
 	}
 	return n, nil
+}
+
+// coveredAnswers returns mission's answers for the sessions a reminder
+// covers: session alone, or every scheduled session when session is "".
+func coveredAnswers(tx *store.Tx, mission, session string) ([]outreach.Status, error) {
+	ss, err := tx.Sessions()
+	if err != nil {
+		return nil, err
+	}
+	var answers []outreach.Status
+	for _, s := range ss {
+		if s.Status == outreach.Cancelled || (session != "" && s.SuR != session) {
+			continue
+		}
+		r, err := tx.RSVP(mission, s.SuR)
+		if err != nil {
+			return nil, err
+		}
+		answers = append(answers, r.Status)
+	}
+	return answers, nil
+}
+
+// ruleRef is what an outbox item keeps of its rule: "name:template:audience".
+func ruleRef(r Rule) string { return r.Name + ":" + r.Template + ":" + r.Audience }
+
+// ruleParts splits an outbox item's rule reference; items queued before
+// the audience was kept have none.
+func ruleParts(ref string) (name, template, audience string) {
+	name, rest, ok := strings.Cut(ref, ":")
+	if !ok {
+		return ref, ref, ""
+	}
+	template, audience, _ = strings.Cut(rest, ":")
+	return name, template, audience
+}
+
+// supersededReminder reports why a queued reminder no longer concerns its
+// recipient, or "" when it still does: the mission answered after it was
+// queued and is out of the rule's audience (a nudge to a mission that has
+// since accepted), or its session was cancelled. Such a reminder is marked
+// superseded instead of being sent.
+func (e *Engine) supersededReminder(tx *store.Tx, it outreach.OutboxItem) (string, error) {
+	name, _, audience := ruleParts(it.Rule)
+	if audience == "" {
+		for _, r := range e.schedule().Rules {
+			if r.Name == name {
+				audience = r.Audience
+			}
+		}
+	}
+	if it.Key.Session != "" {
+		s, err := tx.Session(it.Key.Session)
+		if errors.Is(err, store.ErrNotFound) {
+			return "session " + it.Key.Session + " no longer exists", nil
+		}
+		if err != nil {
+			return "", err
+		}
+		if s.Status == outreach.Cancelled {
+			return "session " + it.Key.Session + " was cancelled", nil
+		}
+	}
+	if audience == "" || it.Key.Mission == "" {
+		return "", nil
+	}
+	answers, err := coveredAnswers(tx, it.Key.Mission, it.Key.Session)
+	if err != nil {
+		return "", err
+	}
+	if !inAudience(audience, answers) {
+		return fmt.Sprintf("%s answered since: no longer in the %s audience of %s", it.Key.Mission, audience, name), nil
+	}
+	return "", nil
+}
+
+// supersede marks a queued reminder that no longer concerns its recipient
+// as superseded, reporting whether it did.
+func (e *Engine) supersede(tx *store.Tx, it outreach.OutboxItem) (bool, error) {
+	if it.Key.Kind != outreach.Reminder {
+		return false, nil
+	}
+	why, err := e.supersededReminder(tx, it)
+	if err != nil || why == "" {
+		return false, err
+	}
+	it.State, it.Next, it.Error = outreach.Superseded, time.Time{}, why
+	e.log.Info("reminder superseded: not sent", "key", it.Key.String(), "why", why)
+	if err := tx.SaveOutbox(it); err != nil {
+		return false, err
+	}
+	return true, tx.Audit("outbox", "reminder.superseded", it.Key.String()+": "+why)
 }
 
 // inAudience reports whether a mission with these answers (one per
@@ -264,10 +415,21 @@ func (e *Engine) sweepDigest(now time.Time) (bool, error) {
 	if last.IsZero() || (sched.Lateness > 0 && now.Sub(last) > sched.Lateness) {
 		return false, nil
 	}
-	day := last.In(e.loc()).Format(time.DateOnly)
+	key := outreach.OutboxKey{Kind: outreach.Digest, Revision: last.In(e.loc()).Format(time.DateOnly)}
+	already := false
+	if err := e.st.View(func(tx *store.Tx) error {
+		_, err := tx.OutboxByKey(key)
+		already = err == nil
+		if errors.Is(err, store.ErrNotFound) {
+			err = nil
+		}
+		return err
+	}); err != nil || already {
+		return false, err
+	}
 	queued := false
 	err = e.st.Update(func(tx *store.Tx) error {
-		_, added, err := e.enqueue(tx, outreach.OutboxKey{Kind: outreach.Digest, Revision: day}, "", now)
+		_, added, err := e.enqueue(tx, key, "", now)
 		queued = added
 		return err
 	})
@@ -332,10 +494,8 @@ func (e *Engine) SetSchedule(s Schedule) {
 	e.mu.Unlock()
 }
 
-// ruleTemplate returns the template of a reminder item ("rule:template").
-func ruleTemplate(rule string) string {
-	if _, t, ok := strings.Cut(rule, ":"); ok {
-		return t
-	}
-	return rule
+// ruleTemplate returns the template of a reminder item.
+func ruleTemplate(ref string) string {
+	_, t, _ := ruleParts(ref)
+	return t
 }

@@ -104,6 +104,10 @@ type DigestData struct {
 	Tallies     []outreach.SessionTally
 	// OutboxFailed is the number of messages that failed for good.
 	OutboxFailed int
+	// MissedReminders describes reminders not sent since the last digest
+	// because they fell due while outreach was not running and the lateness
+	// limit had passed when it resumed.
+	MissedReminders []string
 }
 
 // DigestAnswer is one answer recorded since the last digest.
