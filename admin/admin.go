@@ -8,11 +8,13 @@ package admin
 
 import (
 	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"time"
@@ -102,11 +104,32 @@ func Handler(e *jobs.Engine, h Hooks) http.Handler {
 	if h.Metrics != nil {
 		mux.Handle("GET /metrics", h.Metrics)
 	}
-	var handler http.Handler = mux
+	var handler http.Handler = jsonErrors(mux)
 	if h.Token != "" {
-		handler = requireToken(h.Token, mux)
+		handler = requireToken(h.Token, handler)
 	}
 	return handler
+}
+
+// jsonErrors answers requests no route takes (an unknown path, a wrong
+// method) with a JSON error like every other, instead of the mux's plain
+// text.
+func jsonErrors(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := mux.Handler(r); pattern != "" {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, r)
+		msg := fmt.Sprintf("admin: no endpoint %s", r.URL.Path)
+		if rec.Code == http.StatusMethodNotAllowed {
+			allow := rec.Header().Get("Allow")
+			w.Header().Set("Allow", allow)
+			msg = fmt.Sprintf("admin: %s does not take %s (allowed: %s)", r.URL.Path, r.Method, allow)
+		}
+		writeJSON(w, rec.Code, errorBody{Error: msg})
+	})
 }
 
 func requireToken(token string, next http.Handler) http.Handler {
@@ -122,14 +145,7 @@ func requireToken(token string, next http.Handler) http.Handler {
 }
 
 func constantTimeEqual(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	var v byte
-	for i := 0; i < len(a); i++ {
-		v |= a[i] ^ b[i]
-	}
-	return v == 0
+	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -126,29 +125,6 @@ func (d *daemon) reload() error {
 	return nil
 }
 
-// listen opens the admin socket, owner-only, replacing a stale one left by
-// a process that died.
-func listenSocket(path string) (net.Listener, error) {
-	if conn, err := net.DialTimeout("unix", path, 200*time.Millisecond); err == nil {
-		conn.Close()
-		return nil, fmt.Errorf("admin socket %s: another outreach is running", path)
-	}
-	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("admin socket %s: %w", path, err)
-	}
-	old := syscall.Umask(0o177)
-	l, err := net.Listen("unix", path)
-	syscall.Umask(old)
-	if err != nil {
-		return nil, fmt.Errorf("admin socket: %w", err)
-	}
-	if err := os.Chmod(path, 0o600); err != nil {
-		l.Close()
-		return nil, err
-	}
-	return l, nil
-}
-
 // run runs the daemon until ctx ends, then stops in two phases: it stops
 // taking work, lets the SMTP transaction in flight finish (within
 // stopGrace), and closes the store.
@@ -163,7 +139,7 @@ func (d *daemon) run(ctx context.Context) error {
 		d.log.Warn("re-queued messages caught in sending by the last stop; they go again with their Message-IDs", "count", n)
 	}
 
-	sock, err := listenSocket(d.cfg.SocketPath())
+	sock, err := admin.ListenSocket(d.cfg.SocketPath())
 	if err != nil {
 		return err
 	}
@@ -175,14 +151,14 @@ func (d *daemon) run(ctx context.Context) error {
 	}
 	var tcp net.Listener
 	if d.cfg.Admin.Listen != "" {
-		if tcp, err = net.Listen("tcp", d.cfg.Admin.Listen); err != nil {
-			return fmt.Errorf("admin.listen: %w", err)
+		if tcp, err = admin.ListenTCP(d.cfg.Admin.Listen); err != nil {
+			return err
 		}
 		listeners = append(listeners, tcp)
 	}
 
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(&collector{d: d}, prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	reg.MustRegister(admin.NewCollector(d.e, d.watcher.Status), prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	hooks := admin.Hooks{
 		Flush:   d.requestFlush,
 		Sync:    d.syncStatus,
@@ -438,63 +414,6 @@ func (d *daemon) health() admin.Health {
 		h.IMAP = "disconnected"
 	}
 	return h
-}
-
-// collector reads the engine's state at each scrape.
-type collector struct{ d *daemon }
-
-var (
-	descOutbox   = prometheus.NewDesc("outreach_outbox_messages", "Messages in the outbox by kind and state.", []string{"kind", "state"}, nil)
-	descDepth    = prometheus.NewDesc("outreach_outbox_depth", "Messages still to send.", nil, nil)
-	descReplies  = prometheus.NewDesc("outreach_replies_total", "Inbound messages recorded, by kind.", []string{"kind"}, nil)
-	descReview   = prometheus.NewDesc("outreach_review_open", "Review items waiting for a person.", nil, nil)
-	descUnreach  = prometheus.NewDesc("outreach_missions_unreachable", "Missions with no usable address.", nil, nil)
-	descLastSync = prometheus.NewDesc("outreach_imap_last_sync_timestamp_seconds", "When the mailbox was last read completely.", nil, nil)
-	descIMAPUp   = prometheus.NewDesc("outreach_imap_connected", "1 when connected to the IMAP server.", nil, nil)
-	descNext     = prometheus.NewDesc("outreach_next_reminder_timestamp_seconds", "When the next reminder is due (0: none).", nil, nil)
-	descMissed   = prometheus.NewDesc("outreach_reminders_missed", "Reminders reported missed (past the lateness limit).", nil, nil)
-)
-
-func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descOutbox, descDepth, descReplies, descReview, descUnreach, descLastSync, descIMAPUp, descNext, descMissed} {
-		ch <- d
-	}
-}
-
-func (c *collector) Collect(ch chan<- prometheus.Metric) {
-	sn, err := c.d.e.Snapshot()
-	if err != nil {
-		ch <- prometheus.NewInvalidMetric(descDepth, err)
-		return
-	}
-	for kind, states := range sn.Outbox {
-		for state, n := range states {
-			ch <- prometheus.MustNewConstMetric(descOutbox, prometheus.GaugeValue, float64(n), string(kind), state)
-		}
-	}
-	ch <- prometheus.MustNewConstMetric(descDepth, prometheus.GaugeValue, float64(sn.Depth))
-	for kind, n := range sn.Replies {
-		ch <- prometheus.MustNewConstMetric(descReplies, prometheus.CounterValue, float64(n), kind)
-	}
-	ch <- prometheus.MustNewConstMetric(descReview, prometheus.GaugeValue, float64(sn.ReviewOpen))
-	ch <- prometheus.MustNewConstMetric(descUnreach, prometheus.GaugeValue, float64(sn.Unreachable))
-	ws := c.d.watcher.Status()
-	last := 0.0
-	if !ws.LastSync.IsZero() {
-		last = float64(ws.LastSync.Unix())
-	}
-	ch <- prometheus.MustNewConstMetric(descLastSync, prometheus.GaugeValue, last)
-	up := 0.0
-	if ws.Connected {
-		up = 1
-	}
-	ch <- prometheus.MustNewConstMetric(descIMAPUp, prometheus.GaugeValue, up)
-	next := 0.0
-	if !sn.NextReminder.IsZero() {
-		next = float64(sn.NextReminder.Unix())
-	}
-	ch <- prometheus.MustNewConstMetric(descNext, prometheus.GaugeValue, next)
-	ch <- prometheus.MustNewConstMetric(descMissed, prometheus.GaugeValue, float64(sn.MissedReminders))
 }
 
 func cmdRun(c *cli, args []string) error {
