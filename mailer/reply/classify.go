@@ -434,9 +434,28 @@ func (m *msg) letterResult(res Result, text string) Result {
 			res.Reason = "the subject is a calendar answer (\"" + shorten(m.subject, 60) + "\") but the message has no calendar part; record the answer by hand"
 			return res
 		}
+		list := m.hdr.has("list-id") || m.hdr.has("list-unsubscribe")
+		if mission != "" && !list {
+			if f := m.attachedDocument(); f != "" {
+				res.Kind = Review
+				res.Reason = fmt.Sprintf("%s sends an attached file (%s) and no answer in the text: the answer may be in the attachment (a note verbale?); read it and record the answer by hand",
+					names.name(mission), shorten(f, 80))
+				return res
+			}
+			if len(lt.bare) > 0 {
+				var ns []string
+				for _, id := range lt.bare {
+					ns = append(ns, names.name(id))
+				}
+				res.Kind = Review
+				res.Reason = fmt.Sprintf("%s names the pre-session(s) on %s but with no words of attending or declining that can be read; read it and record the answer by hand",
+					names.name(mission), strings.Join(ns, ", "))
+				return res
+			}
+		}
 		res.Kind = Unrelated
 		switch {
-		case m.hdr.has("list-id") || m.hdr.has("list-unsubscribe"):
+		case list:
 			res.Reason = "mailing-list message (List-Id/List-Unsubscribe) with no answer to the invitation"
 		case mission == "":
 			res.Reason = "not from a known mission and no answer to the invitation found"
@@ -491,6 +510,31 @@ func (m *msg) letterResult(res Result, text string) Result {
 		res.Reason += fmt.Sprintf("; %d delegate(s)", res.Delegates)
 	}
 	return res
+}
+
+// attachedDocument returns the name (or, without one, the media type) of
+// the first file attached to the message itself that may hold an answer:
+// not a calendar, a signature, a vCard or an attached message.
+func (m *msg) attachedDocument() string {
+	found := ""
+	walk(m.root, func(n *node) {
+		if found != "" || n.embedded > 0 || n.isMultipart() || n.inner != nil || !n.isAttachment() || isCalendarPart(n) {
+			return
+		}
+		switch n.mediaType {
+		case "application/pkcs7-signature", "application/x-pkcs7-signature", "application/pgp-signature",
+			"application/pgp-keys", "text/vcard", "text/x-vcard", "text/directory":
+			return
+		}
+		f := strings.ToLower(n.filename)
+		for _, ext := range []string{".p7s", ".asc", ".sig", ".vcf"} {
+			if strings.HasSuffix(f, ext) {
+				return
+			}
+		}
+		found = firstNonEmpty(strings.Join(strings.Fields(n.filename), " "), n.mediaType)
+	})
+	return found
 }
 
 // fromClaims returns the missions the sender's display name claims to be

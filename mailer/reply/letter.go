@@ -25,7 +25,10 @@ type letter struct {
 	// cues is set when the letter has any answer words at all.
 	cues bool
 	// question is set when the letter asks something.
-	question  bool
+	question bool
+	// bare are the sessions the letter names in sentences without answer
+	// words ("Re Ukraine: yes").
+	bare      []string
 	delegates int
 	names     []string
 	// claims are the missions the letter speaks for ("The Permanent
@@ -71,6 +74,7 @@ type readState struct {
 	subjUsed  bool
 	claims    map[string]bool
 	named     map[string]bool // sessions named explicitly anywhere
+	bare      []string        // sessions named in sentences without an answer
 	countSeen bool
 }
 
@@ -121,6 +125,7 @@ func (r *reader) read(text, subject string) letter {
 		lt.delegates = len(lt.names)
 	}
 	lt.answers, lt.problems = r.conclude(st)
+	lt.bare = st.bare
 	for id := range st.claims {
 		lt.claims = append(lt.claims, id)
 	}
@@ -282,7 +287,7 @@ func (r *reader) sentence(f string, st *readState) map[cueKind]bool {
 				st.named[id] = true
 			}
 			st.pending = nil
-		case status == outreach.Declined && pluralRe.MatchString(f):
+		case status == outreach.Declined && (pluralRe.MatchString(f) || invitationRe.MatchString(f)):
 			st.all[status] = true
 		case len(st.subject) > 0 && !st.subjUsed:
 			for _, id := range st.subject {
@@ -295,6 +300,13 @@ func (r *reader) sentence(f string, st *readState) map[cueKind]bool {
 		}
 	case len(unanswered) > 0:
 		st.pending = unanswered
+	}
+	if len(answerKinds) == 0 {
+		for _, id := range unanswered {
+			if !containsString(st.bare, id) {
+				st.bare = append(st.bare, id)
+			}
+		}
 	}
 	return kinds
 }

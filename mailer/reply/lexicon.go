@@ -104,7 +104,7 @@ var lexicon = func() []cuePattern {
 		`\b(?:not|never|cannot|can't|won't|wouldn't|isn't|aren't|don't|doesn't|shan't|unable|no longer|neither|nor)(?:\s+`+gap+`){0,5}?\s+`+avEN+`\b`,
 		`\bregret(?:s|fully|tably|ted|table)?\b`, `\bwith regrets?\b`, `\bto (?:our|its|my) regret\b`,
 		`\bdeclin(?:e|es|ed|ing)\b`, `\bnot in a position\b`,
-		`\b(?:is|are|am|will be) (?:unavailable|not available|absent)\b`,
+		`(?:\b(?:is|are|am|will be)|'re|'m|'ll be) (?:unavailable|not available|absent)\b`,
 		`\b(?:no one|nobody|no representative|no delegate|no member)\b`,
 		`\b(?:sends?|sending|presents?|with|offers?) (?:its |our |my |their |his |her )?apologies\b`,
 		`\b(?:not|won't|cannot|can't|unable to) send (?:a|an|any|anyone|anybody|representatives?|delegates?)\b`,
@@ -146,14 +146,16 @@ var lexicon = func() []cuePattern {
 	)...)
 	// 4. Affirmations.
 	l = append(l, cues(cueAccept,
-		`(?:\bwill|\bshall|'ll)(?:\s+(?:certainly|gladly|definitely|indeed|also|both|surely|happily|duly|be (?:pleased|happy|glad|delighted|honou?red|able) to))*\s+(?:attend|participate|join|take part|be present|be there|be (?:attending|participating|joining|represented|present))\b`,
+		`(?:\bwill|\bshall|'ll)(?:\s+(?:certainly|gladly|definitely|indeed|also|both|surely|happily|duly|only|be (?:pleased|happy|glad|delighted|honou?red|able) to))*\s+(?:attend|participate|join|take part|be present|be there|be (?:attending|participating|joining|represented|present))\b`,
 		`(?:\bwill|\bshall|'ll)(?:\s+(?:certainly|gladly|also|be pleased to|be happy to))*\s+(?:be )?send(?:ing)? (?:a|an|one|two|three|four|\d+|its|our|their) (?:\w+ )?(?:delegates?|representatives?|delegation|officers?|diplomats?|colleagues?|experts?)\b`,
-		`\bwould (?:be (?:pleased|happy|glad|delighted|honou?red) to|like to|love to|wish to)\s+(?:attend|participate|join|take part|be present|confirm|register)\b`,
-		`\b(?:is|are|am)\s+(?:\w+\s+)?(?:pleased|happy|glad|delighted|honou?red)\s+to\s+(?:attend|participate|join|take part|confirm|accept|be present)\b`,
+		`(?:\bwould|'d) (?:be (?:pleased|happy|glad|delighted|honou?red) to|like to|love to|wish to)\s+(?:attend|participate|join|take part|be present|confirm|register)\b`,
+		`(?:\b(?:is|are|am)|'re|'m)\s+(?:\w+\s+)?(?:pleased|happy|glad|delighted|honou?red)\s+to\s+(?:attend|participate|join|take part|confirm|accept|be present)\b`,
 		`\bconfirm(?:s|ed|ing)?(?:\s+(?:hereby|that|its|our|my|the|their|his|her|with pleasure|herewith))*\s+(?:participation|attendance|presence)\b`,
 		`\b(?:has|have) the (?:pleasure|honou?r) (?:to|of) (?:attend|participat|confirm(?:ing)? (?:its|our|the) (?:participation|attendance))\w*`,
 		`\baccept(?:s|ed|ing)?(?:\s+(?:with pleasure|with thanks|gladly|kindly))?\s+(?:the|your|this)\s+(?:kind\s+)?invitation\b`,
-		`\b(?:is|are|am)\s+(?:attending|participating|joining|coming)\b`,
+		`(?:\b(?:is|are|am)|'re|'m)\s+(?:\w+\s+)?(?:attending|participating|joining|coming)\b`,
+		`(?:\bwill|\bshall|'ll)\s+represent\s+(?:the|our|this|his|her|their|its)\s+(?:\w+\s+)?(?:mission|delegation|country|government|embassy|state)\b`,
+		`\b(?:attendance|participation|presence)\b(?:\s+[^\s,;:.!?]+){0,8}?\s+(?:is|are|has been|have been|will be|remains)\s+(?:also\s+)?confirmed\b`,
 		`\blook(?:s|ing)? forward to (?:attending|participating|joining|taking part|being (?:there|present|with you))\b`,
 		`\bcount (?:us|me) in\b`, `\bgoing to (?:attend|participate|join)\b`,
 		`\bplease (?:register|add|include|reserve|book|note (?:the )?(?:participation|attendance))\b`,
@@ -161,7 +163,8 @@ var lexicon = func() []cuePattern {
 		`\b(?:participera|participerons|participeront|participerai|assistera|assisterons|assisteront|assisterai|rejoindra|rejoindrons|viendra|viendrons)\b`,
 		`\bprendr(?:a|ons|ont|ai) part\b`,
 		`\bser(?:a|ons|ont|ai) (?:bien |heureuse?s? d'y etre )?(?:presente?s?|representee?s?|des notres|au rendez-vous)\b`,
-		`\bse fera representer\b`,
+		`\bse fera representer\b`, `\brepresenter(?:a|ont) (?:la|notre|sa|leur) (?:mission|delegation)\b`,
+		`\b(?:participation|presence)\b(?:\s+[^\s,;:.!?]+){0,8}?\s+(?:est|sont|a ete|sera)\s+(?:egalement\s+|bien\s+|donc\s+)?confirmee?s?\b`,
 		`\bconfirm(?:e|er|ons|ent|ant|ee)(?:\s+(?:par la presente|avec plaisir|bien|donc))*\s+(?:sa|notre|la|leur|ma|nos|ses|leurs) (?:participation|presence)\b`,
 		`\baccept(?:e|er|ons|ent)(?:\s+avec plaisir)?\s+(?:l'|votre\s+|cette\s+|votre aimable\s+)invitation\b`,
 		`\b(?:heureuse?s?|ravie?s?|plaisir|honneur) (?:de|d') (?:participer|prendre part|assister)\b`,
@@ -169,7 +172,8 @@ var lexicon = func() []cuePattern {
 		`\b(?:va|allons|vont|vais) (?:participer|assister|prendre part)\b`,
 		`\bveuillez (?:inscrire|noter la participation|enregistrer)\b`, `\bmerci d'inscrire\b`,
 		`\b(?:asistira|asistiremos|asistiran|asistire|participara|participaremos|participaran|participare|acudira|acudiremos|acudiran|acudire|concurrira|concurriremos)\b`,
-		`\btomar(?:a|emos|an) parte\b`, `\bestar(?:a|emos|an|e) (?:presente?s?|representad[ao]s?)\b`, `\bse hara representar\b`,
+		`\btomar(?:a|emos|an) parte\b`, `\bestar(?:a|emos|an|e) (?:presente?s?|representad[ao]s?)\b`, `\bse hara representar\b`, `\brepresentar(?:a|an) a (?:la|nuestra|su) (?:mision|delegacion)\b`,
+		`\b(?:asistencia|participacion|presencia)\b(?:\s+[^\s,;:.!?]+){0,8}?\s+(?:esta|queda|ha sido|sera)\s+(?:tambien\s+)?confirmad[ao]s?\b`,
 		`\bconfirm(?:a|ar|amos|an|o|ando)(?:\s+(?:con gusto|con agrado|por este medio|por la presente))*\s+(?:su|nuestra|la|mi|sus) (?:asistencia|participacion|presencia)\b`,
 		`\bacept(?:a|ar|amos|an|o)(?:\s+(?:con gusto|gustosamente|con agrado))?\s+(?:la|su|vuestra|esta)\s+(?:amable\s+)?invitacion\b`,
 		`\b(?:tiene|tenemos|tengo) el (?:agrado|gusto|placer|honor) de (?:participar|asistir)\b`,
@@ -224,6 +228,10 @@ var (
 	// pluralRe is "the pre-sessions" with no State named: read as all of
 	// them only in a refusal (see reader.sentence).
 	pluralRe = regexp.MustCompile(`\b(?:the (?:upr )?pre-?\s?sessions|(?:les|aux|des) (?:upr )?pre-?\s?sessions|(?:las|a las|de las|en las) (?:upr )?pre-?\s?sesiones)\b`)
+	// invitationRe is the invitation itself ("we decline your kind
+	// invitation"): it invites to every pre-session, so declining it
+	// declines them all (see reader.sentence).
+	invitationRe = regexp.MustCompile(`\b(?:(?:the|your|this|kind) (?:kind |very kind )?invitation|(?:l'|votre (?:aimable )?|cette (?:aimable )?)invitation|(?:la|su|esta|vuestra) (?:amable )?invitacion)\b`)
 	// exampleRe marks the invitation's own example sentence, if pasted.
 	exampleRe = regexp.MustCompile(`\b(?:for example|for instance|e\.g\.|par exemple|p\. ?ex\.|por ejemplo|p\. ?ej\.)`)
 )
