@@ -1,0 +1,497 @@
+package jobs
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"mime/quotedprintable"
+	"net/mail"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"outreach"
+	"outreach/config"
+	"outreach/internal/smtptest"
+	"outreach/store"
+)
+
+var geneva = mustZone("Europe/Zurich")
+
+func mustZone(name string) *time.Location {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		panic(err)
+	}
+	return loc
+}
+
+// local is a wall-clock time in Geneva.
+func local(month time.Month, day, hour, min int) time.Time {
+	return time.Date(2017, month, day, hour, min, 0, 0, geneva)
+}
+
+// remSchedule converts configured rules as the daemon does (cmd/outreach
+// wire.go), with the configuration's default lateness and digest.
+func remSchedule(t *testing.T, rules []config.Rule) Schedule {
+	t.Helper()
+	s := Schedule{Lateness: 36 * time.Hour, Digest: "CRON_TZ=Europe/Zurich 0 8 * * *"}
+	for _, r := range rules {
+		h, m, err := config.ParseClock(r.At)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Rules = append(s.Rules, Rule{Name: r.Name, PerSession: r.RelativeTo == "session", DaysBefore: r.DaysBefore,
+			Hour: h, Min: m, Audience: r.Audience, Template: r.Template})
+	}
+	return s
+}
+
+// remConfigSchedule is the schedule of a configuration file, as loaded on
+// start and on SIGHUP.
+func remConfigSchedule(t *testing.T, text string) Schedule {
+	t.Helper()
+	cfg, err := config.Parse(text)
+	if err != nil {
+		t.Fatalf("config: %v", err)
+	}
+	s := remSchedule(t, cfg.Reminders.Rules)
+	s.Lateness, s.Digest = cfg.Reminders.Lateness.D, cfg.Reminders.Digest
+	return s
+}
+
+// remInvite invites missions ("" for all) and sends the invitations.
+func remInvite(t *testing.T, f *fixture, missions ...string) {
+	t.Helper()
+	if len(missions) == 0 {
+		missions = []string{""}
+	}
+	for _, m := range missions {
+		if _, err := f.e.Invite(m, "test"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if rep := flush(t, f, 0); rep.Failed != 0 || rep.Waiting != 0 {
+		t.Fatalf("invitations: %+v", rep)
+	}
+}
+
+// remNoSync reopens f's store without fsync: for tests that run a whole
+// round through the scheduler and do not restart, where waiting for the
+// disk thousands of times proves nothing.
+func remNoSync(t *testing.T, f *fixture) {
+	t.Helper()
+	f.st.Close()
+	st, err := store.Open(filepath.Join(f.dir, "outreach.db"), store.Options{Now: f.clock.Now, NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	f.st, f.opts.Store = st, st
+	f.e = New(f.opts)
+}
+
+func remSweep(t *testing.T, f *fixture) SweepReport {
+	t.Helper()
+	rep, err := f.e.Sweep()
+	if err != nil {
+		t.Fatalf("sweep at %s: %v", f.clock.Now().In(geneva), err)
+	}
+	return rep
+}
+
+// remSet records a staff-taken answer.
+func remSet(t *testing.T, f *fixture, mission, session string, st outreach.Status) {
+	t.Helper()
+	if _, err := f.e.SetRSVP(mission, session, st, "", "test"); err != nil {
+		t.Fatalf("rsvp %s %s: %v", mission, session, err)
+	}
+}
+
+// remMail is one message the SMTP server received, with the outbox item it
+// came from.
+type remMail struct {
+	item    outreach.OutboxItem
+	msg     smtptest.Message
+	subject string
+	text    string
+}
+
+// remReceived returns what the server received of kind, matched to the
+// outbox by Message-ID.
+func remReceived(t *testing.T, f *fixture, kind outreach.MessageKind) []remMail {
+	t.Helper()
+	items, err := f.e.Outbox()
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID := map[string]outreach.OutboxItem{}
+	for _, it := range items {
+		byID[it.MessageID] = it
+	}
+	var out []remMail
+	for _, m := range f.smtp.Messages() {
+		it, ok := byID[m.MessageID]
+		if !ok {
+			t.Fatalf("the server received %s, which is not in the outbox", m.MessageID)
+		}
+		if it.Key.Kind != kind {
+			continue
+		}
+		subject, text := remDecode(t, m.Data)
+		out = append(out, remMail{item: it, msg: m, subject: subject, text: text})
+	}
+	return out
+}
+
+// remDecode returns a message's decoded Subject and plain-text body.
+func remDecode(t *testing.T, data []byte) (string, string) {
+	t.Helper()
+	msg, err := mail.ReadMessage(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	subject, err := new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := remPlain(t, msg.Header.Get("Content-Type"), msg.Header.Get("Content-Transfer-Encoding"), msg.Body)
+	return subject, text
+}
+
+func remPlain(t *testing.T, ctype, cte string, body io.Reader) string {
+	t.Helper()
+	mt, params, err := mime.ParseMediaType(ctype)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.HasPrefix(mt, "multipart/") {
+		r := multipart.NewReader(body, params["boundary"])
+		for {
+			p, err := r.NextRawPart()
+			if err == io.EOF {
+				return ""
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s := remPlain(t, p.Header.Get("Content-Type"), p.Header.Get("Content-Transfer-Encoding"), p); s != "" {
+				return s
+			}
+		}
+	}
+	if mt != "text/plain" {
+		return ""
+	}
+	if strings.EqualFold(cte, "quoted-printable") {
+		body = quotedprintable.NewReader(body)
+	}
+	b, err := io.ReadAll(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// remSubjectPrefix is how each reminder's subject begins in each language.
+var remSubjectPrefix = map[string]map[outreach.Language]string{
+	"reminder-noanswer":  {outreach.English: "Reminder: UPR Pre-sessions, ", outreach.French: "Rappel : Pré-sessions de l'EPU, ", outreach.Spanish: "Recordatorio: Pre-sesiones del EPU, "},
+	"reminder-accepted":  {outreach.English: "Reminder: UPR Pre-sessions your delegation", outreach.French: "Rappel : Pré-sessions de l'EPU auxquelles", outreach.Spanish: "Recordatorio: Pre-sesiones del EPU a las que"},
+	"reminder-practical": {outreach.English: "Practical information – ", outreach.French: "Informations pratiques – ", outreach.Spanish: "Información práctica – "},
+}
+
+// TestReminderWholeRound runs the 28th round from the invitations to the
+// day after the last session, sweeping every quarter of an hour as the
+// daemon's cron does, with answers coming in along the way. Each default
+// reminder goes out at its time, once, to exactly its audience, in each
+// mission's language; the digest goes to staff once a day with what
+// changed.
+func TestReminderWholeRound(t *testing.T) {
+	f := newFixture(t, smtptest.Hooks{})
+	remNoSync(t, f)
+	f.e.SetSchedule(remSchedule(t, config.DefaultRules()))
+	remInvite(t, f)
+	ms, err := f.e.Missions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ss, err := f.e.Sessions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	answers := map[string]map[string]outreach.Status{}
+	recorded := 0
+	set := func(m outreach.Mission, s outreach.Session, st outreach.Status) {
+		recorded++
+		remSet(t, f, m.ID, s.SuR, st)
+		if answers[m.ID] == nil {
+			answers[m.ID] = map[string]outreach.Status{}
+		}
+		answers[m.ID][s.SuR] = st
+	}
+	// Who the test expects, from the answers it recorded.
+	noAnswer := func() map[string]bool {
+		out := map[string]bool{}
+		for _, m := range ms {
+			if len(answers[m.ID]) == 0 {
+				out[m.ID] = true
+			}
+		}
+		return out
+	}
+	accepted := func() map[string]bool {
+		out := map[string]bool{}
+		for id, as := range answers {
+			for _, a := range as {
+				if a == outreach.Accepted {
+					out[id] = true
+				}
+			}
+		}
+		return out
+	}
+	attending := func(sur string) map[string]bool {
+		out := map[string]bool{}
+		for id, as := range answers {
+			if a := as[sur]; a == outreach.Accepted || a == outreach.Tentative {
+				out[id] = true
+			}
+		}
+		return out
+	}
+
+	type phase struct {
+		at  time.Time
+		run func()
+	}
+	var want struct {
+		nudge, week map[string]bool
+		day         map[string]map[string]bool
+	}
+	var firstAnswers []string // missions answering in the first phase
+	nFirst := 0               // answers recorded in the first phase
+	phases := []phase{
+		{local(9, 12, 10, 0), func() { // the first answers, two weeks in
+			for i, m := range ms {
+				switch i % 6 {
+				case 0:
+					for k, s := range ss {
+						if (i+k)%3 == 0 {
+							set(m, s, outreach.Accepted)
+						}
+					}
+				case 1:
+					for _, s := range ss {
+						set(m, s, outreach.Declined)
+					}
+				case 2:
+					set(m, ss[i%len(ss)], outreach.Tentative)
+				case 3:
+					set(m, ss[i%len(ss)], outreach.Accepted)
+					set(m, ss[(i+1)%len(ss)], outreach.Declined)
+				default:
+					continue
+				}
+				firstAnswers = append(firstAnswers, m.ID)
+			}
+			nFirst = recorded
+			want.nudge = noAnswer()
+		}},
+		{local(9, 29, 15, 0), func() { // after the nudge, some of the nudged accept
+			for i, m := range ms {
+				if i%12 == 4 {
+					set(m, ss[(i+5)%len(ss)], outreach.Accepted)
+				}
+			}
+			want.week = accepted()
+		}},
+		{local(10, 5, 11, 0), func() { // after the week-before reminder: late tentatives, a change of mind
+			for i, m := range ms {
+				if i%12 == 5 {
+					set(m, ss[(i+2)%len(ss)], outreach.Tentative)
+				}
+				if i%12 == 0 {
+					set(m, ss[i%len(ss)], outreach.Declined)
+				}
+			}
+			want.day = map[string]map[string]bool{}
+			for _, s := range ss {
+				want.day[s.SuR] = attending(s.SuR)
+			}
+		}},
+	}
+
+	end := local(10, 14, 2, 0)
+	const step = 15 * time.Minute
+	for f.clock.Now().Before(end) {
+		now := f.clock.Now()
+		for len(phases) > 0 && !phases[0].at.After(now) {
+			phases[0].run()
+			phases = phases[1:]
+		}
+		if rep := remSweep(t, f); rep.Queued > 0 || rep.Digest || len(rep.Missed) > 0 {
+			if len(rep.Missed) > 0 {
+				t.Fatalf("%s: reminders missed while running: %+v", now, rep.Missed)
+			}
+			flush(t, f, 0)
+		}
+		f.clock.Advance(step)
+	}
+	flush(t, f, 0)
+
+	// Every instance is sent, none missed, none still scheduled.
+	lines, err := f.e.Reminders()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lines) != 2+len(ss) {
+		t.Fatalf("%d reminder instances, want %d", len(lines), 2+len(ss))
+	}
+	dueAt := map[string]time.Time{}
+	for _, l := range lines {
+		if l.State != "sent" {
+			t.Errorf("%s %s: %s", l.Rule, l.Session, l.State)
+		}
+		dueAt[l.Rule+"/"+l.Session] = l.At
+	}
+	wantDue := map[string]time.Time{"nudge/": local(9, 26, 9, 30), "week-before/": local(10, 3, 9, 30)}
+	for _, s := range ss {
+		d := s.Start.In(geneva)
+		wantDue["day-before/"+s.SuR] = time.Date(d.Year(), d.Month(), d.Day()-1, 9, 30, 0, 0, geneva)
+	}
+	for k, at := range wantDue {
+		if !dueAt[k].Equal(at) {
+			t.Errorf("%s due %s, want %s", k, dueAt[k], at)
+		}
+	}
+
+	byMission := map[string]outreach.Mission{}
+	for _, m := range ms {
+		byMission[m.ID] = m
+	}
+	got := map[string]map[string]bool{} // rule/session → missions
+	for _, r := range remReceived(t, f, outreach.Reminder) {
+		k := r.item.Key
+		name, tmpl, _ := ruleParts(r.item.Rule)
+		id := name + "/" + k.Session
+		if got[id] == nil {
+			got[id] = map[string]bool{}
+		}
+		if got[id][k.Mission] {
+			t.Errorf("%s received %s twice", k.Mission, id)
+		}
+		got[id][k.Mission] = true
+		m := byMission[k.Mission]
+		if p := remSubjectPrefix[tmpl][m.Language]; !strings.HasPrefix(r.subject, p) {
+			t.Errorf("%s %s (%s): subject %q, want it to begin %q", k.Mission, id, m.Language, r.subject, p)
+		}
+		var to []string
+		for _, c := range m.Usable() {
+			to = append(to, c.Email)
+		}
+		sort.Strings(to)
+		env := append([]string(nil), r.msg.To...)
+		sort.Strings(env)
+		if strings.Join(env, ",") != strings.Join(to, ",") {
+			t.Errorf("%s %s: sent to %v, want %v", k.Mission, id, env, to)
+		}
+		due := wantDue[id]
+		if !r.item.Created.Equal(due) || r.item.Sent.Before(due) || r.item.Sent.Sub(due) >= step {
+			t.Errorf("%s %s: queued %s, sent %s; due %s", k.Mission, id, r.item.Created.In(geneva), r.item.Sent.In(geneva), due)
+		}
+	}
+	check := func(id string, want map[string]bool) {
+		t.Helper()
+		if len(want) == 0 {
+			t.Fatalf("%s: the test shaped an empty audience", id)
+		}
+		var missing, extra []string
+		for m := range want {
+			if !got[id][m] {
+				missing = append(missing, m)
+			}
+		}
+		for m := range got[id] {
+			if !want[m] {
+				extra = append(extra, m)
+			}
+		}
+		sort.Strings(missing)
+		sort.Strings(extra)
+		if len(missing)+len(extra) > 0 {
+			t.Errorf("%s: %d sent, want %d; missing %v; not in the audience %v", id, len(got[id]), len(want), missing, extra)
+		}
+	}
+	check("nudge/", want.nudge)
+	check("week-before/", want.week)
+	for _, s := range ss {
+		check("day-before/"+s.SuR, want.day[s.SuR])
+	}
+	if len(got) != 2+len(ss) {
+		t.Errorf("reminders sent for %d instances, want %d", len(got), 2+len(ss))
+	}
+	// Spot-check the practical note: the room and the access.
+	for _, r := range remReceived(t, f, outreach.Reminder) {
+		if r.item.Key.Session == "" || byMission[r.item.Key.Mission].Language != outreach.English {
+			continue
+		}
+		var room string
+		for _, s := range ss {
+			if s.SuR == r.item.Key.Session {
+				room = s.Room
+			}
+		}
+		if !strings.Contains(r.text, "Room:         "+room+", Palais des Nations") || !strings.Contains(r.text, "Pregny gate") {
+			t.Errorf("practical note for %s lacks the room %s or the access:\n%s", r.item.Key.Session, room, r.text)
+		}
+	}
+
+	// The digest: once a day at 08:00 Geneva time, to staff, to the morning
+	// of the last day. The first morning's went out when the scheduler
+	// started at 09:00, within the lateness limit.
+	digests := remReceived(t, f, outreach.Digest)
+	days := map[string]remMail{}
+	for _, d := range digests {
+		day := d.item.Key.Revision
+		if _, dup := days[day]; dup {
+			t.Errorf("two digests on %s", day)
+		}
+		days[day] = d
+		if len(d.msg.To) != 1 || d.msg.To[0] != f.event.Staff.Email {
+			t.Errorf("digest %s sent to %v", day, d.msg.To)
+		}
+		want := local(9, 4, 9, 0)
+		if day != "2017-09-04" {
+			var mo, da int
+			fmt.Sscanf(day, "2017-%d-%d", &mo, &da)
+			want = local(time.Month(mo), da, 8, 0)
+		}
+		if !d.item.Created.Equal(want) {
+			t.Errorf("digest %s queued at %s, want %s", day, d.item.Created.In(geneva), want)
+		}
+	}
+	if n := int(local(10, 13, 0, 0).Sub(local(9, 4, 0, 0)).Hours()/24) + 1; len(days) != n {
+		t.Errorf("%d digests, want %d (one a day)", len(days), n)
+	}
+	// What changed: the morning after the first answers lists every one of
+	// them; the next morning lists none.
+	first, ok := days["2017-09-13"]
+	if !ok {
+		t.Fatal("no digest on 13 September")
+	}
+	for _, id := range firstAnswers {
+		if !strings.Contains(first.text, "\n  "+id+" ") && !strings.Contains(first.text, "\n  "+id+"  ") {
+			t.Errorf("the digest after the first answers does not list %s", id)
+		}
+	}
+	if !strings.Contains(first.text, fmt.Sprintf("NEW ANSWERS: %d ", nFirst)) {
+		t.Errorf("digest of 13 September:\n%s", first.text)
+	}
+	if next := days["2017-09-14"]; !strings.Contains(next.text, "NEW ANSWERS: 0") {
+		t.Errorf("digest of 14 September repeats answers:\n%s", next.text)
+	}
+}
