@@ -812,3 +812,225 @@ func TestIntakeRecordsEveryKindOfReply(t *testing.T) {
 		t.Errorf("second sync fetched %d", again.Fetched)
 	}
 }
+
+// A letter accepting a session is answered with a calendar request for it:
+// text/calendar; method=REQUEST inside the alternatives, the UID of the
+// attachment the mission was invited with, the Subject equal to the
+// SUMMARY, in the mission's language. Accepting that request in a client
+// sends a REPLY that intake records.
+func TestIntakeEmailedAcceptIsConfirmedWithTheInvitationsEvent(t *testing.T) {
+	f := newFixture(t, smtptest.Hooks{})
+	f.inviteAndFlush(sceneMissions...)
+	bel, _ := f.e.Mission("BEL")
+	invitations := sentTo(f.smtp.Messages(), bel)
+	if len(invitations) != 1 {
+		t.Fatalf("Belgium received %d invitations", len(invitations))
+	}
+	srv := startMemIMAP(t)
+	srv.deliver(t, f.scene().frenchLetter)
+	f.syncInbox(srv.addr)
+
+	pending := f.pendingOutbox()
+	var keys []string
+	for _, it := range pending {
+		keys = append(keys, it.Key.String())
+	}
+	slices.Sort(keys)
+	if want := []string{"confirmation/BEL/BEN/0", "confirmation/BEL/CZE/0"}; !slices.Equal(keys, want) {
+		t.Fatalf("outbox after the letter: %v, want %v", keys, want)
+	}
+	sent := f.flushAll()
+	if len(sent) != 2 {
+		t.Fatalf("%d messages sent, want 2 confirmations", len(sent))
+	}
+	for _, m := range sent {
+		msg, part, ev := calendarPart(t, m.Data)
+		subject := decodedSubject(t, msg)
+		session := "BEN"
+		if strings.Contains(ev.UID, "-cze-") {
+			session = "CZE"
+		}
+		if want := invitationUID(t, invitations[0].Data, session, f.e); ev.UID != want {
+			t.Errorf("confirmation UID %q, the invitation's attachment has %q", ev.UID, want)
+		}
+		if part.params["method"] != "REQUEST" || ev.Method != "REQUEST" || part.parent != "multipart/alternative" {
+			t.Errorf("%s: calendar part method=%q METHOD:%s inside %s, want REQUEST inside multipart/alternative",
+				session, part.params["method"], ev.Method, part.parent)
+		}
+		if subject != ev.Summary {
+			t.Errorf("%s: Subject %q, SUMMARY %q: Exchange titles the event from the Subject", session, subject, ev.Summary)
+		}
+		if !strings.Contains(ev.Summary, "pré-session") && !strings.Contains(ev.Summary, "Pré-session") {
+			t.Errorf("%s: SUMMARY %q is not in French, Belgium's language", session, ev.Summary)
+		}
+		if ev.PartStat != "ACCEPTED" || ev.Sequence != 0 {
+			t.Errorf("%s: attendee %s SEQUENCE %d, want ACCEPTED at 0", session, ev.PartStat, ev.Sequence)
+		}
+		if err := ical.Validate(part.data); err != nil {
+			t.Errorf("%s: the confirmation's calendar is invalid: %v", session, err)
+		}
+		if f.item(outreach.OutboxKey{Kind: outreach.Confirmation, Mission: "BEL", Session: session, Revision: "0"}).State != outreach.Sent {
+			t.Errorf("%s: confirmation not marked sent", session)
+		}
+	}
+
+	// Belgium's colleague clicks Accept on the Benin request in Outlook.
+	srv.deliver(t, outlookAnswer{from: "geneva@bel.mission.example", name: "Mission permanente de la Belgique",
+		uid: f.e.UID("BEL", "BEN"), method: "REPLY", partStat: "ACCEPTED", dtstamp: f.clock.Now().Add(3 * time.Hour),
+		messageID: "<DB6PR07MB.bel.2@DB6PR07MB.eurprd07.prod.outlook.com>"}.raw())
+	if st := f.syncInbox(srv.addr); st.Fetched != 1 {
+		t.Fatalf("second sync fetched %d", st.Fetched)
+	}
+	r := f.rsvp("BEL", "BEN")
+	if r.Status != outreach.Accepted || r.Source.Kind != outreach.FromCalendar || r.Source.MessageID != "<DB6PR07MB.bel.2@DB6PR07MB.eurprd07.prod.outlook.com>" {
+		t.Errorf("BEL/BEN after the calendar accept: %+v", r)
+	}
+	if h := f.history("BEL", "BEN"); len(h) != 2 {
+		t.Errorf("BEL/BEN history has %d entries, want the letter and the calendar reply", len(h))
+	}
+	if p := f.pendingOutbox(); len(p) != 0 {
+		t.Errorf("a calendar accept queued %v; it needs no confirmation", p)
+	}
+}
+
+// The same message delivered twice — two copies in one sync, and a copy
+// appended again after it was filed, and a message without a Message-ID
+// delivered twice — counts once.
+func TestIntakeSameMessageTwiceCountsOnce(t *testing.T) {
+	f := newFixture(t, smtptest.Hooks{})
+	f.inviteAndFlush(sceneMissions...)
+	srv := startMemIMAP(t)
+	sc := f.scene()
+	noID := letter{from: "geneva@aut.mission.example", name: "Permanent Mission of Austria", subject: "Pre-session on Ghana",
+		date: f.clock.Now(), body: "Dear colleagues,\n\nThe Permanent Mission of Austria will attend the pre-session on Ghana.\n"}.raw()
+	noID = bytes.Replace(noID, []byte("Message-ID: \r\n"), nil, 1)
+	srv.deliver(t, sc.outlookAccept, sc.outlookAccept, sc.frenchLetter, noID, noID)
+	if st := f.syncInbox(srv.addr); st.Fetched != 5 || st.Filed != 5 {
+		t.Fatalf("first sync: %+v", st)
+	}
+	// The MTA delivers the letter again (a retry after a lost 250).
+	srv.deliver(t, sc.frenchLetter)
+	if st := f.syncInbox(srv.addr); st.Fetched != 1 || st.Filed != 1 {
+		t.Fatalf("second sync: %+v", st)
+	}
+
+	for _, k := range [][2]string{{"AUT", "JPN"}, {"BEL", "BEN"}, {"BEL", "CZE"}, {"AUT", "GHA"}} {
+		if h := f.history(k[0], k[1]); len(h) != 1 {
+			t.Errorf("%s/%s recorded %d times", k[0], k[1], len(h))
+		}
+	}
+	status := f.status()
+	for sur, want := range map[string]int{"JPN": 1, "BEN": 1, "CZE": 1, "GHA": 1} {
+		if got := tallyOf(status, sur).Accepted; got != want {
+			t.Errorf("status %s: %d accepted, want %d", sur, got, want)
+		}
+	}
+	sn, err := f.e.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sn.Replies["rsvp"] != 3 {
+		t.Errorf("snapshot counts %d RSVP messages, want 3: %v", sn.Replies["rsvp"], sn.Replies)
+	}
+	if n := len(f.pendingOutbox()); n != 3 {
+		t.Errorf("%d confirmations queued, want 3 (Benin, Czechia, Ghana)", n)
+	}
+	// Every copy is filed with the original; none left in INBOX, none deleted.
+	if n := len(srv.mailbox(t, "processed")); n != 6 {
+		t.Errorf("processed holds %d messages, want all 6 copies", n)
+	}
+	if n := len(srv.mailbox(t, "INBOX")); n != 0 {
+		t.Errorf("INBOX holds %d", n)
+	}
+}
+
+// crashingIntake stops the process at message number at (0-based): before
+// recording it, or after recording it but before it is filed.
+type crashingIntake struct {
+	*Intake
+	at          int
+	afterRecord bool
+	seen        int
+}
+
+var errCrash = errors.New("process killed")
+
+func (c *crashingIntake) Handle(ctx context.Context, msg inbox.Message) (string, error) {
+	n := c.seen
+	c.seen++
+	if n < c.at {
+		return c.Intake.Handle(ctx, msg)
+	}
+	if c.afterRecord {
+		if _, err := c.Intake.Handle(ctx, msg); err != nil {
+			return "", err
+		}
+	}
+	return "", errCrash
+}
+
+// The process dies in the middle of a sync and starts again on the same
+// store: nothing is lost and nothing is counted twice.
+func TestIntakeRestartMidRun(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		afterRecord bool
+	}{
+		{"before-record", false},
+		{"after-record-before-filing", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, smtptest.Hooks{})
+			f.inviteAndFlush(sceneMissions...)
+			srv := startMemIMAP(t)
+			sc := f.scene()
+			srv.deliver(t, sc.outlookAccept, sc.frenchLetter, sc.decline, sc.ooo, sc.bounce, sc.counter, sc.stranger)
+
+			// Killed while handling the French letter (UID 2).
+			h := &crashingIntake{Intake: f.e.Intake("INBOX", intakeFolders), at: 1, afterRecord: tc.afterRecord}
+			if _, err := intakeWatcher(t, srv.addr, h).SyncOnce(context.Background()); !errors.Is(err, errCrash) {
+				t.Fatalf("sync: %v, want the crash", err)
+			}
+			f.restart()
+			st := f.syncInbox(srv.addr)
+			wantFetched := 6
+			if tc.afterRecord {
+				wantFetched = 5 // the letter was recorded with its checkpoint
+			}
+			if st.Fetched != wantFetched || st.LastUID != 7 {
+				t.Errorf("sync after restart: %+v, want %d fetched up to UID 7", st, wantFetched)
+			}
+
+			for _, k := range [][2]string{{"AUT", "JPN"}, {"BEL", "BEN"}, {"BEL", "CZE"}, {"PER", "UKR"}} {
+				if h := f.history(k[0], k[1]); len(h) != 1 {
+					t.Errorf("%s/%s recorded %d times", k[0], k[1], len(h))
+				}
+			}
+			if n := len(f.allHistory()); n != 4 {
+				t.Errorf("%d answers recorded, want 4", n)
+			}
+			if n := len(f.openReviews()); n != 2 {
+				t.Errorf("%d review items, want 2", n)
+			}
+			if got := f.status().Coverage.Unreachable; !slices.Equal(got, []string{"AFG"}) {
+				t.Errorf("unreachable %v", got)
+			}
+			if n := len(f.pendingOutbox()); n != 2 {
+				t.Errorf("%d confirmations queued, want 2", n)
+			}
+			filed := len(srv.mailbox(t, "processed")) + len(srv.mailbox(t, "review")) + len(srv.mailbox(t, "bounces"))
+			inboxLeft := srv.mailbox(t, "INBOX")
+			if filed+len(inboxLeft) != 7 {
+				t.Errorf("%d filed + %d in INBOX: a message was lost", filed, len(inboxLeft))
+			}
+			for _, m := range inboxLeft {
+				if slices.Contains(m.Flags, imap.FlagDeleted) {
+					t.Errorf("message %s flagged \\Deleted", m.messageID())
+				}
+			}
+			if !tc.afterRecord && len(inboxLeft) != 0 {
+				t.Errorf("INBOX holds %d messages after the second sync", len(inboxLeft))
+			}
+		})
+	}
+}
