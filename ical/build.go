@@ -261,28 +261,38 @@ func cnParam(name string) []wparam {
 }
 
 // writeDateTime writes a DATE-TIME property as local time with TZID, or in
-// UTC when the zone is UTC or when the local time is the second occurrence
-// of a wall-clock time repeated at the end of DST (RFC 5545 §3.3.5 reads an
-// ambiguous local time as the first occurrence, which would be wrong).
+// UTC when the zone is UTC or when the local time occurs twice because the
+// clocks go back. RFC 5545 §3.3.5 reads such a time as its first
+// occurrence, but clients do not agree: ical.js (Thunderbird) and Python's
+// icalendar read 02:30 on the night summer time ends as the second, an hour
+// late. Only UTC means the same instant to every client.
 func writeDateTime(e *encoder, name string, t time.Time, loc *time.Location) {
-	if isUTC(loc) || repeatedWallClock(t.In(loc)) {
+	if isUTC(loc) || ambiguousWallClock(t.In(loc)) {
 		e.line(name, t.UTC().Format(utcLayout))
 		return
 	}
 	e.line(name, t.In(loc).Format(localLayout), wparam{name: "TZID", value: loc.String()})
 }
 
-// repeatedWallClock reports whether t's wall clock already occurred earlier,
-// just before the clocks went back.
-func repeatedWallClock(t time.Time) bool {
-	start, _ := t.ZoneBounds()
-	if start.IsZero() {
-		return false
+// ambiguousWallClock reports whether t's wall clock also names another
+// instant: it already occurred just before the clocks went back, or it
+// occurs again just after.
+func ambiguousWallClock(t time.Time) bool {
+	start, end := t.ZoneBounds()
+	_, off := t.Zone()
+	if !start.IsZero() {
+		_, before := start.Add(-time.Second).Zone()
+		if back := time.Duration(before-off) * time.Second; back > 0 && t.Sub(start) < back {
+			return true
+		}
 	}
-	_, before := start.Add(-time.Second).Zone()
-	_, after := t.Zone()
-	back := time.Duration(before-after) * time.Second
-	return back > 0 && t.Sub(start) < back
+	if !end.IsZero() {
+		_, after := end.Zone()
+		if back := time.Duration(off-after) * time.Second; back > 0 && end.Sub(t) <= back {
+			return true
+		}
+	}
+	return false
 }
 
 func orDefault(s, def string) string {

@@ -234,8 +234,11 @@ func TestUTCZoneHasNoVTimezone(t *testing.T) {
 }
 
 // TestRepeatedWallClockWrittenInUTC: on 29 October 2017 Zurich's clocks go
-// from 03:00 CEST back to 02:00 CET, so 02:30 happens twice. A TZID local
-// time means the first; the second is written in UTC.
+// from 03:00 CEST back to 02:00 CET, so every time from 02:00 to 02:59
+// happens twice. RFC 5545 reads such a TZID local time as the first, but
+// ical.js and Python's icalendar read it as the second (see
+// clients_test.go), so both are written in UTC; the times around them keep
+// their TZID.
 func TestRepeatedWallClockWrittenInUTC(t *testing.T) {
 	first := time.Date(2017, 10, 29, 0, 30, 0, 0, time.UTC)  // 02:30 CEST
 	second := time.Date(2017, 10, 29, 1, 30, 0, 0, time.UTC) // 02:30 CET
@@ -243,8 +246,11 @@ func TestRepeatedWallClockWrittenInUTC(t *testing.T) {
 		start time.Time
 		want  string
 	}{
-		{first, "DTSTART;TZID=Europe/Zurich:20171029T023000\r\n"},
+		{first, "DTSTART:20171029T003000Z\r\n"},
 		{second, "DTSTART:20171029T013000Z\r\n"},
+		{time.Date(2017, 10, 28, 23, 59, 0, 0, time.UTC), "DTSTART;TZID=Europe/Zurich:20171029T015900\r\n"},
+		{time.Date(2017, 10, 29, 0, 0, 0, 0, time.UTC), "DTSTART:20171029T000000Z\r\n"},
+		{time.Date(2017, 10, 29, 2, 0, 0, 0, time.UTC), "DTSTART;TZID=Europe/Zurich:20171029T030000\r\n"},
 	} {
 		ev := demoRequest(t)
 		ev.Start, ev.End = c.start, c.start.Add(time.Hour)
