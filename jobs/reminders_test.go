@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -493,5 +494,281 @@ func TestReminderWholeRound(t *testing.T) {
 	}
 	if next := days["2017-09-14"]; !strings.Contains(next.text, "NEW ANSWERS: 0") {
 		t.Errorf("digest of 14 September repeats answers:\n%s", next.text)
+	}
+}
+
+// remCount counts what the server received of a reminder rule, by mission
+// (and session).
+func remCount(t *testing.T, f *fixture, rule string) map[string]int {
+	t.Helper()
+	out := map[string]int{}
+	for _, r := range remReceived(t, f, outreach.Reminder) {
+		if name, _, _ := ruleParts(r.item.Rule); name == rule {
+			out[r.item.Key.Mission+"/"+r.item.Key.Session]++
+		}
+	}
+	return out
+}
+
+func remLine(t *testing.T, f *fixture, rule, session string) ReminderLine {
+	t.Helper()
+	lines, err := f.e.Reminders()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range lines {
+		if l.Rule == rule && l.Session == session {
+			return l
+		}
+	}
+	t.Fatalf("no reminder instance %s %s", rule, session)
+	return ReminderLine{}
+}
+
+// remRestart stops the process and starts it again, as the daemon starts:
+// the configured schedule, then a sweep at once to catch up.
+func remRestart(t *testing.T, f *fixture, s Schedule) {
+	t.Helper()
+	f.restart()
+	f.e.SetSchedule(s)
+	if _, err := f.e.RecoverSending(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestReminderAcrossDowntime stops outreach before a reminder's time. Back
+// within the lateness limit, it sends the reminder once; back after it, it
+// reports the reminder as missed (in the reminders list, the metrics, the
+// audit and the staff digest) and sends nothing.
+func TestReminderAcrossDowntime(t *testing.T) {
+	f := newFixture(t, smtptest.Hooks{})
+	sched := remSchedule(t, config.DefaultRules())
+	f.e.SetSchedule(sched)
+	missions := []string{"JPN", "FRA", "BEN", "MEX", "CHE"}
+	remInvite(t, f, missions...)
+	remSet(t, f, "CHE", "ARG", outreach.Accepted)
+
+	// Running the morning of the nudge, then stopped at 09:00, half an
+	// hour before it.
+	f.clock.Set(local(9, 26, 9, 0))
+	if rep := remSweep(t, f); len(rep.Fired) != 0 || rep.Next == nil || rep.Next.Rule != "nudge" {
+		t.Fatalf("before the nudge: %+v", rep)
+	}
+	flush(t, f, 0) // the morning's digest
+	f.st.Close()
+
+	// Back the next day at noon: 26h30 late, within 36h.
+	f.clock.Set(local(9, 27, 12, 0))
+	remRestart(t, f, sched)
+	rep := remSweep(t, f)
+	if len(rep.Fired) != 1 || rep.Fired[0].Rule != "nudge" || rep.Queued != 4 || len(rep.Missed) != 0 {
+		t.Fatalf("catching up: %+v", rep)
+	}
+	flush(t, f, 0)
+	for i := 0; i < 3; i++ {
+		if rep := remSweep(t, f); len(rep.Fired) != 0 || rep.Queued != 0 {
+			t.Fatalf("sweep %d after catching up: %+v", i, rep)
+		}
+		remRestart(t, f, sched)
+		flush(t, f, 0)
+	}
+	got := remCount(t, f, "nudge")
+	want := map[string]int{"JPN/": 1, "FRA/": 1, "BEN/": 1, "MEX/": 1} // CHE answered
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("nudges received: %v, want %v", got, want)
+	}
+	if l := remLine(t, f, "nudge", ""); l.State != "sent" || l.Queued != 4 {
+		t.Errorf("nudge: %+v", l)
+	}
+
+	// Stopped before the week-before reminder (3 October, 09:30), back on
+	// the 5th at 10:00: 48h30 late, past 36h.
+	f.clock.Set(local(10, 2, 18, 0))
+	remSweep(t, f)
+	flush(t, f, 0)
+	f.st.Close()
+	f.clock.Set(local(10, 5, 10, 0))
+	remRestart(t, f, sched)
+	rep = remSweep(t, f)
+	if len(rep.Missed) != 1 || rep.Missed[0].Rule != "week-before" || len(rep.Fired) != 0 || rep.Queued != 0 {
+		t.Fatalf("past the lateness limit: %+v", rep)
+	}
+	if !rep.Digest {
+		t.Error("the morning's digest was not queued on resuming at 10:00")
+	}
+	flush(t, f, 0)
+	if got := remCount(t, f, "week-before"); len(got) != 0 {
+		t.Errorf("a missed reminder was sent: %v", got)
+	}
+	if again := remSweep(t, f); len(again.Missed) != 0 {
+		t.Errorf("the missed reminder was reported twice: %+v", again)
+	}
+	if l := remLine(t, f, "week-before", ""); l.State != "missed" || l.Queued != 0 {
+		t.Errorf("week-before: %+v", l)
+	}
+	sn, err := f.e.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sn.MissedReminders != 1 {
+		t.Errorf("snapshot: %d missed reminders", sn.MissedReminders)
+	}
+	var audit []outreach.AuditEntry
+	f.st.View(func(tx *store.Tx) error {
+		var err error
+		audit, err = tx.AuditLog(time.Time{})
+		return err
+	})
+	found := false
+	for _, a := range audit {
+		if a.Action == "reminder.missed" && strings.HasPrefix(a.Detail, "week-before: due Tue 3 Oct 09:30 CEST, 48h30m0s late") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no audit entry for the missed reminder: %+v", audit)
+	}
+	digests := remReceived(t, f, outreach.Digest)
+	last := digests[len(digests)-1]
+	if last.item.Key.Revision != "2017-10-05" || !strings.Contains(last.text, "REMINDERS MISSED") ||
+		!strings.Contains(last.text, "  - week-before: due Tue 3 Oct 09:30 CEST") {
+		t.Errorf("the digest of %s does not tell staff of the missed reminder:\n%s", last.item.Key.Revision, last.text)
+	}
+	for _, d := range digests[:len(digests)-1] {
+		if strings.Contains(d.text, "REMINDERS MISSED") {
+			t.Errorf("digest %s lists missed reminders:\n%s", d.item.Key.Revision, d.text)
+		}
+	}
+}
+
+// TestReminderNeverTwice sweeps many times over, from several goroutines at
+// once, and crashes between queueing the reminders and sending them: each
+// mission receives each reminder once.
+func TestReminderNeverTwice(t *testing.T) {
+	f := newFixture(t, smtptest.Hooks{})
+	sched := remSchedule(t, config.DefaultRules())
+	f.e.SetSchedule(sched)
+	missions := []string{"JPN", "FRA", "BEN", "MEX", "CHE", "ARG", "PER", "KOR"}
+	remInvite(t, f, missions...)
+	f.clock.Set(local(9, 26, 9, 30))
+
+	var (
+		mu      sync.Mutex
+		fired   int
+		queued  int
+		digests int
+		wg      sync.WaitGroup
+	)
+	for g := 0; g < 6; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 5; i++ {
+				rep, err := f.e.Sweep()
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				fired += len(rep.Fired)
+				queued += rep.Queued
+				if rep.Digest {
+					digests++
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if fired != 1 || queued != len(missions) || digests != 1 {
+		t.Fatalf("30 concurrent sweeps fired %d instances, queued %d messages and %d digests; want 1, %d, 1", fired, queued, digests, len(missions))
+	}
+	// Crash before anything was sent; the restarted process sweeps again
+	// and sends.
+	f.st.Close()
+	f.clock.Advance(5 * time.Minute)
+	remRestart(t, f, sched)
+	if rep := remSweep(t, f); rep.Queued != 0 || len(rep.Fired) != 0 || rep.Digest {
+		t.Fatalf("after the crash: %+v", rep)
+	}
+	if rep := flush(t, f, 0); rep.Sent != len(missions)+1 {
+		t.Fatalf("flush after restart: %+v", rep)
+	}
+	remRestart(t, f, sched)
+	remSweep(t, f)
+	flush(t, f, 0)
+	got := remCount(t, f, "nudge")
+	if len(got) != len(missions) {
+		t.Errorf("nudges: %v", got)
+	}
+	for k, n := range got {
+		if n != 1 {
+			t.Errorf("%s received the nudge %d times", k, n)
+		}
+	}
+	if n := len(remReceived(t, f, outreach.Digest)); n != 1 {
+		t.Errorf("%d digests", n)
+	}
+}
+
+// TestReminderSupersededByAnswer: a mission answers after its nudge was
+// queued and before it went out. The nudge is not sent, and ends
+// superseded, not failed; the same for a practical note to a mission that
+// declined the session meanwhile, and for one whose session was cancelled.
+func TestReminderSupersededByAnswer(t *testing.T) {
+	f := newFixture(t, smtptest.Hooks{})
+	sched := remSchedule(t, config.DefaultRules())
+	sched.Digest = ""
+	f.e.SetSchedule(sched)
+	remInvite(t, f, "JPN", "FRA", "BEN")
+	f.clock.Set(local(9, 26, 9, 30))
+	if rep := remSweep(t, f); rep.Queued != 3 {
+		t.Fatalf("nudge: %+v", rep)
+	}
+	remSet(t, f, "JPN", "ARG", outreach.Accepted) // answers before the outbox runs
+	rep := flush(t, f, 0)
+	if rep.Failed != 0 || rep.Sent != 3 { // FRA's and BEN's nudges, JPN's confirmation
+		t.Fatalf("flush: %+v", rep)
+	}
+	nudgeJPN := f.item(outreach.OutboxKey{Kind: outreach.Reminder, Mission: "JPN", Revision: "nudge"})
+	if nudgeJPN.State != outreach.Superseded || nudgeJPN.Attempts != 0 || !strings.Contains(nudgeJPN.Error, "no longer in the no-answer audience") {
+		t.Errorf("JPN's nudge: %v %q (attempts %d)", nudgeJPN.State, nudgeJPN.Error, nudgeJPN.Attempts)
+	}
+	if got := remCount(t, f, "nudge"); fmt.Sprint(got) != "map[BEN/:1 FRA/:1]" {
+		t.Errorf("nudges received: %v", got)
+	}
+
+	// The practical notes of the day before the 10 October sessions.
+	for _, m := range []string{"JPN", "FRA", "BEN"} {
+		remSet(t, f, m, "BEN", outreach.Accepted)
+		remSet(t, f, m, "CZE", outreach.Accepted)
+	}
+	flush(t, f, 0)
+	f.clock.Set(local(10, 9, 9, 30))
+	// JPN's for ARG (accepted above), and everyone's for BEN and CZE.
+	if rep := remSweep(t, f); rep.Queued != 1+3+3 {
+		t.Fatalf("day-before: %+v", rep)
+	}
+	remSet(t, f, "FRA", "BEN", outreach.Declined)
+	if _, err := f.e.CancelSession("CZE", "postponed", "test"); err != nil {
+		t.Fatal(err)
+	}
+	if rep := flush(t, f, 0); rep.Failed != 0 {
+		t.Fatalf("flush: %+v", rep)
+	}
+	for _, c := range []struct {
+		mission, session string
+		state            outreach.OutboxState
+	}{
+		{"JPN", "BEN", outreach.Sent}, {"BEN", "BEN", outreach.Sent}, {"FRA", "BEN", outreach.Superseded},
+		{"JPN", "CZE", outreach.Superseded}, {"FRA", "CZE", outreach.Superseded}, {"BEN", "CZE", outreach.Superseded},
+	} {
+		it := f.item(outreach.OutboxKey{Kind: outreach.Reminder, Mission: c.mission, Session: c.session, Revision: "day-before"})
+		if it.State != c.state {
+			t.Errorf("day-before %s to %s: %v (%s), want %v", c.session, c.mission, it.State, it.Error, c.state)
+		}
+	}
+	if got := remCount(t, f, "day-before"); fmt.Sprint(got) != "map[BEN/BEN:1 JPN/ARG:1 JPN/BEN:1]" {
+		t.Errorf("practical notes received: %v", got)
 	}
 }
