@@ -772,3 +772,231 @@ func TestReminderSupersededByAnswer(t *testing.T) {
 		t.Errorf("practical notes received: %v", got)
 	}
 }
+
+// TestReminderDaylightSavingChange moves the round to the week after the
+// last Sunday of October, when Geneva leaves summer time (02:00-03:00 is
+// lived twice that night). A reminder at 09:30 stays at 09:30 Geneva time
+// on both sides of the change; a rule set inside the repeated hour, which
+// the configuration refuses, fires once, after it; the digest keeps to
+// 08:00 and goes once a day.
+func TestReminderDaylightSavingChange(t *testing.T) {
+	f := newFixture(t, smtptest.Hooks{})
+	f.event.First, f.event.Last = local(10, 30, 0, 0), local(11, 2, 0, 0)
+	f.restart()
+	ss, err := f.e.Sessions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range ss {
+		st, en := s.Start.In(geneva), s.End.In(geneva)
+		ss[i].Start = time.Date(2017, st.Month(), st.Day()+20, st.Hour(), st.Minute(), 0, 0, geneva)
+		ss[i].End = time.Date(2017, en.Month(), en.Day()+20, en.Hour(), en.Minute(), 0, 0, geneva)
+	}
+	if _, err := f.e.ImportSessions(ss, "test"); err != nil {
+		t.Fatal(err)
+	}
+	remNoSync(t, f)
+	f.e.SetSchedule(Schedule{
+		Lateness: 36 * time.Hour,
+		Digest:   "CRON_TZ=Europe/Zurich 0 8 * * *",
+		Rules: []Rule{
+			{Name: "three-before", PerSession: true, DaysBefore: 3, Hour: 9, Min: 30, Audience: "not-declined", Template: "reminder-practical"},
+			{Name: "night", DaysBefore: 1, Hour: 2, Min: 30, Audience: "not-declined", Template: "reminder-noanswer"},
+		},
+	})
+	missions := []string{"JPN", "FRA", "BEN"}
+	f.clock.Set(local(10, 25, 12, 0))
+	remInvite(t, f, missions...)
+
+	for end := local(11, 2, 12, 0); f.clock.Now().Before(end); f.clock.Advance(5 * time.Minute) {
+		if rep := remSweep(t, f); rep.Queued > 0 || rep.Digest {
+			flush(t, f, 0)
+		}
+	}
+
+	// The repeated hour: 02:00 CEST (00:00 UTC) to 03:00 CET (02:00 UTC).
+	from, to := time.Date(2017, 10, 29, 0, 0, 0, 0, time.UTC), time.Date(2017, 10, 29, 2, 0, 0, 0, time.UTC)
+	items, err := f.e.Outbox()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, it := range items {
+		if !it.Created.Before(from) && it.Created.Before(to) {
+			t.Errorf("%s queued at %s, inside the repeated hour", it.Key, it.Created.In(geneva))
+		}
+	}
+	night := remReceived(t, f, outreach.Reminder)
+	nights := 0
+	for _, r := range night {
+		if name, _, _ := ruleParts(r.item.Rule); name == "night" {
+			nights++
+			if !r.item.Created.Equal(to) {
+				t.Errorf("night reminder to %s at %s, want 03:00 CET, after the repeated hour", r.item.Key.Mission, r.item.Created.In(geneva))
+			}
+		}
+	}
+	if nights != len(missions) {
+		t.Errorf("%d night reminders, want %d", nights, len(missions))
+	}
+
+	// 09:30 Geneva time on both sides: 07:30 UTC in summer time, 08:30 UTC after.
+	wantUTC := map[int]time.Time{
+		30: time.Date(2017, 10, 27, 7, 30, 0, 0, time.UTC),
+		31: time.Date(2017, 10, 28, 7, 30, 0, 0, time.UTC),
+		1:  time.Date(2017, 10, 29, 8, 30, 0, 0, time.UTC),
+		2:  time.Date(2017, 10, 30, 8, 30, 0, 0, time.UTC),
+	}
+	day := map[string]int{}
+	for _, s := range ss {
+		day[s.SuR] = s.Start.In(geneva).Day()
+	}
+	got := remCount(t, f, "three-before")
+	if len(got) != len(missions)*len(ss) {
+		t.Errorf("%d practical notes, want %d", len(got), len(missions)*len(ss))
+	}
+	for k, n := range got {
+		if n != 1 {
+			t.Errorf("%s: %d practical notes", k, n)
+		}
+	}
+	for _, r := range remReceived(t, f, outreach.Reminder) {
+		if name, _, _ := ruleParts(r.item.Rule); name != "three-before" {
+			continue
+		}
+		want := wantUTC[day[r.item.Key.Session]]
+		if !r.item.Created.Equal(want) || r.item.Created.In(geneva).Format("15:04") != "09:30" {
+			t.Errorf("%s %s: queued %s (%s), want %s", r.item.Key.Mission, r.item.Key.Session,
+				r.item.Created.UTC().Format(time.RFC3339), r.item.Created.In(geneva).Format("15:04 MST"), want.Format(time.RFC3339))
+		}
+	}
+
+	// The digest: 08:00 Geneva time every day, 06:00 UTC before the change
+	// and 07:00 UTC after it.
+	digests := map[string]time.Time{}
+	for _, d := range remReceived(t, f, outreach.Digest) {
+		if _, dup := digests[d.item.Key.Revision]; dup {
+			t.Errorf("two digests on %s", d.item.Key.Revision)
+		}
+		digests[d.item.Key.Revision] = d.item.Created
+	}
+	for rev, want := range map[string]time.Time{
+		"2017-10-28": time.Date(2017, 10, 28, 6, 0, 0, 0, time.UTC),
+		"2017-10-29": time.Date(2017, 10, 29, 7, 0, 0, 0, time.UTC),
+		"2017-10-30": time.Date(2017, 10, 30, 7, 0, 0, 0, time.UTC),
+	} {
+		if !digests[rev].Equal(want) {
+			t.Errorf("digest %s queued %s, want %s", rev, digests[rev].UTC(), want)
+		}
+	}
+	if len(digests) != 9 { // 25 October (caught up at noon, when the scheduler started) to 2 November
+		t.Errorf("%d digests: %v", len(digests), digests)
+	}
+}
+
+// TestRuleTimeClearOfDaylightSaving: a rule's local time that the clocks
+// skip (last Sunday of March) or repeat (last Sunday of October) fires at
+// the end of that hour; other times are the wall-clock time asked for.
+func TestRuleTimeClearOfDaylightSaving(t *testing.T) {
+	for _, c := range []struct {
+		day        time.Time
+		hour, min  int
+		daysBefore int
+		want       time.Time
+	}{
+		// 26 March 2017: 02:00 CET jumps to 03:00 CEST.
+		{local(3, 27, 10, 0), 2, 30, 1, time.Date(2017, 3, 26, 1, 0, 0, 0, time.UTC)},
+		{local(3, 27, 10, 0), 2, 0, 1, time.Date(2017, 3, 26, 1, 0, 0, 0, time.UTC)},
+		{local(3, 27, 10, 0), 3, 0, 1, time.Date(2017, 3, 26, 1, 0, 0, 0, time.UTC)},
+		{local(3, 27, 10, 0), 1, 59, 1, time.Date(2017, 3, 26, 0, 59, 0, 0, time.UTC)},
+		{local(3, 27, 10, 0), 9, 30, 1, time.Date(2017, 3, 26, 7, 30, 0, 0, time.UTC)},
+		{local(3, 27, 10, 0), 9, 30, 2, time.Date(2017, 3, 25, 8, 30, 0, 0, time.UTC)},
+		// 29 October 2017: 03:00 CEST falls back to 02:00 CET.
+		{local(10, 30, 10, 0), 2, 30, 1, time.Date(2017, 10, 29, 2, 0, 0, 0, time.UTC)},
+		{local(10, 30, 10, 0), 2, 0, 1, time.Date(2017, 10, 29, 2, 0, 0, 0, time.UTC)},
+		{local(10, 30, 10, 0), 2, 59, 1, time.Date(2017, 10, 29, 2, 0, 0, 0, time.UTC)},
+		{local(10, 30, 10, 0), 1, 59, 1, time.Date(2017, 10, 28, 23, 59, 0, 0, time.UTC)},
+		{local(10, 30, 10, 0), 3, 0, 1, time.Date(2017, 10, 29, 2, 0, 0, 0, time.UTC)},
+		{local(10, 30, 10, 0), 9, 30, 1, time.Date(2017, 10, 29, 8, 30, 0, 0, time.UTC)},
+	} {
+		r := Rule{Name: "r", DaysBefore: c.daysBefore, Hour: c.hour, Min: c.min}
+		if got := ruleTime(c.day, r, geneva); !got.Equal(c.want) {
+			t.Errorf("%02d:%02d %d day(s) before %s: %s (%s), want %s", c.hour, c.min, c.daysBefore, c.day.Format(time.DateOnly),
+				got.UTC().Format(time.RFC3339), got.In(geneva).Format("15:04 MST"), c.want.Format(time.RFC3339))
+		}
+	}
+	// A zone without daylight saving keeps 02:30.
+	tokyo := mustZone("Asia/Tokyo")
+	if got := ruleTime(time.Date(2017, 10, 30, 10, 0, 0, 0, tokyo), Rule{DaysBefore: 1, Hour: 2, Min: 30}, tokyo); got.Hour() != 2 || got.Minute() != 30 {
+		t.Errorf("Tokyo 02:30: %s", got)
+	}
+}
+
+// TestReminderRuleReloaded edits the rules in the configuration and
+// reloads them as SIGHUP does: the new times apply, what was sent is not
+// sent again, and a configuration with a rule in the daylight-saving hour
+// is refused.
+func TestReminderRuleReloaded(t *testing.T) {
+	f := newFixture(t, smtptest.Hooks{})
+	f.e.SetSchedule(remConfigSchedule(t, config.Example))
+	missions := []string{"JPN", "FRA", "BEN", "MEX"}
+	remInvite(t, f, missions...)
+	f.clock.Set(local(9, 26, 9, 45))
+	if rep := remSweep(t, f); rep.Queued != 4 {
+		t.Fatalf("nudge: %+v", rep)
+	}
+	flush(t, f, 0)
+
+	edited := strings.NewReplacer(
+		"name = \"nudge\"\nrelative_to = \"event\"\ndays_before = 14\nat = \"09:30\"",
+		"name = \"nudge\"\nrelative_to = \"event\"\ndays_before = 13\nat = \"11:00\"",
+		"name = \"week-before\"\nrelative_to = \"event\"\ndays_before = 7\nat = \"09:30\"",
+		"name = \"week-before\"\nrelative_to = \"event\"\ndays_before = 8\nat = \"10:15\"",
+	).Replace(config.Example)
+	if edited == config.Example {
+		t.Fatal("the example's rules are not as this test expects")
+	}
+	if _, err := config.Parse(strings.Replace(edited, `at = "10:15"`, `at = "02:15"`, 1)); err == nil ||
+		!strings.Contains(err.Error(), "reminders.rule[1].at") {
+		t.Fatalf("a rule in the daylight-saving hour was accepted: %v", err)
+	}
+	f.e.SetSchedule(remConfigSchedule(t, edited)) // SIGHUP
+
+	if l := remLine(t, f, "nudge", ""); l.State != "sent" || !l.At.Equal(local(9, 27, 11, 0)) {
+		t.Errorf("nudge after reload: %+v", l)
+	}
+	if l := remLine(t, f, "week-before", ""); l.State != "scheduled" || !l.At.Equal(local(10, 2, 10, 15)) {
+		t.Errorf("week-before after reload: %+v", l)
+	}
+	remSet(t, f, "JPN", "ARG", outreach.Accepted)
+	remSet(t, f, "MEX", "KOR", outreach.Accepted)
+	for _, c := range []struct {
+		at    time.Time
+		fired string
+	}{
+		{local(9, 27, 11, 30), ""},            // the nudge's new time: already sent
+		{local(10, 2, 10, 0), ""},             // before the week-before's new time
+		{local(10, 2, 10, 15), "week-before"}, // its new time
+		{local(10, 3, 9, 30), ""},             // its old time
+	} {
+		f.clock.Set(c.at)
+		rep := remSweep(t, f)
+		var fired []string
+		for _, d := range rep.Fired {
+			fired = append(fired, d.Rule)
+		}
+		if strings.Join(fired, ",") != c.fired {
+			t.Errorf("%s: fired %v, want %q", c.at, fired, c.fired)
+		}
+		flush(t, f, 0)
+	}
+	if got := remCount(t, f, "nudge"); len(got) != 4 {
+		t.Errorf("nudges: %v", got)
+	}
+	if got := remCount(t, f, "week-before"); fmt.Sprint(got) != "map[JPN/:1 MEX/:1]" {
+		t.Errorf("week-before: %v", got)
+	}
+	it := f.item(outreach.OutboxKey{Kind: outreach.Reminder, Mission: "JPN", Revision: "week-before"})
+	if !it.Created.Equal(local(10, 2, 10, 15)) {
+		t.Errorf("week-before queued at %s", it.Created.In(geneva))
+	}
+}
