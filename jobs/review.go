@@ -82,18 +82,20 @@ func (e *Engine) ResolveReview(id uint64, d Decision) (outreach.ReviewItem, erro
 				keys = append(keys, k)
 			}
 			sort.Strings(keys)
-			for _, sur := range keys {
-				sur = strings.ToUpper(sur)
+			for _, key := range keys {
+				// The status is read under the caller's key: the API takes
+				// session ids in any case.
+				status, sur := d.Answers[key], strings.ToUpper(key)
 				if _, err := tx.Session(sur); err != nil {
 					return inputErr("no session on %q", sur)
 				}
-				r := outreach.RSVP{Mission: mission, Session: sur, Status: d.Answers[sur], Note: d.Note, At: e.now(),
+				r := outreach.RSVP{Mission: mission, Session: sur, Status: status, Note: d.Note, At: e.now(),
 					Delegates: d.Delegate,
 					Source:    outreach.Source{Kind: outreach.FromStaff, MessageID: item.MessageID, Actor: d.Actor}}
 				if _, err := e.recordAnswer(tx, r); err != nil {
 					return err
 				}
-				parts = append(parts, sur+" "+d.Answers[sur].String())
+				parts = append(parts, sur+" "+status.String())
 			}
 			item.Resolution = fmt.Sprintf("recorded for %s: %s", mission, strings.Join(parts, ", "))
 		} else {
