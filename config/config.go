@@ -381,6 +381,9 @@ func (c *Config) Validate() error {
 			bad(key+".name", "%q used by another rule", rule.Name)
 		}
 		names[rule.Name] = true
+		if strings.Trim(rule.Name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != "" {
+			bad(key+".name", "%q: use letters, digits, - and _ only", rule.Name)
+		}
 		if rule.RelativeTo != "event" && rule.RelativeTo != "session" {
 			bad(key+".relative_to", "%q, want event or session", rule.RelativeTo)
 		}
@@ -389,10 +392,20 @@ func (c *Config) Validate() error {
 		}
 		if h, mi, err := ParseClock(rule.At); err != nil {
 			bad(key+".at", "%v", err)
-		} else if h == 2 && (e.TimeZone == "Europe/Zurich" || strings.HasPrefix(e.TimeZone, "Europe/")) {
-			bad(key+".at", "%02d:%02d falls in the daylight-saving hour (02:00-03:00), which is skipped or repeated; choose another time", h, mi)
+		} else if loc != nil {
+			year := time.Now().Year()
+			if !e.FirstDay.IsZero() {
+				year = e.FirstDay.Year
+			}
+			if day, what := clockChange(loc, year, h, mi); what != "" {
+				bad(key+".at", "%02d:%02d is %s in %s on %s (a daylight-saving change); reminders keep clear of that hour: choose another time",
+					h, mi, what, e.TimeZone, day.Format("2 January 2006"))
+			}
 		}
-		if !contains(Audiences, rule.Audience) {
+		switch {
+		case rule.Audience == "speakers":
+			bad(key+".audience", "\"speakers\" is not available: the sessions file gives no speaker addresses and no reminder template is written to speakers (see outreach.example.toml)")
+		case !contains(Audiences, rule.Audience):
 			bad(key+".audience", "%q, want one of %s", rule.Audience, strings.Join(Audiences, ", "))
 		}
 		if !strings.HasPrefix(rule.Template, "reminder-") {
@@ -466,6 +479,24 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(strings.Trim(host, "[]"))
 	return ip != nil && ip.IsLoopback()
+}
+
+// clockChange reports the first day, in year or the next, on which the local time h:m is skipped or repeated in loc by a
+// daylight-saving change, with "skipped" or "repeated"; what is "" when
+// the time is safe every day.
+func clockChange(loc *time.Location, year, h, m int) (day time.Time, what string) {
+	for d := time.Date(year, 1, 1, 12, 0, 0, 0, loc); d.Year() <= year+1; d = d.AddDate(0, 0, 1) {
+		t := time.Date(d.Year(), d.Month(), d.Day(), h, m, 0, 0, loc)
+		if t.Hour() != h || t.Minute() != m {
+			return d, "skipped"
+		}
+		for _, other := range []time.Time{t.Add(-time.Hour), t.Add(time.Hour)} {
+			if other.Hour() == h && other.Minute() == m && other.Day() == t.Day() {
+				return d, "repeated"
+			}
+		}
+	}
+	return time.Time{}, ""
 }
 
 // ParseClock reads "HH:MM".

@@ -142,3 +142,65 @@ func TestMissingFileSaysWhatToDo(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestReminderTimesClearOfClockChanges(t *testing.T) {
+	for _, c := range []struct {
+		zone, at string
+		refused  string // "" when accepted
+	}{
+		{"Europe/Zurich", "02:00", "skipped"},
+		{"Europe/Zurich", "02:59", "skipped"},
+		{"Europe/Zurich", "01:59", ""},
+		{"Europe/Zurich", "03:00", ""},
+		{"Europe/Zurich", "09:30", ""},
+		// London changes at 01:00: 01:xx is skipped and repeated there, 02:30 is fine.
+		{"Europe/London", "01:30", "skipped"},
+		{"Europe/London", "02:30", ""},
+		// New York changes at 02:00 in March (skipped) and November (01:xx repeated).
+		{"America/New_York", "02:30", "skipped"},
+		{"America/New_York", "01:30", "repeated"},
+		// No daylight saving at all.
+		{"Asia/Tokyo", "02:30", ""},
+	} {
+		text := strings.NewReplacer(`time_zone = "Europe/Zurich"`, `time_zone = "`+c.zone+`"`,
+			`at = "09:30"`, `at = "`+c.at+`"`).Replace(Example)
+		_, err := Parse(text)
+		switch {
+		case c.refused == "" && err != nil:
+			t.Errorf("%s %s refused: %v", c.zone, c.at, err)
+		case c.refused != "" && (err == nil || !strings.Contains(err.Error(), "reminders.rule[0].at") ||
+			!strings.Contains(err.Error(), c.refused) || !strings.Contains(err.Error(), "daylight-saving")):
+			t.Errorf("%s %s: err = %v, want it refused as %s", c.zone, c.at, err, c.refused)
+		}
+	}
+	// In Geneva, 02:xx is both skipped (March) and repeated (October); the
+	// first found is reported with its day.
+	_, err := Parse(strings.Replace(Example, `at = "09:30"`, `at = "02:30"`, 1))
+	if err == nil || !strings.Contains(err.Error(), "26 March 2017") {
+		t.Errorf("err = %v", err)
+	}
+	_, err = Parse(strings.Replace(Example, `digest = "CRON_TZ=Europe/Zurich 0 8 * * *"`, `digest = "CRON_TZ=Europe/Zurich 30 2 * * *"`, 1))
+	if err == nil || !strings.Contains(err.Error(), "reminders.digest") || !strings.Contains(err.Error(), "daylight-saving") {
+		t.Errorf("digest in the daylight-saving hour: %v", err)
+	}
+}
+
+func TestReminderRuleNamesAndAudiences(t *testing.T) {
+	_, err := Parse(strings.Replace(Example, `name = "nudge"`, `name = "nudge:2"`, 1))
+	if err == nil || !strings.Contains(err.Error(), "reminders.rule[0].name") {
+		t.Errorf("rule name with a colon: %v", err)
+	}
+	_, err = Parse(strings.Replace(Example, `name = "week-before"`, `name = "nudge"`, 1))
+	if err == nil || !strings.Contains(err.Error(), "reminders.rule[1].name") || !strings.Contains(err.Error(), "used by another rule") {
+		t.Errorf("duplicate rule name: %v", err)
+	}
+	_, err = Parse(strings.Replace(Example, `audience = "attending"`, `audience = "speakers"`, 1))
+	if err == nil || !strings.Contains(err.Error(), "reminders.rule[2].audience") || !strings.Contains(err.Error(), "speaker addresses") {
+		t.Errorf("speakers audience: %v", err)
+	}
+	for _, a := range Audiences {
+		if _, err := Parse(strings.Replace(Example, `audience = "attending"`, `audience = "`+a+`"`, 1)); err != nil {
+			t.Errorf("audience %s refused: %v", a, err)
+		}
+	}
+}
