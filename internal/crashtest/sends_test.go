@@ -1,0 +1,207 @@
+package crashtest
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"outreach"
+	"outreach/internal/smtptest"
+	"outreach/store"
+)
+
+// Figures of the crash tests; RELIABILITY.md quotes the last run's.
+const (
+	crashMessages = 2000
+	crashKills    = 24
+	sendConns     = 2
+)
+
+// TestSendsSurviveKill9 kills `outreach run` with SIGKILL at random moments
+// while it sends 2,000 invitations to a recording SMTP server, restarts it
+// each time, and lets the last run drain the outbox. Every message must
+// arrive; a copy sent twice must carry the same Message-ID; and there are
+// at most as many duplicates as kills times SMTP connections (one message
+// per connection is ever in flight). After every kill the store must not
+// call anything sent that the server did not accept.
+func TestSendsSurviveKill9(t *testing.T) {
+	rng := seed(t)
+	srv, err := smtptest.Listen("127.0.0.1:0", smtptest.Hooks{}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	im := startIMAP(t)
+	e := newEnv(t, srv.Addr, im.addr, sendConns, im.password)
+	e.growDirectory(crashMessages)
+
+	var rep struct {
+		Queued      []string `json:"queued"`
+		Unreachable []string `json:"unreachable"`
+	}
+	if err := json.Unmarshal([]byte(e.mustCLI("invite", "--json")), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Queued) != crashMessages || len(rep.Unreachable) != 0 {
+		t.Fatalf("invite queued %d, %d unreachable; want %d, 0", len(rep.Queued), len(rep.Unreachable), crashMessages)
+	}
+
+	received := func() map[string]int {
+		n := map[string]int{}
+		for _, m := range srv.Messages() {
+			n[m.MessageID]++
+		}
+		return n
+	}
+	// After each kill: nothing is recorded as sent that the server did
+	// not accept, and at most one message per connection is in sending.
+	var inFlightSeen int
+	checkAfterKill := func() (pending int) {
+		got := received()
+		e.view(e.storePath(), func(tx *store.Tx) error {
+			items, err := tx.Outbox(nil)
+			if err != nil {
+				return err
+			}
+			sending := 0
+			for _, it := range items {
+				switch it.State {
+				case outreach.Sent:
+					if got[it.MessageID] == 0 {
+						t.Errorf("%s %s is recorded as sent but the server never accepted it", it.Key, it.MessageID)
+					}
+				case outreach.Sending:
+					sending++
+					pending++
+				case outreach.Queued, outreach.Deferred:
+					pending++
+				default:
+					t.Errorf("%s is %s after a kill: %s", it.Key, it.State, it.Error)
+				}
+			}
+			if sending > sendConns {
+				t.Errorf("%d messages in sending at a kill, with %d connections", sending, sendConns)
+			}
+			inFlightSeen += sending
+			return nil
+		})
+		return pending
+	}
+
+	// Kill times are drawn so that the kills spread over about three
+	// quarters of the messages: the rate of the runs so far sets how long
+	// a run may last.
+	start := time.Now()
+	kills, early := 0, 0
+	rate := 100.0 // messages a second, re-estimated from every run
+	for kills < crashKills {
+		d := e.start()
+		if rng.IntN(5) == 0 {
+			// During start-up: opening the store, re-queueing, first claims.
+			time.Sleep(time.Duration(rng.IntN(150)) * time.Millisecond)
+			early++
+		} else {
+			e.waitReady(d)
+			before, t0 := srv.Count(), time.Now()
+			remaining := crashMessages - len(received())
+			share := float64(remaining) * 0.75 / float64(crashKills-kills)
+			mean := time.Duration(share / rate * float64(time.Second))
+			delay := min(max(time.Duration(rng.Int64N(int64(2*mean)+1)), 10*time.Millisecond), 5*time.Second)
+			time.Sleep(delay)
+			if sent := srv.Count() - before; sent > 0 {
+				rate = 0.5*rate + 0.5*float64(sent)/time.Since(t0).Seconds()
+			}
+		}
+		e.kill(d)
+		kills++
+		if checkAfterKill() == 0 {
+			t.Fatalf("the outbox drained after %d kills, before the %d planned: send more messages", kills, crashKills)
+		}
+		if t.Failed() {
+			t.FailNow()
+		}
+	}
+	killPhase := time.Since(start)
+	sentBeforeLast := len(received())
+
+	// The last run drains the outbox; `outreach backup` reads the store
+	// while the daemon runs.
+	d := e.start()
+	e.waitReady(d)
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		pending := 0
+		e.view(e.backup(), func(tx *store.Tx) error {
+			items, err := tx.Outbox(func(it *outreach.OutboxItem) bool { return it.State.Pending() })
+			pending = len(items)
+			return err
+		})
+		if pending == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d messages still pending 2 minutes after the last restart; log:\n%s", pending, e.tail())
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	e.stop(d)
+	elapsed := time.Since(start)
+
+	// Every message arrived, and only ours did.
+	got := received()
+	byRecipients := map[string][]string{}
+	for _, m := range srv.Messages() {
+		rcpt := slices.Clone(m.To)
+		slices.Sort(rcpt)
+		key := strings.Join(rcpt, ",")
+		if !slices.Contains(byRecipients[key], m.MessageID) {
+			byRecipients[key] = append(byRecipients[key], m.MessageID)
+		}
+	}
+	var invitations int
+	e.view(e.storePath(), func(tx *store.Tx) error {
+		items, err := tx.Outbox(nil)
+		if err != nil {
+			return err
+		}
+		ours := map[string]bool{}
+		for _, it := range items {
+			ours[it.MessageID] = true
+			if it.Key.Kind == outreach.Invitation {
+				invitations++
+			}
+			if it.State != outreach.Sent {
+				t.Errorf("%s ended %s: %s", it.Key, it.State, it.Error)
+			}
+			if got[it.MessageID] == 0 {
+				t.Errorf("%s %s never arrived", it.Key, it.MessageID)
+			}
+		}
+		for id := range got {
+			if !ours[id] {
+				t.Errorf("the server received %s, which is not in the outbox", id)
+			}
+		}
+		return nil
+	})
+	if invitations != crashMessages {
+		t.Errorf("%d invitations in the outbox, want %d", invitations, crashMessages)
+	}
+	// A message sent again is the same message: one Message-ID per
+	// recipient list.
+	for rcpt, ids := range byRecipients {
+		if len(ids) != 1 {
+			t.Errorf("%s received %d different Message-IDs: %v", rcpt, len(ids), ids)
+		}
+	}
+	dups := len(srv.Messages()) - len(got)
+	maxDups := kills * sendConns
+	if dups > maxDups {
+		t.Errorf("%d duplicates after %d kills with %d connections; at most %d allowed", dups, kills, sendConns, maxDups)
+	}
+	e.assertNoSecrets()
+	t.Logf("figures: %d messages, %d kills (%d during start-up) over %s, %d accepted before the last run, %d duplicates (bound %d), %d caught in sending at kills, %d SMTP connections, %s in all",
+		crashMessages, kills, early, killPhase.Round(100*time.Millisecond), sentBeforeLast, dups, maxDups, inFlightSeen, srv.Connections(), elapsed.Round(100*time.Millisecond))
+}
