@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"reflect"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -121,8 +123,34 @@ func (d *daemon) reload() error {
 	}
 	d.e.SetTemplates(set)
 	d.e.SetSchedule(schedule(cfg))
+	if later := needRestart(d.cfg, cfg); len(later) > 0 {
+		d.log.Warn("these sections changed and take effect at the next restart", "sections", strings.Join(later, " "))
+	}
 	d.cfg = cfg
 	return nil
+}
+
+// needRestart lists the sections of the configuration that a reload does
+// not apply: the connections, the store, the endpoint, the round itself.
+func needRestart(old, cfg *config.Config) []string {
+	var later []string
+	for _, s := range []struct {
+		name     string
+		old, new any
+	}{
+		{"[event]", old.Event, cfg.Event},
+		{"[smtp]", old.SMTP, cfg.SMTP},
+		{"[imap]", old.IMAP, cfg.IMAP},
+		{"[store]", old.Store, cfg.Store},
+		{"[admin]", old.Admin, cfg.Admin},
+		{"[log]", old.Log, cfg.Log},
+		{"reminders.sweep", old.Reminders.Sweep, cfg.Reminders.Sweep},
+	} {
+		if !reflect.DeepEqual(s.old, s.new) {
+			later = append(later, s.name)
+		}
+	}
+	return later
 }
 
 // run runs the daemon until ctx ends, then stops in two phases: it stops
@@ -205,7 +233,9 @@ loop:
 		case <-ctx.Done():
 			break loop
 		case <-hup:
-			d.notify(sddaemon.SdNotifyReloading)
+			// MONOTONIC_USEC lets systemd match this reload to its request
+			// (required by Type=notify-reload, harmless before).
+			d.notify(sddaemon.SdNotifyReloading + "\n" + sddaemon.SdNotifyMonotonicUsec())
 			if err := d.reload(); err != nil {
 				d.log.Error("reload refused; keeping the running configuration", "err", err)
 				d.notify("STATUS=reload refused: " + err.Error())
@@ -223,7 +253,7 @@ loop:
 	}
 
 	// Phase one: stop taking work; the send in flight completes.
-	d.notify(sddaemon.SdNotifyStopping)
+	d.notify(sddaemon.SdNotifyStopping + "\nSTATUS=stopping: finishing the message in flight")
 	d.log.Info("stopping: finishing the message in flight")
 	stopReminders()
 	stopIntake()
@@ -425,6 +455,9 @@ func cmdRun(c *cli, args []string) error {
 		return err
 	}
 	d := &daemon{c: c, log: c.daemonLogger(), clock: jobs.RealClock{}, realClock: true, stopGrace: *grace}
+	// The SMTP client and the IMAP watcher log through the daemon's logger,
+	// at the configured level and format.
+	c.log = d.log
 	if *clockStart != "" {
 		t, err := time.Parse(time.RFC3339, *clockStart)
 		if err != nil {

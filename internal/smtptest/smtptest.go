@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 )
 
@@ -28,6 +29,8 @@ type Message struct {
 // Hooks inject faults. Each returns nil to go on, or an error (use
 // *smtp.SMTPError for a reply code) that the server answers with.
 type Hooks struct {
+	// Auth checks AUTH PLAIN credentials.
+	Auth func(username, password string) error
 	Mail func(from string) error
 	Rcpt func(to string) error
 	// Data runs after the whole message was read and before it is
@@ -44,6 +47,7 @@ type Server struct {
 	msgs  []Message
 	hooks Hooks
 	conns int
+	auths []Credentials
 	// Discard keeps only counts, not the data (benchmarks).
 	discard bool
 	count   int
@@ -134,7 +138,39 @@ type session struct {
 func (ss *session) Reset()        { ss.from, ss.to = "", nil }
 func (ss *session) Logout() error { return nil }
 
-func (ss *session) AuthPlain(username, password string) error { return nil }
+// AuthMechanisms offers AUTH PLAIN, so a client configured with a
+// username can log in (the server runs on loopback, where clear-text AUTH
+// is allowed).
+func (ss *session) AuthMechanisms() []string { return []string{sasl.Plain} }
+
+// Auth accepts any PLAIN credentials, unless the Auth hook refuses them,
+// and records them for the test to check.
+func (ss *session) Auth(mech string) (sasl.Server, error) {
+	if mech != sasl.Plain {
+		return nil, smtp.ErrAuthUnknownMechanism
+	}
+	return sasl.NewPlainServer(func(identity, username, password string) error {
+		if h := ss.s.hooksNow().Auth; h != nil {
+			if err := h(username, password); err != nil {
+				return err
+			}
+		}
+		ss.s.mu.Lock()
+		ss.s.auths = append(ss.s.auths, Credentials{Username: username, Password: password})
+		ss.s.mu.Unlock()
+		return nil
+	}), nil
+}
+
+// Credentials are what a client logged in with.
+type Credentials struct{ Username, Password string }
+
+// Auths returns the credentials of every successful AUTH so far.
+func (s *Server) Auths() []Credentials {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Credentials(nil), s.auths...)
+}
 
 func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
 	if h := ss.s.hooksNow().Mail; h != nil {

@@ -1,0 +1,521 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+	"github.com/emersion/go-imap/v2/imapserver"
+	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
+
+	"outreach"
+	"outreach/admin"
+	"outreach/internal/smtptest"
+)
+
+// Distinctive secrets: the daemon's logs must never contain them.
+const (
+	daemonSMTPPassword = "smtp-Secret-Pw-0x5f3759df"
+	daemonIMAPPassword = "imap-Secret-Pw-0x1badb002"
+	wrongIMAPPassword  = "imap-Wrong-Pw-0xdeadbeef"
+	organiserMailbox   = "rsvp@presessions.example"
+)
+
+// notifyListener is the systemd side of sd_notify: a unixgram socket that
+// records every datagram the daemon sends.
+type notifyListener struct {
+	path string
+	conn *net.UnixConn
+	mu   sync.Mutex
+	msgs []string
+}
+
+func listenNotify(t *testing.T) *notifyListener {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "ntf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	n := &notifyListener{path: filepath.Join(dir, "notify")}
+	n.conn, err = net.ListenUnixgram("unixgram", &net.UnixAddr{Name: n.path, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.conn.Close() })
+	go func() {
+		buf := make([]byte, 64<<10)
+		for {
+			k, err := n.conn.Read(buf)
+			if err != nil {
+				return
+			}
+			n.mu.Lock()
+			n.msgs = append(n.msgs, string(buf[:k]))
+			n.mu.Unlock()
+		}
+	}()
+	return n
+}
+
+// all returns every datagram received so far.
+func (n *notifyListener) all() []string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return append([]string(nil), n.msgs...)
+}
+
+// waitFor waits until a datagram at index from or later has a line for
+// which match is true, and returns that datagram's index.
+func (n *notifyListener) waitFor(t *testing.T, from int, what string, match func(line string) bool, d time.Duration) int {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for {
+		msgs := n.all()
+		for i := from; i < len(msgs); i++ {
+			for _, line := range strings.Split(msgs[i], "\n") {
+				if match(line) {
+					return i
+				}
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no %s from the daemon within %v; it sent:\n%s", what, d, strings.Join(msgs[from:], "\n--\n"))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func line(want string) func(string) bool { return func(l string) bool { return l == want } }
+
+// lockedBuffer collects a child's stderr.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// buildOutreach builds the command once per test into dir.
+func buildOutreach(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "outreach")
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// startMailbox runs an imapmemserver on loopback holding the organiser's
+// INBOX with msgs in it.
+func startMailbox(t *testing.T, msgs ...[]byte) string {
+	t.Helper()
+	mem := imapmemserver.New()
+	user := imapmemserver.NewUser(organiserMailbox, daemonIMAPPassword)
+	if err := user.Create("INBOX", nil); err != nil {
+		t.Fatal(err)
+	}
+	mem.AddUser(user)
+	srv := imapserver.New(&imapserver.Options{
+		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
+			return mem.NewSession(), nil, nil
+		},
+		Caps:         imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapIMAP4rev2: {}},
+		InsecureAuth: true,
+		Logger:       log.New(io.Discard, "", 0),
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	c, err := imapclient.DialInsecure(ln.Addr().String(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Login(organiserMailbox, daemonIMAPPassword).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	for _, raw := range msgs {
+		cmd := c.Append("INBOX", int64(len(raw)), nil)
+		cmd.Write(raw)
+		cmd.Close()
+		if _, err := cmd.Wait(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.Logout().Wait()
+	return ln.Addr().String()
+}
+
+// replaceOnce replaces old by new in s, and fails when old is not there
+// exactly once (the example configuration changed).
+func replaceOnce(t *testing.T, s, old, new string) string {
+	t.Helper()
+	if n := strings.Count(s, old); n != 1 {
+		t.Fatalf("the example configuration has %q %d times, want once", old, n)
+	}
+	return strings.Replace(s, old, new, 1)
+}
+
+// daemonConfig rewrites the demo's configuration to use the test's SMTP
+// and IMAP servers, passwords from the environment, and a short socket
+// path.
+func daemonConfig(t *testing.T, cfgPath, smtpAddr, imapAddr, sock string) {
+	t.Helper()
+	b, err := os.ReadFile(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	sh, sp, _ := net.SplitHostPort(smtpAddr)
+	ih, ip, _ := net.SplitHostPort(imapAddr)
+	s = replaceOnce(t, s, "host = \"smtp.presessions.example\"\nport = 587\ntls = \"starttls\"", fmt.Sprintf("host = %q\nport = %s\ntls = \"plain\"", sh, sp))
+	s = replaceOnce(t, s, `password_file = "secrets/smtp-password"`, `password_env = "OUTREACH_TEST_SMTP_PASSWORD"`)
+	s = replaceOnce(t, s, "per_minute = 30 ", "per_minute = 6000 ")
+	s = replaceOnce(t, s, "host = \"imap.presessions.example\"\nport = 993\ntls = \"tls\"", fmt.Sprintf("host = %q\nport = %s\ntls = \"plain\"", ih, ip))
+	s = replaceOnce(t, s, `password_file = "secrets/imap-password"`, `password_env = "OUTREACH_TEST_IMAP_PASSWORD"`)
+	s = replaceOnce(t, s, `socket = "outreach.sock"`, fmt.Sprintf("socket = %q", sock))
+	s = replaceOnce(t, s, `level = "info"`, `level = "debug"`)
+	if err := os.WriteFile(cfgPath, []byte(s), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type child struct {
+	cmd    *exec.Cmd
+	stderr *lockedBuffer
+	done   chan error
+}
+
+// startDaemon runs `outreach run` as systemd would: NOTIFY_SOCKET and
+// WATCHDOG_USEC set, passwords in the environment.
+func startDaemon(t *testing.T, bin, cfg string, n *notifyListener, imapPassword string) *child {
+	t.Helper()
+	cmd := exec.Command(bin, "--config", cfg, "run", "--stop-grace", "10s")
+	cmd.Env = append(os.Environ(),
+		"NOTIFY_SOCKET="+n.path,
+		"WATCHDOG_USEC=1000000",
+		"OUTREACH_TEST_SMTP_PASSWORD="+daemonSMTPPassword,
+		"OUTREACH_TEST_IMAP_PASSWORD="+imapPassword,
+	)
+	c := &child{cmd: cmd, stderr: &lockedBuffer{}, done: make(chan error, 1)}
+	cmd.Stdout = c.stderr
+	cmd.Stderr = c.stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { c.done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			<-c.done
+		}
+	})
+	return c
+}
+
+// stop sends SIGTERM and waits for the exit within limit.
+func (c *child) stop(t *testing.T, limit time.Duration) time.Duration {
+	t.Helper()
+	start := time.Now()
+	if err := c.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-c.done:
+		if err != nil {
+			t.Fatalf("outreach run after SIGTERM: %v\n%s", err, c.stderr)
+		}
+	case <-time.After(limit):
+		t.Fatalf("outreach run did not stop within %v of SIGTERM\n%s", limit, c.stderr)
+	}
+	return time.Since(start)
+}
+
+// runCLI runs a command of the built binary, as an operator would.
+func runCLI(t *testing.T, bin, cfg string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"--config", cfg}, args...)...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("outreach %s: %v\n%s%s", strings.Join(args, " "), err, out.String(), errb.String())
+	}
+	return out.String()
+}
+
+func outboxItems(t *testing.T, bin, cfg string) []outreach.OutboxItem {
+	t.Helper()
+	var items []outreach.OutboxItem
+	if err := json.Unmarshal([]byte(runCLI(t, bin, cfg, "outbox", "--json")), &items); err != nil {
+		t.Fatal(err)
+	}
+	return items
+}
+
+func TestRunUnderSystemd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the daemon")
+	}
+	bin := buildOutreach(t)
+
+	var delay atomic.Int64 // per message, set by the test
+	delay.Store(int64(150 * time.Millisecond))
+	smtpSrv := smtptest.Start(t, smtptest.Hooks{Data: func(*smtptest.Message) error {
+		time.Sleep(time.Duration(delay.Load()))
+		return nil
+	}})
+	reply, err := os.ReadFile(filepath.Join("..", "..", "mailer", "reply", "testdata", "corpus", "outlook-accept-en.eml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	imapAddr := startMailbox(t, reply)
+
+	_, cfg := demoDir(t)
+	sockDir, err := os.MkdirTemp("", "sock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(sockDir) })
+	sock := filepath.Join(sockDir, "outreach.sock")
+	daemonConfig(t, cfg, smtpSrv.Addr, imapAddr, sock)
+	if out := runCLI(t, bin, cfg, "invite"); !strings.Contains(out, "Queued") {
+		t.Fatalf("invite: %s", out)
+	}
+	queued := outboxItems(t, bin, cfg)
+	if len(queued) < 190 {
+		t.Fatalf("%d invitations queued, want one per reachable mission", len(queued))
+	}
+
+	n := listenNotify(t)
+	d := startDaemon(t, bin, cfg, n, daemonIMAPPassword)
+
+	// READY after the store is open and the configuration valid, then
+	// STATUS lines and watchdog pings.
+	ready := n.waitFor(t, 0, "READY=1", line("READY=1"), 30*time.Second)
+	n.waitFor(t, ready, "a STATUS line", func(l string) bool { return strings.HasPrefix(l, "STATUS=") && strings.Contains(l, "outbox") }, 5*time.Second)
+	first := n.waitFor(t, ready, "WATCHDOG=1", line("WATCHDOG=1"), 5*time.Second)
+	n.waitFor(t, first+1, "a second WATCHDOG=1", line("WATCHDOG=1"), 5*time.Second)
+	n.waitFor(t, ready, "STATUS with imap idle", func(l string) bool { return strings.HasPrefix(l, "STATUS=") && strings.Contains(l, "imap idle") }, 15*time.Second)
+
+	// While the daemon runs it holds the store: a CLI command that works
+	// now went through the admin socket.
+	if st := runCLI(t, bin, cfg, "status"); !strings.Contains(st, "Universality: ") || !strings.Contains(st, "KOR") {
+		t.Errorf("status through the daemon:\n%s", st)
+	}
+	a, err := admin.DialSocket(context.Background(), sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := a.Health(context.Background())
+	if err != nil || !h.Daemon || !h.OK || h.IMAP != "idle" || h.LastSync.IsZero() {
+		t.Errorf("health through the socket: %+v %v", h, err)
+	}
+	if fi, err := os.Stat(sock); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("admin socket: %v %v, want mode 0600", fi.Mode(), err)
+	}
+
+	// SIGHUP: RELOADING, then READY again. A configuration that does not
+	// load is refused and the running one kept.
+	before := len(n.all())
+	d.cmd.Process.Signal(syscall.SIGHUP)
+	rl := n.waitFor(t, before, "RELOADING=1", line("RELOADING=1"), 5*time.Second)
+	if !strings.Contains(n.all()[rl], "MONOTONIC_USEC=") {
+		t.Errorf("RELOADING without MONOTONIC_USEC: %q", n.all()[rl])
+	}
+	n.waitFor(t, rl+1, "READY=1 after the reload", line("READY=1"), 5*time.Second)
+	good, _ := os.ReadFile(cfg)
+	os.WriteFile(cfg, []byte(strings.Replace(string(good), `level = "debug"`, `level = "loud"`, 1)), 0o600)
+	before = len(n.all())
+	d.cmd.Process.Signal(syscall.SIGHUP)
+	rl = n.waitFor(t, before, "RELOADING=1", line("RELOADING=1"), 5*time.Second)
+	n.waitFor(t, rl, "STATUS=reload refused", func(l string) bool {
+		return strings.HasPrefix(l, "STATUS=reload refused") && strings.Contains(l, "log.level")
+	}, 5*time.Second)
+	n.waitFor(t, rl+1, "READY=1 after the refused reload", line("READY=1"), 5*time.Second)
+	os.WriteFile(cfg, good, 0o600)
+
+	// SIGTERM while the invitations go out slowly: STOPPING, the message in
+	// flight finishes, exit 0 well within the stop grace.
+	sendDeadline := time.Now().Add(time.Minute)
+	for smtpSrv.Count() < 5 {
+		if time.Now().After(sendDeadline) {
+			t.Fatalf("the daemon is not sending\n%s", d.stderr)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	before = len(n.all())
+	took := d.stop(t, 10*time.Second)
+	n.waitFor(t, before, "STOPPING=1", line("STOPPING=1"), time.Second)
+	atStop := smtpSrv.Count()
+	t.Logf("SIGTERM after %d of %d invitations: stopped in %v", atStop, len(queued), took.Round(time.Millisecond))
+	if atStop >= len(queued) {
+		t.Fatalf("all %d messages went out before SIGTERM; the stop was not tested during sending", atStop)
+	}
+	stopped := outboxItems(t, bin, cfg) // the daemon is gone: the CLI opens the store itself
+	states := map[string]int{}
+	for _, it := range stopped {
+		states[it.State.String()]++
+	}
+	if states["sending"] != 0 {
+		t.Errorf("a clean stop left %d messages in sending", states["sending"])
+	}
+	if states["sent"] < atStop-1 || states["sent"] > atStop {
+		t.Errorf("the store says %d sent, the server received %d", states["sent"], atStop)
+	}
+	if _, err := os.Stat(sock); err == nil {
+		t.Error("the admin socket is still there after the daemon stopped")
+	}
+
+	// Restart with a fast server: everything goes out, once.
+	delay.Store(0)
+	d = startDaemon(t, bin, cfg, n, daemonIMAPPassword)
+	n.waitFor(t, before+1, "READY=1 after the restart", line("READY=1"), 30*time.Second)
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		pending := 0
+		for _, it := range outboxItems(t, bin, cfg) { // through the socket
+			if it.State.Pending() {
+				pending++
+			}
+		}
+		if pending == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d messages still pending after 2 minutes\n%s", pending, d.stderr)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	m := scrape(t, sock)
+	if m["outreach_outbox_depth"] != 0 || m[`outreach_outbox_messages{kind="invitation",state="sent"}`] != float64(len(queued)) {
+		t.Errorf("metrics after the round: depth %v, sent %v, want 0 and %d", m["outreach_outbox_depth"], m[`outreach_outbox_messages{kind="invitation",state="sent"}`], len(queued))
+	}
+	replies := 0.0
+	for k, v := range m {
+		if strings.HasPrefix(k, "outreach_replies_total{") {
+			replies += v
+		}
+	}
+	if replies != 1 || m["outreach_imap_last_sync_timestamp_seconds"] == 0 || m["outreach_imap_connected"] != 1 {
+		t.Errorf("metrics of intake: replies %v, last sync %v, connected %v", replies, m["outreach_imap_last_sync_timestamp_seconds"], m["outreach_imap_connected"])
+	}
+	d.stop(t, 10*time.Second)
+	logs := d.stderr.String()
+
+	// Nothing lost: every message of the outbox arrived, under its own
+	// Message-ID; a copy sent twice carries the same Message-ID.
+	final := outboxItems(t, bin, cfg)
+	ids := map[string]outreach.OutboxItem{}
+	for _, it := range final {
+		if it.State != outreach.Sent {
+			t.Errorf("%s is %s after the restart: %s", it.Key, it.State, it.Error)
+		}
+		ids[it.MessageID] = it
+	}
+	got := map[string]int{}
+	for _, msg := range smtpSrv.Messages() {
+		if _, ok := ids[msg.MessageID]; !ok {
+			t.Errorf("the server received a message the outbox does not hold: %q", msg.MessageID)
+		}
+		got[msg.MessageID]++
+	}
+	dups := 0
+	for id, it := range ids {
+		switch {
+		case got[id] == 0:
+			t.Errorf("LOST: %s (%s) never arrived", it.Key, id)
+		case got[id] > 1:
+			dups += got[id] - 1
+		}
+	}
+	if dups > 1 {
+		t.Errorf("%d duplicate deliveries across one stop; at most one (the message in flight) is allowed", dups)
+	}
+	t.Logf("%d messages in the outbox, %d deliveries, %d duplicates (same Message-ID)", len(ids), len(smtpSrv.Messages()), dups)
+	auths := smtpSrv.Auths()
+	if len(auths) == 0 || auths[0].Username != organiserMailbox || auths[0].Password != daemonSMTPPassword {
+		t.Errorf("the daemon did not log in to SMTP with the password from smtp.password_env: %d logins", len(auths))
+	}
+
+	// A daemon whose IMAP login is refused logs the failure, not the
+	// password.
+	bad := startDaemon(t, bin, cfg, n, wrongIMAPPassword)
+	deadline = time.Now().Add(20 * time.Second)
+	for !strings.Contains(bad.stderr.String(), "imap intake interrupted") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no log of the refused IMAP login:\n%s", bad.stderr)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	bad.stop(t, 10*time.Second)
+
+	all := logs + d.stderr.String() + bad.stderr.String()
+	for _, secret := range []string{daemonSMTPPassword, daemonIMAPPassword, wrongIMAPPassword} {
+		if strings.Contains(all, secret) {
+			t.Errorf("the logs contain a password (%s...)", secret[:8])
+		}
+	}
+	if !strings.Contains(all, "level=DEBUG") {
+		t.Error("the logs were not at debug level; the password check saw less than it could")
+	}
+}
+
+// scrape reads /metrics over the admin socket, as a monitor would.
+func scrape(t *testing.T, sock string) map[string]float64 {
+	t.Helper()
+	hc := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, "unix", sock)
+	}}}
+	resp, err := hc.Get("http://outreach/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	out := map[string]float64{}
+	for _, l := range strings.Split(string(body), "\n") {
+		if l == "" || strings.HasPrefix(l, "#") {
+			continue
+		}
+		i := strings.LastIndexByte(l, ' ')
+		v, err := strconv.ParseFloat(l[i+1:], 64)
+		if err != nil {
+			t.Fatalf("metrics line %q", l)
+		}
+		out[l[:i]] = v
+	}
+	return out
+}
