@@ -62,6 +62,9 @@ type Engine struct {
 	mu    sync.RWMutex // guards sched, replaced on reload
 	sched Schedule
 
+	recoverMu sync.Mutex // the first Flush re-queues what a crash left in sending
+	recovered bool
+
 	wake     chan struct{} // signalled after new messages are queued
 	draining atomic.Bool   // set on shutdown: finish the send in flight, claim no more
 }

@@ -135,9 +135,18 @@ func (e *Engine) Flush(ctx context.Context, maxWait time.Duration) (FlushReport,
 	if e.sender == nil {
 		return FlushReport{}, ErrNoSender
 	}
-	if _, err := e.RecoverSending(); err != nil {
-		return FlushReport{}, err
+	// Items in sending when the engine starts were left by a crash. Only
+	// the first Flush looks: later, an item in sending is one this process
+	// is sending now.
+	e.recoverMu.Lock()
+	if !e.recovered {
+		if _, err := e.RecoverSending(); err != nil {
+			e.recoverMu.Unlock()
+			return FlushReport{}, err
+		}
+		e.recovered = true
 	}
+	e.recoverMu.Unlock()
 	deadline := e.now().Add(maxWait)
 	var mu sync.Mutex
 	var rep FlushReport
@@ -167,10 +176,9 @@ func (e *Engine) Flush(ctx context.Context, maxWait time.Duration) (FlushReport,
 	}
 	wg.Wait()
 	err := e.st.View(func(tx *store.Tx) error {
-		items, err := tx.Outbox(func(it *outreach.OutboxItem) bool { return it.State.Pending() })
-		rep.Waiting = len(items)
+		rep.Waiting = tx.Waiting()
 		rep.Next, _ = tx.NextDue()
-		return err
+		return nil
 	})
 	if firstErr == nil {
 		firstErr = err

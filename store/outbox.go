@@ -158,3 +158,14 @@ func (t *Tx) NextDue() (time.Time, bool) {
 	}
 	return time.Unix(0, int64(btoi(k[:8]))), true
 }
+
+// Waiting returns the number of queued or deferred items, from the due
+// index (no item is read).
+func (t *Tx) Waiting() int {
+	n := 0
+	c := t.tx.Bucket(bOutboxDue).Cursor()
+	for k, _ := c.First(); k != nil; k, _ = c.Next() {
+		n++
+	}
+	return n
+}

@@ -85,6 +85,7 @@ func commands() []command {
 		{"review show", "ID [--json]", "one review item", cmdReviewShow},
 		{"review resolve", "ID [--accept ...] [--decline ...] | --dismiss", "record what a review item says, or dismiss it", cmdReviewResolve},
 		{"backup", "FILE", "write a consistent copy of the store to FILE (safe while running)", cmdBackup},
+		{"demo", "[--once] [--speed N]", "play a whole round against simulated missions (live view; --once: final table)", cmdDemo},
 		{"run", "", "the daemon: outbox, intake, reminders, admin socket (systemd Type=notify)", cmdRun},
 		{"version", "", "print the version", cmdVersion},
 	}

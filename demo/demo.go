@@ -1,0 +1,479 @@
+// Package demo runs a whole round of UPR pre-sessions in one process: an
+// SMTP server and an IMAP server on loopback, the 28th round and its 195
+// missions, and simulated missions that answer the way real ones do. It is
+// what `outreach demo` runs.
+package demo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"net"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"outreach"
+	"outreach/config"
+	"outreach/directory"
+	"outreach/jobs"
+	"outreach/mailer"
+	"outreach/mailer/inbox"
+	"outreach/store"
+	"outreach/templates"
+)
+
+// Options configure a demo run.
+type Options struct {
+	// Dir holds the demo's store; empty means a temporary directory removed
+	// at the end.
+	Dir string
+	// Once runs the round as fast as it can and prints the final table.
+	// Otherwise the round runs on a clock Speed times faster than real
+	// time, with a live view redrawn on Out.
+	Once  bool
+	Speed float64
+	// Seed fixes the missions' behaviour; the same seed gives the same round.
+	Seed uint64
+	// Out receives the live view and the final table.
+	Out io.Writer
+	// Logger receives outreach's own logs (nil: discarded).
+	Logger *slog.Logger
+	// Frame is the live view's refresh period (default 250ms).
+	Frame time.Duration
+}
+
+// Result is what the round came to, read from the store at the end.
+type Result struct {
+	Status  jobs.Status
+	Figures Figures
+	// Mismatches lists every (mission, session) whose recorded answer is
+	// not what the mission said; empty when outreach recorded every answer
+	// as it was given.
+	Mismatches []string
+	// Answers is the number of (mission, session) answers the missions gave.
+	Answers int
+	// MissionMail counts what the simulated missions sent, by kind.
+	MissionMail map[string]int
+	Elapsed     time.Duration
+	// Duplicates lists Message-IDs that reached the SMTP server twice.
+	Duplicates []string
+	// Unreadable counts messages from outreach a mission could not parse.
+	Unreadable int
+	// Stopped is set when the live round was interrupted before its end.
+	Stopped bool
+	Dir     string
+}
+
+// Figures are the round's numbers for the organisers.
+type Figures struct {
+	// Attending is the number of distinct missions that accepted at least
+	// one session.
+	Attending int `json:"distinct_missions_attending"`
+	// PerSession is the average number of missions accepted per session.
+	PerSession float64 `json:"average_per_session"`
+	// SuROwn is the number of States under Review attending their own session.
+	SuROwn   int `json:"sur_attending_own_session"`
+	Sessions int `json:"sessions"`
+	// Messages outreach sent, by kind; replies it read, by kind.
+	Sent    map[string]int `json:"sent"`
+	Replies map[string]int `json:"replies"`
+	Review  int            `json:"review_open"`
+	// NotReached lists missions no address of which works.
+	NotReached []string `json:"not_reached"`
+	Reminders  int      `json:"reminders_sent"`
+	Missed     int      `json:"reminders_missed"`
+}
+
+const (
+	mailboxUser = "rsvp@presessions.example"
+	mailboxPass = "demo-mailbox-password"
+)
+
+// start is when the demo round begins: Monday 4 September 2017, 09:00 in
+// Geneva, five weeks before the pre-sessions.
+var start = time.Date(2017, 9, 4, 7, 0, 0, 0, time.UTC)
+
+// Run plays a whole round and returns what the store holds at the end.
+func Run(ctx context.Context, opts Options) (Result, error) {
+	began := time.Now()
+	if opts.Out == nil {
+		opts.Out = io.Discard
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if opts.Frame <= 0 {
+		opts.Frame = 250 * time.Millisecond
+	}
+	if opts.Speed <= 0 {
+		opts.Speed = 40000
+	}
+	dir := opts.Dir
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "outreach-demo-")
+		if err != nil {
+			return Result{}, err
+		}
+		defer os.RemoveAll(tmp)
+		dir = tmp
+	} else if err := os.MkdirAll(dir, 0o700); err != nil {
+		return Result{}, err
+	}
+	r, err := newRound(ctx, dir, opts)
+	if err != nil {
+		return Result{}, err
+	}
+	defer r.close()
+	stopped := false
+	if err := r.play(ctx); err != nil {
+		if ctx.Err() == nil || opts.Once {
+			return Result{}, err
+		}
+		// Interrupted in the live view: show where the round stood.
+		stopped = true
+	}
+	res, err := r.result()
+	res.Elapsed = time.Since(began)
+	if opts.Dir != "" {
+		res.Dir = dir
+	}
+	res.Stopped = stopped
+	if err == nil {
+		printFinal(opts.Out, r, res)
+	}
+	return res, err
+}
+
+// round is one running demo.
+type round struct {
+	opts     Options
+	clock    jobs.Clock
+	manual   *jobs.ManualClock
+	st       *store.Store
+	e        *jobs.Engine
+	w        *world
+	relay    *relay
+	mbox     *mailbox
+	watcher  *inbox.Watcher
+	ev       outreach.Event
+	sessions []outreach.Session
+	end      time.Time
+	moved    bool
+	movedSuR string
+
+	mu     sync.Mutex
+	events []string // the live view's recent activity
+}
+
+func newRound(ctx context.Context, dir string, opts Options) (*round, error) {
+	ev, sessions, err := directory.Round28()
+	if err != nil {
+		return nil, err
+	}
+	missions, err := directory.Missions()
+	if err != nil {
+		return nil, err
+	}
+	r := &round{opts: opts, ev: ev, sessions: sessions}
+	if opts.Once {
+		r.manual = jobs.NewManualClock(start)
+		r.clock = r.manual
+	} else {
+		r.clock = jobs.NewScaledClock(start, opts.Speed)
+	}
+	last := sessions[0].End
+	for _, s := range sessions {
+		if s.End.After(last) {
+			last = s.End
+		}
+	}
+	r.end = last.Add(24 * time.Hour)
+	seed := opts.Seed
+	if seed == 0 {
+		seed = 28
+	}
+	r.w = newWorld(seed, ev, missions, sessions, r.note)
+
+	path := filepath.Join(dir, "outreach.db")
+	os.Remove(path)
+	r.st, err = store.Open(path, store.Options{Now: r.clock.Now, NoSync: opts.Once})
+	if err != nil {
+		return nil, err
+	}
+	r.mbox, err = startMailbox(mailboxUser, mailboxPass)
+	if err != nil {
+		r.close()
+		return nil, err
+	}
+	r.relay, err = startRelay(func(_ string, to []string, raw []byte) {
+		r.w.receive(r.clock.Now(), to, raw)
+	}, r.w.refused)
+	if err != nil {
+		r.close()
+		return nil, err
+	}
+	set, err := templates.Load("")
+	if err != nil {
+		r.close()
+		return nil, err
+	}
+	host, port, _ := net.SplitHostPort(r.relay.addr)
+	p, _ := strconv.Atoi(port)
+	sender, err := mailer.New(mailer.Options{Host: host, Port: p, TLS: mailer.Plain, Timeout: 10 * time.Second,
+		HELO: "outreach.presessions.example"})
+	if err != nil {
+		r.close()
+		return nil, err
+	}
+	sched := jobs.Schedule{Lateness: 36 * time.Hour, Digest: "CRON_TZ=Europe/Zurich 0 8 * * *"}
+	for _, rule := range config.DefaultRules() {
+		h, m, _ := config.ParseClock(rule.At)
+		sched.Rules = append(sched.Rules, jobs.Rule{Name: rule.Name, PerSession: rule.RelativeTo == "session",
+			DaysBefore: rule.DaysBefore, Hour: h, Min: m, Audience: rule.Audience, Template: rule.Template})
+	}
+	r.e = jobs.New(jobs.Options{Store: r.st, Event: ev, Logger: opts.Logger, Clock: r.clock, Templates: set,
+		Sender: sender, Connections: 1, Limits: jobs.Limits{PerMinute: 30, PerDay: 10000}, Schedule: sched})
+	if _, err := r.e.ImportMissions(missions, "demo"); err != nil {
+		r.close()
+		return nil, err
+	}
+	if _, err := r.e.ImportSessions(sessions, "demo"); err != nil {
+		r.close()
+		return nil, err
+	}
+	folders := jobs.Folders{Processed: "outreach/processed", Review: "outreach/review", Bounces: "outreach/bounces"}
+	r.watcher, err = inbox.NewWatcher(inbox.Options{Addr: r.mbox.addr, TLS: inbox.Plain, Username: mailboxUser,
+		Password: mailboxPass, Mailbox: "INBOX", Folders: []string{folders.Processed, folders.Review, folders.Bounces},
+		CommandTimeout: 10 * time.Second, Logger: opts.Logger}, r.e.Intake("INBOX", folders))
+	if err != nil {
+		r.close()
+		return nil, err
+	}
+	return r, nil
+}
+
+func (r *round) close() {
+	if r.relay != nil {
+		r.relay.close()
+	}
+	if r.mbox != nil {
+		r.mbox.close()
+	}
+	if r.st != nil {
+		r.st.Close()
+	}
+}
+
+// note adds a line to the live view's activity.
+func (r *round) note(t time.Time, format string, args ...any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	line := t.In(r.ev.Location).Format("Mon 2 Jan 15:04") + "  " + fmt.Sprintf(format, args...)
+	r.events = append(r.events, line)
+	if len(r.events) > 200 {
+		r.events = r.events[len(r.events)-200:]
+	}
+}
+
+// play runs the round from the invitations to the day after the last
+// session.
+func (r *round) play(ctx context.Context) error {
+	rep, err := r.e.Invite("", "demo")
+	if err != nil {
+		return err
+	}
+	r.note(r.clock.Now(), "staff queue the invitations: %d missions", len(rep.Queued))
+	var lastFrame time.Time
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		now := r.clock.Now()
+		if now.After(r.end) {
+			break
+		}
+		next, err := r.step(ctx, now)
+		if err != nil {
+			return err
+		}
+		if r.manual != nil {
+			r.manual.Set(next)
+			continue
+		}
+		if time.Since(lastFrame) >= r.opts.Frame {
+			r.render()
+			lastFrame = time.Now()
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	// The round is over: read and send what is left.
+	if _, err := r.step(ctx, r.clock.Now()); err != nil {
+		return err
+	}
+	return nil
+}
+
+// step does at now what the daemon would: deliver the missions' mail,
+// read the mailbox, queue due reminders, send what is due, and the staff's
+// one change of plan. It returns when the next thing happens.
+func (r *round) step(ctx context.Context, now time.Time) (time.Time, error) {
+	if !r.moved && !now.Before(start.Add(11*24*time.Hour)) {
+		r.moved = true
+		if err := r.move(now); err != nil {
+			return now, err
+		}
+	}
+	for _, raw := range r.w.due(now) {
+		if err := r.mbox.deliver(raw); err != nil {
+			return now, fmt.Errorf("demo: deliver to the mailbox: %w", err)
+		}
+	}
+	if r.mbox.count("INBOX") > 0 {
+		if _, err := r.watcher.SyncOnce(ctx); err != nil && !errors.Is(err, inbox.ErrBusy) {
+			return now, fmt.Errorf("demo: read the mailbox: %w", err)
+		}
+	}
+	sw, err := r.e.Sweep()
+	if err != nil {
+		return now, err
+	}
+	for _, d := range sw.Fired {
+		name := d.Rule
+		if d.Session != "" {
+			name += " (" + r.w.names[d.Session].EN + ")"
+		}
+		r.note(now, "reminder %s goes out", name)
+	}
+	fr, err := r.e.Flush(ctx, 0)
+	if err != nil && !errors.Is(err, context.Canceled) {
+		return now, fmt.Errorf("demo: send: %w", err)
+	}
+	// Mail the flush just sent may have been answered at once.
+	next := now.Truncate(time.Hour).Add(time.Hour)
+	for _, t := range []time.Time{r.w.next(), fr.Retry} {
+		if !t.IsZero() && t.Before(next) {
+			next = t
+		}
+	}
+	if sw.Next != nil && sw.Next.At.Before(next) {
+		next = sw.Next.At
+	}
+	if !next.After(now) {
+		next = now.Add(time.Minute)
+	}
+	return next, nil
+}
+
+// move is the staff's change of plan: the UN gives one session another
+// room and time, after most invitations were answered.
+func (r *round) move(now time.Time) error {
+	s := r.sessions[5]
+	startAt := s.Start.Add(30 * time.Minute)
+	endAt := s.End.Add(30 * time.Minute)
+	room := "Room XXIII"
+	rep, err := r.e.MoveSession(s.SuR, jobs.Move{Start: &startAt, End: &endAt, Room: &room,
+		Note: "The UN has confirmed the room."}, "demo")
+	if err != nil {
+		return err
+	}
+	r.movedSuR = s.SuR
+	r.note(now, "staff move the pre-session on %s to %s, %s: %d updates queued", r.w.names[s.SuR].EN,
+		startAt.In(r.ev.Location).Format("Mon 2 Jan 15:04"), room, rep.Queued)
+	return nil
+}
+
+// result reads the round's outcome from the store and compares it with
+// what the missions said.
+func (r *round) result() (Result, error) {
+	var res Result
+	st, err := r.e.Status()
+	if err != nil {
+		return res, err
+	}
+	res.Status = st
+	sn, err := r.e.Snapshot()
+	if err != nil {
+		return res, err
+	}
+	f := Figures{Sessions: len(st.Sessions), Sent: map[string]int{}, Replies: sn.Replies, Review: st.Review,
+		NotReached: st.Coverage.Unreachable, Missed: sn.MissedReminders}
+	for kind, states := range sn.Outbox {
+		f.Sent[string(kind)] = states["sent"]
+		if kind == outreach.Reminder {
+			f.Reminders = states["sent"]
+		}
+	}
+	recorded := map[string]outreach.Status{}
+	err = r.st.View(func(tx *store.Tx) error {
+		rs, err := tx.RSVPs()
+		for _, x := range rs {
+			recorded[x.Mission+"/"+x.Session] = x.Status
+		}
+		return err
+	})
+	if err != nil {
+		return res, err
+	}
+	attending := map[string]bool{}
+	total := 0
+	for _, s := range r.sessions {
+		for _, m := range r.w.personas {
+			if recorded[m.m.ID+"/"+s.SuR] == outreach.Accepted {
+				attending[m.m.ID] = true
+				total++
+			}
+		}
+		if recorded[s.SuR+"/"+s.SuR] == outreach.Accepted {
+			f.SuROwn++
+		}
+	}
+	f.Attending = len(attending)
+	if len(r.sessions) > 0 {
+		f.PerSession = float64(total) / float64(len(r.sessions))
+	}
+	res.Figures = f
+	res.Duplicates = r.relay.duplicates()
+	r.w.mu.Lock()
+	res.MissionMail = maps.Clone(r.w.sent)
+	res.Unreadable = r.w.unreadable
+	r.w.mu.Unlock()
+	// What each mission said against what was recorded.
+	ids := make([]string, 0, len(r.w.personas))
+	for id := range r.w.personas {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		p := r.w.personas[id]
+		for _, s := range r.sessions {
+			said, ok := p.said[s.SuR]
+			got, have := recorded[id+"/"+s.SuR]
+			if ok {
+				res.Answers++
+			}
+			if ok != have || said != got {
+				sayText, gotText := "nothing", "nothing"
+				if ok {
+					sayText = said.String()
+				}
+				if have {
+					gotText = got.String()
+				}
+				res.Mismatches = append(res.Mismatches, fmt.Sprintf("%s on %s: said %s, recorded %s (%s)",
+					id, s.SuR, sayText, gotText, p.style))
+			}
+		}
+	}
+	return res, nil
+}

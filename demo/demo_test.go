@@ -1,0 +1,162 @@
+package demo
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"outreach"
+	"outreach/store"
+)
+
+// TestOnceRoundMatchesStore plays a whole round and checks the printed
+// table and figures against the store, read independently, and what the
+// missions said against what was recorded.
+func TestOnceRoundMatchesStore(t *testing.T) {
+	dir := t.TempDir()
+	var out bytes.Buffer
+	res, err := Run(context.Background(), Options{Dir: dir, Once: true, Out: &out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("round played in %s:\n%s", res.Elapsed, out.String())
+
+	// Every answer the missions gave is recorded as given, nothing else.
+	if len(res.Mismatches) > 0 {
+		t.Errorf("%d answers not recorded as given:\n%s", len(res.Mismatches), strings.Join(res.Mismatches, "\n"))
+	}
+	if res.Answers < 500 {
+		t.Errorf("only %d answers given; the round should have hundreds", res.Answers)
+	}
+	if len(res.Duplicates) > 0 {
+		t.Errorf("messages delivered twice: %v", res.Duplicates)
+	}
+	if res.Unreadable > 0 {
+		t.Errorf("%d messages from outreach could not be read by the missions", res.Unreadable)
+	}
+	// Every kind of reply came in and was read as what it is.
+	for _, kind := range []string{"rsvp", "auto-reply", "bounce", "review"} {
+		if res.Figures.Replies[kind] == 0 {
+			t.Errorf("no reply read as %s: %v", kind, res.Figures.Replies)
+		}
+	}
+	for _, kind := range []string{"calendar", "letter", "out-of-office", "bounce", "change of mind"} {
+		if res.MissionMail[kind] == 0 {
+			t.Errorf("the missions wrote no %s: %v", kind, res.MissionMail)
+		}
+	}
+	if res.Figures.Review != 1 {
+		t.Errorf("review queue = %d, want the one message from a personal address", res.Figures.Review)
+	}
+	if len(res.Figures.NotReached) != 1 {
+		t.Errorf("not reached = %v, want the one mission whose only address is dead", res.Figures.NotReached)
+	}
+	for _, kind := range []string{"invitation", "confirmation", "update", "reminder", "digest"} {
+		if res.Figures.Sent[kind] == 0 {
+			t.Errorf("outreach sent no %s: %v", kind, res.Figures.Sent)
+		}
+	}
+	if res.Figures.Sent["invitation"] != 194 {
+		t.Errorf("invitations sent = %d, want 194 (195 missions, one unreachable)", res.Figures.Sent["invitation"])
+	}
+	if res.Figures.Missed != 0 {
+		t.Errorf("%d reminders missed in a round without downtime", res.Figures.Missed)
+	}
+
+	// The store, read on its own after the run.
+	st, err := store.Open(filepath.Join(dir, "outreach.db"), store.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var rsvps []outreach.RSVP
+	var sessions []outreach.Session
+	var missions []outreach.Mission
+	if err := st.View(func(tx *store.Tx) error {
+		var err error
+		if rsvps, err = tx.RSVPs(); err != nil {
+			return err
+		}
+		if sessions, err = tx.Sessions(); err != nil {
+			return err
+		}
+		missions, err = tx.Missions()
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]string{}
+	for _, m := range missions {
+		names[m.ID] = m.Names.EN
+	}
+	type row struct{ acc, tent, dec, none int }
+	want := map[string]*row{}
+	attending := map[string]bool{}
+	accepted := 0
+	own := 0
+	for _, s := range sessions {
+		want[names[s.SuR]] = &row{none: len(missions)}
+	}
+	for _, r := range rsvps {
+		w := want[names[r.Session]]
+		switch r.Status {
+		case outreach.Accepted:
+			w.acc++
+			attending[r.Mission] = true
+			accepted++
+			if r.Mission == r.Session {
+				own++
+			}
+		case outreach.Tentative:
+			w.tent++
+		case outreach.Declined:
+			w.dec++
+		default:
+			continue
+		}
+		w.none--
+	}
+	// The printed table: one line per session.
+	line := regexp.MustCompile(`(?m)^\s*(\S.*?)\s{2,}\w{3} \d+ \w{3} \d\d:\d\d\s+Room \S+\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+\S.*$`)
+	rows := line.FindAllStringSubmatch(out.String(), -1)
+	if len(rows) != len(sessions) {
+		t.Fatalf("table has %d session rows, store has %d sessions", len(rows), len(sessions))
+	}
+	for _, m := range rows {
+		w, ok := want[m[1]]
+		if !ok {
+			t.Errorf("table names %q, not a session in the store", m[1])
+			continue
+		}
+		got := [4]int{atoi(m[2]), atoi(m[3]), atoi(m[4]), atoi(m[5])}
+		if got != [4]int{w.acc, w.tent, w.dec, w.none} {
+			t.Errorf("%s: table says accepted/tentative/declined/no answer %v, store holds %v", m[1], got,
+				[4]int{w.acc, w.tent, w.dec, w.none})
+		}
+	}
+	figure := func(label string) string {
+		m := regexp.MustCompile(regexp.QuoteMeta(label) + `:\s+([\d.]+)`).FindStringSubmatch(out.String())
+		if m == nil {
+			t.Fatalf("figure %q not printed", label)
+		}
+		return m[1]
+	}
+	if got := figure("Distinct missions attending"); got != strconv.Itoa(len(attending)) {
+		t.Errorf("distinct missions attending printed %s, store says %d", got, len(attending))
+	}
+	if got, wantAvg := figure("Average attending per session"), strconv.FormatFloat(float64(accepted)/float64(len(sessions)), 'f', 1, 64); got != wantAvg {
+		t.Errorf("average per session printed %s, store says %s", got, wantAvg)
+	}
+	if got := figure("States under Review at their own"); got != strconv.Itoa(own) {
+		t.Errorf("States under Review at their own session printed %s, store says %d", got, own)
+	}
+}
+
+func atoi(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
+}
