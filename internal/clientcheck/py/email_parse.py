@@ -23,53 +23,66 @@ ADDRESS_HEADERS = {"from", "to", "cc", "bcc", "reply-to", "sender"}
 
 
 def headers(part, where, defects):
+    """Returns the part's header fields as [name, value] pairs, the
+    addresses of its address fields, and its first header object per
+    lower-case name. Each field is parsed once: the email package parses
+    again on every access, which dominates the time spent."""
     out = []
     addrs = {}
-    for name in part.keys():
-        values = part.get_all(name) or []
-        for v in values:
-            defects.extend(defect_names(getattr(v, "defects", ()), "%s header %s" % (where, name)))
-            out.append([name, str(v)])
-            if name.lower() in ADDRESS_HEADERS and hasattr(v, "addresses"):
-                addrs.setdefault(name.lower(), []).extend(
-                    {"name": a.display_name, "email": a.addr_spec} for a in v.addresses
-                )
-    return out, addrs
+    first = {}
+    for name, v in part.items():
+        defects.extend(defect_names(getattr(v, "defects", ()), "%s header %s" % (where, name)))
+        out.append([name, str(v)])
+        first.setdefault(name.lower(), v)
+        if name.lower() in ADDRESS_HEADERS and hasattr(v, "addresses"):
+            addrs.setdefault(name.lower(), []).extend(
+                {"name": a.display_name, "email": a.addr_spec} for a in v.addresses
+            )
+    return out, addrs, first
 
 
-def tree(part, path, defects):
+def tree(part, path, defects, hdrs, first):
     where = "part " + (path or "root")
     defects.extend(defect_names(part.defects, where))
-    hdrs, _ = headers(part, where, defects) if path else ([], {})
+    ct = first.get("content-type")
+    cd = first.get("content-disposition")
+    ctype = ct.content_type if ct is not None else part.get_default_type()
+    filename = ""
+    if cd is not None:
+        filename = cd.params.get("filename", "")
+    if not filename and ct is not None:
+        filename = ct.params.get("name", "")
     node = {
         "path": path,
-        "content_type": part.get_content_type(),
-        "params": {k.lower(): str(v) for k, v in part.get_params(header="content-type", failobj=[])[1:]},
-        "disposition": part.get_content_disposition() or "",
-        "filename": part.get_filename() or "",
-        "transfer_encoding": str(part.get("Content-Transfer-Encoding", "")),
-        "headers": hdrs,
+        "content_type": ctype,
+        "params": {k.lower(): str(v) for k, v in ct.params.items()} if ct is not None else {},
+        "disposition": cd.content_disposition if cd is not None else "",
+        "filename": filename,
+        "transfer_encoding": str(first.get("content-transfer-encoding", "")),
+        "headers": hdrs if path else [],
         "parts": [],
     }
     if part.is_multipart():
         for i, sub in enumerate(part.iter_parts()):
-            node["parts"].append(tree(sub, "%s%d" % (path + "." if path else "", i + 1), defects))
+            sub_hdrs, _, sub_first = headers(sub, "part " + "%s%d" % (path + "." if path else "", i + 1), defects)
+            node["parts"].append(tree(sub, "%s%d" % (path + "." if path else "", i + 1), defects, sub_hdrs, sub_first))
         return node
     body = part.get_payload(decode=True) or b""
     node["body"] = base64.b64encode(body).decode("ascii")
-    if part.get_content_maintype() == "text":
+    if ctype.startswith("text/"):
+        charset = ct.params.get("charset", "us-ascii") if ct is not None else "us-ascii"
         try:
-            node["text"] = part.get_content()
-        except Exception as e:
-            defects.append("%s: cannot decode text: %s" % (where, e))
+            node["text"] = body.decode(charset)
+        except (LookupError, UnicodeDecodeError) as e:
+            defects.append("%s: cannot decode text as %s: %s" % (where, charset, e))
     return node
 
 
 def message(data):
     msg = email.message_from_bytes(data, policy=email.policy.default)
     defects = []
-    hdrs, addrs = headers(msg, "message", defects)
-    root = tree(msg, "", defects)
+    hdrs, addrs, first = headers(msg, "message", defects)
+    root = tree(msg, "", defects, hdrs, first)
     return {"defects": defects, "headers": hdrs, "addresses": addrs, "root": root}
 
 
