@@ -89,7 +89,7 @@ func dsnAddress(v string) string {
 		v = a
 	}
 	v = strings.Trim(strings.TrimSpace(v), "<>")
-	return strings.ToLower(strings.TrimSpace(v))
+	return strings.ToLower(bareAddress(strings.Trim(strings.TrimSpace(v), "<>")))
 }
 
 // dsnDiagnostic reads "smtp; 550 5.1.1 ..." (RFC 3464 §2.3.6).

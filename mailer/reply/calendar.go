@@ -2,6 +2,7 @@ package reply
 
 import (
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -44,18 +45,30 @@ func calendarData(n *node) []byte {
 }
 
 // calendars reads every calendar part. damaged lists the parts that could
-// not be read.
-func (m *msg) calendars() (out []calReply, damaged []string) {
+// not be read; damagedReply is set when one of them says it is a REPLY or
+// COUNTER.
+func (m *msg) calendars() (out []calReply, damaged []string, damagedReply bool) {
 	walk(m.root, func(n *node) {
 		if !isCalendarPart(n) {
 			return
 		}
-		rs, err := ical.ParseReplies(calendarData(n))
-		if err != nil {
-			damaged = append(damaged, shorten(err.Error(), 200))
+		data := calendarData(n)
+		mimeMethod := strings.ToUpper(strings.TrimSpace(n.params["method"]))
+		fail := func(why string) {
+			damaged = append(damaged, shorten(why, 200))
+			if n.embedded == 0 && (mimeMethod == "REPLY" || mimeMethod == "COUNTER" || methodReplyRe.Match(data)) {
+				damagedReply = true
+			}
+		}
+		if d := calendarDefect(data); d != "" {
+			fail(d)
 			return
 		}
-		mimeMethod := strings.ToUpper(strings.TrimSpace(n.params["method"]))
+		rs, err := ical.ParseReplies(data)
+		if err != nil {
+			fail(err.Error())
+			return
+		}
 		for _, r := range rs {
 			if r.Method == "" {
 				r.Method = mimeMethod
@@ -63,7 +76,88 @@ func (m *msg) calendars() (out []calReply, damaged []string) {
 			out = append(out, calReply{Reply: r, embedded: n.embedded})
 		}
 	})
-	return out, damaged
+	return out, damaged, damagedReply
+}
+
+var methodReplyRe = regexp.MustCompile(`(?im)^METHOD:\s*(?:REPLY|COUNTER)\s*$`)
+
+// onceOnly are the VEVENT properties RFC 5545 §3.6.1 allows at most once
+// that a reply is read by; a second one, with whatever value, leaves the
+// answer open to two readings.
+var onceOnly = map[string]bool{"UID": true, "DTSTAMP": true, "SEQUENCE": true, "DTSTART": true, "DTEND": true,
+	"ORGANIZER": true, "RECURRENCE-ID": true, "STATUS": true}
+
+// calendarDefect reports what makes a calendar object ambiguous although
+// it parses: a once-only property given twice in one VEVENT, or an
+// ATTENDEE with a parameter given twice (PARTSTAT=ACCEPTED;PARTSTAT=
+// DECLINED). It returns "" when there is none.
+func calendarDefect(data []byte) string {
+	var lines []string
+	for _, l := range strings.Split(strings.ReplaceAll(string(data), "\r\n", "\n"), "\n") {
+		if len(lines) > 0 && len(l) > 0 && (l[0] == ' ' || l[0] == '\t') {
+			lines[len(lines)-1] += l[1:]
+			continue
+		}
+		lines = append(lines, l)
+	}
+	inEvent := 0
+	var seen map[string]bool
+	for _, l := range lines {
+		nameParams, _, _ := cutUnquoted(l, ':')
+		name, params, _ := strings.Cut(nameParams, ";")
+		name = strings.ToUpper(strings.TrimSpace(name))
+		value := strings.ToUpper(strings.TrimSpace(l[min(len(nameParams)+1, len(l)):]))
+		switch {
+		case name == "BEGIN" && value == "VEVENT":
+			inEvent++
+			seen = map[string]bool{}
+			continue
+		case name == "END" && value == "VEVENT":
+			inEvent--
+			continue
+		case name == "BEGIN" || name == "END":
+			continue
+		}
+		if inEvent != 1 {
+			continue
+		}
+		if onceOnly[name] {
+			if seen[name] {
+				return "the calendar gives " + name + " twice in one event"
+			}
+			seen[name] = true
+		}
+		if name == "ATTENDEE" && params != "" {
+			ps := map[string]bool{}
+			for rest := params; rest != ""; {
+				var p string
+				p, rest, _ = cutUnquoted(rest, ';')
+				k, _, _ := strings.Cut(p, "=")
+				k = strings.ToUpper(strings.TrimSpace(k))
+				if ps[k] {
+					return "an ATTENDEE of the calendar gives " + shorten(k, 40) + " twice"
+				}
+				ps[k] = true
+			}
+		}
+	}
+	return ""
+}
+
+// cutUnquoted is strings.Cut at the first sep outside double quotes.
+func cutUnquoted(s string, sep byte) (before, after string, found bool) {
+	quoted := false
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '"':
+			quoted = !quoted
+		case sep:
+			if !quoted {
+				return s[:i], s[i+1:], true
+			}
+		}
+	}
+	return s, "", false
 }
 
 // uidsOf returns the missions and sessions our UIDs in a bounced original
@@ -99,7 +193,7 @@ type answer struct {
 // REFRESH objects in the message's own parts. It reports false when the
 // message holds none.
 func (m *msg) calendarResult(res Result) (Result, bool) {
-	all, damaged := m.calendars()
+	all, damaged, damagedReply := m.calendars()
 	var own, forwarded []calReply
 	for _, r := range all {
 		switch r.Method {
@@ -114,7 +208,7 @@ func (m *msg) calendarResult(res Result) (Result, bool) {
 		}
 	}
 	if len(own) == 0 {
-		if len(damaged) > 0 && len(all) == 0 && m.calendarSubject() {
+		if len(damaged) > 0 && (damagedReply || (len(all) == 0 && m.calendarSubject())) {
 			res.Kind = Review
 			res.Reason = "the calendar answer could not be read (" + damaged[0] + "); record the answer by hand"
 			return res, true

@@ -20,8 +20,78 @@ func Classify(raw []byte, dir Directory) (res Result) {
 			res.Sessions = nil
 			res.Reason = fmt.Sprintf("the message could not be read (%v); look at it by hand", p)
 		}
+		tidy(&res)
 	}()
 	return classify(raw, dir)
+}
+
+// tidy makes the one-line fields of a Result one line of printable text,
+// whatever the message held: callers put them in log lines, tables and
+// mail headers.
+func tidy(r *Result) {
+	for _, f := range []*string{&r.Reason, &r.Subject, &r.From, &r.Comment, &r.Mission, &r.BounceStatus,
+		&r.BounceDiagnostic, &r.MessageID, &r.InReplyTo} {
+		*f = oneLine(*f)
+	}
+	for i := range r.DelegateNames {
+		r.DelegateNames[i] = oneLine(r.DelegateNames[i])
+	}
+	for i := range r.References {
+		r.References[i] = oneLine(r.References[i])
+	}
+	r.BouncedAddress = bareAddress(r.BouncedAddress)
+	if r.Calendar != nil {
+		r.Calendar.UID = oneLine(r.Calendar.UID)
+		r.Calendar.Attendee = bareAddress(r.Calendar.Attendee)
+		r.Calendar.SentBy = bareAddress(r.Calendar.SentBy)
+	}
+	r.Subject = shorten(r.Subject, 990)
+	r.Excerpt = stripControls(r.Excerpt)
+}
+
+// oneLine returns s with control characters dropped and runs of white
+// space (line breaks included) made one space.
+func oneLine(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.Join(strings.Fields(stripControls(s)), " ")
+}
+
+// bareAddress cuts an address at the first space or control character:
+// what follows is not part of it.
+func bareAddress(a string) string {
+	if i := strings.IndexFunc(a, func(r rune) bool {
+		return r <= ' ' || r == 0x7f || (r >= 0x80 && r <= 0x9f) || r == '\u2028' || r == '\u2029'
+	}); i >= 0 {
+		return a[:i]
+	}
+	return a
+}
+
+// stripControls drops C0 and C1 control characters other than tab and
+// line feed, and turns carriage returns and Unicode line and paragraph
+// separators into line feeds.
+func stripControls(s string) string {
+	clean := true
+	for _, r := range s {
+		if (r < ' ' && r != '\t' && r != '\n') || (r >= 0x7f && r <= 0x9f) || r == '\u2028' || r == '\u2029' {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\r' || r == '\u2028' || r == '\u2029':
+			return '\n'
+		case (r < ' ' && r != '\t' && r != '\n') || (r >= 0x7f && r <= 0x9f):
+			return -1
+		}
+		return r
+	}, s)
 }
 
 // msg is one message being classified.
@@ -413,8 +483,22 @@ func (m *msg) letterResult(res Result, text string) Result {
 	mission, match := m.fallbackMission(sig)
 	res.Mission, res.Match = mission, match
 	res.Comment = firstLines(text, 300)
+	// A letter is a few pages: beyond maxLetter of its own text, only the
+	// start is read, and an answer found there is not recorded alone.
+	long := len(text) > maxLetter
+	if long {
+		cut := maxLetter
+		for cut > 0 && !isRuneStart(text[cut]) {
+			cut--
+		}
+		if nl := strings.LastIndexByte(text[:cut], '\n'); nl > maxLetter/2 {
+			cut = nl
+		}
+		text = text[:cut]
+	}
 	sessions := m.dir.Sessions()
 	lt := newReader(names, sessions, mission).read(text, m.subject)
+	long = long || lt.truncated
 	res.Delegates, res.DelegateNames = lt.delegates, lt.names
 	claims := lt.claims
 	for _, c := range m.fromClaims(names) {
@@ -467,6 +551,9 @@ func (m *msg) letterResult(res Result, text string) Result {
 		if m.truncatedParts {
 			res.Reason += "; the message is nested too deeply to read in full"
 		}
+		if long {
+			res.Reason += "; only the start of its text was read"
+		}
 		return res
 	}
 	reading := summarize(lt.answers, sessions, names)
@@ -502,6 +589,9 @@ func (m *msg) letterResult(res Result, text string) Result {
 	}
 	if len(lt.answers) == 0 {
 		return review("the letter has answer words but no pre-session could be read from them; read it and record the answer by hand")
+	}
+	if long {
+		return review(fmt.Sprintf("the letter is longer than %d KB or %d sentences and only its start was read; read the rest before recording", maxLetter>>10, maxSentences))
 	}
 	res.Kind = RSVP
 	res.Sessions = lt.answers

@@ -242,6 +242,7 @@ func writeHTMLText(b *strings.Builder, t string, pre bool) {
 
 // cleanText trims each line and keeps at most one blank line in a row.
 func cleanText(s string) string {
+	s = stripControls(s)
 	lines := strings.Split(s, "\n")
 	out := make([]string, 0, len(lines))
 	blank := true

@@ -26,6 +26,8 @@ type letter struct {
 	cues bool
 	// question is set when the letter asks something.
 	question bool
+	// truncated is set when the letter has more sentences than are read.
+	truncated bool
 	// bare are the sessions the letter names in sentences without answer
 	// words ("Re Ukraine: yes").
 	bare      []string
@@ -85,6 +87,10 @@ func (r *reader) read(text, subject string) letter {
 	var lt letter
 	st.subject = r.subjectSessions(subject, st)
 	sents := sentences(text)
+	if len(sents) > maxSentences {
+		sents = sents[:maxSentences]
+		lt.truncated = true
+	}
 	listAfter := false
 	for i, s := range sents {
 		if s.question {

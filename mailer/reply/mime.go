@@ -21,12 +21,15 @@ const (
 	maxMessage     = 32 << 20 // bytes of a message looked at
 	maxHeader      = 256 << 10
 	maxFields      = 2000
-	maxDepth       = 20 // multipart and message/rfc822 nesting
+	maxField       = 64 << 10 // bytes of one unfolded header field
+	maxDepth       = 20       // multipart and message/rfc822 nesting
 	maxParts       = 500
 	maxTextPart    = 1 << 20 // decoded bytes of a text part read
 	maxCalendar    = 1 << 20 // the ical reader's own limit
 	maxDSNPart     = 64 << 10
-	maxTextRead    = 256 << 10 // text of a letter read for answers
+	maxTextRead    = 256 << 10 // text of a message searched for its own part
+	maxLetter      = 32 << 10  // the sender's own text read for answers
+	maxSentences   = 500       // sentences of it read
 	maxHTML        = 1 << 20
 	maxOriginalTxt = 2 << 20 // a bounced original quoted as text
 )
@@ -105,12 +108,15 @@ func parseHeader(b []byte) (header, []byte) {
 			line = b[i:]
 		}
 		line = bytes.TrimSuffix(line, []byte("\r"))
+		if len(line) > maxField {
+			line = line[:maxField]
+		}
 		if len(line) == 0 {
 			flush()
 			return h, b[next:]
 		}
 		if line[0] == ' ' || line[0] == '\t' {
-			if cur != nil {
+			if cur != nil && len(cur) < maxField {
 				cur = append(cur, ' ')
 				cur = append(cur, bytes.TrimSpace(line)...)
 			}
