@@ -27,6 +27,7 @@ import (
 
 	"outreach"
 	"outreach/admin"
+	"outreach/config"
 	"outreach/internal/smtptest"
 )
 
@@ -518,4 +519,100 @@ func scrape(t *testing.T, sock string) map[string]float64 {
 		out[l[:i]] = v
 	}
 	return out
+}
+
+// unitDirectives reads a systemd unit file into key -> values.
+func unitDirectives(t *testing.T, path string) map[string][]string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := map[string][]string{}
+	for _, l := range strings.Split(string(b), "\n") {
+		l = strings.TrimSpace(l)
+		if l == "" || l[0] == '#' || l[0] == '[' {
+			continue
+		}
+		k, v, ok := strings.Cut(l, "=")
+		if !ok {
+			t.Fatalf("%s: %q is not a directive", path, l)
+		}
+		d[k] = append(d[k], v)
+	}
+	return d
+}
+
+// The unit and the service configuration in deploy/ fit together: the
+// store in StateDirectory, the socket in RuntimeDirectory, the passwords
+// from LoadCredential, a stop timeout longer than the daemon's stop grace.
+func TestDeployUnitAndConfigAgree(t *testing.T) {
+	u := unitDirectives(t, filepath.Join("..", "..", "deploy", "outreach.service"))
+	one := func(k string) string {
+		t.Helper()
+		if len(u[k]) != 1 {
+			t.Fatalf("outreach.service: %s given %d times, want once", k, len(u[k]))
+		}
+		return u[k][0]
+	}
+	for k, want := range map[string]string{"Type": "notify", "NotifyAccess": "main", "Restart": "on-failure",
+		"User": "outreach", "ProtectSystem": "strict", "NoNewPrivileges": "yes", "PrivateTmp": "yes", "UMask": "0077",
+		"CapabilityBoundingSet": "", "RestrictAddressFamilies": "AF_UNIX AF_INET AF_INET6"} {
+		if got := one(k); got != want {
+			t.Errorf("outreach.service: %s=%s, want %s", k, got, want)
+		}
+	}
+	if !strings.Contains(one("ExecReload"), "-HUP $MAINPID") {
+		t.Errorf("ExecReload=%s does not send SIGHUP", one("ExecReload"))
+	}
+	start := strings.Fields(one("ExecStart"))
+	if len(start) != 4 || start[1] != "--config" || start[3] != "run" {
+		t.Fatalf("ExecStart=%s, want BINARY --config FILE run", one("ExecStart"))
+	}
+	if !strings.HasPrefix(start[2], "/etc/"+one("ConfigurationDirectory")+"/") {
+		t.Errorf("the configuration %s is not in ConfigurationDirectory=%s", start[2], one("ConfigurationDirectory"))
+	}
+	watchdog, err := time.ParseDuration(one("WatchdogSec"))
+	if err != nil || watchdog < 10*time.Second {
+		t.Errorf("WatchdogSec=%s: %v", one("WatchdogSec"), err)
+	}
+	// SIGTERM: the stop grace for the message in flight, plus 5s to close
+	// the endpoint, must fit in TimeoutStopSec or systemd kills mid-send.
+	stopTimeout, err := time.ParseDuration(one("TimeoutStopSec"))
+	if err != nil || stopTimeout < 20*time.Second+5*time.Second {
+		t.Errorf("TimeoutStopSec=%s is shorter than the default stop grace (20s) and the endpoint's 5s: %v", one("TimeoutStopSec"), err)
+	}
+
+	cfg, err := config.Load(filepath.Join("..", "..", "deploy", "outreach.toml"))
+	if err != nil {
+		t.Fatalf("deploy/outreach.toml: %v", err)
+	}
+	if want := "/var/lib/" + one("StateDirectory") + "/outreach.db"; cfg.StorePath() != want {
+		t.Errorf("store at %s, want %s (StateDirectory)", cfg.StorePath(), want)
+	}
+	if want := "/run/" + one("RuntimeDirectory") + "/"; !strings.HasPrefix(cfg.SocketPath(), want) {
+		t.Errorf("admin socket at %s, want it in %s (RuntimeDirectory)", cfg.SocketPath(), want)
+	}
+	// systemd copies each LoadCredential= file into $CREDENTIALS_DIRECTORY
+	// under its name; the configuration reads the passwords from there.
+	creds := t.TempDir()
+	t.Setenv("CREDENTIALS_DIRECTORY", creds)
+	names := map[string]bool{}
+	for _, lc := range u["LoadCredential"] {
+		name, src, _ := strings.Cut(lc, ":")
+		if !strings.HasPrefix(src, "/etc/"+one("ConfigurationDirectory")+"/") {
+			t.Errorf("credential %s read from %s, outside the configuration directory", name, src)
+		}
+		names[name] = true
+		os.WriteFile(filepath.Join(creds, name), []byte("pw-of-"+name+"\n"), 0o400)
+	}
+	if pw, err := cfg.SMTPPassword(); err != nil || pw != "pw-of-smtp-password" {
+		t.Errorf("SMTP password through LoadCredential: %q %v", pw, err)
+	}
+	if pw, err := cfg.IMAPPassword(); err != nil || pw != "pw-of-imap-password" {
+		t.Errorf("IMAP password through LoadCredential: %q %v", pw, err)
+	}
+	if len(names) != 2 {
+		t.Errorf("LoadCredential for %v, want smtp-password and imap-password", names)
+	}
 }
