@@ -1001,23 +1001,7 @@ func TestIntakeRestartMidRun(t *testing.T) {
 				t.Errorf("sync after restart: %+v, want %d fetched up to UID 7", st, wantFetched)
 			}
 
-			for _, k := range [][2]string{{"AUT", "JPN"}, {"BEL", "BEN"}, {"BEL", "CZE"}, {"PER", "UKR"}} {
-				if h := f.history(k[0], k[1]); len(h) != 1 {
-					t.Errorf("%s/%s recorded %d times", k[0], k[1], len(h))
-				}
-			}
-			if n := len(f.allHistory()); n != 4 {
-				t.Errorf("%d answers recorded, want 4", n)
-			}
-			if n := len(f.openReviews()); n != 2 {
-				t.Errorf("%d review items, want 2", n)
-			}
-			if got := f.status().Coverage.Unreachable; !slices.Equal(got, []string{"AFG"}) {
-				t.Errorf("unreachable %v", got)
-			}
-			if n := len(f.pendingOutbox()); n != 2 {
-				t.Errorf("%d confirmations queued, want 2", n)
-			}
+			f.checkSceneRecordedOnce()
 			filed := len(srv.mailbox(t, "processed")) + len(srv.mailbox(t, "review")) + len(srv.mailbox(t, "bounces"))
 			inboxLeft := srv.mailbox(t, "INBOX")
 			if filed+len(inboxLeft) != 7 {
@@ -1032,5 +1016,32 @@ func TestIntakeRestartMidRun(t *testing.T) {
 				t.Errorf("INBOX holds %d messages after the second sync", len(inboxLeft))
 			}
 		})
+	}
+}
+
+// checkSceneRecordedOnce checks that the scene's messages were each
+// recorded exactly once, as `outreach status` and `review list` show it.
+func (f *fixture) checkSceneRecordedOnce() {
+	f.t.Helper()
+	for _, k := range [][2]string{{"AUT", "JPN"}, {"BEL", "BEN"}, {"BEL", "CZE"}, {"PER", "UKR"}} {
+		if h := f.history(k[0], k[1]); len(h) != 1 {
+			f.t.Errorf("%s/%s recorded %d times", k[0], k[1], len(h))
+		}
+	}
+	if n := len(f.allHistory()); n != 4 {
+		f.t.Errorf("%d answers recorded, want 4", n)
+	}
+	st := f.status()
+	if st.Review != 2 {
+		f.t.Errorf("%d review items, want 2", st.Review)
+	}
+	if !slices.Equal(st.Coverage.Unreachable, []string{"AFG"}) {
+		f.t.Errorf("unreachable %v, want [AFG]", st.Coverage.Unreachable)
+	}
+	if tl := tallyOf(st, "BEN"); tl.Accepted != 1 {
+		f.t.Errorf("status BEN: %d accepted, want 1", tl.Accepted)
+	}
+	if n := len(f.pendingOutbox()); n != 2 {
+		f.t.Errorf("%d confirmations queued, want 2", n)
 	}
 }
