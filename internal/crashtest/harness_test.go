@@ -496,3 +496,38 @@ func (s *imapServer) messageIDs(t *testing.T, folder string) []string {
 func bare(id string) string {
 	return strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(id), "<"), ">")
 }
+
+// killClock draws kill times so that the kills spread over about three
+// quarters of the work: the rate of the runs so far sets how long the
+// next run may last.
+type killClock struct {
+	rng   *rand.Rand
+	total int     // messages to get through
+	kills int     // kills planned
+	rate  float64 // messages a second, re-estimated from every run
+}
+
+// startUp reports whether the next kill should fall during start-up (one
+// run in five), and how long after the start it falls.
+func (k *killClock) startUp() (bool, time.Duration) {
+	if k.rng.IntN(5) != 0 {
+		return false, 0
+	}
+	return true, time.Duration(k.rng.IntN(150)) * time.Millisecond
+}
+
+// delay returns how long after the daemon is ready to kill it, given how
+// many messages are done and how many kills are done.
+func (k *killClock) delay(done, killed int) time.Duration {
+	left := float64(k.total-done) / k.rate // seconds of work left
+	mean := time.Duration(left * 0.75 / float64(k.kills-killed) * float64(time.Second))
+	d := time.Duration(k.rng.Int64N(int64(2*mean) + 1))
+	return min(max(d, 10*time.Millisecond), time.Duration(left*0.8*float64(time.Second)), 5*time.Second)
+}
+
+// observe records that a run got through n messages in d.
+func (k *killClock) observe(n int, d time.Duration) {
+	if n > 0 && d > 0 {
+		k.rate = 0.5*k.rate + 0.5*float64(n)/d.Seconds()
+	}
+}

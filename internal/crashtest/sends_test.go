@@ -90,33 +90,24 @@ func TestSendsSurviveKill9(t *testing.T) {
 		return pending
 	}
 
-	// Kill times are drawn so that the kills spread over about three
-	// quarters of the messages: the rate of the runs so far sets how long
-	// a run may last.
 	start := time.Now()
 	kills, early := 0, 0
-	rate := 100.0 // messages a second, re-estimated from every run
+	clock := &killClock{rng: rng, total: crashMessages, kills: crashKills, rate: 100}
 	for kills < crashKills {
 		d := e.start()
-		if rng.IntN(5) == 0 {
+		if ok, after := clock.startUp(); ok {
 			// During start-up: opening the store, re-queueing, first claims.
-			time.Sleep(time.Duration(rng.IntN(150)) * time.Millisecond)
+			time.Sleep(after)
 			early++
 		} else {
 			e.waitReady(d)
 			before, t0 := srv.Count(), time.Now()
-			remaining := crashMessages - len(received())
-			share := float64(remaining) * 0.75 / float64(crashKills-kills)
-			mean := time.Duration(share / rate * float64(time.Second))
-			delay := min(max(time.Duration(rng.Int64N(int64(2*mean)+1)), 10*time.Millisecond), 5*time.Second)
-			time.Sleep(delay)
-			if sent := srv.Count() - before; sent > 0 {
-				rate = 0.5*rate + 0.5*float64(sent)/time.Since(t0).Seconds()
-			}
+			time.Sleep(clock.delay(len(received()), kills))
+			clock.observe(srv.Count()-before, time.Since(t0))
 		}
 		e.kill(d)
 		kills++
-		if checkAfterKill() == 0 {
+		if checkAfterKill() == 0 && kills < crashKills {
 			t.Fatalf("the outbox drained after %d kills, before the %d planned: send more messages", kills, crashKills)
 		}
 		if t.Failed() {

@@ -1,0 +1,231 @@
+package crashtest
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+
+	"outreach"
+	"outreach/internal/smtptest"
+	"outreach/store"
+)
+
+// calendarReply is an iMIP REPLY (RFC 6047) from mission's address
+// answering session with partstat, as a calendar client sends it.
+func calendarReply(msgid, mission, address, session, partstat string) []byte {
+	var b strings.Builder
+	b.WriteString("From: Permanent Mission <" + address + ">\r\n")
+	b.WriteString("To: UPR Pre-sessions <" + mailbox + ">\r\n")
+	b.WriteString("Subject: Reply: UPR Pre-session\r\n")
+	b.WriteString("Message-ID: <" + msgid + ">\r\n")
+	b.WriteString("Date: Mon, 25 Sep 2017 10:00:00 +0200\r\n")
+	b.WriteString("MIME-Version: 1.0\r\n")
+	b.WriteString("Content-Type: multipart/alternative; boundary=\"b\"\r\n\r\n")
+	b.WriteString("--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nSent from my calendar.\r\n")
+	b.WriteString("--b\r\nContent-Type: text/calendar; charset=utf-8; method=REPLY\r\n\r\n")
+	b.WriteString("BEGIN:VCALENDAR\r\nPRODID:-//outreach crash test//EN\r\nVERSION:2.0\r\nMETHOD:REPLY\r\nBEGIN:VEVENT\r\n")
+	b.WriteString("UID:pre28-" + strings.ToLower(session) + "-" + strings.ToLower(mission) + "@presessions.example\r\n")
+	b.WriteString("SEQUENCE:0\r\nDTSTAMP:20170925T080000Z\r\nORGANIZER:mailto:" + mailbox + "\r\n")
+	b.WriteString("ATTENDEE;PARTSTAT=" + partstat + ":mailto:" + address + "\r\n")
+	b.WriteString("END:VEVENT\r\nEND:VCALENDAR\r\n--b--\r\n")
+	return []byte(b.String())
+}
+
+type sentReply struct {
+	msgid, mission, session string
+	status                  outreach.Status
+	uid                     imap.UID
+}
+
+// TestRepliesSurviveKill9 kills `outreach run` with SIGKILL at random
+// moments while it reads 2,000 calendar replies from the IMAP mailbox,
+// restarts it each time, and lets the last run read the rest. No reply may
+// be lost (each recorded, with the answer it gave), none counted twice
+// (exactly one RSVP history entry per message), and after every kill the
+// checkpoint must not be ahead of what was recorded.
+func TestRepliesSurviveKill9(t *testing.T) {
+	rng := seed(t)
+	im := startIMAP(t)
+	srv := smtptest.Start(t, smtptest.Hooks{})
+	e := newEnv(t, srv.Addr, im.addr, 1, im.password)
+
+	ms, ss := e.missions(), e.sessions()
+	if len(ms)*len(ss) < crashMessages {
+		t.Fatalf("%d missions × %d sessions: fewer answers than %d", len(ms), len(ss), crashMessages)
+	}
+	partstats := []struct {
+		ical   string
+		status outreach.Status
+	}{{"ACCEPTED", outreach.Accepted}, {"DECLINED", outreach.Declined}, {"TENTATIVE", outreach.Tentative}}
+	replies := make([]sentReply, crashMessages)
+	raws := make([][]byte, crashMessages)
+	for i := range replies {
+		// Each message answers a different (mission, session).
+		m, s, p := ms[i%len(ms)], ss[i/len(ms)], partstats[i%len(partstats)]
+		r := sentReply{msgid: fmt.Sprintf("crash-reply-%04d@%s", i, strings.ToLower(m.ID)+".mission.example"),
+			mission: m.ID, session: s.SuR, status: p.status}
+		raws[i] = calendarReply(r.msgid, m.ID, m.Contacts[0].Email, s.SuR, p.ical)
+		replies[i] = r
+	}
+	uids := im.appendAll(t, raws)
+	byUID := map[imap.UID]*sentReply{}
+	for i := range replies {
+		replies[i].uid = uids[i]
+		byUID[uids[i]] = &replies[i]
+	}
+	lastUID := uids[len(uids)-1]
+
+	// After each kill: every message up to the checkpoint is recorded
+	// (the checkpoint is never ahead), and no message has more than one
+	// history entry.
+	recorded := func(tx *store.Tx) (n int, cp store.Checkpoint) {
+		cp, err := tx.Checkpoint("INBOX")
+		if err != nil {
+			t.Fatal(err)
+		}
+		perMsg := map[string]int{}
+		for _, m := range ms {
+			hist, err := tx.History(m.ID, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, h := range hist {
+				perMsg[bare(h.Source.MessageID)]++
+			}
+		}
+		for id, k := range perMsg {
+			if k > 1 {
+				t.Errorf("message %s has %d RSVP history entries: counted twice", id, k)
+			}
+		}
+		for _, r := range replies {
+			_, seen, err := tx.Processed("<" + r.msgid + ">")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if seen {
+				n++
+				if perMsg[r.msgid] != 1 {
+					t.Errorf("message %s is marked processed but has %d history entries", r.msgid, perMsg[r.msgid])
+				}
+			}
+			if cp.UIDValidity != 0 && r.uid <= imap.UID(cp.LastUID) && !seen {
+				t.Errorf("checkpoint at UID %d, ahead of message %s (UID %d), which is not recorded", cp.LastUID, r.msgid, r.uid)
+			}
+		}
+		return n, cp
+	}
+
+	start := time.Now()
+	kills, early, done := 0, 0, 0
+	clock := &killClock{rng: rng, total: crashMessages, kills: crashKills, rate: 100}
+	for kills < crashKills {
+		d := e.start()
+		var t0 time.Time
+		if ok, after := clock.startUp(); ok {
+			time.Sleep(after)
+			early++
+		} else {
+			e.waitReady(d)
+			t0 = time.Now()
+			time.Sleep(clock.delay(done, kills))
+		}
+		ran := time.Since(t0)
+		e.kill(d)
+		kills++
+		before := done
+		var cp store.Checkpoint
+		e.view(e.storePath(), func(tx *store.Tx) error {
+			done, cp = recorded(tx)
+			return nil
+		})
+		if done < before {
+			t.Fatalf("after kill %d, %d messages recorded, %d before: a recorded reply was lost", kills, done, before)
+		}
+		if !t0.IsZero() {
+			clock.observe(done-before, ran)
+		}
+		if cp.LastUID == uint32(lastUID) && kills < crashKills {
+			t.Fatalf("every reply was read after %d kills, before the %d planned: add more replies", kills, crashKills)
+		}
+		if t.Failed() {
+			t.FailNow()
+		}
+	}
+	killPhase := time.Since(start)
+	readBeforeLast := done
+
+	// The last run reads the rest; `outreach backup` shows the checkpoint
+	// while the daemon runs.
+	d := e.start()
+	e.waitReady(d)
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		var cp store.Checkpoint
+		e.view(e.backup(), func(tx *store.Tx) error {
+			var err error
+			cp, err = tx.Checkpoint("INBOX")
+			return err
+		})
+		if cp.LastUID == uint32(lastUID) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("checkpoint at UID %d of %d 2 minutes after the last restart; log:\n%s", cp.LastUID, lastUID, e.tail())
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	e.stop(d)
+	elapsed := time.Since(start)
+
+	e.view(e.storePath(), func(tx *store.Tx) error {
+		n, _ := recorded(tx)
+		if n != crashMessages {
+			t.Errorf("%d of %d replies recorded", n, crashMessages)
+		}
+		for _, r := range replies {
+			p, seen, err := tx.Processed("<" + r.msgid + ">")
+			if err != nil {
+				return err
+			}
+			if !seen {
+				continue // reported above
+			}
+			if p.Kind != "rsvp" || p.Mission != r.mission {
+				t.Errorf("%s recorded as %s for %q, want rsvp for %s", r.msgid, p.Kind, p.Mission, r.mission)
+			}
+			cur, err := tx.RSVP(r.mission, r.session)
+			if err != nil {
+				return err
+			}
+			if cur.Status != r.status || bare(cur.Source.MessageID) != r.msgid {
+				t.Errorf("%s/%s holds %s from %s, want %s from %s", r.mission, r.session, cur.Status, cur.Source.MessageID, r.status, r.msgid)
+			}
+		}
+		// A calendar reply needs no confirmation: the only mail the
+		// daemon may queue is the staff digest.
+		items, err := tx.Outbox(func(it *outreach.OutboxItem) bool { return it.Key.Kind != outreach.Digest })
+		if len(items) > 0 {
+			t.Errorf("calendar replies queued %d messages, e.g. %s; they need no confirmation", len(items), items[0].Key)
+		}
+		return err
+	})
+
+	// Nothing is deleted on the server: every message is in the mailbox
+	// or filed. A message recorded just before a kill may stay in INBOX
+	// (recorded, not yet filed): at most one per kill.
+	inbox := im.messageIDs(t, "INBOX")
+	filed := im.messageIDs(t, "outreach/processed")
+	if len(inbox)+len(filed) != crashMessages {
+		t.Errorf("%d messages in INBOX and %d filed; want %d in all", len(inbox), len(filed), crashMessages)
+	}
+	if len(inbox) > kills {
+		t.Errorf("%d recorded messages left in INBOX after %d kills; at most one per kill", len(inbox), kills)
+	}
+	e.assertNoSecrets()
+	t.Logf("figures: %d replies, %d kills (%d during start-up) over %s, %d recorded before the last run, 0 lost, 0 counted twice, %d left unfiled in INBOX, %s in all",
+		crashMessages, kills, early, killPhase.Round(100*time.Millisecond), readBeforeLast, len(inbox), elapsed.Round(100*time.Millisecond))
+}
