@@ -241,6 +241,10 @@ func (e *Engine) queueReminder(tx *store.Tx, d Due, now time.Time) (int, error) 
 	if err != nil {
 		return 0, err
 	}
+	ss, err := tx.Sessions()
+	if err != nil {
+		return 0, err
+	}
 	invited, err := tx.Outbox(func(it *outreach.OutboxItem) bool {
 		return it.Key.Kind == outreach.Invitation && it.State == outreach.Sent
 	})
@@ -256,7 +260,7 @@ func (e *Engine) queueReminder(tx *store.Tx, d Due, now time.Time) (int, error) 
 		if !wasInvited[m.ID] || len(m.Usable()) == 0 {
 			continue
 		}
-		answers, err := coveredAnswers(tx, m.ID, d.Session)
+		answers, err := coveredAnswers(tx, ss, m.ID, d.Session)
 		if err != nil {
 			return n, err
 		}
@@ -277,11 +281,7 @@ func (e *Engine) queueReminder(tx *store.Tx, d Due, now time.Time) (int, error) 
 
 // coveredAnswers returns mission's answers for the sessions a reminder
 // covers: session alone, or every scheduled session when session is "".
-func coveredAnswers(tx *store.Tx, mission, session string) ([]outreach.Status, error) {
-	ss, err := tx.Sessions()
-	if err != nil {
-		return nil, err
-	}
+func coveredAnswers(tx *store.Tx, ss []outreach.Session, mission, session string) ([]outreach.Status, error) {
 	var answers []outreach.Status
 	for _, s := range ss {
 		if s.Status == outreach.Cancelled || (session != "" && s.SuR != session) {
@@ -339,7 +339,11 @@ func (e *Engine) supersededReminder(tx *store.Tx, it outreach.OutboxItem) (strin
 	if audience == "" || it.Key.Mission == "" {
 		return "", nil
 	}
-	answers, err := coveredAnswers(tx, it.Key.Mission, it.Key.Session)
+	ss, err := tx.Sessions()
+	if err != nil {
+		return "", err
+	}
+	answers, err := coveredAnswers(tx, ss, it.Key.Mission, it.Key.Session)
 	if err != nil {
 		return "", err
 	}

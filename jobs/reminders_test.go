@@ -206,8 +206,9 @@ var remSubjectPrefix = map[string]map[outreach.Language]string{
 }
 
 // TestReminderWholeRound runs the 28th round from the invitations to the
-// day after the last session, sweeping every quarter of an hour as the
-// daemon's cron does, with answers coming in along the way. Each default
+// day after the last session, sweeping every half hour as the daemon's
+// cron does (it sweeps every minute; every rule and the digest fall on the
+// half hour), with answers coming in along the way. Each default
 // reminder goes out at its time, once, to exactly its audience, in each
 // mission's language; the digest goes to staff once a day with what
 // changed.
@@ -327,7 +328,7 @@ func TestReminderWholeRound(t *testing.T) {
 	}
 
 	end := local(10, 14, 2, 0)
-	const step = 15 * time.Minute
+	const step = 30 * time.Minute
 	for f.clock.Now().Before(end) {
 		now := f.clock.Now()
 		for len(phases) > 0 && !phases[0].at.After(now) {
@@ -808,7 +809,7 @@ func TestReminderDaylightSavingChange(t *testing.T) {
 	f.clock.Set(local(10, 25, 12, 0))
 	remInvite(t, f, missions...)
 
-	for end := local(11, 2, 12, 0); f.clock.Now().Before(end); f.clock.Advance(5 * time.Minute) {
+	for end := local(11, 2, 12, 0); f.clock.Now().Before(end); f.clock.Advance(15 * time.Minute) {
 		if rep := remSweep(t, f); rep.Queued > 0 || rep.Digest {
 			flush(t, f, 0)
 		}
