@@ -33,6 +33,7 @@ type sentCalendar struct {
 	method  string // the part's method parameter
 	ev      ical.Reply
 	data    []byte
+	text    string // the text/plain body
 }
 
 // calendarsByMission reads the calendar part of each message and maps it
@@ -53,7 +54,14 @@ func (f *fixture) calendarsByMission(msgs []smtptest.Message) map[string]sentCal
 			f.t.Errorf("%s received %d messages, want one", m.ID, len(got))
 		}
 		msg, part, ev := calendarPart(f.t, got[0].Data)
-		out[m.ID] = sentCalendar{mission: m.ID, subject: decodedSubject(f.t, msg), method: part.params["method"], ev: ev, data: part.data}
+		c := sentCalendar{mission: m.ID, subject: decodedSubject(f.t, msg), method: part.params["method"], ev: ev, data: part.data}
+		_, parts := leafParts(f.t, got[0].Data)
+		for _, p := range parts {
+			if p.contentType == "text/plain" && c.text == "" {
+				c.text = string(p.data)
+			}
+		}
+		out[m.ID] = c
 	}
 	return out
 }
@@ -134,6 +142,10 @@ func TestMoveSessionSendsRequestWithNextSequence(t *testing.T) {
 	}
 	if !strings.Contains(cals["BEL"].subject, "Japon") || !strings.Contains(cals["ARG"].subject, "Japón") {
 		t.Errorf("subjects not in French and Spanish: %q, %q", cals["BEL"].subject, cals["ARG"].subject)
+	}
+	// The letter says what changed, in the mission's words.
+	if txt := cals["BEL"].text; !strings.Contains(txt, "Salle XXV") || !strings.Contains(txt, "Salle XX,") || !strings.Contains(txt, "room change") {
+		t.Errorf("the French update does not say what changed:\n%s", txt)
 	}
 
 	// outreach sessions show JPN: what each mission was last sent.
@@ -299,6 +311,28 @@ func TestIntakeRepliesAgainstRevisions(t *testing.T) {
 	}
 	if p := f.pendingOutbox(); len(p) != 0 {
 		t.Errorf("replies queued %d messages", len(p))
+	}
+
+	// A letter accepting the cancelled session and another: the first is
+	// history only, the second is recorded and confirmed.
+	srv.deliver(t, letter{from: "geneva@kor.mission.example", subject: "RE: UPR pre-sessions", messageID: "<kor.letter@kor.mission.example>",
+		date: f.clock.Now(), body: "Dear colleagues,\n\nThe Permanent Mission of the Republic of Korea will attend the pre-sessions on Japan and Ghana.\n"}.raw())
+	f.syncInbox(srv.addr)
+	if r := f.rsvp("KOR", "JPN"); r.Status != outreach.None {
+		t.Errorf("a letter after the cancellation became KOR's answer for JPN: %+v", r)
+	}
+	if h := f.history("KOR", "JPN"); len(h) != 2 || h[1].Stale == "" {
+		t.Errorf("KOR/JPN history %+v", h)
+	}
+	if r := f.rsvp("KOR", "GHA"); r.Status != outreach.Accepted {
+		t.Errorf("KOR/GHA: %+v", r)
+	}
+	var keys []string
+	for _, it := range f.pendingOutbox() {
+		keys = append(keys, it.Key.String())
+	}
+	if !slices.Equal(keys, []string{"confirmation/KOR/GHA/0"}) {
+		t.Errorf("queued %v, want only the confirmation for Ghana", keys)
 	}
 }
 
