@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"syscall"
 	"time"
 
@@ -93,6 +94,10 @@ func Open(path string, opts Options) (s *Store, err error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkPages(db, path); err != nil {
+		db.Close()
+		return nil, err
+	}
 	s = &Store{db: db, path: path, now: opts.Now}
 	if opts.ReadOnly {
 		if err := s.checkVersion(); err != nil {
@@ -126,10 +131,53 @@ func openBolt(path string, opts Options) (db *bolt.DB, err error) {
 	case errors.Is(err, bolterrors.ErrTimeout):
 		return nil, fmt.Errorf("%w: %s is open in another process; if `outreach run` is running, use the CLI while it runs (it talks to the daemon), or stop it first", ErrLocked, path)
 	case errors.Is(err, bolterrors.ErrInvalid), errors.Is(err, bolterrors.ErrChecksum),
-		errors.Is(err, bolterrors.ErrVersionMismatch), errors.Is(err, bolterrors.ErrInvalidMapping):
+		errors.Is(err, bolterrors.ErrVersionMismatch), errors.Is(err, bolterrors.ErrInvalidMapping),
+		strings.HasPrefix(err.Error(), "file size too small"):
 		return nil, fmt.Errorf("%w: %s: %v; restore it from a copy made with `outreach backup`", ErrDamaged, path, err)
 	}
 	return nil, fmt.Errorf("store: open %s: %w", path, err)
+}
+
+// checkPages refuses a file whose pages do not hold together: cut short,
+// or with pages overwritten. bbolt opens such a file and fails or panics
+// only when the damaged page is read; checking every page at open turns
+// that into ErrDamaged before anything runs.
+func checkPages(db *bolt.DB, path string) (err error) {
+	damaged := func(what any) error {
+		return fmt.Errorf("%w: %s: %v; restore it from a copy made with `outreach backup`", ErrDamaged, path, what)
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = damaged(r)
+		}
+	}()
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("store: open %s: %w", path, err)
+	}
+	return db.View(func(tx *bolt.Tx) error {
+		if need := tx.Size(); need > fi.Size() {
+			return damaged(fmt.Sprintf("the file is %d bytes but its pages need %d (cut short)", fi.Size(), need))
+		}
+		// Reading every key reads every branch and leaf page; bbolt checks
+		// each page's header as it reads it, and panics on a bad one. The
+		// meta pages are left to bbolt, which opens with either of its two.
+		var walk func(b *bolt.Bucket) error
+		walk = func(b *bolt.Bucket) error {
+			return b.ForEach(func(k, v []byte) error {
+				if v == nil {
+					if child := b.Bucket(k); child != nil {
+						return walk(child)
+					}
+				}
+				return nil
+			})
+		}
+		if err := tx.ForEach(func(_ []byte, b *bolt.Bucket) error { return walk(b) }); err != nil {
+			return damaged(err)
+		}
+		return nil
+	})
 }
 
 // Path returns the file the store was opened from.
@@ -223,8 +271,18 @@ func (s *Store) Update(fn func(*Tx) error) error {
 func isStorageError(err error) bool {
 	var pe *os.PathError
 	var errno syscall.Errno
-	return errors.As(err, &pe) || errors.As(err, &errno) ||
-		errors.Is(err, bolterrors.ErrDatabaseNotOpen) || errors.Is(err, os.ErrClosed)
+	if errors.As(err, &pe) || errors.As(err, &errno) ||
+		errors.Is(err, bolterrors.ErrDatabaseNotOpen) || errors.Is(err, os.ErrClosed) {
+		return true
+	}
+	// bbolt flattens the errors of growing the file to text.
+	msg := err.Error()
+	for _, p := range []string{"file resize error: ", "file sync error: ", "mmap allocate error: "} {
+		if strings.HasPrefix(msg, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // Tx is a transaction with typed accessors for every record.
