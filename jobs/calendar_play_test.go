@@ -1,0 +1,281 @@
+package jobs
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"outreach"
+	"outreach/directory"
+	"outreach/ical"
+	"outreach/internal/clientcheck"
+	"outreach/internal/smtptest"
+)
+
+// calendarParts returns the iCalendar objects a message carries, as
+// Python's email package reads it (no defects allowed), in the order of its
+// parts; an object present twice (inline and as a file) counts once, as a
+// client imports it once.
+func calendarParts(t *testing.T, who string, msg smtptest.Message) [][]byte {
+	t.Helper()
+	e, err := clientcheck.PyEmail(msg.Data)
+	if err != nil {
+		t.Fatalf("%s: Python email: %v", who, err)
+	}
+	if len(e.Defects) > 0 {
+		t.Errorf("%s: Python email found defects: %v", who, e.Defects)
+	}
+	var out [][]byte
+	for _, p := range e.Root.Leaves() {
+		if p.ContentType != "text/calendar" {
+			continue
+		}
+		if !slices.ContainsFunc(out, func(b []byte) bool { return bytes.Equal(b, p.Body) }) {
+			out = append(out, p.Body)
+		}
+	}
+	return out
+}
+
+// playMission sends what the engine sends to mission through the recording
+// SMTP server, flushing after each change, and returns the calendar
+// objects of each message received, in order.
+func playMission(t *testing.T, f *fixture, mission string, changes ...func()) [][][]byte {
+	t.Helper()
+	if _, err := f.e.Invite(mission, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if rep := flush(t, f, 0); rep.Sent != 1 {
+		t.Fatalf("invitation flush: %+v", rep)
+	}
+	for i, change := range changes {
+		f.clock.Advance(26 * time.Hour)
+		change()
+		if rep := flush(t, f, 0); rep.Sent != 1 || rep.Failed != 0 {
+			t.Fatalf("flush after change %d: %+v", i+1, rep)
+		}
+	}
+	var out [][][]byte
+	for i, msg := range f.smtp.Messages() {
+		out = append(out, calendarParts(t, fmt.Sprintf("message %d (%s)", i+1, msg.MessageID), msg))
+	}
+	return out
+}
+
+// TestCalendarPlay plays one mission's calendar through ical.js: it applies
+// the invitation's 14 attachments, then a move of one session, a second
+// move, and its cancellation, each as the mission received it by mail. The
+// moved session exists once, at the latest time and room, and ends
+// cancelled; the other sessions are as invited. Every object also parses
+// with Python's icalendar and passes ical.Validate.
+func TestCalendarPlay(t *testing.T) {
+	clientcheck.Require(t, clientcheck.ICALJSParser, clientcheck.PyICalendarParser, clientcheck.PyEmailParser)
+	f := newFixture(t, smtptest.Hooks{})
+	const mission, sur = "CIV", "UKR"
+	zrh := f.event.Location
+	first := time.Date(2017, 10, 13, 9, 0, 0, 0, zrh)
+	second := time.Date(2017, 10, 12, 16, 30, 0, 0, zrh)
+	room1, room2 := "Room XX", "Salle XXIII, bâtiment E"
+	moved := func(start time.Time, room string) func() {
+		return func() {
+			rep, err := f.e.MoveSession(sur, Move{Start: &start, Room: &room, Note: "the Working Group changed its schedule"}, "test")
+			if err != nil || rep.Queued != 1 {
+				t.Fatalf("move to %s %s: queued %d, %v", start, room, rep.Queued, err)
+			}
+		}
+	}
+	received := playMission(t, f, mission,
+		moved(first, room1),
+		moved(second, room2),
+		func() {
+			if rep, err := f.e.CancelSession(sur, "the State under Review asked to postpone", "test"); err != nil || rep.Queued != 1 {
+				t.Fatalf("cancel: queued %d, %v", rep.Queued, err)
+			}
+		})
+	if len(received) != 4 {
+		t.Fatalf("mission received %d messages, want the invitation, two updates and a cancellation", len(received))
+	}
+	if n := len(received[0]); n != 14 {
+		t.Fatalf("invitation carries %d calendar objects, want 14", n)
+	}
+	var objects [][]byte
+	for i, objs := range received {
+		if i > 0 && len(objs) != 1 {
+			t.Fatalf("message %d carries %d calendar objects, want 1", i+1, len(objs))
+		}
+		objects = append(objects, objs...)
+	}
+	for i, o := range objects {
+		if err := ical.Validate(o); err != nil {
+			t.Errorf("object %d does not validate:\n%v\n%s", i+1, err, o)
+		}
+	}
+
+	uid := f.e.UID(mission, sur)
+	played, err := clientcheck.PlayCalendar(objects)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var actions []string
+	for _, s := range played.Steps {
+		if s.UID == uid {
+			actions = append(actions, fmt.Sprintf("%s %s %d", s.Method, s.Action, s.Sequence))
+		} else if s.Action != "added" {
+			t.Errorf("object %d (%s) %s: %s %s", s.Index+1, s.UID, s.Method, s.Action, s.Reason)
+		}
+		if len(s.Problems) > 0 {
+			t.Errorf("object %d: ical.js: %v", s.Index+1, s.Problems)
+		}
+	}
+	if want := []string{"REQUEST added 0", "REQUEST updated 1", "REQUEST updated 2", "CANCEL cancelled 3"}; !slices.Equal(actions, want) {
+		t.Errorf("session %s: the calendar applied %q, want %q", sur, actions, want)
+	}
+
+	t.Logf("ical.js applied %d objects; session %s: %s", len(objects), sur, strings.Join(actions, ", "))
+	if len(played.Events) != 14 {
+		t.Errorf("calendar holds %d events, want the 14 sessions once each", len(played.Events))
+	}
+	// The slots as the round was seeded, before any change.
+	_, sessions, err := directory.Round28()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := mustMission(t, f, mission)
+	title := m.Title()
+	for _, s := range sessions {
+		var got []clientcheck.PlayedEvent
+		for _, ev := range played.Events {
+			if ev.UID == f.e.UID(mission, s.SuR) {
+				got = append(got, ev)
+			}
+		}
+		if len(got) != 1 {
+			t.Errorf("session %s is %d times in the calendar", s.SuR, len(got))
+			continue
+		}
+		ev := got[0]
+		if len(ev.Attendees) != 1 || ev.Attendees[0].CN != title {
+			t.Errorf("session %s: attendees %+v, want %q alone", s.SuR, ev.Attendees, title)
+		}
+		if s.SuR != sur {
+			if ev.Cancelled || ev.Sequence != 0 || !ev.Start.Equal(s.Start) || !strings.HasPrefix(ev.Location, s.Room) {
+				t.Errorf("session %s changed: %+v", s.SuR, ev)
+			}
+			continue
+		}
+		if !ev.Cancelled || ev.Status != "CANCELLED" || ev.Sequence != 3 {
+			t.Errorf("session %s: cancelled %v, STATUS %q, SEQUENCE %d; want cancelled at 3", sur, ev.Cancelled, ev.Status, ev.Sequence)
+		}
+		if !ev.Start.Equal(second) || !ev.End.Equal(second.Add(time.Hour)) || !strings.HasPrefix(ev.Location, room2) {
+			t.Errorf("session %s ends at %s–%s in %q, want the second move: %s–%s in %q",
+				sur, ev.Start, ev.End, ev.Location, second.UTC(), second.Add(time.Hour).UTC(), room2)
+		}
+	}
+
+	// The same objects, read by Python's icalendar.
+	rs, err := clientcheck.PyICalendarAll(objects)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type revision struct {
+		method string
+		seq    int
+		start  string
+		room   string
+	}
+	var revs []revision
+	for i, r := range rs {
+		if r.Err != nil {
+			t.Errorf("object %d: %v", i+1, r.Err)
+			continue
+		}
+		for _, ev := range r.Calendar.Events {
+			if ev.UID == uid {
+				revs = append(revs, revision{r.Calendar.Method, ev.Sequence, ev.Start.Format(time.RFC3339), strings.SplitN(ev.Location, ", Palais", 2)[0]})
+			}
+		}
+	}
+	ukr := sessionBySuR(t, sessions, sur)
+	want := []revision{
+		{"REQUEST", 0, utcText(ukr.Start), ukr.Room},
+		{"REQUEST", 1, utcText(first), room1},
+		{"REQUEST", 2, utcText(second), room2},
+		{"CANCEL", 3, utcText(second), room2},
+	}
+	if fmt.Sprint(revs) != fmt.Sprint(want) {
+		t.Errorf("Python icalendar reads session %s as\n%v\nwant\n%v", sur, revs, want)
+	}
+}
+
+// TestCalendarPlayTwoMovesBeforeSending: two moves before the first went
+// out send only the latest, which the calendar applies over the invitation.
+func TestCalendarPlayTwoMovesBeforeSending(t *testing.T) {
+	clientcheck.Require(t, clientcheck.ICALJSParser, clientcheck.PyEmailParser)
+	f := newFixture(t, smtptest.Hooks{})
+	const mission, sur = "PRK", "KOR"
+	zrh := f.event.Location
+	first, second := time.Date(2017, 10, 11, 9, 0, 0, 0, zrh), time.Date(2017, 10, 13, 17, 0, 0, 0, zrh)
+	room := "Room XXVI"
+	received := playMission(t, f, mission, func() {
+		if _, err := f.e.MoveSession(sur, Move{Start: &first}, "test"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.e.MoveSession(sur, Move{Start: &second, Room: &room}, "test"); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if len(received) != 2 || len(received[1]) != 1 {
+		t.Fatalf("received %d messages, want the invitation and one update", len(received))
+	}
+	objects := append(received[0], received[1]...)
+	played, err := clientcheck.PlayCalendar(objects)
+	if err != nil {
+		t.Fatal(err)
+	}
+	uid := f.e.UID(mission, sur)
+	var actions []string
+	for _, s := range played.Steps {
+		if s.UID == uid {
+			actions = append(actions, fmt.Sprintf("%s %s %d", s.Method, s.Action, s.Sequence))
+		}
+	}
+	if want := []string{"REQUEST added 0", "REQUEST updated 2"}; !slices.Equal(actions, want) {
+		t.Errorf("the calendar applied %q, want %q", actions, want)
+	}
+	for _, ev := range played.Events {
+		if ev.UID == uid && (!ev.Start.Equal(second) || !strings.HasPrefix(ev.Location, room) || ev.Cancelled) {
+			t.Errorf("session %s ends at %s in %q (cancelled %v), want %s in %q", sur, ev.Start, ev.Location, ev.Cancelled, second.UTC(), room)
+		}
+	}
+}
+
+func utcText(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+func sessionBySuR(t *testing.T, ss []outreach.Session, sur string) outreach.Session {
+	t.Helper()
+	for _, s := range ss {
+		if s.SuR == sur {
+			return s
+		}
+	}
+	t.Fatalf("no session %s", sur)
+	return outreach.Session{}
+}
+
+func mustMission(t *testing.T, f *fixture, id string) outreach.Mission {
+	t.Helper()
+	ms, err := f.e.Missions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms {
+		if m.ID == id {
+			return m
+		}
+	}
+	t.Fatalf("no mission %s", id)
+	return outreach.Mission{}
+}
