@@ -187,6 +187,15 @@ func (e *Engine) recordAnswers(tx *store.Tx, res reply.Result, key string) error
 		src.Kind = outreach.FromCalendar
 		src.Sequence = res.Calendar.Sequence
 		src.DTStamp = res.Calendar.DTStamp
+		if src.DTStamp.IsZero() {
+			// Exchange at times leaves DTSTAMP out of a REPLY. Without a
+			// stamp the answer would lose to any earlier one of the same
+			// SEQUENCE: date it by the message, else by its arrival.
+			src.DTStamp = res.Date.UTC()
+			if res.Date.IsZero() {
+				src.DTStamp = e.now().UTC()
+			}
+		}
 		if res.Calendar.Attendee != "" {
 			src.Actor = res.Calendar.Attendee
 		}

@@ -337,6 +337,9 @@ type outlookAnswer struct {
 	start      string // DTSTART local time in W. Europe, e.g. 20171011T140000
 	messageID  string
 	comment    string
+	// noDTStamp leaves DTSTAMP out, as Exchange sometimes does; dtstamp is
+	// then only the message's Date.
+	noDTStamp bool
 }
 
 func (a outlookAnswer) raw() []byte {
@@ -363,7 +366,9 @@ func (a outlookAnswer) raw() []byte {
 	fmt.Fprintf(&ics, "DTEND;TZID=W. Europe Standard Time:%s\r\n", st.Add(time.Hour).Format("20060102T150405"))
 	fmt.Fprintf(&ics, "UID:%s\r\n", a.uid)
 	ics.WriteString("CLASS:PUBLIC\r\nPRIORITY:5\r\n")
-	fmt.Fprintf(&ics, "DTSTAMP:%s\r\n", a.dtstamp.UTC().Format("20060102T150405Z"))
+	if !a.noDTStamp {
+		fmt.Fprintf(&ics, "DTSTAMP:%s\r\n", a.dtstamp.UTC().Format("20060102T150405Z"))
+	}
 	fmt.Fprintf(&ics, "TRANSP:OPAQUE\r\nSEQUENCE:%d\r\nX-MICROSOFT-CDO-APPT-SEQUENCE:%d\r\n", a.sequence, a.sequence)
 	ics.WriteString("X-MICROSOFT-CDO-OWNERAPPTID:-1203950837\r\nX-MICROSOFT-CDO-REPLYTIME:" + a.dtstamp.UTC().Format("20060102T150405Z") + "\r\n")
 	ics.WriteString("END:VEVENT\r\nEND:VCALENDAR\r\n")
@@ -1043,5 +1048,28 @@ func (f *fixture) checkSceneRecordedOnce() {
 	}
 	if n := len(f.pendingOutbox()); n != 2 {
 		f.t.Errorf("%d confirmations queued, want 2", n)
+	}
+}
+
+// A mission changes its mind from a client that leaves DTSTAMP out of the
+// REPLY (Exchange does at times): the later answer holds, by the message's
+// date, instead of being taken for an older one.
+func TestIntakeReplyWithoutDTStampReplacesEarlierAnswer(t *testing.T) {
+	f := newFixture(t, smtptest.Hooks{})
+	f.inviteAndFlush("AUT")
+	srv := startMemIMAP(t)
+	at := f.clock.Now().Add(time.Hour)
+	srv.deliver(t,
+		outlookAnswer{from: "geneva@aut.mission.example", name: "Permanent Mission of Austria", uid: f.e.UID("AUT", "JPN"),
+			method: "REPLY", partStat: "ACCEPTED", dtstamp: at, messageID: "<aut.accept@aut.mission.example>"}.raw(),
+		outlookAnswer{from: "geneva@aut.mission.example", name: "Permanent Mission of Austria", uid: f.e.UID("AUT", "JPN"),
+			method: "REPLY", partStat: "DECLINED", dtstamp: at.Add(24 * time.Hour), noDTStamp: true,
+			messageID: "<aut.decline@aut.mission.example>"}.raw())
+	f.syncInbox(srv.addr)
+	if r := f.rsvp("AUT", "JPN"); r.Status != outreach.Declined || r.Source.MessageID != "<aut.decline@aut.mission.example>" {
+		t.Errorf("AUT/JPN: %v from %s, want the later decline", r.Status, r.Source.MessageID)
+	}
+	if tl := tallyOf(f.status(), "JPN"); tl.Accepted != 0 || tl.Declined != 1 {
+		t.Errorf("status JPN: accepted %d declined %d", tl.Accepted, tl.Declined)
 	}
 }
