@@ -279,3 +279,85 @@ func mustMission(t *testing.T, f *fixture, id string) outreach.Mission {
 	t.Fatalf("no mission %s", id)
 	return outreach.Mission{}
 }
+
+// TestCalendarPlayConfirmation: staff record an acceptance; the mission's
+// confirmation carries, inside its alternatives, an iMIP REQUEST for the
+// invitation's event (same UID) with the mission ACCEPTED, and the Subject
+// is the SUMMARY, as Exchange titles the appointment from the Subject.
+func TestCalendarPlayConfirmation(t *testing.T) {
+	clientcheck.Require(t, clientcheck.ICALJSParser, clientcheck.PyICalendarParser, clientcheck.PyEmailParser)
+	f := newFixture(t, smtptest.Hooks{})
+	const mission, sur = "UKR", "GHA"
+	received := playMission(t, f, mission, func() {
+		if _, err := f.e.SetRSVP(mission, sur, outreach.Accepted, "by telephone", "test"); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if len(received) != 2 || len(received[1]) != 1 {
+		t.Fatalf("received %d messages, want the invitation and a confirmation", len(received))
+	}
+	msgs := f.smtp.Messages()
+	e, err := clientcheck.PyEmail(msgs[1].Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var inline []clientcheck.Part
+	for _, p := range e.Root.Leaves() {
+		if p.ContentType == "text/calendar" {
+			inline = append(inline, p)
+		}
+	}
+	if len(inline) == 0 || !strings.EqualFold(inline[0].Params["method"], "REQUEST") || inline[0].Disposition == "attachment" {
+		t.Fatalf("confirmation calendar parts %+v, want an inline text/calendar; method=REQUEST", inline)
+	}
+	if parent := parentOf(e.Root, inline[0].Path); parent == nil || parent.ContentType != "multipart/alternative" {
+		t.Errorf("the calendar part %s is not among the alternatives (parent %+v)", inline[0].Path, parent)
+	}
+	conf := received[1][0]
+	if err := ical.Validate(conf); err != nil {
+		t.Errorf("confirmation does not validate: %v", err)
+	}
+	uid := f.e.UID(mission, sur)
+	for name, parse := range map[string]func([]byte) (clientcheck.Calendar, error){"ical.js": clientcheck.ICALJS, "icalendar": clientcheck.PyICalendar} {
+		c, err := parse(conf)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if c.Method != "REQUEST" || len(c.Events) != 1 {
+			t.Fatalf("%s reads %+v", name, c)
+		}
+		ev := c.Events[0]
+		if ev.UID != uid || ev.Sequence != 0 || len(ev.Attendees) != 1 || ev.Attendees[0].PartStat != "ACCEPTED" {
+			t.Errorf("%s reads UID %s SEQUENCE %d attendees %+v; want %s, 0, ACCEPTED", name, ev.UID, ev.Sequence, ev.Attendees, uid)
+		}
+		if subj := e.Header("Subject"); subj != ev.Summary {
+			t.Errorf("Subject %q, SUMMARY %q as %s reads it: want them equal", subj, ev.Summary, name)
+		}
+	}
+	played, err := clientcheck.PlayCalendar(append(received[0], conf))
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := played.Steps[len(played.Steps)-1]
+	if last.UID != uid || last.Action != "updated" {
+		t.Errorf("the calendar did %s (%s) with the confirmation of %s", last.Action, last.Reason, last.UID)
+	}
+	for _, ev := range played.Events {
+		if ev.UID == uid && (len(ev.Attendees) != 1 || ev.Attendees[0].PartStat != "ACCEPTED") {
+			t.Errorf("after the confirmation the event's attendee is %+v, want ACCEPTED", ev.Attendees)
+		}
+	}
+}
+
+// parentOf returns the multipart holding the part at path, or nil.
+func parentOf(p clientcheck.Part, path string) *clientcheck.Part {
+	for i := range p.Parts {
+		if p.Parts[i].Path == path {
+			return &p
+		}
+		if q := parentOf(p.Parts[i], path); q != nil {
+			return q
+		}
+	}
+	return nil
+}
