@@ -104,6 +104,7 @@ type env struct {
 	t            *testing.T
 	bin          string
 	dir, cfg     string
+	smtpPassword string
 	imapPassword string
 	logPath      string
 	log          *os.File
@@ -114,7 +115,7 @@ type env struct {
 // the name and conns SMTP connections.
 func newEnv(t *testing.T, smtpAddr, imapAddr string, conns int, imapPassword string) *env {
 	t.Helper()
-	e := &env{t: t, bin: binary(t), dir: filepath.Join(t.TempDir(), "d"), imapPassword: imapPassword}
+	e := &env{t: t, bin: binary(t), dir: filepath.Join(t.TempDir(), "d"), smtpPassword: secret(), imapPassword: imapPassword}
 	e.cfg = filepath.Join(e.dir, "outreach.toml")
 	e.mustCLI("init", "--demo", e.dir)
 	raw, err := os.ReadFile(e.cfg)
@@ -128,9 +129,6 @@ func newEnv(t *testing.T, smtpAddr, imapAddr string, conns int, imapPassword str
 		{`host = "smtp.presessions.example"`, `host = "127.0.0.1"`},
 		{`port = 587`, "port = " + smtpPort},
 		{`tls = "starttls"`, `tls = "plain"`},
-		// No AUTH to the recording server (it offers none): the IMAP
-		// password is the secret the daemon holds.
-		{`username = "rsvp@presessions.example"\npassword_file = "secrets/smtp-password".*`, `username = ""`},
 		{`per_minute = 30 .*`, `per_minute = 100000`},
 		{`per_day = 10000 .*`, `per_day = 1000000`},
 		{`connections = 1 .*`, "connections = " + strconv.Itoa(conns)},
@@ -150,8 +148,10 @@ func newEnv(t *testing.T, smtpAddr, imapAddr string, conns int, imapPassword str
 	if err := os.MkdirAll(filepath.Join(e.dir, "secrets"), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(e.dir, "secrets", "imap-password"), []byte(e.imapPassword+"\n"), 0o600); err != nil {
-		t.Fatal(err)
+	for name, pw := range map[string]string{"smtp-password": e.smtpPassword, "imap-password": e.imapPassword} {
+		if err := os.WriteFile(filepath.Join(e.dir, "secrets", name), []byte(pw+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
 	e.logPath = filepath.Join(e.dir, "daemon.log")
 	if e.log, err = os.Create(e.logPath); err != nil {
@@ -377,7 +377,7 @@ func (e *env) tail() string {
 	return string(raw)
 }
 
-// assertNoSecrets checks that the IMAP password does not appear in the daemon's log.
+// assertNoSecrets checks that neither password appears in the daemon's log.
 func (e *env) assertNoSecrets() {
 	e.t.Helper()
 	raw, err := os.ReadFile(e.logPath)
@@ -387,8 +387,10 @@ func (e *env) assertNoSecrets() {
 	if len(raw) == 0 {
 		e.t.Fatal("the daemon wrote no log: nothing to check for passwords")
 	}
-	if bytes.Contains(raw, []byte(e.imapPassword)) {
-		e.t.Errorf("the IMAP password appears in the daemon's log %s", e.logPath)
+	for name, pw := range map[string]string{"SMTP": e.smtpPassword, "IMAP": e.imapPassword} {
+		if bytes.Contains(raw, []byte(pw)) {
+			e.t.Errorf("the %s password appears in the daemon's log %s", name, e.logPath)
+		}
 	}
 }
 

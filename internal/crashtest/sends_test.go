@@ -192,6 +192,14 @@ func TestSendsSurviveKill9(t *testing.T) {
 	if dups > maxDups {
 		t.Errorf("%d duplicates after %d kills with %d connections; at most %d allowed", dups, kills, sendConns, maxDups)
 	}
+	for _, a := range srv.Auths() {
+		if a.Username != mailbox || a.Password != e.smtpPassword {
+			t.Errorf("SMTP login as %q with a password other than smtp.password_file's", a.Username)
+		}
+	}
+	if len(srv.Auths()) == 0 {
+		t.Error("the daemon never logged in to SMTP")
+	}
 	e.assertNoSecrets()
 	t.Logf("figures: %d messages, %d kills (%d during start-up) over %s, %d accepted before the last run, %d duplicates (bound %d), %d caught in sending at kills, %d SMTP connections, %s in all",
 		crashMessages, kills, early, killPhase.Round(100*time.Millisecond), sentBeforeLast, dups, maxDups, inFlightSeen, srv.Connections(), elapsed.Round(100*time.Millisecond))
