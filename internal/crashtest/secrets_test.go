@@ -6,7 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"outreach/internal/smtptest")
+	"outreach/internal/smtptest"
+)
 
 // TestSecretsStayOutOfCLIErrors makes every command that uses a password
 // fail — the SMTP server refuses the login, the IMAP server refuses the
