@@ -245,10 +245,13 @@ loop:
 			}
 			d.notify(sddaemon.SdNotifyReady)
 		case <-ping.C:
+			// The status line reads the store first: a daemon whose store
+			// no longer answers stops pinging, and the watchdog restarts it.
+			status := "STATUS=" + d.statusLine()
 			if interval > 0 {
 				d.notify(sddaemon.SdNotifyWatchdog)
 			}
-			d.notify("STATUS=" + d.statusLine())
+			d.notify(status)
 		}
 	}
 
