@@ -30,6 +30,10 @@ type session struct {
 	canMove     bool
 	canKeyword  bool // PERMANENTFLAGS allows FiledKeyword
 	uidValidity uint32
+
+	// refiled is set once this connection has looked for recorded messages
+	// left unfiled (see session.refile).
+	refiled bool
 }
 
 // guard runs fn, a blocking exchange with the server. When the server does

@@ -265,12 +265,18 @@ func messageID(raw []byte) string {
 }
 
 // recorder is an in-memory Handler: it records results and the checkpoint
-// together, as the store does in one transaction.
+// together, as the store does in one transaction. Like the store, it knows a
+// message it has recorded by its Message-ID, answers with the folder it
+// chose the first time, and never moves the checkpoint backwards.
 type recorder struct {
 	mu      sync.Mutex
 	cp      Checkpoint
 	handled []Message
 	calls   map[[2]uint32]int // (uidvalidity, uid) → Handle calls that succeeded
+	// recorded maps each Message-ID recorded to its folder; repeats counts
+	// the calls for a message already recorded.
+	recorded map[string]string
+	repeats  map[string]int
 
 	folder func(Message) string // nil: ""
 	fail   func(Message) error  // nil: never
@@ -279,7 +285,16 @@ type recorder struct {
 }
 
 func newRecorder() *recorder {
-	return &recorder{calls: make(map[[2]uint32]int), got: make(chan Message, 1000)}
+	return &recorder{calls: make(map[[2]uint32]int), recorded: make(map[string]string),
+		repeats: make(map[string]int), got: make(chan Message, 1000)}
+}
+
+// key identifies m as the store does: its Message-ID.
+func (m Message) key() string {
+	if m.Raw == nil {
+		return m.MessageID
+	}
+	return messageID(m.Raw)
 }
 
 func (r *recorder) Checkpoint(context.Context) (Checkpoint, error) {
@@ -298,10 +313,18 @@ func (r *recorder) Handle(_ context.Context, m Message) (string, error) {
 	}
 	r.handled = append(r.handled, m)
 	r.calls[[2]uint32{m.UIDValidity, m.UID}]++
-	r.cp = Checkpoint{UIDValidity: m.UIDValidity, LastUID: m.UID}
-	folder := ""
-	if r.folder != nil {
+	if r.cp.UIDValidity != m.UIDValidity || m.UID > r.cp.LastUID {
+		r.cp = Checkpoint{UIDValidity: m.UIDValidity, LastUID: m.UID}
+	}
+	folder, seen := r.recorded[m.key()]
+	switch {
+	case seen:
+		r.repeats[m.key()]++
+	case r.folder != nil:
 		folder = r.folder(m)
+		r.recorded[m.key()] = folder
+	default:
+		r.recorded[m.key()] = ""
 	}
 	after := r.after
 	r.mu.Unlock()
@@ -447,6 +470,12 @@ type faultProxy struct {
 	hideIdle bool
 	// stallNew makes new connections relay nothing.
 	stallNew bool
+	// cutOn cuts every connection, once, when the client sends a chunk
+	// holding it; the chunk is not relayed ("" never).
+	cutOn string
+	// hideKeywords removes \* from PERMANENTFLAGS: a server that takes no
+	// keywords.
+	hideKeywords bool
 }
 
 type proxyConn struct {
@@ -456,7 +485,9 @@ type proxyConn struct {
 	once           sync.Once
 	cutAfter       int64
 	hideIdle       bool
+	hideKeywords   bool
 	sent           atomic.Int64
+	p              *faultProxy
 }
 
 func (pc *proxyConn) close() {
@@ -492,11 +523,12 @@ func (p *faultProxy) serve() {
 			c.Close()
 			continue
 		}
-		pc := &proxyConn{client: c, server: s, done: make(chan struct{})}
+		pc := &proxyConn{client: c, server: s, done: make(chan struct{}), p: p}
 		p.mu.Lock()
 		p.accepted++
 		pc.cutAfter, p.cutAfter = p.cutAfter, 0
 		pc.hideIdle = p.hideIdle
+		pc.hideKeywords = p.hideKeywords
 		pc.stalled.Store(p.stallNew)
 		p.conns = append(p.conns, pc)
 		p.mu.Unlock()
@@ -516,8 +548,15 @@ func (pc *proxyConn) pipe(src, dst net.Conn, toClient bool) {
 				return
 			}
 			chunk := buf[:n]
+			if !toClient && pc.p.cutOnSend(chunk) {
+				return
+			}
 			if toClient && pc.hideIdle {
 				chunk = bytes.ReplaceAll(chunk, []byte(" IDLE"), nil)
+			}
+			if toClient && pc.hideKeywords {
+				chunk = bytes.ReplaceAll(chunk, []byte(` \*)`), []byte(")"))
+				chunk = bytes.ReplaceAll(chunk, []byte(`(\*)`), []byte("()"))
 			}
 			if toClient && pc.cutAfter > 0 {
 				left := pc.cutAfter - pc.sent.Load()
@@ -535,6 +574,34 @@ func (pc *proxyConn) pipe(src, dst net.Conn, toClient bool) {
 			return
 		}
 	}
+}
+
+// cutOnSend reports whether chunk, sent by the client, holds the string
+// set by cutWhenClientSends; the first such chunk consumes it.
+func (p *faultProxy) cutOnSend(chunk []byte) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cutOn == "" || !bytes.Contains(chunk, []byte(p.cutOn)) {
+		return false
+	}
+	p.cutOn = ""
+	return true
+}
+
+// cutWhenClientSends cuts the connection, without relaying it, the first
+// time the client sends s: the process dies just before that command.
+func (p *faultProxy) cutWhenClientSends(s string) {
+	p.mu.Lock()
+	p.cutOn = s
+	p.mu.Unlock()
+}
+
+// hideKeywordsFromNext makes the server look as if it took no keywords on
+// the connections accepted from now on.
+func (p *faultProxy) hideKeywordsFromNext() {
+	p.mu.Lock()
+	p.hideKeywords = true
+	p.mu.Unlock()
 }
 
 // cutAll closes every open connection.

@@ -14,6 +14,20 @@
 // crash or a lost connection the Watcher resumes after the last recorded UID
 // and nothing is handed over twice. A UIDVALIDITY change hands every message
 // in the mailbox over again; the Handler must recognise messages it has seen.
+//
+// A message that stays in the watched mailbox once filed (copied to its
+// folder, or filed in place) carries FiledKeyword. When the process dies
+// after the Handler recorded a message but before it was filed, the
+// checkpoint is already past it: on each new connection the Watcher looks
+// for messages at or below the checkpoint without FiledKeyword (without
+// \Seen on a server that takes no keywords), hands them to the Handler
+// again, which recognises them and answers with the folder it chose the
+// first time, and files them. Without MOVE, a crash between the COPY and
+// the flag leaves the message copied but not flagged; it is then copied
+// once more, and its folder holds it twice. That is accepted: nothing is
+// lost or counted twice (the Handler knows the message), the original is
+// never deleted, and the window is one round trip. Checking the folder by
+// Message-ID would mean selecting another mailbox in the middle of a sync.
 package inbox
 
 import (
@@ -43,6 +57,11 @@ type Message struct {
 	InternalDate time.Time
 	// Size is the message size in octets as the server reports it.
 	Size int64
+	// MessageID is the message's Message-ID from the server's ENVELOPE,
+	// with its angle brackets, read only when Raw is nil (so that the
+	// Handler can recognise a message it cannot read); "" when the message
+	// has none.
+	MessageID string
 }
 
 // Checkpoint is the position up to which the mailbox has been recorded.
@@ -59,10 +78,14 @@ type Handler interface {
 	Checkpoint(ctx context.Context) (Checkpoint, error)
 	// Handle records msg's result and the new checkpoint (msg.UIDValidity,
 	// msg.UID) in one durable transaction, and returns the folder the message
-	// should be filed to ("" leaves it in place, only flagged \Seen). It must
-	// be idempotent: the same message can come again after a crash or a
-	// UIDVALIDITY change. An error leaves the message unfiled on the server;
-	// the Watcher stops the sync and offers it again later.
+	// should be filed to ("" leaves it in place, flagged \Seen and
+	// FiledKeyword). It must be idempotent: the same message can come again
+	// after a crash or a UIDVALIDITY change, and then Handle records nothing
+	// and returns the folder it returned the first time. A message at or
+	// below the checkpoint comes again when it was recorded but never filed,
+	// so the checkpoint must never move backwards within one UIDVALIDITY.
+	// An error leaves the message unfiled on the server; the Watcher stops
+	// the sync and offers it again later.
 	Handle(ctx context.Context, msg Message) (folder string, err error)
 }
 
@@ -110,9 +133,11 @@ const (
 	maxLogoutTimeout = 5 * time.Second
 )
 
-// FiledKeyword is the keyword set on a message that was copied to its folder
-// because the server has no MOVE. The original stays in the mailbox, flagged
-// \Seen and FiledKeyword, and is never deleted.
+// FiledKeyword is the keyword set on a message that was filed and stays in
+// the watched mailbox: copied to its folder because the server has no MOVE,
+// or filed in place (folder ""). Such a message is flagged \Seen and
+// FiledKeyword, and is never deleted. A message recorded by the Handler
+// without it is taken for one whose filing was cut off.
 const FiledKeyword = "$Outreach-Filed"
 
 // Options configures a Watcher. Addr, Username and Password are required.
@@ -185,6 +210,11 @@ type Stats struct {
 	// Filed is the number of those that were then moved, or copied and
 	// flagged, or flagged in place.
 	Filed int
+	// Refiled is the number of messages at or below the checkpoint, recorded
+	// before but found unfiled (the process died between recording and
+	// filing), that were handed over again and filed. They are not counted
+	// in Fetched or Filed.
+	Refiled int
 	// UIDValidity is the mailbox's current UIDVALIDITY.
 	UIDValidity uint32
 	// LastUID is the UID of the last message recorded (the checkpoint).

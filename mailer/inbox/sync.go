@@ -30,7 +30,8 @@ type body struct {
 }
 
 // sync hands every message after the checkpoint to the Handler, in UID
-// order, and files each one after the Handler has recorded it.
+// order, and files each one after the Handler has recorded it. The first sync
+// of a connection first files the recorded messages left unfiled.
 func (s *session) sync(ctx context.Context) (Stats, error) {
 	w := s.w
 	st := Stats{UIDValidity: s.uidValidity}
@@ -51,20 +52,84 @@ func (s *session) sync(ctx context.Context) (Stats, error) {
 	}
 	st.LastUID = after
 
+	if !s.refiled {
+		// After a UIDVALIDITY change every message is handed over below,
+		// and filed: nothing to look for.
+		if after > 0 {
+			if err := s.refile(ctx, after, &st); err != nil {
+				return st, err
+			}
+		}
+		s.refiled = true
+	}
+
 	uids, err := s.searchAfter(ctx, after)
 	if err != nil {
 		return st, err
 	}
+	return st, s.handleUIDs(ctx, uids, &st, false)
+}
+
+// refile hands the messages at or below upTo that are still in the mailbox
+// unfiled to the Handler again and files them where it says. They were
+// recorded (the checkpoint is past them) but the process died, or the
+// connection was lost for good, before they were filed. The Handler
+// recognises them, records nothing and names the folder it chose the first
+// time. The search is bounded by the checkpoint and by the flag that filing
+// sets, so only such messages are fetched.
+func (s *session) refile(ctx context.Context, upTo uint32, st *Stats) error {
+	w := s.w
+	uids, err := s.searchUnfiled(ctx, upTo)
+	if err != nil || len(uids) == 0 {
+		return err
+	}
+	w.log.Warn("imap recorded messages found unfiled; filing them now",
+		slog.Int("count", len(uids)), slog.Uint64("first_uid", uint64(uids[0])), slog.Uint64("last_uid", uint64(uids[len(uids)-1])))
+	return s.handleUIDs(ctx, uids, st, true)
+}
+
+// searchUnfiled lists the UIDs at or below upTo that filing has not marked:
+// without FiledKeyword, or without \Seen when the server takes no keywords.
+func (s *session) searchUnfiled(ctx context.Context, upTo uint32) ([]imap.UID, error) {
+	var set imap.UIDSet
+	set.AddRange(1, imap.UID(upTo))
+	crit := &imap.SearchCriteria{UID: []imap.UIDSet{set}, NotFlag: []imap.Flag{imap.FlagSeen}}
+	if s.canKeyword {
+		crit.NotFlag = []imap.Flag{imap.Flag(FiledKeyword)}
+	}
+	var data *imap.SearchData
+	err := s.do(ctx, "search unfiled messages", func(func()) error {
+		var err error
+		data, err = s.c.UIDSearch(crit, nil).Wait()
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	var uids []imap.UID
+	for _, u := range data.AllUIDs() {
+		if uint32(u) <= upTo {
+			uids = append(uids, u)
+		}
+	}
+	slices.Sort(uids)
+	return slices.Compact(uids), nil
+}
+
+// handleUIDs hands uids over in batches and files each message. again says
+// the messages were recorded before (see refile).
+func (s *session) handleUIDs(ctx context.Context, uids []imap.UID, st *Stats, again bool) error {
+	w := s.w
 	for len(uids) > 0 {
 		n := min(len(uids), w.batchSize)
 		batch := uids[:n]
 		uids = uids[n:]
 		if err := ctx.Err(); err != nil {
-			return st, err
+			return err
 		}
 		metas, err := s.fetchMeta(ctx, batch)
 		if err != nil {
-			return st, err
+			return err
 		}
 		for len(metas) > 0 {
 			// Bodies are fetched in groups of at most batchBytes (at
@@ -84,15 +149,15 @@ func (s *session) sync(ctx context.Context) (Stats, error) {
 			}
 			group := metas[:k]
 			metas = metas[k:]
-			if err := s.handleGroup(ctx, group, &st); err != nil {
-				return st, err
+			if err := s.handleGroup(ctx, group, st, again); err != nil {
+				return err
 			}
 		}
 	}
-	return st, nil
+	return nil
 }
 
-func (s *session) handleGroup(ctx context.Context, group []meta, st *Stats) error {
+func (s *session) handleGroup(ctx context.Context, group []meta, st *Stats, again bool) error {
 	w := s.w
 	bodies, err := s.fetchBodies(ctx, group)
 	if err != nil {
@@ -132,17 +197,25 @@ func (s *session) handleGroup(ctx context.Context, group []meta, st *Stats) erro
 		if msg.Raw == nil {
 			w.log.Warn("imap message larger than the limit; handed over without its body",
 				slog.Uint64("uid", uint64(m.uid)), slog.Int64("size", m.size), slog.Int64("limit", w.opts.MaxMessageSize))
+			if msg.MessageID, err = s.envelopeID(ctx, m.uid); err != nil {
+				return err
+			}
 		}
 		folder, err := w.h.Handle(ctx, msg)
 		if err != nil {
 			return fmt.Errorf("inbox: handle message %d: %w", m.uid, err)
 		}
-		st.Fetched++
-		st.LastUID = msg.UID
+		if !again {
+			st.Fetched++
+			st.LastUID = msg.UID
+		}
 		// Filing goes on even if ctx ends now: the message is recorded and
 		// one command more is bounded by the watchdog.
 		filed, err := s.file(context.WithoutCancel(ctx), m, folder)
-		if filed {
+		switch {
+		case filed && again:
+			st.Refiled++
+		case filed:
 			st.Filed++
 		}
 		if err != nil {
@@ -220,6 +293,28 @@ func (s *session) fetchMeta(ctx context.Context, uids []imap.UID) ([]meta, error
 		metas = append(metas, meta{uid: u, size: size, date: b.InternalDate, flags: b.Flags})
 	}
 	return metas, nil
+}
+
+// envelopeID returns uid's Message-ID from its ENVELOPE, with angle
+// brackets; "" when it has none.
+func (s *session) envelopeID(ctx context.Context, uid imap.UID) (string, error) {
+	var bufs []*imapclient.FetchMessageBuffer
+	err := s.do(ctx, "fetch message envelope", func(func()) error {
+		var err error
+		bufs, err = s.c.Fetch(imap.UIDSetNum(uid), &imap.FetchOptions{UID: true, Envelope: true}).Collect()
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	for _, b := range bufs {
+		if b.UID == uid && b.Envelope != nil {
+			if id := strings.TrimSpace(b.Envelope.MessageID); id != "" {
+				return "<" + id + ">", nil
+			}
+		}
+	}
+	return "", nil
 }
 
 // vanished reports whether uid is no longer in the mailbox.
@@ -328,9 +423,11 @@ func (k kickReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// file files a recorded message: folder "" (or the watched mailbox) only
-// flags it \Seen; otherwise MOVE when the server has it, or COPY, check, then
-// flag \Seen and FiledKeyword. Never \Deleted, never EXPUNGE. It reports
+// file files a recorded message: folder "" (or the watched mailbox) flags it
+// \Seen and FiledKeyword in place; otherwise MOVE when the server has it, or
+// COPY, check, then flag \Seen and FiledKeyword (FiledKeyword is set only
+// once the COPY succeeded: a message is never marked filed that is not in
+// its folder). Never \Deleted, never EXPUNGE. It reports
 // whether the message was filed; the error is a lost connection (the filing
 // is then retried on the next connection). A folder that cannot be created
 // leaves the message in place with a warning: it is recorded, nothing is
@@ -339,8 +436,12 @@ func (s *session) file(ctx context.Context, m meta, folder string) (bool, error)
 	w := s.w
 	uid := m.uid
 	log := w.log.With(slog.Uint64("uid", uint64(uid)), slog.String("folder", folder))
+	flags := []imap.Flag{imap.FlagSeen}
+	if s.canKeyword {
+		flags = append(flags, imap.Flag(FiledKeyword))
+	}
 	if folder == "" || sameMailbox(folder, w.opts.Mailbox) {
-		if err := s.flag(ctx, uid, imap.FlagSeen); err != nil {
+		if err := s.flag(ctx, uid, flags...); err != nil {
 			if isNo(err) {
 				log.Warn("imap could not flag message", slog.Any("err", err))
 				return false, nil
@@ -372,10 +473,6 @@ func (s *session) file(ctx context.Context, m meta, folder string) (bool, error)
 		if s.canMove {
 			return true, nil
 		}
-	}
-	flags := []imap.Flag{imap.FlagSeen}
-	if s.canKeyword {
-		flags = append(flags, imap.Flag(FiledKeyword))
 	}
 	if err := s.flag(ctx, uid, flags...); err != nil {
 		if isNo(err) {
