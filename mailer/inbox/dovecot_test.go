@@ -2,6 +2,7 @@ package inbox
 
 import (
 	"bytes"
+	"context"
 	"slices"
 	"strings"
 	"testing"
@@ -115,6 +116,90 @@ func TestDovecotRestartDuringIdle(t *testing.T) {
 		t.Errorf("UIDVALIDITY changed across the restart: %d → %d", got[0].UIDValidity, got[1].UIDValidity)
 	}
 	d.WaitMessages(t, testUser, "processed", 2)
+}
+
+// Against Dovecot, the process dies after the Handler recorded a message
+// and before it was filed; Dovecot restarts too. The restarted watcher files
+// the message where the Handler first said, records nothing twice, and
+// reads on.
+func TestDovecotCrashBeforeFilingFilesOnRestart(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		drop []string
+	}{
+		{"move", nil},
+		{"nomove", []string{"MOVE"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := testenv.StartDovecotWith(t, testenv.DovecotOptions{DropCaps: tc.drop},
+				testenv.User{Name: testUser, Password: testPassword})
+			for i := 1; i <= 3; i++ {
+				d.Append(t, testUser, "INBOX", testMessage(i, 0))
+			}
+			p := startProxy(t, d.Addr)
+			rec := newRecorder()
+			rec.folder = func(m Message) string {
+				if m.UID == 2 {
+					return "review"
+				}
+				return "processed"
+			}
+			rec.after = func(m Message) {
+				if m.UID == 2 {
+					p.cutAll() // the process dies before filing
+				}
+			}
+			w1, _ := newTestWatcher(t, p.addr(), rec, nil)
+			if _, err := w1.SyncOnce(context.Background()); err == nil {
+				t.Fatal("SyncOnce survived a cut connection")
+			}
+			rec.after = nil
+			d.Restart(t)
+
+			w2, _ := newTestWatcher(t, p.addr(), rec, nil)
+			st, err := w2.SyncOnce(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.UIDValidityChanged || st.Fetched != 1 || st.Refiled != 1 || st.LastUID != 3 {
+				t.Errorf("after restart: %+v, want message 3 read and message 2 filed", st)
+			}
+			if len(rec.recorded) != 3 || len(rec.repeats) != 1 || rec.repeats["<reply-2@mfa.example>"] != 1 {
+				t.Errorf("recorded %v, repeats %v: want each recorded once", rec.recorded, rec.repeats)
+			}
+			ids := func(mailbox string) []string {
+				var out []string
+				for _, m := range d.Messages(t, testUser, mailbox) {
+					out = append(out, messageID(m.Raw))
+				}
+				slices.Sort(out)
+				return out
+			}
+			if got := ids("review"); !slices.Equal(got, []string{"<reply-2@mfa.example>"}) {
+				t.Errorf("review holds %v", got)
+			}
+			if got := ids("processed"); !slices.Equal(got, []string{"<reply-1@mfa.example>", "<reply-3@mfa.example>"}) {
+				t.Errorf("processed holds %v", got)
+			}
+			inbox := dovecotFlags(t, d, "INBOX")
+			if tc.drop == nil && len(inbox) != 0 {
+				t.Errorf("INBOX still holds %v", inbox)
+			}
+			for uid, flags := range inbox {
+				if tc.drop == nil || !slices.Contains(flags, imap.FlagSeen) || slices.Contains(flags, imap.FlagDeleted) ||
+					!slices.ContainsFunc(flags, func(f imap.Flag) bool { return strings.EqualFold(string(f), FiledKeyword) }) {
+					t.Errorf("INBOX uid %d flags %v, want \\Seen and %s, never \\Deleted", uid, flags, FiledKeyword)
+				}
+			}
+
+			// A third run finds nothing to read or file.
+			calls := len(rec.messages())
+			w3, _ := newTestWatcher(t, p.addr(), rec, nil)
+			if st, err := w3.SyncOnce(context.Background()); err != nil || st.Fetched != 0 || st.Refiled != 0 || len(rec.messages()) != calls {
+				t.Errorf("third sync: %+v, %v", st, err)
+			}
+		})
+	}
 }
 
 // BenchmarkDovecotIdleLatency is BenchmarkIdleLatency against Dovecot.
