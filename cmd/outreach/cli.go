@@ -194,8 +194,7 @@ func (c *cli) parse(fs *flag.FlagSet, args []string, nargs int) ([]string, error
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				fs.Usage()
-				return nil, flag.ErrHelp
+				return nil, flag.ErrHelp // the flag package has printed fs.Usage
 			}
 			return nil, usagef("%s: %v", fs.Name(), err)
 		}

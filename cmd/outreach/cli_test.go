@@ -203,7 +203,7 @@ func TestEveryCommandHasHelp(t *testing.T) {
 	for _, cmd := range commands() {
 		args := append(strings.Fields(cmd.name), "--help")
 		out, errs, code := outreachCmd(t, args...)
-		if code != 0 || !strings.Contains(out, "Usage: outreach "+cmd.name) {
+		if code != 0 || strings.Count(out, "Usage: outreach "+cmd.name) != 1 {
 			t.Errorf("%s --help: exit %d, out %q, err %q", cmd.name, code, out, errs)
 		}
 	}
