@@ -1,0 +1,405 @@
+package jobs
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	gosmtp "github.com/wneessen/go-mail/smtp"
+
+	"outreach"
+	"outreach/directory"
+	"outreach/internal/smtptest"
+	"outreach/mailer"
+	"outreach/store"
+	"outreach/templates"
+)
+
+// benchInvitations is how many invitations BenchmarkInvitations sends per
+// iteration: 10,000, the daily limit of a Microsoft 365 mailbox.
+// OUTREACH_BENCH_INVITATIONS changes it for a quick run.
+var benchInvitations = func() int {
+	if n, err := strconv.Atoi(os.Getenv("OUTREACH_BENCH_INVITATIONS")); err == nil && n > 0 {
+		return n
+	}
+	return 10_000
+}()
+
+// syntheticMissions returns n missions: the 195 of the directory, then
+// copies of them under unused three-letter ids (any A–Z triple passes
+// Mission.Validate), each with its own addresses and domain, so that every
+// invitation is a distinct message with 14 calendar attachments.
+func syntheticMissions(tb testing.TB, n int) []outreach.Mission {
+	tb.Helper()
+	real, err := directory.Missions()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	used := map[string]bool{}
+	for _, m := range real {
+		used[m.ID] = true
+	}
+	out := make([]outreach.Mission, 0, n)
+	out = append(out, real[:min(n, len(real))]...)
+	next := 0
+	for i := 0; len(out) < n; i++ {
+		var id string
+		for {
+			id = string([]byte{byte('A' + next/676), byte('A' + next/26%26), byte('A' + next%26)})
+			next++
+			if !used[id] {
+				break
+			}
+		}
+		if next > 26*26*26 {
+			tb.Fatalf("only %d three-letter ids", len(out))
+		}
+		m := real[i%len(real)]
+		dom := strings.ToLower(id) + ".mission.example"
+		m.ID = id
+		m.Domains = []string{dom}
+		m.Contacts = nil
+		for j, c := range real[i%len(real)].Contacts {
+			local := c.Email[:strings.IndexByte(c.Email, '@')]
+			m.Contacts = append(m.Contacts, outreach.Contact{Email: fmt.Sprintf("%s%d@%s", local, j, dom)})
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// benchEngine opens a durable store (fsync on every commit, as in
+// production) with n missions and the 14 sessions of the 28th round, and
+// an engine (noSync skips fsync, to show what durability costs) sending over conns connections to addr with no throttle: the
+// production default (30 a minute, 10,000 a day) would make the run last
+// days, and is lifted here to measure what the outbox itself costs.
+func benchEngine(tb testing.TB, dir string, n, conns int, addr string, noSync bool) *Engine {
+	tb.Helper()
+	ev, ss, err := directory.Round28()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	st, err := store.Open(filepath.Join(dir, "outreach.db"), store.Options{NoSync: noSync})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { st.Close() })
+	set, err := templates.Load("")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	host, port, _ := net.SplitHostPort(addr)
+	p, _ := strconv.Atoi(port)
+	sender, err := mailer.New(mailer.Options{Host: host, Port: p, TLS: mailer.Plain, Timeout: 30 * time.Second})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	e := New(Options{Store: st, Event: ev, Templates: set, Sender: sender, Connections: conns, Limits: Limits{}})
+	if _, err := e.ImportMissions(syntheticMissions(tb, n), "bench"); err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := e.ImportSessions(ss, "bench"); err != nil {
+		tb.Fatal(err)
+	}
+	return e
+}
+
+// preRendered is one message rendered ahead of time for the baseline.
+type preRendered struct {
+	path string
+	from string
+	to   []string
+}
+
+// preRender writes every mission's invitation, as the outbox would send
+// it, to a file: the baseline then pays only for reading and sending.
+func preRender(tb testing.TB, e *Engine, dir string) []preRendered {
+	tb.Helper()
+	ms, err := e.Missions()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	out := make([]preRendered, 0, len(ms))
+	var buf bytes.Buffer
+	for i, m := range ms {
+		msg, err := e.Preview(outreach.Invitation, m.ID, "")
+		if err != nil {
+			tb.Fatal(err)
+		}
+		buf.Reset()
+		if _, err := msg.WriteTo(&buf); err != nil {
+			tb.Fatal(err)
+		}
+		p := filepath.Join(dir, fmt.Sprintf("%05d.eml", i))
+		if err := os.WriteFile(p, buf.Bytes(), 0o600); err != nil {
+			tb.Fatal(err)
+		}
+		from := msg.EnvelopeFrom
+		if from == "" {
+			from = msg.From.Email
+		}
+		out = append(out, preRendered{path: p, from: from, to: addrs(msg.To)})
+	}
+	return out
+}
+
+// sendBare is the baseline: go-mail's SMTP client, one goroutine per
+// connection, sending the pre-rendered messages with MAIL, RCPT and DATA
+// and nothing else — no store, no rendering, no retries.
+func sendBare(tb testing.TB, addr string, conns int, msgs []preRendered) {
+	tb.Helper()
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, conns)
+	for range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := gosmtp.Dial(addr)
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer c.Close()
+			if err := c.Hello("bench.example"); err != nil {
+				errs <- err
+				return
+			}
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(msgs) {
+					errs <- c.Quit()
+					return
+				}
+				m := msgs[i]
+				data, err := os.ReadFile(m.path)
+				if err == nil {
+					err = c.Mail("<" + m.from + ">")
+				}
+				for _, r := range m.to {
+					if err == nil {
+						err = c.Rcpt("<" + r + ">")
+					}
+				}
+				var w interface {
+					Write([]byte) (int, error)
+					Close() error
+				}
+				if err == nil {
+					w, err = c.Data()
+				}
+				if err == nil {
+					_, err = w.Write(data)
+				}
+				if err == nil {
+					err = w.Close()
+				}
+				if err != nil {
+					errs <- fmt.Errorf("message %d: %w", i, err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			tb.Fatalf("bare loop: %v", err)
+		}
+	}
+}
+
+// memPeak samples the Go heap while a run lasts and reads the process's
+// peak resident set (VmHWM, reset through /proc/self/clear_refs) at the end.
+type memPeak struct {
+	stop    chan struct{}
+	done    chan struct{}
+	heap    uint64 // peak HeapInuse
+	sys     uint64 // peak Sys (all memory the runtime holds)
+	rssOK   bool
+	rssPeak uint64
+}
+
+func startMemPeak() *memPeak {
+	runtime.GC()
+	debug.FreeOSMemory()
+	p := &memPeak{stop: make(chan struct{}), done: make(chan struct{})}
+	// "5" resets the peak RSS to the current RSS (Linux ≥ 4.0).
+	p.rssOK = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) == nil
+	go func() {
+		defer close(p.done)
+		t := time.NewTicker(10 * time.Millisecond)
+		defer t.Stop()
+		var ms runtime.MemStats
+		for {
+			runtime.ReadMemStats(&ms)
+			p.heap = max(p.heap, ms.HeapInuse)
+			p.sys = max(p.sys, ms.Sys)
+			select {
+			case <-p.stop:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return p
+}
+
+func (p *memPeak) finish() {
+	close(p.stop)
+	<-p.done
+	if !p.rssOK {
+		return
+	}
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		p.rssOK = false
+		return
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) == 3 && f[0] == "VmHWM:" {
+			kb, _ := strconv.ParseUint(f[1], 10, 64)
+			p.rssPeak = kb << 10
+			return
+		}
+	}
+	p.rssOK = false
+}
+
+const mib = 1 << 20
+
+// BenchmarkInvitations sends 10,000 invitations, each with its text and
+// HTML parts and 14 .ics attachments, to a go-smtp sink on loopback, twice
+// per iteration over the same number of connections:
+//
+//   - bare: go-mail's SMTP client sends the same invitations rendered
+//     beforehand (read from files), nothing else;
+//   - outbox: jobs.Engine.Flush, the real path: each message claimed and
+//     marked sending in a durable (fsynced) bbolt transaction that also
+//     records the previous outcome, composed from the store and templates,
+//     rendered by mailer, sent, its result recorded.
+//
+// Reported: msgs/s of both, outbox/bare (the target is ≥ 0.5), and
+// for the outbox run the peak Go heap in use and the process's peak RSS
+// (target < 64 MB). The sink runs in the same process, so its buffers are
+// counted too: the memory figures are an upper bound for the outbox alone.
+//
+// The nosync case opens the store without fsync: not a production setting,
+// it shows how much of the gap is the disk's commit latency.
+//
+//	go test -run '^$' -bench Invitations -benchtime 1x -timeout 30m ./jobs/
+func BenchmarkInvitations(b *testing.B) {
+	for _, tc := range []struct {
+		conns  int
+		noSync bool
+	}{{1, false}, {4, false}, {4, true}} {
+		name := fmt.Sprintf("conns=%d", tc.conns)
+		if tc.noSync {
+			name += "/nosync"
+		}
+		conns := tc.conns
+		b.Run(name, func(b *testing.B) {
+			var bareTime, outboxTime time.Duration
+			var heapPeak, sysPeak, rssPeak uint64
+			rssOK := true
+			var size int64
+			for range b.N {
+				b.StopTimer()
+				sink, err := smtptest.Listen("127.0.0.1:0", smtptest.Hooks{}, true)
+				if err != nil {
+					b.Fatal(err)
+				}
+				dir := b.TempDir()
+				e := benchEngine(b, dir, benchInvitations, conns, sink.Addr, tc.noSync)
+				emlDir := filepath.Join(dir, "eml")
+				if err := os.Mkdir(emlDir, 0o700); err != nil {
+					b.Fatal(err)
+				}
+				pre := preRender(b, e, emlDir)
+				if len(pre) != benchInvitations {
+					b.Fatalf("pre-rendered %d messages", len(pre))
+				}
+				if fi, err := os.Stat(pre[0].path); err == nil {
+					size = fi.Size()
+				}
+				if rep, err := e.Invite("", "bench"); err != nil || len(rep.Queued) != benchInvitations {
+					b.Fatalf("invite: queued %d, %v", len(rep.Queued), err)
+				}
+
+				b.StartTimer()
+				start := time.Now()
+				sendBare(b, sink.Addr, conns, pre)
+				bareTime += time.Since(start)
+				b.StopTimer()
+				if got := sink.Count(); got != benchInvitations {
+					b.Fatalf("sink received %d messages from the bare loop", got)
+				}
+
+				mem := startMemPeak()
+				b.StartTimer()
+				start = time.Now()
+				rep, err := e.Flush(context.Background(), 0)
+				outboxTime += time.Since(start)
+				b.StopTimer()
+				mem.finish()
+				if err != nil || rep.Sent != benchInvitations || rep.Failed+rep.Deferred+rep.Waiting != 0 {
+					b.Fatalf("flush: %+v, %v", rep, err)
+				}
+				checkBenchDelivery(b, e, sink.Messages()[benchInvitations:])
+				heapPeak, sysPeak = max(heapPeak, mem.heap), max(sysPeak, mem.sys)
+				rssPeak = max(rssPeak, mem.rssPeak)
+				rssOK = rssOK && mem.rssOK
+				sink.Close()
+			}
+			n := float64(benchInvitations * b.N)
+			bare, outbox := n/bareTime.Seconds(), n/outboxTime.Seconds()
+			b.ReportMetric(bare, "bare-msgs/s")
+			b.ReportMetric(outbox, "outbox-msgs/s")
+			b.ReportMetric(outbox/bare, "outbox/bare")
+			b.ReportMetric(float64(heapPeak)/mib, "peak-heap-MB")
+			b.ReportMetric(float64(sysPeak)/mib, "peak-gosys-MB")
+			if rssOK {
+				b.ReportMetric(float64(rssPeak)/mib, "peak-rss-MB")
+			}
+			b.ReportMetric(float64(size)/1024, "KB/msg")
+		})
+	}
+}
+
+// checkBenchDelivery checks what the outbox delivered: one message per
+// mission, each with the Message-ID stored for it, every item sent.
+func checkBenchDelivery(b *testing.B, e *Engine, got []smtptest.Message) {
+	b.Helper()
+	if len(got) != benchInvitations {
+		b.Fatalf("sink received %d messages from the outbox", len(got))
+	}
+	items, err := e.Outbox()
+	if err != nil {
+		b.Fatal(err)
+	}
+	want := map[string]bool{}
+	for _, it := range items {
+		if it.State != outreach.Sent {
+			b.Fatalf("%s is %v", it.Key, it.State)
+		}
+		want[it.MessageID] = true
+	}
+	for _, m := range got {
+		if !want[m.MessageID] {
+			b.Fatalf("sink received %q, not in the outbox or twice", m.MessageID)
+		}
+		delete(want, m.MessageID)
+	}
+}
