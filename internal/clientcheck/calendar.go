@@ -1,7 +1,6 @@
 package clientcheck
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -127,20 +126,19 @@ type wireAttendee struct {
 	Role     string `json:"role"`
 }
 
+// wireCalendarResult is one result as the scripts write it.
+type wireCalendarResult struct {
+	Calendar *wireCalendar `json:"calendar"`
+	Error    string        `json:"error"`
+}
+
 func calendars(p Parser, script string, ics [][]byte) ([]CalendarResult, error) {
-	raw, err := run(p, script, ics)
+	raw, err := run[wireCalendarResult](p, script, ics)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]CalendarResult, len(raw))
-	for i, r := range raw {
-		var w struct {
-			Calendar *wireCalendar `json:"calendar"`
-			Error    string        `json:"error"`
-		}
-		if err := json.Unmarshal(r, &w); err != nil {
-			return nil, fmt.Errorf("clientcheck: %s: result %d: %w", p, i, err)
-		}
+	for i, w := range raw {
 		if w.Calendar == nil {
 			out[i].Err = fmt.Errorf("%s: %s", p, w.Error)
 			continue

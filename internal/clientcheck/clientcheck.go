@@ -23,7 +23,6 @@ package clientcheck
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -31,6 +30,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -140,9 +140,10 @@ func Require(t testing.TB, parsers ...Parser) {
 }
 
 // run feeds items to a script in as few processes as the machine runs at
-// once and returns the raw JSON results in order. Every script reads
-// {"items": [base64...]} and writes {"results": [...]}, one per item.
-func run(p Parser, script string, items [][]byte) ([]json.RawMessage, error) {
+// once and returns the results in order, each decoded into a T. Every
+// script reads the items framed as "LENGTH\n" followed by that many bytes,
+// one after the other, and writes {"results": [...]}, one per item.
+func run[T any](p Parser, script string, items [][]byte) ([]T, error) {
 	if err := Available(p); err != nil {
 		return nil, err
 	}
@@ -152,7 +153,7 @@ func run(p Parser, script string, items [][]byte) ([]json.RawMessage, error) {
 	d, _ := dir()
 	workers := min(runtime.GOMAXPROCS(0), (len(items)+batch-1)/batch)
 	per := (len(items) + workers - 1) / workers
-	out := make([]json.RawMessage, len(items))
+	out := make([]T, len(items))
 	errs := make([]error, workers)
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
@@ -163,7 +164,7 @@ func run(p Parser, script string, items [][]byte) ([]json.RawMessage, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			res, err := runOne(p, d, script, items[lo:hi])
+			res, err := runOne[T](p, d, script, items[lo:hi])
 			if err != nil {
 				errs[w] = err
 				return
@@ -178,13 +179,13 @@ func run(p Parser, script string, items [][]byte) ([]json.RawMessage, error) {
 	return out, nil
 }
 
-func runOne(p Parser, d, script string, items [][]byte) ([]json.RawMessage, error) {
+func runOne[T any](p Parser, d, script string, items [][]byte) ([]T, error) {
 	stdout, err := execScript(p, d, script, items)
 	if err != nil {
 		return nil, err
 	}
 	var resp struct {
-		Results []json.RawMessage `json:"results"`
+		Results []T `json:"results"`
 	}
 	if err := json.Unmarshal(stdout, &resp); err != nil {
 		return nil, fmt.Errorf("clientcheck: %s %s: read its output: %w", p, script, err)
@@ -202,15 +203,13 @@ func runPlay(d string, objects [][]byte) ([]byte, error) {
 
 // execScript runs one script over items and returns what it wrote.
 func execScript(p Parser, d, script string, items [][]byte) ([]byte, error) {
-	req := struct {
-		Items []string `json:"items"`
-	}{Items: make([]string, len(items))}
-	for i, it := range items {
-		req.Items[i] = base64.StdEncoding.EncodeToString(it)
-	}
-	in, err := json.Marshal(req)
-	if err != nil {
-		return nil, err
+	// Length-prefixed raw bytes: no base64 or JSON to build for megabytes
+	// of input.
+	var in bytes.Buffer
+	for _, it := range items {
+		in.WriteString(strconv.Itoa(len(it)))
+		in.WriteByte('\n')
+		in.Write(it)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
@@ -224,7 +223,7 @@ func execScript(p Parser, d, script string, items [][]byte) ([]byte, error) {
 		cmd.Dir = filepath.Join(d, "py")
 	}
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "TZ=UTC", "LANG=C.UTF-8", "HOME=" + os.TempDir()}
-	cmd.Stdin = bytes.NewReader(in)
+	cmd.Stdin = &in
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {

@@ -96,10 +96,11 @@ func TestCalendarParsersReportDamage(t *testing.T) {
 	noZone := []byte(strings.Replace(string(good), strings.ReplaceAll(zurich, "\n", "\r\n"), "", 1))
 	noZone = []byte(strings.ReplaceAll(string(noZone), "TZID=Europe/Zurich", "TZID=Europe/Atlantis"))
 	badLine := []byte(strings.Replace(string(good), "LOCATION:", "LOCATION", 1))
+	latin1 := []byte(strings.Replace(string(good), "Côte", "C\xf4te", 1))
 	badDate := []byte(strings.Replace(string(good), "DTSTART;TZID=Europe/Zurich:20171010T100000", "DTSTART;TZID=Europe/Zurich:2017-10-10", 1))
 	t.Run("ical.js", func(t *testing.T) {
 		Require(t, ICALJSParser)
-		rs, err := ICALJSAll([][]byte{good, noZone, badLine})
+		rs, err := ICALJSAll([][]byte{good, noZone, badLine, latin1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -112,10 +113,13 @@ func TestCalendarParsersReportDamage(t *testing.T) {
 		if rs[2].Err == nil {
 			t.Errorf("line without a colon read without error: %+v", rs[2].Calendar)
 		}
+		if rs[3].Err == nil || !strings.Contains(rs[3].Err.Error(), "UTF-8") {
+			t.Errorf("Latin-1 object: err %v", rs[3].Err)
+		}
 	})
 	t.Run("icalendar", func(t *testing.T) {
 		Require(t, PyICalendarParser)
-		rs, err := PyICalendarAll([][]byte{good, noZone, badDate})
+		rs, err := PyICalendarAll([][]byte{good, noZone, badDate, latin1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -127,6 +131,9 @@ func TestCalendarParsersReportDamage(t *testing.T) {
 		}
 		if rs[2].Err == nil {
 			t.Errorf("malformed DTSTART read without error: %+v", rs[2].Calendar)
+		}
+		if rs[3].Err == nil || !strings.Contains(rs[3].Err.Error(), "utf-8") {
+			t.Errorf("Latin-1 object: err %v", rs[3].Err)
 		}
 	})
 }

@@ -1,7 +1,6 @@
 package clientcheck
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 )
@@ -101,24 +100,35 @@ func PyEmail(eml []byte) (Email, error) {
 // PyEmailAll parses every message in a few Python processes and returns
 // one result per message in order. The error is for the run as a whole.
 func PyEmailAll(emls [][]byte) ([]EmailResult, error) {
-	raw, err := run(PyEmailParser, "email_parse.py", emls)
+	raw, err := run[wireEmailResult](PyEmailParser, "email_parse.py", emls)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]EmailResult, len(raw))
-	for i, r := range raw {
-		var w struct {
-			Email *Email `json:"email"`
-			Error string `json:"error"`
-		}
-		if err := json.Unmarshal(r, &w); err != nil {
-			return nil, fmt.Errorf("clientcheck: %s: result %d: %w", PyEmailParser, i, err)
-		}
+	for i, w := range raw {
 		if w.Email == nil {
 			out[i].Err = fmt.Errorf("%s: %s", PyEmailParser, w.Error)
 			continue
 		}
+		fillBodies(&w.Email.Root)
 		out[i].Email = *w.Email
 	}
 	return out, nil
+}
+
+// wireEmailResult is one result as email_parse.py writes it.
+type wireEmailResult struct {
+	Email *Email `json:"email"`
+	Error string `json:"error"`
+}
+
+// fillBodies sets Body of the text leaves the script sent as Text only
+// (those in UTF-8 or ASCII, where the bytes are the text's).
+func fillBodies(p *Part) {
+	for i := range p.Parts {
+		fillBodies(&p.Parts[i])
+	}
+	if len(p.Parts) == 0 && p.Body == nil && p.Text != "" {
+		p.Body = []byte(p.Text)
+	}
 }

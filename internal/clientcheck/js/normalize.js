@@ -56,8 +56,18 @@ function address(p) {
   };
 }
 
-// calendar parses one object and returns its normalised view.
-function calendar(ics) {
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+// calendar parses one object (a Buffer) and returns its normalised view.
+// iCalendar is UTF-8 (RFC 5545 §3.1.4): other bytes are an error, not
+// replacement characters.
+function calendar(buf) {
+  let ics;
+  try {
+    ics = utf8.decode(buf);
+  } catch (e) {
+    throw new Error("not UTF-8");
+  }
   const jcal = ICAL.parse(ics);
   // ICAL.parse returns an array when the input holds several components.
   if (Array.isArray(jcal) && Array.isArray(jcal[0])) {
@@ -110,14 +120,29 @@ function calendar(ics) {
   return out;
 }
 
-// readInput reads the JSON request {"items": [base64, ...]} from stdin.
+// readInput reads the objects from stdin, each framed as "LENGTH\n" and
+// that many bytes, and returns them as strings (iCalendar is UTF-8).
 async function readInput() {
   const chunks = [];
   for await (const c of process.stdin) {
     chunks.push(c);
   }
-  const req = JSON.parse(Buffer.concat(chunks).toString("utf8"));
-  return req.items.map((b) => Buffer.from(b, "base64").toString("utf8"));
+  const data = Buffer.concat(chunks);
+  const items = [];
+  let i = 0;
+  while (i < data.length) {
+    const nl = data.indexOf(0x0a, i);
+    if (nl < 0) {
+      throw new Error(`input: no length at byte ${i}`);
+    }
+    const n = Number(data.subarray(i, nl).toString("ascii"));
+    if (!Number.isInteger(n) || nl + 1 + n > data.length) {
+      throw new Error(`input: bad length at byte ${i}`);
+    }
+    items.push(data.subarray(nl + 1, nl + 1 + n));
+    i = nl + 1 + n;
+  }
+  return items;
 }
 
 module.exports = { load, calendar, readInput };

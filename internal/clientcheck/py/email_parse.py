@@ -1,11 +1,14 @@
 """Parse RFC 5322 messages with Python's email package (policy=default).
 
-Reads {"items": [base64, ...]} on stdin and writes {"results": [...]} on
-stdout: per message, in order, {"email": {...}} or {"error": "..."}.
+Reads messages on stdin, each framed as "LENGTH\n" and that many bytes,
+and writes {"results": [...]} on stdout: per message, in order,
+{"email": {...}} or {"error": "..."}.
 A message's view holds every defect the parser registered (on the message,
 on any part, on any header), its headers decoded, the addresses of the
 address headers, and the tree of parts with their content types,
-dispositions, file names and decoded bodies.
+dispositions, file names and decoded bodies (base64 in "body"; text parts
+also decoded from their charset in "text", and then without "body" when
+the charset is UTF-8 or ASCII).
 """
 
 import base64
@@ -68,13 +71,17 @@ def tree(part, path, defects, hdrs, first):
             node["parts"].append(tree(sub, "%s%d" % (path + "." if path else "", i + 1), defects, sub_hdrs, sub_first))
         return node
     body = part.get_payload(decode=True) or b""
-    node["body"] = base64.b64encode(body).decode("ascii")
     if ctype.startswith("text/"):
         charset = ct.params.get("charset", "us-ascii") if ct is not None else "us-ascii"
         try:
             node["text"] = body.decode(charset)
         except (LookupError, UnicodeDecodeError) as e:
             defects.append("%s: cannot decode text as %s: %s" % (where, charset, e))
+        # The bytes of UTF-8 and ASCII text are the text's: the caller
+        # rebuilds them rather than read them twice.
+        if "text" in node and charset.lower().replace("-", "") in ("utf8", "usascii", "ascii") and body:
+            return node
+    node["body"] = base64.b64encode(body).decode("ascii")
     return node
 
 
@@ -86,15 +93,32 @@ def message(data):
     return {"defects": defects, "headers": hdrs, "addresses": addrs, "root": root}
 
 
+def read_items(stream):
+    """Reads the items framed as "LENGTH\\n" and that many bytes, repeated."""
+    data = stream.read()
+    items, i = [], 0
+    while i < len(data):
+        nl = data.index(b"\n", i)
+        n = int(data[i:nl])
+        items.append(data[nl + 1:nl + 1 + n])
+        if len(items[-1]) != n:
+            raise ValueError("input ends inside item %d" % len(items))
+        i = nl + 1 + n
+    return items
+
+
+def write_results(results, stream):
+    stream.write(json.dumps({"results": results}, ensure_ascii=False).encode("utf-8"))
+
+
 def main():
-    req = json.load(sys.stdin)
     results = []
-    for item in req["items"]:
+    for item in read_items(sys.stdin.buffer):
         try:
-            results.append({"email": message(base64.b64decode(item))})
+            results.append({"email": message(item)})
         except Exception as e:
             results.append({"error": "%s: %s" % (type(e).__name__, e)})
-    json.dump({"results": results}, sys.stdout)
+    write_results(results, sys.stdout.buffer)
 
 
 if __name__ == "__main__":

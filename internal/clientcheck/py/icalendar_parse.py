@@ -1,7 +1,8 @@
 """Parse iCalendar objects with Python's icalendar package.
 
-Reads {"items": [base64, ...]} on stdin and writes {"results": [...]} on
-stdout: per object, in order, {"calendar": {...}} or {"error": "..."}.
+Reads objects on stdin, each framed as "LENGTH\n" and that many bytes,
+and writes {"results": [...]} on stdout: per object, in order,
+{"calendar": {...}} or {"error": "..."}.
 The calendar view matches internal/clientcheck's Calendar: the METHOD and,
 per VEVENT, what a client shows and keys on, with DTSTART/DTEND in UTC.
 
@@ -11,7 +12,6 @@ start_vtimezone is DTSTART read through the object's own VTIMEZONE instead
 checked.
 """
 
-import base64
 import datetime
 import json
 import sys
@@ -133,15 +133,32 @@ def calendar(data):
     }
 
 
+def read_items(stream):
+    """Reads the items framed as "LENGTH\\n" and that many bytes, repeated."""
+    data = stream.read()
+    items, i = [], 0
+    while i < len(data):
+        nl = data.index(b"\n", i)
+        n = int(data[i:nl])
+        items.append(data[nl + 1:nl + 1 + n])
+        if len(items[-1]) != n:
+            raise ValueError("input ends inside item %d" % len(items))
+        i = nl + 1 + n
+    return items
+
+
+def write_results(results, stream):
+    stream.write(json.dumps({"results": results}, ensure_ascii=False).encode("utf-8"))
+
+
 def main():
-    req = json.load(sys.stdin)
     results = []
-    for item in req["items"]:
+    for item in read_items(sys.stdin.buffer):
         try:
-            results.append({"calendar": calendar(base64.b64decode(item))})
+            results.append({"calendar": calendar(item)})
         except Exception as e:
             results.append({"error": "%s: %s" % (type(e).__name__, e)})
-    json.dump({"results": results}, sys.stdout)
+    write_results(results, sys.stdout.buffer)
 
 
 if __name__ == "__main__":
