@@ -36,7 +36,15 @@ type Hooks struct {
 	// Data runs after the whole message was read and before it is
 	// recorded; an error refuses it.
 	Data func(m *Message) error
+	// DataHead runs while the message is still arriving, once its first
+	// HeadSize bytes (or all of it, if shorter) were read. ErrCut there
+	// drops the connection in the middle of DATA; another error refuses
+	// the message once the rest has been read.
+	DataHead func(head []byte) error
 }
+
+// HeadSize is how much of a message DataHead sees.
+const HeadSize = 4096
 
 // Server is a recording SMTP server.
 type Server struct {
@@ -193,10 +201,28 @@ func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 }
 
 func (ss *session) Data(r io.Reader) error {
-	data, err := io.ReadAll(r)
+	var head []byte
+	if h := ss.s.hooksNow().DataHead; h != nil {
+		buf := make([]byte, HeadSize)
+		n, err := io.ReadFull(r, buf)
+		if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+			return err
+		}
+		head = buf[:n]
+		if err := h(head); err != nil {
+			if errors.Is(err, ErrCut) {
+				ss.c.Conn().Close()
+				return err
+			}
+			_, _ = io.Copy(io.Discard, r)
+			return err
+		}
+	}
+	rest, err := io.ReadAll(r)
 	if err != nil {
 		return err
 	}
+	data := append(head, rest...)
 	m := Message{From: ss.from, To: append([]string(nil), ss.to...), Data: data, At: time.Now()}
 	if hdr, err := mail.ReadMessage(bytes.NewReader(data)); err == nil {
 		m.MessageID = hdr.Header.Get("Message-Id")
