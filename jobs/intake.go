@@ -1,6 +1,7 @@
 package jobs
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -54,7 +55,8 @@ func (in *Intake) Handle(ctx context.Context, msg inbox.Message) (string, error)
 	var folder string
 	err := in.e.st.Update(func(tx *store.Tx) error {
 		var err error
-		folder, err = in.e.apply(tx, msg.Raw, msg.Size, "imap "+in.mailbox+" uid "+strconv.FormatUint(uint64(msg.UID), 10), in.folders)
+		where := "imap " + in.mailbox + " uid " + strconv.FormatUint(uint64(msg.UID), 10)
+		folder, err = in.e.apply(tx, msg.Raw, msg.Size, where, oversizeKey(in.mailbox, msg), in.folders)
 		if err != nil {
 			return err
 		}
@@ -76,19 +78,34 @@ func messageKey(id string, raw []byte) string {
 	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
+// oversizeKey identifies a message too large to read: its Message-ID from
+// the server's envelope, which holds across a UIDVALIDITY change; without
+// one, its place in the mailbox under this UIDVALIDITY (the same UID under
+// another UIDVALIDITY is another message).
+func oversizeKey(mailbox string, msg inbox.Message) string {
+	if id := strings.TrimSpace(msg.MessageID); id != "" {
+		return "oversize:" + id
+	}
+	return fmt.Sprintf("oversize:imap %s uidvalidity %d uid %d", mailbox, msg.UIDValidity, msg.UID)
+}
+
 // maxExcerpt bounds the text kept with a review item.
 const maxExcerpt = 2000
 
 // apply records what one message says, within tx, and returns the folder it
 // belongs in. The same message applied twice records nothing the second
-// time.
-func (e *Engine) apply(tx *store.Tx, raw []byte, size int64, where string, folders Folders) (string, error) {
+// time and returns the folder of the first. A message too large to read
+// (raw nil) is known by oversize.
+func (e *Engine) apply(tx *store.Tx, raw []byte, size int64, where, oversize string, folders Folders) (string, error) {
 	now := e.now()
 	if raw == nil {
 		// Too large to fetch: a person looks at it.
-		key := "oversize:" + where
-		if _, seen, err := tx.Processed(key); err != nil || seen {
-			return folders.Review, err
+		key := oversize
+		if p, seen, err := tx.Processed(key); err != nil {
+			return "", err
+		} else if seen {
+			e.log.Info("message already recorded", "message_id", key, "kind", p.Kind)
+			return cmp.Or(p.Folder, folders.Review), nil
 		}
 		id, err := tx.AddReview(outreach.ReviewItem{MessageID: key, Received: now,
 			Reason: fmt.Sprintf("message of %d bytes is too large to read automatically (%s)", size, where)})

@@ -103,17 +103,20 @@ func TestDovecotIntakeRecordsMovesAndCheckpoints(t *testing.T) {
 
 // Against Dovecot: the process dies in the middle of a sync — before a
 // message is recorded, or after recording it but before filing it — and
-// starts again on the same store. Nothing is lost; nothing counts twice.
+// starts again on the same store. Nothing is lost; nothing counts twice;
+// every message ends in its folder, the one recorded before the crash too.
 func TestDovecotIntakeRestartMidRun(t *testing.T) {
 	for _, tc := range []struct {
 		name        string
 		afterRecord bool
+		drop        []string
 	}{
-		{"before-record", false},
-		{"after-record-before-filing", true},
+		{"before-record", false, nil},
+		{"after-record-before-filing", true, nil},
+		{"after-record-before-filing-nomove", true, []string{"MOVE"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			d := startOrganiserDovecot(t, testenv.DovecotOptions{})
+			d := startOrganiserDovecot(t, testenv.DovecotOptions{DropCaps: tc.drop})
 			f := newFixture(t, smtptest.Hooks{})
 			f.inviteAndFlush(sceneMissions...)
 			sc := f.scene()
@@ -133,18 +136,35 @@ func TestDovecotIntakeRestartMidRun(t *testing.T) {
 			if st.UIDValidityChanged {
 				t.Error("UIDVALIDITY changed across the restart")
 			}
-			want := 4
+			want, wantRefiled := 4, 0
 			if tc.afterRecord {
-				want = 3
+				want, wantRefiled = 3, 1 // the fourth was recorded; it is filed now
 			}
-			if st.Fetched != want {
-				t.Errorf("sync after restart fetched %d, want %d", st.Fetched, want)
+			if st.Fetched != want || st.Refiled != wantRefiled {
+				t.Errorf("sync after restart fetched %d and refiled %d, want %d and %d", st.Fetched, st.Refiled, want, wantRefiled)
 			}
 			f.checkSceneRecordedOnce()
 
+			// Every message is in its folder once; the originals stay in
+			// INBOX, flagged, only where MOVE is missing.
 			var got []string
-			for _, folder := range []string{"processed", "review", "bounces", "INBOX"} {
+			for _, folder := range []string{"processed", "review", "bounces"} {
 				got = append(got, dovecotIDs(t, d, folder)...)
+			}
+			c := d.Dial(t, organiserLogin)
+			inboxLeft := listMailbox(t, c, "INBOX")
+			c.Logout()
+			if tc.drop == nil && len(inboxLeft) != 0 {
+				t.Errorf("INBOX holds %v after the restart", messageIDsOf(inboxLeft))
+			}
+			if tc.drop != nil && len(inboxLeft) != len(all) {
+				t.Errorf("INBOX holds %d originals, want %d", len(inboxLeft), len(all))
+			}
+			for _, m := range inboxLeft {
+				if tc.drop == nil || !slices.Contains(m.Flags, imap.FlagSeen) || slices.Contains(m.Flags, imap.FlagDeleted) ||
+					!slices.ContainsFunc(m.Flags, func(x imap.Flag) bool { return strings.EqualFold(string(x), inbox.FiledKeyword) }) {
+					t.Errorf("INBOX %s flagged %v", m.messageID(), m.Flags)
+				}
 			}
 			var sent []string
 			for _, raw := range all {
@@ -158,8 +178,8 @@ func TestDovecotIntakeRestartMidRun(t *testing.T) {
 			if !slices.Equal(dovecotIDs(t, d, "bounces"), []string{serverMessage{Raw: sc.bounce}.messageID()}) {
 				t.Errorf("bounces holds %v", dovecotIDs(t, d, "bounces"))
 			}
-			if f.syncInbox(d.Addr).Fetched != 0 {
-				t.Error("a third sync found messages again")
+			if st := f.syncInbox(d.Addr); st.Fetched != 0 || st.Refiled != 0 {
+				t.Errorf("a third sync found messages again: %+v", st)
 			}
 		})
 	}

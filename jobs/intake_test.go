@@ -1002,8 +1002,12 @@ func TestIntakeRestartMidRun(t *testing.T) {
 			if tc.afterRecord {
 				wantFetched = 5 // the letter was recorded with its checkpoint
 			}
-			if st.Fetched != wantFetched || st.LastUID != 7 {
-				t.Errorf("sync after restart: %+v, want %d fetched up to UID 7", st, wantFetched)
+			wantRefiled := 0
+			if tc.afterRecord {
+				wantRefiled = 1 // ... and filed now, where it was meant to go
+			}
+			if st.Fetched != wantFetched || st.Refiled != wantRefiled || st.LastUID != 7 {
+				t.Errorf("sync after restart: %+v, want %d fetched up to UID 7, %d refiled", st, wantFetched, wantRefiled)
 			}
 
 			f.checkSceneRecordedOnce()
@@ -1017,10 +1021,56 @@ func TestIntakeRestartMidRun(t *testing.T) {
 					t.Errorf("message %s flagged \\Deleted", m.messageID())
 				}
 			}
-			if !tc.afterRecord && len(inboxLeft) != 0 {
-				t.Errorf("INBOX holds %d messages after the second sync", len(inboxLeft))
+			if len(inboxLeft) != 0 {
+				t.Errorf("INBOX holds %v after the second sync", messageIDsOf(inboxLeft))
+			}
+			if ids := messageIDsOf(srv.mailbox(t, "processed")); !slices.Contains(ids, serverMessage{Raw: sc.frenchLetter}.messageID()) {
+				t.Errorf("processed holds %v, want the French letter", ids)
+			}
+			if st := f.syncInbox(srv.addr); st.Fetched != 0 || st.Refiled != 0 {
+				t.Errorf("a third sync: %+v", st)
 			}
 		})
+	}
+}
+
+// A message too large to read goes to review once: handed over again under
+// a new UIDVALIDITY, it is known by the Message-ID in its envelope. Two
+// different messages without one, at the same UID under two UIDVALIDITYs,
+// are two review items.
+func TestIntakeOversizeMessageReviewedOnce(t *testing.T) {
+	f := newFixture(t, smtptest.Hooks{})
+	in := f.e.Intake("INBOX", intakeFolders)
+	ctx := context.Background()
+	const size = 40 << 20
+	for _, msg := range []inbox.Message{
+		{UIDValidity: 1, UID: 5, Size: size, MessageID: "<scan.big@mfa.example>"},
+		{UIDValidity: 1, UID: 5, Size: size, MessageID: "<scan.big@mfa.example>"}, // after a crash
+		{UIDValidity: 2, UID: 3, Size: size, MessageID: "<scan.big@mfa.example>"}, // mailbox rebuilt
+	} {
+		folder, err := in.Handle(ctx, msg)
+		if err != nil || folder != intakeFolders.Review {
+			t.Fatalf("Handle(%+v) = %q, %v; want the review folder", msg, folder, err)
+		}
+	}
+	items := f.openReviews()
+	if len(items) != 1 || !strings.Contains(items[0].Reason, "too large") {
+		t.Fatalf("%d review items %+v, want one for the large message", len(items), items)
+	}
+
+	for _, msg := range []inbox.Message{
+		{UIDValidity: 2, UID: 9, Size: size},
+		{UIDValidity: 3, UID: 9, Size: size + 1},
+	} {
+		if _, err := in.Handle(ctx, msg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(f.openReviews()); n != 3 {
+		t.Errorf("%d review items, want 3: two messages without a Message-ID are two", n)
+	}
+	if cp, err := in.Checkpoint(ctx); err != nil || cp != (inbox.Checkpoint{UIDValidity: 3, LastUID: 9}) {
+		t.Errorf("checkpoint %+v, %v", cp, err)
 	}
 }
 
