@@ -524,7 +524,7 @@ func (k *killClock) delay(done, killed int) time.Duration {
 	left := float64(k.total-done) / k.rate // seconds of work left
 	mean := time.Duration(left * 0.75 / float64(k.kills-killed) * float64(time.Second))
 	d := time.Duration(k.rng.Int64N(int64(2*mean) + 1))
-	return min(max(d, 10*time.Millisecond), time.Duration(left*0.8*float64(time.Second)), 5*time.Second)
+	return min(max(d, 10*time.Millisecond), time.Duration(left*0.5*float64(time.Second)), 5*time.Second)
 }
 
 // observe records that a run got through n messages in d.

@@ -16,7 +16,10 @@ import (
 const (
 	crashMessages = 2000
 	crashKills    = 24
-	sendConns     = 2
+	// minKills is how many kills must fall while there is work left; the
+	// planned kills leave a margin for a rate misjudged.
+	minKills  = 20
+	sendConns = 2
 )
 
 // TestSendsSurviveKill9 kills `outreach run` with SIGKILL at random moments
@@ -107,8 +110,11 @@ func TestSendsSurviveKill9(t *testing.T) {
 		}
 		e.kill(d)
 		kills++
-		if checkAfterKill() == 0 && kills < crashKills {
-			t.Fatalf("the outbox drained after %d kills, before the %d planned: send more messages", kills, crashKills)
+		if checkAfterKill() == 0 {
+			if kills <= minKills {
+				t.Fatalf("the outbox drained after %d kills, at least %d must fall while sending: send more messages", kills, minKills)
+			}
+			break
 		}
 		if t.Failed() {
 			t.FailNow()
