@@ -84,13 +84,16 @@ func syntheticMissions(tb testing.TB, n int) []outreach.Mission {
 // an engine (noSync skips fsync, to show what durability costs) sending over conns connections to addr with no throttle: the
 // production default (30 a minute, 10,000 a day) would make the run last
 // days, and is lifted here to measure what the outbox itself costs.
-func benchEngine(tb testing.TB, dir string, n, conns int, addr string, noSync bool) *Engine {
+func benchEngine(tb testing.TB, dir string, n, conns int, addr string, noSync bool, clock Clock) *Engine {
 	tb.Helper()
 	ev, ss, err := directory.Round28()
 	if err != nil {
 		tb.Fatal(err)
 	}
-	st, err := store.Open(filepath.Join(dir, "outreach.db"), store.Options{NoSync: noSync})
+	if clock == nil {
+		clock = RealClock{}
+	}
+	st, err := store.Open(filepath.Join(dir, "outreach.db"), store.Options{NoSync: noSync, Now: clock.Now})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -105,7 +108,7 @@ func benchEngine(tb testing.TB, dir string, n, conns int, addr string, noSync bo
 	if err != nil {
 		tb.Fatal(err)
 	}
-	e := New(Options{Store: st, Event: ev, Templates: set, Sender: sender, Connections: conns, Limits: Limits{}})
+	e := New(Options{Store: st, Event: ev, Clock: clock, Templates: set, Sender: sender, Connections: conns, Limits: Limits{}})
 	if _, err := e.ImportMissions(syntheticMissions(tb, n), "bench"); err != nil {
 		tb.Fatal(err)
 	}
@@ -322,7 +325,7 @@ func BenchmarkInvitations(b *testing.B) {
 					b.Fatal(err)
 				}
 				dir := b.TempDir()
-				e := benchEngine(b, dir, benchInvitations, conns, sink.Addr, tc.noSync)
+				e := benchEngine(b, dir, benchInvitations, conns, sink.Addr, tc.noSync, nil)
 				emlDir := filepath.Join(dir, "eml")
 				if err := os.Mkdir(emlDir, 0o700); err != nil {
 					b.Fatal(err)

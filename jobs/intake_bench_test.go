@@ -1,0 +1,286 @@
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-imap/v2/imapclient"
+
+	"outreach"
+	"outreach/directory"
+	"outreach/internal/smtptest"
+	"outreach/internal/testenv"
+	"outreach/mailer/inbox"
+	"outreach/store"
+)
+
+// benchMailbox is how many replies BenchmarkDovecotFirstSync finds waiting;
+// OUTREACH_BENCH_MAILBOX changes it for a quick run.
+var benchMailbox = func() int {
+	if n, err := strconv.Atoi(os.Getenv("OUTREACH_BENCH_MAILBOX")); err == nil && n > 0 {
+		return n
+	}
+	return 10_000
+}()
+
+// intakeBench is a round whose 195 invitations went out (to a discarding
+// sink), with a private Dovecot holding the organiser mailbox.
+type intakeBench struct {
+	e        *Engine
+	d        *testenv.Dovecot
+	missions []outreach.Mission
+	sessions []outreach.Session
+}
+
+func newIntakeBench(b *testing.B) *intakeBench {
+	b.Helper()
+	d := testenv.StartDovecot(b, testenv.User{Name: organiserLogin, Password: organiserPassword})
+	sink, err := smtptest.Listen("127.0.0.1:0", smtptest.Hooks{}, true)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { sink.Close() })
+	// The engine's clock is the round's, so replies dated in the round are
+	// neither early nor late; the latency is measured on the wall clock.
+	e := benchEngine(b, b.TempDir(), 195, 2, sink.Addr, false, NewManualClock(roundStart))
+	if _, err := e.Invite("", "bench"); err != nil {
+		b.Fatal(err)
+	}
+	if rep, err := e.Flush(context.Background(), 0); err != nil || rep.Sent != 195 {
+		b.Fatalf("flush: %+v, %v", rep, err)
+	}
+	ms, err := e.Missions()
+	if err != nil {
+		b.Fatal(err)
+	}
+	_, ss, err := directory.Round28()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return &intakeBench{e: e, d: d, missions: ms, sessions: ss}
+}
+
+// reply is the i-th calendar answer: missions and sessions in turn, so
+// later answers replace earlier ones for the same pair (DTSTAMP grows).
+func (ib *intakeBench) reply(i int) (raw []byte, mission, session string, status outreach.Status) {
+	m := ib.missions[i%len(ib.missions)]
+	s := ib.sessions[(i/len(ib.missions))%len(ib.sessions)]
+	partStat := [...]string{"ACCEPTED", "DECLINED", "TENTATIVE"}[i%3]
+	status = [...]outreach.Status{outreach.Accepted, outreach.Declined, outreach.Tentative}[i%3]
+	raw = outlookAnswer{
+		from: m.Contacts[0].Email, name: m.Titles.EN, uid: ib.e.UID(m.ID, s.SuR),
+		method: "REPLY", partStat: partStat, dtstamp: roundStart.Add(time.Duration(i+1) * time.Second),
+		messageID: fmt.Sprintf("<bench.%d.%s.%s@mission.example>", i, m.ID, s.SuR),
+	}.raw()
+	return raw, m.ID, s.SuR, status
+}
+
+// fill appends n replies to the organiser's INBOX over four connections.
+func (ib *intakeBench) fill(b *testing.B, n int) {
+	b.Helper()
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for range 4 {
+		c := ib.d.Dial(b, organiserLogin)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				raw, _, _, _ := ib.reply(i)
+				if err := appendRaw(c, raw); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		b.Fatal(err)
+	}
+}
+
+func appendRaw(c *imapclient.Client, raw []byte) error {
+	cmd := c.Append("INBOX", int64(len(raw)), nil)
+	if _, err := cmd.Write(raw); err != nil {
+		return err
+	}
+	if err := cmd.Close(); err != nil {
+		return err
+	}
+	_, err := cmd.Wait()
+	return err
+}
+
+func benchWatcher(b *testing.B, addr string, h inbox.Handler) *inbox.Watcher {
+	b.Helper()
+	w, err := inbox.NewWatcher(inbox.Options{
+		Addr: addr, TLS: inbox.Plain, Username: organiserLogin, Password: organiserPassword,
+		Folders:        []string{intakeFolders.Processed, intakeFolders.Review, intakeFolders.Bounces},
+		CommandTimeout: time.Minute,
+	}, h)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return w
+}
+
+func (ib *intakeBench) rsvp(b *testing.B, mission, session string) outreach.RSVP {
+	var r outreach.RSVP
+	if err := ib.e.Store().View(func(tx *store.Tx) error {
+		var err error
+		r, err = tx.RSVP(mission, session)
+		return err
+	}); err != nil {
+		b.Fatal(err)
+	}
+	return r
+}
+
+// BenchmarkDovecotFirstSync: a private Dovecot (internal/testenv) holds
+// 10,000 calendar replies in the organiser's INBOX; `outreach inbox sync`'s
+// path — the Watcher's SyncOnce handing each message to the engine's
+// Intake, which classifies it and records it in the durable store before
+// the Watcher moves it to processed — reads them all. Reported: messages per
+// second, and the peak Go heap and process RSS during the sync (the
+// Dovecot processes are not counted; the benchmark process holds only the
+// client side).
+//
+//	go test -run '^$' -bench DovecotFirstSync -benchtime 1x -timeout 30m ./jobs/
+func BenchmarkDovecotFirstSync(b *testing.B) {
+	var elapsed time.Duration
+	var heap, rss uint64
+	for range b.N {
+		b.StopTimer()
+		ib := newIntakeBench(b)
+		ib.fill(b, benchMailbox)
+		in := ib.e.Intake("INBOX", intakeFolders)
+		w := benchWatcher(b, ib.d.Addr, in)
+		mem := startMemPeak()
+		b.StartTimer()
+		start := time.Now()
+		st, err := w.SyncOnce(context.Background())
+		elapsed += time.Since(start)
+		b.StopTimer()
+		mem.finish()
+		if err != nil || st.Fetched != benchMailbox || st.Filed != benchMailbox {
+			b.Fatalf("sync: %+v, %v", st, err)
+		}
+		heap, rss = max(heap, mem.heap), max(rss, mem.rssPeak)
+		// The last answer of each pair is the one on record.
+		for i := benchMailbox - 1; i >= max(0, benchMailbox-50); i-- {
+			_, m, s, ps := ib.reply(i)
+			if r := ib.rsvp(b, m, s); r.Source.MessageID != fmt.Sprintf("<bench.%d.%s.%s@mission.example>", i, m, s) || r.Status != ps {
+				b.Fatalf("%s/%s on record: %+v, want reply %d (%s)", m, s, r, i, ps)
+			}
+		}
+		if left := ib.d.Messages(b, organiserLogin, "INBOX"); len(left) != 0 {
+			b.Fatalf("%d messages left in INBOX", len(left))
+		}
+	}
+	b.ReportMetric(float64(benchMailbox*b.N)/elapsed.Seconds(), "msgs/s")
+	b.ReportMetric(float64(heap)/mib, "peak-heap-MB")
+	b.ReportMetric(float64(rss)/mib, "peak-rss-MB")
+}
+
+// BenchmarkDovecotIdleLatency: with the daemon's Watcher idling on a
+// private Dovecot, another client APPENDs a calendar reply; measured is the
+// wall-clock time from the APPEND's start to the RSVP being in the store,
+// 50 times per iteration. Reported: median, p90 and max in milliseconds,
+// and the median of the two parts: APPEND to the message handed to the
+// Intake (Dovecot's IDLE notice — it waits 500 ms to gather changes before
+// telling an idling client, a constant compiled into Dovecot — and the
+// FETCH), and handed to recorded (classify, record, fsync).
+//
+//	go test -run '^$' -bench DovecotIdleLatency -benchtime 1x ./jobs/
+func BenchmarkDovecotIdleLatency(b *testing.B) {
+	const rounds = 50
+	var lat, notice, work []time.Duration
+	for range b.N {
+		b.StopTimer()
+		ib := newIntakeBench(b)
+		h := &timedIntake{Intake: ib.e.Intake("INBOX", intakeFolders)}
+		w := benchWatcher(b, ib.d.Addr, h)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- w.Run(ctx) }()
+		appender := ib.d.Dial(b, organiserLogin)
+		for i := range rounds {
+			benchWait(b, "the watcher to idle", func() bool { return w.Status().Idling })
+			// Let the IDLE settle, as between two real replies.
+			time.Sleep(100 * time.Millisecond)
+			raw, m, s, _ := ib.reply(i)
+			want := fmt.Sprintf("<bench.%d.%s.%s@mission.example>", i, m, s)
+			b.StartTimer()
+			start := time.Now()
+			if err := appendRaw(appender, raw); err != nil {
+				b.Fatal(err)
+			}
+			benchWait(b, "the reply to be recorded", func() bool { return ib.rsvp(b, m, s).Source.MessageID == want })
+			end := time.Now()
+			b.StopTimer()
+			lat = append(lat, end.Sub(start))
+			notice = append(notice, h.handedAt().Sub(start))
+			work = append(work, end.Sub(h.handedAt()))
+		}
+		cancel()
+		if err := <-done; err != nil {
+			b.Fatal(err)
+		}
+	}
+	slices.Sort(lat)
+	slices.Sort(notice)
+	slices.Sort(work)
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	b.ReportMetric(ms(notice[len(notice)/2]), "median-to-handed-ms")
+	b.ReportMetric(ms(work[len(work)/2]), "median-handed-to-recorded-ms")
+	b.ReportMetric(ms(lat[len(lat)/2]), "median-ms")
+	b.ReportMetric(ms(lat[len(lat)*9/10]), "p90-ms")
+	b.ReportMetric(ms(lat[len(lat)-1]), "max-ms")
+}
+
+// timedIntake notes when the Watcher hands a message over: the split of
+// the delay between the mail server's notice and outreach's own work.
+type timedIntake struct {
+	*Intake
+	mu     sync.Mutex
+	handed time.Time
+}
+
+func (h *timedIntake) Handle(ctx context.Context, msg inbox.Message) (string, error) {
+	h.mu.Lock()
+	h.handed = time.Now()
+	h.mu.Unlock()
+	return h.Intake.Handle(ctx, msg)
+}
+
+func (h *timedIntake) handedAt() time.Time {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.handed
+}
+
+// benchWait polls cond every millisecond; the limit catches a hang.
+func benchWait(b *testing.B, what string, cond func() bool) {
+	b.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for !cond() {
+		if time.Now().After(deadline) {
+			b.Fatalf("waited a minute for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
