@@ -135,7 +135,7 @@ func Available(parsers ...Parser) error {
 func Require(t testing.TB, parsers ...Parser) {
 	t.Helper()
 	if err := Available(parsers...); err != nil {
-		testenv.Unavailable(t, "clientcheck: %v", err)
+		testenv.Unavailable(t, "%v", err)
 	}
 }
 
