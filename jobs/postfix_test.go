@@ -1,0 +1,142 @@
+package jobs
+
+import (
+	"bytes"
+	"mime"
+	"net/mail"
+	"slices"
+	"strings"
+	"testing"
+
+	"outreach/directory"
+	"outreach/internal/smtptest"
+	"outreach/internal/testenv"
+	"outreach/store"
+)
+
+// The whole way out and back with real servers: the outbox submits
+// invitations to a private Postfix (submission port, AUTH checked by
+// Dovecot), Postfix delivers over LMTP into a private Dovecot, and each
+// contact reads the invitation over IMAP exactly as it was stored. A
+// mission whose addresses do not exist gets Postfix's own bounce (RFC 3464)
+// in the organiser mailbox; intake reads it and the mission shows as not
+// reached.
+func TestPostfixDeliversInvitationsAndBounces(t *testing.T) {
+	ms, err := directory.Missions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var jpn []string
+	for _, m := range ms {
+		if m.ID == "JPN" {
+			for _, c := range m.Contacts {
+				jpn = append(jpn, c.Email)
+			}
+		}
+	}
+	if len(jpn) < 2 {
+		t.Fatalf("JPN has contacts %v; the test wants a mission with several", jpn)
+	}
+	users := []testenv.User{{Name: organiserLogin, Password: organiserPassword}}
+	for _, a := range jpn {
+		users = append(users, testenv.User{Name: a, Password: "mission-password"})
+	}
+	d := testenv.StartDovecot(t, users...)
+	p := testenv.StartPostfix(t, d)
+
+	f := newFixture(t, smtptest.Hooks{})
+	o := plainTo(t, p.SubmissionAddr)
+	o.Username, o.Password = organiserLogin, organiserPassword
+	f.useSender(o)
+	// FRA's addresses are no Dovecot users: Postfix accepts, LMTP refuses,
+	// Postfix bounces.
+	for _, id := range []string{"JPN", "FRA"} {
+		if _, err := f.e.Invite(id, "test"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if rep := flush(t, f, 0); rep.Sent != 2 {
+		t.Fatalf("flush through postfix: %+v\n%s", rep, p.LogPath)
+	}
+
+	it := f.item(invitationKey("JPN"))
+	for _, addr := range jpn {
+		msgs := d.WaitMessages(t, addr, "INBOX", 1, p.LogPath)
+		if len(msgs) != 1 {
+			t.Fatalf("%s holds %d messages, want the invitation once", addr, len(msgs))
+		}
+		m, err := mail.ReadMessage(bytes.NewReader(msgs[0].Raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := m.Header.Get("Message-Id"); got != it.MessageID {
+			t.Errorf("%s: Message-ID %s, the outbox stored %s", addr, got, it.MessageID)
+		}
+		subject, err := new(mime.WordDecoder).DecodeHeader(m.Header.Get("Subject"))
+		if err != nil || subject != it.Subject {
+			t.Errorf("%s: Subject %q (%v), the outbox stored %q", addr, subject, err, it.Subject)
+		}
+		if got := m.Header.Get("Return-Path"); got != "<"+organiserLogin+">" {
+			t.Errorf("%s: Return-Path %q, want the organiser mailbox for bounces", addr, got)
+		}
+		if !strings.Contains(m.Header.Get("Reply-To"), "rsvp+") {
+			t.Errorf("%s: Reply-To %q has no mission token", addr, m.Header.Get("Reply-To"))
+		}
+		if n := bytes.Count(msgs[0].Raw, []byte("method=REQUEST")); n < 14 {
+			t.Errorf("%s: %d calendar parts, want one per session (14)", addr, n)
+		}
+		// The bytes the contact reads are the bytes the outbox rendered,
+		// after Postfix's and Dovecot's trace headers.
+		var eml bytes.Buffer
+		if err := f.st.View(func(tx *store.Tx) error {
+			msg, _, err := f.e.compose(tx, it)
+			if err != nil {
+				return err
+			}
+			_, err = msg.WriteTo(&eml)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		_, wantBody, _ := bytes.Cut(eml.Bytes(), []byte("\r\n\r\n"))
+		_, gotBody, _ := bytes.Cut(msgs[0].Raw, []byte("\r\n\r\n"))
+		if !bytes.Equal(gotBody, wantBody) {
+			t.Errorf("%s: the body read over IMAP differs from the rendered invitation (%d vs %d bytes)", addr, len(gotBody), len(wantBody))
+		}
+	}
+
+	bounces := d.WaitMessages(t, organiserLogin, "INBOX", 1, p.LogPath)
+	if !bytes.Contains(bounces[0].Raw, []byte("report-type=delivery-status")) {
+		t.Fatalf("organiser INBOX holds %q, want Postfix's bounce", bounces[0].Raw[:min(400, len(bounces[0].Raw))])
+	}
+	st := f.syncInbox(d.Addr)
+	if st.Fetched < 1 {
+		t.Fatalf("intake read %+v", st)
+	}
+	fra, err := f.e.Mission("FRA")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bounced []string
+	for _, c := range fra.Contacts {
+		if c.Undeliverable {
+			bounced = append(bounced, c.Email)
+		}
+	}
+	if len(bounced) == 0 {
+		t.Errorf("no FRA contact marked undeliverable after Postfix's bounce: %+v", fra.Contacts)
+	}
+	if got := dovecotIDs(t, d, "bounces"); len(got) != len(bounces) {
+		t.Errorf("bounces folder holds %d messages, want the %d bounce(s)", len(got), len(bounces))
+	}
+	sum := f.status()
+	var fraShown Delivery
+	for _, dl := range sum.Missions {
+		if dl.Mission == "FRA" {
+			fraShown = dl
+		}
+	}
+	if !slices.Equal(fraShown.Bounced, bounced) {
+		t.Errorf("status shows FRA bounced %v, want %v", fraShown.Bounced, bounced)
+	}
+}
