@@ -453,3 +453,17 @@ func (d *Dovecot) WaitMessages(t testing.TB, user, mailbox string, n int, logs .
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// Doveadm runs doveadm against the instance, e.g. ("mailbox", "update",
+// "-u", user, "--uid-validity", "42", "INBOX") to give a mailbox a new
+// UIDVALIDITY as a rebuilt server would, and returns its output.
+func (d *Dovecot) Doveadm(t testing.TB, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(d.doveadm, append([]string{"-c", d.conf}, args...)...)
+	cmd.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "TZ=UTC"}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("testenv: doveadm %s: %v\n%s\n%s", strings.Join(args, " "), err, out, tail(d.LogPath, 2000))
+	}
+	return string(out)
+}

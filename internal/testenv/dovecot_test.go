@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"bytes"
+	"fmt"
 	"net"
 	"strings"
 	"testing"
@@ -237,5 +238,27 @@ func TestPasswdFileRefusesBadUsers(t *testing.T) {
 	}
 	if byName["rsvp@presessions.example"] != "s3cret" {
 		t.Errorf("users by name = %v", byName)
+	}
+}
+
+func TestDoveadmChangesUIDValidity(t *testing.T) {
+	t.Parallel()
+	d := StartDovecot(t, rsvp)
+	d.Append(t, rsvp.Name, "INBOX", testMessage("before"))
+	c := d.Dial(t, rsvp.Name)
+	before, err := c.Select("INBOX", nil).Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = c.Logout().Wait()
+	want := before.UIDValidity + 1000
+	d.Doveadm(t, "mailbox", "update", "-u", rsvp.Name, "--uid-validity", fmt.Sprint(want), "INBOX")
+	c = d.Dial(t, rsvp.Name)
+	after, err := c.Select("INBOX", nil).Wait()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.UIDValidity != want || after.NumMessages != 1 {
+		t.Errorf("after doveadm: UIDVALIDITY %d with %d messages, want %d with the 1 message kept", after.UIDValidity, after.NumMessages, want)
 	}
 }
