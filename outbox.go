@@ -68,10 +68,20 @@ type OutboxKey struct {
 	// Revision is the session's SEQUENCE for updates and cancellations, the
 	// rule name's revision for reminders, the day for digests.
 	Revision string `json:"revision,omitempty"`
+	// Speaker is the address, in lower case, of the panellist a reminder
+	// is written to; Mission is then empty. Messages to missions have none.
+	Speaker string `json:"speaker,omitempty"`
 }
 
+// String is the key as the store indexes it: kind/mission/session/revision,
+// with /speaker after it for a message to a speaker (so every key of a
+// message to a mission reads as it always has).
 func (k OutboxKey) String() string {
-	return string(k.Kind) + "/" + k.Mission + "/" + k.Session + "/" + k.Revision
+	s := string(k.Kind) + "/" + k.Mission + "/" + k.Session + "/" + k.Revision
+	if k.Speaker != "" {
+		s += "/" + k.Speaker
+	}
+	return s
 }
 
 // OutboxItem is one message in the durable outbox.

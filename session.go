@@ -3,6 +3,7 @@ package outreach
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -16,13 +17,25 @@ const (
 	NHRI SpeakerKind = "NHRI"
 )
 
-// Speaker is one panellist of a session.
+// Speaker is one panellist of a session. Email and Language are what a
+// reminder to the speaker needs: a speaker without an address is sent
+// nothing, and one without a language is written to in English.
 type Speaker struct {
 	Name         string      `json:"name"`
 	Organisation string      `json:"organisation"`
 	Kind         SpeakerKind `json:"kind"`
 	Minutes      int         `json:"minutes"`
 	Email        string      `json:"email,omitempty"`
+	Language     Language    `json:"language,omitempty"`
+}
+
+// Lang is the language to write to the speaker in: English unless one
+// was given.
+func (sp Speaker) Lang() Language {
+	if sp.Language == "" {
+		return English
+	}
+	return sp.Language
 }
 
 // Time limits of a session's programme.
@@ -118,10 +131,12 @@ func (s *Session) PanelMinutes() int {
 	return n
 }
 
-// CheckPanel checks each speaker's slot (5 to 7 minutes, CSO or NHRI) and
+// CheckPanel checks each speaker's slot (5 to 7 minutes, CSO or NHRI), their
+// address and language when given (no address twice in one panel), and
 // that the programme fits within the session's length.
 func (s *Session) CheckPanel() error {
 	var errs []error
+	emails := map[string]int{}
 	for i, sp := range s.Panel {
 		if sp.Kind != CSO && sp.Kind != NHRI {
 			errs = append(errs, fmt.Errorf("panel[%d] %s: kind %q, want CSO or NHRI", i, sp.Name, sp.Kind))
@@ -129,6 +144,20 @@ func (s *Session) CheckPanel() error {
 		if sp.Minutes < SpeakerMinMinutes || sp.Minutes > SpeakerMaxMinutes {
 			errs = append(errs, fmt.Errorf("panel[%d] %s: %d minutes, want %d to %d",
 				i, sp.Name, sp.Minutes, SpeakerMinMinutes, SpeakerMaxMinutes))
+		}
+		if sp.Email != "" {
+			if err := CheckAddress(sp.Email); err != nil {
+				errs = append(errs, fmt.Errorf("panel[%d] %s: %w", i, sp.Name, err))
+			} else if prev, dup := emails[strings.ToLower(sp.Email)]; dup {
+				errs = append(errs, fmt.Errorf("panel[%d] %s: %s is already panel[%d]'s address", i, sp.Name, sp.Email, prev))
+			} else {
+				emails[strings.ToLower(sp.Email)] = i
+			}
+		}
+		if sp.Language != "" {
+			if _, err := ParseLanguage(string(sp.Language)); err != nil {
+				errs = append(errs, fmt.Errorf("panel[%d] %s: %w", i, sp.Name, err))
+			}
 		}
 	}
 	length := SlotLength

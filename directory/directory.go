@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -34,6 +35,10 @@ var MissionColumns = []string{"id", "name_en", "name_fr", "name_es", "title_en",
 
 // SessionColumns is the header of a sessions file, in order.
 var SessionColumns = []string{"sur", "start", "end", "room"}
+
+// PanelColumns is the header of a panels file, in order: one speaker a
+// line, each session's speakers in the order they speak.
+var PanelColumns = []string{"sur", "name", "organisation", "kind", "minutes", "email", "language"}
 
 // LineError is a problem at one line (1-based, header is line 1) and
 // column of an imported file.
@@ -273,6 +278,134 @@ func ParseSessions(r io.Reader, known func(id string) bool, loc *time.Location) 
 		return nil, errors.Join(errs...)
 	}
 	return out, nil
+}
+
+// Panel is the speakers of one session, in the order they speak.
+type Panel struct {
+	SuR      string             `json:"sur"`
+	Speakers []outreach.Speaker `json:"speakers"`
+}
+
+// ParsePanels reads a panels file (header PanelColumns): kind is CSO or
+// NHRI, minutes 5 to 7, email optional, language en, fr or es (en when
+// empty). A session's lines need not be together; its speakers keep the
+// file's order. session looks up the stored session of a SuR: a SuR it
+// does not know is refused, and each panel is checked against its
+// session (the programme, with the State under Review's statement when it
+// makes one, must fit the slot), the problem given at the panel's last
+// line. The panels come back in the order their sessions first appear.
+// Like ParseMissions it imports all or nothing.
+func ParsePanels(r io.Reader, session func(sur string) (outreach.Session, bool)) ([]Panel, error) {
+	recs, lines, err := readTable(r, PanelColumns)
+	if err != nil {
+		return nil, err
+	}
+	var errs []error
+	add := func(line int, col string, err error) {
+		if len(errs) < maxErrors {
+			errs = append(errs, &LineError{Line: line, Column: col, Err: err})
+		}
+	}
+	var out []Panel
+	index := map[string]int{}    // SuR → out index
+	lastLine := map[string]int{} // SuR → its last line
+	emails := map[string]int{}   // "SUR address" → line
+	for i, rec := range recs {
+		line := lines[i]
+		if len(rec) != len(PanelColumns) {
+			add(line, "", fmt.Errorf("%d columns, want %d (%s)", len(rec), len(PanelColumns), strings.Join(PanelColumns, ",")))
+			continue
+		}
+		for j := range rec {
+			rec[j] = strings.TrimSpace(rec[j])
+		}
+		sur := strings.ToUpper(rec[0])
+		sp := outreach.Speaker{Name: rec[1], Organisation: rec[2], Email: rec[5]}
+		ok := true
+		switch {
+		case !outreach.IsMissionID(sur):
+			add(line, "sur", fmt.Errorf("%q is not a mission id such as JPN", rec[0]))
+			ok = false
+		case session != nil:
+			if _, known := session(sur); !known {
+				add(line, "sur", fmt.Errorf("%s has no session; import it with `outreach sessions import` first", sur))
+				ok = false
+			}
+		}
+		for j, v := range rec[1:3] {
+			switch {
+			case v == "":
+				add(line, PanelColumns[j+1], errors.New("empty"))
+			case strings.ContainsAny(v, "\r\n\x00"):
+				add(line, PanelColumns[j+1], errors.New("contains a line break"))
+			}
+		}
+		switch k := outreach.SpeakerKind(strings.ToUpper(rec[3])); k {
+		case outreach.CSO, outreach.NHRI:
+			sp.Kind = k
+		default:
+			add(line, "kind", fmt.Errorf("%q, want CSO or NHRI", rec[3]))
+		}
+		if n, err := strconv.Atoi(rec[4]); err != nil || n < outreach.SpeakerMinMinutes || n > outreach.SpeakerMaxMinutes {
+			add(line, "minutes", fmt.Errorf("%q, want a whole number of minutes from %d to %d", rec[4], outreach.SpeakerMinMinutes, outreach.SpeakerMaxMinutes))
+		} else {
+			sp.Minutes = n
+		}
+		if sp.Email != "" {
+			if err := outreach.CheckAddress(sp.Email); err != nil {
+				add(line, "email", err)
+			} else if prev, dup := emails[sur+" "+strings.ToLower(sp.Email)]; dup {
+				add(line, "email", fmt.Errorf("%s already speaks in the session on %s (line %d)", sp.Email, sur, prev))
+			} else {
+				emails[sur+" "+strings.ToLower(sp.Email)] = line
+			}
+		}
+		sp.Language = outreach.English
+		if rec[6] != "" {
+			lang, err := outreach.ParseLanguage(rec[6])
+			if err != nil {
+				add(line, "language", err)
+			}
+			sp.Language = lang
+		}
+		if !ok {
+			continue
+		}
+		k, seen := index[sur]
+		if !seen {
+			k = len(out)
+			index[sur] = k
+			out = append(out, Panel{SuR: sur})
+		}
+		out[k].Speakers = append(out[k].Speakers, sp)
+		lastLine[sur] = line
+	}
+	if len(errs) == 0 && session != nil {
+		// Every line is sound: check each programme against its slot.
+		for _, p := range out {
+			s, _ := session(p.SuR)
+			s.Panel = p.Speakers
+			if err := s.CheckPanel(); err != nil {
+				add(lastLine[p.SuR], "minutes", fmt.Errorf("the panel of %s: %w", p.SuR, panelProblem(s, err)))
+			}
+		}
+	}
+	if len(errs) > 0 {
+		if len(errs) == maxErrors {
+			errs = append(errs, fmt.Errorf("stopped after %d problems", maxErrors))
+		}
+		return nil, errors.Join(errs...)
+	}
+	return out, nil
+}
+
+// panelProblem says why a panel does not fit, naming the State under
+// Review's statement when it counts.
+func panelProblem(s outreach.Session, err error) error {
+	if s.SuRStatement {
+		return fmt.Errorf("%w (%d speakers and the State under Review's %d-minute statement)", err, len(s.Panel), outreach.SuRStatementMins)
+	}
+	return fmt.Errorf("%w (%d speakers)", err, len(s.Panel))
 }
 
 // WriteMissions writes missions in the import format, so an export can be

@@ -2,6 +2,7 @@ package directory
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -104,6 +105,23 @@ func TestRound28(t *testing.T) {
 			t.Errorf("%s outside the round: %v", s.SuR, s.Start)
 		}
 	}
+	// Every speaker can be sent a reminder: a placeholder address under
+	// .example, unique within the panel, and a language.
+	for _, s := range ss {
+		seen := map[string]bool{}
+		for _, sp := range s.Panel {
+			if !strings.HasSuffix(sp.Email, ".example") || outreach.CheckAddress(sp.Email) != nil || seen[sp.Email] {
+				t.Errorf("%s %s: address %q", s.SuR, sp.Name, sp.Email)
+			}
+			seen[sp.Email] = true
+			if _, err := outreach.ParseLanguage(string(sp.Language)); err != nil {
+				t.Errorf("%s %s: %v", s.SuR, sp.Name, err)
+			}
+		}
+	}
+	if sp := ss[1].Panel[len(ss[1].Panel)-1]; sp.Email != "tomas.quispe@disability-rights-coalition.ngo.example" {
+		t.Errorf("BEN last speaker: %+v", sp)
+	}
 	// 10 October 2017 10:00 in Geneva is 08:00 UTC (CEST).
 	if got := ss[0].Start.UTC(); got != time.Date(2017, 10, 10, 8, 0, 0, 0, time.UTC) {
 		t.Errorf("first slot in UTC = %v", got)
@@ -194,5 +212,107 @@ func TestParseSessions(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), w) {
 			t.Errorf("error %v does not mention %q", err, w)
 		}
+	}
+}
+
+const panelHeader = "sur,name,organisation,kind,minutes,email,language\n"
+
+// panelSessions knows JPN (with the State's statement) and UKR (without),
+// each one hour.
+func panelSessions() func(string) (outreach.Session, bool) {
+	start := time.Date(2017, 10, 10, 10, 0, 0, 0, time.UTC)
+	ss := map[string]outreach.Session{
+		"JPN": {SuR: "JPN", Start: start, End: start.Add(time.Hour), SuRStatement: true},
+		"UKR": {SuR: "UKR", Start: start.Add(2 * time.Hour), End: start.Add(3 * time.Hour)},
+	}
+	return func(sur string) (outreach.Session, bool) { s, ok := ss[sur]; return s, ok }
+}
+
+func TestParsePanels(t *testing.T) {
+	file := "\xef\xbb\xbf" + panelHeader +
+		"jpn,Ana Moreno,National Human Rights Institution,NHRI,7,ana.moreno@nhri-jpn.example,\n" +
+		"UKR,Olena Kovalenko,\"Women's Rights Network, Kyiv\",cso,6,,fr\n" +
+		"JPN,Kofi Mensah,Women's Rights Network,CSO,5,Kofi.Mensah@wrn.ngo.example,ES\n"
+	ps, err := ParsePanels(strings.NewReader(file), panelSessions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ps) != 2 || ps[0].SuR != "JPN" || ps[1].SuR != "UKR" {
+		t.Fatalf("panels: %+v", ps)
+	}
+	jpn := ps[0].Speakers
+	if len(jpn) != 2 || jpn[0].Name != "Ana Moreno" || jpn[1].Name != "Kofi Mensah" {
+		t.Fatalf("JPN speakers out of file order: %+v", jpn)
+	}
+	if jpn[0].Kind != outreach.NHRI || jpn[0].Minutes != 7 || jpn[0].Language != outreach.English {
+		t.Errorf("JPN first speaker: %+v (language defaults to en)", jpn[0])
+	}
+	if jpn[1].Email != "Kofi.Mensah@wrn.ngo.example" || jpn[1].Language != outreach.Spanish {
+		t.Errorf("JPN second speaker: %+v", jpn[1])
+	}
+	ukr := ps[1].Speakers[0]
+	if ukr.Email != "" || ukr.Organisation != "Women's Rights Network, Kyiv" || ukr.Kind != outreach.CSO || ukr.Language != outreach.French {
+		t.Errorf("UKR speaker: %+v", ukr)
+	}
+}
+
+func TestParsePanelsErrors(t *testing.T) {
+	line := func(sur, name, kind, minutes, email, lang string) string {
+		return strings.Join([]string{sur, name, "Some Organisation", kind, minutes, email, lang}, ",") + "\n"
+	}
+	ok := line("JPN", "Ana Moreno", "NHRI", "7", "ana@nhri.example", "en")
+	// Eight CSO speakers of 7 minutes: 56 minutes; with JPN's 2-minute
+	// statement 58 fit, a ninth of 5 does not.
+	var full string
+	for i := 0; i < 8; i++ {
+		full += line("JPN", fmt.Sprintf("Speaker %d", i), "CSO", "7", "", "")
+	}
+	cases := []struct {
+		name, file string
+		want       []string
+	}{
+		{"wrong header", "sur,name,organization,kind,minutes,email,language\n" + ok, []string{"line 1, column 3", `"organisation"`}},
+		{"missing column", "sur,name,organisation,kind,minutes,email\n" + ok, []string{"line 1, column 7", `"language"`}},
+		{"unknown session", panelHeader + ok + line("FRA", "Eva Keller", "CSO", "5", "", ""), []string{"line 3, column sur", "FRA has no session"}},
+		{"not a mission id", panelHeader + line("Japan", "Eva Keller", "CSO", "5", "", ""), []string{"line 2, column sur"}},
+		{"bad kind", panelHeader + ok + line("JPN", "Eva Keller", "NGO", "5", "", ""), []string{"line 3, column kind", `"NGO"`}},
+		{"minutes out of range", panelHeader + line("JPN", "Eva Keller", "CSO", "8", "", "") + line("UKR", "Kofi", "CSO", "4", "", "") + line("UKR", "Amina", "CSO", "five", "", ""),
+			[]string{"line 2, column minutes", "line 3, column minutes", "line 4, column minutes", "5 to 7"}},
+		{"bad address", panelHeader + ok + line("JPN", "Eva Keller", "CSO", "5", "eva keller@x.example", ""), []string{"line 3, column email"}},
+		{"address twice in a panel", panelHeader + ok + line("JPN", "Eva Keller", "CSO", "5", "ANA@nhri.example", ""), []string{"line 3, column email", "line 2"}},
+		{"bad language", panelHeader + ok + line("JPN", "Eva Keller", "CSO", "5", "", "de"), []string{"line 3, column language", `"de"`}},
+		{"empty name", panelHeader + line("JPN", "", "CSO", "5", "", ""), []string{"line 2, column name", "empty"}},
+		{"short line", panelHeader + ok + "JPN,Eva Keller,Org\n", []string{"line 3", "3 columns, want 7"}},
+		{"panel too long with the statement", panelHeader + full + line("UKR", "Eva Keller", "CSO", "5", "", "") + line("JPN", "Last", "CSO", "5", "", ""),
+			[]string{"line 11, column minutes", "the panel of JPN", "needs 63 minutes, the slot has 60", "2-minute statement"}},
+		{"bad encoding", panelHeader + "JPN,C\xf4me,Org,CSO,5,,\n", []string{"line 2", "not UTF-8"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ps, err := ParsePanels(strings.NewReader(c.file), panelSessions())
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if ps != nil {
+				t.Errorf("returned %d panels along with an error: nothing may be half-imported", len(ps))
+			}
+			for _, w := range c.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+			var le *LineError
+			if !errors.As(err, &le) {
+				t.Errorf("error carries no line: %v", err)
+			}
+		})
+	}
+	// The same eight speakers fit a session without the statement.
+	if _, err := ParsePanels(strings.NewReader(panelHeader+strings.ReplaceAll(full, "JPN", "UKR")+line("UKR", "Ninth", "CSO", "5", "", "")), panelSessions()); err == nil ||
+		!strings.Contains(err.Error(), "needs 61 minutes") || strings.Contains(err.Error(), "statement") {
+		t.Errorf("UKR, no statement: %v", err)
+	}
+	if _, err := ParsePanels(strings.NewReader(panelHeader+full), panelSessions()); err != nil {
+		t.Errorf("58 minutes with the statement refused: %v", err)
 	}
 }

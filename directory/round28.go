@@ -2,6 +2,7 @@ package directory
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"outreach"
@@ -64,8 +65,19 @@ func Round28() (outreach.Event, []outreach.Session, error) {
 	return ev, sessions, nil
 }
 
+// round28Languages is the language each State under Review's speakers
+// are written to in, by default.
+var round28Languages = map[string]outreach.Language{
+	"ARG": outreach.Spanish, "BEN": outreach.French, "GAB": outreach.French, "GTM": outreach.Spanish,
+	"PER": outreach.Spanish, "CHE": outreach.French,
+}
+
 // panel28 builds a plausible panel for the i-th session: an NHRI and three
-// to five civil society speakers, 5 to 7 minutes each. Names are invented.
+// to five civil society speakers, 5 to 7 minutes each. Names are invented;
+// addresses are placeholders under the reserved .example domain
+// (firstname.lastname@organisation.ngo.example, and the NHRI's under
+// nhri-<sur>.example); the NHRI speaks the State's language, the civil
+// society speakers a mix.
 func panel28(i int) []outreach.Speaker {
 	orgs := []string{
 		"Coalition for Children's Rights", "Women's Rights Network", "Indigenous Peoples' Forum",
@@ -74,20 +86,57 @@ func panel28(i int) []outreach.Speaker {
 	}
 	first := []string{"Ana", "Kofi", "Marta", "Hiroshi", "Amina", "Tomás", "Olena", "Sanjeev", "Chileshe", "Eva"}
 	last := []string{"Moreno", "Mensah", "Novák", "Tanaka", "Diallo", "Quispe", "Kovalenko", "Perera", "Banda", "Keller"}
+	sur := Round28SuR[i]
+	lang := round28Languages[sur]
+	if lang == "" {
+		lang = outreach.English
+	}
 	n := 3 + i%3
+	f, l := first[i%len(first)], last[(i+3)%len(last)]
 	p := []outreach.Speaker{{
-		Name:         fmt.Sprintf("%s %s", first[i%len(first)], last[(i+3)%len(last)]),
+		Name:         fmt.Sprintf("%s %s", f, l),
 		Organisation: "National Human Rights Institution",
 		Kind:         outreach.NHRI,
 		Minutes:      7,
+		Email:        fmt.Sprintf("%s.%s@nhri-%s.example", slug(f), slug(l), strings.ToLower(sur)),
+		Language:     lang,
 	}}
 	for k := 0; k < n; k++ {
+		f, l := first[(i+k+1)%len(first)], last[(i*2+k)%len(last)]
+		org := orgs[(i+k)%len(orgs)]
+		spl := lang
+		if k > 0 {
+			spl = outreach.Languages[(i+k)%len(outreach.Languages)]
+		}
 		p = append(p, outreach.Speaker{
-			Name:         fmt.Sprintf("%s %s", first[(i+k+1)%len(first)], last[(i*2+k)%len(last)]),
-			Organisation: orgs[(i+k)%len(orgs)],
+			Name:         fmt.Sprintf("%s %s", f, l),
+			Organisation: org,
 			Kind:         outreach.CSO,
 			Minutes:      5 + (i+k)%3,
+			Email:        fmt.Sprintf("%s.%s@%s.ngo.example", slug(f), slug(l), slug(org)),
+			Language:     spl,
 		})
 	}
 	return p
+}
+
+// slug writes s for an address: lower case ASCII letters and digits,
+// accents dropped, words joined by hyphens, apostrophes left out.
+func slug(s string) string {
+	s = strings.NewReplacer("á", "a", "é", "e", "í", "i", "ó", "o", "ú", "u", "ñ", "n", "'", "", "’", "").Replace(strings.ToLower(s))
+	var b strings.Builder
+	hyphen := false
+	for _, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
+			if hyphen && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			hyphen = false
+			b.WriteRune(r)
+		default:
+			hyphen = true
+		}
+	}
+	return b.String()
 }
