@@ -575,11 +575,15 @@ func (m *msg) letterResult(res Result, text string) Result {
 	if c := conflictWith(mission, sig, names); c != "" {
 		return review(c)
 	}
+	var others []string
 	for _, c := range claims {
 		if c != mission {
-			return review(fmt.Sprintf("a sender answering for another mission: the letter speaks for %s but the message is matched to %s (%s); check before recording",
-				names.name(c), names.name(mission), match))
+			others = append(others, names.name(c))
 		}
+	}
+	if len(others) > 0 {
+		return review(fmt.Sprintf("a sender answering for another mission: the letter speaks for %s but the message is matched to %s (%s); check before recording",
+			strings.Join(others, " and "), names.name(mission), match))
 	}
 	if sig.authFail != "" {
 		return review(fmt.Sprintf("the sender claims to write for %s but its domain failed authentication (%s); the message may be forged, check with the mission", names.name(mission), sig.authFail))
@@ -637,9 +641,10 @@ func (m *msg) fromClaims(names *nameTable) []string {
 	toks := tokenize(f)
 	r := &reader{table: names}
 	var out []string
-	for _, mm := range names.find(toks) {
-		if masked, claim := r.masked(toks, mm); masked && claim && !containsString(out, mm.id) {
-			out = append(out, mm.id)
+	found := names.find(toks)
+	for i, role := range r.roles(f, toks, found) {
+		if role == roleWriter && !containsString(out, found[i].id) {
+			out = append(out, found[i].id)
 		}
 	}
 	return out

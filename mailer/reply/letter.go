@@ -147,11 +147,14 @@ func (r *reader) subjectSessions(subject string, st *readState) []string {
 	f := fold(subjectPrefixRe.ReplaceAllString(subject, ""))
 	toks := tokenize(f)
 	var out []string
-	for _, m := range r.table.find(toks) {
-		if masked, claim := r.masked(toks, m); masked {
-			if claim {
-				st.claims[m.id] = true
-			}
+	found := r.table.find(toks)
+	roles := r.roles(f, toks, found)
+	for i, m := range found {
+		switch roles[i] {
+		case roleWriter:
+			st.claims[m.id] = true
+			continue
+		case roleAddress:
 			continue
 		}
 		if r.isSession[m.id] && !containsString(out, m.id) {
@@ -164,19 +167,117 @@ func (r *reader) subjectSessions(subject string, st *readState) []string {
 	return out
 }
 
+// role is what a State's name stands for where it is written.
+type role int
+
+const (
+	// roleNamed: a State named as such — a session, or a State with none.
+	roleNamed role = iota
+	// roleWriter: the writer, or a mission writing with it ("the Mission
+	// of Peru", "on behalf of Chile and Peru", "Peru will attend").
+	roleWriter
+	// roleAddress: part of an address ("Geneva, Switzerland").
+	roleAddress
+)
+
+// roles says what each State named in a folded sentence stands for: a
+// name in a list after a writer's name ("the Missions of Chile and Peru",
+// "au nom du Chili et du Pérou") is a writer too.
+func (r *reader) roles(f string, toks []token, ms []mention) []role {
+	out := make([]role, len(ms))
+	for i, m := range ms {
+		masked, claim := r.masked(toks, m)
+		switch {
+		case claim:
+			out[i] = roleWriter
+		case masked:
+			out[i] = roleAddress
+		case i > 0 && out[i-1] == roleWriter && listed(f, toks, ms[i-1], m):
+			out[i] = roleWriter
+		}
+	}
+	// And before: "Chile and Peru's delegations", "Chile and Peru
+	// delegations", unless the list follows "the pre-sessions on".
+	for i := len(ms) - 2; i >= 0; i-- {
+		if out[i] == roleNamed && out[i+1] == roleWriter && listed(f, toks, ms[i], ms[i+1]) && !ledBySession(toks, ms[i]) {
+			out[i] = roleWriter
+		}
+	}
+	return out
+}
+
+// ledBySession reports whether "the pre-session on" or the like comes
+// right before mention m.
+func ledBySession(toks []token, m mention) bool {
+	k := m.first - 1
+	for k >= 0 && functionWords[toks[k].s] {
+		k--
+	}
+	return k >= 0 && sessionLeads[toks[k].s]
+}
+
+// listWords join the names of a list: "Chile, Peru and Japan", "du Chili
+// et du Pérou", "de Chile y del Perú", "Chile as well as Peru".
+var listWords = map[string]bool{
+	"and": true, "et": true, "y": true, "e": true, "as": true, "well": true, "ainsi": true, "que": true,
+	"asi": true, "como": true, "the": true, "of": true, "de": true, "du": true, "des": true, "del": true,
+	"la": true, "le": true, "l": true, "el": true, "los": true, "las": true, "d": true, "s": true,
+}
+
+// listed reports whether mention b follows mention a in one list: only
+// commas, spaces and listWords between them.
+func listed(f string, toks []token, a, b mention) bool {
+	if a.end > b.start {
+		return false
+	}
+	for _, c := range f[a.end:b.start] {
+		if !isWordRune(c) && c != ' ' && c != ',' && c != '\'' && c != '&' {
+			return false
+		}
+	}
+	for k := a.first + a.n; k < b.first; k++ {
+		if !listWords[toks[k].s] {
+			return false
+		}
+	}
+	return true
+}
+
 // masked reports whether a State's name names the writer ("Mission of
-// Japan": claim) or an address ("Geneva, Switzerland") rather than a
-// session.
+// Japan", "on behalf of Peru", "together with Peru", "Peru's delegation":
+// claim) or an address ("Geneva, Switzerland") rather than a session.
 func (r *reader) masked(toks []token, m mention) (masked, claim bool) {
 	k := m.first - 1
 	for steps := 0; k >= 0 && steps < 4 && functionWords[toks[k].s]; steps++ {
 		k--
 	}
-	if k >= 0 && missionWords[toks[k].s] {
-		return true, true
+	if k >= 0 {
+		w, before, before2 := toks[k].s, "", ""
+		if k > 0 {
+			before = toks[k-1].s
+		}
+		if k > 1 {
+			before2 = toks[k-2].s
+		}
+		switch {
+		case missionWords[w],
+			w == "behalf",                                                  // on behalf of
+			w == "nom" && before == "au",                                   // au nom du
+			w == "nombre" && before == "en",                                // en nombre del
+			w == "part" && before == "la" && before2 == "de",               // de la part du
+			w == "with" && togetherWords[before],                           // together with
+			w == "avec" && togetherWords[before],                           // conjointement avec
+			(w == "con" || w == "a" || w == "al") && togetherWords[before], // junto con, junto al
+			w == "alongside":
+			return true, true
+		}
 	}
 	if after := m.first + m.n; after < len(toks) {
-		if w := toks[after].s; w == "mission" || w == "missions" || w == "delegation" || w == "embassy" {
+		if toks[after].s == "s" && after+1 < len(toks) { // Peru's delegation
+			after++
+		}
+		switch toks[after].s {
+		case "mission", "missions", "delegation", "delegations", "embassy", "government":
 			return true, true
 		}
 	}
@@ -195,13 +296,37 @@ func (r *reader) masked(toks []token, m mention) (masked, claim bool) {
 // answer words it holds.
 func (r *reader) sentence(f string, st *readState) map[cueKind]bool {
 	toks := tokenize(f)
+	found := r.table.find(toks)
+	roles := r.roles(f, toks, found)
+	clauses := splitClauses(f)
+	clauseCues := make([][]cue, len(clauses))
+	clauseMs := make([][]located, len(clauses))
+	kinds := map[cueKind]bool{}
+	for ci, c := range clauses {
+		for _, cu := range findCues(f[c[0]:c[1]], c[0]) {
+			if cu.kind != cueNeutral {
+				clauseCues[ci] = append(clauseCues[ci], cu)
+				if cu.kind != cueExcept {
+					kinds[cu.kind] = true
+				}
+			}
+		}
+	}
+	// States named right before an answer verb are who answers: "Peru
+	// will attend", "Chile and Peru will both attend".
+	for _, cs := range clauseCues {
+		for _, cu := range answerCues(cs) {
+			r.markSubjects(f, toks, found, roles, cu.start)
+		}
+	}
 	var ms []located
 	sessionNamed := false
-	for _, m := range r.table.find(toks) {
-		if masked, claim := r.masked(toks, m); masked {
-			if claim {
-				st.claims[m.id] = true
-			}
+	for i, m := range found {
+		switch roles[i] {
+		case roleWriter:
+			st.claims[m.id] = true
+			continue
+		case roleAddress:
 			continue
 		}
 		ms = append(ms, located{m.id, m.start, m.end})
@@ -217,19 +342,7 @@ func (r *reader) sentence(f string, st *readState) map[cueKind]bool {
 	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].start < ms[j].start })
 
-	clauses := splitClauses(f)
-	clauseCues := make([][]cue, len(clauses))
-	clauseMs := make([][]located, len(clauses))
-	kinds := map[cueKind]bool{}
 	for ci, c := range clauses {
-		for _, cu := range findCues(f[c[0]:c[1]], c[0]) {
-			if cu.kind != cueNeutral {
-				clauseCues[ci] = append(clauseCues[ci], cu)
-				if cu.kind != cueExcept {
-					kinds[cu.kind] = true
-				}
-			}
-		}
 		for _, m := range ms {
 			if m.start >= c[0] && m.start < c[1] {
 				clauseMs[ci] = append(clauseMs[ci], m)
@@ -315,6 +428,49 @@ func (r *reader) sentence(f string, st *readState) map[cueKind]bool {
 		}
 	}
 	return kinds
+}
+
+// markSubjects marks as writers the States named right before the answer
+// verb at position at, with nothing but subjectWords between: "Peru will
+// attend", "The Missions of Chile and Peru will attend", "Le Pérou
+// participera". A name after a colon or a dash is a label ("Peru: we will
+// attend"), and one after "the pre-session on" a session.
+func (r *reader) markSubjects(f string, toks []token, ms []mention, roles []role, at int) {
+	j := -1
+	for i, m := range ms {
+		if m.end <= at {
+			j = i
+		}
+	}
+	if j < 0 || roles[j] != roleNamed {
+		return
+	}
+	for _, c := range f[ms[j].end:at] {
+		if !isWordRune(c) && c != ' ' && c != ',' && c != '\'' {
+			return
+		}
+	}
+	k := ms[j].first + ms[j].n
+	if k+1 < len(toks) && toks[k+1].start < at && (toks[k].s == "and" || toks[k].s == "et" || toks[k].s == "y") && weWords[toks[k+1].s] {
+		k += 2 // "Peru and we will attend"
+	}
+	for ; k < len(toks) && toks[k].start < at; k++ {
+		if !subjectWords[toks[k].s] {
+			return
+		}
+	}
+	i := j
+	for i > 0 && roles[i-1] != roleAddress && listed(f, toks, ms[i-1], ms[i]) {
+		i--
+	}
+	if ledBySession(toks, ms[i]) {
+		return
+	}
+	for ; i <= j; i++ {
+		if roles[i] == roleNamed {
+			roles[i] = roleWriter
+		}
+	}
 }
 
 // statusOf finds the answer for mention m in clause ci: the clause's own

@@ -276,6 +276,38 @@ var missionWords = map[string]bool{
 	"observer": true, "observateur": true, "observador": true,
 }
 
+// togetherWords come before "with" (or its French and Spanish forms) when
+// the name after it writes with the sender: "together with Peru",
+// "conjointement avec le Pérou", "junto con el Perú".
+var togetherWords = map[string]bool{
+	"together": true, "jointly": true, "along": true, "conjointement": true, "ensemble": true,
+	"junto": true, "juntamente": true, "conjuntamente": true,
+}
+
+// subjectWords may stand between the States that write and their verb:
+// "Chile and Peru will both attend", "Peru, too, will attend", "le Pérou
+// participera également", "Chile ne participera pas".
+var subjectWords = map[string]bool{
+	"also": true, "too": true, "both": true, "all": true, "each": true, "hereby": true, "herewith": true,
+	"certainly": true, "gladly": true, "jointly": true, "together": true, "indeed": true, "as": true, "well": true,
+	"will": true, "shall": true, "would": true, "should": true, "is": true, "are": true, "has": true, "have": true,
+	"s": true, "delegation": true, "delegations": true, "mission": true, "missions": true, "permanent": true,
+	"egalement": true, "aussi": true, "tous": true, "toutes": true, "deux": true, "ensemble": true, "ne": true, "n": true,
+	"permanente": true, "permanentes": true, "tambien": true, "ambos": true, "ambas": true, "juntos": true,
+}
+
+// weWords are the writer itself after "and": "Peru and we will attend".
+var weWords = map[string]bool{"we": true, "i": true, "nous": true, "nosotros": true, "nosotras": true, "us": true}
+
+// sessionLeads before a State's name make it a pre-session whatever
+// follows: "the pre-session on Peru", "la pré-session sur le Pérou".
+var sessionLeads = map[string]bool{
+	"on": true, "for": true, "about": true, "concerning": true, "regarding": true, "re": true,
+	"session": true, "sessions": true, "presession": true, "presessions": true, "sur": true, "pour": true,
+	"sobre": true, "para": true, "presesion": true, "presesiones": true, "sesion": true, "sesiones": true,
+	"review": true, "examen": true,
+}
+
 // functionWords are skipped when looking back from a name.
 var functionWords = map[string]bool{
 	"of": true, "the": true, "de": true, "du": true, "des": true, "la": true, "l": true, "d": true,
