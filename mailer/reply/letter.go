@@ -78,6 +78,7 @@ type readState struct {
 	named     map[string]bool // sessions named explicitly anywhere
 	bare      []string        // sessions named in sentences without an answer
 	countSeen bool
+	condition bool // a sentence makes the letter's answer conditional
 }
 
 // read reads the letter's own text and subject.
@@ -349,11 +350,33 @@ func (r *reader) sentence(f string, st *readState) map[cueKind]bool {
 			}
 		}
 	}
+	// A condition covers what its clause names; alone in its clause, the
+	// clause after it when that one names sessions and has no answer of
+	// its own ("we will attend Japan and, provisionally, Peru"), else the
+	// whole sentence ("we will attend Japan, subject to confirmation").
+	condClause := make([]bool, len(clauses))
+	condSentence := false
+	for ci := range clauses {
+		if !hasKind(clauseCues[ci], cueCondition) {
+			continue
+		}
+		switch {
+		case len(clauseMs[ci]) > 0:
+			condClause[ci] = true
+		case ci+1 < len(clauses) && len(clauseMs[ci+1]) > 0 && len(answerCues(clauseCues[ci+1])) == 0:
+			condClause[ci+1] = true
+		default:
+			condSentence = true
+		}
+	}
 	answered := false
 	var unanswered []string
 	for ci := range clauses {
 		for _, m := range clauseMs[ci] {
 			status, ok, unclear := r.statusOf(ci, m, clauseCues, clauseMs)
+			if ok && status == outreach.Accepted && (condClause[ci] || condSentence) {
+				status = outreach.Tentative
+			}
 			if unclear {
 				st.unclear = append(st.unclear, m.id)
 				answered = true
@@ -391,6 +414,13 @@ func (r *reader) sentence(f string, st *readState) map[cueKind]bool {
 	switch {
 	case answered:
 		st.pending = nil
+	case len(answerKinds) == 0 && kinds[cueCondition] && len(st.pending) == 0 && (len(st.subject) == 0 || st.subjUsed):
+		// A condition alone ("Our participation remains subject to
+		// confirmation from the capital."): it covers the letter.
+		st.condition = true
+	case len(answerKinds) == 0 && kinds[cueCondition]:
+		answerKinds = []cueKind{cueTentative}
+		fallthrough
 	case len(answerKinds) > 0:
 		// An answer that names no session here: it answers what the
 		// sentence before named, or the subject, or nothing clear.
@@ -399,6 +429,9 @@ func (r *reader) sentence(f string, st *readState) map[cueKind]bool {
 			break
 		}
 		status := statusFor(answerKinds[0])
+		if status == outreach.Accepted && kinds[cueCondition] {
+			status = outreach.Tentative
+		}
 		switch {
 		case len(st.pending) > 0:
 			for _, id := range st.pending {
@@ -420,7 +453,7 @@ func (r *reader) sentence(f string, st *readState) map[cueKind]bool {
 	case len(unanswered) > 0:
 		st.pending = unanswered
 	}
-	if len(answerKinds) == 0 {
+	if len(answerKinds) == 0 && !kinds[cueCondition] {
 		for _, id := range unanswered {
 			if !containsString(st.bare, id) {
 				st.bare = append(st.bare, id)
@@ -478,6 +511,9 @@ func (r *reader) markSubjects(f string, toks []token, ms []mention, roles []role
 // "except" between the answer and the mention turns the answer round.
 func (r *reader) statusOf(ci int, m located, cues [][]cue, ms [][]located) (outreach.Status, bool, bool) {
 	own := answerCues(cues[ci])
+	if plain := withoutKind(own, cueCondition); len(plain) > 0 {
+		own = plain // "will attend ... subject to": the clause accepts, then is covered
+	}
 	from := -1 // position from which an "except" applies
 	var kind cueKind
 	switch {
@@ -548,11 +584,30 @@ func (r *reader) statusOf(ci int, m located, cues [][]cue, ms [][]located) (outr
 func answerCues(cs []cue) []cue {
 	var out []cue
 	for _, c := range cs {
-		if c.kind == cueAccept || c.kind == cueDecline || c.kind == cueTentative {
+		if c.kind == cueAccept || c.kind == cueDecline || c.kind == cueTentative || c.kind == cueCondition {
 			out = append(out, c)
 		}
 	}
 	return out
+}
+
+func withoutKind(cs []cue, k cueKind) []cue {
+	var out []cue
+	for _, c := range cs {
+		if c.kind != k {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func hasKind(cs []cue, k cueKind) bool {
+	for _, c := range cs {
+		if c.kind == k {
+			return true
+		}
+	}
+	return false
 }
 
 func statusFor(k cueKind) outreach.Status {
@@ -561,7 +616,7 @@ func statusFor(k cueKind) outreach.Status {
 		return outreach.Accepted
 	case cueDecline:
 		return outreach.Declined
-	case cueTentative:
+	case cueTentative, cueCondition:
 		return outreach.Tentative
 	}
 	return outreach.None
@@ -613,6 +668,13 @@ func (r *reader) conclude(st *readState) (map[string]outreach.Status, []string) 
 				for v := range st.all {
 					answers[s.SuR] = v
 				}
+			}
+		}
+	}
+	if st.condition {
+		for id, s := range answers {
+			if s == outreach.Accepted {
+				answers[id] = outreach.Tentative
 			}
 		}
 	}

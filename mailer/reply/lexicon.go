@@ -22,6 +22,11 @@ const (
 	cueDecline                  // will not attend
 	cueTentative                // may attend
 	cueExcept                   // "except": turns the answer round for what follows
+	// cueCondition makes an answer conditional ("subject to confirmation
+	// from the capital", "TBC", "sous réserve", "por confirmar"): it is a
+	// tentative answer for what its clause names, and turns the
+	// acceptances it covers into tentative ones (see reader.sentence).
+	cueCondition
 )
 
 func (k cueKind) String() string {
@@ -34,6 +39,8 @@ func (k cueKind) String() string {
 		return "may attend"
 	case cueExcept:
 		return "except"
+	case cueCondition:
+		return "condition"
 	}
 	return "neutral"
 }
@@ -80,6 +87,8 @@ var lexicon = func() []cuePattern {
 		`\bno (?:dude|duden|dudes|vacile|vacilen|obstante|solo|solamente|unicamente)\b`, `\bal menos\b`, `\bpor lo menos\b`,
 		`\blament\w* (?:el|la|cualquier|los|las|nuestro|nuestra) (?:retraso|demora|inconveniente\w*|confusion|molestia\w*)\b`,
 		`\bexcus\w* (?:el|la|por el|por la|nuestro|nuestra) (?:retraso|demora)\b`,
+		// Only the names of the delegates are still to come.
+		`\b(?:names?|noms?|nombres?|list[ae]?|composition|composicion)\b(?:\s+\S+){0,5}?\s+(?:(?:is|are|will be|remains?|reste|restent|sont|queda|quedan|esta|estan)\s+)?(?:still\s+|encore\s+|aun\s+)?(?:to be confirmed|tbc|a confirmer|por confirmar)\b`,
 	)...)
 	l = append(l, cues(cueAccept,
 		`\bwill not fail to\b`, `\bwould(?: not|n't) miss\b`,
@@ -94,10 +103,13 @@ var lexicon = func() []cuePattern {
 		`\bne sai[st] pas (?:encore )?si\b`, `\bno s[ae]\w* (?:todavia |aun )?si\b`, `\bno (?:decision|confirmation) yet\b`,
 		`\b(?:pas|plus) encore (?:en mesure de |\S+\s+){0,2}?(?:confirm|certain|sur|decid)\w*`,
 		negFR+`(?:\S+\s+){0,3}?pas (?:encore )?(?:en mesure de )?(?:confirmer|dire|preciser|savoir)\b`,
-		`\bsauf (?:empechement|imprevu|contretemps|changement)\w*`, `\bpas (?:encore )?(?:sure?s?|certaine?s?)\b`,
+		`\bpas (?:encore )?(?:sure?s?|certaine?s?)\b`,
 		`\b(?:todavia|aun) no (?:\S+\s+){0,3}?(?:confirm|decid|sab)\w*`,
 		`\bno (?:\S+\s+){0,2}?(?:puede|podemos|podra|podremos) (?:\S+\s+)?(?:confirmar|decir|asegurar)\b`,
-		`\bsalvo (?:imprevisto|imprevistos|cambios|cambio)\b`, `\bno (?:es|esta|estamos) (?:segur[oa]s?|claro)\b`,
+		`\bno (?:es|esta|estamos) (?:segur[oa]s?|claro)\b`,
+	)...)
+	l = append(l, cues(cueCondition,
+		`\bsauf (?:empechement|imprevu|contretemps|changement)\w*`, `\bsalvo (?:imprevisto|imprevistos|cambios|cambio)\b`,
 	)...)
 	// 2. Negations.
 	l = append(l, cues(cueDecline,
@@ -127,24 +139,43 @@ var lexicon = func() []cuePattern {
 		`\bse excusa\w*\b`, `\bexcusa\w*\b`, `\bpero no\b`, `\bnadie\b`,
 		`\bningun(?:a|o)? (?:representante|delegado|funcionario|miembro)\w*`, `\bsin poder\b`, `\bno estara\b`,
 	)...)
-	// 3. Uncertainty.
+	// 3. Conditions: an acceptance "subject to confirmation" is not one.
+	l = append(l, cues(cueCondition,
+		`\bsubject to\b`, `\bto be (?:confirmed|determined|decided)\b`, `\btb[cd]\b`,
+		`\bpending (?:\S+\s+){0,3}?(?:approval|confirmation|clearance|authori[sz]ation|decision|instructions?)\b`,
+		`\b(?:tentative(?:ly)?|provisional(?:ly)?|conditional(?:ly)?)\b`, `\bif possible\b`, `\bbarring\b`, `\bunless\b`,
+		`\bprovided (?:that|it|we)\b`, `\bon (?:the )?condition\b`, `\bin principle\b`,
+		`\bif (?:\S+\s+){0,2}?(?:approved|confirmed|authori[sz]ed|cleared)\b`,
+		`\bonce (?:(?:it|this|that|our participation|the participation) )?(?:is |has been )?(?:approved|confirmed|authori[sz]ed|cleared)\b`,
+		`\bupon (?:\S+\s+)?(?:approval|confirmation|authori[sz]ation|clearance)\b`,
+		`\b(?:provisoire(?:ment)?|a confirmer|sous reserve|si possible|en principe|a priori|conditionnel(?:le)?(?:ment)?)\b`,
+		`\ben attente (?:de |d')(?:\S+\s+){0,2}?(?:confirmation|approbation|accord|autorisation|instructions?)\b`,
+		`\ba moins (?:que|qu'|d')`, `\ba condition (?:que|qu'|de|d')`,
+		`\bsujet[oa]s? a\b`, `\b(?:a|por) confirmar\b`, `\bprovisional(?:mente)?\b`, `\btentativamente\b`, `\bsi es posible\b`,
+		`\ben principio\b`, `\bpendientes? de\b`, `\ba reserva de\b`, `\b(?:a menos|salvo) que\b`, `\bsiempre (?:y cuando|que)\b`,
+		`\ba condicion de\b`, `\bcondicionad[oa]s? a\b`,
+	)...)
+	// 4. Uncertainty.
 	l = append(l, cues(cueTentative,
 		`\b(?:may|might|could)(?:\s+(?:also|possibly|perhaps|well|be able to|try to))*\s+`+avEN+`\b`,
-		`\b(?:possibly|probably|perhaps|maybe|likely|tentative(?:ly)?|provisional(?:ly)?|hopefully)\b`,
-		`\bhop(?:e|es|ing) to\b`, `\b(?:will|shall|'ll) try\b`, `\btrying to\b`, `\bif possible\b`, `\bsubject to\b`,
-		`\bto be confirmed\b`, `\btbc\b`, `\b(?:unsure|uncertain|undecided)\b`, `\bintend(?:s|ing)? to\b`,
-		`\bplan(?:s|ning)? to\b`, `\bpencil(?:led|ed)?\b`, `\bbarring\b`,
+		`\b(?:possibly|probably|perhaps|maybe|likely|hopefully)\b`,
+		`\bhop(?:e|es|ing) to\b`, `\b(?:will|shall|'ll) try\b`, `\btrying to\b`,
+		`\b(?:unsure|uncertain|undecided)\b`, `\bintend(?:s|ing)? to\b`,
+		`\bplan(?:s|ning)? to\b`, `\bpencil(?:led|ed)?\b`,
 		`\bif (?:our|the|his|her|my) (?:schedule|agenda|calendar)\b`,
+		`(?:\bwill|\bshall|'ll) (?:\w+ )?confirm (?:(?:our|its|the|their|my|his|her) )?(?:participation|attendance|presence)\b`,
+		`(?:\bwill|\bshall|'ll) (?:\w+ )?confirm (?:if|whether)\b`,
+		`\bconfirmer(?:ons|a|ont|ai) (?:\w+ )?(?:participation|presence)\b`,
+		`\bconfirmar(?:emos|a|an|e) (?:\w+ )?(?:participacion|asistencia|presencia)\b`,
 		`\b(?:pourrai(?:t|ent|s)?|pourrions|pourriez)\b`, `\bpourras? (?:\S+\s+)?(?:particip|assist|etre present)\w*`,
-		`\b(?:peut-etre|probablement|eventuellement|vraisemblablement|provisoire(?:ment)?|a confirmer|sous reserve|si possible|sans doute|en principe|a priori)\b`,
+		`\b(?:peut-etre|probablement|eventuellement|vraisemblablement|sans doute)\b`,
 		`\benvisag\w*\b`, `\besper\w*\b`, `\btenter\w*\b`, `\bincertain\w*\b`,
 		`\bsi (?:son|notre|leur|mon) (?:agenda|calendrier|emploi du temps|programme) le permet\b`,
 		`\b(?:podria|podrian|podriamos)\b`, `\bpodran? (?:\S+\s+)?(?:asistir|participar|estar presente)\b`,
-		`\b(?:posiblemente|probablemente|quizas?|tal vez|eventualmente|tentativamente|provisional(?:mente)?|en principio)\b`,
-		`\b(?:a|por) confirmar\b`, `\bsujet[oa] a\b`, `\bsi es posible\b`, `\bintentar\w*\b`,
+		`\b(?:posiblemente|probablemente|quizas?|tal vez|eventualmente)\b`, `\bintentar\w*\b`,
 		`\bespera(?:mos)? (?:poder )?(?:asistir|participar|contar)\b`, `\bsi (?:la|su|nuestra|mi) agenda lo permite\b`,
 	)...)
-	// 4. Affirmations.
+	// 5. Affirmations.
 	l = append(l, cues(cueAccept,
 		`(?:\bwill|\bshall|'ll)(?:\s+(?:certainly|gladly|definitely|indeed|also|both|surely|happily|duly|only|be (?:pleased|happy|glad|delighted|honou?red|able) to))*\s+(?:attend|participate|join|take part|be present|be there|be (?:attending|participating|joining|represented|present))\b`,
 		`(?:\bwill|\bshall|'ll)(?:\s+(?:certainly|gladly|also|be pleased to|be happy to))*\s+(?:be )?send(?:ing)? (?:a|an|one|two|three|four|\d+|its|our|their) (?:\w+ )?(?:delegates?|representatives?|delegation|officers?|diplomats?|colleagues?|experts?)\b`,
@@ -181,7 +212,7 @@ var lexicon = func() []cuePattern {
 		`\b(?:va|vamos|van|voy) a (?:asistir|participar)\b`,
 		`\b(?:favor|sirvase) (?:de )?(?:inscribir|registrar)\b`,
 	)...)
-	// 5. Exceptions.
+	// 6. Exceptions.
 	l = append(l, cues(cueExcept,
 		`\b(?:except(?:ing)?(?: for)?|apart from|with the exception of|save for|sauf|excepte|a l'exception de|hormis|excepto|salvo|menos|a excepcion de|con excepcion de|exceptuando)\b`,
 	)...)
