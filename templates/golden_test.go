@@ -2,6 +2,8 @@ package templates
 
 import (
 	"flag"
+	"fmt"
+	"html"
 	"os"
 	"path/filepath"
 	"strings"
@@ -125,6 +127,48 @@ func TestGoldenMessages(t *testing.T) {
 				golden(t, sc.mission+"-"+string(k), messageFile(msg))
 			})
 		}
+	}
+}
+
+// TestGoldenSpeakerReminder renders the note to a speaker of the session
+// on Japan (which opens with the State's statement) in each language, and
+// to one of the session on Czechia (no statement) in the speaker's own.
+func TestGoldenSpeakerReminder(t *testing.T) {
+	s := mustLoad(t, "")
+	r := loadRound(t)
+	for _, c := range []struct {
+		sur   string
+		index int
+		lang  outreach.Language
+	}{{"JPN", 2, outreach.English}, {"JPN", 2, outreach.French}, {"JPN", 2, outreach.Spanish}, {"CZE", 0, ""}} {
+		sess := r.session(t, c.sur)
+		sp := sess.Panel[c.index]
+		lang := c.lang
+		if lang == "" {
+			lang = sp.Lang()
+		}
+		t.Run(c.sur+"/"+string(lang), func(t *testing.T) {
+			d := Data{Event: r.ev, Sessions: r.sessions, SuRNames: r.names, Session: &sess, Speaker: &sp,
+				ReplyTo: r.ev.Staff.Email, Now: sess.Start.Add(-24 * time.Hour)}
+			msg, err := s.Render(ReminderSpeaker, lang, d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkMessage(t, lang, msg)
+			you := map[outreach.Language]string{outreach.English: "← you", outreach.French: "← vous", outreach.Spanish: "← usted"}[lang]
+			if strings.Count(msg.Text, you) != 1 || !strings.Contains(msg.Text, fmt.Sprintf("%d. %s, %s", c.index+1, sp.Name, sp.Organisation)) {
+				t.Errorf("the speaker's own line is not marked once:\n%s", msg.Text)
+			}
+			for i, other := range sess.Panel {
+				if !strings.Contains(msg.Text, fmt.Sprintf("%d. %s", i+1, other.Name)) || !strings.Contains(msg.HTML, html.EscapeString(other.Name)) {
+					t.Errorf("panel line %d (%s) missing", i+1, other.Name)
+				}
+			}
+			if strings.Contains(msg.Text, "Mission") || strings.Contains(msg.Text, "rsvp@") && !strings.Contains(msg.Text, r.ev.Staff.Email) {
+				t.Errorf("a speaker's note reads as a mission's:\n%s", msg.Text)
+			}
+			golden(t, "speaker-"+c.sur+"-"+string(lang), messageFile(msg))
+		})
 	}
 }
 

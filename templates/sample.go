@@ -36,8 +36,8 @@ func samples() []Data {
 		"KOR": {EN: "Republic of Korea", FR: "République de Corée", ES: "República de Corea"},
 	}
 	panel := []outreach.Speaker{
-		{Name: "Ana Moreno", Organisation: "National Human Rights Institution", Kind: outreach.NHRI, Minutes: 7},
-		{Name: "Kofi Mensah", Organisation: "Women's Rights Network", Kind: outreach.CSO, Minutes: 5},
+		{Name: "Ana Moreno", Organisation: "National Human Rights Institution", Kind: outreach.NHRI, Minutes: 7, Email: "ana.moreno@nhri.example"},
+		{Name: "Kofi Mensah", Organisation: "Women's Rights Network", Kind: outreach.CSO, Minutes: 5, Email: "kofi.mensah@wrn.ngo.example", Language: outreach.French},
 	}
 	sessions := []outreach.Session{
 		{SuR: "JPN", Start: at(10, 10, 0), End: at(10, 11, 0), Room: "Room XXIV", Panel: panel, SuRStatement: true, Sequence: 1, Note: "moved to Room XXIV"},
@@ -74,7 +74,8 @@ func samples() []Data {
 			ReviewOpen: 2, Bounces: []string{"geneva@xxa.example: 550 5.1.1 user unknown"}, Unreachable: []string{"XXA"},
 			Tallies: []outreach.SessionTally{tally(0), tally(1), tally(2)}, OutboxFailed: 1,
 		},
-		Now: at(2, 9, 0),
+		Speaker: &panel[1],
+		Now:     at(2, 9, 0),
 	}
 	sparse := full
 	sparse.Event.Phone, sparse.Event.Web, sparse.Event.RSVPDeadline = "", "", time.Time{}
@@ -84,6 +85,7 @@ func samples() []Data {
 	sparse.Session, sparse.Previous = &bare, nil
 	sparse.Answers = map[string]outreach.Status{"CIV": outreach.Accepted}
 	sparse.Digest = &DigestData{}
+	sparse.Speaker = &panel[0]
 
 	moved := full
 	roomOnly := sessions[0]
@@ -95,6 +97,7 @@ func samples() []Data {
 
 	same := sparse
 	same.Previous = &bare
+	same.Event.Venue = "Maison de la paix, Geneva" // not the Palais: no access rules
 	return []Data{full, sparse, moved, same}
 }
 

@@ -41,6 +41,9 @@ const (
 	ReminderAccepted Kind = "reminder-accepted"
 	// ReminderPractical is the practical note sent the day before a session.
 	ReminderPractical Kind = "reminder-practical"
+	// ReminderSpeaker is the note to one of a session's speakers: when and
+	// where, access, the panel in speaking order with its minutes.
+	ReminderSpeaker Kind = "reminder-speaker"
 	// Digest is the daily note to staff, in English only.
 	Digest Kind = "digest"
 )
@@ -48,7 +51,7 @@ const (
 // Kinds returns every kind of message, in a stable order.
 func Kinds() []Kind {
 	return []Kind{Invitation, Confirmation, Update, Cancellation,
-		ReminderNoAnswer, ReminderAccepted, ReminderPractical, Digest}
+		ReminderNoAnswer, ReminderAccepted, ReminderPractical, ReminderSpeaker, Digest}
 }
 
 // languages a kind is written in: every kind in the three languages, the
@@ -81,6 +84,9 @@ type Data struct {
 	ReplyTo string
 	// Answers are this mission's answers by session, for reminders.
 	Answers map[string]outreach.Status
+	// Speaker is the panellist of Session a speaker's reminder is written
+	// to; such a message has no Mission.
+	Speaker *outreach.Speaker
 	// Digest is the staff digest's content, for Digest only.
 	Digest *DigestData
 	// Confirmed is set once the UN has confirmed the dates and venue; until

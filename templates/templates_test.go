@@ -290,6 +290,11 @@ func TestRenderNeedsData(t *testing.T) {
 	for _, ss := range r.sessions {
 		answeredAll.Answers[ss.SuR] = outreach.Declined
 	}
+	jpn := r.session(t, "JPN")
+	speakerless := r.data(t, "JPN")
+	speakerless.Session = &jpn
+	stranger := speakerless
+	stranger.Speaker = &outreach.Speaker{Name: "Eva Keller", Organisation: "Nobody", Kind: outreach.CSO, Minutes: 5, Email: "eva@nobody.example"}
 	for _, tc := range []struct {
 		name string
 		kind Kind
@@ -297,6 +302,9 @@ func TestRenderNeedsData(t *testing.T) {
 		d    Data
 		want string
 	}{
+		{"speaker's reminder without session", ReminderSpeaker, outreach.English, r.data(t, "JPN"), "Data.Session"},
+		{"speaker's reminder without speaker", ReminderSpeaker, outreach.Spanish, speakerless, "Data.Speaker"},
+		{"speaker's reminder to someone off the panel", ReminderSpeaker, outreach.English, stranger, "Eva Keller is not on the panel of JPN"},
 		{"confirmation without session", Confirmation, outreach.English, r.data(t, "JPN"), "Data.Session"},
 		{"practical without session", ReminderPractical, outreach.French, r.data(t, "JPN"), "Data.Session"},
 		{"invitation without sessions", Invitation, outreach.English, Data{Event: r.ev, Mission: r.missions["JPN"], Now: r.ev.First}, "Data.Sessions"},

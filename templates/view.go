@@ -46,6 +46,9 @@ type View struct {
 	Mailbox, ReplyTo string
 
 	Mission outreach.Mission
+	// Speaker is the panellist a speaker's reminder is written to (nil in
+	// every message to a mission); their line in Session.Panel has You set.
+	Speaker *SpeakerView
 	// Title is the mission's formal title in Lang ("Mission permanente du
 	// Japon"); Name its State's short name in Lang.
 	Title, Name string
@@ -111,10 +114,14 @@ type SessionView struct {
 }
 
 // SpeakerView is one panellist; Kind is "CSO" or "NHRI" in the template's
-// language ("OSC", "INDH").
+// language ("OSC", "INDH"). Order is the speaker's place on the panel (1
+// for the first to speak); You marks the recipient's own line in a
+// speaker's reminder.
 type SpeakerView struct {
 	Name, Organisation, Kind string
 	Minutes                  int
+	Order                    int
+	You                      bool
 }
 
 // Sessions is a list of sessions in time order.
@@ -198,10 +205,23 @@ func (g *grammar) sessionView(l outreach.Language, loc *time.Location, s outreac
 	if s.SuRStatement {
 		v.Statement = outreach.SuRStatementMins
 	}
-	for _, sp := range s.Panel {
-		v.Panel = append(v.Panel, SpeakerView{Name: sp.Name, Organisation: sp.Organisation, Kind: speakerKind(l, sp.Kind), Minutes: sp.Minutes})
+	for i, sp := range s.Panel {
+		v.Panel = append(v.Panel, speakerView(l, sp, i+1))
 	}
 	return v
+}
+
+func speakerView(l outreach.Language, sp outreach.Speaker, order int) SpeakerView {
+	return SpeakerView{Name: sp.Name, Organisation: sp.Organisation, Kind: speakerKind(l, sp.Kind), Minutes: sp.Minutes, Order: order}
+}
+
+// sameSpeaker reports whether a and b are one panellist: the same address,
+// or without addresses the same name and organisation.
+func sameSpeaker(a, b outreach.Speaker) bool {
+	if a.Email != "" || b.Email != "" {
+		return strings.EqualFold(a.Email, b.Email)
+	}
+	return a.Name == b.Name && a.Organisation == b.Organisation
 }
 
 // nameView builds a view holding only the State under Review's names, for
@@ -265,10 +285,12 @@ func (s *Set) view(kind Kind, l outreach.Language, d Data) (*View, error) {
 	if v.ReplyTo == "" {
 		return nil, errors.New("no address to reply to (Data.ReplyTo and Event.Mailbox are empty)")
 	}
-	v.Title = d.Mission.Titles.In(l)
-	v.Name = d.Mission.Names.In(l)
-	if strings.TrimSpace(v.Title) == "" {
-		return nil, fmt.Errorf("mission %s has no title", d.Mission.ID)
+	if kind != ReminderSpeaker {
+		v.Title = d.Mission.Titles.In(l)
+		v.Name = d.Mission.Names.In(l)
+		if strings.TrimSpace(v.Title) == "" {
+			return nil, fmt.Errorf("mission %s has no title", d.Mission.ID)
+		}
 	}
 
 	name := func(sur string) (outreach.Names, error) {
@@ -333,9 +355,24 @@ func (s *Set) view(kind Kind, l outreach.Language, d Data) (*View, error) {
 		if len(v.Sessions) == 0 {
 			return nil, errors.New("no sessions (Data.Sessions)")
 		}
-	case Confirmation, Update, Cancellation, ReminderPractical:
+	case Confirmation, Update, Cancellation, ReminderPractical, ReminderSpeaker:
 		if v.Session == nil {
 			return nil, errors.New("no session (Data.Session)")
+		}
+	}
+	if kind == ReminderSpeaker {
+		if d.Speaker == nil {
+			return nil, errors.New("no speaker (Data.Speaker)")
+		}
+		for i, sp := range d.Session.Panel {
+			if sameSpeaker(sp, *d.Speaker) {
+				v.Session.Panel[i].You = true
+				sv := v.Session.Panel[i]
+				v.Speaker = &sv
+			}
+		}
+		if v.Speaker == nil {
+			return nil, fmt.Errorf("%s is not on the panel of %s", d.Speaker.Name, d.Session.SuR)
 		}
 	}
 	switch kind {
