@@ -36,7 +36,7 @@ func ExampleMessage_WriteTo() {
 	// X-Auto-Response-Suppress: OOF, AutoReply
 	// Subject: =?UTF-8?q?Rappel_=3A_pr=C3=A9-session_sur_le_Japon?=
 	// From: "UPR Pre-sessions" <rsvp@invites.example.org>
-	// To: =?utf-8?b?TWlzc2lvbiBwZXJtYW5lbnRlIGRlIGxhIEPDtHRlIGQnSXZvaXJl?=
+	// To: Mission permanente de la =?UTF-8?q?C=C3=B4te?= d'Ivoire
 	//  <mission.ci@mfa.example>
 	// Content-Transfer-Encoding: quoted-printable
 	// Content-Type: text/plain; charset=UTF-8

@@ -351,7 +351,49 @@ func (m *Message) render() ([]byte, error) {
 	if err != nil {
 		return nil, &Error{Op: OpCompose, Err: fmt.Errorf("message %s: %w", m.MessageID, err)}
 	}
-	return out, nil
+	// The address fields are rewritten: the standard library, which
+	// go-mail uses, splits a long encoded display name between characters
+	// ("du C" / "ongo"), and some readers show a space there.
+	fields := map[string]string{"From": formatAddresses([]Address{m.From}, len("From: ")),
+		"To": formatAddresses(m.To, len("To: "))}
+	if m.ReplyTo != nil {
+		fields["Reply-To"] = formatAddresses([]Address{*m.ReplyTo}, len("Reply-To: "))
+	}
+	return replaceFields(out, fields), nil
+}
+
+// replaceFields replaces the values of the named header fields (with their
+// continuation lines) in a rendered message.
+func replaceFields(raw []byte, fields map[string]string) []byte {
+	end := bytes.Index(raw, []byte("\r\n\r\n"))
+	if end < 0 {
+		return raw
+	}
+	head := raw[:end+2]
+	var out bytes.Buffer
+	out.Grow(len(raw) + 256)
+	skipping := false
+	for len(head) > 0 {
+		i := bytes.Index(head, []byte("\r\n"))
+		line := head[:i+2]
+		head = head[i+2:]
+		if line[0] == ' ' || line[0] == '\t' {
+			if !skipping {
+				out.Write(line)
+			}
+			continue
+		}
+		skipping = false
+		name, _, _ := bytes.Cut(line, []byte(":"))
+		if v, ok := fields[string(name)]; ok {
+			out.WriteString(string(name) + ": " + v + "\r\n")
+			skipping = true
+			continue
+		}
+		out.Write(line)
+	}
+	out.Write(raw[end+2:])
+	return out.Bytes()
 }
 
 // sizeHint estimates the rendered size: base64 and quoted-printable grow
@@ -619,18 +661,147 @@ func encodeWords(s string, used int) string {
 		b.WriteString(word.String())
 		b.WriteString(suffix)
 		word.Reset()
+		b.WriteString("\r\n ")
+		room = 76 - 1 - len(prefix) - len(suffix)
 	}
-	for _, r := range s {
-		enc := qEncode(string(r))
+	// Encoded words break only after a space, which stays at the end of
+	// the first word: readers that put a space between adjacent encoded
+	// words (contrary to RFC 2047 §6.2) then still show whole words. A
+	// word too long for a line is split between characters.
+	for _, tok := range splitAfterSpaces(s) {
+		enc := qEncode(tok)
 		if word.Len() > 0 && word.Len()+len(enc) > room {
 			flush()
-			b.WriteString("\r\n ")
-			room = 76 - 1 - len(prefix) - len(suffix)
 		}
-		word.WriteString(enc)
+		if len(enc) <= room {
+			word.WriteString(enc)
+			continue
+		}
+		for _, r := range tok {
+			e := qEncode(string(r))
+			if word.Len() > 0 && word.Len()+len(e) > room {
+				flush()
+			}
+			word.WriteString(e)
+		}
 	}
-	flush()
+	b.WriteString(prefix)
+	b.WriteString(word.String())
+	b.WriteString(suffix)
 	return b.String()
+}
+
+// formatAddresses writes an address list, one address per line after the
+// first, display names as quoted strings or as encoded words broken only
+// at spaces.
+func formatAddresses(as []Address, used int) string {
+	var b strings.Builder
+	for i, a := range as {
+		if i > 0 {
+			b.WriteString(",\r\n ")
+			used = 1
+		}
+		addr := "<" + a.Email + ">"
+		if a.Name == "" {
+			b.WriteString(addr)
+			continue
+		}
+		var name string
+		if plainFoldable(a.Name) {
+			name = (&netmail.Address{Name: a.Name, Address: "x@x"}).String()
+			name = strings.TrimSuffix(name, " <x@x>")
+		} else {
+			name = encodePhrase(a.Name, used)
+		}
+		b.WriteString(name)
+		last := len(name)
+		if k := strings.LastIndex(name, "\r\n"); k >= 0 {
+			last = len(name) - k - 2
+		} else {
+			last += used
+		}
+		if last+1+len(addr) > 78 {
+			b.WriteString("\r\n ")
+		} else {
+			b.WriteString(" ")
+		}
+		b.WriteString(addr)
+	}
+	return b.String()
+}
+
+// encodePhrase writes a display name that needs encoding as a phrase of
+// plain atoms and encoded words: words of atext stay as they are, each run
+// of other words becomes one encoded word (its spaces encoded), and lines
+// fold between them. Python's address parser, unlike RFC 2047 §6.2, keeps
+// the space between two adjacent encoded words, so they are avoided.
+func encodePhrase(s string, used int) string {
+	var pieces, run []string
+	flushRun := func() {
+		if len(run) == 0 {
+			return
+		}
+		enc := encodeWords(strings.Join(run, " "), 1)
+		pieces = append(pieces, strings.Split(enc, "\r\n ")...)
+		run = run[:0]
+	}
+	for _, w := range strings.Split(s, " ") {
+		if w != "" && isAtext(w) {
+			flushRun()
+			pieces = append(pieces, w)
+			continue
+		}
+		run = append(run, w)
+	}
+	flushRun()
+	var b strings.Builder
+	col := used
+	for i, p := range pieces {
+		if i > 0 {
+			if col+1+len(p) > 78 {
+				b.WriteString("\r\n ")
+				col = 1
+			} else {
+				b.WriteString(" ")
+				col++
+			}
+		}
+		b.WriteString(p)
+		col += len(p)
+	}
+	return b.String()
+}
+
+// isAtext reports whether w is an RFC 5322 atom and not an encoded word.
+func isAtext(w string) bool {
+	if strings.Contains(w, "=?") {
+		return false
+	}
+	for i := 0; i < len(w); i++ {
+		c := w[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case strings.IndexByte("!#$%&'*+-/=?^_`{|}~", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// splitAfterSpaces cuts s after each space: "a b c" → "a ", "b ", "c".
+func splitAfterSpaces(s string) []string {
+	var out []string
+	for len(s) > 0 {
+		i := strings.IndexByte(s, ' ')
+		if i < 0 {
+			out = append(out, s)
+			break
+		}
+		out = append(out, s[:i+1])
+		s = s[i+1:]
+	}
+	return out
 }
 
 // qEncode applies the RFC 2047 §4.2 "Q" encoding, keeping only the
