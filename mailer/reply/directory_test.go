@@ -99,7 +99,7 @@ func newFakeDirectory(ms []outreach.Mission, ss []outreach.Session) *fakeDirecto
 	for _, s := range ss {
 		n := names[s.SuR]
 		all := append([]string{n.EN, n.FR, n.ES}, Aliases(s.SuR)...)
-		d.sessions = append(d.sessions, Session{SuR: s.SuR, Names: all, Cancelled: s.Status == outreach.Cancelled})
+		d.sessions = append(d.sessions, Session{SuR: s.SuR, Names: all, Cancelled: s.Status == outreach.Cancelled, Start: s.Start})
 		d.sessIDs[s.SuR] = true
 	}
 	return d
@@ -190,5 +190,16 @@ func TestFakeDirectory(t *testing.T) {
 	}
 	if _, ok := d.ByMessageID("<invitation.28.ESP.0000000000000000@presessions.example>"); ok {
 		t.Error("ByMessageID found a Message-ID never sent")
+	}
+	// Sessions carry their start in Geneva: Peru's is 12 October at 10:00.
+	for _, s := range d.Sessions() {
+		if s.Start.IsZero() {
+			t.Errorf("session %s without a start", s.SuR)
+		}
+		if s.SuR == "PER" {
+			if got := s.Start.Format("2 January 2006 15:04 MST"); got != "12 October 2017 10:00 CEST" {
+				t.Errorf("Peru's pre-session starts %s, want 12 October 2017 10:00 CEST", got)
+			}
+		}
 	}
 }

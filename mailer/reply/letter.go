@@ -79,6 +79,10 @@ type readState struct {
 	bare      []string        // sessions named in sentences without an answer
 	countSeen bool
 	condition bool // a sentence makes the letter's answer conditional
+	// dateNotes say why a date or time names no one session;
+	// datesAnswered are the pseudo-mentions of them a sentence answers.
+	dateNotes     []string
+	datesAnswered []string
 }
 
 // read reads the letter's own text and subject.
@@ -335,6 +339,18 @@ func (r *reader) sentence(f string, st *readState) map[cueKind]bool {
 			sessionNamed = true
 		}
 	}
+	var named []located
+	for _, m := range ms {
+		if r.isSession[m.id] {
+			named = append(named, m)
+		}
+	}
+	for _, m := range r.dateMentions(f, clauses, named, st) {
+		ms = append(ms, m)
+		if r.isSession[m.id] {
+			sessionNamed = true
+		}
+	}
 	for _, loc := range allRe.FindAllStringIndex(f, 5) {
 		ms = append(ms, located{allSessions, loc[0], loc[1]})
 	}
@@ -376,6 +392,14 @@ func (r *reader) sentence(f string, st *readState) map[cueKind]bool {
 			status, ok, unclear := r.statusOf(ci, m, clauseCues, clauseMs)
 			if ok && status == outreach.Accepted && (condClause[ci] || condSentence) {
 				status = outreach.Tentative
+			}
+			if strings.HasPrefix(m.id, dateMention) {
+				// a date or time that names no one session: for staff
+				if ok || unclear {
+					st.datesAnswered = append(st.datesAnswered, m.id)
+					answered = true
+				}
+				continue
 			}
 			if unclear {
 				st.unclear = append(st.unclear, m.id)
@@ -693,6 +717,11 @@ func (r *reader) conclude(st *readState) (map[string]outreach.Status, []string) 
 			if r.isSession[id] {
 				problems = append(problems, "the answer for the pre-session on "+r.table.name(id)+" is unclear")
 			}
+		}
+	}
+	for _, id := range uniq(st.datesAnswered) {
+		if i, err := strconv.Atoi(strings.TrimPrefix(id, dateMention)); err == nil && i < len(st.dateNotes) {
+			problems = append(problems, st.dateNotes[i])
 		}
 	}
 	for _, id := range uniq(st.foreign) {

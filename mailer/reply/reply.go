@@ -178,4 +178,9 @@ type Session struct {
 	Names []string
 	// Cancelled sessions are left out of "all the pre-sessions".
 	Cancelled bool
+	// Start is when the session begins, in the time zone of its venue
+	// (Geneva), or zero when unknown. A letter naming a pre-session by
+	// its date and time ("the pre-session of 12 October at 10:00") is
+	// read against it; without it such a letter goes to Review.
+	Start time.Time
 }

@@ -1,0 +1,454 @@
+package reply
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Letters name a pre-session by its date and time as often as by its
+// State: "the pre-session of 12 October at 10:00", "la pré-session du 11
+// octobre à 14h00", "la presesión del 13 de octubre a las 11:30". A date
+// and time that fit exactly one session of the round name it; one that
+// fits several, or none, is for a person to read.
+
+// day is a calendar day as written; year 0 when none is given.
+type day struct {
+	year  int
+	month time.Month
+	dom   int
+}
+
+func (d day) String() string { return fmt.Sprintf("%d %s", d.dom, d.month) }
+
+// dateRef is a date, a time or both, found in a folded sentence.
+type dateRef struct {
+	start, end int   // byte offsets in the folded sentence
+	days       []day // one, or two for an ambiguous numeric date (10/11)
+	written    string
+	hour, min  int
+	hasTime    bool
+	otherZone  bool // a time zone other than the venue's ("10:00 GMT")
+}
+
+// label is the reference as staff should see it: "12 October at 10:00".
+func (d dateRef) label() string {
+	var parts []string
+	switch len(d.days) {
+	case 0:
+	case 1:
+		parts = append(parts, d.days[0].String())
+	default:
+		parts = append(parts, d.written)
+	}
+	if d.hasTime {
+		t := fmt.Sprintf("%02d:%02d", d.hour, d.min)
+		if len(parts) > 0 {
+			t = "at " + t
+		}
+		parts = append(parts, t)
+	}
+	return strings.Join(parts, " ")
+}
+
+var monthNames = map[string]time.Month{
+	"january": 1, "jan": 1, "janvier": 1, "enero": 1,
+	"february": 2, "feb": 2, "fevrier": 2, "febrero": 2,
+	"march": 3, "mar": 3, "mars": 3, "marzo": 3,
+	"april": 4, "apr": 4, "avril": 4, "abril": 4,
+	"may": 5, "mai": 5, "mayo": 5,
+	"june": 6, "jun": 6, "juin": 6, "junio": 6,
+	"july": 7, "jul": 7, "juillet": 7, "julio": 7,
+	"august": 8, "aug": 8, "aout": 8, "agosto": 8,
+	"september": 9, "sep": 9, "sept": 9, "septembre": 9, "septiembre": 9, "setiembre": 9,
+	"october": 10, "oct": 10, "octobre": 10, "octubre": 10,
+	"november": 11, "nov": 11, "novembre": 11, "noviembre": 11,
+	"december": 12, "dec": 12, "decembre": 12, "diciembre": 12,
+}
+
+const (
+	monthAlt = `(january|february|march|april|may|june|july|august|september|october|november|december|` +
+		`janvier|fevrier|mars|avril|mai|juin|juillet|aout|septembre|octobre|novembre|decembre|` +
+		`enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre|noviembre|diciembre|` +
+		`jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)\.?`
+	ordinal  = `(?:st|nd|rd|th|er|eme|e|o)?`
+	rangeSep = `\s*(?:-|to|au|al|a|and|et|y|&)\s*`
+)
+
+var (
+	// Ranges of days name the round, not a session: "10–13 October",
+	// "du 10 au 13 octobre", "October 10-13".
+	dayRangeRe   = regexp.MustCompile(`\b\d{1,2}` + ordinal + rangeSep + `\d{1,2}` + ordinal + `(?:\s+(?:of|de))?\s+` + monthAlt + `(?:,?\s+(?:de\s+)?\d{4})?`)
+	monthRangeRe = regexp.MustCompile(`\b` + monthAlt + `\s+\d{1,2}` + ordinal + rangeSep + `\d{1,2}\b(?:,?\s+\d{4})?`)
+	dayMonthRe   = regexp.MustCompile(`\b(\d{1,2})` + ordinal + `(?:\s+of|\s+de)?\s+` + monthAlt + `(?:,?\s+(?:de\s+)?(\d{4}))?\b`)
+	monthDayRe   = regexp.MustCompile(`\b` + monthAlt + `\s+(\d{1,2})(?:st|nd|rd|th)?\b(?:,?\s+(\d{4})\b)?`)
+	isoDateRe    = regexp.MustCompile(`\b(\d{4})-(\d{1,2})-(\d{1,2})\b`)
+	slashDateRe  = regexp.MustCompile(`\b(\d{1,2})/(\d{1,2})(?:/(\d{4}|\d{2}))?\b`)
+	dotDateRe    = regexp.MustCompile(`\b(\d{1,2})\.(\d{1,2})\.(\d{4}|\d{2})\b`)
+
+	// Times: "10:00", "10h00", "14 h 30", "10h", "10 a.m.", "3.30 pm",
+	// "1000 hrs", "at 10.00".
+	clockRe    = regexp.MustCompile(`\b([01]?\d|2[0-3])\s?(?::|h)\s?([0-5]\d)\b(?:\s?([ap])\.?\s?m\b\.?)?`)
+	ampmRe     = regexp.MustCompile(`\b(1[0-2]|0?[1-9])(?:[.:]([0-5]\d))?\s?([ap])\.?\s?m\b\.?`)
+	hourOnlyRe = regexp.MustCompile(`\b([01]?\d|2[0-3])\s?(?:h|hrs?)\b`)
+	militaryRe = regexp.MustCompile(`\b([01]\d|2[0-3])([0-5]\d)\s?(?:hrs?|hours)\b`)
+	dotTimeRe  = regexp.MustCompile(`\b(?:at|from|a|a las|des|de las)\s+([01]?\d|2[0-3])\.([0-5]\d)\b`)
+	timeToRe   = regexp.MustCompile(`^\s*(?:-|to|till|until|a|au|hasta)\s*$`)
+	otherZone  = regexp.MustCompile(`^\s*\(?(?:gmt|utc|edt|pst|pdt|bst|jst|new york time|ny time|tokyo time|washington time)\b`)
+
+	// A date or time the words "the pre-session of" lead to, or that
+	// "pre-session" follows ("the 15:30 pre-session").
+	leadBeforeRe = regexp.MustCompile(`(?:sessions?|sesion(?:es)?|seances?|meetings?|briefings?|reunion(?:es|s)?|\bones?)\s+(?:(?:of|on|du|de|del|held|scheduled|for|le|el|the|prevue|prevues|prevista|previstas|para|dia)\s+){0,3}(?:(?:mon|tues|wednes|thurs|fri)day|lundi|mardi|mercredi|jeudi|vendredi|lunes|martes|miercoles|jueves|viernes)?,?\s*$`)
+	leadAfterRe  = regexp.MustCompile(`^\s*(?:pre-?\s?sessions?|presessions?|sessions?|meetings?|briefings?|pre-?\s?sesion(?:es)?|presesion(?:es)?|reunion)\b`)
+)
+
+// findDates returns the dates and times of a folded sentence, a time
+// joined to the date it follows or precedes ("12 October at 10:00",
+// "10:00 on 12 October"); ranges of days are left out.
+func findDates(f string) []dateRef {
+	if strings.IndexAny(f, "0123456789") < 0 {
+		return nil
+	}
+	work := []byte(f)
+	blank := func(a, b int) {
+		for i := a; i < b; i++ {
+			work[i] = ' '
+		}
+	}
+	for _, re := range []*regexp.Regexp{dayRangeRe, monthRangeRe} {
+		for _, m := range re.FindAllIndex(work, 10) {
+			if m[0] > 0 && strings.IndexByte(":.h", f[m[0]-1]) >= 0 {
+				continue // "at 10:00 and 13 October": the minutes of a time
+			}
+			blank(m[0], m[1])
+		}
+	}
+	var dates []dateRef
+	add := func(m []int, days []day) {
+		if len(days) > 0 {
+			dates = append(dates, dateRef{start: m[0], end: m[1], days: days, written: f[m[0]:m[1]]})
+			blank(m[0], m[1])
+		}
+	}
+	atoi := func(s string) int { n, _ := strconv.Atoi(s); return n }
+	year := func(s string) int {
+		if s == "" {
+			return 0
+		}
+		y := atoi(s)
+		if y < 100 {
+			y += 2000
+		}
+		return y
+	}
+	for _, m := range isoDateRe.FindAllSubmatchIndex(work, 10) {
+		g := func(i int) string { return string(work[m[2*i]:m[2*i+1]]) }
+		add(m, validDays(day{atoi(g(1)), time.Month(atoi(g(2))), atoi(g(3))}))
+	}
+	for _, m := range dayMonthRe.FindAllSubmatchIndex(work, 10) {
+		g := func(i int) string {
+			if m[2*i] < 0 {
+				return ""
+			}
+			return string(work[m[2*i]:m[2*i+1]])
+		}
+		add(m, validDays(day{year(g(3)), monthNames[g(2)], atoi(g(1))}))
+	}
+	for _, m := range monthDayRe.FindAllSubmatchIndex(work, 10) {
+		g := func(i int) string {
+			if m[2*i] < 0 {
+				return ""
+			}
+			return string(work[m[2*i]:m[2*i+1]])
+		}
+		if g(1) == "may" || g(1) == "mar" {
+			continue // "we may 2 ..." is no date
+		}
+		add(m, validDays(day{year(g(3)), monthNames[g(1)], atoi(g(2))}))
+	}
+	for _, re := range []*regexp.Regexp{dotDateRe, slashDateRe} {
+		for _, m := range re.FindAllSubmatchIndex(work, 10) {
+			g := func(i int) string {
+				if m[2*i] < 0 {
+					return ""
+				}
+				return string(work[m[2*i]:m[2*i+1]])
+			}
+			a, b, y := atoi(g(1)), atoi(g(2)), year(g(3))
+			if re == dotDateRe {
+				add(m, validDays(day{y, time.Month(b), a})) // 12.10.2017: day first
+				continue
+			}
+			// 12/10: day first as in Geneva, or month first as in the
+			// United States; both are kept when both are dates.
+			add(m, validDays(day{y, time.Month(b), a}, day{y, time.Month(a), b}))
+		}
+	}
+
+	var times []dateRef
+	addTime := func(m []int, h, min int, ampm string) {
+		switch {
+		case ampm == "p" && h < 12:
+			h += 12
+		case ampm == "a" && h == 12:
+			h = 0
+		case ampm == "" && h >= 1 && h <= 7:
+			h += 12 // "at 3:30": office hours
+		}
+		times = append(times, dateRef{start: m[0], end: m[1], hour: h, min: min, hasTime: true,
+			otherZone: otherZone.MatchString(f[m[1]:])})
+		blank(m[0], m[1])
+	}
+	sub := func(m []int, i int) string {
+		if m[2*i] < 0 {
+			return ""
+		}
+		return string(work[m[2*i]:m[2*i+1]])
+	}
+	for _, m := range clockRe.FindAllSubmatchIndex(work, 10) {
+		addTime(m, atoi(sub(m, 1)), atoi(sub(m, 2)), sub(m, 3))
+	}
+	for _, m := range ampmRe.FindAllSubmatchIndex(work, 10) {
+		addTime(m, atoi(sub(m, 1)), atoi(sub(m, 2)), sub(m, 3))
+	}
+	for _, re := range []*regexp.Regexp{militaryRe, dotTimeRe} {
+		for _, m := range re.FindAllSubmatchIndex(work, 10) {
+			addTime(m, atoi(sub(m, 1)), atoi(sub(m, 2)), "")
+		}
+	}
+	for _, m := range hourOnlyRe.FindAllSubmatchIndex(work, 10) {
+		addTime(m, atoi(sub(m, 1)), 0, "")
+	}
+	sort.Slice(times, func(i, j int) bool { return times[i].start < times[j].start })
+	// "10:00-11:00": the second is when it ends.
+	var kept []dateRef
+	for _, t := range times {
+		if n := len(kept); n > 0 && timeToRe.MatchString(f[kept[n-1].end:t.start]) {
+			kept[n-1].end = t.end
+			continue
+		}
+		kept = append(kept, t)
+	}
+	times = kept
+
+	// Join each time to a date right before or after it.
+	sort.Slice(dates, func(i, j int) bool { return dates[i].start < dates[j].start })
+	used := make([]bool, len(times))
+	near := func(a, b int) bool {
+		if a > b || b-a > 24 {
+			return false
+		}
+		return strings.IndexAny(f[a:b], "0123456789.;:!?") < 0
+	}
+	for i := range dates {
+		for k, t := range times {
+			if used[k] {
+				continue
+			}
+			if near(dates[i].end, t.start) || near(t.end, dates[i].start) {
+				dates[i].hasTime, dates[i].hour, dates[i].min, dates[i].otherZone = true, t.hour, t.min, t.otherZone
+				dates[i].start, dates[i].end = min(dates[i].start, t.start), max(dates[i].end, t.end)
+				used[k] = true
+				break
+			}
+		}
+	}
+	out := dates
+	for k, t := range times {
+		if !used[k] {
+			out = append(out, t)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].start < out[j].start })
+	return out
+}
+
+// validDays returns the candidates that are real calendar days, without
+// repeats.
+func validDays(cands ...day) []day {
+	var out []day
+	for _, d := range cands {
+		if d.month < 1 || d.month > 12 || d.dom < 1 || d.dom > 31 {
+			continue
+		}
+		y := d.year
+		if y == 0 {
+			y = 2000 // a leap year: 29 February is a day
+		}
+		if t := time.Date(y, d.month, d.dom, 0, 0, 0, 0, time.UTC); t.Day() != d.dom {
+			continue
+		}
+		dup := false
+		for _, o := range out {
+			if o == d {
+				dup = true
+			}
+		}
+		if !dup {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// sessionsAt returns the sessions a reference fits, and whether the
+// reference is about the round at all: a date within the round's days, a
+// time at which a session starts, or words like "the pre-session of"
+// leading to it.
+func (r *reader) sessionsAt(d dateRef, lead bool) (fits []Session, relevant bool) {
+	var first, last time.Time
+	for _, s := range r.sessions {
+		if s.Start.IsZero() {
+			continue
+		}
+		if first.IsZero() || s.Start.Before(first) {
+			first = s.Start
+		}
+		if s.Start.After(last) {
+			last = s.Start
+		}
+	}
+	inRound := func(dd day) bool {
+		if first.IsZero() {
+			return false
+		}
+		y := dd.year
+		if y == 0 {
+			y = first.Year()
+		}
+		t := time.Date(y, dd.month, dd.dom, 12, 0, 0, 0, first.Location())
+		lo := time.Date(first.Year(), first.Month(), first.Day(), 0, 0, 0, 0, first.Location())
+		hi := time.Date(last.Year(), last.Month(), last.Day(), 23, 59, 0, 0, last.Location())
+		return !t.Before(lo) && !t.After(hi)
+	}
+	for _, s := range r.sessions {
+		if s.Start.IsZero() || s.Cancelled {
+			continue
+		}
+		y, mo, dom := s.Start.Date()
+		h, mi, _ := s.Start.Clock()
+		ok := true
+		if len(d.days) > 0 {
+			ok = false
+			for _, dd := range d.days {
+				if dd.month == mo && dd.dom == dom && (dd.year == 0 || dd.year == y) {
+					ok = true
+				}
+			}
+		}
+		if d.hasTime && (h != d.hour || mi != d.min) {
+			ok = false
+		}
+		if ok {
+			fits = append(fits, s)
+		}
+	}
+	relevant = lead || d.otherZone && d.hasTime
+	for _, dd := range d.days {
+		if inRound(dd) {
+			relevant = true
+		}
+	}
+	if len(d.days) == 0 && len(fits) > 0 {
+		relevant = true
+	}
+	if d.otherZone {
+		fits = nil
+	}
+	return fits, relevant
+}
+
+// dateMentions returns the sessions a folded sentence names by date and
+// time, as mentions: the session itself when the reference fits exactly
+// one, else a pseudo-mention (dateMention + index in st.dateNotes) whose
+// note says what a person must check if the sentence answers for it. A
+// reference that agrees with a session the sentence names by its State is
+// not a second mention.
+func (r *reader) dateMentions(f string, clauses [][2]int, named []located, st *readState) []located {
+	refs := findDates(f)
+	if len(refs) == 0 {
+		return nil
+	}
+	clauseOf := func(pos int) int {
+		for i, c := range clauses {
+			if pos >= c[0] && pos < c[1] {
+				return i
+			}
+		}
+		return -1
+	}
+	var out []located
+	for _, d := range refs {
+		lead := leadBeforeRe.MatchString(f[:d.start]) || leadAfterRe.MatchString(f[d.end:])
+		fits, relevant := r.sessionsAt(d, lead)
+		if !relevant {
+			continue
+		}
+		note := ""
+		var ids []string
+		for _, s := range fits {
+			ids = append(ids, s.SuR)
+		}
+		if len(named) > 0 {
+			agrees, near := false, lead
+			var names []string
+			for _, m := range named {
+				if containsString(ids, m.id) {
+					agrees = true
+				}
+				if clauseOf(m.start) == clauseOf(d.start) {
+					near = true
+				}
+				names = append(names, r.table.name(m.id))
+			}
+			if agrees || !near {
+				continue
+			}
+			note = fmt.Sprintf("the letter names the pre-session on %s and %q, which is not its date or time", strings.Join(uniq(names), ", "), d.label())
+			if len(fits) > 0 {
+				note += " (it fits " + r.namesOf(fits) + ")"
+			}
+		} else {
+			switch {
+			case len(fits) == 1:
+				out = append(out, located{fits[0].SuR, d.start, d.end})
+				continue
+			case d.otherZone:
+				note = fmt.Sprintf("the letter names a pre-session by a time in another time zone (%q); find which before recording", d.label())
+			case !r.knowsTimes():
+				note = fmt.Sprintf("the letter names a pre-session by its date or time (%q) but the round's times are not known here", d.label())
+			case len(fits) == 0:
+				note = fmt.Sprintf("no pre-session of the round fits %q, which the letter names", d.label())
+			default:
+				note = fmt.Sprintf("the letter names the pre-session of %q, which fits %d pre-sessions (%s)", d.label(), len(fits), r.namesOf(fits))
+			}
+		}
+		st.dateNotes = append(st.dateNotes, note)
+		out = append(out, located{dateMention + strconv.Itoa(len(st.dateNotes)-1), d.start, d.end})
+	}
+	return out
+}
+
+// dateMention starts the id of a pseudo-mention of a date or time.
+const dateMention = "*date#"
+
+func (r *reader) knowsTimes() bool {
+	for _, s := range r.sessions {
+		if !s.Start.IsZero() {
+			return true
+		}
+	}
+	return false
+}
+
+// namesOf lists sessions for staff: "Peru, Republic of Korea, Sri Lanka".
+func (r *reader) namesOf(ss []Session) string {
+	var n []string
+	for _, s := range ss {
+		n = append(n, r.table.name(s.SuR))
+	}
+	return strings.Join(n, ", ")
+}

@@ -1,0 +1,80 @@
+package reply
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestFindDates reads the ways letters write a pre-session's date and
+// time, and leaves alone what is no single date.
+func TestFindDates(t *testing.T) {
+	for _, c := range []struct {
+		text string
+		want []string // labels, in order
+	}{
+		{"the pre-session of 12 October at 10:00", []string{"12 October at 10:00"}},
+		{"the 12th of October, 10:00-11:00", []string{"12 October at 10:00"}},
+		{"October 12, 2017 at 10 a.m.", []string{"12 October at 10:00"}},
+		{"at 3.30 pm on Wednesday 11 October", []string{"11 October at 15:30"}},
+		{"la pre-session du jeudi 12 octobre a 10 h 00", []string{"12 October at 10:00"}},
+		{"la presesion del 13 de octubre de 2017 a las 11:30 horas", []string{"13 October at 11:30"}},
+		{"2017-10-11 at 1400 hrs", []string{"11 October at 14:00"}},
+		{"le 12.10.2017 a 14h", []string{"12 October at 14:00"}},
+		{"on 10/11 at 2:00", []string{"10/11 at 14:00"}},
+		{"the 15:30 pre-session", []string{"15:30"}},
+		{"12 October at 10:00 and 13 October at 11:30", []string{"12 October at 10:00", "13 October at 11:30"}},
+		{"the round of 10-13 October 2017", nil},
+		{"du 10 au 13 octobre", nil},
+		{"October 10-13, 2017", nil},
+		{"we may 2 delegates send", nil},
+		{"the 28th session, two delegates", nil},
+	} {
+		var got []string
+		for _, d := range findDates(fold(c.text)) {
+			got = append(got, d.label())
+		}
+		if strings.Join(got, "|") != strings.Join(c.want, "|") {
+			t.Errorf("findDates(%q) = %q, want %q", c.text, got, c.want)
+		}
+	}
+	// 10/11 is 10 November or 11 October: both are kept.
+	if d := findDates("on 10/11"); len(d) != 1 || len(d[0].days) != 2 {
+		t.Errorf("findDates(10/11) = %+v, want one reference with two days", d)
+	}
+}
+
+// timelessDirectory is the round without the sessions' times, as a
+// Directory that does not fill Session.Start would give it.
+type timelessDirectory struct{ *fakeDirectory }
+
+func (d timelessDirectory) Sessions() []Session {
+	var out []Session
+	for _, s := range d.fakeDirectory.Sessions() {
+		s.Start = time.Time{}
+		out = append(out, s)
+	}
+	return out
+}
+
+// TestDatesWithoutTimes: a letter naming a pre-session only by its date
+// and time goes to review when the round's times are not known, and a
+// letter naming its State is read as before.
+func TestDatesWithoutTimes(t *testing.T) {
+	dir := timelessDirectory{testDirectory(t)}
+	letter := func(body string) []byte {
+		return []byte("From: Permanent Mission of Chile <geneva@chl.mission.example>\r\nTo: rsvp@presessions.example\r\n" +
+			"Subject: Pre-sessions\r\nMessage-ID: <dates@chl.mission.example>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" +
+			"Dear colleagues,\r\n\r\n" + body + "\r\n\r\nBest regards,\r\nMaria Gonzalez\r\n")
+	}
+	r := Classify(letter("We will attend the pre-session of 12 October at 10:00."), dir)
+	checkInvariants(t, r)
+	if r.Kind != Review || !strings.Contains(r.Reason, "times are not known") || !strings.Contains(r.Reason, "12 October at 10:00") {
+		t.Errorf("by date without times: %s %v: %s", r.Kind, r.Sessions, r.Reason)
+	}
+	r = Classify(letter("We will attend the pre-session on Japan on 11 October at 14:00."), dir)
+	checkInvariants(t, r)
+	if r.Kind != RSVP || len(r.Sessions) != 1 || r.Sessions["JPN"].String() != "accepted" {
+		t.Errorf("by name and date without times: %s %v: %s", r.Kind, r.Sessions, r.Reason)
+	}
+}
