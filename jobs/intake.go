@@ -297,7 +297,7 @@ func (e *Engine) directory(tx *store.Tx) (*storeDirectory, error) {
 	for _, s := range ss {
 		n := names[s.SuR]
 		all := append([]string{n.EN, n.FR, n.ES}, reply.Aliases(s.SuR)...)
-		d.sessions = append(d.sessions, reply.Session{SuR: s.SuR, Names: all, Cancelled: s.Status == outreach.Cancelled})
+		d.sessions = append(d.sessions, reply.Session{SuR: s.SuR, Names: all, Cancelled: s.Status == outreach.Cancelled, Start: s.Start})
 		d.sessIDs[s.SuR] = true
 	}
 	return d, nil
