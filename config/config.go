@@ -123,7 +123,8 @@ type Rule struct {
 	// At is the local time of day ("09:00") in the event's time zone.
 	At string `toml:"at"`
 	// Audience: no-answer, accepted, tentative, attending (accepted or
-	// tentative), not-declined.
+	// tentative), not-declined; or speakers (relative to each session,
+	// with the reminder-speaker template).
 	Audience string `toml:"audience"`
 	Template string `toml:"template"`
 }
@@ -147,8 +148,16 @@ type Log struct {
 	Format string `toml:"format"` // text or json
 }
 
-// Audiences a reminder rule can address.
+// Audiences a reminder rule can address among the missions.
 var Audiences = []string{"no-answer", "accepted", "tentative", "attending", "not-declined"}
+
+// Speakers is the audience of a per-session rule written to the session's
+// panellists (those with an address, imported with `outreach sessions
+// panel import`), with SpeakerTemplate.
+const (
+	Speakers        = "speakers"
+	SpeakerTemplate = "reminder-speaker"
+)
 
 // Load reads, defaults and validates the file at path.
 func Load(path string) (*Config, error) {
@@ -403,10 +412,17 @@ func (c *Config) Validate() error {
 			}
 		}
 		switch {
-		case rule.Audience == "speakers":
-			bad(key+".audience", "\"speakers\" is not available: the sessions file gives no speaker addresses and no reminder template is written to speakers (see outreach.example.toml)")
+		case rule.Audience == Speakers:
+			if rule.RelativeTo == "event" {
+				bad(key+".audience", "\"speakers\" are a session's panellists: use it with relative_to = \"session\", not \"event\"")
+			}
+			if rule.Template != SpeakerTemplate {
+				bad(key+".template", "%q: the speakers audience is written to with %s, the only template addressed to a speaker", rule.Template, SpeakerTemplate)
+			}
 		case !contains(Audiences, rule.Audience):
-			bad(key+".audience", "%q, want one of %s", rule.Audience, strings.Join(Audiences, ", "))
+			bad(key+".audience", "%q, want one of %s", rule.Audience, strings.Join(append(Audiences[:len(Audiences):len(Audiences)], Speakers), ", "))
+		case rule.Template == SpeakerTemplate:
+			bad(key+".template", "%s is written to a speaker: use it with audience = \"speakers\", not %q", SpeakerTemplate, rule.Audience)
 		}
 		if !strings.HasPrefix(rule.Template, "reminder-") {
 			bad(key+".template", "%q, want a reminder template such as reminder-noanswer", rule.Template)

@@ -194,9 +194,50 @@ func TestReminderRuleNamesAndAudiences(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "reminders.rule[1].name") || !strings.Contains(err.Error(), "used by another rule") {
 		t.Errorf("duplicate rule name: %v", err)
 	}
+	// The speakers audience: per session, with the speakers' template.
 	_, err = Parse(strings.Replace(Example, `audience = "attending"`, `audience = "speakers"`, 1))
-	if err == nil || !strings.Contains(err.Error(), "reminders.rule[2].audience") || !strings.Contains(err.Error(), "speaker addresses") {
-		t.Errorf("speakers audience: %v", err)
+	if err == nil || !strings.Contains(err.Error(), "reminders.rule[2].template") || !strings.Contains(err.Error(), "reminder-speaker") {
+		t.Errorf("speakers audience with the practical template: %v", err)
+	}
+	_, err = Parse(strings.Replace(Example, `template = "reminder-noanswer"`, `template = "reminder-speaker"`, 1))
+	if err == nil || !strings.Contains(err.Error(), "reminders.rule[0].template") || !strings.Contains(err.Error(), `audience = "speakers"`) {
+		t.Errorf("speakers' template for missions: %v", err)
+	}
+	_, err = Parse(strings.Replace(Example, `audience = "no-answer"
+template = "reminder-noanswer"`, `audience = "speakers"
+template = "reminder-speaker"`, 1))
+	if err == nil || !strings.Contains(err.Error(), "reminders.rule[0].audience") || !strings.Contains(err.Error(), `relative_to = "session"`) {
+		t.Errorf("speakers audience for an event rule: %v", err)
+	}
+	if strings.Count(err.Error(), "reminders.rule[") != 1 {
+		t.Errorf("an event rule for speakers: more than one problem reported: %v", err)
+	}
+	// The commented example rule, uncommented, is accepted next to the
+	// defaults and gives a fourth rule.
+	var uncommented []string
+	inRule := false
+	for _, line := range strings.Split(Example, "\n") {
+		if line == "# [[reminders.rule]]" {
+			inRule = true
+		}
+		if inRule && strings.HasPrefix(line, "# ") {
+			line = strings.TrimPrefix(line, "# ")
+		} else if inRule {
+			inRule = false
+		}
+		uncommented = append(uncommented, line)
+	}
+	c, err := Parse(strings.Join(uncommented, "\n"))
+	if err != nil {
+		t.Fatalf("the example speakers rule: %v", err)
+	}
+	if n := len(c.Reminders.Rules); n != 4 || c.Reminders.Rules[3] != (Rule{Name: "speakers-day-before", RelativeTo: "session", DaysBefore: 1,
+		At: "10:00", Audience: "speakers", Template: "reminder-speaker"}) {
+		t.Errorf("rules: %+v", c.Reminders.Rules)
+	}
+	if _, err := Parse(strings.Replace(Example, `audience = "attending"`, `audience = "everyone"`, 1)); err == nil ||
+		!strings.Contains(err.Error(), "not-declined, speakers") {
+		t.Errorf("unknown audience: %v", err)
 	}
 	for _, a := range Audiences {
 		if _, err := Parse(strings.Replace(Example, `audience = "attending"`, `audience = "`+a+`"`, 1)); err != nil {

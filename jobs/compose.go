@@ -128,6 +128,9 @@ func (e *Engine) composeMessage(tx *store.Tx, it outreach.OutboxItem, revs map[s
 	if it.Key.Kind == outreach.Digest {
 		return e.composeDigest(t, tx, it, rd)
 	}
+	if it.Key.Speaker != "" {
+		return e.composeSpeaker(t, it, rd)
+	}
 	m, err := tx.Mission(it.Key.Mission)
 	if err != nil {
 		return nil, err
@@ -246,6 +249,45 @@ func (e *Engine) composeMessage(tx *store.Tx, it outreach.OutboxItem, revs map[s
 		msg.Subject = t.Summary(m.Language, e.event, rd.names[session.SuR])
 	}
 	return msg, nil
+}
+
+// composeSpeaker writes a reminder to one of a session's speakers, in the
+// speaker's language, from the panel as it stands now. Replies go to the
+// staff address (the mailbox when there is none): a speaker's questions are
+// for people, not for the RSVP reader.
+func (e *Engine) composeSpeaker(t *templates.Set, it outreach.OutboxItem, rd roundData) (*mailer.Message, error) {
+	var session *outreach.Session
+	for i := range rd.sessions {
+		if rd.sessions[i].SuR == it.Key.Session {
+			session = &rd.sessions[i]
+		}
+	}
+	if session == nil {
+		return nil, fmt.Errorf("session %s no longer exists", it.Key.Session)
+	}
+	sp, ok := panelSpeaker(*session, it.Key.Speaker)
+	if !ok {
+		return nil, fmt.Errorf("%s is not on the panel of %s", it.Key.Speaker, it.Key.Session)
+	}
+	replyTo := mailer.Address{Name: e.event.Staff.Name, Email: e.event.Staff.Email}
+	if replyTo.Email == "" {
+		replyTo = mailer.Address{Name: e.organiserName(), Email: e.event.Mailbox.Email}
+	}
+	data := templates.Data{Event: e.event, Sessions: rd.sessions, SuRNames: rd.names, Session: session, Speaker: &sp,
+		ReplyTo: replyTo.Email, Now: e.now(), Confirmed: !e.event.Provisional}
+	out, err := t.Render(templates.Kind(ruleTemplate(it.Rule)), sp.Lang(), data)
+	if err != nil {
+		return nil, err
+	}
+	return &mailer.Message{
+		MessageID: it.MessageID,
+		From:      mailer.Address{Name: e.organiserName(), Email: e.event.Mailbox.Email},
+		To:        []mailer.Address{{Name: sp.Name, Email: sp.Email}},
+		ReplyTo:   &replyTo,
+		Subject:   out.Subject, Text: out.Text, HTML: out.HTML,
+		Date:    e.now(),
+		Headers: [][2]string{{"X-Auto-Response-Suppress", "OOF, AutoReply"}},
+	}, nil
 }
 
 // previousRevision is the session as the mission last saw it, kept with the

@@ -19,9 +19,13 @@ type Rule struct {
 	PerSession bool // relative to each session rather than the event
 	DaysBefore int
 	Hour, Min  int
-	Audience   string // no-answer, accepted, tentative, attending, not-declined
+	Audience   string // no-answer, accepted, tentative, attending, not-declined, speakers
 	Template   string // a reminder template kind, e.g. reminder-noanswer
 }
+
+// Speakers is the audience of a per-session rule written to the session's
+// panellists, each at their own address, rather than to missions.
+const Speakers = "speakers"
 
 // Schedule is the reminder configuration: the rules, how late a reminder
 // may still go out, and the staff digest's cron schedule.
@@ -62,6 +66,9 @@ func (s Schedule) instances(ev outreach.Event, loc *time.Location, sessions []ou
 	var out []Due
 	for _, r := range s.Rules {
 		if !r.PerSession {
+			if r.Audience == Speakers {
+				continue // speakers belong to a session; the configuration refuses this
+			}
 			out = append(out, Due{Rule: r.Name, At: ruleTime(ev.First, r, loc), rule: r})
 			continue
 		}
@@ -126,6 +133,10 @@ type SweepReport struct {
 	Next *Due `json:"next,omitempty"`
 	// Digest is set when the day's staff digest was queued.
 	Digest bool `json:"digest"`
+	// NoAddress lists the speakers a speakers reminder fired for but could
+	// not be sent to, for want of an address: "JPN: Ana Moreno
+	// (National Human Rights Institution)". Each is also in the audit.
+	NoAddress []string `json:"no_address,omitempty"`
 }
 
 // Sweep queues every reminder that has fallen due and not been sent, and
@@ -171,8 +182,9 @@ func (e *Engine) Sweep() (SweepReport, error) {
 		// outcome is set only by the transaction that did the work, so a
 		// sweep that lost the race does not count the other's.
 		outcome, queued := "", 0
+		var unaddressed []string
 		err := e.st.Update(func(tx *store.Tx) error {
-			outcome, queued = "", 0
+			outcome, queued, unaddressed = "", 0, nil
 			var st reminderState
 			if _, err := tx.GetState(d.key(), &st); err != nil {
 				return err
@@ -193,14 +205,21 @@ func (e *Engine) Sweep() (SweepReport, error) {
 				outcome = "missed"
 				return tx.PutState(d.key(), st)
 			}
-			n, err := e.queueReminder(tx, d, now)
+			n, none, err := e.queueReminder(tx, d, now)
 			if err != nil {
 				return err
 			}
 			st.Queued = n
-			outcome, queued = "queued", n
+			outcome, queued, unaddressed = "queued", n, none
 			if err := tx.Audit("reminders", "reminder.queued", fmt.Sprintf("%s: %d messages", d.label(), n)); err != nil {
 				return err
+			}
+			if len(none) > 0 {
+				e.log.Warn("reminder not sent to speakers without an address", "rule", d.Rule, "session", d.Session, "speakers", none)
+				if err := tx.Audit("reminders", "reminder.no-address", fmt.Sprintf("%s: not sent to %d speakers without an address: %s",
+					d.label(), len(none), strings.Join(none, "; "))); err != nil {
+					return err
+				}
 			}
 			return tx.PutState(d.key(), st)
 		})
@@ -213,6 +232,9 @@ func (e *Engine) Sweep() (SweepReport, error) {
 		case "queued":
 			rep.Fired = append(rep.Fired, d)
 			rep.Queued += queued
+			for _, sp := range unaddressed {
+				rep.NoAddress = append(rep.NoAddress, d.Session+": "+sp)
+			}
 		}
 	}
 	queued, err := e.sweepDigest(now)
@@ -235,21 +257,26 @@ func (d Due) label() string {
 }
 
 // queueReminder queues instance d's reminder for everyone in its audience.
-func (e *Engine) queueReminder(tx *store.Tx, d Due, now time.Time) (int, error) {
+// For the speakers audience it also returns the speakers left out for want
+// of an address.
+func (e *Engine) queueReminder(tx *store.Tx, d Due, now time.Time) (int, []string, error) {
 	rule := d.rule
+	if rule.Audience == Speakers {
+		return e.queueSpeakers(tx, d, now)
+	}
 	ms, err := tx.Missions()
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	ss, err := tx.Sessions()
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	invited, err := tx.Outbox(func(it *outreach.OutboxItem) bool {
 		return it.Key.Kind == outreach.Invitation && it.State == outreach.Sent
 	})
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	wasInvited := map[string]bool{}
 	for _, it := range invited {
@@ -262,7 +289,7 @@ func (e *Engine) queueReminder(tx *store.Tx, d Due, now time.Time) (int, error) 
 		}
 		answers, err := coveredAnswers(tx, ss, m.ID, d.Session)
 		if err != nil {
-			return n, err
+			return n, nil, err
 		}
 		if !inAudience(rule.Audience, answers) {
 			continue
@@ -270,13 +297,54 @@ func (e *Engine) queueReminder(tx *store.Tx, d Due, now time.Time) (int, error) 
 		key := outreach.OutboxKey{Kind: outreach.Reminder, Mission: m.ID, Session: d.Session, Revision: rule.Name}
 		_, added, err := e.enqueue(tx, key, ruleRef(rule), now)
 		if err != nil {
-			return n, err
+			return n, nil, err
 		}
 		if added {
 			n++
 		}
 	}
-	return n, nil
+	return n, nil, nil
+}
+
+// queueSpeakers queues instance d's reminder to each speaker of its
+// session who has an address, one message each, keyed by the address: a
+// speaker is written to once per rule and session, whatever happens to
+// the process. It returns the speakers without an address.
+func (e *Engine) queueSpeakers(tx *store.Tx, d Due, now time.Time) (int, []string, error) {
+	if d.Session == "" {
+		return 0, nil, fmt.Errorf("rule %s: the speakers audience needs a rule relative to each session", d.Rule)
+	}
+	s, err := tx.Session(d.Session)
+	if err != nil {
+		return 0, nil, err
+	}
+	n := 0
+	var none []string
+	for _, sp := range s.Panel {
+		if sp.Email == "" {
+			none = append(none, fmt.Sprintf("%s (%s)", sp.Name, sp.Organisation))
+			continue
+		}
+		key := outreach.OutboxKey{Kind: outreach.Reminder, Session: d.Session, Revision: d.rule.Name, Speaker: strings.ToLower(sp.Email)}
+		_, added, err := e.enqueue(tx, key, ruleRef(d.rule), now)
+		if err != nil {
+			return n, none, err
+		}
+		if added {
+			n++
+		}
+	}
+	return n, none, nil
+}
+
+// panelSpeaker finds the speaker with address addr on session s's panel.
+func panelSpeaker(s outreach.Session, addr string) (outreach.Speaker, bool) {
+	for _, sp := range s.Panel {
+		if sp.Email != "" && strings.EqualFold(sp.Email, addr) {
+			return sp, true
+		}
+	}
+	return outreach.Speaker{}, false
 }
 
 // coveredAnswers returns mission's answers for the sessions a reminder
@@ -313,7 +381,8 @@ func ruleParts(ref string) (name, template, audience string) {
 // supersededReminder reports why a queued reminder no longer concerns its
 // recipient, or "" when it still does: the mission answered after it was
 // queued and is out of the rule's audience (a nudge to a mission that has
-// since accepted), or its session was cancelled. Such a reminder is marked
+// since accepted), its session was cancelled, or the speaker it is written
+// to is no longer on the session's panel. Such a reminder is marked
 // superseded instead of being sent.
 func (e *Engine) supersededReminder(tx *store.Tx, it outreach.OutboxItem) (string, error) {
 	name, _, audience := ruleParts(it.Rule)
@@ -334,6 +403,12 @@ func (e *Engine) supersededReminder(tx *store.Tx, it outreach.OutboxItem) (strin
 		}
 		if s.Status == outreach.Cancelled {
 			return "session " + it.Key.Session + " was cancelled", nil
+		}
+		if it.Key.Speaker != "" {
+			if _, on := panelSpeaker(s, it.Key.Speaker); !on {
+				return it.Key.Speaker + " is no longer on the panel of " + it.Key.Session, nil
+			}
+			return "", nil
 		}
 	}
 	if audience == "" || it.Key.Mission == "" {
