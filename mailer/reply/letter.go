@@ -14,6 +14,9 @@ import (
 const (
 	allSessions   = "*all"
 	otherSessions = "*others"
+	// mixedAnswer marks, among the unclear, a sentence that answers both
+	// ways, one of them for no named session.
+	mixedAnswer = "*mixed"
 )
 
 // letter is what a letter says.
@@ -319,10 +322,20 @@ func (r *reader) sentence(f string, st *readState) map[cueKind]bool {
 	}
 	// States named right before an answer verb are who answers: "Peru
 	// will attend", "Chile and Peru will both attend".
+	var verbs []cue
 	for _, cs := range clauseCues {
 		for _, cu := range answerCues(cs) {
-			r.markSubjects(f, toks, found, roles, cu.start)
+			if cu.kind != cueCondition && !bareAnswerRe.MatchString(f[cu.start:cu.end]) {
+				verbs = append(verbs, cu)
+			}
 		}
+	}
+	for i, cu := range verbs {
+		after := 0 // a name after an earlier verb is its object
+		if i > 0 {
+			after = verbs[i-1].end
+		}
+		r.markSubjects(f, toks, found, roles, after, cu.start)
 	}
 	var ms []located
 	sessionNamed := false
@@ -386,6 +399,7 @@ func (r *reader) sentence(f string, st *readState) map[cueKind]bool {
 		}
 	}
 	answered := false
+	given := map[outreach.Status]bool{} // the answers given to what the sentence names
 	var unanswered []string
 	for ci := range clauses {
 		for _, m := range clauseMs[ci] {
@@ -412,6 +426,9 @@ func (r *reader) sentence(f string, st *readState) map[cueKind]bool {
 				}
 				continue
 			}
+			if r.isSession[m.id] || m.id == allSessions || m.id == otherSessions {
+				given[status] = true
+			}
 			switch {
 			case m.id == allSessions:
 				st.all[status] = true
@@ -427,6 +444,26 @@ func (r *reader) sentence(f string, st *readState) map[cueKind]bool {
 				continue
 			}
 			answered = true
+		}
+	}
+	// A clause that answers without naming a session, the other way
+	// than the sentence answers for the sessions it names ("we would like
+	// to attend the pre-session on Japan, but we cannot"), makes the
+	// sentence unclear.
+	for ci := range clauses {
+		if len(clauseMs[ci]) > 0 || ci > 0 && len(clauseMs[ci-1]) > 0 && len(answerCues(clauseCues[ci-1])) == 0 {
+			continue // names sessions, or answers for those just before ("for Peru, no")
+		}
+		for _, cu := range answerCues(clauseCues[ci]) {
+			if cu.kind == cueCondition {
+				continue
+			}
+			lone := statusFor(cu.kind)
+			for g := range given {
+				if (g == outreach.Declined) != (lone == outreach.Declined) {
+					st.unclear = append(st.unclear, mixedAnswer)
+				}
+			}
 		}
 	}
 	var answerKinds []cueKind
@@ -487,19 +524,41 @@ func (r *reader) sentence(f string, st *readState) map[cueKind]bool {
 	return kinds
 }
 
+// bareAnswerRe is an answer of one word ("Peru, no."): it has no subject.
+var bareAnswerRe = regexp.MustCompile(`^\s*(?:no|non|not|nope)\b`)
+
 // markSubjects marks as writers the States named right before the answer
 // verb at position at, with nothing but subjectWords between: "Peru will
 // attend", "The Missions of Chile and Peru will attend", "Le Pérou
 // participera". A name after a colon or a dash is a label ("Peru: we will
 // attend"), and one after "the pre-session on" a session.
-func (r *reader) markSubjects(f string, toks []token, ms []mention, roles []role, at int) {
+func (r *reader) markSubjects(f string, toks []token, ms []mention, roles []role, after, at int) {
 	j := -1
 	for i, m := range ms {
 		if m.end <= at {
 			j = i
 		}
 	}
-	if j < 0 || roles[j] != roleNamed {
+	// The objects of the verb before: "we will attend Japan and Peru,
+	// Ukraine will not".
+	objects := make([]bool, len(ms))
+	for i, m := range ms {
+		objects[i] = m.start < after
+		if !objects[i] && after > 0 {
+			objects[i] = true
+			for k := m.first - 1; k >= 0 && toks[k].start >= after; k-- {
+				if w := toks[k].s; !functionWords[w] && !sessionLeads[w] && w != "pre" {
+					objects[i] = false
+					break
+				}
+			}
+		}
+		if !objects[i] && i > 0 && objects[i-1] && ms[i-1].end <= m.start &&
+			!strings.Contains(f[ms[i-1].end:m.start], ",") && listed(f, toks, ms[i-1], m) {
+			objects[i] = true
+		}
+	}
+	if j < 0 || roles[j] != roleNamed || objects[j] {
 		return
 	}
 	for _, c := range f[ms[j].end:at] {
@@ -517,7 +576,7 @@ func (r *reader) markSubjects(f string, toks []token, ms []mention, roles []role
 		}
 	}
 	i := j
-	for i > 0 && roles[i-1] != roleAddress && listed(f, toks, ms[i-1], ms[i]) {
+	for i > 0 && roles[i-1] != roleAddress && !objects[i-1] && listed(f, toks, ms[i-1], ms[i]) {
 		i--
 	}
 	if ledBySession(toks, ms[i]) {
@@ -713,6 +772,8 @@ func (r *reader) conclude(st *readState) (map[string]outreach.Status, []string) 
 			problems = append(problems, "a sentence both accepts and declines without naming a pre-session")
 		case allSessions, otherSessions:
 			problems = append(problems, "the answer for \"all\" the pre-sessions is unclear")
+		case mixedAnswer:
+			problems = append(problems, "a sentence answers for a pre-session it names and also the other way without naming one")
 		default:
 			if r.isSession[id] {
 				problems = append(problems, "the answer for the pre-session on "+r.table.name(id)+" is unclear")

@@ -122,6 +122,10 @@ var lexicon = func() []cuePattern {
 		`\b(?:not|won't|cannot|can't|unable to) send (?:a|an|any|anyone|anybody|representatives?|delegates?)\b`,
 		`\b(?:cannot|can't|won't|will not|unable to|not able to|not be able to) come(?:\s+(?:to|on|for)\b|\s*$)`,
 		`\bbut not\b`, `\b(?:unfortunately|regrettably|sadly) not\b`,
+		// An answer cut short at the end of its clause: "Peru will not.",
+		// "for Peru, no."
+		`(?:\b(?:will|shall|can|could|would|do|does)(?: not|n't)|\bwon't|\bcannot)\s*[,;.!]*\s*$`,
+		`^\s*(?:no|non|not|nope)\s*[,;.!]*\s*$`,
 		`\b(?:must|has to|have to|will have to|need to|needs to) (?:decline|miss|skip)\b`,
 		`\b(?:will|shall|'ll) (?:have to )?(?:miss|skip)\b`,
 		negFR+`(?:`+gap+`\s+){0,6}?`+avFR,
