@@ -183,6 +183,21 @@ func (f *fixture) allRecorded(rs []sentReply) bool {
 	return true
 }
 
+// settle polls cond every 200 ms, for conditions that read the whole
+// store or the server: polling them faster would slow down the work it
+// waits for (the race detector makes each poll costly). The limit catches
+// a hang, it is not a speed check.
+func settle(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("waited two minutes for %s", what)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
 // runWatcher runs w until the test ends; Run must end without error.
 func runWatcher(t *testing.T, w *inbox.Watcher) {
 	t.Helper()
@@ -239,8 +254,8 @@ func TestDovecotFaultCutMidFetch(t *testing.T) {
 	p.cutAfter.Store(int64(size / 3))
 	w := intakeWatcher(t, p.addr, f.e.Intake("INBOX", intakeFolders))
 	runWatcher(t, w)
-	waitFor(t, "every reply to be recorded", func() bool { return f.allRecorded(rs) })
-	waitFor(t, "INBOX to be emptied", func() bool { return len(d.Messages(t, organiserLogin, "INBOX")) == 0 })
+	settle(t, "every reply to be recorded", func() bool { return f.allRecorded(rs) })
+	settle(t, "INBOX to be emptied", func() bool { return len(d.Messages(t, organiserLogin, "INBOX")) == 0 })
 	if p.cuts.Load() != 1 || p.conns.Load() < 2 {
 		t.Fatalf("proxy cut %d connections of %d; the fault was not produced", p.cuts.Load(), p.conns.Load())
 	}
@@ -269,7 +284,7 @@ func TestDovecotFaultUIDValidityChange(t *testing.T) {
 	for _, r := range first {
 		d.Append(t, organiserLogin, "INBOX", r.raw)
 	}
-	waitFor(t, "the first replies to be recorded and filed", func() bool {
+	settle(t, "the first replies to be recorded and filed", func() bool {
 		return f.allRecorded(first) && len(d.Messages(t, organiserLogin, "INBOX")) == 0
 	})
 	before, err := in.Checkpoint(context.Background())
@@ -290,8 +305,8 @@ func TestDovecotFaultUIDValidityChange(t *testing.T) {
 	d.Doveadm(t, "mailbox", "update", "-u", organiserLogin, "--uid-validity", fmt.Sprint(newValidity), "INBOX")
 	p.setDown(false)
 
-	waitFor(t, "the replies after the rebuild to be recorded", func() bool { return f.allRecorded(later) })
-	waitFor(t, "INBOX to be emptied", func() bool { return len(d.Messages(t, organiserLogin, "INBOX")) == 0 })
+	settle(t, "the replies after the rebuild to be recorded", func() bool { return f.allRecorded(later) })
+	settle(t, "INBOX to be emptied", func() bool { return len(d.Messages(t, organiserLogin, "INBOX")) == 0 })
 	cp, err := in.Checkpoint(context.Background())
 	if err != nil || cp.UIDValidity != newValidity {
 		t.Errorf("checkpoint %+v (%v), want UIDVALIDITY %d", cp, err, newValidity)
@@ -321,7 +336,7 @@ func TestDovecotFaultTargetFolderDeleted(t *testing.T) {
 	runWatcher(t, w)
 	rs := f.replies("folder", 0, 2)
 	d.Append(t, organiserLogin, "INBOX", rs[0].raw)
-	waitFor(t, "the first reply to be filed", func() bool { return len(d.Messages(t, organiserLogin, "processed")) == 1 })
+	settle(t, "the first reply to be filed", func() bool { return len(d.Messages(t, organiserLogin, "processed")) == 1 })
 
 	c := d.Dial(t, organiserLogin)
 	if err := c.Delete("processed").Wait(); err != nil {
@@ -330,7 +345,7 @@ func TestDovecotFaultTargetFolderDeleted(t *testing.T) {
 	_ = c.Logout().Wait()
 	waitFor(t, "the watcher to idle", func() bool { return w.Status().Idling })
 	d.Append(t, organiserLogin, "INBOX", rs[1].raw)
-	waitFor(t, "the second reply to be recorded and filed", func() bool {
+	settle(t, "the second reply to be recorded and filed", func() bool {
 		return f.allRecorded(rs[1:]) && len(d.Messages(t, organiserLogin, "processed")) == 1
 	})
 	f.recordedOnce(rs)
@@ -357,7 +372,7 @@ func TestDovecotFaultWatchedMailboxDeleted(t *testing.T) {
 		t.Fatal(err)
 	}
 	runWatcher(t, w)
-	waitFor(t, "the first reply to be recorded", func() bool { return f.allRecorded(rs[:1]) })
+	settle(t, "the first reply to be recorded", func() bool { return f.allRecorded(rs[:1]) })
 	waitFor(t, "the watcher to idle", func() bool { return w.Status().Idling })
 
 	c := d.Dial(t, organiserLogin)
@@ -377,8 +392,8 @@ func TestDovecotFaultWatchedMailboxDeleted(t *testing.T) {
 	}
 	_ = c.Logout().Wait()
 	d.Append(t, organiserLogin, watched, rs[1].raw)
-	waitFor(t, "the reply in the recreated mailbox to be recorded", func() bool { return f.allRecorded(rs[1:]) })
-	waitFor(t, "the mailbox to be emptied", func() bool { return len(d.Messages(t, organiserLogin, watched)) == 0 })
+	settle(t, "the reply in the recreated mailbox to be recorded", func() bool { return f.allRecorded(rs[1:]) })
+	settle(t, "the mailbox to be emptied", func() bool { return len(d.Messages(t, organiserLogin, watched)) == 0 })
 	f.recordedOnce(rs)
 	if st := w.Status(); st.LastError != "" {
 		t.Errorf("watcher still reports %q after recovering", st.LastError)
