@@ -27,8 +27,7 @@ import (
 // imapmemserver, at the Watcher's level, are in mailer/inbox
 // (TestConnectionCutMidFetchLosesNothing,
 // TestUIDValidityChangeHandsEverythingAgain,
-// TestMissingTargetFolderIsCreated); Dovecot restarted during IDLE is
-// TestDovecotRestartDuringIdle there.
+// TestMissingTargetFolderIsCreated, TestDovecotRestartDuringIdle).
 
 // imapProxy stands between the watcher and Dovecot on 127.0.0.1 so a test
 // can cut a connection in the middle of a response, or keep the server out
@@ -400,5 +399,29 @@ func TestDovecotFaultWatchedMailboxDeleted(t *testing.T) {
 	}
 	if got := f.rsvp(rs[1].mission, rs[1].session); got.Status != outreach.Accepted {
 		t.Errorf("%s/%s: %+v", rs[1].mission, rs[1].session, got)
+	}
+}
+
+// Dovecot restarts while the daemon idles: the watcher reconnects by itself
+// and a reply delivered after the restart is recorded once.
+func TestDovecotFaultRestartDuringIdle(t *testing.T) {
+	d := startOrganiserDovecot(t, testenv.DovecotOptions{})
+	f := newFixture(t, smtptest.Hooks{})
+	f.inviteAndFlush(sceneMissions...)
+	w := intakeWatcher(t, d.Addr, f.e.Intake("INBOX", intakeFolders))
+	runWatcher(t, w)
+	rs := f.replies("restart", 0, 2)
+	d.Append(t, organiserLogin, "INBOX", rs[0].raw)
+	settle(t, "the first reply to be recorded", func() bool { return f.allRecorded(rs[:1]) })
+	waitFor(t, "the watcher to idle", func() bool { return w.Status().Idling })
+
+	d.Restart(t)
+	d.Append(t, organiserLogin, "INBOX", rs[1].raw)
+	settle(t, "the reply after the restart to be recorded", func() bool { return f.allRecorded(rs[1:]) })
+	settle(t, "INBOX to be emptied", func() bool { return len(d.Messages(t, organiserLogin, "INBOX")) == 0 })
+	f.recordedOnce(rs)
+	checkFiled(t, d, rs)
+	if st := w.Status(); st.Reconnects < 1 {
+		t.Errorf("watcher status %+v, want the reconnect counted", st)
 	}
 }
