@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"outreach"
+	"outreach/directory"
 	"outreach/jobs"
 	"outreach/mailer/inbox"
 )
@@ -86,6 +87,7 @@ func Handler(e *jobs.Engine, h Hooks) http.Handler {
 	route("GET /v1/sessions/{sur}", s.session)
 	route("POST /v1/sessions/{sur}/move", s.move)
 	route("POST /v1/sessions/{sur}/cancel", s.cancel)
+	route("POST /v1/panels/import", s.importPanels)
 	route("GET /v1/status", s.status)
 	route("POST /v1/invite", s.invite)
 	route("GET /v1/preview", s.preview)
@@ -191,6 +193,12 @@ type ImportSessionsRequest struct {
 	Actor    string             `json:"actor"`
 }
 
+// ImportPanelsRequest is the body of POST /v1/panels/import.
+type ImportPanelsRequest struct {
+	Panels []directory.Panel `json:"panels"`
+	Actor  string            `json:"actor"`
+}
+
 // MoveRequest is the body of POST /v1/sessions/{sur}/move.
 type MoveRequest struct {
 	Start           *time.Time `json:"start,omitempty"`
@@ -279,6 +287,14 @@ func (s *server) importSessions(w http.ResponseWriter, r *http.Request) (any, er
 		return nil, err
 	}
 	return s.e.ImportSessions(req.Sessions, req.Actor)
+}
+
+func (s *server) importPanels(w http.ResponseWriter, r *http.Request) (any, error) {
+	var req ImportPanelsRequest
+	if err := decode(r, &req); err != nil {
+		return nil, err
+	}
+	return s.e.ImportPanels(req.Panels, req.Actor)
 }
 
 func (s *server) session(w http.ResponseWriter, r *http.Request) (any, error) {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"outreach"
+	"outreach/directory"
 	"outreach/jobs"
 	"outreach/mailer/inbox"
 )
@@ -165,6 +166,12 @@ func (c *Client) Sessions(ctx context.Context) ([]outreach.Session, error) {
 func (c *Client) ImportSessions(ctx context.Context, ss []outreach.Session, actor string) (jobs.ImportReport, error) {
 	var rep jobs.ImportReport
 	return rep, c.call(ctx, "POST", "/v1/sessions/import", ImportSessionsRequest{Sessions: ss, Actor: actor}, &rep)
+}
+
+// ImportPanels replaces the panels of the sessions given.
+func (c *Client) ImportPanels(ctx context.Context, panels []directory.Panel, actor string) (jobs.PanelReport, error) {
+	var rep jobs.PanelReport
+	return rep, c.call(ctx, "POST", "/v1/panels/import", ImportPanelsRequest{Panels: panels, Actor: actor}, &rep)
 }
 
 // Session returns one session with every mission's state.

@@ -70,6 +70,8 @@ func commands() []command {
 		{"missions check", "[--json]", "universality: list missions with no usable address", cmdMissionsCheck},
 		{"sessions import", "FILE.csv", "add or update sessions (columns sur,start,end,room)", cmdSessionsImport},
 		{"sessions list", "[--json]", "list the sessions in the event's time zone", cmdSessionsList},
+		{"sessions panel import", "FILE.csv", "replace session panels (columns sur,name,organisation,kind,minutes,email,language; all or nothing)", cmdPanelImport},
+		{"sessions panel list", "[SUR] [--json]", "the panels in speaking order, with each speaker's address and language", cmdPanelList},
 		{"sessions show", "SUR [--json]", "one session: per mission, the revision last sent and its answer", cmdSessionsShow},
 		{"sessions move", "SUR [--start T] [--end T] [--room R]", "move a session; every mission holding it gets a calendar update", cmdSessionsMove},
 		{"sessions cancel", "SUR [--reason TEXT]", "cancel a session; every mission holding it gets METHOD:CANCEL", cmdSessionsCancel},

@@ -122,7 +122,11 @@ func cmdOutbox(c *cli, args []string) error {
 			if !it.Next.IsZero() && it.State.Pending() {
 				next = it.Next.Local().Format(time.DateTime)
 			}
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", it.ID, it.Key.Kind, it.Key.Mission, it.Key.Session, it.State, it.Attempts, next, it.Error)
+			to := it.Key.Mission
+			if it.Key.Speaker != "" {
+				to = it.Key.Speaker // a note to one of the session's speakers
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", it.ID, it.Key.Kind, to, it.Key.Session, it.State, it.Attempts, next, it.Error)
 		}
 		return tw.Flush()
 	})
