@@ -225,3 +225,33 @@ func BenchmarkDovecotIdleLatency(b *testing.B) {
 	}
 	b.ReportMetric(float64(total.Nanoseconds())/float64(b.N), "ns/append-to-handle")
 }
+
+// BenchmarkDovecotSyncNothingNew measures a SyncOnce that finds nothing to
+// do (connect, look for recorded messages left unfiled, look for new ones,
+// log out) on a Dovecot mailbox without MOVE, where every original stays in
+// INBOX: 5,000 messages, all recorded and filed.
+func BenchmarkDovecotSyncNothingNew(b *testing.B) {
+	const n = 5000
+	d := testenv.StartDovecotWith(b, testenv.DovecotOptions{DropCaps: []string{"MOVE"}},
+		testenv.User{Name: testUser, Password: testPassword})
+	c := d.Dial(b, testUser)
+	raw := testMessage(1, 2000)
+	for range n {
+		appendMsg(b, c, "INBOX", raw)
+	}
+	c.Logout().Wait()
+	rec := newRecorder()
+	rec.got = nil
+	rec.folder = toFolder("processed")
+	w, _ := newTestWatcher(b, d.Addr, rec, nil)
+	if st, err := w.SyncOnce(context.Background()); err != nil || st.Filed != n {
+		b.Fatalf("first sync: %+v, %v", st, err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		st, err := w.SyncOnce(context.Background())
+		if err != nil || st.Fetched != 0 || st.Refiled != 0 {
+			b.Fatalf("%+v, %v", st, err)
+		}
+	}
+}
