@@ -24,7 +24,11 @@ type store struct {
 func (s *store) Checkpoint(context.Context) (inbox.Checkpoint, error) { return s.cp, nil }
 
 func (s *store) Handle(_ context.Context, m inbox.Message) (string, error) {
-	s.cp = inbox.Checkpoint{UIDValidity: m.UIDValidity, LastUID: m.UID}
+	// A message recorded but left unfiled by a crash comes again: the
+	// checkpoint never moves backwards.
+	if m.UIDValidity != s.cp.UIDValidity || m.UID > s.cp.LastUID {
+		s.cp = inbox.Checkpoint{UIDValidity: m.UIDValidity, LastUID: m.UID}
+	}
 	fmt.Printf("message %d, %d octets\n", m.UID, m.Size)
 	return "processed", nil
 }

@@ -269,7 +269,9 @@ type Watcher struct {
 }
 
 // pendingFiling is a message recorded by the Handler whose filing was cut
-// off by a lost connection; it is retried on the next connection.
+// off by a lost connection; it is retried on the next connection. It saves
+// a second COPY where only the flags are missing; the search for unfiled
+// messages on each connection (session.refile) files what this list lost.
 type pendingFiling struct {
 	uidValidity uint32
 	uid         uint32
@@ -278,7 +280,7 @@ type pendingFiling struct {
 }
 
 // maxPending bounds the pending list; older entries are dropped (the
-// messages stay recorded, only unfiled).
+// messages stay recorded, and are filed by session.refile).
 const maxPending = 1000
 
 const (
