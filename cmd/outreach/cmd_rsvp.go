@@ -263,6 +263,9 @@ func cmdInboxSync(c *cli, args []string) error {
 			}
 		} else {
 			fmt.Fprintf(c.stdout, "Read %d new messages, filed %d (UIDVALIDITY %d, last UID %d).\n", stats.Fetched, stats.Filed, stats.UIDValidity, stats.LastUID)
+			if stats.Refiled > 0 {
+				fmt.Fprintf(c.stdout, "Filed %d messages recorded before an interruption but left in the mailbox.\n", stats.Refiled)
+			}
 		}
 		if err != nil {
 			return fmt.Errorf("inbox sync: %w", err)
