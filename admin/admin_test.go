@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"io/fs"
-	"log"
 	"net"
 	"net/http"
 	"os"
@@ -17,16 +16,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/emersion/go-imap/v2"
-	"github.com/emersion/go-imap/v2/imapclient"
-	"github.com/emersion/go-imap/v2/imapserver"
-	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
 	"github.com/emersion/go-smtp"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"outreach"
 	"outreach/directory"
+	"outreach/internal/imaptest"
 	"outreach/internal/smtptest"
 	"outreach/jobs"
 	"outreach/mailer"
@@ -423,44 +419,7 @@ func TestErrorsAreJSON(t *testing.T) {
 // startIMAP runs an imapmemserver on loopback with an INBOX holding msgs.
 func startIMAP(t *testing.T, msgs ...[]byte) string {
 	t.Helper()
-	mem := imapmemserver.New()
-	user := imapmemserver.NewUser(imapUser, imapPassword)
-	if err := user.Create("INBOX", nil); err != nil {
-		t.Fatal(err)
-	}
-	mem.AddUser(user)
-	srv := imapserver.New(&imapserver.Options{
-		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
-			return mem.NewSession(), nil, nil
-		},
-		Caps:         imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapIMAP4rev2: {}},
-		InsecureAuth: true,
-		Logger:       log.New(io.Discard, "", 0),
-	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	c, err := imapclient.DialInsecure(ln.Addr().String(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if err := c.Login(imapUser, imapPassword).Wait(); err != nil {
-		t.Fatal(err)
-	}
-	for _, raw := range msgs {
-		cmd := c.Append("INBOX", int64(len(raw)), nil)
-		cmd.Write(raw)
-		cmd.Close()
-		if _, err := cmd.Wait(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	c.Logout().Wait()
-	return ln.Addr().String()
+	return imaptest.Start(t, imapUser, imapPassword, msgs...).Addr
 }
 
 func corpus(t *testing.T, name string) []byte {

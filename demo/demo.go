@@ -22,6 +22,7 @@ import (
 	"outreach"
 	"outreach/config"
 	"outreach/directory"
+	"outreach/internal/imaptest"
 	"outreach/jobs"
 	"outreach/mailer"
 	"outreach/mailer/inbox"
@@ -160,7 +161,7 @@ type round struct {
 	e        *jobs.Engine
 	w        *world
 	relay    *relay
-	mbox     *mailbox
+	mbox     *imaptest.Server
 	watcher  *inbox.Watcher
 	ev       outreach.Event
 	sessions []outreach.Session
@@ -249,7 +250,7 @@ func newRound(ctx context.Context, dir string, opts Options) (*round, error) {
 		return nil, err
 	}
 	folders := jobs.Folders{Processed: "outreach/processed", Review: "outreach/review", Bounces: "outreach/bounces"}
-	r.watcher, err = inbox.NewWatcher(inbox.Options{Addr: r.mbox.addr, TLS: inbox.Plain, Username: mailboxUser,
+	r.watcher, err = inbox.NewWatcher(inbox.Options{Addr: r.mbox.Addr, TLS: inbox.Plain, Username: mailboxUser,
 		Password: mailboxPass, Mailbox: "INBOX", Folders: []string{folders.Processed, folders.Review, folders.Bounces},
 		CommandTimeout: 10 * time.Second, Logger: opts.Logger}, r.e.Intake("INBOX", folders))
 	if err != nil {
@@ -264,7 +265,7 @@ func (r *round) close() {
 		r.relay.close()
 	}
 	if r.mbox != nil {
-		r.mbox.close()
+		r.mbox.Close()
 	}
 	if r.st != nil {
 		r.st.Close()
@@ -335,11 +336,11 @@ func (r *round) step(ctx context.Context, now time.Time) (time.Time, error) {
 		}
 	}
 	for _, raw := range r.w.due(now) {
-		if err := r.mbox.deliver(raw); err != nil {
+		if _, err := r.mbox.Append("INBOX", raw); err != nil {
 			return now, fmt.Errorf("demo: deliver to the mailbox: %w", err)
 		}
 	}
-	if r.mbox.count("INBOX") > 0 {
+	if r.mbox.Count("INBOX") > 0 {
 		if _, err := r.watcher.SyncOnce(ctx); err != nil && !errors.Is(err, inbox.ErrBusy) {
 			return now, fmt.Errorf("demo: read the mailbox: %w", err)
 		}

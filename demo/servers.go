@@ -11,10 +11,9 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/emersion/go-imap/v2"
-	"github.com/emersion/go-imap/v2/imapserver"
-	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
 	"github.com/emersion/go-smtp"
+
+	"outreach/internal/imaptest"
 )
 
 // relay is the demo's outgoing mail server: a go-smtp server on loopback
@@ -111,53 +110,14 @@ func (s *relaySession) Data(rd io.Reader) error {
 	return nil
 }
 
-// mailbox is the organiser's IMAP mailbox: go-imap's in-memory server on
-// loopback. Mail for the organiser is delivered into it directly, as a
-// local delivery agent would, and outreach reads it over IMAP.
-type mailbox struct {
-	addr     string
-	user     *imapmemserver.User
-	srv      *imapserver.Server
-	username string
-	password string
-}
-
-func startMailbox(username, password string) (*mailbox, error) {
-	mem := imapmemserver.New()
-	user := imapmemserver.NewUser(username, password)
-	if err := user.Create("INBOX", nil); err != nil {
-		return nil, err
-	}
-	mem.AddUser(user)
-	srv := imapserver.New(&imapserver.Options{
-		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
-			return mem.NewSession(), nil, nil
-		},
-		Caps:         imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapIMAP4rev2: {}},
-		InsecureAuth: true,
-		Logger:       log.New(io.Discard, "", 0),
-	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+// startMailbox runs the organiser's IMAP mailbox: go-imap's in-memory
+// server on loopback. Mail for the organiser is delivered into it directly
+// (Append), as a local delivery agent would, and outreach reads it over
+// IMAP.
+func startMailbox(username, password string) (*imaptest.Server, error) {
+	m, err := imaptest.Listen("127.0.0.1:0", username, password)
 	if err != nil {
 		return nil, fmt.Errorf("demo: IMAP server: %w", err)
 	}
-	go srv.Serve(ln)
-	return &mailbox{addr: ln.Addr().String(), user: user, srv: srv, username: username, password: password}, nil
-}
-
-func (m *mailbox) close() { m.srv.Close() }
-
-// deliver appends one message to INBOX.
-func (m *mailbox) deliver(raw []byte) error {
-	_, err := m.user.Append("INBOX", bytes.NewReader(raw), &imap.AppendOptions{})
-	return err
-}
-
-// count returns the number of messages in folder.
-func (m *mailbox) count(folder string) int {
-	st, err := m.user.Status(folder, &imap.StatusOptions{NumMessages: true})
-	if err != nil || st.NumMessages == nil {
-		return 0
-	}
-	return int(*st.NumMessages)
+	return m, nil
 }

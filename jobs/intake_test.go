@@ -7,11 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log"
 	"mime"
 	"mime/multipart"
 	"mime/quotedprintable"
-	"net"
 	"net/mail"
 	"slices"
 	"strings"
@@ -20,11 +18,10 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
-	"github.com/emersion/go-imap/v2/imapserver"
-	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
 
 	"outreach"
 	"outreach/ical"
+	"outreach/internal/imaptest"
 	"outreach/internal/smtptest"
 	"outreach/mailer/inbox"
 	"outreach/store"
@@ -42,43 +39,22 @@ var intakeFolders = Folders{Processed: "processed", Review: "review", Bounces: "
 // memIMAP is an imapmemserver on loopback holding the organiser mailbox.
 type memIMAP struct {
 	addr string
+	srv  *imaptest.Server
 }
 
 // startMemIMAP runs an in-memory IMAP4rev2 server (MOVE, UIDPLUS) on
 // 127.0.0.1 with an empty INBOX.
 func startMemIMAP(t *testing.T) *memIMAP {
 	t.Helper()
-	mem := imapmemserver.New()
-	user := imapmemserver.NewUser(organiserLogin, organiserPassword)
-	if err := user.Create("INBOX", nil); err != nil {
-		t.Fatal(err)
-	}
-	mem.AddUser(user)
-	srv := imapserver.New(&imapserver.Options{
-		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
-			return mem.NewSession(), nil, nil
-		},
-		Caps:         imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapIMAP4rev2: {}},
-		InsecureAuth: true,
-		Logger:       log.New(io.Discard, "", 0),
-	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	return &memIMAP{addr: ln.Addr().String()}
+	srv := imaptest.Start(t, organiserLogin, organiserPassword)
+	return &memIMAP{addr: srv.Addr, srv: srv}
 }
 
-// dial logs another client in, as a mail client or the MTA would.
+// dial logs another client in, as a mail client would.
 func (s *memIMAP) dial(t *testing.T) *imapclient.Client {
 	t.Helper()
-	c, err := imapclient.DialInsecure(s.addr, nil)
+	c, err := s.srv.Dial()
 	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Login(organiserLogin, organiserPassword).Wait(); err != nil {
 		t.Fatal(err)
 	}
 	return c
@@ -87,21 +63,11 @@ func (s *memIMAP) dial(t *testing.T) *imapclient.Client {
 // deliver appends each message to INBOX, as the MTA delivering it would.
 func (s *memIMAP) deliver(t *testing.T, msgs ...[]byte) {
 	t.Helper()
-	c := s.dial(t)
-	defer c.Close()
 	for _, raw := range msgs {
-		cmd := c.Append("INBOX", int64(len(raw)), nil)
-		if _, err := cmd.Write(raw); err != nil {
+		if _, err := s.srv.Append("INBOX", raw); err != nil {
 			t.Fatal(err)
-		}
-		if err := cmd.Close(); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := cmd.Wait(); err != nil {
-			t.Fatalf("append: %v", err)
 		}
 	}
-	c.Logout().Wait()
 }
 
 // serverMessage is a message as it sits on the IMAP server.

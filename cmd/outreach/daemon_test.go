@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log"
 	"net"
 	"net/http"
 	"os"
@@ -20,14 +19,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/emersion/go-imap/v2"
-	"github.com/emersion/go-imap/v2/imapclient"
-	"github.com/emersion/go-imap/v2/imapserver"
-	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
-
 	"outreach"
 	"outreach/admin"
 	"outreach/config"
+	"outreach/internal/imaptest"
 	"outreach/internal/smtptest"
 )
 
@@ -139,44 +134,7 @@ func buildOutreach(t *testing.T) string {
 // INBOX with msgs in it.
 func startMailbox(t *testing.T, msgs ...[]byte) string {
 	t.Helper()
-	mem := imapmemserver.New()
-	user := imapmemserver.NewUser(organiserMailbox, daemonIMAPPassword)
-	if err := user.Create("INBOX", nil); err != nil {
-		t.Fatal(err)
-	}
-	mem.AddUser(user)
-	srv := imapserver.New(&imapserver.Options{
-		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
-			return mem.NewSession(), nil, nil
-		},
-		Caps:         imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapIMAP4rev2: {}},
-		InsecureAuth: true,
-		Logger:       log.New(io.Discard, "", 0),
-	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	c, err := imapclient.DialInsecure(ln.Addr().String(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if err := c.Login(organiserMailbox, daemonIMAPPassword).Wait(); err != nil {
-		t.Fatal(err)
-	}
-	for _, raw := range msgs {
-		cmd := c.Append("INBOX", int64(len(raw)), nil)
-		cmd.Write(raw)
-		cmd.Close()
-		if _, err := cmd.Wait(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	c.Logout().Wait()
-	return ln.Addr().String()
+	return imaptest.Start(t, organiserMailbox, daemonIMAPPassword, msgs...).Addr
 }
 
 // replaceOnce replaces old by new in s, and fails when old is not there

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log"
 	"math/rand/v2"
 	"net"
 	"os"
@@ -24,9 +23,8 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
-	"github.com/emersion/go-imap/v2/imapserver"
-	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
 
+	"outreach/internal/imaptest"
 	"outreach/store"
 )
 
@@ -399,69 +397,34 @@ func (e *env) assertNoSecrets() {
 type imapServer struct {
 	addr     string
 	password string
+	srv      *imaptest.Server
 }
 
 func startIMAP(t *testing.T) *imapServer {
 	t.Helper()
-	s := &imapServer{password: secret()}
-	mem := imapmemserver.New()
-	user := imapmemserver.NewUser(mailbox, s.password)
-	if err := user.Create("INBOX", nil); err != nil {
-		t.Fatal(err)
-	}
-	mem.AddUser(user)
-	srv := imapserver.New(&imapserver.Options{
-		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
-			return mem.NewSession(), nil, nil
-		},
-		Caps:         imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapIMAP4rev2: {}},
-		InsecureAuth: true,
-		Logger:       log.New(io.Discard, "", 0),
-	})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	s.addr = ln.Addr().String()
-	return s
+	srv := imaptest.Start(t, mailbox, secret())
+	return &imapServer{addr: srv.Addr, password: srv.Password, srv: srv}
 }
 
 func (s *imapServer) client(t *testing.T) *imapclient.Client {
 	t.Helper()
-	c, err := imapclient.DialInsecure(s.addr, nil)
+	c, err := s.srv.Dial()
 	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Login(mailbox, s.password).Wait(); err != nil {
 		t.Fatal(err)
 	}
 	return c
 }
 
-// appendAll appends msgs to INBOX and returns the UID each one got.
+// appendAll delivers msgs to INBOX and returns the UID each one got.
 func (s *imapServer) appendAll(t *testing.T, msgs [][]byte) []imap.UID {
 	t.Helper()
-	c := s.client(t)
-	defer c.Close()
 	uids := make([]imap.UID, len(msgs))
 	for i, raw := range msgs {
-		cmd := c.Append("INBOX", int64(len(raw)), nil)
-		if _, err := cmd.Write(raw); err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Close(); err != nil {
-			t.Fatal(err)
-		}
-		data, err := cmd.Wait()
+		uid, err := s.srv.Append("INBOX", raw)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if data.UID == 0 {
-			t.Fatal("the IMAP server gave no APPENDUID")
-		}
-		uids[i] = data.UID
+		uids[i] = uid
 	}
 	return uids
 }
