@@ -238,15 +238,20 @@ func checkFiled(t *testing.T, d *testenv.Dovecot, rs []sentReply) {
 // The connection is cut in the middle of the FETCH of a backlog: the
 // watcher reconnects from the checkpoint and every reply is recorded once.
 func TestDovecotFaultCutMidFetch(t *testing.T) {
+	t.Parallel()
 	d := startOrganiserDovecot(t, testenv.DovecotOptions{})
 	f := newFixture(t, smtptest.Hooks{})
 	f.inviteAndFlush(sceneMissions...)
 	rs := f.replies("cut", 0, 40)
 	size := 0
+	c := d.Dial(t, organiserLogin)
 	for _, r := range rs {
-		d.Append(t, organiserLogin, "INBOX", r.raw)
+		if err := appendRaw(c, r.raw); err != nil {
+			t.Fatal(err)
+		}
 		size += len(r.raw)
 	}
+	_ = c.Logout().Wait()
 	p := startIMAPProxy(t, d.Addr)
 	// Greeting, login and SELECT take well under 4 KB; the backlog is
 	// about 40 × 5 KB, so the cut lands inside the FETCH responses.
@@ -270,6 +275,7 @@ func TestDovecotFaultCutMidFetch(t *testing.T) {
 // (restored from a backup) and new ones. The watcher resyncs by itself;
 // the copies count once, the new ones are recorded, all are filed.
 func TestDovecotFaultUIDValidityChange(t *testing.T) {
+	t.Parallel()
 	d := startOrganiserDovecot(t, testenv.DovecotOptions{})
 	f := newFixture(t, smtptest.Hooks{})
 	f.inviteAndFlush(sceneMissions...)
@@ -328,6 +334,7 @@ func TestDovecotFaultUIDValidityChange(t *testing.T) {
 // Someone deletes the folder replies are filed to while the daemon runs:
 // the next reply is recorded, the folder made again, the reply filed.
 func TestDovecotFaultTargetFolderDeleted(t *testing.T) {
+	t.Parallel()
 	d := startOrganiserDovecot(t, testenv.DovecotOptions{})
 	f := newFixture(t, smtptest.Hooks{})
 	f.inviteAndFlush(sceneMissions...)
@@ -355,6 +362,7 @@ func TestDovecotFaultTargetFolderDeleted(t *testing.T) {
 // later (a mail rule recreates it): the watcher keeps trying, says why in
 // its status, and reads what arrives once the mailbox is back.
 func TestDovecotFaultWatchedMailboxDeleted(t *testing.T) {
+	t.Parallel()
 	const watched = "Replies"
 	d := startOrganiserDovecot(t, testenv.DovecotOptions{})
 	f := newFixture(t, smtptest.Hooks{})
@@ -405,6 +413,7 @@ func TestDovecotFaultWatchedMailboxDeleted(t *testing.T) {
 // Dovecot restarts while the daemon idles: the watcher reconnects by itself
 // and a reply delivered after the restart is recorded once.
 func TestDovecotFaultRestartDuringIdle(t *testing.T) {
+	t.Parallel()
 	d := startOrganiserDovecot(t, testenv.DovecotOptions{})
 	f := newFixture(t, smtptest.Hooks{})
 	f.inviteAndFlush(sceneMissions...)

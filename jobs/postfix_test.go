@@ -22,6 +22,7 @@ import (
 // in the organiser mailbox; intake reads it and the mission shows as not
 // reached.
 func TestPostfixDeliversInvitationsAndBounces(t *testing.T) {
+	t.Parallel()
 	ms, err := directory.Missions()
 	if err != nil {
 		t.Fatal(err)
