@@ -43,10 +43,14 @@ type Hooks struct {
 
 // Health is the daemon's state.
 type Health struct {
-	OK          bool      `json:"ok"`
-	Daemon      bool      `json:"daemon"`
-	Store       string    `json:"store"`
-	IMAP        string    `json:"imap,omitempty"`
+	OK     bool   `json:"ok"`
+	Daemon bool   `json:"daemon"`
+	Store  string `json:"store"`
+	IMAP   string `json:"imap,omitempty"`
+	// SMTP is "ok", or what has failed since when: the outbox worker's
+	// last attempts all failed at the connection (server down, TLS or
+	// AUTH refused). Three failures in a row make the daemon unhealthy.
+	SMTP        string    `json:"smtp,omitempty"`
 	LastSync    time.Time `json:"last_imap_sync,omitzero"`
 	LastError   string    `json:"last_error,omitempty"`
 	OutboxDepth int       `json:"outbox_depth"`

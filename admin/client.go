@@ -284,8 +284,33 @@ func (c *Client) Backup(ctx context.Context, w io.Writer) (int64, error) {
 	return io.Copy(w, resp.Body)
 }
 
-// Health returns the daemon's state.
+// Health returns the daemon's state. An unhealthy daemon (503) returns
+// its state and an *APIError.
 func (c *Client) Health(ctx context.Context) (Health, error) {
 	var h Health
-	return h, c.call(ctx, "GET", "/healthz", nil, &h)
+	req, err := http.NewRequestWithContext(ctx, "GET", c.base+"/healthz", nil)
+	if err != nil {
+		return h, err
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return h, fmt.Errorf("admin: GET /healthz: %w", err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return h, fmt.Errorf("admin: GET /healthz: %w", err)
+	}
+	if resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusServiceUnavailable {
+		if err := json.Unmarshal(data, &h); err != nil {
+			return h, fmt.Errorf("admin: GET /healthz: reading the answer: %w", err)
+		}
+		if resp.StatusCode == http.StatusOK {
+			return h, nil
+		}
+	}
+	return h, &APIError{Status: resp.StatusCode, Msg: fmt.Sprintf("admin: GET /healthz: %s", resp.Status)}
 }

@@ -47,6 +47,28 @@ type daemon struct {
 	mu       sync.Mutex
 	activity string
 	flushes  chan flushReq
+	// smtpErr and smtpFailing describe consecutive failed outbox runs.
+	smtpErr     error
+	smtpFailing int
+	smtpSince   time.Time
+}
+
+// unhealthyAfter is the number of outbox runs in a row that must fail
+// before /healthz reports the daemon unhealthy.
+const unhealthyAfter = 3
+
+func (d *daemon) outboxResult(err error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err == nil {
+		d.smtpErr, d.smtpFailing = nil, 0
+		return
+	}
+	if d.smtpFailing == 0 {
+		d.smtpSince = d.clock.Now()
+	}
+	d.smtpErr = err
+	d.smtpFailing++
 }
 
 type flushReq struct {
@@ -300,6 +322,7 @@ func (d *daemon) outboxLoop(ctx, work context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
+		d.outboxResult(err)
 		next := time.Minute
 		if err != nil {
 			failures++
@@ -424,6 +447,9 @@ func (d *daemon) statusLine() string {
 	}
 	d.mu.Lock()
 	act := d.activity
+	if d.smtpErr != nil {
+		act += fmt.Sprintf(" (smtp failing, %d attempts)", d.smtpFailing)
+	}
 	d.mu.Unlock()
 	return fmt.Sprintf("%s; outbox %d waiting; review %d; %s", act, sn.Depth, sn.ReviewOpen, imap)
 }
@@ -436,6 +462,24 @@ func (d *daemon) health() admin.Health {
 		return h
 	}
 	h.OutboxDepth, h.ReviewOpen, h.NextDue = sn.Depth, sn.ReviewOpen, sn.NextReminder
+	d.mu.Lock()
+	h.SMTP = "ok"
+	if d.smtpErr != nil {
+		h.SMTP = fmt.Sprintf("failing since %s (%d attempts): %v", d.smtpSince.UTC().Format(time.RFC3339), d.smtpFailing, d.smtpErr)
+		if d.smtpFailing >= unhealthyAfter {
+			h.OK = false
+		}
+	}
+	d.mu.Unlock()
+	d.mu.Lock()
+	h.SMTP = "ok"
+	if d.smtpErr != nil {
+		h.SMTP = fmt.Sprintf("failing since %s (%d attempts): %v", d.smtpSince.UTC().Format(time.RFC3339), d.smtpFailing, d.smtpErr)
+		if d.smtpFailing >= unhealthyAfter {
+			h.OK = false
+		}
+	}
+	d.mu.Unlock()
 	ws := d.watcher.Status()
 	h.LastSync, h.LastError = ws.LastSync, ws.LastError
 	switch {

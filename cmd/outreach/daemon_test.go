@@ -641,3 +641,93 @@ func TestDeployUnitAndConfigAgree(t *testing.T) {
 		t.Errorf("LoadCredential for %v, want smtp-password and imap-password", names)
 	}
 }
+
+// TestRunUnhealthyWhileSMTPFails: when every outbox run fails at the
+// connection (here the server refuses the login), /healthz says so with the
+// server's words and turns unhealthy, and recovers once mail goes out.
+func TestRunUnhealthyWhileSMTPFails(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the daemon")
+	}
+	bin := buildOutreach(t)
+	var refuse atomic.Bool
+	refuse.Store(true)
+	smtpSrv := smtptest.Start(t, smtptest.Hooks{Auth: func(string, string) error {
+		if refuse.Load() {
+			return smtptest.Reply(535, [3]int{5, 7, 8}, "Authentication credentials invalid")
+		}
+		return nil
+	}})
+	imapAddr := startMailbox(t)
+	_, cfg := demoDir(t)
+	sockDir, err := os.MkdirTemp("", "sock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(sockDir) })
+	sock := filepath.Join(sockDir, "outreach.sock")
+	daemonConfig(t, cfg, smtpSrv.Addr, imapAddr, sock)
+	runCLI(t, bin, cfg, "invite", "--mission", "JPN")
+
+	// An accelerated clock makes the outbox's back-off (30 s, 60 s, ...)
+	// pass in a moment.
+	cmd := exec.Command(bin, "--config", cfg, "run", "--clock", "2017-09-04T07:00:00Z", "--speed", "600")
+	cmd.Env = append(os.Environ(), "OUTREACH_TEST_SMTP_PASSWORD="+daemonSMTPPassword,
+		"OUTREACH_TEST_IMAP_PASSWORD="+daemonIMAPPassword)
+	out := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			cmd.Process.Kill()
+		}
+	})
+
+	health := func() (admin.Health, error) {
+		a, err := admin.DialSocket(context.Background(), sock)
+		if err != nil {
+			return admin.Health{}, err
+		}
+		return a.Health(context.Background())
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	var h admin.Health
+	for {
+		h, err = health()
+		if err != nil && !h.OK && strings.Contains(h.SMTP, "535") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("health never turned unhealthy with the server's words: %+v %v\n%s", h, err, out)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !strings.Contains(h.SMTP, "failing since") || h.Store != "ok" {
+		t.Errorf("health while SMTP fails: %+v", h)
+	}
+	if strings.Contains(out.String(), daemonSMTPPassword) {
+		t.Errorf("the daemon's log shows the SMTP password")
+	}
+
+	// The server takes the login again: the invitation goes out and the
+	// daemon is healthy again.
+	refuse.Store(false)
+	deadline = time.Now().Add(60 * time.Second)
+	for {
+		h, err = health()
+		if err == nil && h.OK && h.SMTP == "ok" && smtpSrv.Count() == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("health did not recover after SMTP came back: %+v %v (delivered %d)\n%s", h, err, smtpSrv.Count(), out)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
