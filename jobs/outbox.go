@@ -95,6 +95,10 @@ type result struct {
 	// connection is set when the failure was the connection's, not the
 	// message's: it goes back to the queue as it was.
 	connection bool
+	// interrupted is set when the send was cut short by a stop: the
+	// message goes back to the queue, due at once, with its attempt not
+	// counted (it may have arrived: the next send keeps its Message-ID).
+	interrupted bool
 }
 
 // RecoverSending puts messages caught in `sending` by a crash back in the
@@ -250,7 +254,7 @@ func (e *Engine) work(ctx context.Context, deadline time.Time) (FlushReport, err
 			continue
 		}
 		err = conn.Send(ctx, msg)
-		prev = &result{item: *item, err: err}
+		prev = &result{item: *item, err: err, interrupted: err != nil && ctx.Err() != nil}
 		if err != nil && conn.Broken() && mailer.IsPermanent(err) {
 			// The connection failed for a reason no retry fixes (e.g. 530
 			// authentication required): not the message's fault. Put it
@@ -361,6 +365,12 @@ func (e *Engine) record(tx *store.Tx, r *result) error {
 		it.Error = r.err.Error()
 	}
 	switch {
+	case r.interrupted:
+		it.State, it.Next = outreach.Queued, now
+		if it.Attempts > 0 {
+			it.Attempts--
+		}
+		e.log.Warn("send interrupted by the stop; queued again with its Message-ID", "key", it.Key.String(), "message_id", it.MessageID)
 	case r.connection:
 		it.State, it.Next = outreach.Queued, now.Add(time.Minute)
 		if it.Attempts > 0 {
