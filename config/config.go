@@ -235,7 +235,7 @@ func (c *Config) setDefaults(md toml.MetaData) {
 			p.D = v
 		}
 	}
-	def(&c.Event.TimeZone, "Europe/Zurich")
+	def(&c.Event.TimeZone, DefaultTimeZone)
 	def(&c.SMTP.TLS, "starttls")
 	if c.SMTP.TLS == "tls" {
 		defInt(&c.SMTP.Port, 465, "smtp", "port")

@@ -116,6 +116,20 @@ func (d *LocalDateTime) UnmarshalTOML(v any) error {
 	return nil
 }
 
+// DefaultTimeZone is the event's time zone when none is configured.
+const DefaultTimeZone = "Europe/Zurich"
+
+// DefaultLocation is DefaultTimeZone loaded (UTC if the system has no zone
+// database): the zone commands use when they read a store without a
+// configuration file.
+func DefaultLocation() *time.Location {
+	loc, err := time.LoadLocation(DefaultTimeZone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
+
 // Location returns the event's time zone (Validate has checked it).
 func (c *Config) Location() *time.Location {
 	loc, err := time.LoadLocation(c.Event.TimeZone)

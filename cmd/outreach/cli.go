@@ -225,12 +225,13 @@ func (c *cli) loadConfig() (*config.Config, error) {
 	return cfg, err
 }
 
-// location is the event's time zone (UTC without a configuration).
+// location is the event's time zone (the default zone, Europe/Zurich,
+// without a configuration).
 func (c *cli) location() *time.Location {
 	if cfg, err := c.loadConfig(); err == nil && cfg != nil {
 		return cfg.Location()
 	}
-	return time.UTC
+	return config.DefaultLocation()
 }
 
 // withAPI runs fn with a client of the API: the running daemon's, when its

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"outreach"
 	"outreach/admin"
@@ -222,7 +221,7 @@ func cmdSessionsImport(c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	loc := time.UTC
+	loc := config.DefaultLocation()
 	if cfg != nil {
 		loc = cfg.Location()
 	}

@@ -55,6 +55,9 @@ func (c *cli) newSender(cfg *config.Config) (*mailer.Sender, error) {
 // reported by the operations that need them, not by every command.
 func (c *cli) engineOptions(cfg *config.Config) jobs.Options {
 	opts := jobs.Options{Logger: c.log, Clock: c.clock}
+	// Without a configuration (--store on a copy), times read in the
+	// default zone of the event, not in UTC.
+	opts.Event.Location = config.DefaultLocation()
 	dir := ""
 	if cfg != nil {
 		opts.Event = cfg.OutreachEvent()
