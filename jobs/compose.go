@@ -121,7 +121,7 @@ func (e *Engine) composeMessage(tx *store.Tx, it outreach.OutboxItem, revs map[s
 	if err != nil {
 		return nil, err
 	}
-	rd, err := e.loadRound(tx)
+	rd, err := e.round(tx)
 	if err != nil {
 		return nil, err
 	}

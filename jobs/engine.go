@@ -65,6 +65,8 @@ type Engine struct {
 	recoverMu sync.Mutex // the first Flush re-queues what a crash left in sending
 	recovered bool
 
+	dc dirCache // missions and sessions as derived for compose and intake
+
 	wake     chan struct{} // signalled after new messages are queued
 	draining atomic.Bool   // set on shutdown: finish the send in flight, claim no more
 }

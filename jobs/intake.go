@@ -257,50 +257,20 @@ func (e *Engine) recordAnswer(tx *store.Tx, r outreach.RSVP) (bool, error) {
 }
 
 // storeDirectory is what reply.Classify knows of the round, read from the
-// store in the transaction that records the result.
+// store in the transaction that records the result: the index of missions
+// and sessions (cached by directory generation) and the outbox of tx.
 type storeDirectory struct {
-	e         *Engine
-	tx        *store.Tx
-	mailbox   string
-	tokens    map[string]string
-	addresses map[string]string
-	domains   map[string]string
-	missions  map[string]bool
-	sessions  []reply.Session
-	sessIDs   map[string]bool
+	*dirIndex
+	e  *Engine
+	tx *store.Tx
 }
 
 func (e *Engine) directory(tx *store.Tx) (*storeDirectory, error) {
-	ms, err := tx.Missions()
+	ix, err := e.dirIndex(tx)
 	if err != nil {
 		return nil, err
 	}
-	ss, err := tx.Sessions()
-	if err != nil {
-		return nil, err
-	}
-	d := &storeDirectory{e: e, tx: tx, mailbox: strings.ToLower(e.event.Mailbox.Email), tokens: map[string]string{},
-		addresses: map[string]string{}, domains: map[string]string{}, missions: map[string]bool{}, sessIDs: map[string]bool{}}
-	secret := tx.Secret()
-	names := map[string]outreach.Names{}
-	for _, m := range ms {
-		d.missions[m.ID] = true
-		names[m.ID] = m.Names
-		d.tokens[replyToken(secret, m.ID)] = m.ID
-		for _, c := range m.Contacts {
-			d.addresses[strings.ToLower(c.Email)] = m.ID
-		}
-		for _, dom := range m.Domains {
-			d.domains[strings.ToLower(dom)] = m.ID
-		}
-	}
-	for _, s := range ss {
-		n := names[s.SuR]
-		all := append([]string{n.EN, n.FR, n.ES}, reply.Aliases(s.SuR)...)
-		d.sessions = append(d.sessions, reply.Session{SuR: s.SuR, Names: all, Cancelled: s.Status == outreach.Cancelled, Start: s.Start})
-		d.sessIDs[s.SuR] = true
-	}
-	return d, nil
+	return &storeDirectory{dirIndex: ix, e: e, tx: tx}, nil
 }
 
 // ByUID maps one of our calendar UIDs, pre<N>-<session>-<mission>@domain,

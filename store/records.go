@@ -23,6 +23,9 @@ func (t *Tx) SetSecret(secret []byte) error {
 	if len(secret) < 16 {
 		return errors.New("store: secret shorter than 16 bytes")
 	}
+	if err := t.bumpDirectory(); err != nil {
+		return err
+	}
 	return t.tx.Bucket(bMeta).Put([]byte("secret"), secret)
 }
 
@@ -36,12 +39,49 @@ func (t *Tx) PutMeta(key, value string) error {
 	return t.tx.Bucket(bMeta).Put([]byte("x:"+key), []byte(value))
 }
 
+// --- directory generation ---
+
+var keyDirGeneration = []byte("directory-generation")
+
+// DirectoryGeneration counts the committed transactions that changed a
+// mission, a session or the secret. A cache of anything derived from them
+// is valid for as long as the generation it was built at is the one read;
+// a store written before the counter existed reads as 0.
+func (t *Tx) DirectoryGeneration() uint64 {
+	v := t.tx.Bucket(bMeta).Get(keyDirGeneration)
+	if len(v) != 8 {
+		return 0
+	}
+	return btoi(v)
+}
+
+// DirectoryChanged reports whether this transaction has changed a mission,
+// a session or the secret: what it reads of them then is not committed, and
+// must not be cached under any generation.
+func (t *Tx) DirectoryChanged() bool { return t.dirChanged }
+
+// bumpDirectory advances the generation, once per transaction, in the
+// transaction that changes the directory.
+func (t *Tx) bumpDirectory() error {
+	if t.dirChanged {
+		return nil
+	}
+	if err := t.tx.Bucket(bMeta).Put(keyDirGeneration, itob(t.DirectoryGeneration()+1)); err != nil {
+		return err
+	}
+	t.dirChanged = true
+	return nil
+}
+
 // --- missions ---
 
 // PutMission creates or replaces a mission.
 func (t *Tx) PutMission(m outreach.Mission) error {
 	if !outreach.IsMissionID(m.ID) {
 		return fmt.Errorf("store: mission id %q invalid", m.ID)
+	}
+	if err := t.bumpDirectory(); err != nil {
+		return err
 	}
 	return t.put(bMissions, m.ID, m)
 }
@@ -85,6 +125,9 @@ func (t *Tx) Missions() ([]outreach.Mission, error) {
 func (t *Tx) PutSession(s outreach.Session) error {
 	if !outreach.IsMissionID(s.SuR) {
 		return fmt.Errorf("store: session id %q invalid", s.SuR)
+	}
+	if err := t.bumpDirectory(); err != nil {
+		return err
 	}
 	return t.put(bSessions, s.SuR, s)
 }
@@ -143,6 +186,9 @@ func (t *Tx) DeleteSession(sur string) error {
 	}
 	if found {
 		return fmt.Errorf("store: session %s has answers recorded; cancel it instead", sur)
+	}
+	if err := t.bumpDirectory(); err != nil {
+		return err
 	}
 	return t.tx.Bucket(bSessions).Delete([]byte(sur))
 }

@@ -289,6 +289,9 @@ func isStorageError(err error) bool {
 type Tx struct {
 	tx  *bolt.Tx
 	now func() time.Time
+	// dirChanged is set once the transaction has changed a mission, a
+	// session or the secret (and bumped the directory generation).
+	dirChanged bool
 }
 
 // Now returns the store's clock reading.
