@@ -67,6 +67,9 @@ type Engine struct {
 
 	dc dirCache // missions and sessions as derived for compose and intake
 
+	flightMu sync.Mutex          // guards inflight
+	inflight map[uint64]struct{} // outbox items a connection holds: picked, being sent, or their outcome not yet recorded
+
 	wake     chan struct{} // signalled after new messages are queued
 	draining atomic.Bool   // set on shutdown: finish the send in flight, claim no more
 }

@@ -1,9 +1,11 @@
 package jobs
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -197,6 +199,11 @@ func (e *Engine) Flush(ctx context.Context, maxWait time.Duration) (FlushReport,
 // and recording the previous message's outcome in the same transaction),
 // send it, repeat. At most one message per connection is ever in `sending`,
 // so a crash re-sends at most one message per connection.
+//
+// The next message is picked and composed in a read-only transaction while
+// the current one is being sent; the claim then only checks that neither
+// the item nor the directory changed meanwhile (else it composes again),
+// so the write transaction, which bbolt runs one at a time, stays short.
 func (e *Engine) work(ctx context.Context, deadline time.Time) (FlushReport, error) {
 	var rep FlushReport
 	var conn *mailer.Conn
@@ -206,10 +213,15 @@ func (e *Engine) work(ctx context.Context, deadline time.Time) (FlushReport, err
 		}
 	}()
 	var prev *result
+	var next *prepared
 	defer func() {
 		if prev != nil {
 			// Record the last outcome even when ctx ended.
 			e.st.Update(func(tx *store.Tx) error { return e.record(tx, prev) })
+			e.release(prev.item.ID)
+		}
+		if next != nil {
+			e.release(next.item.ID)
 		}
 	}()
 	for {
@@ -230,15 +242,35 @@ func (e *Engine) work(ctx context.Context, deadline time.Time) (FlushReport, err
 			}
 			conn = c
 		}
-		item, msg, wait, err := e.claim(prev)
+		if next == nil {
+			p, err := e.prepare()
+			if err != nil {
+				return rep, err
+			}
+			next = p
+		}
+		recorded := prev != nil
+		item, msg, wait, err := e.claim(prev, next)
 		if prev != nil && err == nil {
 			tally(&rep, prev)
+			e.release(prev.item.ID)
 			prev = nil
 		}
 		if err != nil {
 			return rep, err
 		}
+		claimed := next
+		next = nil
 		if item == nil {
+			if claimed != nil {
+				e.release(claimed.item.ID)
+			}
+			if recorded || (claimed != nil && claimed.due && wait.IsZero()) {
+				// The outcome just recorded may have put a message back in
+				// the queue, or the item changed since it was composed (or
+				// was superseded): look again.
+				continue
+			}
 			if wait.IsZero() || wait.After(deadline) {
 				rep.Retry = wait
 				return rep, nil
@@ -250,17 +282,30 @@ func (e *Engine) work(ctx context.Context, deadline time.Time) (FlushReport, err
 		}
 		if msg == nil {
 			// Could not be composed: recorded as failed by claim.
+			e.release(item.ID)
 			rep.Failed++
 			continue
 		}
+		// Compose the next message while this one is sent.
+		ahead := make(chan prepResult, 1)
+		go func() {
+			p, err := e.prepare()
+			ahead <- prepResult{p, err}
+		}()
 		err = conn.Send(ctx, msg)
+		pr := <-ahead
+		next = pr.p
 		prev = &result{item: *item, err: err, interrupted: err != nil && ctx.Err() != nil}
+		if pr.err != nil {
+			return rep, pr.err
+		}
 		if err != nil && conn.Broken() && mailer.IsPermanent(err) {
 			// The connection failed for a reason no retry fixes (e.g. 530
 			// authentication required): not the message's fault. Put it
 			// back and stop until an operator acts.
 			prev.connection = true
 			e.st.Update(func(tx *store.Tx) error { return e.record(tx, prev) })
+			e.release(prev.item.ID)
 			prev = nil
 			return rep, fmt.Errorf("outbox: SMTP server refused the connection: %w", err)
 		}
@@ -283,15 +328,113 @@ func tally(rep *FlushReport, r *result) {
 	}
 }
 
-// claim records prev's outcome and takes the next due message in one
+// prepared is the next message a connection will send: picked from the
+// due index and, when its content depends only on the directory, composed,
+// all in a read-only transaction. It is held by the connection (see
+// Engine.take) but still queued in the store until claim marks it sending.
+type prepared struct {
+	item outreach.OutboxItem // as read when prepared
+	// due is false when the item picked is not due yet: claim only waits.
+	due bool
+	// gen is the directory generation the message was composed at.
+	gen  uint64
+	msg  *mailer.Message
+	revs map[string]int
+	cerr error
+	// inClaim: the message reads answers or the outbox (confirmations,
+	// reminders, the digest) or may be superseded (reminders): it is
+	// composed in the claim's transaction, from what is committed then.
+	inClaim bool
+}
+
+type prepResult struct {
+	p   *prepared
+	err error
+}
+
+// composedAhead reports whether a message of this kind depends only on the
+// directory (missions, sessions and the revisions kept with them) and the
+// outbox item, so that it may be composed before it is claimed.
+func composedAhead(k outreach.MessageKind) bool {
+	switch k {
+	case outreach.Invitation, outreach.Cancellation, outreach.Update:
+		return true
+	}
+	return false
+}
+
+// take holds id for the calling connection, unless another connection of
+// this process already holds it.
+func (e *Engine) take(id uint64) bool {
+	e.flightMu.Lock()
+	defer e.flightMu.Unlock()
+	if _, held := e.inflight[id]; held {
+		return false
+	}
+	if e.inflight == nil {
+		e.inflight = map[uint64]struct{}{}
+	}
+	e.inflight[id] = struct{}{}
+	return true
+}
+
+// release lets other connections pick id again.
+func (e *Engine) release(id uint64) {
+	e.flightMu.Lock()
+	delete(e.inflight, id)
+	e.flightMu.Unlock()
+}
+
+// prepare picks the earliest queued or deferred item no other connection
+// holds, and composes it when it is due. It returns nil when there is none.
+func (e *Engine) prepare() (*prepared, error) {
+	var p *prepared
+	err := e.st.View(func(tx *store.Tx) error {
+		it, ok, err := tx.FirstDue(func(id uint64, _ time.Time) bool { return e.take(id) })
+		if err != nil || !ok {
+			return err
+		}
+		p = &prepared{item: it, gen: tx.DirectoryGeneration()}
+		if it.Next.After(e.now()) {
+			return nil
+		}
+		p.due = true
+		if !composedAhead(it.Key.Kind) || it.Key.Speaker != "" {
+			p.inClaim = true
+			return nil
+		}
+		p.msg, p.revs, p.cerr = e.compose(tx, it)
+		return nil
+	})
+	if err != nil && p != nil {
+		e.release(p.item.ID)
+		p = nil
+	}
+	return p, err
+}
+
+// sameItem reports whether an outbox item is as it was read before: every
+// field, as stored.
+func sameItem(a, b outreach.OutboxItem) bool {
+	ja, errA := json.Marshal(a)
+	jb, errB := json.Marshal(b)
+	return errA == nil && errB == nil && bytes.Equal(ja, jb)
+}
+
+// claim records prev's outcome and marks p's item sending, in one
 // transaction. It returns (nil, nil, wait) when nothing can go now, wait
-// being when something may.
-func (e *Engine) claim(prev *result) (*outreach.OutboxItem, *mailer.Message, time.Time, error) {
+// being when something may; and (nil, nil, zero) with p set when p's item
+// or the directory changed since p was prepared, and p must be prepared
+// again.
+func (e *Engine) claim(prev *result, p *prepared) (*outreach.OutboxItem, *mailer.Message, time.Time, error) {
 	var (
 		item *outreach.OutboxItem
 		msg  *mailer.Message
 		wait time.Time
 	)
+	if p == nil && prev == nil {
+		return nil, nil, time.Time{}, nil
+	}
 	err := e.st.Update(func(tx *store.Tx) error {
 		item, msg, wait = nil, nil, time.Time{}
 		if prev != nil {
@@ -299,25 +442,27 @@ func (e *Engine) claim(prev *result) (*outreach.OutboxItem, *mailer.Message, tim
 				return err
 			}
 		}
+		if p == nil {
+			return nil
+		}
+		if !p.due {
+			wait = p.item.Next
+			return nil
+		}
+		it, err := tx.OutboxItem(p.item.ID)
+		if err != nil {
+			return err
+		}
+		if !sameItem(it, p.item) || (!p.inClaim && tx.DirectoryGeneration() != p.gen) {
+			return nil
+		}
 		now := e.now()
-		var it outreach.OutboxItem
-		for {
-			due, err := tx.Due(now, 1)
-			if err != nil {
-				return err
-			}
-			if len(due) == 0 {
-				wait, _ = tx.NextDue()
-				return nil
-			}
-			it = due[0]
-			superseded, err := e.supersede(tx, it)
-			if err != nil {
-				return err
-			}
-			if !superseded {
-				break
-			}
+		superseded, err := e.supersede(tx, it)
+		if err != nil {
+			return err
+		}
+		if superseded {
+			return nil
 		}
 		ok, retry, err := e.limits.reserve(tx, now)
 		if err != nil {
@@ -327,7 +472,10 @@ func (e *Engine) claim(prev *result) (*outreach.OutboxItem, *mailer.Message, tim
 			wait = retry
 			return nil
 		}
-		m, revs, cerr := e.compose(tx, it)
+		m, revs, cerr := p.msg, p.revs, p.cerr
+		if p.inClaim {
+			m, revs, cerr = e.compose(tx, it)
+		}
 		it.Attempts++
 		if cerr != nil {
 			it.State, it.Error, it.Next = outreach.Failed, cerr.Error(), time.Time{}

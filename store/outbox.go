@@ -169,3 +169,18 @@ func (t *Tx) Waiting() int {
 	}
 	return n
 }
+
+// FirstDue returns the earliest queued or deferred item that take accepts,
+// in order of next attempt; take is called with each item's id in turn
+// until it accepts one. It returns false when take accepted none.
+func (t *Tx) FirstDue(take func(id uint64, next time.Time) bool) (outreach.OutboxItem, bool, error) {
+	c := t.tx.Bucket(bOutboxDue).Cursor()
+	for k, _ := c.First(); k != nil; k, _ = c.Next() {
+		if !take(btoi(k[8:]), time.Unix(0, int64(btoi(k[:8])))) {
+			continue
+		}
+		item, err := t.OutboxItem(btoi(k[8:]))
+		return item, err == nil, err
+	}
+	return outreach.OutboxItem{}, false, nil
+}
