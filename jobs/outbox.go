@@ -435,7 +435,8 @@ func (e *Engine) claim(prev *result, p *prepared) (*outreach.OutboxItem, *mailer
 	if p == nil && prev == nil {
 		return nil, nil, time.Time{}, nil
 	}
-	err := e.st.Update(func(tx *store.Tx) error {
+	// Grouped: the claims of several connections share one commit.
+	err := e.st.Group(func(tx *store.Tx) error {
 		item, msg, wait = nil, nil, time.Time{}
 		if prev != nil {
 			if err := e.record(tx, prev); err != nil {

@@ -69,9 +69,10 @@ type Options struct {
 
 // Store is an open state file.
 type Store struct {
-	db   *bolt.DB
-	path string
-	now  func() time.Time
+	db    *bolt.DB
+	path  string
+	now   func() time.Time
+	group grouper // see Group
 }
 
 // Open opens or creates the store at path and migrates it to the current
