@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"outreach"
@@ -34,6 +35,47 @@ func (e *Engine) ReplyAddress(tx *store.Tx, mission string) string {
 type roundData struct {
 	sessions []outreach.Session
 	names    map[string]outreach.Names
+	// texts holds each session's calendar SUMMARY and DESCRIPTION per
+	// language: the same for every mission of that language, and rendered
+	// once per round instead of once per message.
+	texts *calendarTexts
+}
+
+// calendarTexts memoises Set.Summary and Set.Description for one round.
+// They depend only on the templates, the language, the event (fixed for an
+// engine) and the session with its State's names (fixed for a round).
+type calendarTexts struct {
+	mu sync.Mutex
+	m  map[calendarTextKey]calendarText
+}
+
+type calendarTextKey struct {
+	set  *templates.Set
+	lang outreach.Language
+	sur  string
+}
+
+type calendarText struct {
+	summary, description string
+}
+
+// calendarText returns the SUMMARY and DESCRIPTION of session s in lang.
+func (e *Engine) calendarText(t *templates.Set, lang outreach.Language, s outreach.Session, rd roundData) calendarText {
+	if rd.texts == nil {
+		return calendarText{t.Summary(lang, e.event, rd.names[s.SuR]), t.Description(lang, e.event, s, rd.names[s.SuR])}
+	}
+	k := calendarTextKey{t, lang, s.SuR}
+	rd.texts.mu.Lock()
+	ct, ok := rd.texts.m[k]
+	rd.texts.mu.Unlock()
+	if ok {
+		return ct
+	}
+	ct = calendarText{t.Summary(lang, e.event, rd.names[s.SuR]), t.Description(lang, e.event, s, rd.names[s.SuR])}
+	rd.texts.mu.Lock()
+	rd.texts.m[k] = ct
+	rd.texts.mu.Unlock()
+	return ct
 }
 
 func (e *Engine) loadRound(tx *store.Tx) (roundData, error) {
@@ -41,7 +83,7 @@ func (e *Engine) loadRound(tx *store.Tx) (roundData, error) {
 	if err != nil {
 		return roundData{}, err
 	}
-	rd := roundData{names: map[string]outreach.Names{}}
+	rd := roundData{names: map[string]outreach.Names{}, texts: &calendarTexts{m: map[calendarTextKey]calendarText{}}}
 	for _, s := range ss {
 		s.Start, s.End = e.local(s.Start), e.local(s.End)
 		rd.sessions = append(rd.sessions, s)
@@ -74,6 +116,7 @@ func (e *Engine) calendarEvent(t *templates.Set, m outreach.Mission, s outreach.
 		}
 		loc += e.event.Venue
 	}
+	ct := e.calendarText(t, lang, s, rd)
 	return ical.Event{
 		UID:         e.UID(m.ID, s.SuR),
 		Sequence:    s.Sequence,
@@ -81,9 +124,9 @@ func (e *Engine) calendarEvent(t *templates.Set, m outreach.Mission, s outreach.
 		Start:       s.Start,
 		End:         s.End,
 		TZ:          e.event.Location,
-		Summary:     t.Summary(lang, e.event, rd.names[s.SuR]),
+		Summary:     ct.summary,
 		Location:    loc,
-		Description: t.Description(lang, e.event, s, rd.names[s.SuR]),
+		Description: ct.description,
 		Organizer:   ical.Address{Name: e.organiserName(), Email: e.event.Mailbox.Email},
 		Attendees:   []ical.Attendee{{Name: m.Title(), Email: attendee, Role: "REQ-PARTICIPANT", PartStat: partstat, RSVP: true}},
 		Status:      status,
