@@ -155,6 +155,9 @@ func single(m method, ev Event, c config) ([]byte, error) {
 		return nil, fmt.Errorf("ical: build %s %q: %w", op, ev.UID, errors.Join(errs...))
 	}
 	e := &encoder{}
+	// The VTIMEZONE and the fixed properties take about 1.5 KB; the
+	// texts grow by their escapes and folds.
+	e.buf.Grow(2048 + (len(ev.Summary)+len(ev.Location)+len(ev.Description)+len(ev.UID))*9/8)
 	writeCalendarHeader(e, c, m)
 	if err := writeZones(e, []Event{ev}); err != nil {
 		return nil, fmt.Errorf("ical: build %s %q: %w", op, ev.UID, err)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -181,7 +182,48 @@ func clock(t time.Time) int { return t.Hour()*3600 + t.Minute()*60 + t.Second() 
 // start of year firstYear to the end of lastYear. One more year of
 // transitions is read so that a rule in force in lastYear is recognised as
 // such even when it has a single onset inside the range.
+//
+// The text depends only on loc and the years, and a process writes the same
+// few zones again and again (one per calendar attachment), so it is kept.
 func writeVTimezone(e *encoder, loc *time.Location, firstYear, lastYear int) error {
+	k := zoneKey{loc, firstYear, lastYear}
+	zoneCache.mu.Lock()
+	text, ok := zoneCache.m[k]
+	zoneCache.mu.Unlock()
+	if ok {
+		e.buf.Write(text)
+		return nil
+	}
+	var z encoder
+	if err := buildVTimezone(&z, loc, firstYear, lastYear); err != nil {
+		return err
+	}
+	text = z.buf.Bytes()
+	zoneCache.mu.Lock()
+	if len(zoneCache.m) < maxCachedZones {
+		zoneCache.m[k] = text
+	}
+	zoneCache.mu.Unlock()
+	e.buf.Write(text)
+	return nil
+}
+
+// zoneKey identifies a VTIMEZONE text. *time.Location values are never
+// changed once made, so the pointer names the zone's rules.
+type zoneKey struct {
+	loc         *time.Location
+	first, last int
+}
+
+// maxCachedZones bounds the cache; past it, VTIMEZONEs are built each time.
+const maxCachedZones = 256
+
+var zoneCache = struct {
+	mu sync.Mutex
+	m  map[zoneKey][]byte // never modified once stored
+}{m: map[zoneKey][]byte{}}
+
+func buildVTimezone(e *encoder, loc *time.Location, firstYear, lastYear int) error {
 	from := time.Date(firstYear, time.January, 1, 0, 0, 0, 0, loc)
 	to := time.Date(lastYear+2, time.January, 1, 0, 0, 0, 0, loc)
 	trs, err := zoneTransitions(loc, from, to)
