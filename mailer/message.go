@@ -347,7 +347,8 @@ func (m *Message) render() ([]byte, error) {
 	if _, err := msg.WriteTo(&buf); err != nil {
 		return nil, &Error{Op: OpCompose, Err: fmt.Errorf("message %s: render: %w", m.MessageID, err)}
 	}
-	out, err := stableBoundaries(buf.Bytes(), multiparts)
+	raw := buf.Bytes()
+	bs, err := stableBoundaries(raw, multiparts)
 	if err != nil {
 		return nil, &Error{Op: OpCompose, Err: fmt.Errorf("message %s: %w", m.MessageID, err)}
 	}
@@ -359,19 +360,21 @@ func (m *Message) render() ([]byte, error) {
 	if m.ReplyTo != nil {
 		fields["Reply-To"] = formatAddresses([]Address{*m.ReplyTo}, len("Reply-To: "))
 	}
-	return replaceFields(out, fields), nil
-}
-
-// replaceFields replaces the values of the named header fields (with their
-// continuation lines) in a rendered message.
-func replaceFields(raw []byte, fields map[string]string) []byte {
+	// One copy of the message: the header, its boundary and address
+	// fields replaced, then the body with its boundaries replaced.
 	end := bytes.Index(raw, []byte("\r\n\r\n"))
 	if end < 0 {
-		return raw
+		return bs.replace(make([]byte, 0, len(raw)), raw, 0, len(raw)), nil
 	}
-	head := raw[:end+2]
-	var out bytes.Buffer
-	out.Grow(len(raw) + 256)
+	head := bs.replace(make([]byte, 0, end+2), raw, 0, end+2)
+	out := make([]byte, 0, len(raw)+256)
+	out = replaceFields(out, head, fields)
+	return bs.replace(out, raw, end+2, len(raw)), nil
+}
+
+// replaceFields appends head, a message header ending in CRLF, to dst with
+// the values of the named fields (and their continuation lines) replaced.
+func replaceFields(dst, head []byte, fields map[string]string) []byte {
 	skipping := false
 	for len(head) > 0 {
 		i := bytes.Index(head, []byte("\r\n"))
@@ -379,21 +382,23 @@ func replaceFields(raw []byte, fields map[string]string) []byte {
 		head = head[i+2:]
 		if line[0] == ' ' || line[0] == '\t' {
 			if !skipping {
-				out.Write(line)
+				dst = append(dst, line...)
 			}
 			continue
 		}
 		skipping = false
 		name, _, _ := bytes.Cut(line, []byte(":"))
 		if v, ok := fields[string(name)]; ok {
-			out.WriteString(string(name) + ": " + v + "\r\n")
+			dst = append(dst, name...)
+			dst = append(dst, ": "...)
+			dst = append(dst, v...)
+			dst = append(dst, "\r\n"...)
 			skipping = true
 			continue
 		}
-		out.Write(line)
+		dst = append(dst, line...)
 	}
-	out.Write(raw[end+2:])
-	return out.Bytes()
+	return dst
 }
 
 // sizeHint estimates the rendered size: base64 and quoted-printable grow
@@ -550,17 +555,16 @@ var multipartHeaderRE = regexp.MustCompile("\r\nContent-Type: multipart/(mixed|a
 // Msg must not be reused across attempts (its SendError is never cleared).
 // A boundary made from the hash of the content cannot occur in that content
 // (RFC 2046 §5.1.1), and the bodies are base64 or quoted-printable anyway.
-func stableBoundaries(raw []byte, want int) ([]byte, error) {
+func stableBoundaries(raw []byte, want int) (*boundarySet, error) {
 	found := multipartHeaderRE.FindAllSubmatchIndex(raw, -1)
 	if len(found) != want {
 		return nil, fmt.Errorf("render: found %d multipart boundaries, want %d", len(found), want)
 	}
 	if want == 0 {
-		return raw, nil
+		return &boundarySet{}, nil
 	}
 	// Every place a random boundary occurs, in order. Two random 60-digit
 	// strings neither overlap nor occur by chance in the content.
-	type occurrence struct{ at, which int }
 	var occs []occurrence
 	for which, f := range found {
 		old := raw[f[4]:f[5]]
@@ -574,14 +578,13 @@ func stableBoundaries(raw []byte, want int) ([]byte, error) {
 		}
 	}
 	slices.SortFunc(occs, func(a, b occurrence) int { return a.at - b.at })
-	const randomLen = 60
 	// Hash the message with each boundary replaced by its rank.
 	h := sha256.New()
 	prev := 0
 	for _, o := range occs {
 		h.Write(raw[prev:o.at])
 		h.Write([]byte{0, byte(o.which)})
-		prev = o.at + randomLen
+		prev = o.at + randomBoundaryLen
 	}
 	h.Write(raw[prev:])
 	sum := h.Sum(nil)
@@ -591,14 +594,36 @@ func stableBoundaries(raw []byte, want int) ([]byte, error) {
 		// as go-mail writes the parameter unquoted.
 		boundaries[which] = fmt.Appendf(nil, "%s.%x", raw[f[2]:f[3]], sum[:12])
 	}
-	out := make([]byte, 0, len(raw))
-	prev = 0
-	for _, o := range occs {
-		out = append(out, raw[prev:o.at]...)
-		out = append(out, boundaries[o.which]...)
-		prev = o.at + randomLen
+	return &boundarySet{occs: occs, boundaries: boundaries}, nil
+}
+
+// randomBoundaryLen is the length of go-mail's random boundaries.
+const randomBoundaryLen = 60
+
+// occurrence is where one of go-mail's boundaries (which) occurs in a
+// rendered message.
+type occurrence struct{ at, which int }
+
+// boundarySet is where a rendered message's random boundaries occur, in
+// order, and what replaces each.
+type boundarySet struct {
+	occs       []occurrence
+	boundaries [][]byte
+}
+
+// replace appends raw[from:to] to dst with the boundaries replaced. No
+// occurrence straddles from or to when both are line starts.
+func (bs *boundarySet) replace(dst, raw []byte, from, to int) []byte {
+	prev := from
+	for _, o := range bs.occs {
+		if o.at < from || o.at >= to {
+			continue
+		}
+		dst = append(dst, raw[prev:o.at]...)
+		dst = append(dst, bs.boundaries[o.which]...)
+		prev = o.at + randomBoundaryLen
 	}
-	return append(out, raw[prev:]...), nil
+	return append(dst, raw[prev:to]...)
 }
 
 // foldText returns s as an RFC 5322 unstructured header value, folded so
