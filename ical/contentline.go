@@ -38,6 +38,18 @@ type encoder struct {
 // line writes one content line. value must already be encoded for its type
 // (escapeText for TEXT); params are encoded here.
 func (e *encoder) line(name, value string, params ...wparam) {
+	if len(params) == 0 {
+		if len(name)+1+len(value) <= maxLineOctets {
+			// Short enough to need no fold: written as is.
+			e.buf.WriteString(name)
+			e.buf.WriteByte(':')
+			e.buf.WriteString(value)
+			e.buf.WriteString("\r\n")
+			return
+		}
+		writeFolded(&e.buf, name+":"+value)
+		return
+	}
 	var b strings.Builder
 	b.WriteString(name)
 	for _, p := range params {
@@ -87,6 +99,9 @@ func foldCut(s string, limit int) int {
 // CR become LF, and control characters other than HTAB and LF (which RFC
 // 5545 allows in no value) are dropped.
 func clean(s string) string {
+	if isClean(s) {
+		return s
+	}
 	s = strings.ToValidUTF8(s, "\uFFFD")
 	s = strings.ReplaceAll(s, "\r\n", "\n")
 	s = strings.ReplaceAll(s, "\r", "\n")
@@ -96,6 +111,21 @@ func clean(s string) string {
 		}
 		return r
 	}, s)
+}
+
+// isClean reports whether clean would return s unchanged: valid UTF-8
+// without CR or any control character other than HTAB and LF.
+func isClean(s string) bool {
+	ascii := true
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20 && c != '\t' && c != '\n', c == 0x7f:
+			return false
+		case c >= 0x80:
+			ascii = false
+		}
+	}
+	return ascii || utf8.ValidString(s)
 }
 
 // escapeText encodes a TEXT value (RFC 5545 §3.3.11): backslash, semicolon
