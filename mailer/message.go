@@ -548,6 +548,41 @@ func attachmentFile(a Attachment, types map[string]mediaType) (*gomail.File, err
 // cannot produce this text: CR and LF are refused in every header value.
 var multipartHeaderRE = regexp.MustCompile("\r\nContent-Type: multipart/(mixed|alternative);\r\n boundary=([0-9a-f]{60})\r\n")
 
+// findMultipartHeaders returns what multipartHeaderRE.FindAllSubmatchIndex
+// returns for raw, found with a literal search for the fixed text instead
+// of running the expression over the whole message.
+func findMultipartHeaders(raw []byte) [][]int {
+	const prefix, mid = "\r\nContent-Type: multipart/", ";\r\n boundary="
+	var found [][]int
+	for off := 0; ; {
+		i := bytes.Index(raw[off:], []byte(prefix))
+		if i < 0 {
+			return found
+		}
+		start := off + i
+		sub := start + len(prefix)
+		rest := raw[sub:]
+		var subLen int
+		switch {
+		case bytes.HasPrefix(rest, []byte("mixed")):
+			subLen = len("mixed")
+		case bytes.HasPrefix(rest, []byte("alternative")):
+			subLen = len("alternative")
+		}
+		if subLen > 0 {
+			if loc := multipartHeaderRE.FindSubmatchIndex(raw[start:min(len(raw), sub+subLen+len(mid)+randomBoundaryLen+2)]); loc != nil && loc[0] == 0 {
+				for k := range loc {
+					loc[k] += start
+				}
+				found = append(found, loc)
+				off = loc[1]
+				continue
+			}
+		}
+		off = start + 1
+	}
+}
+
 // stableBoundaries replaces go-mail's random multipart boundaries with
 // boundaries derived from a hash of the message, so a Message renders the
 // same bytes every time: for WriteTo (dry-run .eml, golden files) and for
@@ -556,7 +591,7 @@ var multipartHeaderRE = regexp.MustCompile("\r\nContent-Type: multipart/(mixed|a
 // A boundary made from the hash of the content cannot occur in that content
 // (RFC 2046 §5.1.1), and the bodies are base64 or quoted-printable anyway.
 func stableBoundaries(raw []byte, want int) (*boundarySet, error) {
-	found := multipartHeaderRE.FindAllSubmatchIndex(raw, -1)
+	found := findMultipartHeaders(raw)
 	if len(found) != want {
 		return nil, fmt.Errorf("render: found %d multipart boundaries, want %d", len(found), want)
 	}
