@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -509,29 +510,12 @@ func attachmentFile(a Attachment, types map[string]mediaType) (*gomail.File, err
 	if ct == "" {
 		ct = "application/octet-stream"
 	}
-	mt, ok := types[ct]
-	if !ok {
-		typ, params, err := mime.ParseMediaType(ct)
-		if err != nil {
-			return nil, fmt.Errorf("content type %q: %w", ct, err)
-		}
-		mt = mediaType{typ, params}
-		types[ct] = mt
-	}
-	params := maps.Clone(mt.params)
-	params["name"] = a.Filename
-	ctHeader := mime.FormatMediaType(mt.typ, params)
-	if ctHeader == "" {
-		return nil, fmt.Errorf("content type %q cannot be written", ct)
-	}
-	cdHeader := mime.FormatMediaType("attachment", map[string]string{"filename": a.Filename})
-	if cdHeader == "" {
-		return nil, fmt.Errorf("filename %q cannot be written", a.Filename)
+	ctHeader, cdHeader, err := attachmentHeaders(ct, a.Filename, types)
+	if err != nil {
+		return nil, err
 	}
 	data := a.Data
-	h := textproto.MIMEHeader{}
-	h.Set("Content-Type", ctHeader)
-	h.Set("Content-Disposition", cdHeader)
+	h := textproto.MIMEHeader{"Content-Type": {ctHeader}, "Content-Disposition": {cdHeader}}
 	return &gomail.File{
 		Name:   a.Filename,
 		Enc:    gomail.EncodingB64,
@@ -542,6 +526,53 @@ func attachmentFile(a Attachment, types map[string]mediaType) (*gomail.File, err
 		},
 	}, nil
 }
+
+// attachmentHeaders returns the Content-Type and Content-Disposition
+// values of an attachment of type ct named filename. Invitations name the
+// same few files again and again, so the values are kept.
+func attachmentHeaders(ct, filename string, types map[string]mediaType) (ctHeader, cdHeader string, err error) {
+	k := [2]string{ct, filename}
+	headerCache.mu.Lock()
+	v, ok := headerCache.m[k]
+	headerCache.mu.Unlock()
+	if ok {
+		return v[0], v[1], nil
+	}
+	mt, ok := types[ct]
+	if !ok {
+		typ, params, err := mime.ParseMediaType(ct)
+		if err != nil {
+			return "", "", fmt.Errorf("content type %q: %w", ct, err)
+		}
+		mt = mediaType{typ, params}
+		types[ct] = mt
+	}
+	params := maps.Clone(mt.params)
+	params["name"] = filename
+	ctHeader = mime.FormatMediaType(mt.typ, params)
+	if ctHeader == "" {
+		return "", "", fmt.Errorf("content type %q cannot be written", ct)
+	}
+	cdHeader = mime.FormatMediaType("attachment", map[string]string{"filename": filename})
+	if cdHeader == "" {
+		return "", "", fmt.Errorf("filename %q cannot be written", filename)
+	}
+	headerCache.mu.Lock()
+	if len(headerCache.m) < maxCachedHeaders {
+		headerCache.m[k] = [2]string{ctHeader, cdHeader}
+	}
+	headerCache.mu.Unlock()
+	return ctHeader, cdHeader, nil
+}
+
+// maxCachedHeaders bounds the attachment header cache; past it, the values
+// are computed each time.
+const maxCachedHeaders = 4096
+
+var headerCache = struct {
+	mu sync.Mutex
+	m  map[[2]string][2]string
+}{m: map[[2]string][2]string{}}
 
 // multipartHeaderRE finds the Content-Type lines of the multipart entities
 // go-mail writes, with their random 60-hex-digit boundaries. Header input
