@@ -343,12 +343,16 @@ func (m *Message) render() ([]byte, error) {
 	if err != nil {
 		return nil, &Error{Op: OpCompose, Err: fmt.Errorf("message %s: %w", m.MessageID, err)}
 	}
+	// go-mail writes after some room, so that the message can be put
+	// together in place below.
 	var buf bytes.Buffer
-	buf.Grow(m.sizeHint())
+	buf.Grow(len(headroom) + m.sizeHint())
+	buf.Write(headroom[:])
 	if _, err := msg.WriteTo(&buf); err != nil {
 		return nil, &Error{Op: OpCompose, Err: fmt.Errorf("message %s: render: %w", m.MessageID, err)}
 	}
-	raw := buf.Bytes()
+	all := buf.Bytes()
+	raw := all[len(headroom):]
 	bs, err := stableBoundaries(raw, multiparts)
 	if err != nil {
 		return nil, &Error{Op: OpCompose, Err: fmt.Errorf("message %s: %w", m.MessageID, err)}
@@ -368,10 +372,21 @@ func (m *Message) render() ([]byte, error) {
 		return bs.replace(make([]byte, 0, len(raw)), raw, 0, len(raw)), nil
 	}
 	head := bs.replace(make([]byte, 0, end+2), raw, 0, end+2)
-	out := make([]byte, 0, len(raw)+256)
-	out = replaceFields(out, head, fields)
-	return bs.replace(out, raw, end+2, len(raw)), nil
+	head = replaceFields(make([]byte, 0, len(head)+256), head, fields)
+	if len(head) > len(headroom)+end+2 {
+		// No room in front of the body for the new header: copy.
+		return bs.replace(head, raw, end+2, len(raw)), nil
+	}
+	// The body moves to just after the new header, its boundaries
+	// replaced on the way (they only get shorter), then the header goes
+	// in front of it.
+	n := bs.compact(all, len(head), len(headroom), end+2, len(raw))
+	copy(all, head)
+	return all[:n], nil
 }
+
+// headroom is what render leaves in front of go-mail's output.
+var headroom [1024]byte
 
 // replaceFields appends head, a message header ending in CRLF, to dst with
 // the values of the named fields (and their continuation lines) replaced.
@@ -675,6 +690,24 @@ type occurrence struct{ at, which int }
 type boundarySet struct {
 	occs       []occurrence
 	boundaries [][]byte
+}
+
+// compact copies all[base+from:base+to], a range of the message at
+// all[base:], to all[dst:] with the boundaries replaced, and returns where
+// the copy ends. dst must not be after base+from: a replacement is shorter
+// than what it replaces, so the copy never overwrites what it has still to
+// read.
+func (bs *boundarySet) compact(all []byte, dst, base, from, to int) int {
+	prev := from
+	for _, o := range bs.occs {
+		if o.at < from || o.at >= to {
+			continue
+		}
+		dst += copy(all[dst:], all[base+prev:base+o.at])
+		dst += copy(all[dst:], bs.boundaries[o.which])
+		prev = o.at + randomBoundaryLen
+	}
+	return dst + copy(all[dst:], all[base+prev:base+to])
 }
 
 // replace appends raw[from:to] to dst with the boundaries replaced. No
