@@ -133,8 +133,18 @@ func isClean(s string) bool {
 // LF, so no input can start a new content line.
 func escapeText(s string) string {
 	s = clean(s)
+	extra := 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '\\', ';', ',', '\n':
+			extra++
+		}
+	}
+	if extra == 0 {
+		return s
+	}
 	var b strings.Builder
-	b.Grow(len(s) + 8)
+	b.Grow(len(s) + extra)
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; c {
 		case '\\', ';', ',':
