@@ -57,12 +57,13 @@ type calendarTextKey struct {
 
 type calendarText struct {
 	summary, description string
+	filename             string // the attachment's name (AttachmentName)
 }
 
 // calendarText returns the SUMMARY and DESCRIPTION of session s in lang.
 func (e *Engine) calendarText(t *templates.Set, lang outreach.Language, s outreach.Session, rd roundData) calendarText {
 	if rd.texts == nil {
-		return calendarText{t.Summary(lang, e.event, rd.names[s.SuR]), t.Description(lang, e.event, s, rd.names[s.SuR])}
+		return e.newCalendarText(t, lang, s, rd)
 	}
 	k := calendarTextKey{t, lang, s.SuR}
 	rd.texts.mu.Lock()
@@ -71,7 +72,7 @@ func (e *Engine) calendarText(t *templates.Set, lang outreach.Language, s outrea
 	if ok {
 		return ct
 	}
-	ct = calendarText{t.Summary(lang, e.event, rd.names[s.SuR]), t.Description(lang, e.event, s, rd.names[s.SuR])}
+	ct = e.newCalendarText(t, lang, s, rd)
 	rd.texts.mu.Lock()
 	rd.texts.m[k] = ct
 	rd.texts.mu.Unlock()
@@ -94,6 +95,12 @@ func (e *Engine) loadRound(tx *store.Tx) (roundData, error) {
 		rd.names[s.SuR] = m.Names
 	}
 	return rd, nil
+}
+
+func (e *Engine) newCalendarText(t *templates.Set, lang outreach.Language, s outreach.Session, rd roundData) calendarText {
+	sur := rd.names[s.SuR]
+	return calendarText{summary: t.Summary(lang, e.event, sur), description: t.Description(lang, e.event, s, sur),
+		filename: templates.AttachmentName(sur, lang)}
 }
 
 // calendarEvent is mission's copy of session as an iCalendar event.
@@ -221,7 +228,7 @@ func (e *Engine) composeMessage(tx *store.Tx, it outreach.OutboxItem, revs map[s
 			}
 			revs[s.SuR] = s.Sequence
 			msg.Attachments = append(msg.Attachments, mailer.Attachment{
-				Filename:    templates.AttachmentName(rd.names[s.SuR], m.Language),
+				Filename:    e.calendarText(t, m.Language, s, rd).filename,
 				ContentType: "text/calendar; charset=UTF-8; method=REQUEST",
 				Data:        ics,
 			})
