@@ -406,6 +406,12 @@ func (e *Engine) prepare() (*prepared, error) {
 		p.msg, p.revs, p.cerr = e.compose(tx, it)
 		return nil
 	})
+	if err == nil && p != nil && p.msg != nil && p.cerr == nil {
+		// Render the bytes now, ahead of the send, outside any
+		// transaction; a message that does not render is left for Send
+		// to refuse as it always has.
+		_ = p.msg.Prepare()
+	}
 	if err != nil && p != nil {
 		e.release(p.item.ID)
 		p = nil

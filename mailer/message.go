@@ -77,6 +77,8 @@ type Message struct {
 	HTML        string
 	Calendar    *Calendar
 	Attachments []Attachment
+
+	prepared []byte // set by Prepare
 }
 
 // WriteTo writes the exact RFC 5322 bytes that Conn.Send transmits for m
@@ -332,7 +334,25 @@ func (m *Message) envelope() (from string, rcpts []string) {
 }
 
 // render validates m and returns its RFC 5322 bytes.
+// Prepare renders m now and keeps the bytes, so that a later Send or
+// WriteTo does not render again (the outbox renders the next message while
+// the current one is being sent). m must not be changed afterwards.
+func (m *Message) Prepare() error {
+	if m == nil {
+		return &Error{Op: OpCompose, Err: errors.New("nil message")}
+	}
+	b, err := m.render()
+	if err != nil {
+		return err
+	}
+	m.prepared = b
+	return nil
+}
+
 func (m *Message) render() ([]byte, error) {
+	if m != nil && m.prepared != nil {
+		return m.prepared, nil
+	}
 	if m == nil {
 		return nil, &Error{Op: OpCompose, Err: errors.New("nil message")}
 	}

@@ -493,3 +493,30 @@ func FuzzHeaderText(f *testing.F) {
 		}
 	})
 }
+
+// TestPrepareRendersOnce: a prepared message sends and writes exactly the
+// bytes Prepare rendered, and rendering again gives the same bytes.
+func TestPrepareRendersOnce(t *testing.T) {
+	m := invitation(1)
+	var want bytes.Buffer
+	if _, err := m.WriteTo(&want); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Prepare(); err != nil {
+		t.Fatal(err)
+	}
+	var got bytes.Buffer
+	if _, err := m.WriteTo(&got); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got.Bytes(), want.Bytes()) {
+		t.Error("a prepared message writes other bytes than it renders")
+	}
+	if err := (*Message)(nil).Prepare(); err == nil {
+		t.Error("Prepare of a nil message: no error")
+	}
+	bad := &Message{}
+	if err := bad.Prepare(); err == nil {
+		t.Error("Prepare of an invalid message: no error")
+	}
+}
