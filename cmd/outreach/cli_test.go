@@ -219,3 +219,18 @@ func TestMissingConfigSaysWhatToDo(t *testing.T) {
 		t.Errorf("exit %d, stderr %q", code, errs)
 	}
 }
+
+// TestCalendarExportNeedsTheConfig: on a store copy without a
+// configuration, the staff feed says what it lacks instead of writing an
+// invalid calendar; with the configuration it is a PUBLISH of every session.
+func TestCalendarExportNeedsTheConfig(t *testing.T) {
+	dir, cfg := demoDir(t)
+	out, errs, code := outreachCmd(t, "--store", filepath.Join(dir, "outreach.db"), "calendar", "export")
+	if code != 1 || out != "" || !strings.Contains(errs, "--config") {
+		t.Errorf("calendar export without a configuration: exit %d, out %q, err %q", code, out, errs)
+	}
+	feed := mustRun(t, "--config", cfg, "calendar", "export")
+	if !strings.Contains(feed, "METHOD:PUBLISH") || strings.Count(feed, "BEGIN:VEVENT") != 14 {
+		t.Errorf("calendar export: %d events, PUBLISH %v", strings.Count(feed, "BEGIN:VEVENT"), strings.Contains(feed, "METHOD:PUBLISH"))
+	}
+}

@@ -143,6 +143,15 @@ func cmdCalendarExport(c *cli, args []string) error {
 		return err
 	}
 	return c.withAPI(func(a *admin.Client) error {
+		if !a.Remote {
+			// The feed names the event and its organiser, which only the
+			// configuration holds.
+			if cfg, err := c.loadConfig(); err != nil {
+				return err
+			} else if cfg == nil {
+				return fmt.Errorf("calendar export: the feed needs the event's title and organiser mailbox from the configuration; pass --config PATH")
+			}
+		}
 		feed, err := a.Calendar(c.ctx, strings.ToUpper(*sur))
 		if err != nil {
 			return fmt.Errorf("calendar export: %w", err)
