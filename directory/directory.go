@@ -60,6 +60,28 @@ func (e *LineError) Unwrap() error { return e.Err }
 // maxErrors bounds how many problems one import reports.
 const maxErrors = 50
 
+// problems collects an import's problems, each with its line and column,
+// up to maxErrors.
+type problems []error
+
+func (p *problems) add(line int, col string, err error) {
+	if len(*p) < maxErrors {
+		*p = append(*p, &LineError{Line: line, Column: col, Err: err})
+	}
+}
+
+// err joins the problems (nil when there are none), saying when the list
+// was cut at maxErrors.
+func (p problems) err() error {
+	if len(p) == 0 {
+		return nil
+	}
+	if len(p) == maxErrors {
+		p = append(p[:len(p):len(p)], fmt.Errorf("stopped after %d problems", maxErrors))
+	}
+	return errors.Join(p...)
+}
+
 // readTable reads a CSV file with the given header and returns its records
 // with their line numbers. The file must be UTF-8 (a byte-order mark is
 // allowed and dropped).
@@ -146,12 +168,8 @@ func ParseMissions(r io.Reader) ([]outreach.Mission, error) {
 	if err != nil {
 		return nil, err
 	}
-	var errs []error
-	add := func(line int, col string, err error) {
-		if len(errs) < maxErrors {
-			errs = append(errs, &LineError{Line: line, Column: col, Err: err})
-		}
-	}
+	var errs problems
+	add := errs.add
 	seen := map[string]int{}
 	out := make([]outreach.Mission, 0, len(recs))
 	for i, rec := range recs {
@@ -212,11 +230,8 @@ func ParseMissions(r io.Reader) ([]outreach.Mission, error) {
 		m.DefaultTitles()
 		out = append(out, m)
 	}
-	if len(errs) > 0 {
-		if len(errs) == maxErrors {
-			errs = append(errs, fmt.Errorf("stopped after %d problems", maxErrors))
-		}
-		return nil, errors.Join(errs...)
+	if err := errs.err(); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -229,12 +244,8 @@ func ParseSessions(r io.Reader, known func(id string) bool, loc *time.Location) 
 	if err != nil {
 		return nil, err
 	}
-	var errs []error
-	add := func(line int, col string, err error) {
-		if len(errs) < maxErrors {
-			errs = append(errs, &LineError{Line: line, Column: col, Err: err})
-		}
-	}
+	var errs problems
+	add := errs.add
 	seen := map[string]int{}
 	var out []outreach.Session
 	for i, rec := range recs {
@@ -274,8 +285,8 @@ func ParseSessions(r io.Reader, known func(id string) bool, loc *time.Location) 
 		}
 		out = append(out, s)
 	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+	if err := errs.err(); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -300,12 +311,8 @@ func ParsePanels(r io.Reader, session func(sur string) (outreach.Session, bool))
 	if err != nil {
 		return nil, err
 	}
-	var errs []error
-	add := func(line int, col string, err error) {
-		if len(errs) < maxErrors {
-			errs = append(errs, &LineError{Line: line, Column: col, Err: err})
-		}
-	}
+	var errs problems
+	add := errs.add
 	var out []Panel
 	index := map[string]int{}    // SuR → out index
 	lastLine := map[string]int{} // SuR → its last line
@@ -390,11 +397,8 @@ func ParsePanels(r io.Reader, session func(sur string) (outreach.Session, bool))
 			}
 		}
 	}
-	if len(errs) > 0 {
-		if len(errs) == maxErrors {
-			errs = append(errs, fmt.Errorf("stopped after %d problems", maxErrors))
-		}
-		return nil, errors.Join(errs...)
+	if err := errs.err(); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
