@@ -233,12 +233,8 @@ func newRound(ctx context.Context, dir string, opts Options) (*round, error) {
 		r.close()
 		return nil, err
 	}
-	sched := jobs.Schedule{Lateness: 36 * time.Hour, Digest: "CRON_TZ=Europe/Zurich 0 8 * * *"}
-	for _, rule := range config.DefaultRules() {
-		h, m, _ := config.ParseClock(rule.At)
-		sched.Rules = append(sched.Rules, jobs.Rule{Name: rule.Name, PerSession: rule.RelativeTo == "session",
-			DaysBefore: rule.DaysBefore, Hour: h, Min: m, Audience: rule.Audience, Template: rule.Template})
-	}
+	sched := jobs.ScheduleFrom(config.Reminders{Lateness: config.Duration{D: 36 * time.Hour},
+		Digest: "CRON_TZ=Europe/Zurich 0 8 * * *", Rules: config.DefaultRules()})
 	r.e = jobs.New(jobs.Options{Store: r.st, Event: ev, Logger: opts.Logger, Clock: r.clock, Templates: set,
 		Sender: sender, Connections: 1, Limits: jobs.Limits{PerMinute: 30, PerDay: 10000}, Schedule: sched})
 	if _, err := r.e.ImportMissions(missions, "demo"); err != nil {

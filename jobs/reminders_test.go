@@ -36,20 +36,17 @@ func local(month time.Month, day, hour, min int) time.Time {
 	return time.Date(2017, month, day, hour, min, 0, 0, geneva)
 }
 
-// remSchedule converts configured rules as the daemon does (cmd/outreach
-// wire.go), with the configuration's default lateness and digest.
+// remSchedule converts configured rules with ScheduleFrom, as the daemon
+// does, with the configuration's default lateness and digest.
 func remSchedule(t *testing.T, rules []config.Rule) Schedule {
 	t.Helper()
-	s := Schedule{Lateness: 36 * time.Hour, Digest: "CRON_TZ=Europe/Zurich 0 8 * * *"}
 	for _, r := range rules {
-		h, m, err := config.ParseClock(r.At)
-		if err != nil {
+		if _, _, err := config.ParseClock(r.At); err != nil {
 			t.Fatal(err)
 		}
-		s.Rules = append(s.Rules, Rule{Name: r.Name, PerSession: r.RelativeTo == "session", DaysBefore: r.DaysBefore,
-			Hour: h, Min: m, Audience: r.Audience, Template: r.Template})
 	}
-	return s
+	return ScheduleFrom(config.Reminders{Lateness: config.Duration{D: 36 * time.Hour},
+		Digest: "CRON_TZ=Europe/Zurich 0 8 * * *", Rules: rules})
 }
 
 // remConfigSchedule is the schedule of a configuration file, as loaded on
@@ -60,9 +57,7 @@ func remConfigSchedule(t *testing.T, text string) Schedule {
 	if err != nil {
 		t.Fatalf("config: %v", err)
 	}
-	s := remSchedule(t, cfg.Reminders.Rules)
-	s.Lateness, s.Digest = cfg.Reminders.Lateness.D, cfg.Reminders.Digest
-	return s
+	return ScheduleFrom(cfg.Reminders)
 }
 
 // remInvite invites missions ("" for all) and sends the invitations.

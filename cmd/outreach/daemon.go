@@ -144,7 +144,7 @@ func (d *daemon) reload() error {
 		return err
 	}
 	d.e.SetTemplates(set)
-	d.e.SetSchedule(schedule(cfg))
+	d.e.SetSchedule(jobs.ScheduleFrom(cfg.Reminders))
 	if later := needRestart(d.cfg, cfg); len(later) > 0 {
 		d.log.Warn("these sections changed and take effect at the next restart", "sections", strings.Join(later, " "))
 	}

@@ -63,22 +63,11 @@ func (c *cli) engineOptions(cfg *config.Config) jobs.Options {
 		opts.Event = cfg.OutreachEvent()
 		opts.Connections = cfg.SMTP.Connections
 		opts.Limits = jobs.Limits{PerMinute: cfg.SMTP.PerMinute, PerDay: cfg.SMTP.PerDay}
-		opts.Schedule = schedule(cfg)
+		opts.Schedule = jobs.ScheduleFrom(cfg.Reminders)
 		dir = cfg.TemplatesDir()
 	}
 	opts.Templates, opts.TemplatesErr = templates.Load(dir)
 	return opts
-}
-
-// schedule converts the configured reminder rules.
-func schedule(cfg *config.Config) jobs.Schedule {
-	s := jobs.Schedule{Lateness: cfg.Reminders.Lateness.D, Digest: cfg.Reminders.Digest}
-	for _, r := range cfg.Reminders.Rules {
-		h, m, _ := config.ParseClock(r.At)
-		s.Rules = append(s.Rules, jobs.Rule{Name: r.Name, PerSession: r.RelativeTo == "session", DaysBefore: r.DaysBefore,
-			Hour: h, Min: m, Audience: r.Audience, Template: r.Template})
-	}
-	return s
 }
 
 // newWatcher builds the IMAP watcher from [imap], handing messages to e.
