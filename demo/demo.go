@@ -69,7 +69,9 @@ type Result struct {
 	Unreadable int
 	// Stopped is set when the live round was interrupted before its end.
 	Stopped bool
-	Dir     string
+
+	snapshot jobs.Snapshot // the engine's numbers the figures came from
+	Dir      string
 }
 
 // Figures are the round's numbers for the organisers.
@@ -403,6 +405,7 @@ func (r *round) result() (Result, error) {
 	if err != nil {
 		return res, err
 	}
+	res.snapshot = sn
 	f := Figures{Sessions: len(st.Sessions), Sent: map[string]int{}, Replies: sn.Replies, Review: st.Review,
 		NotReached: st.Coverage.Unreachable, Missed: sn.MissedReminders}
 	for kind, states := range sn.Outbox {

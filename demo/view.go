@@ -37,7 +37,7 @@ func (r *round) render() {
 	if err != nil {
 		return
 	}
-	sn, _ := r.e.Snapshot()
+	sn := res.snapshot
 	var b strings.Builder
 	b.WriteString("\033[H\033[2J")
 	now := r.clock.Now().In(r.ev.Location)
