@@ -214,7 +214,11 @@ func (d *Dovecot) start() error {
 }
 
 // imapReady reports whether an IMAP server greets on addr.
-func imapReady(addr string) bool {
+func imapReady(addr string) bool { return greets(addr, "* OK", "") }
+
+// greets reports whether a server on addr sends a first line starting with
+// prefix; quit, if set, is written before closing.
+func greets(addr, prefix, quit string) bool {
 	c, err := net.DialTimeout("tcp", addr, time.Second)
 	if err != nil {
 		return false
@@ -222,7 +226,10 @@ func imapReady(addr string) bool {
 	defer c.Close()
 	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
 	line, err := bufio.NewReader(c).ReadString('\n')
-	return err == nil && strings.HasPrefix(line, "* OK")
+	if quit != "" {
+		_, _ = c.Write([]byte(quit))
+	}
+	return err == nil && strings.HasPrefix(line, prefix)
 }
 
 // StartupTime is how long the last start took, from exec to the first

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -245,19 +244,7 @@ func (p *Postfix) readPID() int {
 }
 
 // smtpReady reports whether an SMTP server greets with 220 on addr.
-func smtpReady(addr string) bool {
-	c, err := net.DialTimeout("tcp", addr, time.Second)
-	if err != nil {
-		return false
-	}
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
-	buf := make([]byte, 4)
-	n, _ := c.Read(buf)
-	ok := n >= 3 && string(buf[:3]) == "220"
-	_, _ = c.Write([]byte("QUIT\r\n"))
-	return ok
-}
+func smtpReady(addr string) bool { return greets(addr, "220", "QUIT\r\n") }
 
 // StartupTime is how long the last start took, from "postfix start" to
 // both listeners greeting.
