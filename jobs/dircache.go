@@ -21,40 +21,43 @@ import (
 // Entries are shared between goroutines and never modified once stored.
 type dirCache struct {
 	mu    sync.Mutex
-	round *roundEntry
-	index *indexEntry
+	round *genEntry[roundData]
+	index *genEntry[*dirIndex]
 }
 
-type roundEntry struct {
+// genEntry is a value derived from the directory at one generation.
+type genEntry[T any] struct {
 	gen uint64
-	rd  roundData
+	v   T
 }
 
-type indexEntry struct {
-	gen uint64
-	ix  *dirIndex
+// cached returns *slot's value when tx reads the generation it was built
+// at; otherwise it builds the value from tx and, when tx has not itself
+// changed the directory, keeps it in *slot.
+func cached[T any](mu *sync.Mutex, slot **genEntry[T], tx *store.Tx, build func(*store.Tx) (T, error)) (T, error) {
+	cacheable := !tx.DirectoryChanged()
+	gen := tx.DirectoryGeneration()
+	if cacheable {
+		mu.Lock()
+		c := *slot
+		mu.Unlock()
+		if c != nil && c.gen == gen {
+			return c.v, nil
+		}
+	}
+	v, err := build(tx)
+	if err != nil || !cacheable {
+		return v, err
+	}
+	mu.Lock()
+	*slot = &genEntry[T]{gen: gen, v: v}
+	mu.Unlock()
+	return v, nil
 }
 
 // round returns the round's sessions and State names as tx sees them.
 func (e *Engine) round(tx *store.Tx) (roundData, error) {
-	cacheable := !tx.DirectoryChanged()
-	gen := tx.DirectoryGeneration()
-	if cacheable {
-		e.dc.mu.Lock()
-		c := e.dc.round
-		e.dc.mu.Unlock()
-		if c != nil && c.gen == gen {
-			return c.rd, nil
-		}
-	}
-	rd, err := e.loadRound(tx)
-	if err != nil || !cacheable {
-		return rd, err
-	}
-	e.dc.mu.Lock()
-	e.dc.round = &roundEntry{gen: gen, rd: rd}
-	e.dc.mu.Unlock()
-	return rd, nil
+	return cached(&e.dc.mu, &e.dc.round, tx, e.loadRound)
 }
 
 // dirIndex is the directory as reply.Classify looks things up in it.
@@ -69,24 +72,7 @@ type dirIndex struct {
 }
 
 func (e *Engine) dirIndex(tx *store.Tx) (*dirIndex, error) {
-	cacheable := !tx.DirectoryChanged()
-	gen := tx.DirectoryGeneration()
-	if cacheable {
-		e.dc.mu.Lock()
-		c := e.dc.index
-		e.dc.mu.Unlock()
-		if c != nil && c.gen == gen {
-			return c.ix, nil
-		}
-	}
-	ix, err := e.buildIndex(tx)
-	if err != nil || !cacheable {
-		return ix, err
-	}
-	e.dc.mu.Lock()
-	e.dc.index = &indexEntry{gen: gen, ix: ix}
-	e.dc.mu.Unlock()
-	return ix, nil
+	return cached(&e.dc.mu, &e.dc.index, tx, e.buildIndex)
 }
 
 func (e *Engine) buildIndex(tx *store.Tx) (*dirIndex, error) {
