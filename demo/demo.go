@@ -169,7 +169,6 @@ type round struct {
 	sessions []outreach.Session
 	end      time.Time
 	moved    bool
-	movedSuR string
 
 	mu     sync.Mutex
 	events []string // the live view's recent activity
@@ -386,7 +385,6 @@ func (r *round) move(now time.Time) error {
 	if err != nil {
 		return err
 	}
-	r.movedSuR = s.SuR
 	r.note(now, "staff move the pre-session on %s to %s, %s: %d updates queued", r.w.names[s.SuR].EN,
 		startAt.In(r.ev.Location).Format("Mon 2 Jan 15:04"), room, rep.Queued)
 	return nil

@@ -25,11 +25,9 @@ type relay struct {
 	srv     *smtp.Server
 	deliver func(from string, to []string, raw []byte)
 
-	mu      sync.Mutex
-	refuse  map[string]bool
-	count   int
-	refused int
-	ids     map[string]int // Message-ID → copies accepted
+	mu     sync.Mutex
+	refuse map[string]bool
+	ids    map[string]int // Message-ID → copies accepted
 }
 
 func startRelay(deliver func(from string, to []string, raw []byte), refuse map[string]bool) (*relay, error) {
@@ -85,7 +83,6 @@ func (s *relaySession) Rcpt(to string, _ *smtp.RcptOptions) error {
 	s.r.mu.Lock()
 	defer s.r.mu.Unlock()
 	if s.r.refuse[strings.ToLower(to)] {
-		s.r.refused++
 		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1},
 			Message: fmt.Sprintf("<%s>: Recipient address rejected: User unknown in virtual mailbox table", to)}
 	}
@@ -103,7 +100,6 @@ func (s *relaySession) Data(rd io.Reader) error {
 		id = m.Header.Get("Message-Id")
 	}
 	s.r.mu.Lock()
-	s.r.count++
 	s.r.ids[id]++
 	s.r.mu.Unlock()
 	s.r.deliver(s.from, append([]string(nil), s.to...), raw)
