@@ -84,7 +84,8 @@ func (e *APIError) Unwrap() error {
 	return nil
 }
 
-func (c *Client) do(ctx context.Context, method, path string, body io.Reader, ctype string) (*http.Response, error) {
+// send makes one request, with the token when there is one.
+func (c *Client) send(ctx context.Context, method, path string, body io.Reader, ctype string) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
 	if err != nil {
 		return nil, err
@@ -98,6 +99,14 @@ func (c *Client) do(ctx context.Context, method, path string, body io.Reader, ct
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("admin: %s %s: %w", method, path, err)
+	}
+	return resp, nil
+}
+
+func (c *Client) do(ctx context.Context, method, path string, body io.Reader, ctype string) (*http.Response, error) {
+	resp, err := c.send(ctx, method, path, body, ctype)
+	if err != nil {
+		return nil, err
 	}
 	if resp.StatusCode >= 300 {
 		defer resp.Body.Close()
@@ -288,16 +297,9 @@ func (c *Client) Backup(ctx context.Context, w io.Writer) (int64, error) {
 // its state and an *APIError.
 func (c *Client) Health(ctx context.Context) (Health, error) {
 	var h Health
-	req, err := http.NewRequestWithContext(ctx, "GET", c.base+"/healthz", nil)
+	resp, err := c.send(ctx, "GET", "/healthz", nil, "")
 	if err != nil {
 		return h, err
-	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		return h, fmt.Errorf("admin: GET /healthz: %w", err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
