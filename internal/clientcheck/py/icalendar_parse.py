@@ -13,10 +13,14 @@ checked.
 """
 
 import datetime
-import json
+import os
 import sys
 
 import icalendar
+
+# python3 -I leaves this folder off the path; batch.py lives here.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import batch  # noqa: E402
 
 
 def text(v):
@@ -133,33 +137,5 @@ def calendar(data):
     }
 
 
-def read_items(stream):
-    """Reads the items framed as "LENGTH\\n" and that many bytes, repeated."""
-    data = stream.read()
-    items, i = [], 0
-    while i < len(data):
-        nl = data.index(b"\n", i)
-        n = int(data[i:nl])
-        items.append(data[nl + 1:nl + 1 + n])
-        if len(items[-1]) != n:
-            raise ValueError("input ends inside item %d" % len(items))
-        i = nl + 1 + n
-    return items
-
-
-def write_results(results, stream):
-    stream.write(json.dumps({"results": results}, ensure_ascii=False).encode("utf-8"))
-
-
-def main():
-    results = []
-    for item in read_items(sys.stdin.buffer):
-        try:
-            results.append({"calendar": calendar(item)})
-        except Exception as e:
-            results.append({"error": "%s: %s" % (type(e).__name__, e)})
-    write_results(results, sys.stdout.buffer)
-
-
 if __name__ == "__main__":
-    main()
+    batch.run("calendar", calendar)
