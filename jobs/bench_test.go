@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -284,6 +285,26 @@ func (p *memPeak) finish() {
 
 const mib = 1 << 20
 
+// profileOutbox writes a CPU profile of the outbox run alone (not the
+// set-up, not the bare loop) to $OUTREACH_BENCH_CPUPROFILE when it is set.
+func profileOutbox(tb testing.TB) (stop func()) {
+	path := os.Getenv("OUTREACH_BENCH_CPUPROFILE")
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		tb.Fatal(err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}
+}
+
 // BenchmarkInvitations sends 10,000 invitations, each with its text and
 // HTML parts and 14 .ics attachments, to a go-smtp sink on loopback, twice
 // per iteration over the same number of connections:
@@ -352,11 +373,13 @@ func BenchmarkInvitations(b *testing.B) {
 				}
 
 				mem := startMemPeak()
+				stopProfile := profileOutbox(b)
 				b.StartTimer()
 				start = time.Now()
 				rep, err := e.Flush(context.Background(), 0)
 				outboxTime += time.Since(start)
 				b.StopTimer()
+				stopProfile()
 				mem.finish()
 				if err != nil || rep.Sent != benchInvitations || rep.Failed+rep.Deferred+rep.Waiting != 0 {
 					b.Fatalf("flush: %+v, %v", rep, err)

@@ -1,24 +1,18 @@
 package mailer
 
 import (
-	"bytes"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
 	"maps"
 	"mime"
 	netmail "net/mail"
-	"net/textproto"
 	"regexp"
-	"slices"
 	"strings"
 	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
-
-	gomail "github.com/wneessen/go-mail"
 )
 
 // Address is a mailbox (RFC 5322 §3.4): an optional display name and an
@@ -68,8 +62,8 @@ type Message struct {
 	Date         time.Time // required
 	EnvelopeFrom string    // SMTP MAIL FROM (bounce address); defaults to From.Email
 	// Headers are extra header fields, e.g. X-Auto-Response-Suppress,
-	// In-Reply-To, References, Auto-Submitted; go-mail writes them sorted by
-	// name. Fields this package writes itself (From, To, Subject, Date,
+	// In-Reply-To, References, Auto-Submitted; they are written sorted by
+	// name with Date, MIME-Version and Message-ID. Fields this package writes itself (From, To, Subject, Date,
 	// Message-ID, MIME-Version, Content-*...) are refused, as are
 	// duplicates. Non-ASCII values are RFC 2047 encoded.
 	Headers     [][2]string
@@ -208,7 +202,7 @@ func checkAddress(field string, a Address) []error {
 		errs = append(errs, fmt.Errorf("%s name: %w", field, err))
 	}
 	if strings.Contains(a.Name, `\`) {
-		// net/mail's Address.String, which go-mail uses, leaves a
+		// net/mail's Address.String, which writes plain names, leaves a
 		// backslash bare inside a Q-encoded word (RFC 2047 §5(3) forbids
 		// it there) and then cannot parse its own output.
 		errs = append(errs, fmt.Errorf("%s name %q: a backslash cannot be written in a display name", field, a.Name))
@@ -333,13 +327,14 @@ func (m *Message) envelope() (from string, rcpts []string) {
 	return from, rcpts
 }
 
-// render validates m and returns its RFC 5322 bytes.
+var errNilMessage = errors.New("nil message")
+
 // Prepare renders m now and keeps the bytes, so that a later Send or
 // WriteTo does not render again (the outbox renders the next message while
 // the current one is being sent). m must not be changed afterwards.
 func (m *Message) Prepare() error {
 	if m == nil {
-		return &Error{Op: OpCompose, Err: errors.New("nil message")}
+		return &Error{Op: OpCompose, Err: errNilMessage}
 	}
 	b, err := m.render()
 	if err != nil {
@@ -347,94 +342,6 @@ func (m *Message) Prepare() error {
 	}
 	m.prepared = b
 	return nil
-}
-
-func (m *Message) render() ([]byte, error) {
-	if m != nil && m.prepared != nil {
-		return m.prepared, nil
-	}
-	if m == nil {
-		return nil, &Error{Op: OpCompose, Err: errors.New("nil message")}
-	}
-	if err := m.validate(); err != nil {
-		return nil, &Error{Op: OpCompose, Err: fmt.Errorf("message %s: %w", m.MessageID, err)}
-	}
-	msg, multiparts, err := m.build()
-	if err != nil {
-		return nil, &Error{Op: OpCompose, Err: fmt.Errorf("message %s: %w", m.MessageID, err)}
-	}
-	// go-mail writes after some room, so that the message can be put
-	// together in place below.
-	var buf bytes.Buffer
-	buf.Grow(len(headroom) + m.sizeHint())
-	buf.Write(headroom[:])
-	if _, err := msg.WriteTo(&buf); err != nil {
-		return nil, &Error{Op: OpCompose, Err: fmt.Errorf("message %s: render: %w", m.MessageID, err)}
-	}
-	all := buf.Bytes()
-	raw := all[len(headroom):]
-	bs, err := stableBoundaries(raw, multiparts)
-	if err != nil {
-		return nil, &Error{Op: OpCompose, Err: fmt.Errorf("message %s: %w", m.MessageID, err)}
-	}
-	// The address fields are rewritten: the standard library, which
-	// go-mail uses, splits a long encoded display name between characters
-	// ("du C" / "ongo"), and some readers show a space there.
-	fields := map[string]string{"From": formatAddresses([]Address{m.From}, len("From: ")),
-		"To": formatAddresses(m.To, len("To: "))}
-	if m.ReplyTo != nil {
-		fields["Reply-To"] = formatAddresses([]Address{*m.ReplyTo}, len("Reply-To: "))
-	}
-	// One copy of the message: the header, its boundary and address
-	// fields replaced, then the body with its boundaries replaced.
-	end := bytes.Index(raw, []byte("\r\n\r\n"))
-	if end < 0 {
-		return bs.replace(make([]byte, 0, len(raw)), raw, 0, len(raw)), nil
-	}
-	head := bs.replace(make([]byte, 0, end+2), raw, 0, end+2)
-	head = replaceFields(make([]byte, 0, len(head)+256), head, fields)
-	if len(head) > len(headroom)+end+2 {
-		// No room in front of the body for the new header: copy.
-		return bs.replace(head, raw, end+2, len(raw)), nil
-	}
-	// The body moves to just after the new header, its boundaries
-	// replaced on the way (they only get shorter), then the header goes
-	// in front of it.
-	n := bs.compact(all, len(head), len(headroom), end+2, len(raw))
-	copy(all, head)
-	return all[:n], nil
-}
-
-// headroom is what render leaves in front of go-mail's output.
-var headroom [1024]byte
-
-// replaceFields appends head, a message header ending in CRLF, to dst with
-// the values of the named fields (and their continuation lines) replaced.
-func replaceFields(dst, head []byte, fields map[string]string) []byte {
-	skipping := false
-	for len(head) > 0 {
-		i := bytes.Index(head, []byte("\r\n"))
-		line := head[:i+2]
-		head = head[i+2:]
-		if line[0] == ' ' || line[0] == '\t' {
-			if !skipping {
-				dst = append(dst, line...)
-			}
-			continue
-		}
-		skipping = false
-		name, _, _ := bytes.Cut(line, []byte(":"))
-		if v, ok := fields[string(name)]; ok {
-			dst = append(dst, name...)
-			dst = append(dst, ": "...)
-			dst = append(dst, v...)
-			dst = append(dst, "\r\n"...)
-			skipping = true
-			continue
-		}
-		dst = append(dst, line...)
-	}
-	return dst
 }
 
 // sizeHint estimates the rendered size: base64 and quoted-printable grow
@@ -450,116 +357,10 @@ func (m *Message) sizeHint() int {
 	return n * 4 / 3
 }
 
-// build makes the go-mail message for m (already validated) and returns how
-// many multipart entities it contains.
-func (m *Message) build() (*gomail.Msg, int, error) {
-	msg := gomail.NewMsg(
-		gomail.WithNoDefaultUserAgent(),
-		gomail.WithCharset(gomail.CharsetUTF8),
-		gomail.WithEncoding(gomail.EncodingQP),
-	)
-	msg.SetMessageIDWithValue(strings.TrimSuffix(strings.TrimPrefix(m.MessageID, "<"), ">"))
-	msg.SetDateWithValue(m.Date)
-	msg.FromMailAddress(&netmail.Address{Name: m.From.Name, Address: m.From.Email})
-	to := make([]*netmail.Address, len(m.To))
-	for i, a := range m.To {
-		to[i] = &netmail.Address{Name: a.Name, Address: a.Email}
-	}
-	msg.ToMailAddress(to...)
-	if m.ReplyTo != nil {
-		msg.ReplyToMailAddress(&netmail.Address{Name: m.ReplyTo.Name, Address: m.ReplyTo.Email})
-	}
-	if s := strings.TrimSpace(m.Subject); s != "" {
-		// go-mail folds an encoded Subject before its first word, which
-		// Python's parser (and maybe others) reads as a leading space; it
-		// is written here, folded so the first word stays on the first
-		// line. It is the only preformatted header, so the order of
-		// go-mail's preformatted-header map cannot vary the output.
-		msg.SetGenHeaderPreformatted(gomail.HeaderSubject, foldText(s, len("Subject: ")))
-	}
-	for _, h := range m.Headers {
-		// SetGenHeader RFC 2047-encodes non-ASCII values; control
-		// characters were refused by validate.
-		msg.SetGenHeader(gomail.Header(h[0]), h[1])
-	}
-
-	bodies := 0
-	addBody := func(ct gomail.ContentType, content string, opts ...gomail.PartOption) {
-		if bodies == 0 {
-			msg.SetBodyString(ct, content, opts...)
-		} else {
-			msg.AddAlternativeString(ct, content, opts...)
-		}
-		bodies++
-	}
-	if m.Text != "" {
-		addBody(gomail.TypeTextPlain, m.Text)
-	}
-	if m.HTML != "" {
-		addBody(gomail.TypeTextHTML, m.HTML)
-	}
-	if c := m.Calendar; c != nil {
-		// go-mail appends "; charset=UTF-8" to the content type.
-		addBody(gomail.ContentType("text/calendar; method="+strings.ToUpper(c.Method)), string(c.Data),
-			gomail.WithPartEncoding(gomail.EncodingB64))
-	}
-
-	if len(m.Attachments) > 0 {
-		files := make([]*gomail.File, len(m.Attachments))
-		types := map[string]mediaType{} // invitations repeat one type 14 times
-		for i, a := range m.Attachments {
-			f, err := attachmentFile(a, types)
-			if err != nil {
-				return nil, 0, fmt.Errorf("attachment %q: %w", a.Filename, err)
-			}
-			files[i] = f
-		}
-		msg.SetAttachments(files)
-	}
-
-	multiparts := 0
-	if bodies > 1 {
-		multiparts++ // multipart/alternative
-	}
-	if len(m.Attachments) > 0 {
-		multiparts++ // multipart/mixed
-	}
-	return msg, multiparts, nil
-}
-
 // mediaType is a parsed Content-Type.
 type mediaType struct {
 	typ    string
 	params map[string]string
-}
-
-// attachmentFile builds the go-mail file for a with its MIME headers already
-// set. go-mail would write a non-ASCII file name as an RFC 2047 encoded-word
-// inside a quoted string, name="=?UTF-8?q?C=C3=B4te...?=", which RFC 2047
-// §5 forbids and Python's email parser reports as a defect. go-mail keeps
-// headers that are already present, and these use RFC 2231 parameter
-// encoding instead (name* and filename* with the utf-8 charset and
-// percent-encoded octets), as mime.FormatMediaType writes it.
-func attachmentFile(a Attachment, types map[string]mediaType) (*gomail.File, error) {
-	ct := a.ContentType
-	if ct == "" {
-		ct = "application/octet-stream"
-	}
-	ctHeader, cdHeader, err := attachmentHeaders(ct, a.Filename, types)
-	if err != nil {
-		return nil, err
-	}
-	data := a.Data
-	h := textproto.MIMEHeader{"Content-Type": {ctHeader}, "Content-Disposition": {cdHeader}}
-	return &gomail.File{
-		Name:   a.Filename,
-		Enc:    gomail.EncodingB64,
-		Header: h,
-		Writer: func(w io.Writer) (int64, error) {
-			n, err := w.Write(data)
-			return int64(n), err
-		},
-	}, nil
 }
 
 // attachmentHeaders returns the Content-Type and Content-Disposition
@@ -608,142 +409,6 @@ var headerCache = struct {
 	mu sync.Mutex
 	m  map[[2]string][2]string
 }{m: map[[2]string][2]string{}}
-
-// multipartHeaderRE finds the Content-Type lines of the multipart entities
-// go-mail writes, with their random 60-hex-digit boundaries. Header input
-// cannot produce this text: CR and LF are refused in every header value.
-var multipartHeaderRE = regexp.MustCompile("\r\nContent-Type: multipart/(mixed|alternative);\r\n boundary=([0-9a-f]{60})\r\n")
-
-// findMultipartHeaders returns what multipartHeaderRE.FindAllSubmatchIndex
-// returns for raw, found with a literal search for the fixed text instead
-// of running the expression over the whole message.
-func findMultipartHeaders(raw []byte) [][]int {
-	const prefix, mid = "\r\nContent-Type: multipart/", ";\r\n boundary="
-	var found [][]int
-	for off := 0; ; {
-		i := bytes.Index(raw[off:], []byte(prefix))
-		if i < 0 {
-			return found
-		}
-		start := off + i
-		sub := start + len(prefix)
-		rest := raw[sub:]
-		var subLen int
-		switch {
-		case bytes.HasPrefix(rest, []byte("mixed")):
-			subLen = len("mixed")
-		case bytes.HasPrefix(rest, []byte("alternative")):
-			subLen = len("alternative")
-		}
-		if subLen > 0 {
-			if loc := multipartHeaderRE.FindSubmatchIndex(raw[start:min(len(raw), sub+subLen+len(mid)+randomBoundaryLen+2)]); loc != nil && loc[0] == 0 {
-				for k := range loc {
-					loc[k] += start
-				}
-				found = append(found, loc)
-				off = loc[1]
-				continue
-			}
-		}
-		off = start + 1
-	}
-}
-
-// stableBoundaries replaces go-mail's random multipart boundaries with
-// boundaries derived from a hash of the message, so a Message renders the
-// same bytes every time: for WriteTo (dry-run .eml, golden files) and for
-// every retry of Send. go-mail keeps boundaries only inside one Msg, and a
-// Msg must not be reused across attempts (its SendError is never cleared).
-// A boundary made from the hash of the content cannot occur in that content
-// (RFC 2046 §5.1.1), and the bodies are base64 or quoted-printable anyway.
-func stableBoundaries(raw []byte, want int) (*boundarySet, error) {
-	found := findMultipartHeaders(raw)
-	if len(found) != want {
-		return nil, fmt.Errorf("render: found %d multipart boundaries, want %d", len(found), want)
-	}
-	if want == 0 {
-		return &boundarySet{}, nil
-	}
-	// Every place a random boundary occurs, in order. Two random 60-digit
-	// strings neither overlap nor occur by chance in the content.
-	var occs []occurrence
-	for which, f := range found {
-		old := raw[f[4]:f[5]]
-		for off := 0; ; {
-			i := bytes.Index(raw[off:], old)
-			if i < 0 {
-				break
-			}
-			occs = append(occs, occurrence{off + i, which})
-			off += i + len(old)
-		}
-	}
-	slices.SortFunc(occs, func(a, b occurrence) int { return a.at - b.at })
-	// Hash the message with each boundary replaced by its rank.
-	h := sha256.New()
-	prev := 0
-	for _, o := range occs {
-		h.Write(raw[prev:o.at])
-		h.Write([]byte{0, byte(o.which)})
-		prev = o.at + randomBoundaryLen
-	}
-	h.Write(raw[prev:])
-	sum := h.Sum(nil)
-	boundaries := make([][]byte, len(found))
-	for which, f := range found {
-		// "mixed.<hash>", "alternative.<hash>": token characters only,
-		// as go-mail writes the parameter unquoted.
-		boundaries[which] = fmt.Appendf(nil, "%s.%x", raw[f[2]:f[3]], sum[:12])
-	}
-	return &boundarySet{occs: occs, boundaries: boundaries}, nil
-}
-
-// randomBoundaryLen is the length of go-mail's random boundaries.
-const randomBoundaryLen = 60
-
-// occurrence is where one of go-mail's boundaries (which) occurs in a
-// rendered message.
-type occurrence struct{ at, which int }
-
-// boundarySet is where a rendered message's random boundaries occur, in
-// order, and what replaces each.
-type boundarySet struct {
-	occs       []occurrence
-	boundaries [][]byte
-}
-
-// compact copies all[base+from:base+to], a range of the message at
-// all[base:], to all[dst:] with the boundaries replaced, and returns where
-// the copy ends. dst must not be after base+from: a replacement is shorter
-// than what it replaces, so the copy never overwrites what it has still to
-// read.
-func (bs *boundarySet) compact(all []byte, dst, base, from, to int) int {
-	prev := from
-	for _, o := range bs.occs {
-		if o.at < from || o.at >= to {
-			continue
-		}
-		dst += copy(all[dst:], all[base+prev:base+o.at])
-		dst += copy(all[dst:], bs.boundaries[o.which])
-		prev = o.at + randomBoundaryLen
-	}
-	return dst + copy(all[dst:], all[base+prev:base+to])
-}
-
-// replace appends raw[from:to] to dst with the boundaries replaced. No
-// occurrence straddles from or to when both are line starts.
-func (bs *boundarySet) replace(dst, raw []byte, from, to int) []byte {
-	prev := from
-	for _, o := range bs.occs {
-		if o.at < from || o.at >= to {
-			continue
-		}
-		dst = append(dst, raw[prev:o.at]...)
-		dst = append(dst, bs.boundaries[o.which]...)
-		prev = o.at + randomBoundaryLen
-	}
-	return append(dst, raw[prev:to]...)
-}
 
 // foldText returns s as an RFC 5322 unstructured header value, folded so
 // that lines stay within 78 characters. used is the length of "Name: ".

@@ -9,15 +9,16 @@
 // method parameter), RFC 3207 (STARTTLS), RFC 8314 (implicit TLS), RFC 4954
 // (AUTH) and RFC 3463 (enhanced status codes).
 //
-// Messages are built with github.com/wneessen/go-mail and sent with its SMTP
-// client (package github.com/wneessen/go-mail/smtp), driven command by
-// command here rather than through go-mail's Client, for three reasons:
-// every command gets its own deadline and the caller's context (go-mail sets
-// one deadline per batch, which lapses on long batches); a refused recipient
-// stops the transaction at once with that recipient in the error; and the
-// bytes sent are exactly those Message.WriteTo writes, rendered once per
-// attempt from a fresh go-mail Msg (a Msg's SendError is never cleared, so a
-// Msg is never reused).
+// Messages are written by this package's MIME writer (render.go), whose
+// output a test holds equal to github.com/wneessen/go-mail's, boundaries
+// aside: it writes each message into one buffer of its size, several times
+// faster than building and writing a go-mail Msg. They are sent with
+// go-mail's SMTP client (package github.com/wneessen/go-mail/smtp), driven
+// command by command here rather than through go-mail's Client, for three
+// reasons: every command gets its own deadline and the caller's context
+// (go-mail sets one deadline per batch, which lapses on long batches); a
+// refused recipient stops the transaction at once with that recipient in
+// the error; and the bytes sent are exactly those Message.WriteTo writes.
 package mailer
 
 import (

@@ -1,0 +1,344 @@
+package mailer
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"mime"
+	"mime/quotedprintable"
+	"slices"
+	"strings"
+)
+
+// The MIME writer. It writes the layout described on Message in one pass
+// into one buffer sized ahead, so composing a 50 KB invitation with 14
+// attachments costs one allocation of its size rather than a chain of
+// growing buffers. Its output follows go-mail's writer field for field
+// (header order and folding, part header order, quoted-printable and
+// base64 line breaking), which a test checks against go-mail itself.
+
+// Multipart boundaries are written first as placeholders of their final
+// length, the message is hashed, and the placeholders are overwritten with
+// "mixed.<hash>" and "alternative.<hash>": the same message always renders
+// the same bytes, and a boundary made from the hash of the content does not
+// occur in that content (RFC 2046 §5.1.1; the bodies are base64 or
+// quoted-printable anyway).
+const boundaryHashLen = 24 // hex digits
+
+var (
+	mixedPlaceholder       = "mixed." + strings.Repeat("0", boundaryHashLen)
+	alternativePlaceholder = "alternative." + strings.Repeat("0", boundaryHashLen)
+)
+
+// writer appends a message to buf.
+type writer struct {
+	buf []byte
+	// where the boundary placeholders were written, by kind.
+	mixedAt, altAt []int
+}
+
+func (w *writer) Write(p []byte) (int, error) {
+	w.buf = append(w.buf, p...)
+	return len(p), nil
+}
+
+func (w *writer) str(s string) { w.buf = append(w.buf, s...) }
+
+// header writes a field as go-mail's writeHeader does: the values joined
+// with ", " and folded between words so that lines stay within 76
+// characters where the words allow it.
+func (w *writer) header(key string, values ...string) {
+	w.str(key)
+	if len(values) == 0 {
+		w.str(":\r\n")
+		return
+	}
+	w.str(": ")
+	room := 76 - 2 - len(key) - 2
+	full := values[0]
+	if len(values) > 1 {
+		full = strings.Join(values, ", ")
+	}
+	for {
+		word, rest, more := strings.Cut(full, " ")
+		if room-len(word) <= 1 {
+			// Fold: a space left at the end of the line is dropped.
+			if n := len(w.buf); n > 0 && w.buf[n-1] == ' ' {
+				w.buf = w.buf[:n-1]
+			}
+			w.str("\r\n ")
+			room = 76 - 3
+		}
+		w.str(word)
+		if !more {
+			break
+		}
+		w.buf = append(w.buf, ' ')
+		room -= 1 + len(word)
+		full = rest
+	}
+	w.str("\r\n")
+}
+
+// boundary writes the placeholder of a boundary of kind ("mixed" or
+// "alternative").
+func (w *writer) boundary(kind string) {
+	if kind == "mixed" {
+		w.mixedAt = append(w.mixedAt, len(w.buf))
+		w.str(mixedPlaceholder)
+		return
+	}
+	w.altAt = append(w.altAt, len(w.buf))
+	w.str(alternativePlaceholder)
+}
+
+// multipart is one multipart entity being written.
+type multipart struct {
+	w     *writer
+	kind  string
+	parts int
+}
+
+// part starts a body part with the given header fields, already in the
+// order they are written (go-mail sorts them by name).
+func (mp *multipart) part(fields ...[2]string) {
+	if mp.parts > 0 {
+		mp.w.str("\r\n")
+	}
+	mp.parts++
+	mp.w.str("--")
+	mp.w.boundary(mp.kind)
+	mp.w.str("\r\n")
+	for _, f := range fields {
+		mp.w.str(f[0])
+		mp.w.str(": ")
+		mp.w.str(f[1])
+		mp.w.str("\r\n")
+	}
+	mp.w.str("\r\n")
+}
+
+// nested starts a body part that is itself a multipart entity of kind.
+func (mp *multipart) nested(kind string) *multipart {
+	if mp.parts > 0 {
+		mp.w.str("\r\n")
+	}
+	mp.parts++
+	mp.w.str("--")
+	mp.w.boundary(mp.kind)
+	mp.w.str("\r\nContent-Type: ")
+	mp.w.multipartType(kind)
+	mp.w.str("\r\n\r\n")
+	return &multipart{w: mp.w, kind: kind}
+}
+
+func (mp *multipart) close() {
+	mp.w.str("\r\n--")
+	mp.w.boundary(mp.kind)
+	mp.w.str("--\r\n")
+}
+
+// multipartType writes the Content-Type value of a multipart entity of
+// kind, folded before its boundary.
+func (w *writer) multipartType(kind string) {
+	w.str("multipart/" + kind + ";\r\n boundary=")
+	w.boundary(kind)
+}
+
+// quotedPrintable writes s quoted-printable (RFC 2045 §6.7) with CRLF line
+// breaks, as mime/quotedprintable does.
+func (w *writer) quotedPrintable(s string) error {
+	qp := quotedprintable.NewWriter(w)
+	if _, err := qp.Write([]byte(s)); err != nil {
+		return err
+	}
+	return qp.Close()
+}
+
+// base64Lines writes data base64 encoded in lines of 76 characters, each
+// ending in CRLF (57 input bytes make one line).
+func (w *writer) base64Lines(data []byte) {
+	const in = 57
+	n := len(data)
+	lines := (n + in - 1) / in
+	w.buf = slices.Grow(w.buf, base64.StdEncoding.EncodedLen(n)+2*lines)
+	for len(data) > 0 {
+		chunk := data[:min(in, len(data))]
+		data = data[len(chunk):]
+		at := len(w.buf)
+		enc := base64.StdEncoding.EncodedLen(len(chunk))
+		w.buf = w.buf[:at+enc]
+		base64.StdEncoding.Encode(w.buf[at:], chunk)
+		w.buf = append(w.buf, '\r', '\n')
+	}
+}
+
+// body is one alternative of the message body.
+type body struct {
+	contentType string
+	text        string // quoted-printable
+	data        []byte // base64 when text is empty
+}
+
+func (b body) fields() [][2]string {
+	cte := "quoted-printable"
+	if b.data != nil {
+		cte = "base64"
+	}
+	return [][2]string{{"Content-Transfer-Encoding", cte}, {"Content-Type", b.contentType}}
+}
+
+func (w *writer) bodyContent(b body) error {
+	if b.data != nil {
+		w.base64Lines(b.data)
+		return nil
+	}
+	return w.quotedPrintable(b.text)
+}
+
+// render validates m and returns its RFC 5322 bytes.
+func (m *Message) render() ([]byte, error) {
+	if m != nil && m.prepared != nil {
+		return m.prepared, nil
+	}
+	if m == nil {
+		return nil, &Error{Op: OpCompose, Err: errNilMessage}
+	}
+	if err := m.validate(); err != nil {
+		return nil, &Error{Op: OpCompose, Err: fmt.Errorf("message %s: %w", m.MessageID, err)}
+	}
+	b, err := m.write()
+	if err != nil {
+		return nil, &Error{Op: OpCompose, Err: fmt.Errorf("message %s: %w", m.MessageID, err)}
+	}
+	return b, nil
+}
+
+// write renders a validated message.
+func (m *Message) write() ([]byte, error) {
+	w := &writer{buf: make([]byte, 0, m.sizeHint())}
+
+	// Generic fields, sorted by name as go-mail writes them; values with
+	// non-ASCII text are RFC 2047 Q-encoded.
+	type field struct{ name, value string }
+	fields := make([]field, 0, 3+len(m.Headers))
+	fields = append(fields,
+		field{"Date", m.Date.Format("Mon, 02 Jan 2006 15:04:05 -0700")},
+		field{"MIME-Version", "1.0"},
+		field{"Message-ID", m.MessageID})
+	for _, h := range m.Headers {
+		fields = append(fields, field{h[0], mime.QEncoding.Encode("UTF-8", h[1])})
+	}
+	slices.SortFunc(fields, func(a, b field) int { return strings.Compare(a.name, b.name) })
+	for _, f := range fields {
+		w.header(f.name, f.value)
+	}
+	if s := strings.TrimSpace(m.Subject); s != "" {
+		// Folded so the first word stays on the first line: an encoded
+		// Subject folded before its first word reads, in Python's parser
+		// and maybe others, as a leading space.
+		w.str("Subject: ")
+		w.str(foldText(s, len("Subject: ")))
+		w.str("\r\n")
+	}
+	// Display names as quoted strings, or as encoded words broken only at
+	// spaces: some readers show a space where an encoded name is split
+	// between characters ("du C" / "ongo").
+	w.str("From: ")
+	w.str(formatAddresses([]Address{m.From}, len("From: ")))
+	w.str("\r\nTo: ")
+	w.str(formatAddresses(m.To, len("To: ")))
+	w.str("\r\n")
+	if m.ReplyTo != nil {
+		w.str("Reply-To: ")
+		w.str(formatAddresses([]Address{*m.ReplyTo}, len("Reply-To: ")))
+		w.str("\r\n")
+	}
+
+	var bodies []body
+	if m.Text != "" {
+		bodies = append(bodies, body{contentType: "text/plain; charset=UTF-8", text: m.Text})
+	}
+	if m.HTML != "" {
+		bodies = append(bodies, body{contentType: "text/html; charset=UTF-8", text: m.HTML})
+	}
+	if c := m.Calendar; c != nil {
+		bodies = append(bodies, body{contentType: "text/calendar; method=" + strings.ToUpper(c.Method) + "; charset=UTF-8", data: c.Data})
+	}
+
+	writeBodies := func(outer *multipart) error {
+		if len(bodies) == 1 {
+			outer.part(bodies[0].fields()...)
+			return w.bodyContent(bodies[0])
+		}
+		alt := outer.nested("alternative")
+		for _, b := range bodies {
+			alt.part(b.fields()...)
+			if err := w.bodyContent(b); err != nil {
+				return err
+			}
+		}
+		alt.close()
+		return nil
+	}
+
+	switch {
+	case len(m.Attachments) > 0:
+		w.str("Content-Type: ")
+		w.multipartType("mixed")
+		w.str("\r\n\r\n")
+		mixed := &multipart{w: w, kind: "mixed"}
+		if err := writeBodies(mixed); err != nil {
+			return nil, err
+		}
+		types := map[string]mediaType{} // invitations repeat one type 14 times
+		for _, a := range m.Attachments {
+			ct := a.ContentType
+			if ct == "" {
+				ct = "application/octet-stream"
+			}
+			ctHeader, cdHeader, err := attachmentHeaders(ct, a.Filename, types)
+			if err != nil {
+				return nil, fmt.Errorf("attachment %q: %w", a.Filename, err)
+			}
+			mixed.part([2]string{"Content-Disposition", cdHeader},
+				[2]string{"Content-Transfer-Encoding", "base64"},
+				[2]string{"Content-Type", ctHeader})
+			w.base64Lines(a.Data)
+		}
+		mixed.close()
+	case len(bodies) > 1:
+		w.str("Content-Type: ")
+		w.multipartType("alternative")
+		w.str("\r\n\r\n")
+		alt := &multipart{w: w, kind: "alternative"}
+		for _, b := range bodies {
+			alt.part(b.fields()...)
+			if err := w.bodyContent(b); err != nil {
+				return nil, err
+			}
+		}
+		alt.close()
+	default:
+		for _, f := range bodies[0].fields() {
+			w.header(f[0], f[1])
+		}
+		w.str("\r\n")
+		if err := w.bodyContent(bodies[0]); err != nil {
+			return nil, err
+		}
+	}
+
+	if len(w.mixedAt)+len(w.altAt) > 0 {
+		sum := sha256.Sum256(w.buf)
+		hash := hex.EncodeToString(sum[:boundaryHashLen/2])
+		for _, at := range w.mixedAt {
+			copy(w.buf[at+len("mixed."):], hash)
+		}
+		for _, at := range w.altAt {
+			copy(w.buf[at+len("alternative."):], hash)
+		}
+	}
+	return w.buf, nil
+}
