@@ -397,64 +397,142 @@ func (c *Conn) Broken() bool { return c.broken.Load() }
 // connection. Send and Close are serialised: Close waits for a Send in
 // progress, so cancel its context to stop it sooner.
 func (c *Conn) Send(ctx context.Context, m *Message) error {
-	data, err := m.render() // also refuses a nil m
+	p, err := c.Begin(ctx, m)
 	if err != nil {
 		return err
+	}
+	return p.Finish()
+}
+
+// Pending is a message whose transaction has been opened and whose content
+// has been transmitted, all but the end of data: until Finish the server
+// has not taken responsibility for it, and a connection that closes
+// without it (Abandon, or the process dying) discards it (RFC 5321 §4.1.4:
+// the transaction is aborted). The outbox uses the gap to make the claim
+// of the message durable while its bytes travel.
+//
+// A Pending holds its connection: exactly one of Finish and Abandon must
+// be called, and nothing else may use the connection before.
+type Pending struct {
+	c     *Conn
+	m     *Message
+	ctx   context.Context
+	stop  func() bool // unregisters the context's interruption
+	dc    *smtp.DataCloser
+	size  int
+	rcpts int
+	ended bool
+}
+
+// Begin opens the transaction of m and transmits its content: MAIL FROM,
+// RCPT TO for each distinct recipient, DATA and the message. It returns the
+// same errors Send would for these steps, with nothing pending; on success
+// the message waits for Finish (deliver) or Abandon (discard). ctx stays in
+// force until then.
+func (c *Conn) Begin(ctx context.Context, m *Message) (*Pending, error) {
+	data, err := m.render() // also refuses a nil m
+	if err != nil {
+		return nil, err
 	}
 	from, rcpts := m.envelope()
 
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if c.closed || c.broken.Load() {
-		return &Error{Op: OpSend, Temporary: true, Err: errors.New("connection is broken or closed; dial again")}
+		c.mu.Unlock()
+		return nil, &Error{Op: OpSend, Temporary: true, Err: errors.New("connection is broken or closed; dial again")}
 	}
 	if ctx.Err() != nil {
-		return ctxError(OpSend, ctx, nil)
+		c.mu.Unlock()
+		return nil, ctxError(OpSend, ctx, nil)
 	}
 	stop := context.AfterFunc(ctx, func() {
 		c.broken.Store(true)
 		_ = c.raw.Close()
 	})
-	reply, err := c.transact(from, rcpts, data)
-	if !stop() && err != nil {
+	p := &Pending{c: c, m: m, ctx: ctx, stop: stop, size: len(data), rcpts: len(rcpts)}
+	dc, err := c.open(from, rcpts, data)
+	if err != nil {
+		return nil, p.end(err)
+	}
+	p.dc = dc
+	return p, nil
+}
+
+// Finish writes the end of data and reads the server's reply: nil means the
+// server accepted the message. Errors are those of Send.
+func (p *Pending) Finish() error {
+	if p.ended {
+		return &Error{Op: OpDataEnd, Err: errors.New("message already finished or abandoned")}
+	}
+	c := p.c
+	c.deadline()
+	if err := p.dc.WriteCloser.Close(); err != nil {
+		return p.end(c.fail(OpData, "", err))
+	}
+	c.deadline()
+	_, reply, err := c.client.Text.ReadResponse(250)
+	if err != nil {
+		return p.end(c.fail(OpDataEnd, "", err))
+	}
+	p.end(nil)
+	c.sender.log.Debug("mailer: message accepted", "message_id", p.m.MessageID, "recipients", p.rcpts, "bytes", p.size, "reply", reply)
+	return nil
+}
+
+// Abandon closes the connection without ending the data, so the server
+// discards the message; the connection is broken afterwards.
+func (p *Pending) Abandon() {
+	if p.ended {
+		return
+	}
+	p.c.broken.Store(true)
+	_ = p.c.raw.Close()
+	p.end(nil)
+	p.c.sender.log.Debug("mailer: message abandoned before the end of data", "message_id", p.m.MessageID)
+}
+
+// end releases the connection and classifies err as Send does.
+func (p *Pending) end(err error) error {
+	p.ended = true
+	c := p.c
+	defer c.mu.Unlock()
+	if !p.stop() && err != nil {
 		c.broken.Store(true)
 		op := OpSend
 		var e *Error
 		if errors.As(err, &e) {
 			op = e.Op
 		}
-		return ctxError(op, ctx, err)
+		return ctxError(op, p.ctx, err)
 	}
-	log := c.sender.log
 	if err != nil {
-		log.Debug("mailer: message not accepted", "message_id", m.MessageID, "err", err, "broken", c.broken.Load())
+		c.sender.log.Debug("mailer: message not accepted", "message_id", p.m.MessageID, "err", err, "broken", c.broken.Load())
 		return err
 	}
-	log.Debug("mailer: message accepted", "message_id", m.MessageID, "recipients", len(rcpts), "bytes", len(data), "reply", reply)
 	return nil
 }
 
 // dataChunk is how much message content is written under one deadline.
 const dataChunk = 32 << 10
 
-// transact runs one mail transaction (RFC 5321 §3.3) and returns the
-// server's final reply text.
-func (c *Conn) transact(from string, rcpts []string, data []byte) (string, error) {
+// open starts one mail transaction (RFC 5321 §3.3) and writes the content,
+// leaving the end of data to be written.
+func (c *Conn) open(from string, rcpts []string, data []byte) (*smtp.DataCloser, error) {
 	cl := c.client
 	c.deadline()
 	if err := cl.Mail("<" + from + ">"); err != nil {
-		return "", c.fail(OpMail, "", err)
+		return nil, c.fail(OpMail, "", err)
 	}
 	for _, r := range rcpts {
 		c.deadline()
 		if err := cl.Rcpt("<" + r + ">"); err != nil {
-			return "", c.fail(OpRcpt, r, err)
+			return nil, c.fail(OpRcpt, r, err)
 		}
 	}
 	c.deadline()
 	w, err := cl.Data()
 	if err != nil {
-		return "", c.fail(OpData, "", err)
+		return nil, c.fail(OpData, "", err)
 	}
 	// go-mail's DataCloser.Close drops the error of writing the final
 	// ".\r\n", which would make a message that never reached the server
@@ -462,24 +540,15 @@ func (c *Conn) transact(from string, rcpts []string, data []byte) (string, error
 	// the reply directly.
 	dc, ok := w.(*smtp.DataCloser)
 	if !ok {
-		return "", c.fail(OpData, "", fmt.Errorf("unexpected data writer %T", w))
+		return nil, c.fail(OpData, "", fmt.Errorf("unexpected data writer %T", w))
 	}
 	for off := 0; off < len(data); off += dataChunk {
 		c.deadline()
 		if _, err := dc.WriteCloser.Write(data[off:min(off+dataChunk, len(data))]); err != nil {
-			return "", c.fail(OpData, "", err)
+			return nil, c.fail(OpData, "", err)
 		}
 	}
-	c.deadline()
-	if err := dc.WriteCloser.Close(); err != nil {
-		return "", c.fail(OpData, "", err)
-	}
-	c.deadline()
-	_, reply, err := cl.Text.ReadResponse(250)
-	if err != nil {
-		return "", c.fail(OpDataEnd, "", err)
-	}
-	return reply, nil
+	return dc, nil
 }
 
 // fail classifies err from op. A refused command resets the transaction so

@@ -621,3 +621,95 @@ func TestNew(t *testing.T) {
 		}
 	}
 }
+
+// TestBeginThenAbandonDeliversNothing: a message whose content went out but
+// whose end of data did not is discarded by the server, and the connection
+// is given up; sent again on a new connection it arrives once.
+func TestBeginThenAbandonDeliversNothing(t *testing.T) {
+	be := &backend{}
+	ts := startServer(t, be, serveClear, nil)
+	s := mustNew(t, plainOptions(ts.port))
+	c := mustDial(t, s)
+	m := invitation(4)
+	p, err := c.Begin(context.Background(), m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Abandon()
+	p.Abandon() // a second call does nothing
+	if !c.Broken() {
+		t.Fatal("connection usable after Abandon")
+	}
+	if err := p.Finish(); err == nil {
+		t.Fatal("Finish after Abandon succeeded")
+	}
+	if err := c.Send(context.Background(), simple("after")); err == nil || !IsTemporary(err) {
+		t.Fatalf("Send on an abandoned connection: %v, want a temporary error", err)
+	}
+	c2 := mustDial(t, s)
+	if err := c2.Send(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+	// The server may notice the abandoned session only after the next one.
+	deadline := time.Now().Add(5 * time.Second)
+	for be.sessionCount() < 2 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	got := be.messages()
+	if len(got) != 1 || !bytes.Equal(got[0].Data, render(t, m)) {
+		t.Fatalf("server recorded %d messages, want the one sent after the abandoned attempt", len(got))
+	}
+}
+
+// TestBeginFinishIsSend: Begin transmits everything but the end of data
+// (the server has not recorded the message yet); Finish delivers it.
+func TestBeginFinishIsSend(t *testing.T) {
+	be := &backend{}
+	ts := startServer(t, be, serveClear, nil)
+	c := mustDial(t, mustNew(t, plainOptions(ts.port)))
+	m := invitation(5)
+	p, err := c.Begin(context.Background(), m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	if n := len(be.messages()); n != 0 {
+		t.Fatalf("server recorded %d messages before the end of data", n)
+	}
+	if err := p.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	if got := be.messages(); len(got) != 1 || !bytes.Equal(got[0].Data, render(t, m)) {
+		t.Fatalf("server recorded %d messages, want the message", len(got))
+	}
+	// The connection carries the next message.
+	if err := c.Send(context.Background(), simple("next")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestBeginRefusedRecipientLeavesNothingPending: a refusal before DATA is
+// Begin's error, the transaction is reset, and the connection goes on.
+func TestBeginRefusedRecipientLeavesNothingPending(t *testing.T) {
+	be := &backend{onRcpt: func(to string) error {
+		if strings.HasPrefix(to, "gone") {
+			return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such user"}
+		}
+		return nil
+	}}
+	ts := startServer(t, be, serveClear, nil)
+	c := mustDial(t, mustNew(t, plainOptions(ts.port)))
+	m := simple("refused")
+	m.To = []Address{{Email: "gone@mfa.example"}}
+	p, err := c.Begin(context.Background(), m)
+	var e *Error
+	if p != nil || !errors.As(err, &e) || e.Op != OpRcpt || e.Code != 550 || e.Recipient != "gone@mfa.example" {
+		t.Fatalf("Begin: %v, %v; want the 550 of RCPT and nothing pending", p, err)
+	}
+	if c.Broken() {
+		t.Fatal("connection broken by a refused recipient")
+	}
+	if err := c.Send(context.Background(), simple("next")); err != nil {
+		t.Fatal(err)
+	}
+}
