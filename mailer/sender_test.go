@@ -1,6 +1,7 @@
 package mailer
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/tls"
@@ -10,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/textproto"
 	"os"
 	"strings"
 	"testing"
@@ -712,4 +714,78 @@ func TestBeginRefusedRecipientLeavesNothingPending(t *testing.T) {
 	if err := c.Send(context.Background(), simple("next")); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// dotStuffed returns what net/textproto's dot-writer writes for data,
+// end of data included, and what writeData and Close write.
+func dotStuffed(t testing.TB, data []byte) (want, got []byte) {
+	t.Helper()
+	var a, b bytes.Buffer
+	wa := textproto.NewWriter(bufio.NewWriter(&a))
+	d := wa.DotWriter()
+	if _, err := d.Write(data); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	bwb := bufio.NewWriter(&b)
+	wb := textproto.NewWriter(bwb)
+	d = wb.DotWriter()
+	deadlines := 0
+	if err := writeData(bwb, d, data, func() { deadlines++ }); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if len(data) > 0 && deadlines == 0 {
+		t.Error("no deadline set while writing")
+	}
+	if max := len(data)/dataChunk + 3; deadlines > max {
+		t.Errorf("%d deadlines for %d bytes", deadlines, len(data))
+	}
+	return a.Bytes(), b.Bytes()
+}
+
+// TestWriteDataStuffsAsTheDotWriter: the block writer's output equals the
+// dot-writer's for content with dot lines, at the start, at the end, on
+// block edges, and with bare CR or LF.
+func TestWriteDataStuffsAsTheDotWriter(t *testing.T) {
+	edge := bytes.Repeat([]byte("x"), dataChunk-2)
+	cases := map[string]string{
+		"empty":             "",
+		"crlf only":         "\r\n",
+		"dot first":         ".hidden\r\nnext\r\n",
+		"dot line":          "a\r\n.\r\nb\r\n",
+		"dots":              "a\r\n..\r\n...x\r\n.",
+		"no final newline":  "a\r\n.b",
+		"final dot line":    "a\r\n.\r\n",
+		"bare LF":           "a\n.b\r\n",
+		"bare CR":           "a\r.b\r\n",
+		"dot on block edge": string(edge) + "\r\n.after\r\n" + string(edge) + string(edge) + "\r\n.\r\n",
+	}
+	for name, data := range cases {
+		t.Run(name, func(t *testing.T) {
+			if want, got := dotStuffed(t, []byte(data)); !bytes.Equal(want, got) {
+				t.Fatalf("writeData wrote %q, the dot-writer %q", got, want)
+			}
+		})
+	}
+	m := invitation(9)
+	raw := render(t, m)
+	if want, got := dotStuffed(t, raw); !bytes.Equal(want, got) {
+		t.Fatal("writeData and the dot-writer differ on an invitation")
+	}
+}
+
+func FuzzWriteData(f *testing.F) {
+	f.Add([]byte("a\r\n.b\r\n"))
+	f.Add([]byte(".\r\n"))
+	f.Add([]byte("\r\n\r\n..\r"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if want, got := dotStuffed(t, data); !bytes.Equal(want, got) {
+			t.Fatalf("writeData wrote %q, the dot-writer %q", got, want)
+		}
+	})
 }
