@@ -31,6 +31,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/textproto"
 	"os"
 	"strconv"
 	"strings"
@@ -522,15 +523,8 @@ const dataChunk = 32 << 10
 // leaving the end of data to be written.
 func (c *Conn) open(from string, rcpts []string, data []byte) (*smtp.DataCloser, error) {
 	cl := c.client
-	c.deadline()
-	if err := cl.Mail("<" + from + ">"); err != nil {
-		return nil, c.fail(OpMail, "", err)
-	}
-	for _, r := range rcpts {
-		c.deadline()
-		if err := cl.Rcpt("<" + r + ">"); err != nil {
-			return nil, c.fail(OpRcpt, r, err)
-		}
+	if err := c.envelope(from, rcpts); err != nil {
+		return nil, err
 	}
 	c.deadline()
 	w, err := cl.Data()
@@ -549,6 +543,77 @@ func (c *Conn) open(from string, rcpts []string, data []byte) (*smtp.DataCloser,
 		return nil, c.fail(OpData, "", err)
 	}
 	return dc, nil
+}
+
+// envelope sends MAIL FROM and the RCPT TOs. When the server offers
+// PIPELINING (RFC 2920) they go out together and the replies are read
+// after, which saves a round trip per recipient; otherwise each waits for
+// its reply. Either way any refusal fails the transaction, which is reset.
+func (c *Conn) envelope(from string, rcpts []string) error {
+	cl := c.client
+	if ok, _ := cl.Extension("PIPELINING"); !ok {
+		c.deadline()
+		if err := cl.Mail("<" + from + ">"); err != nil {
+			return c.fail(OpMail, "", err)
+		}
+		for _, r := range rcpts {
+			c.deadline()
+			if err := cl.Rcpt("<" + r + ">"); err != nil {
+				return c.fail(OpRcpt, r, err)
+			}
+		}
+		return nil
+	}
+	// The MAIL command as go-mail's Client.Mail writes it.
+	mail := "MAIL FROM:<" + from + ">"
+	if ok, _ := cl.Extension("8BITMIME"); ok {
+		mail += " BODY=8BITMIME"
+	}
+	if ok, _ := cl.Extension("SMTPUTF8"); ok {
+		mail += " SMTPUTF8"
+	}
+	bw := cl.Text.Writer.W
+	c.deadline()
+	bw.WriteString(mail + "\r\n")
+	for _, r := range rcpts {
+		bw.WriteString("RCPT TO:<" + r + ">\r\n")
+	}
+	if err := bw.Flush(); err != nil {
+		return c.fail(OpMail, "", err)
+	}
+	// Every reply is read, so the next command meets its own; the first
+	// refusal is the one reported (after a refused MAIL, the RCPTs are
+	// refused as out of sequence).
+	var (
+		first           error
+		firstOp, firstR string
+	)
+	for i := -1; i < len(rcpts); i++ {
+		op, r, code := OpMail, "", 250
+		if i >= 0 {
+			op, r, code = OpRcpt, rcpts[i], 25
+		}
+		c.deadline()
+		_, _, err := cl.Text.ReadResponse(code)
+		if err == nil {
+			continue
+		}
+		var proto *textproto.Error
+		if !errors.As(err, &proto) {
+			// The connection failed: no more replies will come.
+			if first == nil {
+				first, firstOp, firstR = err, op, r
+			}
+			break
+		}
+		if first == nil {
+			first, firstOp, firstR = err, op, r
+		}
+	}
+	if first != nil {
+		return c.fail(firstOp, firstR, first)
+	}
+	return nil
 }
 
 // writeData writes the message content for DATA, dot-stuffed (RFC 5321

@@ -14,6 +14,7 @@ import (
 	"net/textproto"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -788,4 +789,170 @@ func FuzzWriteData(f *testing.F) {
 			t.Fatalf("writeData wrote %q, the dot-writer %q", got, want)
 		}
 	})
+}
+
+// scriptedServer is a minimal SMTP server that offers PIPELINING or not
+// and notes, for each command, whether the client had already sent the
+// next one before hearing the reply (it waits a moment to see).
+type scriptedServer struct {
+	port       int
+	pipelining bool
+	mu         sync.Mutex
+	commands   []string
+	ahead      []bool // per command: more input was waiting before the reply
+	rcptReply  string
+	data       []byte
+}
+
+func startScripted(t *testing.T, pipelining bool, rcptReply string) *scriptedServer {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	s := &scriptedServer{port: l.Addr().(*net.TCPAddr).Port, pipelining: pipelining, rcptReply: rcptReply}
+	go func() {
+		for {
+			conn, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go s.serve(conn)
+		}
+	}()
+	return s
+}
+
+func (s *scriptedServer) serve(conn net.Conn) {
+	defer conn.Close()
+	r := bufio.NewReader(conn)
+	reply := func(lines ...string) { io.WriteString(conn, strings.Join(lines, "\r\n")+"\r\n") }
+	reply("220 scripted.test ESMTP")
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return
+		}
+		cmd := strings.ToUpper(strings.TrimSpace(line))
+		// Was the next command sent before this one's reply? Give it a
+		// moment to arrive.
+		ahead := r.Buffered() > 0
+		if !ahead && (strings.HasPrefix(cmd, "MAIL") || strings.HasPrefix(cmd, "RCPT")) {
+			conn.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+			_, err := r.Peek(1)
+			ahead = err == nil
+			conn.SetReadDeadline(time.Time{})
+		}
+		s.mu.Lock()
+		s.commands = append(s.commands, cmd)
+		s.ahead = append(s.ahead, ahead)
+		s.mu.Unlock()
+		switch {
+		case strings.HasPrefix(cmd, "EHLO"):
+			if s.pipelining {
+				reply("250-scripted.test", "250-PIPELINING", "250 8BITMIME")
+			} else {
+				reply("250-scripted.test", "250 8BITMIME")
+			}
+		case strings.HasPrefix(cmd, "MAIL"):
+			reply("250 2.1.0 ok")
+		case strings.HasPrefix(cmd, "RCPT"):
+			if strings.Contains(cmd, "GONE") {
+				reply(s.rcptReply)
+			} else {
+				reply("250 2.1.5 ok")
+			}
+		case cmd == "DATA":
+			reply("354 go ahead")
+			var data []byte
+			for {
+				l, err := r.ReadString('\n')
+				if err != nil {
+					return
+				}
+				if l == ".\r\n" {
+					break
+				}
+				data = append(data, strings.TrimPrefix(l, ".")...)
+			}
+			s.mu.Lock()
+			s.data = data
+			s.mu.Unlock()
+			reply("250 2.0.0 queued")
+		case cmd == "RSET":
+			reply("250 2.0.0 reset")
+		case cmd == "QUIT":
+			reply("221 bye")
+			return
+		default:
+			reply("502 5.5.2 not implemented")
+		}
+	}
+}
+
+func (s *scriptedServer) log() ([]string, []bool, []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.commands...), append([]bool(nil), s.ahead...), s.data
+}
+
+// TestEnvelopePipelinedOnlyWhenOffered: with PIPELINING the MAIL and RCPT
+// commands go out together; without it each waits for its reply. The
+// message arrives the same either way.
+func TestEnvelopePipelinedOnlyWhenOffered(t *testing.T) {
+	for _, pipelining := range []bool{true, false} {
+		t.Run(fmt.Sprintf("pipelining=%v", pipelining), func(t *testing.T) {
+			srv := startScripted(t, pipelining, "")
+			c := mustDial(t, mustNew(t, plainOptions(srv.port)))
+			m := simple("pipe")
+			m.To = []Address{{Email: "a@mfa.example"}, {Email: "b@mfa.example"}, {Email: "c@mfa.example"}}
+			if err := c.Send(context.Background(), m); err != nil {
+				t.Fatal(err)
+			}
+			cmds, ahead, data := srv.log()
+			var envelope []string
+			for i, cmd := range cmds {
+				if strings.HasPrefix(cmd, "MAIL") || strings.HasPrefix(cmd, "RCPT") {
+					envelope = append(envelope, cmd)
+					last := i+1 < len(cmds) && cmds[i+1] == "DATA"
+					if want := pipelining && !last; ahead[i] != want {
+						t.Errorf("%s: next command sent before the reply = %v, want %v", cmd, ahead[i], want)
+					}
+				}
+			}
+			want := []string{"MAIL FROM:<RSVP@INVITES.EXAMPLE.ORG> BODY=8BITMIME", "RCPT TO:<A@MFA.EXAMPLE>", "RCPT TO:<B@MFA.EXAMPLE>", "RCPT TO:<C@MFA.EXAMPLE>"}
+			if strings.Join(envelope, "|") != strings.Join(want, "|") {
+				t.Errorf("envelope %q, want %q", envelope, want)
+			}
+			if !bytes.Equal(data, render(t, m)) {
+				t.Error("the server received other bytes than WriteTo writes")
+			}
+		})
+	}
+}
+
+// TestPipelinedRefusalReportsTheRecipient: a refused recipient among
+// pipelined ones is reported with its code, every reply is read, the
+// transaction is reset, and the connection carries the next message.
+func TestPipelinedRefusalReportsTheRecipient(t *testing.T) {
+	srv := startScripted(t, true, "550 5.1.1 no such mailbox")
+	c := mustDial(t, mustNew(t, plainOptions(srv.port)))
+	m := simple("refused")
+	m.To = []Address{{Email: "a@mfa.example"}, {Email: "gone@mfa.example"}, {Email: "c@mfa.example"}}
+	err := c.Send(context.Background(), m)
+	var e *Error
+	if !errors.As(err, &e) || e.Op != OpRcpt || e.Code != 550 || e.Recipient != "gone@mfa.example" || e.Temporary {
+		t.Fatalf("Send: %v, want the permanent 550 of RCPT gone@mfa.example", err)
+	}
+	if c.Broken() {
+		t.Fatal("connection broken by a refused recipient")
+	}
+	if err := c.Send(context.Background(), simple("next")); err != nil {
+		t.Fatalf("next message on the same connection: %v", err)
+	}
+	cmds, _, _ := srv.log()
+	if got := strings.Join(cmds, "|"); !strings.Contains(got, "RCPT TO:<C@MFA.EXAMPLE>|RSET|MAIL") {
+		t.Errorf("commands %s: want every RCPT sent, then RSET, then the next MAIL", got)
+	}
 }
