@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -154,17 +155,81 @@ func single(m method, ev Event, c config) ([]byte, error) {
 	if errs := checkEvent(m, ev); len(errs) > 0 {
 		return nil, fmt.Errorf("ical: build %s %q: %w", op, ev.UID, errors.Join(errs...))
 	}
-	e := &encoder{}
-	// The VTIMEZONE and the fixed properties take about 1.5 KB; the
-	// texts grow by their escapes and folds.
-	e.buf.Grow(2048 + (len(ev.Summary)+len(ev.Location)+len(ev.Description)+len(ev.UID))*9/8)
-	writeCalendarHeader(e, c, m)
-	if err := writeZones(e, []Event{ev}); err != nil {
+	sp, err := sharedParts(m, ev, c)
+	if err != nil {
 		return nil, fmt.Errorf("ical: build %s %q: %w", op, ev.UID, err)
 	}
-	writeEvent(e, m, ev)
-	e.line("END", "VCALENDAR")
+	e := &encoder{}
+	e.buf.Grow(len(sp.head) + len(sp.middle) + len(sp.tail) + 256 + len(ev.UID)*9/8 + 160*len(ev.Attendees))
+	e.buf.Write(sp.head)
+	writeOwnStart(e, ev)
+	e.buf.Write(sp.middle)
+	writeAttendees(e, m, ev)
+	e.buf.Write(sp.tail)
 	return e.buf.Bytes(), nil
+}
+
+// An invitation round sends the same event to every mission: the object
+// differs only in its UID, DTSTAMP and ATTENDEE lines. The rest — the
+// calendar header, the VTIMEZONE and the event's shared properties — is
+// written once per event and kept, in three parts around those lines.
+// Every content line is folded on its own, so the parts join into exactly
+// the bytes writing the whole object at once gives (a test checks it).
+type shared struct {
+	head   []byte // BEGIN:VCALENDAR … BEGIN:VEVENT
+	middle []byte // SEQUENCE … ORGANIZER
+	tail   []byte // STATUS … END:VCALENDAR
+}
+
+// sharedKey is everything the shared parts depend on.
+type sharedKey struct {
+	m                                   method
+	prodID                              string
+	seq                                 int
+	start, end                          time.Time
+	tz                                  *time.Location
+	summary, location, description, url string
+	organizer                           Address
+	status                              string
+}
+
+// maxCachedEvents bounds the cache; past it, it starts afresh.
+const maxCachedEvents = 1024
+
+var sharedCache = struct {
+	mu sync.Mutex
+	m  map[sharedKey]shared
+}{m: map[sharedKey]shared{}}
+
+func sharedParts(m method, ev Event, c config) (shared, error) {
+	k := sharedKey{m, c.prodID, ev.Sequence, ev.Start, ev.End, ev.TZ,
+		ev.Summary, ev.Location, ev.Description, ev.URL, ev.Organizer, ev.Status}
+	sharedCache.mu.Lock()
+	sp, ok := sharedCache.m[k]
+	sharedCache.mu.Unlock()
+	if ok {
+		return sp, nil
+	}
+	e := &encoder{}
+	writeCalendarHeader(e, c, m)
+	if err := writeZones(e, []Event{ev}); err != nil {
+		return shared{}, err
+	}
+	e.line("BEGIN", "VEVENT")
+	head := e.buf.Len()
+	writeSharedMiddle(e, ev)
+	middle := e.buf.Len()
+	writeSharedTail(e, m, ev)
+	e.line("END", "VCALENDAR")
+	b := e.buf.Bytes()
+	sp = shared{head: b[:head:head], middle: b[head:middle:middle], tail: b[middle:]}
+	sharedCache.mu.Lock()
+	if len(sharedCache.m) >= maxCachedEvents {
+		clear(sharedCache.m)
+	}
+	sharedCache.m[k] = sp
+	sharedCache.mu.Unlock()
+	return sp, nil
 }
 
 func writeCalendarHeader(e *encoder, c config, m method) {
@@ -211,8 +276,22 @@ func writeZones(e *encoder, evs []Event) error {
 
 func writeEvent(e *encoder, m method, ev Event) {
 	e.line("BEGIN", "VEVENT")
+	writeOwnStart(e, ev)
+	writeSharedMiddle(e, ev)
+	writeAttendees(e, m, ev)
+	writeSharedTail(e, m, ev)
+}
+
+// writeOwnStart writes the UID and DTSTAMP, which differ for every copy
+// of an event.
+func writeOwnStart(e *encoder, ev Event) {
 	e.line("UID", escapeText(ev.UID))
 	e.line("DTSTAMP", ev.DTStamp.UTC().Format(utcLayout))
+}
+
+// writeSharedMiddle writes the event's properties from SEQUENCE to
+// ORGANIZER.
+func writeSharedMiddle(e *encoder, ev Event) {
 	e.line("SEQUENCE", strconv.Itoa(ev.Sequence))
 	writeDateTime(e, "DTSTART", ev.Start, ev.TZ)
 	writeDateTime(e, "DTEND", ev.End, ev.TZ)
@@ -227,17 +306,27 @@ func writeEvent(e *encoder, m method, ev Event) {
 		e.line("URL", ev.URL)
 	}
 	e.line("ORGANIZER", "mailto:"+strings.TrimSpace(ev.Organizer.Email), cnParam(ev.Organizer.Name)...)
-	if m != methodPublish {
-		for _, a := range ev.Attendees {
-			params := append(cnParam(a.Name),
-				wparam{name: "ROLE", value: orDefault(a.Role, "REQ-PARTICIPANT")},
-				wparam{name: "PARTSTAT", value: orDefault(a.PartStat, "NEEDS-ACTION")})
-			if a.RSVP && m == methodRequest {
-				params = append(params, wparam{name: "RSVP", value: "TRUE"})
-			}
-			e.line("ATTENDEE", "mailto:"+strings.TrimSpace(a.Email), params...)
-		}
+}
+
+// writeAttendees writes the ATTENDEE lines (none in a PUBLISH).
+func writeAttendees(e *encoder, m method, ev Event) {
+	if m == methodPublish {
+		return
 	}
+	for _, a := range ev.Attendees {
+		params := append(cnParam(a.Name),
+			wparam{name: "ROLE", value: orDefault(a.Role, "REQ-PARTICIPANT")},
+			wparam{name: "PARTSTAT", value: orDefault(a.PartStat, "NEEDS-ACTION")})
+		if a.RSVP && m == methodRequest {
+			params = append(params, wparam{name: "RSVP", value: "TRUE"})
+		}
+		e.line("ATTENDEE", "mailto:"+strings.TrimSpace(a.Email), params...)
+	}
+}
+
+// writeSharedTail writes the event's properties from STATUS to the end of
+// the VEVENT.
+func writeSharedTail(e *encoder, m method, ev Event) {
 	e.line("STATUS", orDefault(ev.Status, "CONFIRMED"))
 	e.line("TRANSP", "OPAQUE")
 	if m != methodPublish {

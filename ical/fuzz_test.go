@@ -1,6 +1,7 @@
 package ical
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -113,6 +114,9 @@ func FuzzBuildRoundTrip(f *testing.F) {
 		}
 		if err := Validate(b); err != nil {
 			t.Fatalf("built object invalid: %v\n%s", err, b)
+		}
+		if want := whole(t, methodRequest, ev); !bytes.Equal(b, want) {
+			t.Fatalf("built object differs from the one written whole:\n%q\n%q", b, want)
 		}
 		rs, err := ParseReplies(b)
 		if err != nil {
