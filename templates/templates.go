@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	ttemplate "text/template"
 	"text/template/parse"
 	"time"
@@ -466,9 +467,19 @@ func (s *Set) Render(kind Kind, lang outreach.Language, d Data) (Message, error)
 	return kt.render(v)
 }
 
+// renderBuffers are reused between renderings: an invitation's HTML is
+// some 15 KB, which a fresh buffer would reach by doubling several times.
+var renderBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
 func (kt *kindTemplates) render(v *View) (Message, error) {
-	var b bytes.Buffer
-	if err := kt.subject.Execute(&b, v); err != nil {
+	b := renderBuffers.Get().(*bytes.Buffer)
+	b.Reset()
+	defer func() {
+		if b.Cap() <= 1<<20 {
+			renderBuffers.Put(b)
+		}
+	}()
+	if err := kt.subject.Execute(b, v); err != nil {
 		return Message{}, fmt.Errorf("templates: %s: %w", kt.subjectFile, err)
 	}
 	subject := oneLine(b.String())
@@ -477,7 +488,7 @@ func (kt *kindTemplates) render(v *View) (Message, error) {
 	}
 	v.Subject = subject
 	b.Reset()
-	if err := kt.text.Execute(&b, v); err != nil {
+	if err := kt.text.Execute(b, v); err != nil {
 		return Message{}, fmt.Errorf("templates: %s: %w", kt.textFile, err)
 	}
 	text := tidyText(b.String())
@@ -485,7 +496,7 @@ func (kt *kindTemplates) render(v *View) (Message, error) {
 		return Message{}, fmt.Errorf("templates: %s: the text is empty", kt.textFile)
 	}
 	b.Reset()
-	if err := kt.html.ExecuteTemplate(&b, "layout", v); err != nil {
+	if err := kt.html.ExecuteTemplate(b, "layout", v); err != nil {
 		return Message{}, fmt.Errorf("templates: %s: %w", kt.htmlFile, err)
 	}
 	return Message{Subject: subject, Text: text, HTML: b.String()}, nil
