@@ -72,6 +72,10 @@ type Engine struct {
 
 	wake     chan struct{} // signalled after new messages are queued
 	draining atomic.Bool   // set on shutdown: finish the send in flight, claim no more
+
+	// beforePipelinedClaim, set by tests only, runs before the claim of a
+	// message whose transmission starts alongside it.
+	beforePipelinedClaim func(outreach.OutboxItem)
 }
 
 // New returns an engine over an open store.

@@ -320,9 +320,13 @@ func TestSMTPTransactionFaults(t *testing.T) {
 // invitation is retried with growing delays, then failed with the words of
 // the last answer — never dropped silently, never retried for ever.
 func TestSMTPLastingFaultEndsFailed(t *testing.T) {
+	// Attempts are counted at MAIL: with PIPELINING every RCPT of an
+	// attempt reaches the server, refused or not.
 	var tries atomic.Int32
-	f := newFixture(t, smtptest.Hooks{Rcpt: func(string) error {
+	f := newFixture(t, smtptest.Hooks{Mail: func(string) error {
 		tries.Add(1)
+		return nil
+	}, Rcpt: func(string) error {
 		return smtptest.Reply(451, [3]int{4, 7, 1}, "Greylisted, please try again in 300 seconds")
 	}})
 	id := queuedID(t, f, "JPN")

@@ -204,6 +204,15 @@ func (e *Engine) Flush(ctx context.Context, maxWait time.Duration) (FlushReport,
 // the current one is being sent; the claim then only checks that neither
 // the item nor the directory changed meanwhile (else it composes again),
 // so the write transaction, which bbolt runs one at a time, stays short.
+//
+// A message composed ahead is pipelined: while the claim commits, its
+// transaction is opened and its content transmitted, all but the end of
+// data, which is written only once the claim is durable. A server takes no
+// message before the end of data, so the guarantee is the same as claiming
+// first and sending after: if the process dies before the commit, the
+// message was not delivered; after it, it is recorded as sending. A claim
+// that does not go through (the item changed, the budget ran out) abandons
+// the transmission by closing the connection, and the server discards it.
 func (e *Engine) work(ctx context.Context, deadline time.Time) (FlushReport, error) {
 	var rep FlushReport
 	var conn *mailer.Conn
@@ -214,6 +223,7 @@ func (e *Engine) work(ctx context.Context, deadline time.Time) (FlushReport, err
 	}()
 	var prev *result
 	var next *prepared
+	var ahead chan prepResult // the message after next, being composed
 	defer func() {
 		if prev != nil {
 			// Record the last outcome even when ctx ended.
@@ -223,7 +233,29 @@ func (e *Engine) work(ctx context.Context, deadline time.Time) (FlushReport, err
 		if next != nil {
 			e.release(next.item.ID)
 		}
+		if ahead != nil {
+			if pr := <-ahead; pr.p != nil {
+				e.release(pr.p.item.ID)
+			}
+		}
 	}()
+	// collect waits for the message composed ahead, if any, and makes it
+	// next.
+	collect := func() error {
+		if ahead == nil {
+			return nil
+		}
+		pr := <-ahead
+		ahead = nil
+		if next != nil && pr.p != nil {
+			e.release(pr.p.item.ID)
+			pr.p = nil
+		}
+		if next == nil {
+			next = pr.p
+		}
+		return pr.err
+	}
 	for {
 		if err := ctx.Err(); err != nil {
 			return rep, err
@@ -242,6 +274,9 @@ func (e *Engine) work(ctx context.Context, deadline time.Time) (FlushReport, err
 			}
 			conn = c
 		}
+		if err := collect(); err != nil {
+			return rep, err
+		}
 		if next == nil {
 			p, err := e.prepare()
 			if err != nil {
@@ -250,18 +285,51 @@ func (e *Engine) work(ctx context.Context, deadline time.Time) (FlushReport, err
 			next = p
 		}
 		recorded := prev != nil
-		item, msg, wait, err := e.claim(prev, next)
+		var (
+			item     *outreach.OutboxItem
+			msg      *mailer.Message
+			wait     time.Time
+			err      error
+			pending  *mailer.Pending
+			beginErr error
+		)
+		pipelined := next != nil && next.pipeline
+		if pipelined {
+			// Claim next and transmit it at once; then compose the
+			// message after it while the claim commits (not before the
+			// transmission: composing would hold up its round trips).
+			if e.beforePipelinedClaim != nil {
+				e.beforePipelinedClaim(next.item)
+			}
+			done := make(chan struct{})
+			go func(prev *result, p *prepared) {
+				defer close(done)
+				item, msg, wait, err = e.claim(prev, p)
+			}(prev, next)
+			pending, beginErr = conn.Begin(ctx, next.msg)
+			ahead = e.prepareAhead()
+			<-done
+		} else {
+			item, msg, wait, err = e.claim(prev, next)
+		}
 		if prev != nil && err == nil {
 			tally(&rep, prev)
 			e.release(prev.item.ID)
 			prev = nil
 		}
 		if err != nil {
+			if pending != nil {
+				pending.Abandon()
+			}
 			return rep, err
 		}
 		claimed := next
 		next = nil
 		if item == nil {
+			if pending != nil {
+				// Not claimed: the server must not take it.
+				pending.Abandon()
+			}
 			if claimed != nil {
 				e.release(claimed.item.ID)
 			}
@@ -270,6 +338,13 @@ func (e *Engine) work(ctx context.Context, deadline time.Time) (FlushReport, err
 				// the queue, or the item changed since it was composed (or
 				// was superseded): look again.
 				continue
+			}
+			if err := collect(); err != nil {
+				return rep, err
+			}
+			if next != nil {
+				e.release(next.item.ID)
+				next = nil
 			}
 			if wait.IsZero() || wait.After(deadline) {
 				rep.Retry = wait
@@ -286,18 +361,19 @@ func (e *Engine) work(ctx context.Context, deadline time.Time) (FlushReport, err
 			rep.Failed++
 			continue
 		}
-		// Compose the next message while this one is sent.
-		ahead := make(chan prepResult, 1)
-		go func() {
-			p, err := e.prepare()
-			ahead <- prepResult{p, err}
-		}()
-		err = conn.Send(ctx, msg)
-		pr := <-ahead
-		next = pr.p
+		switch {
+		case !pipelined:
+			// Compose the next message while this one is sent.
+			ahead = e.prepareAhead()
+			err = conn.Send(ctx, msg)
+		case beginErr != nil:
+			err = beginErr
+		default:
+			err = pending.Finish()
+		}
 		prev = &result{item: *item, err: err, interrupted: err != nil && ctx.Err() != nil}
-		if pr.err != nil {
-			return rep, pr.err
+		if err := collect(); err != nil {
+			return rep, err
 		}
 		if err != nil && conn.Broken() && mailer.IsPermanent(err) {
 			// The connection failed for a reason no retry fixes (e.g. 530
@@ -314,6 +390,16 @@ func (e *Engine) work(ctx context.Context, deadline time.Time) (FlushReport, err
 			prev.bounced = strings.ToLower(me.Recipient)
 		}
 	}
+}
+
+// prepareAhead composes the next message in the background.
+func (e *Engine) prepareAhead() chan prepResult {
+	ch := make(chan prepResult, 1)
+	go func() {
+		p, err := e.prepare()
+		ch <- prepResult{p, err}
+	}()
+	return ch
 }
 
 func tally(rep *FlushReport, r *result) {
@@ -345,6 +431,10 @@ type prepared struct {
 	// reminders, the digest) or may be superseded (reminders): it is
 	// composed in the claim's transaction, from what is committed then.
 	inClaim bool
+	// pipeline: composed ahead and, as far as can be seen when it was
+	// composed, within the sending budget: it is transmitted while its
+	// claim commits (see work).
+	pipeline bool
 }
 
 type prepResult struct {
@@ -404,13 +494,26 @@ func (e *Engine) prepare() (*prepared, error) {
 			return nil
 		}
 		p.msg, p.revs, p.cerr = e.compose(tx, it)
+		if p.cerr == nil {
+			// Pipelined only with room in the budget for every
+			// connection's next claim and the one after, so that the
+			// claim is not refused by the throttle after the message
+			// went out (which would cost the connection).
+			room, err := e.limits.room(tx, e.now())
+			if err != nil {
+				return err
+			}
+			p.pipeline = room >= 2*max(1, e.connections)
+		}
 		return nil
 	})
 	if err == nil && p != nil && p.msg != nil && p.cerr == nil {
 		// Render the bytes now, ahead of the send, outside any
 		// transaction; a message that does not render is left for Send
-		// to refuse as it always has.
-		_ = p.msg.Prepare()
+		// to refuse as it always has, and is not pipelined.
+		if p.msg.Prepare() != nil {
+			p.pipeline = false
+		}
 	}
 	if err != nil && p != nil {
 		e.release(p.item.ID)

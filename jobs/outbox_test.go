@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/mail"
+	"slices"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -241,6 +242,76 @@ func TestThrottleHoldsAcrossRestart(t *testing.T) {
 	}
 	if got := f.smtp.Count(); got < 17 {
 		t.Fatalf("server count %d", got)
+	}
+	// Each flush used one connection: no transmission was begun and
+	// then abandoned because the budget ran out under it.
+	if got := f.smtp.Connections(); got != 5 {
+		t.Errorf("%d SMTP sessions for 5 flushes", got)
+	}
+}
+
+// TestChangeDuringTransmissionAbandonsIt: a message is transmitted while
+// its claim commits. When the mission changes in between, the claim does
+// not go through; the transmission is abandoned before its end of data, so
+// the server discards it, and the message goes out once, composed afresh
+// (to the new address too), with its Message-ID.
+func TestChangeDuringTransmissionAbandonsIt(t *testing.T) {
+	f := newFixture(t, smtptest.Hooks{})
+	if _, err := f.e.Invite("", "test"); err != nil {
+		t.Fatal(err)
+	}
+	var changed, added string
+	claims := 0
+	f.e.beforePipelinedClaim = func(it outreach.OutboxItem) {
+		claims++
+		if claims != 3 {
+			return
+		}
+		changed = it.Key.Mission
+		err := f.st.Update(func(tx *store.Tx) error {
+			m, err := tx.Mission(changed)
+			if err != nil {
+				return err
+			}
+			added = "new.desk@" + m.Domains[0]
+			m.Contacts = append(m.Contacts, outreach.Contact{Email: added})
+			return tx.PutMission(m)
+		})
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	rep := flush(t, f, 0)
+	if changed == "" {
+		t.Fatal("no message was pipelined")
+	}
+	items, err := f.e.Outbox()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Sent != len(items) || rep.Failed+rep.Deferred+rep.Waiting != 0 {
+		t.Fatalf("flush: %+v for %d invitations", rep, len(items))
+	}
+	ids := map[string]outreach.OutboxItem{}
+	for _, it := range items {
+		ids[it.MessageID] = it
+	}
+	got := f.smtp.Messages()
+	if len(got) != len(items) {
+		t.Fatalf("server recorded %d messages for %d invitations", len(got), len(items))
+	}
+	for _, m := range got {
+		it, ok := ids[m.MessageID]
+		if !ok {
+			t.Fatalf("server recorded %s twice or unknown", m.MessageID)
+		}
+		delete(ids, m.MessageID)
+		if it.Key.Mission == changed && !slices.Contains(m.To, added) {
+			t.Errorf("%s went to %v, not to the address added while it was transmitted", changed, m.To)
+		}
+	}
+	if n := f.smtp.Connections(); n != 2 {
+		t.Errorf("%d SMTP sessions, want 2 (one given up with the abandoned transmission)", n)
 	}
 }
 

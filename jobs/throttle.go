@@ -1,6 +1,7 @@
 package jobs
 
 import (
+	"math"
 	"time"
 
 	"outreach/store"
@@ -24,20 +25,15 @@ type throttleState struct {
 
 const throttleKey = "smtp-throttle"
 
-// reserve takes one send from the budget, or returns the earliest time one
-// will be available.
-func (l Limits) reserve(tx *store.Tx, now time.Time) (ok bool, retry time.Time, err error) {
-	if l.PerMinute <= 0 && l.PerDay <= 0 {
-		return true, time.Time{}, nil
-	}
-	var st throttleState
+// window reads the throttle state with what is out of both windows
+// forgotten, and counts the sends of the last 24 hours.
+func (l Limits) window(tx *store.Tx, now time.Time) (st throttleState, day int, err error) {
 	if _, err := tx.GetState(throttleKey, &st); err != nil {
-		return false, time.Time{}, err
+		return st, 0, err
 	}
 	if st.Hours == nil {
 		st.Hours = map[int64]int{}
 	}
-	// Forget what is out of both windows.
 	recent := st.Recent[:0]
 	for _, t := range st.Recent {
 		if now.Sub(t) < time.Minute {
@@ -46,7 +42,6 @@ func (l Limits) reserve(tx *store.Tx, now time.Time) (ok bool, retry time.Time, 
 	}
 	st.Recent = recent
 	hour := now.Unix() / 3600
-	day := 0
 	for h, n := range st.Hours {
 		if h <= hour-24 {
 			delete(st.Hours, h)
@@ -54,6 +49,40 @@ func (l Limits) reserve(tx *store.Tx, now time.Time) (ok bool, retry time.Time, 
 		}
 		day += n
 	}
+	return st, day, nil
+}
+
+// room returns how many sends the budget allows now (math.MaxInt without
+// limits). It only reads, so it may run in a read-only transaction.
+func (l Limits) room(tx *store.Tx, now time.Time) (int, error) {
+	if l.PerMinute <= 0 && l.PerDay <= 0 {
+		return math.MaxInt, nil
+	}
+	st, day, err := l.window(tx, now)
+	if err != nil {
+		return 0, err
+	}
+	n := math.MaxInt
+	if l.PerMinute > 0 {
+		n = min(n, l.PerMinute-len(st.Recent))
+	}
+	if l.PerDay > 0 {
+		n = min(n, l.PerDay-day)
+	}
+	return max(n, 0), nil
+}
+
+// reserve takes one send from the budget, or returns the earliest time one
+// will be available.
+func (l Limits) reserve(tx *store.Tx, now time.Time) (ok bool, retry time.Time, err error) {
+	if l.PerMinute <= 0 && l.PerDay <= 0 {
+		return true, time.Time{}, nil
+	}
+	st, day, err := l.window(tx, now)
+	if err != nil {
+		return false, time.Time{}, err
+	}
+	hour := now.Unix() / 3600
 	if l.PerMinute > 0 && len(st.Recent) >= l.PerMinute {
 		return false, st.Recent[len(st.Recent)-l.PerMinute].Add(time.Minute), nil
 	}
