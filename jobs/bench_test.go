@@ -512,15 +512,25 @@ func runBenchSink() int {
 
 // benchSink is the parent's handle on the sink process.
 type benchSink struct {
-	tb   testing.TB
-	Addr string
-	cmd  *exec.Cmd
-	in   io.WriteCloser
-	out  *bufio.Scanner
+	tb    testing.TB
+	Addr  string
+	local *smtptest.Server // set when the sink runs in this process
+	cmd   *exec.Cmd
+	in    io.WriteCloser
+	out   *bufio.Scanner
 }
 
 func startBenchSink(tb testing.TB) *benchSink {
 	tb.Helper()
+	if os.Getenv("OUTREACH_BENCH_SINK_INPROCESS") != "" {
+		// For comparison: the sink in the benchmark's own process, sharing
+		// its garbage collector and scheduler with what is measured.
+		srv, err := smtptest.Listen("127.0.0.1:0", smtptest.Hooks{}, true)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return &benchSink{tb: tb, Addr: srv.Addr, local: srv}
+	}
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), benchSinkEnv+"=1")
 	cmd.Stderr = os.Stderr
@@ -560,6 +570,9 @@ func (s *benchSink) ask(cmd string) {
 
 // Count returns how many messages the sink accepted.
 func (s *benchSink) Count() int {
+	if s.local != nil {
+		return s.local.Count()
+	}
 	s.ask("count")
 	n, err := strconv.Atoi(s.line())
 	if err != nil {
@@ -570,6 +583,13 @@ func (s *benchSink) Count() int {
 
 // MessageIDs returns the Message-ID of every message accepted, in order.
 func (s *benchSink) MessageIDs() []string {
+	if s.local != nil {
+		var ids []string
+		for _, m := range s.local.Messages() {
+			ids = append(ids, m.MessageID)
+		}
+		return ids
+	}
 	s.ask("ids")
 	var ids []string
 	for {
@@ -582,6 +602,10 @@ func (s *benchSink) MessageIDs() []string {
 }
 
 func (s *benchSink) close() {
+	if s.local != nil {
+		s.local.Close()
+		return
+	}
 	s.in.Close()
 	s.cmd.Wait()
 }
