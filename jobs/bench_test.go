@@ -332,7 +332,7 @@ func BenchmarkInvitations(b *testing.B) {
 	for _, tc := range []struct {
 		conns  int
 		noSync bool
-	}{{1, false}, {1, true}, {4, false}, {4, true}} {
+	}{{1, false}, {4, false}, {4, true}} {
 		name := fmt.Sprintf("conns=%d", tc.conns)
 		if tc.noSync {
 			name += "/nosync"
