@@ -100,9 +100,8 @@ type multipart struct {
 	parts int
 }
 
-// part starts a body part with the given header fields, already in the
-// order they are written (go-mail sorts them by name).
-func (mp *multipart) part(fields ...[2]string) {
+// delimiter starts the next body part: its boundary line.
+func (mp *multipart) delimiter() {
 	if mp.parts > 0 {
 		mp.w.str("\r\n")
 	}
@@ -110,6 +109,12 @@ func (mp *multipart) part(fields ...[2]string) {
 	mp.w.str("--")
 	mp.w.boundary(mp.kind)
 	mp.w.str("\r\n")
+}
+
+// part starts a body part with the given header fields, already in the
+// order they are written (go-mail sorts them by name).
+func (mp *multipart) part(fields ...[2]string) {
+	mp.delimiter()
 	for _, f := range fields {
 		mp.w.str(f[0])
 		mp.w.str(": ")
@@ -121,13 +126,8 @@ func (mp *multipart) part(fields ...[2]string) {
 
 // nested starts a body part that is itself a multipart entity of kind.
 func (mp *multipart) nested(kind string) *multipart {
-	if mp.parts > 0 {
-		mp.w.str("\r\n")
-	}
-	mp.parts++
-	mp.w.str("--")
-	mp.w.boundary(mp.kind)
-	mp.w.str("\r\nContent-Type: ")
+	mp.delimiter()
+	mp.w.str("Content-Type: ")
 	mp.w.multipartType(kind)
 	mp.w.str("\r\n\r\n")
 	return &multipart{w: mp.w, kind: kind}
