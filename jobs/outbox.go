@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -420,6 +419,7 @@ func tally(rep *FlushReport, r *result) {
 // Engine.take) but still queued in the store until claim marks it sending.
 type prepared struct {
 	item outreach.OutboxItem // as read when prepared
+	raw  []byte              // the item's stored bytes then
 	// due is false when the item picked is not due yet: claim only waits.
 	due bool
 	// gen is the directory generation the message was composed at.
@@ -484,7 +484,7 @@ func (e *Engine) prepare() (*prepared, error) {
 		if err != nil || !ok {
 			return err
 		}
-		p = &prepared{item: it, gen: tx.DirectoryGeneration()}
+		p = &prepared{item: it, raw: bytes.Clone(tx.OutboxBytes(it.ID)), gen: tx.DirectoryGeneration()}
 		if it.Next.After(e.now()) {
 			return nil
 		}
@@ -522,14 +522,6 @@ func (e *Engine) prepare() (*prepared, error) {
 	return p, err
 }
 
-// sameItem reports whether an outbox item is as it was read before: every
-// field, as stored.
-func sameItem(a, b outreach.OutboxItem) bool {
-	ja, errA := json.Marshal(a)
-	jb, errB := json.Marshal(b)
-	return errA == nil && errB == nil && bytes.Equal(ja, jb)
-}
-
 // claim records prev's outcome and marks p's item sending, in one
 // transaction. It returns (nil, nil, wait) when nothing can go now, wait
 // being when something may; and (nil, nil, zero) with p set when p's item
@@ -559,12 +551,14 @@ func (e *Engine) claim(prev *result, p *prepared) (*outreach.OutboxItem, *mailer
 			wait = p.item.Next
 			return nil
 		}
+		if !bytes.Equal(tx.OutboxBytes(p.item.ID), p.raw) || (!p.inClaim && tx.DirectoryGeneration() != p.gen) {
+			// The item changed since it was read (every field, as
+			// stored), or the directory did.
+			return nil
+		}
 		it, err := tx.OutboxItem(p.item.ID)
 		if err != nil {
 			return err
-		}
-		if !sameItem(it, p.item) || (!p.inClaim && tx.DirectoryGeneration() != p.gen) {
-			return nil
 		}
 		now := e.now()
 		superseded, err := e.supersede(tx, it)

@@ -84,6 +84,13 @@ func (t *Tx) SaveOutbox(item outreach.OutboxItem) error {
 }
 
 // OutboxItem returns the outbox item with id.
+// OutboxBytes returns an outbox item as stored, or nil when there is none:
+// two reads of an item are the same item when their bytes are equal. The
+// bytes are valid until the transaction ends.
+func (t *Tx) OutboxBytes(id uint64) []byte {
+	return t.tx.Bucket(bOutbox).Get(itob(id))
+}
+
 func (t *Tx) OutboxItem(id uint64) (outreach.OutboxItem, error) {
 	var item outreach.OutboxItem
 	raw := t.tx.Bucket(bOutbox).Get(itob(id))
