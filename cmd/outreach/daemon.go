@@ -471,15 +471,6 @@ func (d *daemon) health() admin.Health {
 		}
 	}
 	d.mu.Unlock()
-	d.mu.Lock()
-	h.SMTP = "ok"
-	if d.smtpErr != nil {
-		h.SMTP = fmt.Sprintf("failing since %s (%d attempts): %v", d.smtpSince.UTC().Format(time.RFC3339), d.smtpFailing, d.smtpErr)
-		if d.smtpFailing >= unhealthyAfter {
-			h.OK = false
-		}
-	}
-	d.mu.Unlock()
 	ws := d.watcher.Status()
 	h.LastSync, h.LastError = ws.LastSync, ws.LastError
 	switch {
