@@ -239,20 +239,15 @@ func (e *Engine) work(ctx context.Context, deadline time.Time) (FlushReport, err
 		}
 	}()
 	// collect waits for the message composed ahead, if any, and makes it
-	// next.
+	// next (next is nil whenever a message is being composed ahead: it
+	// was just claimed).
 	collect := func() error {
 		if ahead == nil {
 			return nil
 		}
 		pr := <-ahead
 		ahead = nil
-		if next != nil && pr.p != nil {
-			e.release(pr.p.item.ID)
-			pr.p = nil
-		}
-		if next == nil {
-			next = pr.p
-		}
+		next = pr.p
 		return pr.err
 	}
 	for {

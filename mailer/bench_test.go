@@ -52,7 +52,7 @@ func BenchmarkBareGoMail(b *testing.B) {
 	src := benchMessages(64)
 	msgs := make([]*gomail.Msg, b.N)
 	for i := range msgs {
-		msg, _, err := src[i%len(src)].build()
+		msg, err := src[i%len(src)].build()
 		if err != nil {
 			b.Fatal(err)
 		}

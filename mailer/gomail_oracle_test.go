@@ -22,7 +22,7 @@ import (
 
 // renderGoMail renders a validated m with go-mail, boundaries as placeholders.
 func renderGoMail(m *Message) ([]byte, error) {
-	msg, _, err := m.build()
+	msg, err := m.build()
 	if err != nil {
 		return nil, err
 	}
@@ -75,9 +75,8 @@ func placeholders(raw []byte) []byte {
 	})
 }
 
-// build makes the go-mail message for m (already validated) and returns how
-// many multipart entities it contains.
-func (m *Message) build() (*gomail.Msg, int, error) {
+// build makes the go-mail message for m (already validated).
+func (m *Message) build() (*gomail.Msg, error) {
 	msg := gomail.NewMsg(
 		gomail.WithNoDefaultUserAgent(),
 		gomail.WithCharset(gomail.CharsetUTF8),
@@ -135,21 +134,14 @@ func (m *Message) build() (*gomail.Msg, int, error) {
 		for i, a := range m.Attachments {
 			f, err := attachmentFile(a, types)
 			if err != nil {
-				return nil, 0, fmt.Errorf("attachment %q: %w", a.Filename, err)
+				return nil, fmt.Errorf("attachment %q: %w", a.Filename, err)
 			}
 			files[i] = f
 		}
 		msg.SetAttachments(files)
 	}
 
-	multiparts := 0
-	if bodies > 1 {
-		multiparts++ // multipart/alternative
-	}
-	if len(m.Attachments) > 0 {
-		multiparts++ // multipart/mixed
-	}
-	return msg, multiparts, nil
+	return msg, nil
 }
 
 // attachmentFile builds the go-mail file for a with its MIME headers already

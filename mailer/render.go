@@ -45,21 +45,14 @@ func (w *writer) Write(p []byte) (int, error) {
 
 func (w *writer) str(s string) { w.buf = append(w.buf, s...) }
 
-// header writes a field as go-mail's writeHeader does: the values joined
-// with ", " and folded between words so that lines stay within 76
-// characters where the words allow it.
-func (w *writer) header(key string, values ...string) {
+// header writes a field as go-mail's writeHeader does for one value:
+// folded between words so that lines stay within 76 characters where the
+// words allow it.
+func (w *writer) header(key, value string) {
 	w.str(key)
-	if len(values) == 0 {
-		w.str(":\r\n")
-		return
-	}
 	w.str(": ")
 	room := 76 - 2 - len(key) - 2
-	full := values[0]
-	if len(values) > 1 {
-		full = strings.Join(values, ", ")
-	}
+	full := value
 	for {
 		word, rest, more := strings.Cut(full, " ")
 		if room-len(word) <= 1 {
