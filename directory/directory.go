@@ -70,6 +70,16 @@ func (p *problems) add(line int, col string, err error) {
 	}
 }
 
+// columns reports whether rec has one field per column, adding the
+// problem when it has not.
+func (p *problems) columns(line int, rec, columns []string) bool {
+	if len(rec) == len(columns) {
+		return true
+	}
+	p.add(line, "", fmt.Errorf("%d columns, want %d (%s)", len(rec), len(columns), strings.Join(columns, ",")))
+	return false
+}
+
 // err joins the problems (nil when there are none), saying when the list
 // was cut at maxErrors.
 func (p problems) err() error {
@@ -174,8 +184,7 @@ func ParseMissions(r io.Reader) ([]outreach.Mission, error) {
 	out := make([]outreach.Mission, 0, len(recs))
 	for i, rec := range recs {
 		line := lines[i]
-		if len(rec) != len(MissionColumns) {
-			add(line, "", fmt.Errorf("%d columns, want %d (%s)", len(rec), len(MissionColumns), strings.Join(MissionColumns, ",")))
+		if !errs.columns(line, rec, MissionColumns) {
 			continue
 		}
 		for j := range rec {
@@ -250,8 +259,7 @@ func ParseSessions(r io.Reader, known func(id string) bool, loc *time.Location) 
 	var out []outreach.Session
 	for i, rec := range recs {
 		line := lines[i]
-		if len(rec) != len(SessionColumns) {
-			add(line, "", fmt.Errorf("%d columns, want %d (%s)", len(rec), len(SessionColumns), strings.Join(SessionColumns, ",")))
+		if !errs.columns(line, rec, SessionColumns) {
 			continue
 		}
 		s := outreach.Session{SuR: strings.ToUpper(strings.TrimSpace(rec[0])), Room: strings.TrimSpace(rec[3])}
@@ -319,8 +327,7 @@ func ParsePanels(r io.Reader, session func(sur string) (outreach.Session, bool))
 	emails := map[string]int{}   // "SUR address" → line
 	for i, rec := range recs {
 		line := lines[i]
-		if len(rec) != len(PanelColumns) {
-			add(line, "", fmt.Errorf("%d columns, want %d (%s)", len(rec), len(PanelColumns), strings.Join(PanelColumns, ",")))
+		if !errs.columns(line, rec, PanelColumns) {
 			continue
 		}
 		for j := range rec {
