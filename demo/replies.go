@@ -28,6 +28,19 @@ func (w *msgWriter) header(k, v string) {
 
 func (w *msgWriter) line(s string) { w.b.WriteString(s + "\r\n") }
 
+// inviteAttachment writes the invite.ics attachment that Gmail and
+// Thunderbird add to a calendar reply, as the last part of the multipart
+// delimited by boundary, and closes it.
+func (w *msgWriter) inviteAttachment(boundary string, cal []byte) {
+	w.line("--" + boundary)
+	w.line(`Content-Type: application/ics; name="invite.ics"`)
+	w.line(`Content-Disposition: attachment; filename="invite.ics"`)
+	w.line("Content-Transfer-Encoding: base64")
+	w.line("")
+	w.b.WriteString(b64(cal))
+	w.line("--" + boundary + "--")
+}
+
 func needsEncoding(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] >= 0x80 {
@@ -245,13 +258,7 @@ func (c calReply) gmail() []byte {
 	w.line("")
 	w.b.Write(cal)
 	w.line("--000000000000a1b2c4--")
-	w.line("--000000000000a1b2c3")
-	w.line(`Content-Type: application/ics; name="invite.ics"`)
-	w.line(`Content-Disposition: attachment; filename="invite.ics"`)
-	w.line("Content-Transfer-Encoding: base64")
-	w.line("")
-	w.b.WriteString(b64(cal))
-	w.line("--000000000000a1b2c3--")
+	w.inviteAttachment("000000000000a1b2c3", cal)
 	return w.b.Bytes()
 }
 
@@ -356,13 +363,7 @@ func (c calReply) thunderbird() []byte {
 	w.b.Write(cal)
 	w.line("")
 	w.line("--------------tb02--")
-	w.line("--------------tb01")
-	w.line(`Content-Type: application/ics; name="invite.ics"`)
-	w.line(`Content-Disposition: attachment; filename="invite.ics"`)
-	w.line("Content-Transfer-Encoding: base64")
-	w.line("")
-	w.b.WriteString(b64(cal))
-	w.line("--------------tb01--")
+	w.inviteAttachment("------------tb01", cal)
 	return w.b.Bytes()
 }
 
