@@ -157,20 +157,30 @@ func (r *reader) subjectSessions(subject string, st *readState) []string {
 	var out []string
 	found := r.table.find(toks)
 	roles := r.roles(f, toks, found)
-	for i, m := range found {
-		switch roles[i] {
-		case roleWriter:
-			st.claims[m.id] = true
-			continue
-		case roleAddress:
-			continue
-		}
+	for _, m := range subjects(found, roles, st) {
 		if r.isSession[m.id] && !containsString(out, m.id) {
 			out = append(out, m.id)
 		}
 	}
 	if len(out) > 3 {
 		return nil
+	}
+	return out
+}
+
+// subjects returns the mentions that name a State the text speaks of,
+// leaving out those of the writer (each recorded as the writer's claim)
+// and those in an address.
+func subjects(found []mention, roles []role, st *readState) []mention {
+	var out []mention
+	for i, m := range found {
+		switch roles[i] {
+		case roleWriter:
+			st.claims[m.id] = true
+		case roleAddress:
+		default:
+			out = append(out, m)
+		}
 	}
 	return out
 }
@@ -339,14 +349,7 @@ func (r *reader) sentence(f string, st *readState) map[cueKind]bool {
 	}
 	var ms []located
 	sessionNamed := false
-	for i, m := range found {
-		switch roles[i] {
-		case roleWriter:
-			st.claims[m.id] = true
-			continue
-		case roleAddress:
-			continue
-		}
+	for _, m := range subjects(found, roles, st) {
 		ms = append(ms, located{m.id, m.start, m.end})
 		if r.isSession[m.id] {
 			sessionNamed = true
