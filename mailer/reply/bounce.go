@@ -2,6 +2,7 @@ package reply
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -175,7 +176,7 @@ func (m *msg) findBounce() (*bounce, bool) {
 			}
 			b.status, b.diag, b.retry = statusCode(r.status), r.diag, r.retry
 			for _, o := range pick[1:] {
-				if a := firstNonEmpty(o.final, o.original); a != "" && a != b.addr && !containsString(b.others, a) {
+				if a := firstNonEmpty(o.final, o.original); a != "" && a != b.addr && !slices.Contains(b.others, a) {
 					b.others = append(b.others, a)
 				}
 			}
@@ -232,7 +233,7 @@ func (m *msg) nonStandardBounce(originals []*node) (*bounce, bool) {
 		if a = dsnAddress(a); a != "" {
 			if b.addr == "" {
 				b.addr = a
-			} else if a != b.addr && !containsString(b.others, a) {
+			} else if a != b.addr && !slices.Contains(b.others, a) {
 				b.others = append(b.others, a)
 			}
 		}

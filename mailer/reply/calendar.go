@@ -3,6 +3,7 @@ package reply
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -265,7 +266,7 @@ func (m *msg) calendarResult(res Result) (Result, bool) {
 			res.Reason = fmt.Sprintf("calendar reply for an event we never sent (UID %s) from %s; check which pre-session is meant", shorten(uid, 80), orNobody(a.Attendee))
 			return res, true
 		}
-		if !containsString(missions, a.mission) {
+		if !slices.Contains(missions, a.mission) {
 			missions = append(missions, a.mission)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/mail"
 	"regexp"
+	"slices"
 	"strings"
 
 	"outreach"
@@ -304,7 +305,7 @@ func (m *msg) tokens(h header) []string {
 				if !ok || domain != m.mailboxDomain {
 					continue
 				}
-				if t, ok := strings.CutPrefix(local, m.mailboxLocal+"+"); ok && t != "" && !containsString(out, t) {
+				if t, ok := strings.CutPrefix(local, m.mailboxLocal+"+"); ok && t != "" && !slices.Contains(out, t) {
 					out = append(out, t)
 				}
 			}
@@ -502,7 +503,7 @@ func (m *msg) letterResult(res Result, text string) Result {
 	res.Delegates, res.DelegateNames = lt.delegates, lt.names
 	claims := lt.claims
 	for _, c := range m.fromClaims(names) {
-		if !containsString(claims, c) {
+		if !slices.Contains(claims, c) {
 			claims = append(claims, c)
 		}
 	}
@@ -643,7 +644,7 @@ func (m *msg) fromClaims(names *nameTable) []string {
 	var out []string
 	found := names.find(toks)
 	for i, role := range r.roles(f, toks, found) {
-		if role == roleWriter && !containsString(out, found[i].id) {
+		if role == roleWriter && !slices.Contains(out, found[i].id) {
 			out = append(out, found[i].id)
 		}
 	}

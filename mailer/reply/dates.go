@@ -3,6 +3,7 @@ package reply
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -281,13 +282,7 @@ func validDays(cands ...day) []day {
 		if t := time.Date(y, d.month, d.dom, 0, 0, 0, 0, time.UTC); t.Day() != d.dom {
 			continue
 		}
-		dup := false
-		for _, o := range out {
-			if o == d {
-				dup = true
-			}
-		}
-		if !dup {
+		if !slices.Contains(out, d) {
 			out = append(out, d)
 		}
 	}
@@ -396,7 +391,7 @@ func (r *reader) dateMentions(f string, clauses [][2]int, named []located, st *r
 			agrees, near := false, lead
 			var names []string
 			for _, m := range named {
-				if containsString(ids, m.id) {
+				if slices.Contains(ids, m.id) {
 					agrees = true
 				}
 				if clauseOf(m.start) == clauseOf(d.start) {

@@ -3,6 +3,7 @@ package reply
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -118,7 +119,7 @@ func (r *reader) read(text, subject string) letter {
 		trigger := delegationTriggerRe.MatchString(s.text)
 		if kinds[cueAccept] || trigger || listAfter {
 			for _, n := range delegateNames(s.text, trigger) {
-				if !containsString(lt.names, n) {
+				if !slices.Contains(lt.names, n) {
 					lt.names = append(lt.names, n)
 				}
 			}
@@ -158,7 +159,7 @@ func (r *reader) subjectSessions(subject string, st *readState) []string {
 	found := r.table.find(toks)
 	roles := r.roles(f, toks, found)
 	for _, m := range subjects(found, roles, st) {
-		if r.isSession[m.id] && !containsString(out, m.id) {
+		if r.isSession[m.id] && !slices.Contains(out, m.id) {
 			out = append(out, m.id)
 		}
 	}
@@ -519,7 +520,7 @@ func (r *reader) sentence(f string, st *readState) map[cueKind]bool {
 	}
 	if len(answerKinds) == 0 && !kinds[cueCondition] {
 		for _, id := range unanswered {
-			if !containsString(st.bare, id) {
+			if !slices.Contains(st.bare, id) {
 				st.bare = append(st.bare, id)
 			}
 		}
@@ -832,7 +833,7 @@ func statusWords(set map[outreach.Status]bool) string {
 func uniq(l []string) []string {
 	var out []string
 	for _, s := range l {
-		if !containsString(out, s) {
+		if !slices.Contains(out, s) {
 			out = append(out, s)
 		}
 	}
@@ -842,26 +843,11 @@ func uniq(l []string) []string {
 func uniqStatus(l []outreach.Status) []outreach.Status {
 	var out []outreach.Status
 	for _, s := range l {
-		dup := false
-		for _, o := range out {
-			if o == s {
-				dup = true
-			}
-		}
-		if !dup {
+		if !slices.Contains(out, s) {
 			out = append(out, s)
 		}
 	}
 	return out
-}
-
-func containsString(l []string, s string) bool {
-	for _, x := range l {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // Delegates.
@@ -897,7 +883,7 @@ func delegateNames(s string, trigger bool) []string {
 	var out []string
 	add := func(n string) {
 		n = trimName(n)
-		if n != "" && !containsString(out, n) {
+		if n != "" && !slices.Contains(out, n) {
 			out = append(out, n)
 		}
 	}
