@@ -13,6 +13,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -419,7 +420,7 @@ func (c *Config) Validate() error {
 			if rule.Template != SpeakerTemplate {
 				bad(key+".template", "%q: the speakers audience is written to with %s, the only template addressed to a speaker", rule.Template, SpeakerTemplate)
 			}
-		case !contains(Audiences, rule.Audience):
+		case !slices.Contains(Audiences, rule.Audience):
 			bad(key+".audience", "%q, want one of %s", rule.Audience, strings.Join(append(Audiences[:len(Audiences):len(Audiences)], Speakers), ", "))
 		case rule.Template == SpeakerTemplate:
 			bad(key+".template", "%s is written to a speaker: use it with audience = \"speakers\", not %q", SpeakerTemplate, rule.Audience)
@@ -463,7 +464,7 @@ func checkServer(bad func(string, string, ...any), sect, host string, port int, 
 	if port < 1 || port > 65535 {
 		bad(sect+".port", "%d, want 1 to 65535", port)
 	}
-	if !contains(modes, tls) {
+	if !slices.Contains(modes, tls) {
 		bad(sect+".tls", "%q, want one of %s", tls, strings.Join(modes, ", "))
 	}
 }
@@ -478,15 +479,6 @@ func checkSecret(bad func(string, string, ...any), sect, user, inline, file, env
 	if file != "" && env != "" {
 		bad(sect+".password_env", "give either %s.password_file or %s.password_env, not both", sect, sect)
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 func isLoopback(host string) bool {

@@ -33,6 +33,7 @@ import (
 	"net"
 	"net/textproto"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -337,9 +338,9 @@ func (c *Conn) auth() error {
 	var a smtp.Auth
 	mechs := strings.Fields(strings.ToUpper(offered))
 	switch {
-	case contains(mechs, "PLAIN"):
+	case slices.Contains(mechs, "PLAIN"):
 		a = smtp.PlainAuth("", s.opts.Username, s.opts.Password, s.host, clear)
-	case contains(mechs, "LOGIN"):
+	case slices.Contains(mechs, "LOGIN"):
 		a = smtp.LoginAuth(s.opts.Username, s.opts.Password, s.host, clear)
 	default:
 		return &Error{Op: OpAuth, Err: fmt.Errorf("server %s offers AUTH %s; supported: PLAIN, LOGIN", s.addr, offered)}
@@ -353,15 +354,6 @@ func (c *Conn) auth() error {
 		return e
 	}
 	return nil
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // deadline gives the next command Options.Timeout to complete.
