@@ -13,6 +13,7 @@ import (
 	"io"
 	"log"
 	"net"
+	"time"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
@@ -59,15 +60,13 @@ func Start(t TB, username, password string, msgs ...[]byte) *Server {
 // Listen starts a server on addr for username and password, with an
 // empty INBOX.
 func Listen(addr, username, password string) (*Server, error) {
-	mem := imapmemserver.New()
 	user := imapmemserver.NewUser(username, password)
 	if err := user.Create("INBOX", nil); err != nil {
 		return nil, fmt.Errorf("imaptest: %w", err)
 	}
-	mem.AddUser(user)
 	srv := imapserver.New(&imapserver.Options{
 		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
-			return mem.NewSession(), nil, nil
+			return NewSession(user), nil, nil
 		},
 		Caps:         imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapIMAP4rev2: {}},
 		InsecureAuth: true,
@@ -79,6 +78,49 @@ func Listen(addr, username, password string) (*Server, error) {
 	}
 	go srv.Serve(ln)
 	return &Server{Addr: ln.Addr().String(), Username: username, Password: password, User: user, srv: srv}, nil
+}
+
+// IdlePoll is how often an idling session looks for changes to report.
+const IdlePoll = 5 * time.Millisecond
+
+// NewSession returns a session of imapmemserver for user alone whose IDLE
+// reports every change to the selected mailbox, as Dovecot does.
+// imapmemserver's own IDLE writes only changes made after it starts: one
+// made between the command before and the IDLE (a delivery while the client
+// was busy) waited for the next change or the end of the IDLE, which a
+// client idling for minutes saw as a lost message.
+func NewSession(user *imapmemserver.User) imapserver.Session {
+	return &session{user: user}
+}
+
+type session struct {
+	*imapmemserver.UserSession // nil until login
+	user                       *imapmemserver.User
+}
+
+func (s *session) Login(username, password string) error {
+	if err := s.user.Login(username, password); err != nil {
+		return err
+	}
+	s.UserSession = imapmemserver.NewUserSession(s.user)
+	return nil
+}
+
+// Idle writes the changes pending when it starts, then each change within
+// IdlePoll of it, until stop.
+func (s *session) Idle(w *imapserver.UpdateWriter, stop <-chan struct{}) error {
+	t := time.NewTicker(IdlePoll)
+	defer t.Stop()
+	for {
+		if err := s.Poll(w, true); err != nil {
+			return err
+		}
+		select {
+		case <-stop:
+			return nil
+		case <-t.C:
+		}
+	}
 }
 
 // Close stops the server and closes its connections.

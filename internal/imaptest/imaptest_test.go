@@ -113,9 +113,10 @@ func TestWrongPasswordIsRefused(t *testing.T) {
 }
 
 // An idling client hears of a message delivered on the server's side.
-func TestAppendWakesAnIdlingClient(t *testing.T) {
-	s := Start(t, user, password)
-	exists := make(chan uint32, 4)
+// idlingClient logs in and selects INBOX, counting the EXISTS it hears.
+func idlingClient(t *testing.T, s *Server) (*imapclient.Client, <-chan uint32) {
+	t.Helper()
+	exists := make(chan uint32, 16)
 	c, err := imapclient.DialInsecure(s.Addr, &imapclient.Options{
 		UnilateralDataHandler: &imapclient.UnilateralDataHandler{
 			Mailbox: func(d *imapclient.UnilateralDataMailbox) {
@@ -128,46 +129,75 @@ func TestAppendWakesAnIdlingClient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	t.Cleanup(func() { c.Close() })
 	if err := c.Login(user, password).Wait(); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.Select("INBOX", nil).Wait(); err != nil {
 		t.Fatal(err)
 	}
-	idle, err := c.Idle()
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The server answers IDLE before it starts to watch the mailbox, so a
-	// delivery in between is only reported at the next command: deliver
-	// until one is reported during the IDLE.
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
+	return c, exists
+}
+
+// hear waits for an EXISTS of want messages.
+func hear(t *testing.T, exists <-chan uint32, want uint32) {
+	t.Helper()
 	deadline := time.After(10 * time.Second)
-	delivered := 0
-	for heard := false; !heard; {
-		if _, err := s.Append("INBOX", message("late@jpn.mission.example")); err != nil {
-			t.Fatal(err)
-		}
-		delivered++
+	for {
 		select {
 		case n := <-exists:
-			if n < 1 || int(n) > delivered {
-				t.Errorf("EXISTS %d after %d deliveries", n, delivered)
+			if n == want {
+				return
 			}
-			heard = true
-		case <-tick.C:
+			if n > want {
+				t.Fatalf("EXISTS %d, want %d", n, want)
+			}
 		case <-deadline:
-			t.Fatalf("no EXISTS while idling after %d deliveries", delivered)
+			t.Fatalf("no EXISTS %d while idling", want)
 		}
 	}
+}
+
+func endIdle(t *testing.T, idle *imapclient.IdleCommand) {
+	t.Helper()
 	if err := idle.Close(); err != nil {
 		t.Fatal(err)
 	}
 	if err := idle.Wait(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func TestAppendWakesAnIdlingClient(t *testing.T) {
+	s := Start(t, user, password)
+	c, exists := idlingClient(t, s)
+	idle, err := c.Idle()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n := uint32(1); n <= 3; n++ {
+		if _, err := s.Append("INBOX", message("late@jpn.mission.example")); err != nil {
+			t.Fatal(err)
+		}
+		hear(t, exists, n)
+	}
+	endIdle(t, idle)
+}
+
+// A delivery made after the client's last command and before its IDLE is
+// reported when the IDLE starts, not at the next delivery.
+func TestIdleReportsADeliveryMadeBeforeIt(t *testing.T) {
+	s := Start(t, user, password)
+	c, exists := idlingClient(t, s)
+	if _, err := s.Append("INBOX", message("early@jpn.mission.example")); err != nil {
+		t.Fatal(err)
+	}
+	idle, err := c.Idle()
+	if err != nil {
+		t.Fatal(err)
+	}
+	hear(t, exists, 1)
+	endIdle(t, idle)
 }
 
 // recorder is a TB that records failures instead of stopping a goroutine.

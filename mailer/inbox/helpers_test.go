@@ -27,6 +27,8 @@ import (
 	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/emersion/go-imap/v2/imapserver"
 	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
+
+	"outreach/internal/imaptest"
 )
 
 const (
@@ -63,19 +65,19 @@ type serverOpts struct {
 // startServer runs an imapmemserver on 127.0.0.1:0 with an INBOX.
 func startServer(t testing.TB, o serverOpts) *testServer {
 	t.Helper()
-	mem := imapmemserver.New()
 	user := imapmemserver.NewUser(testUser, testPassword)
 	if err := user.Create("INBOX", nil); err != nil {
 		t.Fatal(err)
 	}
-	mem.AddUser(user)
 	caps := o.caps
 	if caps == nil {
 		caps = serverKinds[0].caps
 	}
 	sopts := &imapserver.Options{
 		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
-			return mem.NewSession(), nil, nil
+			// imapmemserver's own IDLE holds back a delivery made just
+			// before it; a real server reports it (imaptest.NewSession).
+			return imaptest.NewSession(user), nil, nil
 		},
 		Caps:         caps,
 		InsecureAuth: true,

@@ -209,8 +209,6 @@ func TestIdleNewMessageReachesHandler(t *testing.T) {
 			waitUntil(t, "message moved to processed", func() bool {
 				return len(ts.contents(t, "processed")) == 1
 			})
-			// imapmemserver drops updates queued in the instant before
-			// IDLE begins (until the IDLE ends): append only once idling.
 			waitUntil(t, "IDLE again", func() bool { return w.Status().Idling })
 
 			ts.append(t, "INBOX", testMessage(2, 0), testMessage(3, 0))
