@@ -108,4 +108,13 @@ type OutboxItem struct {
 	// Revisions records, per session, the SEQUENCE of the calendar data
 	// the last attempt carried.
 	Revisions map[string]int `json:"revisions,omitempty"`
+	// Claim numbers the attempt: a delivery written to the send journal
+	// names the claim it was sent under.
+	Claim uint64 `json:"claim,omitempty"`
+}
+
+// MarkSent records that the server accepted the message at t.
+func (it *OutboxItem) MarkSent(t time.Time) {
+	it.State, it.Sent, it.Next = Sent, t, time.Time{}
+	it.Error, it.Code, it.Enhanced = "", 0, ""
 }

@@ -73,9 +73,9 @@ type Engine struct {
 	wake     chan struct{} // signalled after new messages are queued
 	draining atomic.Bool   // set on shutdown: finish the send in flight, claim no more
 
-	// beforePipelinedClaim, set by tests only, runs before the claim of a
-	// message whose transmission starts alongside it.
-	beforePipelinedClaim func(outreach.OutboxItem)
+	// beforeClaim, set by tests only, runs before the claim of messages
+	// composed ahead, with their items as they were composed.
+	beforeClaim func([]outreach.OutboxItem)
 }
 
 // New returns an engine over an open store.

@@ -27,6 +27,8 @@ type fixture struct {
 	smtp  *smtptest.Server
 	event outreach.Event
 	opts  Options
+	// storeOpts are used by open (its clock aside).
+	storeOpts store.Options
 }
 
 // newFixture opens a store seeded with the 195 missions and the 14
@@ -58,7 +60,9 @@ func newFixture(t *testing.T, hooks smtptest.Hooks) *fixture {
 // open (re)opens the store and the engine, as a restarted process would.
 func (f *fixture) open() {
 	f.t.Helper()
-	st, err := store.Open(filepath.Join(f.dir, "outreach.db"), store.Options{Now: f.clock.Now})
+	so := f.storeOpts
+	so.Now = f.clock.Now
+	st, err := store.Open(filepath.Join(f.dir, "outreach.db"), so)
 	if err != nil {
 		f.t.Fatal(err)
 	}

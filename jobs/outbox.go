@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math"
 	mrand "math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -100,6 +101,11 @@ type result struct {
 	// message goes back to the queue, due at once, with its attempt not
 	// counted (it may have arrived: the next send keeps its Message-ID).
 	interrupted bool
+	// unsent is set for a message claimed and never transmitted: it goes
+	// back to the queue as it was.
+	unsent bool
+	// at is when the attempt ended (zero: when it is recorded).
+	at time.Time
 }
 
 // RecoverSending puts messages caught in `sending` by a crash back in the
@@ -194,61 +200,101 @@ func (e *Engine) Flush(ctx context.Context, maxWait time.Duration) (FlushReport,
 	return rep, firstErr
 }
 
-// work is one connection's loop: claim a due message (marking it sending
-// and recording the previous message's outcome in the same transaction),
-// send it, repeat. At most one message per connection is ever in `sending`,
-// so a crash re-sends at most one message per connection.
+// maxBatch is the most messages claimed in one commit, shared among the
+// connections: each holds its batch and the next, composed, in memory.
+const maxBatch = 16
+
+// claimedMsg is a message marked sending in the store, its send taken from
+// the budget; msg is nil when it could not be composed (recorded failed).
+type claimedMsg struct {
+	item outreach.OutboxItem
+	msg  *mailer.Message
+}
+
+// work is one connection's loop: claim a batch of due messages (marking
+// them sending, and recording the outcomes of the batch before, in one
+// commit), send them one by one, repeat.
 //
-// The next message is picked and composed in a read-only transaction while
-// the current one is being sent; the claim then only checks that neither
-// the item nor the directory changed meanwhile (else it composes again),
-// so the write transaction, which bbolt runs one at a time, stays short.
+// Crash guarantee: each message's outcome is durable before the next
+// message's end of data, so a killed process re-sends at most one message
+// per connection: the one whose end of data was written and whose outcome
+// was not. A delivery is written to the store's send journal (one small
+// write and flush, see store.JournalSent) while the next message is
+// transmitted, all but its end of data; a failure is recorded in the store
+// before the next message goes. The journal's deliveries are recorded in
+// the store with the next batch's claim. Messages claimed and not yet sent
+// when the process dies are found in sending after the restart and sent
+// then: their end of data was never written, so none of them is a copy.
 //
-// A message composed ahead is pipelined: while the claim commits, its
-// transaction is opened and its content transmitted, all but the end of
-// data, which is written only once the claim is durable. A server takes no
-// message before the end of data, so the guarantee is the same as claiming
-// first and sending after: if the process dies before the commit, the
-// message was not delivered; after it, it is recorded as sending. A claim
-// that does not go through (the item changed, the budget ran out) abandons
-// the transmission by closing the connection, and the server discards it.
+// The next batch is picked and composed in read-only transactions while
+// the current one is sent; the claim then only checks that neither the
+// items nor the directory changed meanwhile (else those are composed
+// again), so the write transaction, which bbolt runs one at a time, stays
+// short. Batches are only as large as the sending budget leaves room for
+// (see prepare): with little room, one message is claimed at a time.
 func (e *Engine) work(ctx context.Context, deadline time.Time) (FlushReport, error) {
 	var rep FlushReport
 	var conn *mailer.Conn
+	var (
+		prev      *result          // the last outcome, not yet durable
+		journaled []*result        // deliveries durable in the journal, not yet in the store
+		claimed   []claimedMsg     // claimed, not yet sent
+		ahead     chan batchResult // the next batch, being composed
+	)
 	defer func() {
 		if conn != nil {
 			conn.Close()
 		}
-	}()
-	var prev *result
-	var next *prepared
-	var ahead chan prepResult // the message after next, being composed
-	defer func() {
-		if prev != nil {
-			// Record the last outcome even when ctx ended.
-			e.st.Update(func(tx *store.Tx) error { return e.record(tx, prev) })
-			e.release(prev.item.ID)
-		}
-		if next != nil {
-			e.release(next.item.ID)
-		}
 		if ahead != nil {
-			if pr := <-ahead; pr.p != nil {
-				e.release(pr.p.item.ID)
+			for _, p := range (<-ahead).ps {
+				e.release(p.item.ID)
 			}
 		}
-	}()
-	// collect waits for the message composed ahead, if any, and makes it
-	// next (next is nil whenever a message is being composed ahead: it
-	// was just claimed).
-	collect := func() error {
-		if ahead == nil {
-			return nil
+		if prev == nil && len(journaled) == 0 && len(claimed) == 0 {
+			return
 		}
-		pr := <-ahead
-		ahead = nil
-		next = pr.p
-		return pr.err
+		// Record the outcomes even when ctx ended, and put back in the
+		// queue what was claimed and not sent.
+		err := e.st.Update(func(tx *store.Tx) error {
+			if prev != nil {
+				if err := e.record(tx, prev); err != nil {
+					return err
+				}
+			}
+			for _, r := range journaled {
+				if err := e.record(tx, r); err != nil {
+					return err
+				}
+			}
+			for _, c := range claimed {
+				if err := e.record(tx, &result{item: c.item, unsent: true}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err == nil {
+			e.journalRecorded(len(journaled))
+		}
+		if prev != nil {
+			e.release(prev.item.ID)
+		}
+		for _, r := range journaled {
+			e.release(r.item.ID)
+		}
+		for _, c := range claimed {
+			e.release(c.item.ID)
+		}
+	}()
+	// recordNow makes prev's outcome durable in the store.
+	recordNow := func() error {
+		if err := e.st.Group(func(tx *store.Tx) error { return e.record(tx, prev) }); err != nil {
+			return err
+		}
+		tally(&rep, prev)
+		e.release(prev.item.ID)
+		prev = nil
+		return nil
 	}
 	for {
 		if err := ctx.Err(); err != nil {
@@ -268,107 +314,123 @@ func (e *Engine) work(ctx context.Context, deadline time.Time) (FlushReport, err
 			}
 			conn = c
 		}
-		if err := collect(); err != nil {
-			return rep, err
-		}
-		if next == nil {
-			p, err := e.prepare()
+		if len(claimed) == 0 {
+			var cands []*prepared
+			if ahead != nil {
+				br := <-ahead
+				ahead = nil
+				if br.err != nil {
+					return rep, br.err
+				}
+				cands = br.ps
+			} else {
+				ps, err := e.prepareBatch()
+				if err != nil {
+					return rep, err
+				}
+				cands = ps
+			}
+			if e.beforeClaim != nil && len(cands) > 0 && !cands[0].inClaim {
+				items := make([]outreach.OutboxItem, len(cands))
+				for i, p := range cands {
+					items[i] = p.item
+				}
+				e.beforeClaim(items)
+			}
+			recorded := prev != nil || len(journaled) > 0
+			got, wait, again, err := e.claim(prev, journaled, cands)
+			for _, p := range cands {
+				if !slices.ContainsFunc(got, func(c claimedMsg) bool { return c.item.ID == p.item.ID }) {
+					e.release(p.item.ID)
+				}
+			}
 			if err != nil {
 				return rep, err
 			}
-			next = p
-		}
-		recorded := prev != nil
-		var (
-			item     *outreach.OutboxItem
-			msg      *mailer.Message
-			wait     time.Time
-			err      error
-			pending  *mailer.Pending
-			beginErr error
-		)
-		pipelined := next != nil && next.pipeline
-		if pipelined {
-			// Claim next and transmit it at once; then compose the
-			// message after it while the claim commits (not before the
-			// transmission: composing would hold up its round trips).
-			if e.beforePipelinedClaim != nil {
-				e.beforePipelinedClaim(next.item)
+			if prev != nil {
+				tally(&rep, prev)
+				e.release(prev.item.ID)
+				prev = nil
 			}
-			done := make(chan struct{})
-			go func(prev *result, p *prepared) {
-				defer close(done)
-				item, msg, wait, err = e.claim(prev, p)
-			}(prev, next)
-			pending, beginErr = conn.Begin(ctx, next.msg)
-			ahead = e.prepareAhead()
-			<-done
-		} else {
-			item, msg, wait, err = e.claim(prev, next)
-		}
-		if prev != nil && err == nil {
-			tally(&rep, prev)
-			e.release(prev.item.ID)
-			prev = nil
-		}
-		if err != nil {
-			if pending != nil {
-				pending.Abandon()
+			for _, r := range journaled {
+				tally(&rep, r)
+				e.release(r.item.ID)
 			}
-			return rep, err
-		}
-		claimed := next
-		next = nil
-		if item == nil {
-			if pending != nil {
-				// Not claimed: the server must not take it.
-				pending.Abandon()
-			}
-			if claimed != nil {
-				e.release(claimed.item.ID)
-			}
-			if recorded || (claimed != nil && claimed.due && wait.IsZero()) {
-				// The outcome just recorded may have put a message back in
-				// the queue, or the item changed since it was composed (or
-				// was superseded): look again.
+			e.journalRecorded(len(journaled))
+			journaled = nil
+			if len(got) == 0 {
+				if recorded || again {
+					// The outcomes just recorded may have put a message
+					// back in the queue, or an item changed since it was
+					// composed (or was superseded): look again.
+					continue
+				}
+				if wait.IsZero() || wait.After(deadline) {
+					rep.Retry = wait
+					return rep, nil
+				}
+				if err := e.clock.Sleep(ctx, wait.Sub(e.now())+10*time.Millisecond); err != nil {
+					return rep, err
+				}
 				continue
 			}
-			if err := collect(); err != nil {
-				return rep, err
-			}
-			if next != nil {
-				e.release(next.item.ID)
-				next = nil
-			}
-			if wait.IsZero() || wait.After(deadline) {
-				rep.Retry = wait
-				return rep, nil
-			}
-			if err := e.clock.Sleep(ctx, wait.Sub(e.now())+10*time.Millisecond); err != nil {
-				return rep, err
-			}
-			continue
+			claimed = got
+			// Compose the next batch while this one is sent.
+			ahead = e.prepareAhead()
 		}
-		if msg == nil {
-			// Could not be composed: recorded as failed by claim.
-			e.release(item.ID)
+		c := claimed[0]
+		if c.msg == nil {
+			// Could not be composed: recorded as failed by the claim.
+			claimed = claimed[1:]
+			e.release(c.item.ID)
 			rep.Failed++
 			continue
 		}
+		var err error
 		switch {
-		case !pipelined:
-			// Compose the next message while this one is sent.
-			ahead = e.prepareAhead()
-			err = conn.Send(ctx, msg)
-		case beginErr != nil:
-			err = beginErr
+		case prev != nil && prev.err == nil:
+			// prev was delivered: write that to the journal while c is
+			// transmitted; c's end of data waits until it is durable.
+			jerr := make(chan error, 1)
+			go func(r *result) {
+				jerr <- e.st.JournalSent(store.JournalEntry{Item: r.item.ID, Claim: r.item.Claim, Delivered: r.at})
+			}(prev)
+			pending, beginErr := conn.Begin(ctx, c.msg)
+			if je := <-jerr; je != nil {
+				if !errors.Is(je, store.ErrJournalFull) {
+					e.log.Warn("outbox: send journal unavailable; recording in the store", "err", je)
+				}
+				if rerr := recordNow(); rerr != nil {
+					// Nothing durable says prev went: c must not go.
+					if pending != nil {
+						pending.Abandon()
+					}
+					return rep, rerr
+				}
+			} else {
+				journaled = append(journaled, prev)
+				prev = nil
+			}
+			claimed = claimed[1:]
+			if beginErr != nil {
+				err = beginErr
+			} else {
+				err = pending.Finish()
+			}
+		case prev != nil:
+			// A failure is recorded in the store before anything else
+			// goes (it may have been delivered all the same: a
+			// connection lost after the end of data).
+			if rerr := recordNow(); rerr != nil {
+				return rep, rerr
+			}
+			claimed = claimed[1:]
+			err = conn.Send(ctx, c.msg)
 		default:
-			err = pending.Finish()
+			claimed = claimed[1:]
+			err = conn.Send(ctx, c.msg)
 		}
-		prev = &result{item: *item, err: err, interrupted: err != nil && ctx.Err() != nil}
-		if err := collect(); err != nil {
-			return rep, err
-		}
+		prev = &result{item: c.item, err: err, at: e.now(), interrupted: err != nil && ctx.Err() != nil}
 		if err != nil && conn.Broken() && mailer.IsPermanent(err) {
 			// The connection failed for a reason no retry fixes (e.g. 530
 			// authentication required): not the message's fault. Put it
@@ -380,20 +442,58 @@ func (e *Engine) work(ctx context.Context, deadline time.Time) (FlushReport, err
 			return rep, fmt.Errorf("outbox: SMTP server refused the connection: %w", err)
 		}
 		var me *mailer.Error
-		if errors.As(err, &me) && !me.Temporary && me.Op == mailer.OpRcpt && me.Recipient != "" && len(msg.To) > 1 {
+		if errors.As(err, &me) && !me.Temporary && me.Op == mailer.OpRcpt && me.Recipient != "" && len(c.msg.To) > 1 {
 			prev.bounced = strings.ToLower(me.Recipient)
 		}
 	}
 }
 
-// prepareAhead composes the next message in the background.
-func (e *Engine) prepareAhead() chan prepResult {
-	ch := make(chan prepResult, 1)
+// journalRecorded tells the send journal that n of its deliveries are
+// recorded in the store.
+func (e *Engine) journalRecorded(n int) {
+	if err := e.st.JournalRecorded(n); err != nil {
+		e.log.Warn("outbox: send journal not emptied", "err", err)
+	}
+}
+
+type batchResult struct {
+	ps  []*prepared
+	err error
+}
+
+// prepareAhead composes the next batch in the background.
+func (e *Engine) prepareAhead() chan batchResult {
+	ch := make(chan batchResult, 1)
 	go func() {
-		p, err := e.prepare()
-		ch <- prepResult{p, err}
+		ps, err := e.prepareBatch()
+		ch <- batchResult{ps, err}
 	}()
 	return ch
+}
+
+// prepareBatch picks and composes the next messages to claim together:
+// as many as the first one's batch allows, all composed ahead and due.
+func (e *Engine) prepareBatch() ([]*prepared, error) {
+	var out []*prepared
+	for limit := 1; len(out) < limit; {
+		p, err := e.prepare()
+		if err != nil {
+			for _, q := range out {
+				e.release(q.item.ID)
+			}
+			return nil, err
+		}
+		if p == nil {
+			break
+		}
+		if len(out) > 0 && p.batch < 2 {
+			e.release(p.item.ID)
+			break
+		}
+		out = append(out, p)
+		limit = p.batch
+	}
+	return out, nil
 }
 
 func tally(rep *FlushReport, r *result) {
@@ -408,8 +508,8 @@ func tally(rep *FlushReport, r *result) {
 	}
 }
 
-// prepared is the next message a connection will send: picked from the
-// due index and, when its content depends only on the directory, composed,
+// prepared is a message a connection will claim next: picked from the due
+// index and, when its content depends only on the directory, composed,
 // all in a read-only transaction. It is held by the connection (see
 // Engine.take) but still queued in the store until claim marks it sending.
 type prepared struct {
@@ -426,15 +526,10 @@ type prepared struct {
 	// reminders, the digest) or may be superseded (reminders): it is
 	// composed in the claim's transaction, from what is committed then.
 	inClaim bool
-	// pipeline: composed ahead and, as far as can be seen when it was
-	// composed, within the sending budget: it is transmitted while its
-	// claim commits (see work).
-	pipeline bool
-}
-
-type prepResult struct {
-	p   *prepared
-	err error
+	// batch is how many messages may be claimed with this one (itself
+	// included): more than one only for a message composed ahead, when
+	// the budget has room for a batch on every connection.
+	batch int
 }
 
 // composedAhead reports whether a message of this kind depends only on the
@@ -479,7 +574,7 @@ func (e *Engine) prepare() (*prepared, error) {
 		if err != nil || !ok {
 			return err
 		}
-		p = &prepared{item: it, raw: bytes.Clone(tx.OutboxBytes(it.ID)), gen: tx.DirectoryGeneration()}
+		p = &prepared{item: it, raw: bytes.Clone(tx.OutboxBytes(it.ID)), gen: tx.DirectoryGeneration(), batch: 1}
 		if it.Next.After(e.now()) {
 			return nil
 		}
@@ -490,24 +585,24 @@ func (e *Engine) prepare() (*prepared, error) {
 		}
 		p.msg, p.revs, p.cerr = e.compose(tx, it)
 		if p.cerr == nil {
-			// Pipelined only with room in the budget for every
-			// connection's next claim and the one after, so that the
-			// claim is not refused by the throttle after the message
-			// went out (which would cost the connection).
+			// A batch takes from the budget at once: only with room for
+			// a batch on every connection and as many again, so that
+			// connections share what is left.
 			room, err := e.limits.room(tx, e.now())
 			if err != nil {
 				return err
 			}
-			p.pipeline = room >= 2*max(1, e.connections)
+			conns := max(1, e.connections)
+			p.batch = max(1, min(max(2, maxBatch/conns), room/(2*conns)))
 		}
 		return nil
 	})
 	if err == nil && p != nil && p.msg != nil && p.cerr == nil {
 		// Render the bytes now, ahead of the send, outside any
 		// transaction; a message that does not render is left for Send
-		// to refuse as it always has, and is not pipelined.
+		// to refuse as it always has, and goes alone.
 		if p.msg.Prepare() != nil {
-			p.pipeline = false
+			p.batch = 1
 		}
 	}
 	if err != nil && p != nil {
@@ -517,79 +612,96 @@ func (e *Engine) prepare() (*prepared, error) {
 	return p, err
 }
 
-// claim records prev's outcome and marks p's item sending, in one
-// transaction. It returns (nil, nil, wait) when nothing can go now, wait
-// being when something may; and (nil, nil, zero) with p set when p's item
-// or the directory changed since p was prepared, and p must be prepared
-// again.
-func (e *Engine) claim(prev *result, p *prepared) (*outreach.OutboxItem, *mailer.Message, time.Time, error) {
-	var (
-		item *outreach.OutboxItem
-		msg  *mailer.Message
-		wait time.Time
-	)
-	if p == nil && prev == nil {
-		return nil, nil, time.Time{}, nil
+// claim records the outcomes of prev and journaled and marks the
+// candidates sending, in one transaction. It returns the messages claimed,
+// in order; with none, wait is when something may go (zero: nothing
+// waits), and again is set when a candidate changed since it was prepared
+// (or was superseded) and must be prepared again.
+func (e *Engine) claim(prev *result, journaled []*result, cands []*prepared) (got []claimedMsg, wait time.Time, again bool, err error) {
+	if len(cands) == 0 && prev == nil && len(journaled) == 0 {
+		return nil, time.Time{}, false, nil
 	}
 	// Grouped: the claims of several connections share one commit.
-	err := e.st.Group(func(tx *store.Tx) error {
-		item, msg, wait = nil, nil, time.Time{}
+	err = e.st.Group(func(tx *store.Tx) error {
+		got, wait, again = nil, time.Time{}, false
 		if prev != nil {
 			if err := e.record(tx, prev); err != nil {
 				return err
 			}
 		}
-		if p == nil {
-			return nil
-		}
-		if !p.due {
-			wait = p.item.Next
-			return nil
-		}
-		if !bytes.Equal(tx.OutboxBytes(p.item.ID), p.raw) || (!p.inClaim && tx.DirectoryGeneration() != p.gen) {
-			// The item changed since it was read (every field, as
-			// stored), or the directory did.
-			return nil
-		}
-		it, err := tx.OutboxItem(p.item.ID)
-		if err != nil {
-			return err
+		for _, r := range journaled {
+			if err := e.record(tx, r); err != nil {
+				return err
+			}
 		}
 		now := e.now()
-		superseded, err := e.supersede(tx, it)
-		if err != nil {
-			return err
+		for _, p := range cands {
+			if !p.due {
+				if len(got) == 0 {
+					wait = p.item.Next
+				}
+				break
+			}
+			if !bytes.Equal(tx.OutboxBytes(p.item.ID), p.raw) || (!p.inClaim && tx.DirectoryGeneration() != p.gen) {
+				// The item changed since it was read (every field, as
+				// stored), or the directory did.
+				again = true
+				continue
+			}
+			it, err := tx.OutboxItem(p.item.ID)
+			if err != nil {
+				return err
+			}
+			superseded, err := e.supersede(tx, it)
+			if err != nil {
+				return err
+			}
+			if superseded {
+				again = true
+				continue
+			}
+			ok, retry, err := e.limits.reserve(tx, now)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				if len(got) == 0 {
+					wait = retry
+				}
+				break
+			}
+			m, revs, cerr := p.msg, p.revs, p.cerr
+			if p.inClaim {
+				m, revs, cerr = e.compose(tx, it)
+			}
+			it.Attempts++
+			if it.Claim, err = tx.NextClaim(); err != nil {
+				return err
+			}
+			if cerr != nil {
+				it.State, it.Error, it.Next = outreach.Failed, cerr.Error(), time.Time{}
+				e.log.Error("outbox: cannot compose message", "key", it.Key.String(), "err", cerr)
+				got = append(got, claimedMsg{item: it})
+				if err := tx.SaveOutbox(it); err != nil {
+					return err
+				}
+				continue
+			}
+			it.State = outreach.Sending
+			it.Revisions = revs
+			it.To = addrs(m.To)
+			it.Subject = m.Subject
+			got = append(got, claimedMsg{item: it, msg: m})
+			if err := tx.SaveOutbox(it); err != nil {
+				return err
+			}
 		}
-		if superseded {
-			return nil
-		}
-		ok, retry, err := e.limits.reserve(tx, now)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			wait = retry
-			return nil
-		}
-		m, revs, cerr := p.msg, p.revs, p.cerr
-		if p.inClaim {
-			m, revs, cerr = e.compose(tx, it)
-		}
-		it.Attempts++
-		if cerr != nil {
-			it.State, it.Error, it.Next = outreach.Failed, cerr.Error(), time.Time{}
-			e.log.Error("outbox: cannot compose message", "key", it.Key.String(), "err", cerr)
-			item = &it
-			return tx.SaveOutbox(it)
-		}
-		it.State = outreach.Sending
-		it.Revisions = revs
-		it.To = addrs(m.To)
-		it.Subject = m.Subject
-		item, msg = &it, m
-		return tx.SaveOutbox(it)
+		return nil
 	})
-	return item, msg, wait, err
+	if err != nil {
+		got = nil
+	}
+	return got, wait, again, err
 }
 
 func addrs(as []mailer.Address) []string {
@@ -603,7 +715,10 @@ func addrs(as []mailer.Address) []string {
 // record stores an attempt's outcome.
 func (e *Engine) record(tx *store.Tx, r *result) error {
 	it := r.item
-	now := e.now()
+	now := r.at
+	if now.IsZero() {
+		now = e.now()
+	}
 	var me *mailer.Error
 	errors.As(r.err, &me)
 	if me != nil {
@@ -612,6 +727,11 @@ func (e *Engine) record(tx *store.Tx, r *result) error {
 		it.Error = r.err.Error()
 	}
 	switch {
+	case r.unsent:
+		it.State, it.Next = outreach.Queued, now
+		if it.Attempts > 0 {
+			it.Attempts--
+		}
 	case r.interrupted:
 		it.State, it.Next = outreach.Queued, now
 		if it.Attempts > 0 {
@@ -624,7 +744,7 @@ func (e *Engine) record(tx *store.Tx, r *result) error {
 			it.Attempts--
 		}
 	case r.err == nil:
-		it.State, it.Sent, it.Next, it.Error, it.Code, it.Enhanced = outreach.Sent, now, time.Time{}, "", 0, ""
+		it.MarkSent(now)
 		e.log.Info("sent", "key", it.Key.String(), "message_id", it.MessageID, "attempt", it.Attempts)
 	case r.bounced != "":
 		// One address refused: mark it and send at once to the others.

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -250,53 +251,55 @@ func TestThrottleHoldsAcrossRestart(t *testing.T) {
 	}
 }
 
-// TestChangeDuringTransmissionAbandonsIt: a message is transmitted while
-// its claim commits. When the mission changes in between, the claim does
-// not go through; the transmission is abandoned before its end of data, so
-// the server discards it, and the message goes out once, composed afresh
-// (to the new address too), with its Message-ID.
-func TestChangeDuringTransmissionAbandonsIt(t *testing.T) {
+// A change made between composing a batch and claiming it is seen by the
+// claim: the messages it touches are composed again, none goes out stale.
+func TestChangeBeforeClaimComposesAgain(t *testing.T) {
 	f := newFixture(t, smtptest.Hooks{})
 	if _, err := f.e.Invite("", "test"); err != nil {
 		t.Fatal(err)
 	}
-	var changed, added string
-	claims := 0
-	var touched string
-	f.e.beforePipelinedClaim = func(it outreach.OutboxItem) {
+	var changed, added, touched string
+	claims, batched := 0, 0
+	f.e.beforeClaim = func(items []outreach.OutboxItem) {
 		claims++
-		if claims == 6 {
-			// The item itself changes (as `outreach outbox retry` would
-			// change it): the claim does not go through either.
+		batched = max(batched, len(items))
+		switch claims {
+		case 2:
+			// The directory changes: every message of the batch was
+			// composed before it.
+			changed = items[len(items)/2].Key.Mission
+			err := f.st.Update(func(tx *store.Tx) error {
+				m, err := tx.Mission(changed)
+				if err != nil {
+					return err
+				}
+				added = "new.desk@" + m.Domains[0]
+				m.Contacts = append(m.Contacts, outreach.Contact{Email: added})
+				return tx.PutMission(m)
+			})
+			if err != nil {
+				t.Error(err)
+			}
+		case 4:
+			// One item itself changes (as `outreach outbox retry` would
+			// change it).
+			it := items[1]
 			touched = it.Key.Mission
 			err := f.st.Update(func(tx *store.Tx) error {
-				it.Error = "touched while transmitted"
+				it.Error = "touched before its claim"
 				return tx.SaveOutbox(it)
 			})
 			if err != nil {
 				t.Error(err)
 			}
 		}
-		if claims != 3 {
-			return
-		}
-		changed = it.Key.Mission
-		err := f.st.Update(func(tx *store.Tx) error {
-			m, err := tx.Mission(changed)
-			if err != nil {
-				return err
-			}
-			added = "new.desk@" + m.Domains[0]
-			m.Contacts = append(m.Contacts, outreach.Contact{Email: added})
-			return tx.PutMission(m)
-		})
-		if err != nil {
-			t.Error(err)
-		}
 	}
 	rep := flush(t, f, 0)
-	if changed == "" {
-		t.Fatal("no message was pipelined")
+	if touched == "" {
+		t.Fatalf("%d claims of messages composed ahead, want at least four", claims)
+	}
+	if batched < 2 {
+		t.Errorf("largest batch claimed %d, want several with an unlimited budget", batched)
 	}
 	items, err := f.e.Outbox()
 	if err != nil {
@@ -308,6 +311,9 @@ func TestChangeDuringTransmissionAbandonsIt(t *testing.T) {
 	ids := map[string]outreach.OutboxItem{}
 	for _, it := range items {
 		ids[it.MessageID] = it
+		if it.State != outreach.Sent || it.Attempts != 1 {
+			t.Errorf("%s: %v after %d attempts", it.Key, it.State, it.Attempts)
+		}
 	}
 	got := f.smtp.Messages()
 	if len(got) != len(items) {
@@ -320,14 +326,11 @@ func TestChangeDuringTransmissionAbandonsIt(t *testing.T) {
 		}
 		delete(ids, m.MessageID)
 		if it.Key.Mission == changed && !slices.Contains(m.To, added) {
-			t.Errorf("%s went to %v, not to the address added while it was transmitted", changed, m.To)
+			t.Errorf("%s went to %v, not to the address added before its claim", changed, m.To)
 		}
 	}
-	if touched == "" {
-		t.Fatal("fewer than six messages were pipelined")
-	}
-	if n := f.smtp.Connections(); n != 3 {
-		t.Errorf("%d SMTP sessions, want 3 (two given up with the abandoned transmissions)", n)
+	if n := f.smtp.Connections(); n != 1 {
+		t.Errorf("%d SMTP sessions, want 1", n)
 	}
 }
 
@@ -370,5 +373,50 @@ func TestUnreachableMissionReported(t *testing.T) {
 	st, _ := f.e.Status()
 	if len(st.Coverage.Unreachable) != 1 || st.Coverage.Unreachable[0] != "TUV" || st.Delivery["not-invited"] != 1 {
 		t.Errorf("status: coverage %+v delivery %v", st.Coverage, st.Delivery)
+	}
+}
+
+// When the send journal cannot take a delivery (full, or its flush fails),
+// the delivery is recorded in the store before the next message's end of
+// data instead: everything goes out once and is recorded sent.
+func TestJournalFaultRecordsDeliveriesInTheStore(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts store.Options
+	}{
+		{"full", store.Options{JournalSize: 32 + 36}}, // room for one entry
+		{"flush fails", store.Options{JournalFault: func() error { return syscall.EIO }}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, smtptest.Hooks{})
+			f.storeOpts = tc.opts
+			f.restart()
+			if _, err := f.e.Invite("", "test"); err != nil {
+				t.Fatal(err)
+			}
+			rep := flush(t, f, 0)
+			items, err := f.e.Outbox()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(items) != 195 || rep.Sent != len(items) || rep.Failed+rep.Deferred+rep.Waiting != 0 {
+				t.Fatalf("flush: %+v for %d invitations", rep, len(items))
+			}
+			for _, it := range items {
+				if it.State != outreach.Sent || it.Attempts != 1 {
+					t.Errorf("%s: %v after %d attempts", it.Key, it.State, it.Attempts)
+				}
+			}
+			seen := map[string]bool{}
+			for _, m := range f.smtp.Messages() {
+				if seen[m.MessageID] {
+					t.Errorf("%s received twice", m.MessageID)
+				}
+				seen[m.MessageID] = true
+			}
+			if len(seen) != len(items) {
+				t.Errorf("server received %d messages for %d invitations", len(seen), len(items))
+			}
+		})
 	}
 }

@@ -191,3 +191,8 @@ func (t *Tx) FirstDue(take func(id uint64, next time.Time) bool) (outreach.Outbo
 	}
 	return outreach.OutboxItem{}, false, nil
 }
+
+// NextClaim returns a number never returned before, for OutboxItem.Claim.
+func (t *Tx) NextClaim() (uint64, error) {
+	return t.tx.Bucket(bOutboxDue).NextSequence()
+}

@@ -63,16 +63,24 @@ type Options struct {
 	ReadOnly bool
 	// NoSync skips fsync (tests and benchmarks of throughput only).
 	NoSync bool
+	// JournalSize is the size of the send journal beside the file (see
+	// JournalSent); default 1 MiB, room for some 29,000 deliveries not yet
+	// recorded in the store.
+	JournalSize int64
+	// JournalFault, for tests, is called instead of the send journal's
+	// flush.
+	JournalFault func() error
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 }
 
 // Store is an open state file.
 type Store struct {
-	db    *bolt.DB
-	path  string
-	now   func() time.Time
-	group grouper // see Group
+	db      *bolt.DB
+	path    string
+	now     func() time.Time
+	group   grouper  // see Group
+	journal *journal // nil when read-only
 }
 
 // Open opens or creates the store at path and migrates it to the current
@@ -108,6 +116,18 @@ func Open(path string, opts Options) (s *Store, err error) {
 		return s, nil
 	}
 	if err := s.migrate(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	j, entries, err := openJournal(path, opts.JournalSize, opts.NoSync)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	j.failSync = opts.JournalFault
+	s.journal = j
+	if err := s.replayJournal(entries); err != nil {
+		j.close()
 		db.Close()
 		return nil, err
 	}
@@ -186,6 +206,12 @@ func (s *Store) Path() string { return s.path }
 
 // Close closes the file and releases the lock.
 func (s *Store) Close() error {
+	if s.journal != nil {
+		if err := s.journal.close(); err != nil {
+			s.db.Close()
+			return fmt.Errorf("store: close %s: %w", s.journal.path, err)
+		}
+	}
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("store: close %s: %w", s.path, err)
 	}
