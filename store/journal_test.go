@@ -14,7 +14,7 @@ import (
 
 // claimed queues one invitation per mission and claims each, as the
 // outbox does: in sending, under a claim number of its own.
-func claimed(t *testing.T, s *Store, missions ...string) []outreach.OutboxItem {
+func claimed(t testing.TB, s *Store, missions ...string) []outreach.OutboxItem {
 	t.Helper()
 	var out []outreach.OutboxItem
 	err := s.Update(func(tx *Tx) error {
