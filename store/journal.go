@@ -120,6 +120,9 @@ func (j *journal) fill(off, size int64) error {
 		}
 		off += n
 	}
+	if j.noSync {
+		return nil
+	}
 	if err := j.f.Sync(); err != nil {
 		return err
 	}

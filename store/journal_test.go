@@ -255,3 +255,53 @@ func TestJournalConcurrentEntriesAllReplayed(t *testing.T) {
 		}
 	}
 }
+
+// Whatever the journal file holds, the store opens, marks sent only items
+// in sending, and takes new entries after.
+func FuzzJournalOpen(f *testing.F) {
+	seedDir := f.TempDir()
+	seedPath := filepath.Join(seedDir, "outreach.db")
+	s, err := Open(seedPath, Options{NoSync: true})
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, it := range claimed(f, s, "JPN", "FRA") {
+		if err := s.JournalSent(delivered(it, time.Unix(1700000000, 0))); err != nil {
+			f.Fatal(err)
+		}
+	}
+	s.Close()
+	valid, err := os.ReadFile(journalPath(seedPath))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(valid[:journalHeader+2*journalEntry])
+	f.Add([]byte{})
+	f.Add([]byte(journalMagic))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		path := filepath.Join(t.TempDir(), "outreach.db")
+		opts := Options{NoSync: true, JournalSize: 4 << 10}
+		s, err := Open(path, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		claimed(t, s, "JPN", "FRA")
+		s.Close()
+		if err := os.WriteFile(journalPath(path), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		s, err = Open(path, opts)
+		if err != nil {
+			t.Fatalf("open with a journal of %d bytes: %v", len(data), err)
+		}
+		defer s.Close()
+		for m, it := range states(t, s) {
+			if it.State != outreach.Sending && it.State != outreach.Sent {
+				t.Errorf("%s is %v", m, it.State)
+			}
+		}
+		if err := s.JournalSent(JournalEntry{Item: 1, Claim: 1, Delivered: time.Now()}); err != nil {
+			t.Fatalf("entry after opening: %v", err)
+		}
+	})
+}
