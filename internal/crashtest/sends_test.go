@@ -2,6 +2,7 @@ package crashtest
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -67,19 +68,27 @@ func TestSendsSurviveKill9(t *testing.T) {
 	var inFlightSeen int
 	again := map[string]bool{} // accepted, not recorded: will go again
 	checkAfterKill := func() (pending int) {
+		// The server may still be taking a message whose end of data the
+		// killed process wrote: wait until it has closed every session.
+		for deadline := time.Now().Add(10 * time.Second); srv.Open() > 0; time.Sleep(5 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d SMTP sessions still open 10 s after the kill", srv.Open())
+			}
+		}
 		got := received()
 		e.view(e.storePath(), func(tx *store.Tx) error {
 			items, err := tx.Outbox(nil)
 			if err != nil {
 				return err
 			}
-			sending, newly := 0, 0
+			sending := 0
+			var newly []string
 			now := map[string]bool{}
 			for _, it := range items {
 				if it.State != outreach.Sent && got[it.MessageID] > 0 {
 					now[it.MessageID] = true
 					if !again[it.MessageID] {
-						newly++
+						newly = append(newly, fmt.Sprintf("%s (%s, attempt %d, claim %d, received %d)", it.Key, it.State, it.Attempts, it.Claim, got[it.MessageID]))
 					}
 				}
 				switch it.State {
@@ -96,8 +105,8 @@ func TestSendsSurviveKill9(t *testing.T) {
 					t.Errorf("%s is %s after a kill: %s", it.Key, it.State, it.Error)
 				}
 			}
-			if newly > sendConns {
-				t.Errorf("%d messages accepted by the server and not recorded as sent at a kill, with %d connections", newly, sendConns)
+			if len(newly) > sendConns {
+				t.Errorf("%d messages accepted by the server and not recorded as sent at a kill, with %d connections: %s", len(newly), sendConns, strings.Join(newly, "; "))
 			}
 			again = now
 			inFlightSeen += sending

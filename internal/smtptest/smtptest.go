@@ -59,6 +59,7 @@ type Server struct {
 	// Discard keeps only counts, not the data (benchmarks).
 	discard bool
 	count   int
+	open    int
 }
 
 // Start starts a server on 127.0.0.1:0 and stops it when t ends.
@@ -122,10 +123,19 @@ func (s *Server) Connections() int {
 	return s.conns
 }
 
+// Open returns how many SMTP sessions are open now: a session ends when its
+// connection closes, after the server has finished with what it received.
+func (s *Server) Open() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.open
+}
+
 // NewSession implements smtp.Backend.
 func (s *Server) NewSession(c *smtp.Conn) (smtp.Session, error) {
 	s.mu.Lock()
 	s.conns++
+	s.open++
 	s.mu.Unlock()
 	return &session{s: s, c: c}, nil
 }
@@ -144,7 +154,12 @@ type session struct {
 }
 
 func (ss *session) Reset()        { ss.from, ss.to = "", nil }
-func (ss *session) Logout() error { return nil }
+func (ss *session) Logout() error {
+	ss.s.mu.Lock()
+	ss.s.open--
+	ss.s.mu.Unlock()
+	return nil
+}
 
 // AuthMechanisms offers AUTH PLAIN, so a client configured with a
 // username can log in (the server runs on loopback, where clear-text AUTH
