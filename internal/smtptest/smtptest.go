@@ -153,7 +153,7 @@ type session struct {
 	to   []string
 }
 
-func (ss *session) Reset()        { ss.from, ss.to = "", nil }
+func (ss *session) Reset() { ss.from, ss.to = "", nil }
 func (ss *session) Logout() error {
 	ss.s.mu.Lock()
 	ss.s.open--
