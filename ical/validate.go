@@ -502,8 +502,11 @@ func (v *validator) params(p prop) {
 			if !q.quoted[i] && strings.Contains(raw, `"`) {
 				v.addf(p.num, "%s parameter %s holds a DQUOTE; write it as ^' (RFC 6868)", p.name, q.name)
 			}
+			// Inside DQUOTEs a backslash is an ordinary character (a name
+			// may hold one); outside, it is the sign of TEXT escaping
+			// applied to a parameter.
 			for _, esc := range []string{`\,`, `\;`, `\:`, `\'`, `\"`} {
-				if strings.Contains(raw, esc) {
+				if !q.quoted[i] && strings.Contains(raw, esc) {
 					v.addf(p.num, "%s parameter %s holds the escape %s; parameter values are DQUOTE-d, not backslash-escaped",
 						p.name, q.name, esc)
 					break

@@ -18,6 +18,18 @@ func TestValidateAcceptsGenerated(t *testing.T) {
 	}
 }
 
+// Inside DQUOTEs a backslash is an ordinary character: a CN that holds one
+// (FuzzBuildRoundTrip found a name `\'`) is not TEXT escaping.
+func TestValidateAcceptsABackslashInAQuotedParameter(t *testing.T) {
+	data := mapLines(t, readTestdata(t, "request.ics"), replaceLine(`ORGANIZER;CN="UPR Info, Pre-sessions"`, `ORGANIZER;CN="UPR Info\, Pre-sessions\'"`))
+	if !bytes.Contains(data, []byte(`CN="UPR Info\, Pre-sessions\'"`)) {
+		t.Fatalf("the edit did not apply:\n%s", data)
+	}
+	if err := Validate(data); err != nil {
+		t.Errorf("a quoted CN holding backslashes: %v", err)
+	}
+}
+
 func readTestdata(t testing.TB, name string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", name))
