@@ -161,11 +161,12 @@ func TestDovecotCrashBeforeFilingFilesOnRestart(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if st.UIDValidityChanged || st.Fetched != 1 || st.Refiled != 1 || st.LastUID != 3 {
-				t.Errorf("after restart: %+v, want message 3 read and message 2 filed", st)
+			unfiled := unfiledAtCut(tc.drop == nil)
+			if st.UIDValidityChanged || st.Fetched != 1 || st.Refiled != len(unfiled) || st.LastUID != 3 {
+				t.Errorf("after restart: %+v, want message 3 read and %v filed", st, unfiled)
 			}
-			if len(rec.recorded) != 3 || len(rec.repeats) != 1 || rec.repeats["<reply-2@mfa.example>"] != 1 {
-				t.Errorf("recorded %v, repeats %v: want each recorded once", rec.recorded, rec.repeats)
+			if len(rec.recorded) != 3 || !askedAgain(rec.repeats, unfiled) {
+				t.Errorf("recorded %v, repeats %v: want each recorded once, %v asked again", rec.recorded, rec.repeats, unfiled)
 			}
 			ids := func(mailbox string) []string {
 				var out []string

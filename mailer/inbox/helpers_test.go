@@ -478,6 +478,21 @@ type faultProxy struct {
 	// hideKeywords removes \* from PERMANENTFLAGS: a server that takes no
 	// keywords.
 	hideKeywords bool
+	fromClient   []byte // everything the clients sent
+}
+
+// commands counts the command lines the clients sent that hold s (e.g.
+// " UID MOVE ").
+func (p *faultProxy) commands(s string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for line := range bytes.Lines(p.fromClient) {
+		if bytes.Contains(line, []byte(s)) {
+			n++
+		}
+	}
+	return n
 }
 
 type proxyConn struct {
@@ -583,6 +598,7 @@ func (pc *proxyConn) pipe(src, dst net.Conn, toClient bool) {
 func (p *faultProxy) cutOnSend(chunk []byte) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.fromClient = append(p.fromClient, chunk...)
 	if p.cutOn == "" || !bytes.Contains(chunk, []byte(p.cutOn)) {
 		return false
 	}
@@ -656,4 +672,29 @@ func (p *faultProxy) connections() int {
 func (p *faultProxy) close() {
 	p.ln.Close()
 	p.cutAll()
+}
+
+// unfiledAtCut lists the messages left unfiled when the connection is cut
+// after message 2 (filed to a folder of its own) was recorded: message 2,
+// and with MOVE message 1 too, waiting to be moved with the messages
+// recorded after it.
+func unfiledAtCut(move bool) []string {
+	if move {
+		return []string{"<reply-1@mfa.example>", "<reply-2@mfa.example>"}
+	}
+	return []string{"<reply-2@mfa.example>"}
+}
+
+// askedAgain reports whether exactly the messages ids were handed to the
+// Handler a second time, once each.
+func askedAgain(repeats map[string]int, ids []string) bool {
+	if len(repeats) != len(ids) {
+		return false
+	}
+	for _, id := range ids {
+		if repeats[id] != 1 {
+			return false
+		}
+	}
+	return true
 }

@@ -341,14 +341,17 @@ func TestCrashBetweenHandleAndFilingFilesOnRestart(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if st.Fetched != 1 || st.Filed != 1 || st.Refiled != 1 || st.LastUID != 3 {
-				t.Errorf("after restart: %+v, want message 3 read and message 2 filed", st)
+			// With MOVE, the messages recorded since the last MOVE are
+			// moved together: message 1 was waiting with message 2.
+			unfiled := unfiledAtCut(kind.move)
+			if st.Fetched != 1 || st.Filed != 1 || st.Refiled != len(unfiled) || st.LastUID != 3 {
+				t.Errorf("after restart: %+v, want message 3 read and %v filed", st, unfiled)
 			}
 			if !strings.Contains(logs.String(), "recorded messages found unfiled") {
 				t.Errorf("the late filing is not logged:\n%s", logs)
 			}
-			if len(rec.recorded) != 3 || rec.repeats["<reply-2@mfa.example>"] != 1 || len(rec.repeats) != 1 {
-				t.Errorf("recorded %v, repeats %v: want each message recorded once, message 2 asked again once", rec.recorded, rec.repeats)
+			if len(rec.recorded) != 3 || !askedAgain(rec.repeats, unfiled) {
+				t.Errorf("recorded %v, repeats %v: want each message recorded once, %v asked again once", rec.recorded, rec.repeats, unfiled)
 			}
 			if cp, _ := rec.Checkpoint(context.Background()); cp.LastUID != 3 {
 				t.Errorf("checkpoint %+v moved back", cp)
@@ -481,11 +484,18 @@ func TestUnfiledFoundWithoutKeywords(t *testing.T) {
 			rec.after = nil
 			w2, _ := newTestWatcher(t, p.addr(), rec, nil)
 			st, err := w2.SyncOnce(context.Background())
-			if err != nil || st.Refiled != 1 || st.Fetched != 1 {
+			// Message 1 stays in place, flagged at once. With MOVE,
+			// message 3, fetched with message 2, was recorded before the
+			// MOVE of both found the connection cut.
+			unfiled, fetched := []string{"<reply-2@mfa.example>"}, 1
+			if kind.move {
+				unfiled, fetched = append(unfiled, "<reply-3@mfa.example>"), 0
+			}
+			if err != nil || st.Refiled != len(unfiled) || st.Fetched != fetched {
 				t.Fatalf("after restart: %+v, %v", st, err)
 			}
-			if len(rec.repeats) != 1 || rec.repeats["<reply-2@mfa.example>"] != 1 {
-				t.Errorf("asked again for %v, want only message 2", rec.repeats)
+			if !askedAgain(rec.repeats, unfiled) {
+				t.Errorf("asked again for %v, want only %v", rec.repeats, unfiled)
 			}
 			ids := messageIDs(ts.contents(t, "processed"))
 			slices.Sort(ids)
@@ -522,7 +532,13 @@ func TestFilingCutOffIsRetriedOnReconnect(t *testing.T) {
 			}
 			rec.after = nil
 			st, err := w.SyncOnce(context.Background())
-			if err != nil || st.Fetched != 1 {
+			// With MOVE, message 3 (fetched with message 2) was recorded
+			// before the MOVE of all three found the connection cut.
+			fetched := 1
+			if kind.move {
+				fetched = 0
+			}
+			if err != nil || st.Fetched != fetched {
 				t.Fatalf("second sync: %+v, %v", st, err)
 			}
 			rec.assertOnce(t)
@@ -852,4 +868,50 @@ func TestTLSModes(t *testing.T) {
 			t.Fatalf("SyncOnce = %v, want a certificate error", err)
 		}
 	})
+}
+
+// Recorded messages bound for the same folder are moved with one MOVE: a
+// first sync of a full mailbox is not one round trip per message. A change
+// of folder moves what waits first, so each lands where the Handler said.
+func TestRecordedMessagesMovedTogether(t *testing.T) {
+	for _, kind := range serverKinds {
+		t.Run(kind.name, func(t *testing.T) {
+			ts := startServer(t, serverOpts{caps: kind.caps})
+			p := startProxy(t, ts.addr)
+			for i := 1; i <= 5; i++ {
+				ts.append(t, "INBOX", testMessage(i, 0))
+			}
+			rec := newRecorder()
+			rec.folder = func(m Message) string {
+				if m.UID == 3 {
+					return "review"
+				}
+				return "processed"
+			}
+			w, _ := newTestWatcher(t, p.addr(), rec, nil)
+			st, err := w.SyncOnce(context.Background())
+			if err != nil || st.Fetched != 5 || st.Filed != 5 {
+				t.Fatalf("sync: %+v, %v", st, err)
+			}
+			wantMoves := 0
+			if kind.move {
+				wantMoves = 3 // 1 and 2, 3, 4 and 5
+			}
+			if n := p.commands(" UID MOVE "); n != wantMoves {
+				t.Errorf("%d UID MOVE commands, want %d", n, wantMoves)
+			}
+			want := map[string][]string{
+				"processed": {"<reply-1@mfa.example>", "<reply-2@mfa.example>", "<reply-4@mfa.example>", "<reply-5@mfa.example>"},
+				"review":    {"<reply-3@mfa.example>"},
+			}
+			for folder, ids := range want {
+				got := messageIDs(ts.contents(t, folder))
+				slices.Sort(got)
+				if !slices.Equal(got, ids) {
+					t.Errorf("%s holds %v, want %v", folder, got, ids)
+				}
+			}
+			rec.assertOnce(t)
+		})
+	}
 }

@@ -157,12 +157,36 @@ func (s *session) handleUIDs(ctx context.Context, uids []imap.UID, st *Stats, ag
 	return nil
 }
 
-func (s *session) handleGroup(ctx context.Context, group []meta, st *Stats, again bool) error {
+func (s *session) handleGroup(ctx context.Context, group []meta, st *Stats, again bool) (err error) {
 	w := s.w
 	bodies, err := s.fetchBodies(ctx, group)
 	if err != nil {
 		return err
 	}
+	// Messages recorded and bound for the same folder are moved together,
+	// one MOVE for the run, before anything else is filed and before
+	// returning, whatever the return: they are recorded, so filing goes on
+	// even if ctx ends (one command more, bounded by the watchdog).
+	var run []meta
+	var runFolder string
+	fileRun := func() error {
+		if len(run) == 0 {
+			return nil
+		}
+		n, err := s.fileMany(context.WithoutCancel(ctx), run, runFolder)
+		if again {
+			st.Refiled += n
+		} else {
+			st.Filed += n
+		}
+		run = nil
+		return err
+	}
+	defer func() {
+		if ferr := fileRun(); err == nil {
+			err = ferr
+		}
+	}()
 	for _, m := range group {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -208,6 +232,18 @@ func (s *session) handleGroup(ctx context.Context, group []meta, st *Stats, agai
 		if !again {
 			st.Fetched++
 			st.LastUID = msg.UID
+		}
+		if s.canMove && folder != "" && !sameMailbox(folder, w.opts.Mailbox) {
+			if len(run) > 0 && folder != runFolder {
+				if err := fileRun(); err != nil {
+					return err
+				}
+			}
+			run, runFolder = append(run, m), folder
+			continue
+		}
+		if err := fileRun(); err != nil {
+			return err
 		}
 		// Filing goes on even if ctx ends now: the message is recorded and
 		// one command more is bounded by the watchdog.
@@ -482,6 +518,55 @@ func (s *session) file(ctx context.Context, m meta, folder string) (bool, error)
 		return false, s.pend(uid, folder, true, err)
 	}
 	return true, nil
+}
+
+// fileMany files recorded messages bound for the same folder, on a server
+// with MOVE: one UID MOVE for them all. When the server refuses it (the
+// folder was deleted meanwhile, say), each is filed on its own, which
+// creates the folder or leaves the message in place with a warning. A lost
+// connection leaves them all to be filed on the next one. It returns how
+// many were filed.
+func (s *session) fileMany(ctx context.Context, ms []meta, folder string) (int, error) {
+	if len(ms) == 1 {
+		filed, err := s.file(ctx, ms[0], folder)
+		if filed {
+			return 1, err
+		}
+		return 0, err
+	}
+	uids := make([]imap.UID, len(ms))
+	for i, m := range ms {
+		uids[i] = m.uid
+	}
+	err := s.do(ctx, "move messages to "+folder, func(func()) error {
+		_, err := s.c.Move(imap.UIDSetNum(uids...), folder).Wait()
+		return err
+	})
+	switch {
+	case err == nil:
+		return len(ms), nil
+	case !isNo(err):
+		for _, m := range ms {
+			s.pend(m.uid, folder, false, nil)
+		}
+		return 0, err
+	}
+	n := 0
+	for i, m := range ms {
+		filed, err := s.file(ctx, m, folder)
+		if filed {
+			n++
+		}
+		if err != nil {
+			// file has kept this one for the next connection; the
+			// rest too.
+			for _, r := range ms[i+1:] {
+				s.pend(r.uid, folder, false, nil)
+			}
+			return n, err
+		}
+	}
+	return n, nil
 }
 
 // transfer moves uid to folder, or copies it when the server has no MOVE.
