@@ -618,17 +618,22 @@ func TestMissingTargetFolderIsCreated(t *testing.T) {
 				t.Errorf("bounces/2017 holds %d", n)
 			}
 
-			// Someone deletes processed while the daemon runs.
+			// Someone deletes processed while the daemon runs; two
+			// messages bound for it are refused as one MOVE, then filed
+			// one by one, the folder created for the first.
 			if err := ts.user.Delete("processed"); err != nil {
 				t.Fatal(err)
 			}
-			ts.append(t, "INBOX", testMessage(2, 0))
+			ts.append(t, "INBOX", testMessage(2, 0), testMessage(3, 0))
 			st, err := w.SyncOnce(context.Background())
-			if err != nil || st.Filed != 1 {
+			if err != nil || st.Filed != 2 {
 				t.Fatalf("%+v, %v", st, err)
 			}
-			if ids := messageIDs(ts.contents(t, "processed")); !slices.Equal(ids, []string{"<reply-2@mfa.example>"}) {
+			if ids := messageIDs(ts.contents(t, "processed")); !slices.Equal(ids, []string{"<reply-2@mfa.example>", "<reply-3@mfa.example>"}) {
 				t.Errorf("processed holds %v", ids)
+			}
+			if n := len(ts.contents(t, "INBOX")); kind.move && n != 0 {
+				t.Errorf("INBOX still holds %d", n)
 			}
 			if !strings.Contains(logs.String(), "folder=processed") {
 				t.Errorf("folder creation not logged:\n%s", logs)
