@@ -36,6 +36,7 @@ const (
 	journalHeader  = 32
 	journalEntry   = 36 // crc 4, epoch 8, item 8, claim 8, delivered 8
 	journalDefault = 1 << 20
+	journalMax     = 64 << 20 // the largest JournalSize taken
 )
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
@@ -78,7 +79,7 @@ func openJournal(storePath string, size int64, noSync bool) (*journal, []Journal
 	if size <= 0 {
 		size = journalDefault
 	}
-	size = max(size, journalHeader+journalEntry)
+	size = min(max(size, journalHeader+journalEntry), journalMax)
 	j := &journal{path: journalPath(storePath), noSync: noSync, size: size}
 	f, err := os.OpenFile(j.path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
@@ -93,11 +94,14 @@ func openJournal(storePath string, size int64, noSync bool) (*journal, []Journal
 	if err != nil {
 		return fail(err)
 	}
-	if fi.Size() < size {
+	switch {
+	case fi.Size() > journalMax:
+		return fail(fmt.Errorf("%d bytes, more than any send journal (%d at most): not written by outreach; move it aside", fi.Size(), journalMax))
+	case fi.Size() < size:
 		if err := j.fill(fi.Size(), size); err != nil {
 			return fail(err)
 		}
-	} else {
+	default:
 		j.size = fi.Size()
 	}
 	buf := make([]byte, j.size)

@@ -305,3 +305,19 @@ func FuzzJournalOpen(f *testing.F) {
 		}
 	})
 }
+
+// A file far larger than any journal is refused with advice, not read into
+// memory.
+func TestJournalTooLargeIsRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "outreach.db")
+	if err := os.WriteFile(journalPath(path), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(journalPath(path), journalMax+1); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Open(path, Options{})
+	if err == nil || !strings.Contains(err.Error(), "move it aside") || !strings.Contains(err.Error(), ".journal") {
+		t.Fatalf("Open with a %d-byte journal = %v, want a refusal naming the file", journalMax+1, err)
+	}
+}
