@@ -267,6 +267,9 @@ func (e *Engine) work(ctx context.Context, deadline time.Time) (FlushReport, err
 				}
 			}
 			for _, c := range claimed {
+				if c.msg == nil {
+					continue // recorded failed by its claim
+				}
 				if err := e.record(tx, &result{item: c.item, unsent: true}); err != nil {
 					return err
 				}
