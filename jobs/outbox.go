@@ -240,6 +240,8 @@ func (e *Engine) work(ctx context.Context, deadline time.Time) (FlushReport, err
 		journaled []*result        // deliveries durable in the journal, not yet in the store
 		claimed   []claimedMsg     // claimed, not yet sent
 		ahead     chan batchResult // the next batch, being composed
+		// journalWarned: the journal's failure was logged (once per run).
+		journalWarned bool
 	)
 	defer func() {
 		if conn != nil {
@@ -400,8 +402,9 @@ func (e *Engine) work(ctx context.Context, deadline time.Time) (FlushReport, err
 			}(prev)
 			pending, beginErr := conn.Begin(ctx, c.msg)
 			if je := <-jerr; je != nil {
-				if !errors.Is(je, store.ErrJournalFull) {
-					e.log.Warn("outbox: send journal unavailable; recording in the store", "err", je)
+				if !errors.Is(je, store.ErrJournalFull) && !journalWarned {
+					e.log.Warn("outbox: send journal unavailable; recording deliveries in the store", "err", je)
+					journalWarned = true
 				}
 				if rerr := recordNow(); rerr != nil {
 					// Nothing durable says prev went: c must not go.
