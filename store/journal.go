@@ -64,6 +64,10 @@ type journal struct {
 	epoch       uint64
 	off         int64 // where the next entry goes
 	outstanding int   // entries written and not yet recorded in the store
+	// broken is set when starting a new epoch failed: the header on disk
+	// may name an epoch the entries written after would not match, so no
+	// entry is taken until the next open.
+	broken error
 
 	syncMu sync.Mutex // one flush at a time; waiters share the next
 	synced int64      // offset up to which entries are durable (under syncMu)
@@ -169,6 +173,10 @@ func (j *journal) append(e JournalEntry) error {
 		j.mu.Unlock()
 		return errors.New("store: send journal closed")
 	}
+	if j.broken != nil {
+		j.mu.Unlock()
+		return j.broken
+	}
 	if j.off+journalEntry > j.size {
 		j.mu.Unlock()
 		return ErrJournalFull
@@ -208,19 +216,21 @@ func (j *journal) syncTo(end int64) error {
 	if f == nil {
 		return errors.New("store: send journal closed")
 	}
-	var err error
-	switch {
-	case j.failSync != nil:
-		err = j.failSync()
-	case j.noSync:
-	default:
-		err = datasync(f)
-	}
-	if err != nil {
+	if err := j.flush(f); err != nil {
 		return fmt.Errorf("store: flush send journal %s: %w", j.path, err)
 	}
 	j.synced = target
 	return nil
+}
+
+func (j *journal) flush(f *os.File) error {
+	switch {
+	case j.failSync != nil:
+		return j.failSync()
+	case j.noSync:
+		return nil
+	}
+	return datasync(f)
 }
 
 // recorded notes that n entries are now durably recorded in the store;
@@ -247,12 +257,12 @@ func (j *journal) resetLocked() error {
 	copy(h[:], journalMagic)
 	binary.BigEndian.PutUint64(h[16:24], j.epoch+1)
 	if _, err := j.f.WriteAt(h[:], 0); err != nil {
-		return fmt.Errorf("store: write send journal %s: %w", j.path, err)
+		j.broken = fmt.Errorf("store: write send journal %s: %w", j.path, err)
+		return j.broken
 	}
-	if !j.noSync {
-		if err := datasync(j.f); err != nil {
-			return fmt.Errorf("store: flush send journal %s: %w", j.path, err)
-		}
+	if err := j.flush(j.f); err != nil {
+		j.broken = fmt.Errorf("store: flush send journal %s: %w", j.path, err)
+		return j.broken
 	}
 	j.epoch++
 	j.off, j.synced = journalHeader, journalHeader

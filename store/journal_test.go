@@ -226,8 +226,15 @@ func TestJournalFlushFailureIsReported(t *testing.T) {
 	if !errors.Is(err, syscall.EIO) || !strings.Contains(err.Error(), ".journal") {
 		t.Fatalf("JournalSent with a failing flush = %v, want EIO naming the journal", err)
 	}
-	if s.journal.outstanding != 0 || s.journal.off != journalHeader {
-		t.Errorf("after the failure: %d outstanding, next entry at %d", s.journal.outstanding, s.journal.off)
+	if s.journal.outstanding != 0 {
+		t.Errorf("after the failure: %d outstanding", s.journal.outstanding)
+	}
+	// Emptying the journal flushed its new header and failed too: the
+	// header on disk may name an epoch the next entries would not match,
+	// so the journal takes no entry until the store is opened again.
+	s.journal.failSync = nil
+	if err := s.JournalSent(delivered(it, time.Now())); !errors.Is(err, syscall.EIO) {
+		t.Errorf("entry after a failed new epoch = %v, want the EIO again", err)
 	}
 }
 
