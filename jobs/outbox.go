@@ -258,15 +258,8 @@ func (e *Engine) work(ctx context.Context, deadline time.Time) (FlushReport, err
 		// Record the outcomes even when ctx ended, and put back in the
 		// queue what was claimed and not sent.
 		err := e.st.Update(func(tx *store.Tx) error {
-			if prev != nil {
-				if err := e.record(tx, prev); err != nil {
-					return err
-				}
-			}
-			for _, r := range journaled {
-				if err := e.record(tx, r); err != nil {
-					return err
-				}
+			if err := e.recordOutcomes(tx, prev, journaled); err != nil {
+				return err
 			}
 			for _, c := range claimed {
 				if c.msg == nil {
@@ -291,13 +284,17 @@ func (e *Engine) work(ctx context.Context, deadline time.Time) (FlushReport, err
 			e.release(c.item.ID)
 		}
 	}()
+	// recorded counts an outcome now in the store and lets the item go.
+	recorded := func(r *result) {
+		tally(&rep, r)
+		e.release(r.item.ID)
+	}
 	// recordNow makes prev's outcome durable in the store.
 	recordNow := func() error {
 		if err := e.st.Group(func(tx *store.Tx) error { return e.record(tx, prev) }); err != nil {
 			return err
 		}
-		tally(&rep, prev)
-		e.release(prev.item.ID)
+		recorded(prev)
 		prev = nil
 		return nil
 	}
@@ -342,7 +339,7 @@ func (e *Engine) work(ctx context.Context, deadline time.Time) (FlushReport, err
 				}
 				e.beforeClaim(items)
 			}
-			recorded := prev != nil || len(journaled) > 0
+			hadOutcomes := prev != nil || len(journaled) > 0
 			got, wait, again, err := e.claim(prev, journaled, cands)
 			for _, p := range cands {
 				if !slices.ContainsFunc(got, func(c claimedMsg) bool { return c.item.ID == p.item.ID }) {
@@ -353,18 +350,16 @@ func (e *Engine) work(ctx context.Context, deadline time.Time) (FlushReport, err
 				return rep, err
 			}
 			if prev != nil {
-				tally(&rep, prev)
-				e.release(prev.item.ID)
+				recorded(prev)
 				prev = nil
 			}
 			for _, r := range journaled {
-				tally(&rep, r)
-				e.release(r.item.ID)
+				recorded(r)
 			}
 			e.journalRecorded(len(journaled))
 			journaled = nil
 			if len(got) == 0 {
-				if recorded || again {
+				if hadOutcomes || again {
 					// The outcomes just recorded may have put a message
 					// back in the queue, or an item changed since it was
 					// composed (or was superseded): look again.
@@ -630,15 +625,8 @@ func (e *Engine) claim(prev *result, journaled []*result, cands []*prepared) (go
 	// Grouped: the claims of several connections share one commit.
 	err = e.st.Group(func(tx *store.Tx) error {
 		got, wait, again = nil, time.Time{}, false
-		if prev != nil {
-			if err := e.record(tx, prev); err != nil {
-				return err
-			}
-		}
-		for _, r := range journaled {
-			if err := e.record(tx, r); err != nil {
-				return err
-			}
+		if err := e.recordOutcomes(tx, prev, journaled); err != nil {
+			return err
 		}
 		now := e.now()
 		for _, p := range cands {
@@ -716,6 +704,22 @@ func addrs(as []mailer.Address) []string {
 		out[i] = a.Email
 	}
 	return out
+}
+
+// recordOutcomes stores the last outcome of a connection, if any, and the
+// deliveries it wrote to the send journal.
+func (e *Engine) recordOutcomes(tx *store.Tx, prev *result, journaled []*result) error {
+	if prev != nil {
+		if err := e.record(tx, prev); err != nil {
+			return err
+		}
+	}
+	for _, r := range journaled {
+		if err := e.record(tx, r); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // record stores an attempt's outcome.
