@@ -30,11 +30,7 @@ func BenchmarkDeliveryRecord(b *testing.B) {
 			b.Fatal(err)
 		}
 		defer s.Close()
-		missions := make([]string, 2000)
-		for i := range missions {
-			missions[i] = string(rune('A'+i/26/26%26)) + string(rune('A'+i/26%26)) + string(rune('A'+i%26))
-		}
-		items := claimed(b, s, missions...)
+		items := claimed(b, s, missionIDs(2000)...)
 		b.ResetTimer()
 		for i := range b.N {
 			it := items[i%len(items)]

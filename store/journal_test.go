@@ -44,6 +44,15 @@ func claimed(t testing.TB, s *Store, missions ...string) []outreach.OutboxItem {
 	return out
 }
 
+// missionIDs returns n distinct three-letter mission IDs.
+func missionIDs(n int) []string {
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = string(rune('A'+i/26/26%26)) + string(rune('A'+i/26%26)) + string(rune('A'+i%26))
+	}
+	return ids
+}
+
 func delivered(it outreach.OutboxItem, at time.Time) JournalEntry {
 	return JournalEntry{Item: it.ID, Claim: it.Claim, Delivered: at}
 }
@@ -241,11 +250,7 @@ func TestJournalFlushFailureIsReported(t *testing.T) {
 // Entries written by several goroutines at once are all read back.
 func TestJournalConcurrentEntriesAllReplayed(t *testing.T) {
 	s, path := openTemp(t)
-	missions := make([]string, 64)
-	for i := range missions {
-		missions[i] = "M" + string(rune('A'+i/26)) + string(rune('A'+i%26))
-	}
-	items := claimed(t, s, missions...)
+	items := claimed(t, s, missionIDs(64)...)
 	errs := make(chan error, len(items))
 	for _, it := range items {
 		go func() { errs <- s.JournalSent(delivered(it, time.Now())) }()

@@ -83,7 +83,6 @@ func (t *Tx) SaveOutbox(item outreach.OutboxItem) error {
 	return t.writeOutbox(item, &old)
 }
 
-// OutboxItem returns the outbox item with id.
 // OutboxBytes returns an outbox item as stored, or nil when there is none:
 // two reads of an item are the same item when their bytes are equal. The
 // bytes are valid until the transaction ends.
@@ -91,9 +90,10 @@ func (t *Tx) OutboxBytes(id uint64) []byte {
 	return t.tx.Bucket(bOutbox).Get(itob(id))
 }
 
+// OutboxItem returns the outbox item with id.
 func (t *Tx) OutboxItem(id uint64) (outreach.OutboxItem, error) {
 	var item outreach.OutboxItem
-	raw := t.tx.Bucket(bOutbox).Get(itob(id))
+	raw := t.OutboxBytes(id)
 	if raw == nil {
 		return item, fmt.Errorf("outbox item %d: %w", id, ErrNotFound)
 	}
