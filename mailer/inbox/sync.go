@@ -233,7 +233,7 @@ func (s *session) handleGroup(ctx context.Context, group []meta, st *Stats, agai
 			st.Fetched++
 			st.LastUID = msg.UID
 		}
-		if s.canMove && folder != "" && !sameMailbox(folder, w.opts.Mailbox) {
+		if s.canMove && !s.inPlace(folder) {
 			if len(run) > 0 && folder != runFolder {
 				if err := fileRun(); err != nil {
 					return err
@@ -476,7 +476,7 @@ func (s *session) file(ctx context.Context, m meta, folder string) (bool, error)
 	if s.canKeyword {
 		flags = append(flags, imap.Flag(FiledKeyword))
 	}
-	if folder == "" || sameMailbox(folder, w.opts.Mailbox) {
+	if s.inPlace(folder) {
 		if err := s.flag(ctx, uid, flags...); err != nil {
 			if isNo(err) {
 				log.Warn("imap could not flag message", slog.Any("err", err))
@@ -518,6 +518,12 @@ func (s *session) file(ctx context.Context, m meta, folder string) (bool, error)
 		return false, s.pend(uid, folder, true, err)
 	}
 	return true, nil
+}
+
+// inPlace reports whether filing to folder leaves the message in the
+// watched mailbox, flagged.
+func (s *session) inPlace(folder string) bool {
+	return folder == "" || sameMailbox(folder, s.w.opts.Mailbox)
 }
 
 // fileMany files recorded messages bound for the same folder, on a server
