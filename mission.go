@@ -208,8 +208,8 @@ func (m *Mission) Validate() error {
 		{"name_en", m.Names.EN}, {"name_fr", m.Names.FR}, {"name_es", m.Names.ES},
 		{"title_en", m.Titles.EN}, {"title_fr", m.Titles.FR}, {"title_es", m.Titles.ES},
 	} {
-		if strings.ContainsAny(f.v, "\r\n\x00") {
-			errs = append(errs, fmt.Errorf("%s: contains a line break or NUL", f.name))
+		if err := CheckDisplayName(f.v); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", f.name, err))
 		}
 	}
 	if _, err := ParseLanguage(string(m.Language)); err != nil {

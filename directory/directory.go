@@ -204,8 +204,10 @@ func ParseMissions(r io.Reader) ([]outreach.Mission, error) {
 			seen[m.ID] = line
 		}
 		for j, v := range rec[1:7] {
-			if strings.ContainsAny(v, "\r\n\x00") {
-				add(line, MissionColumns[j+1], errors.New("contains a line break"))
+			// The rules the mailer applies to the display names and
+			// subjects these become.
+			if err := outreach.CheckDisplayName(v); err != nil {
+				add(line, MissionColumns[j+1], err)
 			}
 		}
 		for j, v := range rec[1:4] {
@@ -237,6 +239,14 @@ func ParseMissions(r io.Reader) ([]outreach.Mission, error) {
 			m.Domains = append(m.Domains, strings.ToLower(d))
 		}
 		m.DefaultTitles()
+		// A title made from a name is checked as the title it becomes.
+		for j, t := range []string{m.Titles.EN, m.Titles.FR, m.Titles.ES} {
+			if rec[4+j] == "" && outreach.CheckDisplayName(rec[1+j]) == nil {
+				if err := outreach.CheckDisplayName(t); err != nil {
+					add(line, MissionColumns[1+j], fmt.Errorf("the title made from it, %s: %w", MissionColumns[4+j], err))
+				}
+			}
+		}
 		out = append(out, m)
 	}
 	if err := errs.err(); err != nil {
@@ -350,8 +360,10 @@ func ParsePanels(r io.Reader, session func(sur string) (outreach.Session, bool))
 			switch {
 			case v == "":
 				add(line, PanelColumns[j+1], errors.New("empty"))
-			case strings.ContainsAny(v, "\r\n\x00"):
-				add(line, PanelColumns[j+1], errors.New("contains a line break"))
+			default:
+				if err := outreach.CheckDisplayName(v); err != nil {
+					add(line, PanelColumns[j+1], err)
+				}
 			}
 		}
 		switch k := outreach.SpeakerKind(strings.ToUpper(rec[3])); k {

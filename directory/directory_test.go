@@ -316,3 +316,52 @@ func TestParsePanelsErrors(t *testing.T) {
 		t.Errorf("58 minutes with the statement refused: %v", err)
 	}
 }
+
+// TestParseMissionsRefusesNamesTheMailerRefuses: a name or title the
+// mailer could not write (control characters, U+2028, U+0085, a name of
+// 10 KB, a title made too long from its name) is refused at import, each
+// problem named by its line and column.
+func TestParseMissionsRefusesNamesTheMailerRefuses(t *testing.T) {
+	long := strings.Repeat("Lorem ipsum ", 900)
+	csv := "id,name_en,name_fr,name_es,title_en,title_fr,title_es,language,emails,domains\n" +
+		"JPN,Japan,Japon,Japón,,,,en,geneva@jpn.example,\n" +
+		"PER,Per\x07u,Pérou,Perú,,,,es,geneva@per.example,\n" +
+		"FRA,France,France,Francia,Mission\u2028permanente,,,fr,geneva@fra.example,\n" +
+		"ESP,España,Espagne,España,,Mission\u0085permanente,,es,geneva@esp.example,\n" +
+		"ITA," + long + ",Italie,Italia,,,,en,geneva@ita.example,\n" +
+		"DEU,Germany,Allemagne," + strings.Repeat("Alemania ", 32) + ",,,,en,geneva@deu.example,\n" +
+		"AUT,\x1b]0;x\x1b\\Austria,Autriche,Austria,,,,en,geneva@aut.example,\n"
+	_, err := ParseMissions(strings.NewReader(csv))
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	for _, want := range []string{
+		"line 3, column name_en: contains control character U+0007",
+		"line 4, column title_en: contains control character U+2028",
+		"line 5, column title_fr: contains control character U+0085",
+		"line 6, column name_en: longer than 300 octets",
+		"line 7, column name_es: the title made from it, title_es: longer than 300 octets",
+		"line 8, column name_en: contains control character U+001B",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("no %q in:\n%v", want, err)
+		}
+	}
+	if strings.Contains(err.Error(), "line 2") {
+		t.Errorf("Japan refused:\n%v", err)
+	}
+	for _, m := range mustParse(t, strings.Replace(csv, csv[strings.Index(csv, "PER"):], "", 1)) {
+		if err := m.Validate(); err != nil {
+			t.Errorf("%s: %v", m.ID, err)
+		}
+	}
+}
+
+func mustParse(t *testing.T, csv string) []outreach.Mission {
+	t.Helper()
+	ms, err := ParseMissions(strings.NewReader(csv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ms
+}

@@ -8,11 +8,13 @@ import (
 	"mime"
 	netmail "net/mail"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
-	"unicode"
 	"unicode/utf8"
+
+	"outreach"
 )
 
 // Address is a mailbox (RFC 5322 §3.4): an optional display name and an
@@ -87,6 +89,62 @@ func (m *Message) WriteTo(w io.Writer) (int64, error) {
 	}
 	n, err := w.Write(b)
 	return int64(n), err
+}
+
+// headerSafe returns m, or a copy of it when anything changes, with the
+// direction controls (U+202E...) taken out of every display name, the
+// subject, extra header values and attachment names (outreach.HeaderText):
+// what a mission or a sender wrote cannot make a header read as
+// something else in a mail client.
+func (m *Message) headerSafe() *Message {
+	changed := false
+	clean := func(p *string) {
+		if v := outreach.HeaderText(*p); v != *p {
+			*p, changed = v, true
+		}
+	}
+	// First look without copying: almost every message has nothing to
+	// take out.
+	probe := []string{m.Subject, m.From.Name}
+	for _, a := range m.To {
+		probe = append(probe, a.Name)
+	}
+	if m.ReplyTo != nil {
+		probe = append(probe, m.ReplyTo.Name)
+	}
+	for _, h := range m.Headers {
+		probe = append(probe, h[1])
+	}
+	for _, a := range m.Attachments {
+		probe = append(probe, a.Filename)
+	}
+	for i := range probe {
+		clean(&probe[i])
+	}
+	if !changed {
+		return m
+	}
+	c := *m
+	clean(&c.Subject)
+	clean(&c.From.Name)
+	c.To = slices.Clone(m.To)
+	for i := range c.To {
+		clean(&c.To[i].Name)
+	}
+	if m.ReplyTo != nil {
+		r := *m.ReplyTo
+		clean(&r.Name)
+		c.ReplyTo = &r
+	}
+	c.Headers = slices.Clone(m.Headers)
+	for i := range c.Headers {
+		clean(&c.Headers[i][1])
+	}
+	c.Attachments = slices.Clone(m.Attachments)
+	for i := range c.Attachments {
+		clean(&c.Attachments[i].Filename)
+	}
+	return &c
 }
 
 // reservedHeader reports whether the field (lower-case name) is written by
@@ -198,14 +256,11 @@ func checkAddress(field string, a Address) []error {
 	if err := checkEmail(a.Email); err != nil {
 		errs = append(errs, fmt.Errorf("%s: %w", field, err))
 	}
-	if err := checkText(a.Name, 300); err != nil {
+	// A backslash is refused too: net/mail's Address.String, which writes
+	// plain names, leaves it bare inside a Q-encoded word (RFC 2047 §5(3)
+	// forbids it there) and then cannot parse its own output.
+	if err := outreach.CheckDisplayName(a.Name); err != nil {
 		errs = append(errs, fmt.Errorf("%s name: %w", field, err))
-	}
-	if strings.Contains(a.Name, `\`) {
-		// net/mail's Address.String, which writes plain names, leaves a
-		// backslash bare inside a Q-encoded word (RFC 2047 §5(3) forbids
-		// it there) and then cannot parse its own output.
-		errs = append(errs, fmt.Errorf("%s name %q: a backslash cannot be written in a display name", field, a.Name))
 	}
 	return errs
 }
@@ -235,21 +290,9 @@ func checkEmail(s string) error {
 }
 
 // checkText accepts header text: valid UTF-8 without control characters
-// (tab excepted), so no input can start a new header line.
-func checkText(s string, max int) error {
-	if !utf8.ValidString(s) {
-		return errors.New("not valid UTF-8")
-	}
-	if len(s) > max {
-		return fmt.Errorf("longer than %d octets", max)
-	}
-	for _, r := range s {
-		if r != '\t' && (unicode.IsControl(r) || r == '\u2028' || r == '\u2029') {
-			return fmt.Errorf("contains control character %U (CR and LF are not allowed in a header)", r)
-		}
-	}
-	return nil
-}
+// (tab excepted), so no input can start a new header line. The rules are
+// outreach.CheckHeaderText, which imports apply to the names they take in.
+func checkText(s string, max int) error { return outreach.CheckHeaderText(s, max) }
 
 // checkHeaderName accepts an RFC 5322 §3.6.8 field name.
 func checkHeaderName(name string) error {

@@ -198,6 +198,7 @@ func (m *Message) render() ([]byte, error) {
 	if m == nil {
 		return nil, &Error{Op: OpCompose, Err: errNilMessage}
 	}
+	m = m.headerSafe()
 	if err := m.validate(); err != nil {
 		return nil, &Error{Op: OpCompose, Err: fmt.Errorf("message %s: %w", m.MessageID, err)}
 	}
