@@ -172,7 +172,7 @@ func reviewItem(res reply.Result, key string, now time.Time) outreach.ReviewItem
 	if len(excerpt) > maxExcerpt {
 		excerpt = excerpt[:maxExcerpt]
 	}
-	return outreach.ReviewItem{MessageID: key, From: res.From, Subject: res.Subject, Reason: res.Reason,
+	return outreach.ReviewItem{MessageID: key, From: outreach.HeaderText(res.From), Subject: outreach.HeaderText(res.Subject), Reason: res.Reason,
 		Mission: res.Mission, Sessions: res.Sessions, Excerpt: excerpt, Received: now}
 }
 

@@ -36,10 +36,10 @@ func exitCode(err error, stderr io.Writer) int {
 	}
 	var ue usageError
 	if errors.As(err, &ue) {
-		fmt.Fprintf(stderr, "outreach: %v\nRun 'outreach help' for usage.\n", err)
+		printf(stderr, "outreach: %v\nRun 'outreach help' for usage.\n", err)
 		return 2
 	}
-	fmt.Fprintf(stderr, "outreach: %v\n", err)
+	printf(stderr, "outreach: %v\n", err)
 	return 1
 }
 

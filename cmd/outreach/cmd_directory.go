@@ -63,9 +63,9 @@ func cmdInit(c *cli, args []string) error {
 		if _, err := e.ImportSessions(ss, "init --demo"); err != nil {
 			return err
 		}
-		fmt.Fprintf(c.stdout, "Wrote %s and %s with the 28th round: %d sessions, %d missions.\n", cfgPath, cfg.StorePath(), len(ss), len(ms))
+		printf(c.stdout, "Wrote %s and %s with the 28th round: %d sessions, %d missions.\n", cfgPath, cfg.StorePath(), len(ss), len(ms))
 	} else {
-		fmt.Fprintf(c.stdout, "Wrote %s and an empty store %s.\nEdit the [event], [smtp] and [imap] sections, then import the missions:\n  outreach --config %s missions import missions.csv\n", cfgPath, cfg.StorePath(), cfgPath)
+		printf(c.stdout, "Wrote %s and an empty store %s.\nEdit the [event], [smtp] and [imap] sections, then import the missions:\n  outreach --config %s missions import missions.csv\n", cfgPath, cfg.StorePath(), cfgPath)
 	}
 	return nil
 }
@@ -94,9 +94,9 @@ func cmdMissionsImport(c *cli, args []string) error {
 		if *asJSON {
 			return c.printJSON(rep)
 		}
-		fmt.Fprintf(c.stdout, "Imported %s: %d added, %d updated, %d unchanged.\n", pos[0], len(rep.Added), len(rep.Updated), rep.Unchanged)
+		printf(c.stdout, "Imported %s: %d added, %d updated, %d unchanged.\n", pos[0], len(rep.Added), len(rep.Updated), rep.Unchanged)
 		if len(rep.Kept) > 0 {
-			fmt.Fprintf(c.stdout, "%d missions in the store are not in the file and were kept: %s\n", len(rep.Kept), strings.Join(rep.Kept, " "))
+			printf(c.stdout, "%d missions in the store are not in the file and were kept: %s\n", len(rep.Kept), strings.Join(rep.Kept, " "))
 		}
 		return nil
 	})
@@ -154,12 +154,12 @@ func cmdMissionsList(c *cli, args []string) error {
 				}
 				cs = append(cs, s)
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", m.ID, m.Language, m.Names.EN, m.Title(), strings.Join(cs, ", "))
+			printf(tw, "%s\t%s\t%s\t%s\t%s\n", m.ID, m.Language, m.Names.EN, m.Title(), strings.Join(cs, ", "))
 		}
 		if err := tw.Flush(); err != nil {
 			return err
 		}
-		fmt.Fprintf(c.stdout, "%d missions\n", len(ms))
+		printf(c.stdout, "%d missions\n", len(ms))
 		return nil
 	})
 }
@@ -181,7 +181,7 @@ func cmdMissionsCheck(c *cli, args []string) error {
 				return err
 			}
 		} else {
-			fmt.Fprintf(c.stdout, "%d of %d missions have a usable address.\n", cov.Reachable, cov.Missions)
+			printf(c.stdout, "%d of %d missions have a usable address.\n", cov.Reachable, cov.Missions)
 			byID := map[string]outreach.Mission{}
 			for _, m := range ms {
 				byID[m.ID] = m
@@ -192,7 +192,7 @@ func cmdMissionsCheck(c *cli, args []string) error {
 				if len(m.Contacts) > 0 {
 					why = "every address bounced"
 				}
-				fmt.Fprintf(c.stdout, "  %s  %s: %s\n", id, m.Names.EN, why)
+				printf(c.stdout, "  %s  %s: %s\n", id, m.Names.EN, why)
 			}
 		}
 		if cov.Missions == 0 {
@@ -245,7 +245,7 @@ func cmdSessionsImport(c *cli, args []string) error {
 		if *asJSON {
 			return c.printJSON(rep)
 		}
-		fmt.Fprintf(c.stdout, "Imported %s: %d added, %d updated, %d unchanged.\n", pos[0], len(rep.Added), len(rep.Updated), rep.Unchanged)
+		printf(c.stdout, "Imported %s: %d added, %d updated, %d unchanged.\n", pos[0], len(rep.Added), len(rep.Updated), rep.Unchanged)
 		return nil
 	})
 }
@@ -301,7 +301,7 @@ func cmdSessionsList(c *cli, args []string) error {
 		tw := c.table()
 		fmt.Fprintln(tw, "SUR\tSTATE UNDER REVIEW\tDAY\tTIME\tROOM\tSTATUS\tPANEL")
 		for _, s := range ss {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s–%s %s\t%s\t%s\t%d speakers, %d min\n", s.SuR, names[s.SuR], s.Start.Format("Mon 2 Jan 2006"),
+			printf(tw, "%s\t%s\t%s\t%s–%s %s\t%s\t%s\t%d speakers, %d min\n", s.SuR, names[s.SuR], s.Start.Format("Mon 2 Jan 2006"),
 				s.Start.Format("15:04"), s.End.Format("15:04"), s.Start.Format("MST"), s.Room, s.Status, len(s.Panel), s.PanelMinutes())
 		}
 		if err := tw.Flush(); err != nil {
@@ -311,7 +311,7 @@ func cmdSessionsList(c *cli, args []string) error {
 		if len(ss) > 0 {
 			tz = " (" + ss[0].Start.Location().String() + ")"
 		}
-		fmt.Fprintf(c.stdout, "%d sessions%s\n", len(ss), tz)
+		printf(c.stdout, "%d sessions%s\n", len(ss), tz)
 		return nil
 	})
 }
@@ -337,41 +337,41 @@ func cmdStatus(c *cli, args []string) error {
 		if *asJSON {
 			return c.printJSON(st)
 		}
-		fmt.Fprintf(c.stdout, "%s (%s to %s)\n\n", st.Event.Title, st.Event.FirstDay, st.Event.LastDay)
+		printf(c.stdout, "%s (%s to %s)\n\n", st.Event.Title, st.Event.FirstDay, st.Event.LastDay)
 		tw := c.table()
 		fmt.Fprintln(tw, "SUR\tSTATE UNDER REVIEW\tSTART\tSTATUS\tINVITED\tACCEPTED\tDECLINED\tTENTATIVE\tNO ANSWER\tSUR ITSELF")
 		for _, s := range st.Sessions {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\n", s.SuR, s.Name, s.Start.Format("Mon 2 Jan 15:04"), s.Status,
+			printf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\n", s.SuR, s.Name, s.Start.Format("Mon 2 Jan 15:04"), s.Status,
 				s.Invited, s.Accepted, s.Declined, s.Tentative, s.NoAnswer, s.SuRAnswer)
 		}
 		if err := tw.Flush(); err != nil {
 			return err
 		}
 		cov := st.Coverage
-		fmt.Fprintf(c.stdout, "\nUniversality: %d of %d missions reachable", cov.Reachable, cov.Missions)
+		printf(c.stdout, "\nUniversality: %d of %d missions reachable", cov.Reachable, cov.Missions)
 		if len(cov.Unreachable) > 0 {
-			fmt.Fprintf(c.stdout, "; NOT REACHABLE: %s", strings.Join(cov.Unreachable, " "))
+			printf(c.stdout, "; NOT REACHABLE: %s", strings.Join(cov.Unreachable, " "))
 		}
 		fmt.Fprintln(c.stdout)
 		var parts []string
 		for _, k := range sortedKeys(st.Delivery) {
 			parts = append(parts, fmt.Sprintf("%s %d", k, st.Delivery[k]))
 		}
-		fmt.Fprintf(c.stdout, "Invitations: %s\n", strings.Join(parts, ", "))
+		printf(c.stdout, "Invitations: %s\n", strings.Join(parts, ", "))
 		for _, d := range st.Missions {
 			if d.State == "failed" || d.State == "deferred" || len(d.Bounced) > 0 {
-				fmt.Fprintf(c.stdout, "  %s %s", d.Mission, d.State)
+				printf(c.stdout, "  %s %s", d.Mission, d.State)
 				if d.Error != "" {
-					fmt.Fprintf(c.stdout, ": %s", d.Error)
+					printf(c.stdout, ": %s", d.Error)
 				}
 				if len(d.Bounced) > 0 {
-					fmt.Fprintf(c.stdout, " (bounced: %s)", strings.Join(d.Bounced, ", "))
+					printf(c.stdout, " (bounced: %s)", strings.Join(d.Bounced, ", "))
 				}
 				fmt.Fprintln(c.stdout)
 			}
 		}
 		if st.Review > 0 {
-			fmt.Fprintf(c.stdout, "Review queue: %d messages waiting (outreach review list)\n", st.Review)
+			printf(c.stdout, "Review queue: %d messages waiting (outreach review list)\n", st.Review)
 		}
 		return nil
 	})
@@ -388,7 +388,7 @@ func cmdBackup(c *cli, args []string) error {
 		if err != nil {
 			return fmt.Errorf("backup: %w", err)
 		}
-		fmt.Fprintf(c.stdout, "Wrote %s (%d bytes).\n", pos[0], n)
+		printf(c.stdout, "Wrote %s (%d bytes).\n", pos[0], n)
 		return nil
 	})
 }

@@ -30,9 +30,9 @@ func cmdInvite(c *cli, args []string) error {
 		if *asJSON {
 			return c.printJSON(rep)
 		}
-		fmt.Fprintf(c.stdout, "Queued %d invitations (%d were queued before).\n", len(rep.Queued), len(rep.Already))
+		printf(c.stdout, "Queued %d invitations (%d were queued before).\n", len(rep.Queued), len(rep.Already))
 		if len(rep.Unreachable) > 0 {
-			fmt.Fprintf(c.stdout, "NOT INVITED, no usable address: %s\n(add an address and run `outreach missions import`, then `outreach invite` again)\n", strings.Join(rep.Unreachable, " "))
+			printf(c.stdout, "NOT INVITED, no usable address: %s\n(add an address and run `outreach missions import`, then `outreach invite` again)\n", strings.Join(rep.Unreachable, " "))
 		}
 		if len(rep.Queued) > 0 {
 			fmt.Fprintln(c.stdout, "Send them with `outreach outbox flush`, or let `outreach run` send them.")
@@ -74,7 +74,7 @@ func dryRun(c *cli, a *admin.Client, dir, mission string) error {
 		}
 		n++
 	}
-	fmt.Fprintf(c.stdout, "Wrote %d messages to %s; nothing was queued.\n", n, dir)
+	printf(c.stdout, "Wrote %d messages to %s; nothing was queued.\n", n, dir)
 	if len(unreachable) > 0 {
 		return fmt.Errorf("invite --dry-run: no usable address for %s", strings.Join(unreachable, " "))
 	}
@@ -107,7 +107,7 @@ func cmdOutbox(c *cli, args []string) error {
 		for _, k := range sortedKeys(counts) {
 			parts = append(parts, fmt.Sprintf("%s %d", k, counts[k]))
 		}
-		fmt.Fprintf(c.stdout, "%d messages: %s\n", len(items), strings.Join(parts, ", "))
+		printf(c.stdout, "%d messages: %s\n", len(items), strings.Join(parts, ", "))
 		tw := c.table()
 		header := false
 		for _, it := range items {
@@ -126,7 +126,7 @@ func cmdOutbox(c *cli, args []string) error {
 			if it.Key.Speaker != "" {
 				to = it.Key.Speaker // a note to one of the session's speakers
 			}
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", it.ID, it.Key.Kind, to, it.Key.Session, it.State, it.Attempts, next, it.Error)
+			printf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", it.ID, it.Key.Kind, to, it.Key.Session, it.State, it.Attempts, next, it.Error)
 		}
 		return tw.Flush()
 	})
@@ -146,9 +146,9 @@ func cmdOutboxFlush(c *cli, args []string) error {
 				return jerr
 			}
 		} else {
-			fmt.Fprintf(c.stdout, "Sent %d, deferred %d, failed %d; %d still waiting.\n", rep.Sent, rep.Deferred, rep.Failed, rep.Waiting)
+			printf(c.stdout, "Sent %d, deferred %d, failed %d; %d still waiting.\n", rep.Sent, rep.Deferred, rep.Failed, rep.Waiting)
 			if rep.Waiting > 0 && !rep.Next.IsZero() {
-				fmt.Fprintf(c.stdout, "Next due %s.\n", rep.Next.Local().Format(time.DateTime))
+				printf(c.stdout, "Next due %s.\n", rep.Next.Local().Format(time.DateTime))
 			}
 			if rep.Failed > 0 {
 				fmt.Fprintln(c.stdout, "See `outreach outbox` for the server's words on each failure.")

@@ -46,11 +46,11 @@ func cmdPanelImport(c *cli, args []string) error {
 		if *asJSON {
 			return c.printJSON(rep)
 		}
-		fmt.Fprintf(c.stdout, "Imported %s: %d panels replaced%s, %d unchanged.\n", pos[0], len(rep.Replaced), list(rep.Replaced), rep.Unchanged)
+		printf(c.stdout, "Imported %s: %d panels replaced%s, %d unchanged.\n", pos[0], len(rep.Replaced), list(rep.Replaced), rep.Unchanged)
 		if len(rep.NoAddress) > 0 {
-			fmt.Fprintf(c.stdout, "%d speakers have no address and will be sent no speakers reminder:\n", len(rep.NoAddress))
+			printf(c.stdout, "%d speakers have no address and will be sent no speakers reminder:\n", len(rep.NoAddress))
 			for _, s := range rep.NoAddress {
-				fmt.Fprintf(c.stdout, "  %s\n", s)
+				printf(c.stdout, "  %s\n", s)
 			}
 		}
 		return nil
@@ -125,7 +125,7 @@ func cmdPanelList(c *cli, args []string) error {
 		speakers, none := 0, 0
 		for _, p := range out {
 			if p.SuRStatement {
-				fmt.Fprintf(tw, "%s\t-\tStatement by the State under Review\t\t\t%d\t\t\n", p.SuR, outreach.SuRStatementMins)
+				printf(tw, "%s\t-\tStatement by the State under Review\t\t\t%d\t\t\n", p.SuR, outreach.SuRStatementMins)
 			}
 			for i, sp := range p.Panel {
 				email := sp.Email
@@ -134,14 +134,14 @@ func cmdPanelList(c *cli, args []string) error {
 					none++
 				}
 				speakers++
-				fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%d\t%s\t%s\n", p.SuR, i+1, sp.Name, sp.Organisation, sp.Kind, sp.Minutes, sp.Lang(), email)
+				printf(tw, "%s\t%d\t%s\t%s\t%s\t%d\t%s\t%s\n", p.SuR, i+1, sp.Name, sp.Organisation, sp.Kind, sp.Minutes, sp.Lang(), email)
 			}
-			fmt.Fprintf(tw, "%s\t\t%s: %d of %d minutes\t\t\t\t\t\n", p.SuR, p.Name, p.Minutes, p.SlotMinutes)
+			printf(tw, "%s\t\t%s: %d of %d minutes\t\t\t\t\t\n", p.SuR, p.Name, p.Minutes, p.SlotMinutes)
 		}
 		if err := tw.Flush(); err != nil {
 			return err
 		}
-		fmt.Fprintf(c.stdout, "%d speakers in %d sessions, %d without an address\n", speakers, len(out), none)
+		printf(c.stdout, "%d speakers in %d sessions, %d without an address\n", speakers, len(out), none)
 		return nil
 	})
 }

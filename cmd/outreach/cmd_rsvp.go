@@ -28,7 +28,7 @@ func cmdRSVPSet(c *cli, args []string) error {
 		if err != nil {
 			return fmt.Errorf("rsvp set: %w", err)
 		}
-		fmt.Fprintf(c.stdout, "Recorded: %s %s for the session on %s.\n", r.Mission, r.Status, r.Session)
+		printf(c.stdout, "Recorded: %s %s for the session on %s.\n", r.Mission, r.Status, r.Session)
 		return nil
 	})
 }
@@ -81,20 +81,20 @@ func cmdRSVPClassify(c *cli, args []string) error {
 		if *asJSON {
 			return c.printJSON(out)
 		}
-		fmt.Fprintf(c.stdout, "kind: %s\n", out.Kind)
+		printf(c.stdout, "kind: %s\n", out.Kind)
 		if out.Mission != nil {
-			fmt.Fprintf(c.stdout, "mission: %s (matched by %s)\n", *out.Mission, out.Match)
+			printf(c.stdout, "mission: %s (matched by %s)\n", *out.Mission, out.Match)
 		}
 		for _, k := range sortedKeys(out.Sessions) {
-			fmt.Fprintf(c.stdout, "  %s: %s\n", k, out.Sessions[k])
+			printf(c.stdout, "  %s: %s\n", k, out.Sessions[k])
 		}
 		if out.Delegates != nil {
-			fmt.Fprintf(c.stdout, "delegates: %d %s\n", *out.Delegates, strings.Join(res.DelegateNames, ", "))
+			printf(c.stdout, "delegates: %d %s\n", *out.Delegates, strings.Join(res.DelegateNames, ", "))
 		}
 		if out.BouncedAddress != nil {
-			fmt.Fprintf(c.stdout, "bounced: %s\n", *out.BouncedAddress)
+			printf(c.stdout, "bounced: %s\n", *out.BouncedAddress)
 		}
-		fmt.Fprintf(c.stdout, "reason: %s\n", out.Reason)
+		printf(c.stdout, "reason: %s\n", out.Reason)
 		return nil
 	})
 }
@@ -124,13 +124,13 @@ func cmdReviewList(c *cli, args []string) error {
 		tw := c.table()
 		fmt.Fprintln(tw, "ID\tRECEIVED\tFROM\tMISSION?\tSTATE\tREASON")
 		for _, it := range items {
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", it.ID, it.Received.Local().Format(time.DateTime), oneLine(it.From, 40),
+			printf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", it.ID, it.Received.Local().Format(time.DateTime), oneLine(it.From, 40),
 				it.Mission, it.State, oneLine(it.Reason, 80))
 		}
 		if err := tw.Flush(); err != nil {
 			return err
 		}
-		fmt.Fprintf(c.stdout, "%d items\n", len(items))
+		printf(c.stdout, "%d items\n", len(items))
 		return nil
 	})
 }
@@ -151,18 +151,9 @@ func oneLine(s string, n int) string {
 	return s
 }
 
-// safeText keeps line breaks but removes other control characters.
-func safeText(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r == '\n' || r == '\t' {
-			return r
-		}
-		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
-			return ' '
-		}
-		return r
-	}, s)
-}
+// safeText is text of several lines as it may reach a terminal: the line
+// breaks stay, everything else is printf's Printable.
+func safeText(s string) string { return printableLines(strings.ReplaceAll(s, "\r\n", "\n")) }
 
 func cmdReviewShow(c *cli, args []string) error {
 	fs := c.flags("review show", "ID [--json]", "Show a review item: who wrote, what intake understood, and the text.")
@@ -183,17 +174,17 @@ func cmdReviewShow(c *cli, args []string) error {
 		if *asJSON {
 			return c.printJSON(it)
 		}
-		fmt.Fprintf(c.stdout, "Review %d (%s)\nReceived: %s\nFrom: %s\nSubject: %s\nMessage-ID: %s\nReason: %s\n",
+		printf(c.stdout, "Review %d (%s)\nReceived: %s\nFrom: %s\nSubject: %s\nMessage-ID: %s\nReason: %s\n",
 			it.ID, it.State, it.Received.Local().Format(time.DateTime), oneLine(it.From, 200), oneLine(it.Subject, 200),
 			oneLine(it.MessageID, 200), oneLine(it.Reason, 300))
 		if it.Mission != "" {
-			fmt.Fprintf(c.stdout, "Mission (as understood): %s\n", it.Mission)
+			printf(c.stdout, "Mission (as understood): %s\n", it.Mission)
 		}
 		for _, k := range sortedKeys(it.Sessions) {
-			fmt.Fprintf(c.stdout, "  %s: %s (not recorded)\n", k, it.Sessions[k])
+			printf(c.stdout, "  %s: %s (not recorded)\n", k, it.Sessions[k])
 		}
 		if it.Resolution != "" {
-			fmt.Fprintf(c.stdout, "Resolution: %s, by %s at %s\n", it.Resolution, it.ResolvedBy, it.ResolvedAt.Local().Format(time.DateTime))
+			printf(c.stdout, "Resolution: %s, by %s at %s\n", it.Resolution, it.ResolvedBy, it.ResolvedAt.Local().Format(time.DateTime))
 		}
 		fmt.Fprintf(c.stdout, "\n%s\n", safeText(it.Excerpt))
 		return nil
@@ -244,7 +235,7 @@ func cmdReviewResolve(c *cli, args []string) error {
 		if err != nil {
 			return fmt.Errorf("review resolve: %w", err)
 		}
-		fmt.Fprintf(c.stdout, "Review %d resolved: %s\n", it.ID, it.Resolution)
+		printf(c.stdout, "Review %d resolved: %s\n", it.ID, it.Resolution)
 		return nil
 	})
 }
@@ -262,9 +253,9 @@ func cmdInboxSync(c *cli, args []string) error {
 				return jerr
 			}
 		} else {
-			fmt.Fprintf(c.stdout, "Read %d new messages, filed %d (UIDVALIDITY %d, last UID %d).\n", stats.Fetched, stats.Filed, stats.UIDValidity, stats.LastUID)
+			printf(c.stdout, "Read %d new messages, filed %d (UIDVALIDITY %d, last UID %d).\n", stats.Fetched, stats.Filed, stats.UIDValidity, stats.LastUID)
 			if stats.Refiled > 0 {
-				fmt.Fprintf(c.stdout, "Filed %d messages recorded before an interruption but left in the mailbox.\n", stats.Refiled)
+				printf(c.stdout, "Filed %d messages recorded before an interruption but left in the mailbox.\n", stats.Refiled)
 			}
 		}
 		if err != nil {

@@ -41,13 +41,13 @@ func cmdSessionsShow(c *cli, args []string) error {
 			return c.printJSON(d)
 		}
 		s := d.Session
-		fmt.Fprintf(c.stdout, "%s — %s, %s %s–%s %s, %s, %s, sequence %d\n", s.SuR, d.Name, s.Start.Format("Mon 2 Jan 2006"),
+		printf(c.stdout, "%s — %s, %s %s–%s %s, %s, %s, sequence %d\n", s.SuR, d.Name, s.Start.Format("Mon 2 Jan 2006"),
 			s.Start.Format("15:04"), s.End.Format("15:04"), s.Start.Format("MST"), s.Room, s.Status, s.Sequence)
 		if s.Note != "" {
-			fmt.Fprintf(c.stdout, "Note: %s\n", s.Note)
+			printf(c.stdout, "Note: %s\n", s.Note)
 		}
 		for _, sp := range s.Panel {
-			fmt.Fprintf(c.stdout, "  %s (%s, %s) %d min\n", sp.Name, sp.Organisation, sp.Kind, sp.Minutes)
+			printf(c.stdout, "  %s (%s, %s) %d min\n", sp.Name, sp.Organisation, sp.Kind, sp.Minutes)
 		}
 		fmt.Fprintln(c.stdout)
 		tw := c.table()
@@ -57,7 +57,7 @@ func cmdSessionsShow(c *cli, args []string) error {
 			if l.Sent >= 0 {
 				sent = fmt.Sprint(l.Sent)
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", l.Mission, l.Name, sent, l.Status, l.Source, l.Pending)
+			printf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", l.Mission, l.Name, sent, l.Status, l.Source, l.Pending)
 		}
 		return tw.Flush()
 	})
@@ -107,7 +107,7 @@ func cmdSessionsMove(c *cli, args []string) error {
 		}
 		s := rep.Session
 		s.Start, s.End = s.Start.In(loc), s.End.In(loc)
-		fmt.Fprintf(c.stdout, "%s now %s %s–%s %s, %s (sequence %d).\n%d updates queued; %d older pending messages replaced; %d missions not sent one (not yet invited or declined).\n",
+		printf(c.stdout, "%s now %s %s–%s %s, %s (sequence %d).\n%d updates queued; %d older pending messages replaced; %d missions not sent one (not yet invited or declined).\n",
 			s.SuR, s.Start.Format("Mon 2 Jan 2006"), s.Start.Format("15:04"), s.End.Format("15:04"), s.Start.Format("MST"), s.Room, s.Sequence,
 			rep.Queued, rep.Replaced, rep.Skipped)
 		return nil
@@ -130,7 +130,7 @@ func cmdSessionsCancel(c *cli, args []string) error {
 		if *asJSON {
 			return c.printJSON(rep)
 		}
-		fmt.Fprintf(c.stdout, "%s cancelled (sequence %d); %d cancellations queued.\n", rep.Session.SuR, rep.Session.Sequence, rep.Queued)
+		printf(c.stdout, "%s cancelled (sequence %d); %d cancellations queued.\n", rep.Session.SuR, rep.Session.Sequence, rep.Queued)
 		return nil
 	})
 }

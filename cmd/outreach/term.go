@@ -1,0 +1,50 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"reflect"
+	"strings"
+
+	"outreach"
+)
+
+// printf is fmt.Fprintf for everything that reaches a terminal: every
+// string argument (and every value whose kind is string, and every error)
+// is written through outreach.Printable, so a name, a subject or a
+// server's words cannot carry escape sequences, a bell or a direction
+// override onto the staff's screen. Every table and report uses it.
+func printf(w io.Writer, format string, args ...any) {
+	fmt.Fprintf(w, format, printableArgs(args)...)
+}
+
+func printableArgs(args []any) []any {
+	out := make([]any, len(args))
+	for i, a := range args {
+		switch v := a.(type) {
+		case nil:
+			out[i] = a
+		case string:
+			out[i] = outreach.Printable(v)
+		case error:
+			out[i] = printableLines(v.Error())
+		default:
+			if rv := reflect.ValueOf(a); rv.Kind() == reflect.String {
+				out[i] = outreach.Printable(rv.String())
+			} else {
+				out[i] = a
+			}
+		}
+	}
+	return out
+}
+
+// printableLines is outreach.Printable for text of several lines: the
+// line breaks stay.
+func printableLines(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = outreach.Printable(l)
+	}
+	return strings.Join(lines, "\n")
+}
