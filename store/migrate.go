@@ -58,7 +58,7 @@ func (s *Store) checkVersion() error {
 			return fmt.Errorf("%w: %s has schema %d, this outreach knows %d; upgrade outreach", ErrTooNew, s.path, v, SchemaVersion())
 		}
 		if v < SchemaVersion() {
-			return fmt.Errorf("store: %s has schema %d, this outreach writes %d; open it once read-write to migrate", s.path, v, SchemaVersion())
+			return fmt.Errorf("%w: %s has schema %d, this outreach writes %d; open it once read-write to migrate", ErrOldSchema, s.path, v, SchemaVersion())
 		}
 		return nil
 	})

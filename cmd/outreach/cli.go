@@ -237,7 +237,15 @@ func (c *cli) location() *time.Location {
 // withAPI runs fn with a client of the API: the running daemon's, when its
 // socket answers (and --store was not given), or else an in-process one
 // over the store, which this process then holds until fn returns.
-func (c *cli) withAPI(fn func(a *admin.Client) error) (err error) {
+func (c *cli) withAPI(fn func(a *admin.Client) error) error { return c.withStore(false, fn) }
+
+// withReadAPI is withAPI for a command that only reads: without the
+// daemon it opens the store read-only, so the file is left as it was,
+// unless it needs writing first (an older schema to migrate, deliveries
+// in the send journal to record).
+func (c *cli) withReadAPI(fn func(a *admin.Client) error) error { return c.withStore(true, fn) }
+
+func (c *cli) withStore(readOnly bool, fn func(a *admin.Client) error) (err error) {
 	cfg, err := c.loadConfig()
 	if err != nil {
 		return err
@@ -247,7 +255,7 @@ func (c *cli) withAPI(fn func(a *admin.Client) error) (err error) {
 			return fn(a)
 		}
 	}
-	local, closeFn, err := c.localAPI(cfg)
+	local, closeFn, err := c.localAPI(cfg, readOnly)
 	if err != nil {
 		return err
 	}
@@ -262,13 +270,21 @@ func (c *cli) withAPI(fn func(a *admin.Client) error) (err error) {
 // localAPI opens the store and serves the API in process. Sending and
 // reading the mailbox are set up only when asked for, so a command that
 // does neither needs no password.
-func (c *cli) localAPI(cfg *config.Config) (*admin.Client, func() error, error) {
+func (c *cli) localAPI(cfg *config.Config, readOnly bool) (*admin.Client, func() error, error) {
 	opts := c.engineOptions(cfg)
 	path := c.storePath
 	if path == "" {
 		path = cfg.StorePath()
+	} else if _, err := os.Stat(path); err != nil {
+		// --store names a store that exists (a copy, a backup): a
+		// mistyped path is an error, not a new empty store.
+		return nil, nil, fmt.Errorf("--store %s: %w; --store opens an existing store only (`outreach init` creates one)", path, err)
 	}
-	st, err := store.Open(path, store.Options{Now: c.clock.Now})
+	ro := readOnly && !store.JournalPending(path)
+	st, err := store.Open(path, store.Options{Now: c.clock.Now, ReadOnly: ro})
+	if ro && errors.Is(err, store.ErrOldSchema) {
+		st, err = store.Open(path, store.Options{Now: c.clock.Now})
+	}
 	if err != nil {
 		return nil, nil, err
 	}

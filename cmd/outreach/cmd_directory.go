@@ -131,7 +131,7 @@ func cmdMissionsList(c *cli, args []string) error {
 	if _, err := c.parse(fs, args, 0); err != nil {
 		return err
 	}
-	return c.withAPI(func(a *admin.Client) error {
+	return c.withReadAPI(func(a *admin.Client) error {
 		ms, err := a.Missions(c.ctx)
 		if err != nil {
 			return err
@@ -164,20 +164,51 @@ func cmdMissionsList(c *cli, args []string) error {
 	})
 }
 
+// checkJSON is the JSON form of `missions check`: the coverage, and the
+// missions whose invitation cannot be composed.
+type checkJSON struct {
+	outreach.Coverage
+	Composed    int            `json:"composed"`
+	NotComposed []composeError `json:"not_composed"`
+}
+
+type composeError struct {
+	Mission string `json:"mission"`
+	Error   string `json:"error"`
+}
+
 func cmdMissionsCheck(c *cli, args []string) error {
-	fs := c.flags("missions check", "[--json]", "Universality check: every mission must have at least one usable address\n(given, and not bounced). Lists those that have none; exit status 1 if any.")
+	fs := c.flags("missions check", "[--json]", "Universality check: every mission must have at least one usable address\n(given, and not bounced), and its invitation must compose (it is rendered, not sent).\nLists the missions that fail either; exit status 1 if any.")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if _, err := c.parse(fs, args, 0); err != nil {
 		return err
 	}
-	return c.withAPI(func(a *admin.Client) error {
+	return c.withReadAPI(func(a *admin.Client) error {
 		ms, err := a.Missions(c.ctx)
 		if err != nil {
 			return err
 		}
 		cov := outreach.Cover(ms)
+		out := checkJSON{Coverage: cov, NotComposed: []composeError{}}
+		unreachable := map[string]bool{}
+		for _, id := range cov.Unreachable {
+			unreachable[id] = true
+		}
+		for _, m := range ms {
+			if unreachable[m.ID] {
+				continue
+			}
+			if _, err := a.Preview(c.ctx, outreach.Invitation, m.ID, ""); err != nil {
+				if c.ctx.Err() != nil {
+					return err
+				}
+				out.NotComposed = append(out.NotComposed, composeError{m.ID, err.Error()})
+				continue
+			}
+			out.Composed++
+		}
 		if *asJSON {
-			if err := c.printJSON(cov); err != nil {
+			if err := c.printJSON(out); err != nil {
 				return err
 			}
 		} else {
@@ -194,12 +225,23 @@ func cmdMissionsCheck(c *cli, args []string) error {
 				}
 				printf(c.stdout, "  %s  %s: %s\n", id, m.Names.EN, why)
 			}
+			printf(c.stdout, "%d of %d invitations compose.\n", out.Composed, cov.Reachable)
+			for _, ce := range out.NotComposed {
+				printf(c.stdout, "  %s  %s: %s\n", ce.Mission, byID[ce.Mission].Names.EN, ce.Error)
+			}
 		}
 		if cov.Missions == 0 {
 			return errors.New("missions check: the directory is empty; import it with `outreach missions import FILE.csv`")
 		}
+		var problems []string
 		if len(cov.Unreachable) > 0 {
-			return fmt.Errorf("missions check: %d missions cannot be reached; add an address for each and import again", len(cov.Unreachable))
+			problems = append(problems, fmt.Sprintf("%d missions cannot be reached; add an address for each and import again", len(cov.Unreachable)))
+		}
+		if len(out.NotComposed) > 0 {
+			problems = append(problems, fmt.Sprintf("the invitation of %d missions cannot be composed; correct their names or titles and import again", len(out.NotComposed)))
+		}
+		if len(problems) > 0 {
+			return fmt.Errorf("missions check: %s", strings.Join(problems, "; "))
 		}
 		return nil
 	})
@@ -270,7 +312,7 @@ func cmdSessionsList(c *cli, args []string) error {
 	if _, err := c.parse(fs, args, 0); err != nil {
 		return err
 	}
-	return c.withAPI(func(a *admin.Client) error {
+	return c.withReadAPI(func(a *admin.Client) error {
 		ss, err := a.Sessions(c.ctx)
 		if err != nil {
 			return err
@@ -325,7 +367,7 @@ func cmdStatus(c *cli, args []string) error {
 	if _, err := c.parse(fs, args, 0); err != nil {
 		return err
 	}
-	return c.withAPI(func(a *admin.Client) error {
+	return c.withReadAPI(func(a *admin.Client) error {
 		st, err := a.Status(c.ctx)
 		if err != nil {
 			return err
@@ -383,7 +425,7 @@ func cmdBackup(c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	return c.withAPI(func(a *admin.Client) error {
+	return c.withReadAPI(func(a *admin.Client) error {
 		n, err := writeAtomically(pos[0], func(w io.Writer) (int64, error) { return a.Backup(c.ctx, w) })
 		if err != nil {
 			return fmt.Errorf("backup: %w", err)

@@ -19,7 +19,11 @@ func cmdInvite(c *cli, args []string) error {
 	if _, err := c.parse(fs, args, 0); err != nil {
 		return err
 	}
-	return c.withAPI(func(a *admin.Client) error {
+	with := c.withAPI
+	if *dry != "" {
+		with = c.withReadAPI // writes files, not the store
+	}
+	return with(func(a *admin.Client) error {
 		if *dry != "" {
 			return dryRun(c, a, *dry, *mission)
 		}
@@ -58,7 +62,9 @@ func dryRun(c *cli, a *admin.Client, dir, mission string) error {
 	if len(ids) == 0 {
 		return fmt.Errorf("invite --dry-run: no mission %q in the directory", mission)
 	}
-	var unreachable []string
+	// A mission whose message cannot be composed is reported with the
+	// others at the end; it does not stop the missions after it.
+	var unreachable, failed []string
 	n := 0
 	for _, id := range ids {
 		raw, err := a.Preview(c.ctx, outreach.Invitation, id, "")
@@ -67,7 +73,11 @@ func dryRun(c *cli, a *admin.Client, dir, mission string) error {
 				unreachable = append(unreachable, id)
 				continue
 			}
-			return err
+			if c.ctx.Err() != nil {
+				return err
+			}
+			failed = append(failed, fmt.Sprintf("%s: %v", id, err))
+			continue
 		}
 		if err := os.WriteFile(filepath.Join(dir, id+".eml"), raw, 0o644); err != nil {
 			return err
@@ -75,8 +85,15 @@ func dryRun(c *cli, a *admin.Client, dir, mission string) error {
 		n++
 	}
 	printf(c.stdout, "Wrote %d messages to %s; nothing was queued.\n", n, dir)
+	var problems []string
 	if len(unreachable) > 0 {
-		return fmt.Errorf("invite --dry-run: no usable address for %s", strings.Join(unreachable, " "))
+		problems = append(problems, "no usable address for "+strings.Join(unreachable, " "))
+	}
+	if len(failed) > 0 {
+		problems = append(problems, fmt.Sprintf("%d invitations cannot be composed:\n  %s", len(failed), strings.Join(failed, "\n  ")))
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("invite --dry-run: %s", strings.Join(problems, "; "))
 	}
 	return nil
 }
@@ -88,7 +105,7 @@ func cmdOutbox(c *cli, args []string) error {
 	if _, err := c.parse(fs, args, 0); err != nil {
 		return err
 	}
-	return c.withAPI(func(a *admin.Client) error {
+	return c.withReadAPI(func(a *admin.Client) error {
 		items, err := a.Outbox(c.ctx)
 		if err != nil {
 			return err

@@ -88,7 +88,7 @@ func cmdPanelList(c *cli, args []string) error {
 	if len(pos) == 1 {
 		only = strings.ToUpper(pos[0])
 	}
-	return c.withAPI(func(a *admin.Client) error {
+	return c.withReadAPI(func(a *admin.Client) error {
 		ss, err := a.Sessions(c.ctx)
 		if err != nil {
 			return err

@@ -60,7 +60,7 @@ func cmdRSVPClassify(c *cli, args []string) error {
 	if err != nil {
 		return fmt.Errorf("rsvp classify: %w", err)
 	}
-	return c.withAPI(func(a *admin.Client) error {
+	return c.withReadAPI(func(a *admin.Client) error {
 		res, err := a.Classify(c.ctx, raw)
 		if err != nil {
 			return err
@@ -106,7 +106,7 @@ func cmdReviewList(c *cli, args []string) error {
 	if _, err := c.parse(fs, args, 0); err != nil {
 		return err
 	}
-	return c.withAPI(func(a *admin.Client) error {
+	return c.withReadAPI(func(a *admin.Client) error {
 		state := outreach.ReviewOpen
 		if *all {
 			state = ""
@@ -166,7 +166,7 @@ func cmdReviewShow(c *cli, args []string) error {
 	if err != nil {
 		return usagef("review show: %q is not a review id", pos[0])
 	}
-	return c.withAPI(func(a *admin.Client) error {
+	return c.withReadAPI(func(a *admin.Client) error {
 		it, err := a.Review(c.ctx, id)
 		if err != nil {
 			return err

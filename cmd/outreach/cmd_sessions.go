@@ -30,7 +30,7 @@ func cmdSessionsShow(c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	return c.withAPI(func(a *admin.Client) error {
+	return c.withReadAPI(func(a *admin.Client) error {
 		d, err := a.Session(c.ctx, strings.ToUpper(pos[0]))
 		if err != nil {
 			return err
@@ -142,7 +142,7 @@ func cmdCalendarExport(c *cli, args []string) error {
 	if _, err := c.parse(fs, args, 0); err != nil {
 		return err
 	}
-	return c.withAPI(func(a *admin.Client) error {
+	return c.withReadAPI(func(a *admin.Client) error {
 		if !a.Remote {
 			// The feed names the event and its organiser, which only the
 			// configuration holds.
