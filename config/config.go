@@ -184,7 +184,7 @@ func Load(path string) (*Config, error) {
 // Parse decodes a configuration, applies defaults and validates it.
 func Parse(text string) (*Config, error) {
 	var c Config
-	md, err := toml.Decode(text, &c)
+	md, typeErrs, err := decode(text, &c)
 	if err != nil {
 		var pe toml.ParseError
 		if errors.As(err, &pe) {
@@ -192,7 +192,7 @@ func Parse(text string) (*Config, error) {
 		}
 		return nil, err
 	}
-	var errs []error
+	errs := typeErrs
 	if und := md.Undecoded(); len(und) > 0 {
 		reported := map[string]bool{}
 		var keys []string
@@ -210,7 +210,9 @@ func Parse(text string) (*Config, error) {
 		}
 	}
 	c.setDefaults(md)
-	if err := c.Validate(); err != nil {
+	if err := c.Validate(); err != nil && len(typeErrs) > 0 {
+		errs = append(errs, withoutKeys(err, typeErrKeys(typeErrs))...)
+	} else if err != nil {
 		errs = append(errs, err)
 	}
 	if len(errs) > 0 {
