@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -62,33 +63,36 @@ type command struct {
 	run     func(c *cli, args []string) error
 }
 
+// commands is the one list of commands: `outreach --help`, each
+// command's --help and the README's command table show these synopses (a
+// test holds them together), and each names every flag its command takes.
 func commands() []command {
 	return []command{
 		{"init", "[--demo] DIR", "write DIR/outreach.toml and an empty store (--demo: the 28th round and all 195 missions)", cmdInit},
-		{"missions import", "FILE.csv", "add or update missions from a CSV file (all or nothing)", cmdMissionsImport},
+		{"missions import", "FILE.csv [--json]", "add or update missions from a CSV file (all or nothing)", cmdMissionsImport},
 		{"missions list", "[--json]", "list the mission directory", cmdMissionsList},
-		{"missions check", "[--json]", "universality: list missions with no usable address", cmdMissionsCheck},
-		{"sessions import", "FILE.csv", "add or update sessions (columns sur,start,end,room)", cmdSessionsImport},
+		{"missions check", "[--json]", "universality: every mission has a usable address and an invitation that composes", cmdMissionsCheck},
+		{"sessions import", "FILE.csv [--json]", "add or update sessions (columns sur,start,end,room)", cmdSessionsImport},
 		{"sessions list", "[--json]", "list the sessions in the event's time zone", cmdSessionsList},
-		{"sessions panel import", "FILE.csv", "replace session panels (columns sur,name,organisation,kind,minutes,email,language; all or nothing)", cmdPanelImport},
+		{"sessions panel import", "FILE.csv [--json]", "replace session panels (columns sur,name,organisation,kind,minutes,email,language; all or nothing)", cmdPanelImport},
 		{"sessions panel list", "[SUR] [--json]", "the panels in speaking order, with each speaker's address and language", cmdPanelList},
 		{"sessions show", "SUR [--json]", "one session: per mission, the revision last sent and its answer", cmdSessionsShow},
-		{"sessions move", "SUR [--start T] [--end T] [--room R]", "move a session; every mission holding it gets a calendar update", cmdSessionsMove},
-		{"sessions cancel", "SUR [--reason TEXT]", "cancel a session; every mission holding it gets METHOD:CANCEL", cmdSessionsCancel},
-		{"calendar export", "[--session SUR]", "the staff calendar feed (METHOD:PUBLISH) of the current agenda", cmdCalendarExport},
+		{"sessions move", "SUR [--start TIME] [--end TIME] [--room ROOM] [--note TEXT] [--include-declined] [--force] [--json]", "move a session; every mission holding it gets a calendar update", cmdSessionsMove},
+		{"sessions cancel", "SUR [--reason TEXT] [--json]", "cancel a session; every mission holding it gets METHOD:CANCEL", cmdSessionsCancel},
+		{"calendar export", "[--session SUR] [--output FILE]", "the staff calendar feed (METHOD:PUBLISH) of the current agenda", cmdCalendarExport},
 		{"status", "[--json]", "per session: invited, accepted, declined, tentative, no answer; coverage", cmdStatus},
-		{"invite", "[--dry-run DIR] [--mission ID]", "queue the invitations (idempotent), or write them as DIR/*.eml", cmdInvite},
-		{"outbox", "[--json]", "the outgoing queue and the state of each message", cmdOutbox},
-		{"outbox flush", "[--wait DURATION]", "send everything due now and exit", cmdOutboxFlush},
-		{"inbox sync", "", "read every new reply once, record it, file it, and exit", cmdInboxSync},
+		{"invite", "[--dry-run DIR] [--mission ID] [--json]", "queue the invitations (idempotent), or write them as DIR/*.eml", cmdInvite},
+		{"outbox", "[--all] [--json]", "the outgoing queue and the state of each message", cmdOutbox},
+		{"outbox flush", "[--wait DURATION] [--json]", "send everything due now and exit", cmdOutboxFlush},
+		{"inbox sync", "[--json]", "read every new reply once, record it, file it, and exit", cmdInboxSync},
 		{"rsvp classify", "FILE.eml [--json]", "classify one message against the store without changing it", cmdRSVPClassify},
 		{"rsvp set", "MISSION SESSION STATUS [--note TEXT]", "record an answer given by phone or in person", cmdRSVPSet},
 		{"review list", "[--all] [--json]", "messages waiting for a person", cmdReviewList},
 		{"review show", "ID [--json]", "one review item", cmdReviewShow},
-		{"review resolve", "ID [--accept ...] [--decline ...] | --dismiss", "record what a review item says, or dismiss it", cmdReviewResolve},
+		{"review resolve", "ID [--mission ID] [--accept SUR,...] [--decline SUR,...] [--tentative SUR,...] [--delegates N] [--note TEXT] | --dismiss", "record what a review item says, or dismiss it", cmdReviewResolve},
 		{"backup", "FILE", "write a consistent copy of the store to FILE (safe while running)", cmdBackup},
-		{"demo", "[--once] [--speed N]", "play a whole round against simulated missions (live view; --once: final table)", cmdDemo},
-		{"run", "", "the daemon: outbox, intake, reminders, admin socket (systemd Type=notify)", cmdRun},
+		{"demo", "[--once] [--speed N] [--dir DIR] [--seed N] [--json]", "play a whole round against simulated missions (live view; --once: final table)", cmdDemo},
+		{"run", "[--stop-grace D] [--clock TIME --speed N]", "the daemon: outbox, intake, reminders, admin socket (systemd Type=notify)", cmdRun},
 		{"version", "", "print the version", cmdVersion},
 	}
 }
@@ -157,26 +161,72 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 	}
 	if best == nil {
-		var sub []string
-		for _, cmd := range commands() {
-			if strings.HasPrefix(cmd.name, rest[0]+" ") {
-				sub = append(sub, strings.TrimPrefix(cmd.name, rest[0]+" "))
+		if group, ok := commandGroup(rest); ok {
+			if slices.ContainsFunc(rest, isHelpFlag) {
+				printGroupUsage(stdout, group)
+				return nil
 			}
-		}
-		if len(sub) > 0 {
-			return usagef("%q needs a subcommand: %s", rest[0], strings.Join(sub, ", "))
+			var sub []string
+			for _, cmd := range groupCommands(group) {
+				sub = append(sub, strings.TrimPrefix(cmd.name, group+" "))
+			}
+			return usagef("%q needs a subcommand: %s (outreach %s --help)", group, strings.Join(sub, ", "), group)
 		}
 		return usagef("unknown command %q", rest[0])
 	}
 	return best.run(c, rest[bestWords:])
 }
 
+func isHelpFlag(s string) bool { return s == "--help" || s == "-help" || s == "-h" || s == "--h" }
+
+// commandGroup returns the longest run of leading words of args that
+// starts the name of a command without being one ("missions", "sessions
+// panel").
+func commandGroup(args []string) (string, bool) {
+	group, found := "", false
+	for i := range args {
+		g := strings.Join(args[:i+1], " ")
+		if len(groupCommands(g)) == 0 {
+			break
+		}
+		group, found = g, true
+	}
+	return group, found
+}
+
+// groupCommands returns the commands whose name starts with group.
+func groupCommands(group string) []command {
+	var out []command
+	for _, cmd := range commands() {
+		if strings.HasPrefix(cmd.name, group+" ") {
+			out = append(out, cmd)
+		}
+	}
+	return out
+}
+
+// printGroupUsage lists the subcommands of a group, as the main usage
+// lists every command.
+func printGroupUsage(w io.Writer, group string) {
+	fmt.Fprintf(w, "Usage: outreach %s SUBCOMMAND [ARGS]\n\nSubcommands:\n", group)
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	for _, cmd := range groupCommands(group) {
+		fmt.Fprintf(tw, "  %s %s\t%s\n", cmd.name, cmd.args, cmd.summary)
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "\nRun 'outreach %s SUBCOMMAND --help' for one of them.\n", group)
+}
+
 // flags returns a flag set for a command that prints its help on --help.
 func (c *cli) flags(name, synopsis, summary string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
+	// The synopsis is the one in commands(), which the README shows too.
+	if i := slices.IndexFunc(commands(), func(cmd command) bool { return cmd.name == name }); i >= 0 {
+		synopsis = commands()[i].args
+	}
 	fs.Usage = func() {
-		fmt.Fprintf(c.stdout, "Usage: outreach %s %s\n\n%s\n", name, synopsis, summary)
+		fmt.Fprintf(c.stdout, "Usage: %s\n\n%s\n", strings.TrimSpace("outreach "+name+" "+synopsis), summary)
 		var any bool
 		fs.VisitAll(func(f *flag.Flag) {
 			if !any {
@@ -185,6 +235,12 @@ func (c *cli) flags(name, synopsis, summary string) *flag.FlagSet {
 			}
 			fmt.Fprintf(c.stdout, "  --%s\t%s\n", f.Name, f.Usage)
 		})
+		if sub := groupCommands(name); len(sub) > 0 {
+			fmt.Fprintln(c.stdout, "\nSubcommands:")
+			for _, cmd := range sub {
+				fmt.Fprintf(c.stdout, "  %s %s\t%s\n", cmd.name, cmd.args, cmd.summary)
+			}
+		}
 	}
 	return fs
 }

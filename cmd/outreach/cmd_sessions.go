@@ -3,9 +3,11 @@ package main
 import (
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
+	"outreach"
 	"outreach/admin"
 )
 
@@ -70,6 +72,7 @@ func cmdSessionsMove(c *cli, args []string) error {
 	room := fs.String("room", "", "new room")
 	note := fs.String("note", "", "why it moved (shown to the missions)")
 	incl := fs.Bool("include-declined", false, "also update missions that declined")
+	force := fs.Bool("force", false, "move it even onto another session's room and time, or outside the event's days")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	pos, err := c.parse(fs, args, 1)
 	if err != nil {
@@ -98,6 +101,11 @@ func cmdSessionsMove(c *cli, args []string) error {
 		if *room != "" {
 			mv.Room = room
 		}
+		if !*force {
+			if err := c.checkMove(a, strings.ToUpper(pos[0]), mv, loc); err != nil {
+				return fmt.Errorf("sessions move: %w; give --force to move it there anyway", err)
+			}
+		}
 		rep, err := a.Move(c.ctx, strings.ToUpper(pos[0]), mv)
 		if err != nil {
 			return fmt.Errorf("sessions move: %w", err)
@@ -112,6 +120,53 @@ func cmdSessionsMove(c *cli, args []string) error {
 			rep.Queued, rep.Replaced, rep.Skipped)
 		return nil
 	})
+}
+
+// checkMove refuses a move that puts session sur in the room of another
+// session at an overlapping time, or outside the event's days: both are
+// almost always a typing mistake, and the missions would be told of it.
+func (c *cli) checkMove(a *admin.Client, sur string, mv admin.MoveRequest, loc *time.Location) error {
+	ss, err := a.Sessions(c.ctx)
+	if err != nil {
+		return err
+	}
+	i := slices.IndexFunc(ss, func(s outreach.Session) bool { return s.SuR == sur })
+	if i < 0 {
+		return nil // the move itself says the session does not exist
+	}
+	s := ss[i]
+	start, end, room := s.Start, s.End, s.Room
+	if mv.Start != nil {
+		start, end = *mv.Start, mv.Start.Add(s.End.Sub(s.Start))
+	}
+	if mv.End != nil {
+		end = *mv.End
+	}
+	if mv.Room != nil {
+		room = *mv.Room
+	}
+	st, err := a.Status(c.ctx)
+	if err != nil {
+		return err
+	}
+	first, err1 := time.ParseInLocation(time.DateOnly, st.Event.FirstDay, loc)
+	last, err2 := time.ParseInLocation(time.DateOnly, st.Event.LastDay, loc)
+	if err1 == nil && err2 == nil {
+		if start.Before(first) || end.After(last.AddDate(0, 0, 1)) {
+			return fmt.Errorf("%s would be on %s, outside the event's days (%s to %s)",
+				sur, start.In(loc).Format("Mon 2 Jan 2006"), st.Event.FirstDay, st.Event.LastDay)
+		}
+	}
+	for _, o := range ss {
+		if o.SuR == sur || o.Status == outreach.Cancelled {
+			continue
+		}
+		if strings.EqualFold(strings.TrimSpace(o.Room), strings.TrimSpace(room)) && start.Before(o.End) && o.Start.Before(end) {
+			return fmt.Errorf("%s would be in %s at the same time as %s (%s %s–%s)", sur, room, o.SuR,
+				o.Start.In(loc).Format("Mon 2 Jan"), o.Start.In(loc).Format("15:04"), o.End.In(loc).Format("15:04"))
+		}
+	}
+	return nil
 }
 
 func cmdSessionsCancel(c *cli, args []string) error {

@@ -163,3 +163,37 @@ func TestReadOnlyCommandsLeaveTheStoreAlone(t *testing.T) {
 		}
 	}
 }
+
+// TestSessionsMoveAsksForForce: moving a session onto another's room and
+// time, or outside the event's days, is refused without --force and
+// changes nothing; with --force it is done.
+func TestSessionsMoveAsksForForce(t *testing.T) {
+	_, cfg := demoDir(t)
+	for _, tc := range []struct {
+		args []string
+		says string
+	}{
+		// UKR is in Room XXIV on Fri 13 Oct 11:30–12:30.
+		{[]string{"JPN", "--start", "2017-10-13T12:00", "--room", "Room XXIV"}, "at the same time as UKR"},
+		{[]string{"ZMB", "--start", "2017-10-13T11:00"}, ""}, // UKR's time, but ZMB stays in Room XXV: no clash
+		{[]string{"JPN", "--start", "2017-10-16T10:00"}, "outside the event's days (2017-10-10 to 2017-10-13)"},
+		{[]string{"JPN", "--start", "2017-10-09T23:30"}, "outside the event's days"},
+	} {
+		args := append([]string{"--config", cfg, "sessions", "move"}, tc.args...)
+		out, errs, code := outreachCmd(t, args...)
+		if tc.says == "" {
+			if code != 0 {
+				t.Errorf("%v refused: %s%s", tc.args, out, errs)
+			}
+			continue
+		}
+		if code != 1 || !strings.Contains(errs, tc.says) || !strings.Contains(errs, "give --force") {
+			t.Errorf("%v: exit %d\n%s%s", tc.args, code, out, errs)
+		}
+	}
+	if s := mustRun(t, "--config", cfg, "sessions", "show", "JPN"); !strings.Contains(s, "Wed 11 Oct 2017 14:00") || !strings.Contains(s, "sequence 0") {
+		t.Errorf("a refused move changed the session:\n%s", s)
+	}
+	mustRun(t, "--config", cfg, "sessions", "move", "JPN", "--start", "2017-10-13T12:00", "--room", "Room XXIV", "--force")
+	mustRun(t, "--config", cfg, "sessions", "move", "LKA", "--start", "2017-10-16T10:00", "--force")
+}
