@@ -46,8 +46,13 @@ type Options struct {
 	Out io.Writer
 	// Logger receives outreach's own logs (nil: discarded).
 	Logger *slog.Logger
-	// Frame is the live view's refresh period (default 250ms).
+	// Frame is the live view's refresh period (default 250ms on a
+	// terminal, 10s otherwise).
 	Frame time.Duration
+	// Terminal says Out is a terminal: the live view then redraws the
+	// screen in place. Otherwise each frame is written after the last,
+	// with no screen control codes, so a log or a pipe reads as text.
+	Terminal bool
 }
 
 // Result is what the round came to, read from the store at the end.
@@ -114,6 +119,9 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 	}
 	if opts.Frame <= 0 {
 		opts.Frame = 250 * time.Millisecond
+		if !opts.Terminal {
+			opts.Frame = 10 * time.Second
+		}
 	}
 	if opts.Speed <= 0 {
 		opts.Speed = 40000

@@ -25,7 +25,7 @@ func (r *round) table(w io.Writer, res Result) {
 		if s.Status == "cancelled" {
 			name += " (cancelled)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\t\n", name, s.Start.In(loc).Format("Mon 2 Jan 15:04"), s.Room,
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%s\t\n", outreach.Printable(name), s.Start.In(loc).Format("Mon 2 Jan 15:04"), outreach.Printable(s.Room),
 			s.Accepted, s.Tentative, s.Declined, s.NoAnswer, sur)
 	}
 	tw.Flush()
@@ -39,7 +39,11 @@ func (r *round) render() {
 	}
 	sn := res.snapshot
 	var b strings.Builder
-	b.WriteString("\033[H\033[2J")
+	if r.opts.Terminal {
+		b.WriteString("\033[H\033[2J") // redraw in place
+	} else {
+		b.WriteString("\n")
+	}
 	now := r.clock.Now().In(r.ev.Location)
 	fmt.Fprintf(&b, "%s — demo round\nGeneva time %s   (clock %.0f× real time; Ctrl-C stops)\n\n",
 		r.ev.Title, now.Format("Monday 2 January 2006 15:04"), r.opts.Speed)
@@ -52,7 +56,7 @@ func (r *round) render() {
 	fmt.Fprintf(&b, "Not reached: %d   Review queue: %d\n", len(res.Status.Coverage.Unreachable), res.Status.Review)
 	if items, err := r.e.Reviews(outreach.ReviewOpen); err == nil {
 		for _, it := range items {
-			fmt.Fprintf(&b, "  #%d %s — %s\n", it.ID, it.From, it.Reason)
+			fmt.Fprintf(&b, "  #%d %s — %s\n", it.ID, outreach.Printable(it.From), outreach.Printable(it.Reason))
 		}
 	}
 	b.WriteString("\nLatest:\n")

@@ -27,7 +27,7 @@ func cmdDemo(c *cli, args []string) error {
 	if *speed <= 0 {
 		return usagef("demo: --speed must be positive")
 	}
-	opts := demo.Options{Dir: *dir, Once: *once, Speed: *speed, Seed: *seed, Out: c.stdout}
+	opts := demo.Options{Dir: *dir, Once: *once, Speed: *speed, Seed: *seed, Out: c.stdout, Terminal: isTerminal(c.stdout)}
 	if *asJSON {
 		opts.Out = nil
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
 	"reflect"
 	"strings"
 
@@ -47,4 +48,15 @@ func printableLines(s string) string {
 		lines[i] = outreach.Printable(l)
 	}
 	return strings.Join(lines, "\n")
+}
+
+// isTerminal reports whether w is a terminal (a character device), where
+// screen control codes mean something; a file or a pipe gets none.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0 && fi.Mode()&os.ModeNamedPipe == 0
 }
