@@ -507,7 +507,7 @@ func (kt *kindTemplates) render(v *View) (Message, error) {
 // the Subject of the emails that carry a calendar request, since Exchange
 // titles the appointment from the Subject. It holds no date: dates move.
 func (s *Set) Summary(lang outreach.Language, ev outreach.Event, sur outreach.Names) string {
-	lang = known(lang)
+	lang, sur = known(lang), safeNames(sur)
 	if out, err := execText(s.summary[lang], s.summaryView(lang, ev, sur), true); err == nil && out != "" {
 		return out
 	}
@@ -522,7 +522,7 @@ func (s *Set) Summary(lang outreach.Language, ev outreach.Event, sur outreach.Na
 // organisation, CSO or NHRI, minutes), the State under Review's statement,
 // and how to answer.
 func (s *Set) Description(lang outreach.Language, ev outreach.Event, sess outreach.Session, sur outreach.Names) string {
-	lang = known(lang)
+	lang, sess, sur = known(lang), safeSession(sess), safeNames(sur)
 	v := s.descriptionView(lang, ev, sess, sur)
 	if out, err := execText(s.description[lang], v, false); err == nil && out != "" {
 		return out

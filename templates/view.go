@@ -265,6 +265,7 @@ func (g *grammar) eventView(v *View, l outreach.Language, ev outreach.Event, loc
 // view builds the View for one message and checks that Data holds what the
 // kind of message needs.
 func (s *Set) view(kind Kind, l outreach.Language, d Data) (*View, error) {
+	d = d.safe()
 	loc, err := zone(d.Event)
 	if err != nil {
 		return nil, err
