@@ -295,8 +295,8 @@ func ParseSessions(r io.Reader, known func(id string) bool, loc *time.Location) 
 			}
 			*dst = t
 		}
-		if strings.ContainsAny(s.Room, "\r\n\x00") {
-			add(line, "room", errors.New("contains a line break"))
+		if err := outreach.CheckHeaderText(s.Room, outreach.MaxDisplayName); err != nil {
+			add(line, "room", err)
 		}
 		if !s.Start.IsZero() && !s.End.IsZero() && !s.End.After(s.Start) {
 			add(line, "end", errors.New("not after start"))
@@ -360,8 +360,12 @@ func ParsePanels(r io.Reader, session func(sur string) (outreach.Session, bool))
 			switch {
 			case v == "":
 				add(line, PanelColumns[j+1], errors.New("empty"))
-			default:
+			case j == 0: // the speaker's name: the display name of their address
 				if err := outreach.CheckDisplayName(v); err != nil {
+					add(line, PanelColumns[j+1], err)
+				}
+			default:
+				if err := outreach.CheckHeaderText(v, outreach.MaxDisplayName); err != nil {
 					add(line, PanelColumns[j+1], err)
 				}
 			}

@@ -365,3 +365,14 @@ func mustParse(t *testing.T, csv string) []outreach.Mission {
 	}
 	return ms
 }
+
+// TestParseSessionsRefusesRoomsTheMailerRefuses: a room goes into the
+// calendar and the messages; control characters are refused with their
+// line and column.
+func TestParseSessionsRefusesRoomsTheMailerRefuses(t *testing.T) {
+	csv := "sur,start,end,room\nJPN,2017-10-11T14:00:00+02:00,2017-10-11T15:00:00+02:00,Room\x07 XXV\n"
+	_, err := ParseSessions(strings.NewReader(csv), nil, nil)
+	if err == nil || !strings.Contains(err.Error(), "line 2, column room: contains control character U+0007") {
+		t.Fatalf("err = %v", err)
+	}
+}
