@@ -336,6 +336,9 @@ func (c *cli) localAPI(cfg *config.Config, readOnly bool) (*admin.Client, func()
 		// mistyped path is an error, not a new empty store.
 		return nil, nil, fmt.Errorf("--store %s: %w; --store opens an existing store only (`outreach init` creates one)", path, err)
 	}
+	if _, err := os.Stat(path); readOnly && errors.Is(err, os.ErrNotExist) {
+		return nil, nil, fmt.Errorf("no store at %s yet: `outreach init DIR` writes one, `outreach missions import FILE.csv` starts it", path)
+	}
 	ro := readOnly && !store.JournalPending(path)
 	st, err := store.Open(path, store.Options{Now: c.clock.Now, ReadOnly: ro})
 	if ro && errors.Is(err, store.ErrOldSchema) {
