@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -29,6 +30,7 @@ func decode(text string, v any) (md toml.MetaData, typeErrs []error, err error) 
 	}
 	lines := strings.Split(text, "\n")
 	for range 100 {
+		reflect.ValueOf(v).Elem().SetZero() // nothing kept from the last try
 		md, err = toml.Decode(strings.Join(lines, "\n"), v)
 		if err == nil {
 			return md, inFileOrder(typeErrs), nil
@@ -38,11 +40,12 @@ func decode(text string, v any) (md toml.MetaData, typeErrs []error, err error) 
 			break
 		}
 		n, _ := strconv.Atoi(m[1])
-		if n < 1 || n > len(lines) || !strings.Contains(lines[n-1], "=") {
+		n, key := findLine(lines, m[2], m[3], n)
+		if n < 1 {
 			break
 		}
 		_, value, _ := strings.Cut(lines[n-1], "=")
-		typeErrs = append(typeErrs, &lineError{n, fmt.Errorf("%s: %s", m[2], typeProblem(strings.TrimSpace(value), m[3]))})
+		typeErrs = append(typeErrs, &lineError{n, fmt.Errorf("%s: %s", key, typeProblem(strings.TrimSpace(value), m[3]))})
 		lines[n-1] = "# " + lines[n-1]
 	}
 	if len(typeErrs) > 0 {
@@ -51,6 +54,81 @@ func decode(text string, v any) (md toml.MetaData, typeErrs []error, err error) 
 		return md, inFileOrder(typeErrs), nil
 	}
 	return md, nil, err
+}
+
+// findLine returns the line (1-based) of the value the library's error is
+// about, or 0, and the key as outreach names it ("reminders.rule[0].at").
+// The library names the key, and a line that is not always the value's:
+// in an array of tables ([[reminders.rule]]) it gives the key's last
+// line. So the line is taken when it holds key and a value of the type
+// the library reports; otherwise the first line that does.
+func findLine(lines []string, key, msg string, n int) (int, string) {
+	if m := incompatibleRE.FindStringSubmatch(msg); m != nil {
+		if i, k := findLineOfType(lines, key, m[1], n); i > 0 {
+			return i, k
+		}
+	}
+	return findLineOfType(lines, key, "", n) // a type written otherwise
+}
+
+func findLineOfType(lines []string, key, wantType string, n int) (int, string) {
+	table, shown := "", ""
+	arrays := map[string]int{}
+	first, firstKey := 0, ""
+	for i, line := range lines {
+		t := strings.TrimSpace(line)
+		if strings.HasPrefix(t, "[") {
+			h := stripComment(t)
+			table = strings.TrimSpace(strings.Trim(h, "[]"))
+			shown = table
+			if strings.HasPrefix(h, "[[") {
+				shown = fmt.Sprintf("%s[%d]", table, arrays[table])
+				arrays[table]++
+			}
+			continue
+		}
+		k, value, ok := strings.Cut(t, "=")
+		if !ok || strings.HasPrefix(t, "#") {
+			continue
+		}
+		k = strings.Trim(strings.TrimSpace(k), `"`)
+		full, named := k, k
+		if table != "" {
+			full, named = table+"."+k, shown+"."+k
+		}
+		if full != key || (wantType != "" && valueType(value) != wantType) {
+			continue
+		}
+		if i+1 == n {
+			return n, named
+		}
+		if first == 0 {
+			first, firstKey = i+1, named
+		}
+	}
+	return first, firstKey
+}
+
+// valueType is the library's name for the type of a TOML value written
+// on one line ("string", "int64"...).
+func valueType(value string) string {
+	var m map[string]any
+	if _, err := toml.Decode("v = "+strings.TrimSpace(value), &m); err != nil {
+		return ""
+	}
+	switch m["v"].(type) {
+	case string:
+		return "string"
+	case int64:
+		return "int64"
+	case float64:
+		return "float64"
+	case bool:
+		return "bool"
+	case []any:
+		return "array"
+	}
+	return fmt.Sprintf("%T", m["v"])
 }
 
 // withoutKeys drops from err's lines those about keys already reported

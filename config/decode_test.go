@@ -13,6 +13,7 @@ func TestTypeErrorsReportedWithTheRest(t *testing.T) {
 	text = strings.Replace(text, `timeout = "30s"`, `timeout = "30 seconds"`, 1)
 	text = strings.Replace(text, "per_minute = 30 ", "per_minute = 0 ", 1)
 	text = strings.Replace(text, "connections = 1 ", "connections = true ", 1)
+	text = strings.Replace(text, "days_before = 7\n", "days_before = \"7\"\n", 1)
 	text += "\n[bogus]\nkey = 1\n"
 	_, err := Parse(text)
 	if err == nil {
@@ -25,12 +26,16 @@ func TestTypeErrorsReportedWithTheRest(t *testing.T) {
 		`imap.port: "993" is text in quotes; want a whole number without quotes, such as 993`,
 		"smtp.per_minute: ",
 		"bogus: unknown key",
+		// In an array of tables the library names the key's last line;
+		// the report names the rule that holds the bad value.
+		`reminders.rule[1].days_before: "7" is text in quotes; want a whole number`,
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("no %q in:\n%s", want, got)
 		}
 	}
-	for _, not := range []string{"toml:", "incompatible types", "destination has type", "smtp.connections: between"} {
+	for _, not := range []string{"toml:", "incompatible types", "destination has type", "smtp.connections: between",
+		"rule[0].days_before", "rule[2].days_before"} {
 		if strings.Contains(got, not) {
 			t.Errorf("%q in:\n%s", not, got)
 		}
