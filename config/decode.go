@@ -159,8 +159,8 @@ func typeProblem(value, msg string) string {
 		return msg
 	}
 	want := map[string]string{
-		"integer": "a whole number without quotes, such as 993",
-		"int":     "a whole number without quotes, such as 993",
+		"integer": "a whole number without quotes",
+		"int":     "a whole number without quotes",
 		"string":  `text in quotes, such as "value"`,
 		"bool":    "true or false, without quotes",
 		"float":   "a number without quotes",
@@ -172,7 +172,11 @@ func typeProblem(value, msg string) string {
 	if want == "" {
 		want = m[2]
 	}
-	return fmt.Sprintf("%s is %s; want %s", value, article(m[1]), want)
+	msg = fmt.Sprintf("%s is %s; want %s", value, article(m[1]), want)
+	if inner, err := strconv.Unquote(value); err == nil && m[1] == "string" && valueType(inner) == "int64" && strings.HasPrefix(m[2], "int") {
+		msg += ": " + inner // `port = "993"` meant port = 993
+	}
+	return msg
 }
 
 func article(tomlType string) string {

@@ -22,8 +22,8 @@ func TestTypeErrorsReportedWithTheRest(t *testing.T) {
 	got := err.Error()
 	for _, want := range []string{
 		`smtp.timeout: "30 seconds" is not a duration such as 30s, 5m, 36h or 2d`,
-		`smtp.connections: true is a boolean; want a whole number without quotes, such as 993`,
-		`imap.port: "993" is text in quotes; want a whole number without quotes, such as 993`,
+		`smtp.connections: true is a boolean; want a whole number without quotes`,
+		`imap.port: "993" is text in quotes; want a whole number without quotes: 993`,
 		"smtp.per_minute: ",
 		"bogus: unknown key",
 		// In an array of tables the library names the key's last line;
