@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -376,10 +377,15 @@ func (c *cli) localAPI(cfg *config.Config, readOnly bool) (*admin.Client, func()
 }
 
 func (c *cli) printJSON(v any) error {
-	enc := json.NewEncoder(c.stdout)
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := io.WriteString(c.stdout, jsonForTerminal(b.String()))
+	return err
 }
 
 func (c *cli) table() *tabwriter.Writer { return tabwriter.NewWriter(c.stdout, 2, 4, 2, ' ', 0) }

@@ -60,3 +60,25 @@ func isTerminal(w io.Writer) bool {
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0 && fi.Mode()&os.ModeNamedPipe == 0
 }
+
+// jsonForTerminal writes the characters encoding/json leaves as they are
+// but a terminal acts on (DEL, C1 controls, direction controls) as \u
+// escapes: the same JSON values, nothing for a screen to obey.
+func jsonForTerminal(s string) string {
+	if strings.IndexFunc(s, unsafeInJSON) < 0 {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if unsafeInJSON(r) {
+			fmt.Fprintf(&b, `\u%04x`, r)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func unsafeInJSON(r rune) bool {
+	return r == 0x7f || (r >= 0x80 && r < 0xa0) || (r >= '\u202a' && r <= '\u202e') || (r >= '\u2066' && r <= '\u2069')
+}

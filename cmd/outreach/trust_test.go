@@ -37,6 +37,12 @@ func TestTerminalOutputEscapesControls(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	for _, args := range [][]string{{"missions", "list", "--json"}, {"sessions", "show", "JPN", "--json"}, {"status", "--json"}} {
+		out := mustRun(t, append([]string{"--config", cfg}, args...)...)
+		if strings.ContainsAny(out, "\x1b\x07\u202e") || !strings.Contains(out, `Ja\u001b]0;owned\u0007pan\u202eesrever`) {
+			t.Errorf("%s printed control codes or lost the name:\n%.300q", strings.Join(args, " "), out)
+		}
+	}
 	for _, args := range [][]string{{"missions", "list"}, {"sessions", "show", "JPN"}, {"status"}, {"sessions", "list"}} {
 		out := mustRun(t, append([]string{"--config", cfg}, args...)...)
 		if strings.ContainsAny(out, "\x1b\x07\u202e") {
