@@ -31,6 +31,17 @@ type session struct {
 	canKeyword  bool // PERMANENTFLAGS allows FiledKeyword
 	uidValidity uint32
 
+	// The server's folder layout (see folders.go): hierarchy delimiter (0
+	// for none), personal namespace prefix, and the configured folders
+	// prepared on this connection, by configured name.
+	canSpecialUse bool
+	delim         rune
+	prefix        string
+	names         map[string]string
+	// unfiled counts messages left in place because their folder does
+	// not work.
+	unfiled int
+
 	// refiled is set once this connection has looked for recorded messages
 	// left unfiled (see session.refile).
 	refiled bool
@@ -79,7 +90,7 @@ func (s *session) do(ctx context.Context, op string, fn func(kick func()) error)
 // open connects, logs in, creates the folders (once per Watcher) and selects
 // the mailbox.
 func (w *Watcher) open(ctx context.Context) (*session, error) {
-	s := &session{w: w, wake: make(chan struct{}, 1)}
+	s := &session{w: w, wake: make(chan struct{}, 1), names: make(map[string]string)}
 	copts := &imapclient.Options{
 		UnilateralDataHandler: &imapclient.UnilateralDataHandler{
 			Mailbox: func(d *imapclient.UnilateralDataMailbox) {
@@ -173,24 +184,22 @@ func (s *session) setup(ctx context.Context) error {
 	s.canIdle = caps.Has(imap.CapIdle)
 	s.canMove = caps.Has(imap.CapMove)
 
-	if !w.foldersReady {
-		ok := true
-		for _, f := range w.opts.Folders {
-			if err := s.ensureFolder(ctx, f); err != nil {
-				if !isNo(err) {
-					return err
-				}
-				ok = false
-				w.log.Warn("imap folder could not be created; messages for it stay in place", slog.String("folder", f), slog.Any("err", err))
-			}
-		}
-		w.foldersReady = ok
+	s.canSpecialUse = caps.Has(imap.CapSpecialUse)
+	if err := s.readLayout(ctx, caps); err != nil {
+		return err
+	}
+	mailbox, err := s.serverName(w.opts.Mailbox)
+	if err != nil {
+		return fmt.Errorf("inbox: mailbox: %w", err)
+	}
+	if err := s.prepareFolders(ctx); err != nil {
+		return err
 	}
 
 	var sel *imap.SelectData
-	err = s.do(ctx, "select "+w.opts.Mailbox, func(func()) error {
+	err = s.do(ctx, "select "+mailbox, func(func()) error {
 		var err error
-		sel, err = s.c.Select(w.opts.Mailbox, nil).Wait()
+		sel, err = s.c.Select(mailbox, nil).Wait()
 		return err
 	})
 	if err != nil {

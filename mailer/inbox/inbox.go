@@ -155,8 +155,12 @@ type Options struct {
 	// Mailbox is the watched mailbox; default "INBOX".
 	Mailbox string
 	// Folders are created at start-up if missing (e.g. processed, review,
-	// bounces).
+	// bounces), level by level, and subscribed. Levels are separated by
+	// "/" whatever the server's delimiter (see FolderError).
 	Folders []string
+	// FolderRetry is how often a folder that does not work is tried
+	// again; default DefaultFolderRetry.
+	FolderRetry time.Duration
 	// PollInterval is the time between syncs when the server has no IDLE;
 	// default 30s.
 	PollInterval time.Duration
@@ -215,6 +219,9 @@ type Stats struct {
 	// filing), that were handed over again and filed. They are not counted
 	// in Fetched or Filed.
 	Refiled int
+	// Unfiled is the number of messages recorded and left in the watched
+	// mailbox because their folder does not work (see Status.FolderErrors).
+	Unfiled int
 	// UIDValidity is the mailbox's current UIDVALIDITY.
 	UIDValidity uint32
 	// LastUID is the UID of the last message recorded (the checkpoint).
@@ -236,6 +243,13 @@ type Status struct {
 	// Reconnects counts connections lost or refused since the Watcher
 	// started.
 	Reconnects int
+	// Delimiter is the server's hierarchy delimiter ("" for none) and
+	// Prefix its personal namespace's prefix, as last read.
+	Delimiter, Prefix string
+	// FolderErrors lists the folders that do not work (could not be
+	// created, or filing into them was refused), sorted by name; nil when
+	// all work.
+	FolderErrors []FolderError
 }
 
 // ErrBusy is returned when Run or SyncOnce is called while another call of
@@ -261,8 +275,8 @@ type Watcher struct {
 	running sync.Mutex // held by Run and SyncOnce
 
 	// Owned by the goroutine holding running.
-	foldersReady bool
-	pending      []pendingFiling
+	pending []pendingFiling
+	broken  map[string]*folderProblem // configured name → problem
 
 	mu     sync.Mutex
 	status Status
@@ -344,6 +358,7 @@ func NewWatcher(opts Options, h Handler) (*Watcher, error) {
 		{"poll interval", &opts.PollInterval, DefaultPollInterval},
 		{"IDLE restart", &opts.IdleRestart, DefaultIdleRestart},
 		{"command timeout", &opts.CommandTimeout, DefaultCommandTimeout},
+		{"folder retry", &opts.FolderRetry, DefaultFolderRetry},
 	}
 	for _, d := range durations {
 		switch {
@@ -381,6 +396,7 @@ func NewWatcher(opts Options, h Handler) (*Watcher, error) {
 		log:        opts.Logger.With(slog.String("addr", opts.Addr), slog.String("mailbox", opts.Mailbox)),
 		batchSize:  defaultBatchSize,
 		batchBytes: defaultBatchBytes,
+		broken:     make(map[string]*folderProblem),
 	}, nil
 }
 

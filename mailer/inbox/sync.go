@@ -2,6 +2,7 @@ package inbox
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -32,9 +33,11 @@ type body struct {
 // sync hands every message after the checkpoint to the Handler, in UID
 // order, and files each one after the Handler has recorded it. The first sync
 // of a connection first files the recorded messages left unfiled.
-func (s *session) sync(ctx context.Context) (Stats, error) {
+func (s *session) sync(ctx context.Context) (st Stats, err error) {
 	w := s.w
-	st := Stats{UIDValidity: s.uidValidity}
+	st = Stats{UIDValidity: s.uidValidity}
+	unfiled := s.unfiled
+	defer func() { st.Unfiled = s.unfiled - unfiled }()
 	cp, err := w.h.Checkpoint(ctx)
 	if err != nil {
 		return st, fmt.Errorf("inbox: read checkpoint: %w", err)
@@ -63,6 +66,9 @@ func (s *session) sync(ctx context.Context) (Stats, error) {
 		s.refiled = true
 	}
 
+	if err := s.retryFolders(ctx, &st); err != nil {
+		return st, err
+	}
 	uids, err := s.searchAfter(ctx, after)
 	if err != nil {
 		return st, err
@@ -82,6 +88,13 @@ func (s *session) refile(ctx context.Context, upTo uint32, st *Stats) error {
 	uids, err := s.searchUnfiled(ctx, upTo)
 	if err != nil || len(uids) == 0 {
 		return err
+	}
+	// Messages waiting for a broken folder are not tried message by
+	// message: retryFolders files them once the folder works.
+	parked := s.parkedSet()
+	uids = slices.DeleteFunc(uids, func(u imap.UID) bool { return parked[u] })
+	if len(uids) == 0 {
+		return nil
 	}
 	w.log.Warn("imap recorded messages found unfiled; filing them now",
 		slog.Int("count", len(uids)), slog.Uint64("first_uid", uint64(uids[0])), slog.Uint64("last_uid", uint64(uids[len(uids)-1])))
@@ -487,25 +500,51 @@ func (s *session) file(ctx context.Context, m meta, folder string) (bool, error)
 		return true, nil
 	}
 
+	server, ok, lost := s.target(ctx, folder)
+	switch {
+	case lost != nil:
+		return false, s.pend(uid, folder, false, lost)
+	case !ok:
+		// The folder does not work: said once, in the log and in
+		// Status. The message stays in place, unflagged, until it does.
+		s.park(folder, uid)
+		s.unfiled++
+		return false, nil
+	}
 	copied := !s.canMove && hasFlag(m.flags, FiledKeyword)
 	if !copied {
-		err := s.transfer(ctx, uid, folder)
-		if isNo(err) {
-			// The folder may have been deleted while we ran: create it
-			// and try once more.
-			log.Info("imap filing refused; creating the folder and trying again", slog.Any("err", err))
-			if cerr := s.ensureFolder(ctx, folder); cerr != nil && !isNo(cerr) {
-				return false, s.pend(uid, folder, false, cerr)
+		err := s.transfer(ctx, uid, server)
+		if isNo(err) && !errors.Is(err, errNotCopied) {
+			// The folder may have been deleted while we ran: prepare it
+			// again and try once more.
+			log.Info("imap filing refused; preparing the folder and trying again", slog.Any("err", err))
+			delete(s.names, folder)
+			var ok bool
+			server, ok, lost = s.target(ctx, folder)
+			switch {
+			case lost != nil:
+				return false, s.pend(uid, folder, false, lost)
+			case !ok:
+				s.park(folder, uid)
+				s.unfiled++
+				return false, nil
 			}
-			err = s.transfer(ctx, uid, folder)
+			err = s.transfer(ctx, uid, server)
 		}
 		switch {
+		case errors.Is(err, errNotCopied):
+			log.Warn("imap message left in place: the server copied nothing (it is recorded)", slog.Any("err", err))
+			return false, nil
 		case isNo(err):
-			log.Warn("imap message left in place: filing refused (it is recorded)", slog.Any("err", err))
+			delete(s.names, folder)
+			s.w.folderBroken(folder, server, err)
+			s.park(folder, uid)
+			s.unfiled++
 			return false, nil
 		case err != nil:
 			return false, s.pend(uid, folder, false, err)
 		}
+		s.w.folderWorks(folder)
 		if s.canMove {
 			return true, nil
 		}
@@ -540,16 +579,31 @@ func (s *session) fileMany(ctx context.Context, ms []meta, folder string) (int, 
 		}
 		return 0, err
 	}
+	server, ok, lost := s.target(ctx, folder)
+	switch {
+	case lost != nil:
+		for _, m := range ms {
+			s.pend(m.uid, folder, false, nil)
+		}
+		return 0, lost
+	case !ok:
+		for _, m := range ms {
+			s.park(folder, m.uid)
+			s.unfiled++
+		}
+		return 0, nil
+	}
 	uids := make([]imap.UID, len(ms))
 	for i, m := range ms {
 		uids[i] = m.uid
 	}
-	err := s.do(ctx, "move messages to "+folder, func(func()) error {
-		_, err := s.c.Move(imap.UIDSetNum(uids...), folder).Wait()
+	err := s.do(ctx, "move messages to "+server, func(func()) error {
+		_, err := s.c.Move(imap.UIDSetNum(uids...), server).Wait()
 		return err
 	})
 	switch {
 	case err == nil:
+		s.w.folderWorks(folder)
 		return len(ms), nil
 	case !isNo(err):
 		for _, m := range ms {
@@ -575,6 +629,10 @@ func (s *session) fileMany(ctx context.Context, ms []meta, folder string) (int, 
 	return n, nil
 }
 
+// errNotCopied is a UID COPY that succeeded but copied nothing: the message
+// is gone, the folder is fine.
+var errNotCopied = errors.New("inbox: server copied nothing")
+
 // transfer moves uid to folder, or copies it when the server has no MOVE.
 // It never calls Client.Move without MOVE: go-imap's fallback expunges even
 // when the COPY failed.
@@ -598,7 +656,7 @@ func (s *session) transfer(ctx context.Context, uid imap.UID, folder string) err
 	// With COPYUID (UIDPLUS) the server says what it copied; a UID COPY
 	// of a message that is gone succeeds and copies nothing.
 	if data != nil && len(data.SourceUIDs) > 0 && !data.SourceUIDs.Contains(uid) {
-		return &imap.Error{Type: imap.StatusResponseTypeNo, Text: fmt.Sprintf("COPYUID does not list message %d", uid)}
+		return fmt.Errorf("COPYUID does not list message %d: %w", uid, errNotCopied)
 	}
 	return nil
 }
