@@ -35,6 +35,49 @@ type DovecotOptions struct {
 	// client sends them anyway; what changes is what a client that checks
 	// CAPABILITY sees, which is how clients decide to use an extension.
 	DropCaps []string
+	// Layout is the mail folder layout; the zero value is LayoutSlash.
+	Layout Layout
+}
+
+// Layout is how an instance names folders.
+type Layout int
+
+const (
+	// LayoutSlash: Maildir with "/" as the hierarchy separator.
+	LayoutSlash Layout = iota
+	// LayoutDebian: Dovecot as Debian installs it, Maildir++ with "." as
+	// the separator (a "/" in a name is refused).
+	LayoutDebian
+	// LayoutINBOXPrefix: a personal namespace with prefix "INBOX." and
+	// "." as the separator, as Courier and Cyrus have it.
+	LayoutINBOXPrefix
+)
+
+// String names the layout for subtest names.
+func (l Layout) String() string {
+	switch l {
+	case LayoutSlash:
+		return "slash"
+	case LayoutDebian:
+		return "debian"
+	case LayoutINBOXPrefix:
+		return "inbox-prefix"
+	}
+	return fmt.Sprintf("Layout(%d)", int(l))
+}
+
+// Layouts lists every layout, for tests that run against each.
+var Layouts = []Layout{LayoutSlash, LayoutDebian, LayoutINBOXPrefix}
+
+// namespace renders the inbox namespace of a layout.
+func (l Layout) namespace() string {
+	switch l {
+	case LayoutDebian:
+		return "namespace inbox {\n  inbox = yes\n}"
+	case LayoutINBOXPrefix:
+		return "namespace inbox {\n  inbox = yes\n  prefix = INBOX.\n  separator = .\n}"
+	}
+	return "namespace inbox {\n  inbox = yes\n  separator = /\n}"
 }
 
 // Dovecot is a private Dovecot instance started by StartDovecot.
@@ -54,6 +97,7 @@ type Dovecot struct {
 	LogPath string
 
 	conf    string
+	layout  Layout
 	name    string            // instance_name, the prefix of every process title
 	users   map[string]string // lower-cased name → password
 	doveadm string
@@ -89,6 +133,7 @@ func StartDovecotWith(t testing.TB, opts DovecotOptions, users ...User) *Dovecot
 		Dir:     instanceDir(t, "dovecot-"),
 		doveadm: bins["doveadm"],
 		dovecot: bins["dovecot"],
+		layout:  opts.Layout,
 	}
 	d.LogPath = filepath.Join(d.Dir, "dovecot.log")
 	d.LMTPSocket = filepath.Join(d.Dir, "run", "lmtp")
@@ -171,7 +216,7 @@ func (d *Dovecot) config(imapCapability string) string {
 	if imapCapability != "" {
 		line("imap_capability = %s", imapCapability)
 	}
-	line("namespace inbox {\n  inbox = yes\n  separator = /\n}")
+	line("%s", d.layout.namespace())
 	line("passdb {\n  driver = passwd-file\n  args = scheme=PLAIN username_format=%%Lu %s/passwd\n}", d.Dir)
 	line("userdb {\n  driver = passwd-file\n  args = username_format=%%Lu %s/passwd\n  default_fields = uid=vmail gid=vmail home=%s/mail/%%Lu\n}", d.Dir, d.Dir)
 	_, port, _ := net.SplitHostPort(d.Addr)
@@ -473,4 +518,38 @@ func (d *Dovecot) Doveadm(t testing.TB, args ...string) string {
 		t.Fatalf("testenv: doveadm %s: %v\n%s\n%s", strings.Join(args, " "), err, out, tail(d.LogPath, 2000))
 	}
 	return string(out)
+}
+
+// FolderName is the name on this instance of a folder written with "/"
+// between levels: "outreach/processed" is "outreach.processed" with
+// LayoutDebian and "INBOX.outreach.processed" with LayoutINBOXPrefix.
+func (d *Dovecot) FolderName(path string) string {
+	if strings.EqualFold(path, "INBOX") {
+		return "INBOX"
+	}
+	switch d.layout {
+	case LayoutDebian:
+		return strings.ReplaceAll(path, "/", ".")
+	case LayoutINBOXPrefix:
+		return "INBOX." + strings.ReplaceAll(path, "/", ".")
+	}
+	return path
+}
+
+// Subscribed lists user's subscribed folders (LSUB), as the server names
+// them.
+func (d *Dovecot) Subscribed(t testing.TB, user string) []string {
+	t.Helper()
+	c := d.Dial(t, user)
+	defer func() { _ = c.Logout().Wait(); _ = c.Close() }()
+	l, err := c.List("", "*", &imap.ListOptions{SelectSubscribed: true}).Collect()
+	if err != nil {
+		t.Fatalf("testenv: list subscribed folders of %s: %v", user, err)
+	}
+	var out []string
+	for _, m := range l {
+		out = append(out, m.Mailbox)
+	}
+	slices.Sort(out)
+	return out
 }

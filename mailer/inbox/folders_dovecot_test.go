@@ -1,0 +1,221 @@
+package inbox
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"outreach/internal/testenv"
+)
+
+// byNumber files odd-numbered test messages to "outreach/processed" and
+// even ones to "outreach/review".
+func byNumber(m Message) string {
+	if strings.Contains(string(m.Raw), "Mission 1 ") || strings.Contains(string(m.Raw), "Mission 3 ") {
+		return "outreach/processed"
+	}
+	return "outreach/review"
+}
+
+func syncOnce(t *testing.T, w *Watcher) Stats {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	st, err := w.SyncOnce(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// Folders written "outreach/processed" are built from Dovecot's delimiter
+// and personal namespace in each layout: Debian's Maildir++ ("."), "/",
+// and an "INBOX." prefix. Replies are filed into the right folders, INBOX
+// is left empty, the folders are subscribed, and a second sync files
+// nothing and changes nothing.
+func TestDovecotFolderLayouts(t *testing.T) {
+	for _, layout := range testenv.Layouts {
+		for _, drop := range [][]string{nil, {"MOVE"}} {
+			name := layout.String()
+			if drop != nil {
+				name += "-nomove"
+			}
+			t.Run(name, func(t *testing.T) {
+				d := testenv.StartDovecotWith(t, testenv.DovecotOptions{Layout: layout, DropCaps: drop},
+					testenv.User{Name: testUser, Password: testPassword})
+				rec := newRecorder()
+				rec.folder = byNumber
+				w, logs := newTestWatcher(t, d.Addr, rec, func(o *Options) {
+					o.Folders = []string{"outreach/processed", "outreach/review"}
+				})
+				var raws [][]byte
+				for n := 1; n <= 4; n++ {
+					raw := testMessage(n, 500)
+					raws = append(raws, raw)
+					d.Append(t, testUser, "INBOX", raw)
+				}
+				st := syncOnce(t, w)
+				if st.Fetched != 4 || st.Filed != 4 || st.Unfiled != 0 {
+					t.Fatalf("first sync %+v, want 4 fetched and filed\n%s", st, logs)
+				}
+				processed, review := d.FolderName("outreach/processed"), d.FolderName("outreach/review")
+				wantIn := func(folder string, want ...[]byte) {
+					t.Helper()
+					got := d.Messages(t, testUser, folder)
+					var ids, wantIDs []string
+					for _, m := range got {
+						ids = append(ids, messageID(m.Raw))
+					}
+					for _, raw := range want {
+						wantIDs = append(wantIDs, messageID(raw))
+					}
+					slices.Sort(ids)
+					slices.Sort(wantIDs)
+					if !slices.Equal(ids, wantIDs) {
+						t.Errorf("%s holds %v, want %v", folder, ids, wantIDs)
+					}
+				}
+				wantIn(processed, raws[0], raws[2])
+				wantIn(review, raws[1], raws[3])
+				if drop == nil {
+					wantIn("INBOX")
+				} else {
+					// Without MOVE the originals stay, flagged filed.
+					for uid, flags := range dovecotFlags(t, d, "INBOX") {
+						if !hasFlag(flags, FiledKeyword) {
+							t.Errorf("INBOX uid %d flags %v, want %s", uid, flags, FiledKeyword)
+						}
+					}
+				}
+				subs := d.Subscribed(t, testUser)
+				if !slices.Contains(subs, processed) || !slices.Contains(subs, review) {
+					t.Errorf("subscribed %v, want %s and %s", subs, processed, review)
+				}
+				if s := w.Status(); s.FolderErrors != nil {
+					t.Errorf("folder errors %+v", s.FolderErrors)
+				}
+
+				before := d.Doveadm(t, "mailbox", "status", "-u", testUser, "all", "*")
+				st = syncOnce(t, w)
+				if st.Fetched != 0 || st.Filed != 0 || st.Refiled != 0 || st.Unfiled != 0 {
+					t.Errorf("second sync %+v, want nothing", st)
+				}
+				if after := d.Doveadm(t, "mailbox", "status", "-u", testUser, "all", "*"); after != before {
+					t.Errorf("second sync changed the mailboxes:\nbefore %s\nafter  %s", before, after)
+				}
+				rec.assertOnce(t)
+			})
+		}
+	}
+}
+
+// A folder that refuses filing (its Maildir directories are not writable)
+// is one error, logged once and shown in Status, however many messages
+// and syncs; its messages are recorded, stay in INBOX and are not handed
+// over again at every sync; once the folder works they are all filed, and
+// the error is gone.
+func TestDovecotFolderRefusedThenFiled(t *testing.T) {
+	d := testenv.StartDovecotWith(t, testenv.DovecotOptions{Layout: testenv.LayoutDebian},
+		testenv.User{Name: testUser, Password: testPassword})
+	var mu sync.Mutex
+	now := time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	rec := newRecorder()
+	rec.folder = toFolder("outreach/processed")
+	w, logs := newTestWatcher(t, d.Addr, rec, func(o *Options) {
+		o.Folders = []string{"outreach/processed"}
+		o.FolderRetry = time.Hour
+		o.Now = clock
+	})
+	// The folder exists, but the server cannot write into it.
+	c := d.Dial(t, testUser)
+	for _, f := range []string{"outreach", "outreach.processed"} {
+		if err := c.Create(f, nil).Wait(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.Logout().Wait()
+	dir := filepath.Join(d.Dir, "mail", strings.ToLower(testUser), "Maildir", ".outreach.processed")
+	chmod := func(mode os.FileMode) {
+		for _, sub := range []string{"tmp", "new", "cur"} {
+			p := filepath.Join(dir, sub)
+			if err := os.MkdirAll(p, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(p, mode); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	chmod(0o500)
+
+	for n := 1; n <= 5; n++ {
+		d.Append(t, testUser, "INBOX", testMessage(n, 400))
+	}
+	st := syncOnce(t, w)
+	if st.Fetched != 5 || st.Filed != 0 || st.Unfiled != 5 {
+		t.Fatalf("first sync %+v, want 5 fetched, 0 filed, 5 unfiled\n%s", st, logs)
+	}
+	fe := w.Status().FolderErrors
+	if len(fe) != 1 || fe[0].Folder != "outreach/processed" || fe[0].Server != "outreach.processed" || fe[0].Waiting != 5 || fe[0].Err == "" {
+		t.Fatalf("folder errors %+v, want one for outreach/processed with 5 waiting", fe)
+	}
+
+	for n := 6; n <= 7; n++ {
+		d.Append(t, testUser, "INBOX", testMessage(n, 400))
+	}
+	st = syncOnce(t, w)
+	if st.Fetched != 2 || st.Filed != 0 || st.Refiled != 0 || st.Unfiled != 2 {
+		t.Fatalf("second sync %+v, want the 2 new ones recorded and waiting", st)
+	}
+	if got := len(rec.messages()); got != 7 {
+		t.Errorf("handler called %d times, want 7: waiting messages must not be handed over at every sync", got)
+	}
+	if n := strings.Count(logs.String(), "imap folder does not work"); n != 1 {
+		t.Errorf("folder error logged %d times, want once\n%s", n, logs)
+	}
+	if n := strings.Count(logs.String(), "level=WARN"); n != 0 {
+		t.Errorf("%d warnings, want none (one error for the folder)\n%s", n, logs)
+	}
+	if got := len(d.Messages(t, testUser, "INBOX")); got != 7 {
+		t.Errorf("INBOX holds %d, want 7", got)
+	}
+	if fe := w.Status().FolderErrors; len(fe) != 1 || fe[0].Waiting != 7 {
+		t.Errorf("folder errors %+v, want 7 waiting", fe)
+	}
+
+	// The folder works again; the next try files them all at once.
+	chmod(0o700)
+	mu.Lock()
+	now = now.Add(2 * time.Hour)
+	mu.Unlock()
+	st = syncOnce(t, w)
+	if st.Refiled != 7 || st.Fetched != 0 || st.Unfiled != 0 {
+		t.Errorf("sync after repair %+v, want 7 refiled", st)
+	}
+	if got := len(d.Messages(t, testUser, "INBOX")); got != 0 {
+		t.Errorf("INBOX holds %d after repair, want 0", got)
+	}
+	if got := len(d.Messages(t, testUser, "outreach.processed")); got != 7 {
+		t.Errorf("outreach.processed holds %d, want 7", got)
+	}
+	if fe := w.Status().FolderErrors; fe != nil {
+		t.Errorf("folder errors %+v after repair", fe)
+	}
+	if !strings.Contains(logs.String(), "imap folder works again") {
+		t.Errorf("no recovery in the log\n%s", logs)
+	}
+	st = syncOnce(t, w)
+	if st != (Stats{UIDValidity: st.UIDValidity, LastUID: st.LastUID}) {
+		t.Errorf("last sync %+v, want nothing", st)
+	}
+	// Each was recorded once and handed over once more to be filed.
+	if got := len(rec.messages()); got != 14 {
+		t.Errorf("handler called %d times, want 14 (7 recorded, 7 filed after the repair)", got)
+	}
+}
