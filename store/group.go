@@ -94,6 +94,7 @@ func (s *Store) commitCalls(calls []*groupCall) {
 		}
 		return nil
 	})
+	s.noteWrite(err)
 	switch {
 	case err == nil:
 		for _, c := range calls {

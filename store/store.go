@@ -81,6 +81,7 @@ type Store struct {
 	now     func() time.Time
 	group   grouper  // see Group
 	journal *journal // nil when read-only
+	health  writeHealth
 }
 
 // Open opens or creates the store at path and migrates it to the current
@@ -287,6 +288,7 @@ func (s *Store) View(fn func(*Tx) error) error {
 // returns nil and rolled back otherwise.
 func (s *Store) Update(fn func(*Tx) error) error {
 	err := s.db.Update(func(btx *bolt.Tx) error { return fn(&Tx{tx: btx, now: s.now}) })
+	s.noteWrite(err)
 	if err != nil && isStorageError(err) {
 		return fmt.Errorf("store: write %s: %w (nothing was changed; free disk space or fix the file system, then try again)", s.path, err)
 	}
