@@ -23,6 +23,7 @@ import (
 	"outreach/directory"
 	"outreach/jobs"
 	"outreach/mailer/inbox"
+	"outreach/store"
 )
 
 // Hooks connect the API to what only the process serving it has.
@@ -50,13 +51,30 @@ type Health struct {
 	// SMTP is "ok", or what has failed since when: the outbox worker's
 	// last attempts all failed at the connection (server down, TLS or
 	// AUTH refused). Three failures in a row make the daemon unhealthy.
-	SMTP        string    `json:"smtp,omitempty"`
-	LastSync    time.Time `json:"last_imap_sync,omitzero"`
-	LastError   string    `json:"last_error,omitempty"`
-	OutboxDepth int       `json:"outbox_depth"`
-	ReviewOpen  int       `json:"review_open"`
-	NextDue     time.Time `json:"next_reminder,omitzero"`
-	Status      string    `json:"status,omitempty"`
+	SMTP string `json:"smtp,omitempty"`
+	// StoreWrite says whether the store can be written: false after a
+	// write was refused (disk full, I/O error) until space comes back or a
+	// write succeeds, and while its file system is nearly full. A store
+	// that cannot be written makes the daemon unhealthy.
+	StoreWrite *store.Writability `json:"store_write,omitempty"`
+	// LastSend is when the outbox last handed a message to the SMTP
+	// server; zero when not since the daemon started.
+	LastSend time.Time `json:"last_send,omitzero"`
+	// LastSync is when the mailbox was last read completely.
+	LastSync time.Time `json:"last_imap_sync,omitzero"`
+	// FolderErrors are the IMAP folders that do not work (cannot be
+	// created, filing refused): the replies for them are recorded and stay
+	// in the mailbox until they do. Any makes the daemon unhealthy.
+	FolderErrors []inbox.FolderError `json:"imap_folder_errors,omitempty"`
+	// IMAPDelimiter and IMAPPrefix are the server's hierarchy delimiter
+	// and personal namespace, from which folder names are built.
+	IMAPDelimiter string    `json:"imap_delimiter,omitempty"`
+	IMAPPrefix    string    `json:"imap_prefix,omitempty"`
+	LastError     string    `json:"last_error,omitempty"`
+	OutboxDepth   int       `json:"outbox_depth"`
+	ReviewOpen    int       `json:"review_open"`
+	NextDue       time.Time `json:"next_reminder,omitzero"`
+	Status        string    `json:"status,omitempty"`
 }
 
 type errorBody struct {
@@ -463,6 +481,9 @@ func (s *server) health(w http.ResponseWriter, r *http.Request) (any, error) {
 	h := Health{OK: true, Store: "ok"}
 	if s.h.Health != nil {
 		h = s.h.Health()
+	} else if st := s.e.Store(); st != nil {
+		w := st.Writability()
+		h.StoreWrite, h.OK = &w, w.Writable
 	}
 	if !h.OK {
 		writeJSON(w, http.StatusServiceUnavailable, h)

@@ -376,8 +376,9 @@ func cmdStatus(c *cli, args []string) error {
 		for i := range st.Sessions {
 			st.Sessions[i].Start, st.Sessions[i].End = st.Sessions[i].Start.In(loc), st.Sessions[i].End.In(loc)
 		}
+		health := readHealth(c.ctx, a)
 		if *asJSON {
-			return c.printJSON(st)
+			return c.printJSON(statusJSON{st, health})
 		}
 		printf(c.stdout, "%s (%s to %s)\n\n", st.Event.Title, st.Event.FirstDay, st.Event.LastDay)
 		tw := c.table()
@@ -415,6 +416,7 @@ func cmdStatus(c *cli, args []string) error {
 		if st.Review > 0 {
 			printf(c.stdout, "Review queue: %d messages waiting (outreach review list)\n", st.Review)
 		}
+		printHealth(c.stdout, health, loc)
 		return nil
 	})
 }

@@ -51,18 +51,37 @@ type daemon struct {
 	smtpErr     error
 	smtpFailing int
 	smtpSince   time.Time
+	// lastSend is when an outbox run last sent a message.
+	lastSend time.Time
+	// storeOK is the store's writability as last probed (see watchStore).
+	storeOK bool
 }
 
 // unhealthyAfter is the number of outbox runs in a row that must fail
 // before /healthz reports the daemon unhealthy.
 const unhealthyAfter = 3
 
-func (d *daemon) outboxResult(err error) {
+// outboxResult counts the outbox runs that failed in a row: a run fails
+// when it ends in an error (connection, AUTH, store), or when it attempted
+// messages and every one was deferred or refused. A run that sent a message,
+// or left nothing waiting, ends the series; a run that attempted nothing
+// while messages wait (deferred until later) changes nothing.
+func (d *daemon) outboxResult(rep jobs.FlushReport, err error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if err == nil {
+	if rep.Sent > 0 {
+		d.lastSend = d.clock.Now()
+	}
+	attempted := rep.Deferred + rep.Failed
+	switch {
+	case err == nil && (rep.Sent > 0 || attempted == 0 && rep.Waiting == 0):
 		d.smtpErr, d.smtpFailing = nil, 0
 		return
+	case err == nil && attempted == 0:
+		return
+	}
+	if err == nil {
+		err = fmt.Errorf("every message attempted was refused: %d deferred, %d failed", rep.Deferred, rep.Failed)
 	}
 	if d.smtpFailing == 0 {
 		d.smtpSince = d.clock.Now()
@@ -234,6 +253,7 @@ func (d *daemon) run(ctx context.Context) error {
 	wg.Add(1)
 	go func() { defer wg.Done(); d.intakeLoop(intakeCtx) }()
 	stopReminders := d.startReminders(ctx)
+	go d.watchStore(ctx)
 	go srvSock.Serve(sock)
 	if srvTCP != nil {
 		go srvTCP.Serve(tcp)
@@ -322,7 +342,7 @@ func (d *daemon) outboxLoop(ctx, work context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		d.outboxResult(err)
+		d.outboxResult(rep, err)
 		next := time.Minute
 		if err != nil {
 			failures++
@@ -353,6 +373,7 @@ func (d *daemon) outboxLoop(ctx, work context.Context) {
 		cancel()
 		if req != nil {
 			rep, err := d.e.Flush(work, req.wait)
+			d.outboxResult(rep, err)
 			req.reply <- flushResult{rep, err}
 		}
 	}
@@ -454,6 +475,42 @@ func (d *daemon) statusLine() string {
 	return fmt.Sprintf("%s; outbox %d waiting; review %d; %s", act, sn.Depth, sn.ReviewOpen, imap)
 }
 
+// storeProbe is how often the daemon looks whether the store can be
+// written (free space, last write): a statfs, no write.
+const storeProbe = time.Second
+
+// watchStore probes the store's writability. It logs once when the store
+// stops being writable, and once when it can be written again, and then
+// wakes the outbox worker and the intake at once rather than letting them
+// wait out their backoff.
+func (d *daemon) watchStore(ctx context.Context) {
+	d.mu.Lock()
+	d.storeOK = true
+	d.mu.Unlock()
+	t := time.NewTicker(storeProbe)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		w := d.st.Writability()
+		d.mu.Lock()
+		was := d.storeOK
+		d.storeOK = w.Writable
+		d.mu.Unlock()
+		switch {
+		case was && !w.Writable:
+			d.log.Error("store cannot be written", "problem", w.Problem, "free_bytes", w.FreeBytes)
+		case !was && w.Writable:
+			d.log.Info("store can be written again; resuming the outbox and the intake now", "free_bytes", w.FreeBytes)
+			d.e.Wake()
+			d.watcher.Wake()
+		}
+	}
+}
+
 func (d *daemon) health() admin.Health {
 	h := admin.Health{OK: true, Daemon: true, Store: "ok", Status: d.statusLine()}
 	sn, err := d.e.Snapshot()
@@ -462,7 +519,13 @@ func (d *daemon) health() admin.Health {
 		return h
 	}
 	h.OutboxDepth, h.ReviewOpen, h.NextDue = sn.Depth, sn.ReviewOpen, sn.NextReminder
+	w := d.st.Writability()
+	h.StoreWrite = &w
+	if !w.Writable {
+		h.OK = false
+	}
 	d.mu.Lock()
+	h.LastSend = d.lastSend
 	h.SMTP = "ok"
 	if d.smtpErr != nil {
 		h.SMTP = fmt.Sprintf("failing since %s (%d attempts): %v", d.smtpSince.UTC().Format(time.RFC3339), d.smtpFailing, d.smtpErr)
@@ -473,6 +536,10 @@ func (d *daemon) health() admin.Health {
 	d.mu.Unlock()
 	ws := d.watcher.Status()
 	h.LastSync, h.LastError = ws.LastSync, ws.LastError
+	h.FolderErrors, h.IMAPDelimiter, h.IMAPPrefix = ws.FolderErrors, ws.Delimiter, ws.Prefix
+	if len(ws.FolderErrors) > 0 {
+		h.OK = false
+	}
 	switch {
 	case ws.Idling:
 		h.IMAP = "idle"

@@ -26,17 +26,17 @@ import (
 // stay in the watched mailbox; they are filed once the folder works.
 type FolderError struct {
 	// Folder is the name as configured ("outreach/processed").
-	Folder string
+	Folder string `json:"folder"`
 	// Server is the name on the server ("INBOX.outreach.processed"), ""
 	// when none could be built.
-	Server string
+	Server string `json:"server_name,omitempty"`
 	// Err is what went wrong, in the server's words.
-	Err string
+	Err string `json:"error"`
 	// Since is when the folder was first found not working.
-	Since time.Time
+	Since time.Time `json:"since"`
 	// Waiting is the number of recorded messages left in the watched
 	// mailbox for it, as far as this process knows.
-	Waiting int
+	Waiting int `json:"waiting"`
 }
 
 // folderProblem is a broken folder's state, owned by the goroutine running

@@ -280,6 +280,7 @@ type Watcher struct {
 
 	mu     sync.Mutex
 	status Status
+	kick   chan struct{} // see Wake
 }
 
 // pendingFiling is a message recorded by the Handler whose filing was cut
@@ -397,6 +398,7 @@ func NewWatcher(opts Options, h Handler) (*Watcher, error) {
 		batchSize:  defaultBatchSize,
 		batchBytes: defaultBatchBytes,
 		broken:     make(map[string]*folderProblem),
+		kick:       make(chan struct{}, 1),
 	}, nil
 }
 

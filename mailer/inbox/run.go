@@ -64,7 +64,20 @@ func (w *Watcher) Run(ctx context.Context) error {
 			w.log.Info("imap watcher stopped")
 			return nil
 		case <-t.C:
+		case <-w.kick:
+			t.Stop()
+			w.log.Info("imap reconnecting now: woken during the backoff")
 		}
+	}
+}
+
+// Wake cuts short the wait before the next reconnection, e.g. once the
+// store can be written again after a full disk. It does nothing while
+// connected.
+func (w *Watcher) Wake() {
+	select {
+	case w.kick <- struct{}{}:
+	default:
 	}
 }
 
