@@ -149,7 +149,7 @@ func classify(raw []byte, dir Directory) Result {
 	if r, ok := m.calendarResult(res); ok {
 		return r
 	}
-	text := newText(m.bodyText(m.root))
+	text := newText(dropInvitation(m.bodyText(m.root), m.dir.Mailbox()))
 	res.Excerpt = excerpt(text, 500)
 	if why, ok := autoReply(m.hdr, m.subject, m.root); ok {
 		res.Kind = AutoReply

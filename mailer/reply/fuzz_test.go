@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"unicode/utf8"
 )
@@ -115,4 +116,37 @@ func within(b, s []byte) bool {
 		return false
 	}
 	return &s[off] == &b[0]
+}
+
+// FuzzDropInvitation: whatever the text, dropInvitation returns, and only
+// removes whole lines, keeping the others in order.
+func FuzzDropInvitation(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "corpus", "quoted-*.eml"))
+	for _, p := range files {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		var w walker
+		m := &msg{}
+		f.Add(m.bodyText(w.parseMessage(b, 0, 0)))
+	}
+	f.Add("Merci, bien reçu.\n\n10:00–11:00 Room XXIV Argentina")
+	f.Fuzz(func(t *testing.T, text string) {
+		got := dropInvitation(text, testMailbox)
+		if got == "" {
+			return
+		}
+		in := strings.Split(text, "\n")
+		k := 0
+		for _, l := range strings.Split(got, "\n") {
+			for k < len(in) && in[k] != l {
+				k++
+			}
+			if k == len(in) {
+				t.Fatalf("a line that is not the input's: %q", l)
+			}
+			k++
+		}
+	})
 }
