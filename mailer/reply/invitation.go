@@ -263,10 +263,16 @@ func dropInvitation(text, mailbox string) string {
 		for last+1 < len(lines) && total[last+1] > 0 && hits[last+1] > 0 {
 			last++
 		}
-		first = organiserLine(lines, ws, marked, first)
-		first = quoteStart(lines, total, first)
-		last = quoteEnd(lines, total, last, mailbox)
-		for k := first; k <= last; k++ {
+		// What a client writes above the quote, and the footer below it,
+		// go whole; the quote itself keeps an interleaved answer.
+		body := first
+		first = quoteStart(lines, total, organiserLine(lines, ws, marked, first))
+		end := quoteEnd(lines, total, last, mailbox)
+		for k := first; k < body; k++ {
+			drop[k] = true
+		}
+		keepInline(lines, hits, total, body, last, drop)
+		for k := last + 1; k <= end; k++ {
 			drop[k] = true
 		}
 	}
@@ -281,6 +287,43 @@ func dropInvitation(text, mailbox string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// keepInline marks the lines first..last to drop, except, in a quote
+// marked with "> ", the mission's own paragraphs written between quoted
+// lines (an interleaved answer): lines with no "> ", none of the
+// invitation's words, starting after a blank or quoted blank line. A
+// continuation line that lost its "> " in re-wrapping follows a quoted
+// line directly and is dropped.
+func keepInline(lines []string, hits, total []int, first, last int, drop []bool) {
+	quoted, ours := 0, 0
+	for k := first; k <= last; k++ {
+		if hits[k] > 0 {
+			ours++
+			if strings.HasPrefix(strings.TrimSpace(lines[k]), ">") {
+				quoted++
+			}
+		}
+	}
+	inQuote := ours > 0 && 5*quoted >= 4*ours
+	own := false
+	for k := first; k <= last; k++ {
+		t := strings.TrimSpace(lines[k])
+		isQuoted := strings.HasPrefix(t, ">")
+		switch {
+		case !inQuote:
+		case t == "":
+			own = false
+			continue
+		case !isQuoted && hits[k] == 0 && total[k] > 0 && (own || k == 0 || blankOrQuoteMark(lines[k-1])):
+			own = true
+			continue
+		}
+		own = false
+		drop[k] = true
+	}
+}
+
+func blankOrQuoteMark(l string) bool { return strings.Trim(l, "> \t\r") == "" }
 
 // organiserLine returns the line of the invitation's letterhead above
 // first, when there is one: the organiser's name alone on a line, as the

@@ -139,6 +139,12 @@ func quotedCases() []quotedCase {
 		"NOR en decline", "FRA fr accept", "COL es two")
 	add("rewrapped-quote", "A '> ' quote re-wrapped by a second client: continuation lines lost their '>'.",
 		"AUS en accept", "BEN fr decline", "ESP es ack")
+	add("inline", "The answer written inside the '> ' quote, below the schedule (interleaved reply).",
+		"NOR en accept", "SEN fr two", "PER es decline")
+	add("paste-below", "The invitation pasted above, the answer written below it (bottom posting).",
+		"AUS en decline", "MAR fr accept", "COL es two")
+	add("schedule-only", "Only the schedule block pasted above the answer.",
+		"CAN en accept", "TUN fr ack", "CHL es two")
 	add("plain-conversion", "The HTML invitation turned into plain text by a client (one table cell a line) and quoted below the answer.",
 		"CAN en two", "CIV fr ack", "CHL es accept")
 	add("html-div", "An HTML reply quoting the invitation inside a plain <div> (no class, no blockquote).",
@@ -281,6 +287,26 @@ func quotedMessage(c quotedCase, i int, m outreach.Mission, inv templates.Messag
 		cte = "quoted-printable"
 	case "rewrapped-quote":
 		plain = own + "\n\n" + brokenRewrap(inv.Text, 72) + "\n"
+	case "inline":
+		before, after, _ := strings.Cut(inv.Text, "\n\n"+strings.SplitN(strings.Split(inv.Text, "\n\n")[len(strings.Split(inv.Text, "\n\n"))-4], "\n", 2)[0])
+		after = strings.SplitN(strings.Split(inv.Text, "\n\n")[len(strings.Split(inv.Text, "\n\n"))-4], "\n", 2)[0] + after
+		attr := map[outreach.Language]string{
+			outreach.English: "On 15/09/2017 10:00, UPR Pre-sessions wrote:",
+			outreach.French:  "Le 15/09/2017 à 10:00, UPR Pre-sessions a écrit :",
+			outreach.Spanish: "El 15/09/2017 a las 10:00, UPR Pre-sessions escribió:",
+		}[c.lang]
+		plain = attr + "\n" + prefixLines(before, "> ") + "\n\n" + own + "\n\n" + prefixLines(after, "> ") + "\n"
+	case "paste-below":
+		plain = inv.Text + "\n\n" + own + "\n"
+	case "schedule-only":
+		paras := strings.Split(inv.Text, "\n\n")
+		var sched []string
+		for _, p := range paras {
+			if strings.Contains(p, "XXIV") {
+				sched = append(sched, p)
+			}
+		}
+		plain = own + "\n\n" + strings.Join(sched, "\n\n") + "\n"
 	case "plain-conversion":
 		plain = own + "\n\n" + htmlToPlain(inv.HTML) + "\n"
 	case "html-div":
