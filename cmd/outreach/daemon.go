@@ -53,8 +53,9 @@ type daemon struct {
 	smtpSince   time.Time
 	// lastSend is when an outbox run last sent a message.
 	lastSend time.Time
-	// storeOK is the store's writability as last probed (see watchStore).
-	storeOK bool
+	// storeBad is set while the store cannot be written, as last read
+	// (see storeWritability).
+	storeBad bool
 }
 
 // unhealthyAfter is the number of outbox runs in a row that must fail
@@ -479,14 +480,9 @@ func (d *daemon) statusLine() string {
 // written (free space, last write): a statfs, no write.
 const storeProbe = time.Second
 
-// watchStore probes the store's writability. It logs once when the store
-// stops being writable, and once when it can be written again, and then
-// wakes the outbox worker and the intake at once rather than letting them
-// wait out their backoff.
+// watchStore probes the store's writability every storeProbe (see
+// storeWritability).
 func (d *daemon) watchStore(ctx context.Context) {
-	d.mu.Lock()
-	d.storeOK = true
-	d.mu.Unlock()
 	t := time.NewTicker(storeProbe)
 	defer t.Stop()
 	for {
@@ -495,20 +491,29 @@ func (d *daemon) watchStore(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		w := d.st.Writability()
-		d.mu.Lock()
-		was := d.storeOK
-		d.storeOK = w.Writable
-		d.mu.Unlock()
-		switch {
-		case was && !w.Writable:
-			d.log.Error("store cannot be written", "problem", w.Problem, "free_bytes", w.FreeBytes)
-		case !was && w.Writable:
-			d.log.Info("store can be written again; resuming the outbox and the intake now", "free_bytes", w.FreeBytes)
-			d.e.Wake()
-			d.watcher.Wake()
-		}
+		d.storeWritability()
 	}
+}
+
+// storeWritability reads whether the store can be written. It logs once
+// when the store stops being writable, and once when it can be written
+// again, and then wakes the outbox worker and the intake at once rather
+// than letting them wait out their backoff.
+func (d *daemon) storeWritability() store.Writability {
+	w := d.st.Writability()
+	d.mu.Lock()
+	was := !d.storeBad
+	d.storeBad = !w.Writable
+	d.mu.Unlock()
+	switch {
+	case was && !w.Writable:
+		d.log.Error("store cannot be written", "problem", w.Problem, "free_bytes", w.FreeBytes)
+	case !was && w.Writable:
+		d.log.Info("store can be written again; resuming the outbox and the intake now", "free_bytes", w.FreeBytes)
+		d.e.Wake()
+		d.watcher.Wake()
+	}
+	return w
 }
 
 func (d *daemon) health() admin.Health {
@@ -519,7 +524,7 @@ func (d *daemon) health() admin.Health {
 		return h
 	}
 	h.OutboxDepth, h.ReviewOpen, h.NextDue = sn.Depth, sn.ReviewOpen, sn.NextReminder
-	w := d.st.Writability()
+	w := d.storeWritability()
 	h.StoreWrite = &w
 	if !w.Writable {
 		h.OK = false

@@ -1,0 +1,197 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"outreach/admin"
+	"outreach/internal/smtptest"
+)
+
+// smallTmpfs mounts a tmpfs of the given size on a temporary folder (as the
+// store's full-disk tests do) and unmounts it at the end.
+func smallTmpfs(t *testing.T, size string) string {
+	t.Helper()
+	dir := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size+",mode=0700", "tmpfs", dir).CombinedOutput(); err != nil {
+		msg := fmt.Sprintf("cannot mount a small tmpfs (needs root): %v %s", err, bytes.TrimSpace(out))
+		low := bytes.ToLower(out)
+		denied := bytes.Contains(low, []byte("permission denied")) || bytes.Contains(low, []byte("must be superuser")) ||
+			bytes.Contains(low, []byte("not permitted"))
+		if os.Getenv("OUTREACH_INTEGRATION") == "require" && os.Geteuid() == 0 && !denied {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	t.Cleanup(func() {
+		if out, err := exec.Command("umount", "-l", dir).CombinedOutput(); err != nil {
+			t.Errorf("umount %s: %v %s", dir, err, out)
+		}
+	})
+	return dir
+}
+
+// TestRunHealthTellsTheTruth: /healthz and `outreach status` report the
+// store's writability, the last send and the last sync. While SMTP refuses
+// every attempt the daemon is unhealthy; when the disk holding the store
+// fills up it says so within seconds, without a write; when space comes
+// back the outbox goes at once instead of waiting out its backoff (30 s
+// after a failed run), and the daemon is healthy again.
+func TestRunHealthTellsTheTruth(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the daemon")
+	}
+	disk := smallTmpfs(t, "16m")
+	bin := buildOutreach(t)
+	var refuse atomic.Bool
+	refuse.Store(true)
+	smtpSrv := smtptest.Start(t, smtptest.Hooks{Auth: func(string, string) error {
+		if refuse.Load() {
+			return smtptest.Reply(535, [3]int{5, 7, 8}, "Authentication credentials invalid")
+		}
+		return nil
+	}})
+	imapAddr := startMailbox(t)
+	dir, cfg := demoDir(t)
+	sockDir, err := os.MkdirTemp("", "sock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(sockDir) })
+	sock := filepath.Join(sockDir, "outreach.sock")
+	daemonConfig(t, cfg, smtpSrv.Addr, imapAddr, sock)
+	// The store lives on the small file system.
+	raw, err := os.ReadFile(filepath.Join(dir, "outreach.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dbPath := filepath.Join(disk, "outreach.db")
+	if err := os.WriteFile(dbPath, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(cfg)
+	if err := os.WriteFile(cfg, []byte(replaceOnce(t, string(b), `path = "outreach.db"`, fmt.Sprintf("path = %q", dbPath))), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	runCLI(t, bin, cfg, "invite", "--mission", "JPN")
+
+	cmd := exec.Command(bin, "--config", cfg, "run")
+	cmd.Env = append(os.Environ(), "OUTREACH_TEST_SMTP_PASSWORD="+daemonSMTPPassword,
+		"OUTREACH_TEST_IMAP_PASSWORD="+daemonIMAPPassword)
+	out := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			cmd.Process.Kill()
+		}
+	})
+	health := func() admin.Health {
+		a, err := admin.DialSocket(context.Background(), sock)
+		if err != nil {
+			return admin.Health{}
+		}
+		h, _ := a.Health(context.Background())
+		return h
+	}
+	wait := func(what string, limit time.Duration, cond func(admin.Health) bool) admin.Health {
+		t.Helper()
+		deadline := time.Now().Add(limit)
+		for {
+			h := health()
+			if cond(h) {
+				return h
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("waited %v for %s: %+v\n%s", limit, what, h, out)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+
+	// SMTP refuses: health says so (three failed runs in a row make the
+	// daemon unhealthy), and nothing was sent.
+	h := wait("the outbox to fail", 30*time.Second, func(h admin.Health) bool {
+		return h.Daemon && strings.Contains(h.SMTP, "535") && !h.LastSync.IsZero()
+	})
+	if !h.LastSend.IsZero() || h.StoreWrite == nil || !h.StoreWrite.Writable {
+		t.Errorf("while SMTP refuses: last send %v, store %+v", h.LastSend, h.StoreWrite)
+	}
+	refuse.Store(false)
+
+	// The disk fills up (something else takes the space): reported
+	// within seconds, without a write.
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(disk, &st); err != nil {
+		t.Fatal(err)
+	}
+	filler := filepath.Join(disk, "filler")
+	if err := os.WriteFile(filler, make([]byte, int64(st.Bavail)*st.Bsize-256<<10), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	h = wait("the store to be reported not writable", 10*time.Second, func(h admin.Health) bool {
+		return h.StoreWrite != nil && !h.StoreWrite.Writable
+	})
+	if h.OK || !strings.Contains(h.StoreWrite.Problem, "KiB free") {
+		t.Errorf("health with the disk full: ok %v, store %+v", h.OK, h.StoreWrite)
+	}
+	text := runCLI(t, bin, cfg, "status")
+	if !strings.Contains(text, "Store: CANNOT BE WRITTEN") || !strings.Contains(text, "Health: NOT OK") {
+		t.Errorf("status with the disk full says:\n%s", text)
+	}
+	var sj struct {
+		Health *admin.Health `json:"health"`
+	}
+	if err := json.Unmarshal([]byte(runCLI(t, bin, cfg, "status", "--json")), &sj); err != nil {
+		t.Fatal(err)
+	}
+	if sj.Health == nil || sj.Health.StoreWrite == nil || sj.Health.StoreWrite.Writable || sj.Health.LastSync.IsZero() {
+		t.Errorf("status --json health with the disk full: %+v", sj.Health)
+	}
+
+	// Space comes back: noticed at once, and the invitation goes without
+	// waiting for the outbox's backoff.
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	freed := time.Now()
+	h = wait("the invitation to go and the daemon to be healthy", 30*time.Second, func(h admin.Health) bool {
+		return h.OK && smtpSrv.Count() > 0 && !h.LastSend.IsZero() && h.OutboxDepth == 0
+	})
+	took := time.Since(freed)
+	t.Logf("space came back: sent and healthy after %v", took)
+	if took > 10*time.Second {
+		t.Errorf("the outbox waited %v after space came back, want it to go at once", took)
+	}
+	if !h.StoreWrite.Writable || h.SMTP != "ok" || h.LastSync.IsZero() {
+		t.Errorf("health after recovery: %+v", h)
+	}
+	logs := out.String()
+	if n := strings.Count(logs, "store cannot be written"); n != 1 {
+		t.Errorf("store problem logged %d times, want once\n%s", n, logs)
+	}
+	if n := strings.Count(logs, "store can be written again"); n != 1 {
+		t.Errorf("store recovery logged %d times, want once\n%s", n, logs)
+	}
+	text = runCLI(t, bin, cfg, "status")
+	if !strings.Contains(text, "Health: ok") || !strings.Contains(text, "Last send: ") || strings.Contains(text, "Last send: never") {
+		t.Errorf("status after recovery says:\n%s", text)
+	}
+}
