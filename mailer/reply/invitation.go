@@ -73,6 +73,23 @@ var invitationPhrases = []string{
 	"Encontrará más información en",
 	"aprovecha la oportunidad para reiterar a la", "las seguridades de su más alta consideración.",
 	"Hora (Ginebra) Estado examinado Sala",
+	// The reminder to missions that have not answered, which repeats the
+	// schedule: the same rule holds for it.
+	"and wishes to recall its invitation to the UPR Pre-sessions, to be held",
+	"session of the UPR Working Group.",
+	"thanks the Permanent Mission for the answers already received. No answer has been received yet for the following Pre-sessions (Geneva time):",
+	"No answer from the Permanent Mission has been received yet.",
+	"would be grateful to know", "which of these Pre-sessions the delegation will attend. A reply to this email",
+	"naming the Pre-sessions in plain words is sufficient; accepting the calendar invitations received with the invitation works as well.",
+	"et se permet de lui rappeler son invitation aux Pré-sessions de l'EPU, qui se tiendront",
+	"remercie la Mission permanente des réponses déjà reçues. Aucune réponse n'a encore été reçue pour les Pré-sessions suivantes (heure de Genève) :",
+	"n'a pas encore reçu de réponse de la Mission permanente.",
+	"Une simple réponse à ce courriel", "nommant les Pré-sessions suffit ; il est aussi possible d'accepter les invitations de calendrier reçues avec l'invitation.",
+	"y se permite recordarle su invitación a las Pre-sesiones del EPU, que se celebrarán",
+	"agradece a la Misión Permanente las respuestas ya recibidas. Aún no se ha recibido respuesta para las siguientes Pre-sesiones (hora de Ginebra):",
+	"Aún no se ha recibido la respuesta de la Misión Permanente.",
+	"agradecería saber", "a cuáles de estas Pre-sesiones asistirá la delegación. Basta con una respuesta a este correo",
+	"que nombre las Pre-sesiones; también es posible aceptar las invitaciones de calendario recibidas con la invitación.",
 }
 
 // shingleSize is the number of words in a row that must be the
@@ -360,7 +377,7 @@ var (
 	// A header line of a quote in any language: a short label, a colon
 	// (full-width in Chinese), a value ("От: UPR Info <...>", "发件人:
 	// ...", "Inviato: ...").
-	quoteHeaderRe = regexp.MustCompile(`^[\s>]*\**[\p{L}][\p{L}\p{M} .'’-]{0,30}\**\s*[:：]\s*\S`)
+	quoteHeaderRe = regexp.MustCompile(`^[\s>\p{Cf}]*\**[\p{L}][\p{L}\p{M}\p{Cf} .'’-]{0,30}\**\s*[:：]\s*\S`)
 	// A line that ends with a colon: an attribution ("Am ... schrieb X
 	// <...>:", "On ... wrote:") or "Begin forwarded message:".
 	quoteIntroRe = regexp.MustCompile(`[:：]\s*$`)
@@ -370,10 +387,18 @@ var (
 
 // quoteStart walks back from the first line of a quoted invitation over
 // what a client writes above a quote: a header block, an attribution line,
-// a separator, and the blank lines between them.
+// a separator, and the blank lines between them. A header block is taken
+// as one when it has two lines or names an address, so that a mission's
+// own "Delegation: Mr A. Sato" above the quote stays its own.
 func quoteStart(lines []string, total []int, first int) int {
-	start := first
-	headers := 0
+	start, block := first, first
+	headers, addr := 0, false
+	header := func() int {
+		if headers >= 2 || addr {
+			return block
+		}
+		return start
+	}
 	for k := first - 1; k >= 0 && first-k <= 12; k-- {
 		t := strings.TrimSpace(strings.TrimLeft(lines[k], "> "))
 		switch {
@@ -383,7 +408,12 @@ func quoteStart(lines []string, total []int, first int) int {
 			return k
 		case quoteHeaderRe.MatchString(lines[k]) && len(t) < 400:
 			headers++
-			start = k
+			addr = addr || strings.Contains(t, "@")
+			block = k
+		case headers > 0 && strings.Contains(t, "@") && len(t) < 400:
+			// A list of recipients wrapped onto the next line.
+			addr = true
+			block = k
 		case quoteIntroRe.MatchString(t) && len(t) < 400 && (headers > 0 || quoteIntroWordRe.MatchString(t)):
 			start = k
 			if wrapped := k - 1; wrapped >= 0 && strings.TrimSpace(lines[wrapped]) != "" && !quoteIntroRe.MatchString(lines[wrapped]) &&
@@ -392,10 +422,10 @@ func quoteStart(lines []string, total []int, first int) int {
 			}
 			return start
 		default:
-			return start
+			return header()
 		}
 	}
-	return start
+	return header()
 }
 
 // quoteIntroWordRe: what an attribution or forwarding line says.

@@ -505,10 +505,11 @@ func htmlOwn(own string) string {
 	return b.String()
 }
 
-// TestInvitationRecognised renders the real invitation of every mission in
-// every language, as text and as HTML read the way Classify reads it, and
-// checks that dropInvitation leaves nothing of it: the phrases of
-// invitation.go still match the templates.
+// TestInvitationRecognised renders the real invitation (for a third of the
+// missions, the reminder to missions that have not answered) of every
+// mission in every language, as text and as HTML read the way Classify
+// reads it, and checks that dropInvitation leaves nothing of it: the
+// phrases of invitation.go still match the templates.
 func TestInvitationRecognised(t *testing.T) {
 	set, err := templates.Load("")
 	if err != nil {
@@ -532,6 +533,20 @@ func TestInvitationRecognised(t *testing.T) {
 				ReplyTo: "rsvp+" + testToken(m.ID) + "@" + testDomain, Now: time.Date(2017, time.September, 15, 9, 30, 0, 0, ev.Location)})
 			if err != nil {
 				t.Fatal(err)
+			}
+			if i%3 == 1 {
+				// The reminder to missions that have not answered repeats the
+				// schedule, in full or for the sessions not yet answered.
+				var answers map[string]outreach.Status
+				if i%2 == 0 {
+					answers = map[string]outreach.Status{"ARG": outreach.Accepted, "KOR": outreach.Declined, "JPN": outreach.Tentative}
+				}
+				inv, err = set.Render(templates.ReminderNoAnswer, lang, templates.Data{Event: ev, Mission: m, Sessions: ss, SuRNames: names,
+					Answers: answers, ReplyTo: "rsvp+" + testToken(m.ID) + "@" + testDomain,
+					Now: time.Date(2017, time.September, 26, 9, 30, 0, 0, ev.Location)})
+				if err != nil {
+					t.Fatal(err)
+				}
 			}
 			forms := map[string]string{"text": inv.Text}
 			if i%5 == 0 || len(m.Titles.EN) > 40 {
@@ -558,6 +573,28 @@ func TestInvitationEchoKept(t *testing.T) {
 	} {
 		if got := dropInvitation(text, testMailbox); got != text {
 			t.Errorf("own text cut:\n%s\n→\n%s", text, got)
+		}
+	}
+}
+
+// TestQuoteStart: what a client writes above a quote is found whatever
+// its language, and the mission's own lines above it are kept.
+func TestQuoteStart(t *testing.T) {
+	for _, c := range []struct {
+		text string
+		want int // the first line dropped
+	}{
+		{"Merci.\n\n________________________________\nОт: UPR <rsvp@presessions.example>\nОтправлено: 15 сентября 2017 г.\nКому: A <a@x.example>;\n B <b@x.example>\nТема: Invitation\n\nINVITATION", 2},
+		{"Thanks.\n\n\u200fمن: UPR <rsvp@presessions.example>\n\u200fتاريخ الإرسال: 15 سبتمبر\n\u200fإلى: a@x.example\n\u200fالموضوع: Invitation\n\nINVITATION", 2},
+		{"Gracias.\nAm 15.09.2017 um 10:00 schrieb UPR Pre-sessions <rsvp@presessions.example>:\n\nINVITATION", 1},
+		{"Le 15 sept. 2017 à 10:00, UPR Pre-sessions <rsvp@presessions.example> a\nécrit :\n\nINVITATION", 0},
+		{"We will attend the following:\n\nINVITATION", 2},
+		{"Delegation: Mr A. Sato\n\nINVITATION", 2},
+	} {
+		lines := strings.Split(c.text, "\n")
+		first := len(lines) - 1
+		if got := quoteStart(lines, nil, first); got != c.want {
+			t.Errorf("quoteStart = %d, want %d, in\n%s", got, c.want, c.text)
 		}
 	}
 }
