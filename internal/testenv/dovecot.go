@@ -37,6 +37,10 @@ type DovecotOptions struct {
 	DropCaps []string
 	// Layout is the mail folder layout; the zero value is LayoutSlash.
 	Layout Layout
+	// SpecialUse gives folders a SPECIAL-USE attribute (RFC 6154), e.g.
+	// {"Trash": `\Trash`}; names are written as in the namespace, without
+	// its prefix and with its separator.
+	SpecialUse map[string]string
 }
 
 // Layout is how an instance names folders.
@@ -69,15 +73,28 @@ func (l Layout) String() string {
 // Layouts lists every layout, for tests that run against each.
 var Layouts = []Layout{LayoutSlash, LayoutDebian, LayoutINBOXPrefix}
 
-// namespace renders the inbox namespace of a layout.
-func (l Layout) namespace() string {
+// namespace renders the inbox namespace of a layout, with the folders'
+// special uses.
+func (l Layout) namespace(specialUse map[string]string) string {
+	var b strings.Builder
+	b.WriteString("namespace inbox {\n  inbox = yes\n")
 	switch l {
 	case LayoutDebian:
-		return "namespace inbox {\n  inbox = yes\n}"
 	case LayoutINBOXPrefix:
-		return "namespace inbox {\n  inbox = yes\n  prefix = INBOX.\n  separator = .\n}"
+		b.WriteString("  prefix = INBOX.\n  separator = .\n")
+	default:
+		b.WriteString("  separator = /\n")
 	}
-	return "namespace inbox {\n  inbox = yes\n  separator = /\n}"
+	names := make([]string, 0, len(specialUse))
+	for name := range specialUse {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		fmt.Fprintf(&b, "  mailbox %q {\n    special_use = %s\n  }\n", name, specialUse[name])
+	}
+	b.WriteString("}")
+	return b.String()
 }
 
 // Dovecot is a private Dovecot instance started by StartDovecot.
@@ -96,12 +113,13 @@ type Dovecot struct {
 	// LogPath is Dovecot's log file; failure messages include its tail.
 	LogPath string
 
-	conf    string
-	layout  Layout
-	name    string            // instance_name, the prefix of every process title
-	users   map[string]string // lower-cased name → password
-	doveadm string
-	dovecot string
+	conf       string
+	layout     Layout
+	specialUse map[string]string
+	name       string            // instance_name, the prefix of every process title
+	users      map[string]string // lower-cased name → password
+	doveadm    string
+	dovecot    string
 
 	mu        sync.Mutex
 	proc      *proc // nil while stopped
@@ -134,6 +152,8 @@ func StartDovecotWith(t testing.TB, opts DovecotOptions, users ...User) *Dovecot
 		doveadm: bins["doveadm"],
 		dovecot: bins["dovecot"],
 		layout:  opts.Layout,
+
+		specialUse: opts.SpecialUse,
 	}
 	d.LogPath = filepath.Join(d.Dir, "dovecot.log")
 	d.LMTPSocket = filepath.Join(d.Dir, "run", "lmtp")
@@ -216,7 +236,7 @@ func (d *Dovecot) config(imapCapability string) string {
 	if imapCapability != "" {
 		line("imap_capability = %s", imapCapability)
 	}
-	line("%s", d.layout.namespace())
+	line("%s", d.layout.namespace(d.specialUse))
 	line("passdb {\n  driver = passwd-file\n  args = scheme=PLAIN username_format=%%Lu %s/passwd\n}", d.Dir)
 	line("userdb {\n  driver = passwd-file\n  args = username_format=%%Lu %s/passwd\n  default_fields = uid=vmail gid=vmail home=%s/mail/%%Lu\n}", d.Dir, d.Dir)
 	_, port, _ := net.SplitHostPort(d.Addr)

@@ -219,3 +219,57 @@ func TestDovecotFolderRefusedThenFiled(t *testing.T) {
 		t.Errorf("handler called %d times, want 14 (7 recorded, 7 filed after the repair)", got)
 	}
 }
+
+// Folders that cannot be used are refused before anything is filed, each
+// one error: a folder the server marks \Trash (SPECIAL-USE: its mail is
+// deleted in time, and intake never deletes), and a level holding the
+// server's own delimiter ("pro.cessed" on Maildir++). Their messages are
+// recorded and stay in INBOX, unflagged; nothing lands in Trash.
+func TestDovecotUnusableFoldersRefused(t *testing.T) {
+	d := testenv.StartDovecotWith(t, testenv.DovecotOptions{Layout: testenv.LayoutDebian, SpecialUse: map[string]string{"Trash": `\Trash`}},
+		testenv.User{Name: testUser, Password: testPassword})
+	rec := newRecorder()
+	rec.folder = func(m Message) string {
+		if strings.Contains(string(m.Raw), "Mission 1 ") || strings.Contains(string(m.Raw), "Mission 3 ") {
+			return "Trash"
+		}
+		return "outreach/pro.cessed"
+	}
+	w, logs := newTestWatcher(t, d.Addr, rec, func(o *Options) {
+		o.Folders = []string{"Trash", "outreach/pro.cessed"}
+	})
+	c := d.Dial(t, testUser)
+	if err := c.Create("Trash", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	c.Logout().Wait()
+	for n := 1; n <= 4; n++ {
+		d.Append(t, testUser, "INBOX", testMessage(n, 300))
+	}
+	st := syncOnce(t, w)
+	if st.Fetched != 4 || st.Filed != 0 || st.Unfiled != 4 {
+		t.Fatalf("sync %+v, want 4 recorded and left unfiled\n%s", st, logs)
+	}
+	fe := w.Status().FolderErrors
+	if len(fe) != 2 || fe[0].Folder != "Trash" || !strings.Contains(fe[0].Err, `\Trash`) ||
+		fe[1].Folder != "outreach/pro.cessed" || !strings.Contains(fe[1].Err, "hierarchy delimiter") {
+		t.Fatalf("folder errors %+v, want Trash (\\Trash) and outreach/pro.cessed (delimiter)", fe)
+	}
+	if fe[0].Waiting != 2 || fe[1].Waiting != 2 {
+		t.Errorf("waiting %d and %d, want 2 each", fe[0].Waiting, fe[1].Waiting)
+	}
+	if got := len(d.Messages(t, testUser, "Trash")); got != 0 {
+		t.Errorf("Trash holds %d messages", got)
+	}
+	for uid, flags := range dovecotFlags(t, d, "INBOX") {
+		if hasFlag(flags, FiledKeyword) || hasFlag(flags, `\Deleted`) {
+			t.Errorf("INBOX uid %d flags %v: marked filed or deleted", uid, flags)
+		}
+	}
+	if got := len(d.Messages(t, testUser, "INBOX")); got != 4 {
+		t.Errorf("INBOX holds %d, want 4", got)
+	}
+	if n := strings.Count(logs.String(), "imap folder does not work"); n != 2 {
+		t.Errorf("%d folder errors logged, want 2 (one per folder)\n%s", n, logs)
+	}
+}
