@@ -195,3 +195,87 @@ func TestRunHealthTellsTheTruth(t *testing.T) {
 		t.Errorf("status after recovery says:\n%s", text)
 	}
 }
+
+// TestRunUnhealthyWhileEveryMessageIsDeferred: the SMTP server takes the
+// connection and the login but defers every recipient (451). Each outbox
+// run "succeeds" at the connection and sends nothing; after three such runs
+// /healthz is 503 and says every attempt was refused, with no last send;
+// once the server takes the mail, health is ok again with the last send.
+func TestRunUnhealthyWhileEveryMessageIsDeferred(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the daemon")
+	}
+	bin := buildOutreach(t)
+	var refuse atomic.Bool
+	refuse.Store(true)
+	smtpSrv := smtptest.Start(t, smtptest.Hooks{Rcpt: func(string) error {
+		if refuse.Load() {
+			return smtptest.Reply(451, [3]int{4, 3, 0}, "Try again later")
+		}
+		return nil
+	}})
+	imapAddr := startMailbox(t)
+	_, cfg := demoDir(t)
+	sockDir, err := os.MkdirTemp("", "sock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(sockDir) })
+	sock := filepath.Join(sockDir, "outreach.sock")
+	daemonConfig(t, cfg, smtpSrv.Addr, imapAddr, sock)
+	runCLI(t, bin, cfg, "invite", "--mission", "JPN")
+
+	// An accelerated clock makes the deferrals' backoff pass in a moment.
+	cmd := exec.Command(bin, "--config", cfg, "run", "--clock", "2017-09-04T07:00:00Z", "--speed", "600")
+	cmd.Env = append(os.Environ(), "OUTREACH_TEST_SMTP_PASSWORD="+daemonSMTPPassword,
+		"OUTREACH_TEST_IMAP_PASSWORD="+daemonIMAPPassword)
+	out := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			cmd.Process.Kill()
+		}
+	})
+	health := func() admin.Health {
+		a, err := admin.DialSocket(context.Background(), sock)
+		if err != nil {
+			return admin.Health{}
+		}
+		h, _ := a.Health(context.Background())
+		return h
+	}
+	wait := func(what string, cond func(admin.Health) bool) admin.Health {
+		t.Helper()
+		deadline := time.Now().Add(90 * time.Second)
+		for {
+			h := health()
+			if cond(h) {
+				return h
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("waited for %s: %+v\n%s", what, h, out)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	h := wait("health to turn unhealthy", func(h admin.Health) bool {
+		return h.Daemon && !h.OK && strings.Contains(h.SMTP, "deferred")
+	})
+	if !h.LastSend.IsZero() || smtpSrv.Count() != 0 || h.StoreWrite == nil || !h.StoreWrite.Writable {
+		t.Errorf("while every message is deferred: %+v (delivered %d)", h, smtpSrv.Count())
+	}
+	t.Logf("while every message is deferred: %s", h.SMTP)
+
+	refuse.Store(false)
+	h = wait("health to recover once mail goes out", func(h admin.Health) bool {
+		return h.OK && h.SMTP == "ok" && smtpSrv.Count() > 0 && !h.LastSend.IsZero()
+	})
+}
