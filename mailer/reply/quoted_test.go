@@ -145,6 +145,10 @@ func quotedCases() []quotedCase {
 		"AUS en decline", "MAR fr accept", "COL es two")
 	add("schedule-only", "Only the schedule block pasted above the answer.",
 		"CAN en accept", "TUN fr ack", "CHL es two")
+	add("trimmed-quote", "The quote trimmed by the writer to the opening paragraph and the schedule, under an Italian Outlook header.",
+		"ITA en two", "BEN fr accept", "MEX es ack")
+	add("nested-forward", "Forwarded inside the mission with a Russian or Spanish Outlook header and a colleague's note, then answered: the invitation two levels down.",
+		"RUS en accept", "CIV fr ack", "CUB es decline")
 	add("plain-conversion", "The HTML invitation turned into plain text by a client (one table cell a line) and quoted below the answer.",
 		"CAN en two", "CIV fr ack", "CHL es accept")
 	add("html-div", "An HTML reply quoting the invitation inside a plain <div> (no class, no blockquote).",
@@ -307,6 +311,29 @@ func quotedMessage(c quotedCase, i int, m outreach.Mission, inv templates.Messag
 			}
 		}
 		plain = own + "\n\n" + strings.Join(sched, "\n\n") + "\n"
+	case "trimmed-quote":
+		h := outlookHeaders["it"]
+		paras := strings.Split(inv.Text, "\n\n")
+		keep := []string{paras[0]}
+		for _, p := range paras {
+			if strings.Contains(p, "XXIV") {
+				keep = append(keep, p)
+			}
+		}
+		plain = own + "\n\n" + h[0] + " " + us + "\n" + h[1] + " " + h[4] + "\n" + h[2] + " " + from + "\n" + h[3] + " " + inv.Subject + "\n\n" +
+			strings.Join(keep, "\n\n") + "\n[...]\n"
+		subject = "R: " + inv.Subject
+	case "nested-forward":
+		loc := map[outreach.Language]string{outreach.English: "ru", outreach.French: "fr", outreach.Spanish: "es"}[c.lang]
+		h := outlookHeaders[loc]
+		colleague := "humanrights@" + strings.ToLower(m.ID) + ".mission.example"
+		note := map[outreach.Language]string{outreach.English: "FYI. Please advise which pre-sessions we should cover.",
+			outreach.French:  "Pour information. Merci de me dire à quelles pré-sessions nous assisterons.",
+			outreach.Spanish: "Para su información. ¿A cuáles pre-sesiones asistiremos?"}[c.lang]
+		plain = own + "\n\n________________________________\n" + h[0] + " " + colleague + "\n" + h[1] + " 16.09.2017 9:12\n" + h[2] + " " + from + "\n" +
+			h[3] + " FW: " + inv.Subject + "\n\n" + note + "\n\n________________________________\n" + h[0] + " " + us + "\n" + h[1] + " " + h[4] + "\n" +
+			h[2] + " " + colleague + "\n" + h[3] + " " + inv.Subject + "\n\n" + inv.Text + "\n"
+		cte = "quoted-printable"
 	case "plain-conversion":
 		plain = own + "\n\n" + htmlToPlain(inv.HTML) + "\n"
 	case "html-div":

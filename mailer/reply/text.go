@@ -8,13 +8,15 @@ import (
 )
 
 // Markers of quoted mail in plain text, in the forms Outlook, Gmail, Apple
-// Mail, Thunderbird and webmail write them in English, French and Spanish.
+// Mail, Thunderbird and webmail write them in English, French and Spanish,
+// and the header blocks of Outlook in German, Italian, Russian, Chinese and
+// Arabic, which missions' clients use as often.
 var (
-	separatorRe = regexp.MustCompile(`(?i)^\s*[-_=*]{2,}\s*(?:original message|message d'origine|message original|mensaje original|forwarded message|message transf[ée]r[ée]|mensaje reenviado|ursprüngliche nachricht|weitergeleitete nachricht|reply message)\s*[-_=*]{2,}\s*$`)
+	separatorRe = regexp.MustCompile(`(?i)^\s*[-_=*]{2,}\s*(?:original message|message d'origine|message original|mensaje original|forwarded message|message transf[ée]r[ée]|mensaje reenviado|ursprüngliche nachricht|weitergeleitete nachricht|reply message|исходное сообщение|пересылаемое сообщение|原始邮件|原始郵件|messaggio originale|messaggio inoltrato|الرسالة الأصلية)\s*[-_=*]{2,}\s*$`)
 	forwardRe   = regexp.MustCompile(`(?i)^\s*(?:begin forwarded message|début du message (?:réexpédié|transféré)|inicio del mensaje reenviado)\s*:`)
 	underlineRe = regexp.MustCompile(`^\s*_{8,}\s*$`)
-	hdrFromRe   = regexp.MustCompile(`(?i)^\s*\**\s*(?:from|de|von|da|van)\s*\**\s*:\s*\S`)
-	hdrNextRe   = regexp.MustCompile(`(?i)^\s*\**\s*(?:sent|envoyé|envoye|enviado|enviada|date|fecha|gesendet|datum|to|à|para|subject|objet|asunto|betreff|cc)\s*\**\s*:`)
+	hdrFromRe   = regexp.MustCompile(`(?i)^[\s\p{Cf}]*\**\s*(?:from|de|von|da|van|от|发件人|寄件者|من)\s*\**\s*[:：]\s*\S`)
+	hdrNextRe   = regexp.MustCompile(`(?i)^[\s\p{Cf}]*\**\s*(?:sent|envoyé|envoye|enviado|enviada|date|fecha|gesendet|datum|to|à|para|subject|objet|asunto|betreff|cc|an|inviato|data|a|oggetto|отправлено|дата|кому|тема|копия|发送时间|发件时间|日期|收件人|主题|抄送|تاريخ الإرسال|إلى|الموضوع|نسخة)\s*\**\s*[:：]`)
 	attribRe    = regexp.MustCompile(`(?i)^\s*(?:on|le|el|am|op|em)\s.{0,400}?(?:wrote|a\s+écrit|a\s+ecrit|escribió|escribio|schrieb|schreef|escreveu)\s*:?\s*$`)
 	wroteRe     = regexp.MustCompile(`(?i)^.{0,200}(?:<[^<>\s]+@[^<>\s]+>|@\S+\.\S+).{0,60}(?:wrote|a\s+écrit|escribió|schrieb)\s*:\s*$`)
 	mobileRe    = regexp.MustCompile(`(?i)^\s*(?:sent from my|sent from outlook|envoyé de mon|envoye de mon|enviado desde mi|get outlook for|obtenir outlook pour|obtener outlook para|von meinem)\b`)
