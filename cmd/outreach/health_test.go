@@ -16,6 +16,7 @@ import (
 
 	"outreach/admin"
 	"outreach/internal/smtptest"
+	"outreach/internal/testenv"
 )
 
 // smallTmpfs mounts a tmpfs of the given size on a temporary folder (as the
@@ -278,4 +279,97 @@ func TestRunUnhealthyWhileEveryMessageIsDeferred(t *testing.T) {
 	h = wait("health to recover once mail goes out", func(h admin.Health) bool {
 		return h.OK && h.SMTP == "ok" && smtpSrv.Count() > 0 && !h.LastSend.IsZero()
 	})
+}
+
+// TestRunFolderErrorShownOnce: the review folder is one the server marks
+// \Trash (Dovecot in Debian's layout). The daemon records the messages,
+// leaves them in INBOX, and shows one error for the
+// folder in /healthz (503, with the replies waiting), in `outreach status`
+// and once in the log, however many replies arrive.
+func TestRunFolderErrorShownOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the daemon")
+	}
+	d := testenv.StartDovecotWith(t, testenv.DovecotOptions{Layout: testenv.LayoutDebian, SpecialUse: map[string]string{"Trash": `\Trash`}},
+		testenv.User{Name: organiserMailbox, Password: daemonIMAPPassword})
+	c := d.Dial(t, organiserMailbox)
+	if err := c.Create("Trash", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	c.Logout().Wait()
+	bin := buildOutreach(t)
+	smtpSrv := smtptest.Start(t, smtptest.Hooks{})
+	_, cfg := demoDir(t)
+	sockDir, err := os.MkdirTemp("", "sock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(sockDir) })
+	sock := filepath.Join(sockDir, "outreach.sock")
+	daemonConfig(t, cfg, smtpSrv.Addr, d.Addr, sock)
+	b, _ := os.ReadFile(cfg)
+	if err := os.WriteFile(cfg, []byte(replaceOnce(t, string(b), `review_folder = "outreach/review"`, `review_folder = "Trash"`)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	cmd := exec.Command(bin, "--config", cfg, "run")
+	cmd.Env = append(os.Environ(), "OUTREACH_TEST_SMTP_PASSWORD="+daemonSMTPPassword,
+		"OUTREACH_TEST_IMAP_PASSWORD="+daemonIMAPPassword)
+	out := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			cmd.Process.Kill()
+		}
+	})
+	health := func() admin.Health {
+		a, err := admin.DialSocket(context.Background(), sock)
+		if err != nil {
+			return admin.Health{}
+		}
+		h, _ := a.Health(context.Background())
+		return h
+	}
+	for n := 1; n <= 3; n++ {
+		d.Append(t, organiserMailbox, "INBOX", []byte(fmt.Sprintf("From: Someone <someone%d@elsewhere.example>\r\nTo: %s\r\n"+
+			"Subject: A question %d\r\nMessage-ID: <q%d@elsewhere.example>\r\nDate: Mon, 04 Sep 2017 09:00:00 +0200\r\n\r\n"+
+			"Who should we write to about the side event?\r\n", n, organiserMailbox, n, n)))
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	var h admin.Health
+	for {
+		h = health()
+		if len(h.FolderErrors) == 1 && h.FolderErrors[0].Waiting == 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("health never showed the folder error with 3 replies waiting: %+v\n%s", h, out)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	fe := h.FolderErrors[0]
+	if h.OK || fe.Folder != "Trash" || !strings.Contains(fe.Err, `\Trash`) || h.IMAPDelimiter != "." {
+		t.Errorf("health: ok %v, folder error %+v, delimiter %q", h.OK, fe, h.IMAPDelimiter)
+	}
+	text := runCLI(t, bin, cfg, "status")
+	if !strings.Contains(text, "IMAP folder Trash (Trash on the server) DOES NOT WORK") || !strings.Contains(text, "3 replies recorded and waiting") {
+		t.Errorf("status says:\n%s", text)
+	}
+	if got := len(d.Messages(t, organiserMailbox, "INBOX")); got != 3 {
+		t.Errorf("INBOX holds %d, want 3", got)
+	}
+	if got := len(d.Messages(t, organiserMailbox, "Trash")); got != 0 {
+		t.Errorf("Trash holds %d", got)
+	}
+	if n := strings.Count(out.String(), "imap folder does not work"); n != 1 {
+		t.Errorf("folder error logged %d times, want once\n%s", n, out)
+	}
 }
