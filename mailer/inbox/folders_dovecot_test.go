@@ -273,3 +273,58 @@ func TestDovecotUnusableFoldersRefused(t *testing.T) {
 		t.Errorf("%d folder errors logged, want 2 (one per folder)\n%s", n, logs)
 	}
 }
+
+// While the watcher idles with no new mail, a repaired folder is noticed at
+// the next try (FolderRetry, not the IDLE restart) and its waiting messages
+// are filed.
+func TestDovecotFolderRepairedWhileIdling(t *testing.T) {
+	d := testenv.StartDovecotWith(t, testenv.DovecotOptions{Layout: testenv.LayoutINBOXPrefix},
+		testenv.User{Name: testUser, Password: testPassword})
+	rec := newRecorder()
+	rec.folder = toFolder("outreach/processed")
+	w, logs := newTestWatcher(t, d.Addr, rec, func(o *Options) {
+		o.Folders = []string{"outreach/processed"}
+		o.FolderRetry = 300 * time.Millisecond
+		o.IdleRestart = 10 * time.Minute
+	})
+	c := d.Dial(t, testUser)
+	for _, f := range []string{"INBOX.outreach", "INBOX.outreach.processed"} {
+		if err := c.Create(f, nil).Wait(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.Logout().Wait()
+	dir := filepath.Join(d.Dir, "mail", strings.ToLower(testUser), "Maildir", ".outreach.processed")
+	chmod := func(mode os.FileMode) {
+		for _, sub := range []string{"tmp", "new", "cur"} {
+			p := filepath.Join(dir, sub)
+			if err := os.MkdirAll(p, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(p, mode); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	chmod(0o500)
+	for n := 1; n <= 3; n++ {
+		d.Append(t, testUser, "INBOX", testMessage(n, 300))
+	}
+	stop := runWatcher(t, w)
+	defer stop()
+	waitUntil(t, "the folder error with 3 waiting", func() bool {
+		fe := w.Status().FolderErrors
+		return len(fe) == 1 && fe[0].Waiting == 3 && fe[0].Server == "INBOX.outreach.processed"
+	})
+	waitUntil(t, "IDLE", func() bool { return w.Status().Idling })
+	chmod(0o700)
+	waitUntil(t, "the waiting messages to be filed", func() bool {
+		return w.Status().FolderErrors == nil && len(d.Messages(t, testUser, "INBOX")) == 0
+	})
+	if got := len(d.Messages(t, testUser, "INBOX.outreach.processed")); got != 3 {
+		t.Errorf("INBOX.outreach.processed holds %d, want 3", got)
+	}
+	if n := strings.Count(logs.String(), "imap folder does not work"); n != 1 {
+		t.Errorf("folder error logged %d times, want once\n%s", n, logs)
+	}
+}

@@ -164,7 +164,12 @@ func (s *session) idle(ctx context.Context) error {
 	}
 	w.setIdling(true)
 	w.log.Debug("imap idling")
-	t := time.NewTimer(w.opts.IdleRestart)
+	restart := w.opts.IdleRestart
+	if len(w.broken) > 0 {
+		// A folder that does not work is tried again at the next sync.
+		restart = min(restart, w.opts.FolderRetry)
+	}
+	t := time.NewTimer(restart)
 	defer t.Stop()
 	var lost bool
 	select {
