@@ -283,7 +283,7 @@ func dropInvitation(text, mailbox string) string {
 		// What a client writes above the quote, and the footer below it,
 		// go whole; the quote itself keeps an interleaved answer.
 		body := first
-		first = quoteStart(lines, total, organiserLine(lines, ws, marked, first))
+		first = quoteStart(lines, organiserLine(lines, ws, marked, first), mailbox)
 		end := quoteEnd(lines, total, last, mailbox)
 		for k := first; k < body; k++ {
 			drop[k] = true
@@ -390,7 +390,35 @@ var (
 // a separator, and the blank lines between them. A header block is taken
 // as one when it has two lines or names an address, so that a mission's
 // own "Delegation: Mr A. Sato" above the quote stays its own.
-func quoteStart(lines []string, total []int, first int) int {
+func quoteStart(lines []string, first int, mailbox string) int {
+	start := headerStart(lines, first)
+	// Our own address above the quote, with no sentence between: the
+	// sender line of a header block whose labels have no colons (Lotus
+	// Notes: "A", "cc", "Objet" on lines of their own).
+	_, domain, _ := strings.Cut(strings.ToLower(mailbox), "@")
+	if domain == "" {
+		return start
+	}
+	for k := start - 1; k >= 0 && first-k <= 16; k-- {
+		l := strings.ToLower(lines[k])
+		if strings.Contains(l, "@"+domain) && len(l) < 400 {
+			start = k
+			if k > 0 && quoteRuleRe.MatchString(lines[k-1]) {
+				start = k - 1
+			}
+			continue
+		}
+		// A sentence is the mission's: the walk stops there.
+		if t := strings.TrimSpace(l); len(strings.Fields(t)) > 25 || strings.HasSuffix(t, ".") || strings.HasSuffix(t, "!") || strings.HasSuffix(t, "?") {
+			break
+		}
+	}
+	return start
+}
+
+// headerStart is quoteStart for the header blocks and attribution lines
+// that can be read by their form.
+func headerStart(lines []string, first int) int {
 	start, block := first, first
 	headers, addr := 0, false
 	header := func() int {

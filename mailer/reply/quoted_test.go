@@ -168,10 +168,6 @@ func TestGenerateQuoted(t *testing.T) {
 	if !*genQuoted {
 		t.Skip("run with -gen-quoted to rewrite testdata/corpus/quoted-*")
 	}
-	old, _ := filepath.Glob(filepath.Join("testdata", "corpus", "quoted-*"))
-	for _, f := range old {
-		os.Remove(f)
-	}
 	set, err := templates.Load("")
 	if err != nil {
 		t.Fatal(err)
@@ -617,10 +613,12 @@ func TestQuoteStart(t *testing.T) {
 		{"Le 15 sept. 2017 à 10:00, UPR Pre-sessions <rsvp@presessions.example> a\nécrit :\n\nINVITATION", 0},
 		{"We will attend the following:\n\nINVITATION", 2},
 		{"Delegation: Mr A. Sato\n\nINVITATION", 2},
+		{"To rsvp@presessions.example:\nWe will attend the pre-session on Japan.\n\nINVITATION", 3},
+		{"Bien reçu.\n\nLe Secrétariat\n\nUPR Pre-sessions <rsvp+abc@presessions.example>\n15/09/2017 10:00\n\nA\ngeneva@ben.mission.example\ncc\n\nObjet\nInvitation : Pré-sessions\n\nINVITATION", 4},
 	} {
 		lines := strings.Split(c.text, "\n")
 		first := len(lines) - 1
-		if got := quoteStart(lines, nil, first); got != c.want {
+		if got := quoteStart(lines, first, testMailbox); got != c.want {
 			t.Errorf("quoteStart = %d, want %d, in\n%s", got, c.want, c.text)
 		}
 	}
