@@ -533,6 +533,11 @@ func TestMetrics(t *testing.T) {
 	if len(reviews) == 0 || m["outreach_review_open"] != float64(len(reviews)) {
 		t.Errorf("outreach_review_open = %v, %d open", m["outreach_review_open"], len(reviews))
 	}
+	for key, want := range map[string]float64{"outreach_store_writable": 1, "outreach_imap_folders_not_working": 0} {
+		if got, ok := m[key]; !ok || got != want {
+			t.Errorf("%s = %v (present %v), want %v", key, got, ok, want)
+		}
+	}
 	last := m["outreach_imap_last_sync_timestamp_seconds"]
 	if last < float64(before.Unix()) || last > float64(time.Now().Unix()) {
 		t.Errorf("last IMAP sync %v, want between %d and now", last, before.Unix())

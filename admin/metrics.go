@@ -19,6 +19,8 @@ var (
 	descIMAPUp   = prometheus.NewDesc("outreach_imap_connected", "1 when connected to the IMAP server.", nil, nil)
 	descNext     = prometheus.NewDesc("outreach_next_reminder_timestamp_seconds", "When the next reminder is due (0: none).", nil, nil)
 	descMissed   = prometheus.NewDesc("outreach_reminders_missed", "Reminders reported missed (past the lateness limit).", nil, nil)
+	descWritable = prometheus.NewDesc("outreach_store_writable", "1 when the store can be written (no write refused, enough free space).", nil, nil)
+	descFolders  = prometheus.NewDesc("outreach_imap_folders_not_working", "IMAP folders that cannot be created or refuse filing; their replies wait in the mailbox.", nil, nil)
 )
 
 // NewCollector returns a Prometheus collector of e's state: the outbox by
@@ -35,7 +37,7 @@ type collector struct {
 }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descOutbox, descDepth, descReplies, descReview, descUnreach, descLastSync, descIMAPUp, descNext, descMissed} {
+	for _, d := range []*prometheus.Desc{descOutbox, descDepth, descReplies, descReview, descUnreach, descLastSync, descIMAPUp, descNext, descMissed, descWritable, descFolders} {
 		ch <- d
 	}
 }
@@ -69,6 +71,14 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 			up = 1
 		}
 		ch <- prometheus.MustNewConstMetric(descIMAPUp, prometheus.GaugeValue, up)
+		ch <- prometheus.MustNewConstMetric(descFolders, prometheus.GaugeValue, float64(len(ws.FolderErrors)))
+	}
+	if st := c.e.Store(); st != nil {
+		writable := 0.0
+		if st.Writability().Writable {
+			writable = 1
+		}
+		ch <- prometheus.MustNewConstMetric(descWritable, prometheus.GaugeValue, writable)
 	}
 	next := 0.0
 	if !sn.NextReminder.IsZero() {
