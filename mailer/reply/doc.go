@@ -20,7 +20,10 @@
 //     subjects of Exchange, Gmail and iCloud out-of-office messages) and
 //     read receipts (RFC 8098);
 //  4. letters in English, French and Spanish, read sentence by sentence
-//     after the quoted text is removed, negations before affirmations;
+//     after the quoted text is removed, negations before affirmations; our
+//     own invitation is recognised by its content (its sentences in the
+//     three languages and its schedule of times and rooms), whatever
+//     header, client or conversion it came through, and is never read;
 //  5. everything else.
 //
 // Messages are parsed leniently (RFC 5322 headers with RFC 2047 encoded
