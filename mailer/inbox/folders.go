@@ -205,6 +205,14 @@ func (s *session) prepareFolder(ctx context.Context, folder string) (server stri
 // they are due.
 func (s *session) prepareFolders(ctx context.Context) error {
 	w := s.w
+	layout := s.layoutKey()
+	if w.preparedIn != layout {
+		// Another server layout than last time: prepare everything again.
+		w.ready, w.preparedIn = make(map[string]string), layout
+	}
+	for f, server := range w.ready {
+		s.names[f] = server
+	}
 	for _, f := range w.opts.Folders {
 		if _, ok := s.names[f]; ok {
 			continue
@@ -220,9 +228,29 @@ func (s *session) prepareFolders(ctx context.Context) error {
 			w.folderBroken(f, server, problem)
 			continue
 		}
-		s.names[f] = server
+		s.prepared(f, server)
 	}
 	return nil
+}
+
+// layoutKey identifies the server's layout, to reuse the folders prepared
+// on an earlier connection.
+func (s *session) layoutKey() string {
+	return fmt.Sprintf("%q %q", s.delim, s.prefix)
+}
+
+// prepared records that folder works under its server name, for this
+// connection and the next ones (with the same layout).
+func (s *session) prepared(folder, server string) {
+	s.names[folder] = server
+	s.w.ready[folder] = server
+}
+
+// forget drops folder's server name after a refusal: it is prepared again
+// before the next filing.
+func (s *session) forget(folder string) {
+	delete(s.names, folder)
+	delete(s.w.ready, folder)
 }
 
 // target returns the server name to file into for folder, or ok false when
@@ -243,7 +271,7 @@ func (s *session) target(ctx context.Context, folder string) (server string, ok 
 		w.folderBroken(folder, server, problem)
 		return "", false, nil
 	}
-	s.names[folder] = server
+	s.prepared(folder, server)
 	return server, true, nil
 }
 
@@ -324,7 +352,7 @@ func (s *session) retryFolders(ctx context.Context, st *Stats) error {
 			w.folderBroken(f, server, problem)
 			continue
 		}
-		s.names[f] = server
+		s.prepared(f, server)
 		// Try filing; the first success clears the problem.
 		p.lastTry = time.Time{}
 		if p.parkedIn == s.uidValidity {

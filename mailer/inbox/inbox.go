@@ -277,6 +277,11 @@ type Watcher struct {
 	// Owned by the goroutine holding running.
 	pending []pendingFiling
 	broken  map[string]*folderProblem // configured name → problem
+	// ready holds the folders prepared (created, subscribed, checked) under
+	// the layout preparedIn: configured name → server name. A new
+	// connection reuses them instead of creating them again.
+	ready      map[string]string
+	preparedIn string
 
 	mu     sync.Mutex
 	status Status

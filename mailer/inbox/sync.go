@@ -518,7 +518,7 @@ func (s *session) file(ctx context.Context, m meta, folder string) (bool, error)
 			// The folder may have been deleted while we ran: prepare it
 			// again and try once more.
 			log.Info("imap filing refused; preparing the folder and trying again", slog.Any("err", err))
-			delete(s.names, folder)
+			s.forget(folder)
 			var ok bool
 			server, ok, lost = s.target(ctx, folder)
 			switch {
@@ -536,7 +536,7 @@ func (s *session) file(ctx context.Context, m meta, folder string) (bool, error)
 			log.Warn("imap message left in place: the server copied nothing (it is recorded)", slog.Any("err", err))
 			return false, nil
 		case isNo(err):
-			delete(s.names, folder)
+			s.forget(folder)
 			s.w.folderBroken(folder, server, err)
 			s.park(folder, uid)
 			s.unfiled++
