@@ -41,6 +41,9 @@ type session struct {
 	// unfiled counts messages left in place because their folder does
 	// not work.
 	unfiled int
+	// inspect: a connection of Inspect, which creates and selects nothing.
+	inspect bool
+	caps    imap.CapSet
 
 	// refiled is set once this connection has looked for recorded messages
 	// left unfiled (see session.refile).
@@ -90,7 +93,13 @@ func (s *session) do(ctx context.Context, op string, fn func(kick func()) error)
 // open connects, logs in, creates the folders (once per Watcher) and selects
 // the mailbox.
 func (w *Watcher) open(ctx context.Context) (*session, error) {
-	s := &session{w: w, wake: make(chan struct{}, 1), names: make(map[string]string)}
+	return w.openSession(ctx, false)
+}
+
+// openSession is open; inspect logs in and reads the folder layout only
+// (no folder created, no mailbox selected), for Inspect.
+func (w *Watcher) openSession(ctx context.Context, inspect bool) (*session, error) {
+	s := &session{w: w, wake: make(chan struct{}, 1), names: make(map[string]string), inspect: inspect}
 	copts := &imapclient.Options{
 		UnilateralDataHandler: &imapclient.UnilateralDataHandler{
 			Mailbox: func(d *imapclient.UnilateralDataMailbox) {
@@ -181,6 +190,7 @@ func (s *session) setup(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	s.caps = caps
 	s.canIdle = caps.Has(imap.CapIdle)
 	s.canMove = caps.Has(imap.CapMove)
 
@@ -191,6 +201,9 @@ func (s *session) setup(ctx context.Context) error {
 	mailbox, err := s.serverName(w.opts.Mailbox)
 	if err != nil {
 		return fmt.Errorf("inbox: mailbox: %w", err)
+	}
+	if s.inspect {
+		return nil
 	}
 	if err := s.prepareFolders(ctx); err != nil {
 		return err

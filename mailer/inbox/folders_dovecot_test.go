@@ -328,3 +328,65 @@ func TestDovecotFolderRepairedWhileIdling(t *testing.T) {
 		t.Errorf("folder error logged %d times, want once\n%s", n, logs)
 	}
 }
+
+// Inspect reports the layout and each folder's server name, creates nothing
+// unless asked, and names the folders outreach cannot file into.
+func TestDovecotInspect(t *testing.T) {
+	d := testenv.StartDovecotWith(t, testenv.DovecotOptions{Layout: testenv.LayoutINBOXPrefix, SpecialUse: map[string]string{"Trash": `\Trash`}},
+		testenv.User{Name: testUser, Password: testPassword})
+	c := d.Dial(t, testUser)
+	if err := c.Create("INBOX.Trash", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	c.Logout().Wait()
+	w, _ := newTestWatcher(t, d.Addr, newRecorder(), func(o *Options) {
+		o.Folders = []string{"outreach/processed", "Trash", "a/b.c"}
+	})
+	ctx := context.Background()
+	in, err := w.Inspect(ctx, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.Delimiter != "." || in.Prefix != "INBOX." || in.Mailbox != "INBOX" || !slices.Contains(in.Capabilities, "IDLE") || !slices.Contains(in.Capabilities, "MOVE") {
+		t.Errorf("inspection %+v", in)
+	}
+	if len(in.Folders) != 3 {
+		t.Fatalf("folders %+v", in.Folders)
+	}
+	if f := in.Folders[0]; f.Server != "INBOX.outreach.processed" || f.Exists || f.Created || f.Problem != "" {
+		t.Errorf("before creating: %+v", f)
+	}
+	if f := in.Folders[1]; f.Server != "INBOX.Trash" || !f.Exists || !strings.Contains(f.Problem, `\Trash`) {
+		t.Errorf("Trash: %+v", f)
+	}
+	if f := in.Folders[2]; f.Server != "" || !strings.Contains(f.Problem, "hierarchy delimiter") {
+		t.Errorf("a/b.c: %+v", f)
+	}
+	if subs := d.Subscribed(t, testUser); slices.Contains(subs, "INBOX.outreach.processed") || slices.Contains(subs, "INBOX.outreach") {
+		t.Errorf("Inspect without create changed the server: subscribed %v", subs)
+	}
+	c = d.Dial(t, testUser)
+	l, _ := c.List("", "INBOX.outreach*", nil).Collect()
+	c.Logout().Wait()
+	if len(l) != 0 {
+		t.Errorf("Inspect without create created %v", l)
+	}
+
+	in, err = w.Inspect(ctx, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := in.Folders[0]; !f.Exists || !f.Created || f.Problem != "" {
+		t.Errorf("with create: %+v", f)
+	}
+	if subs := d.Subscribed(t, testUser); !slices.Contains(subs, "INBOX.outreach.processed") {
+		t.Errorf("created folder not subscribed: %v", subs)
+	}
+	in, err = w.Inspect(ctx, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := in.Folders[0]; !f.Exists || f.Created {
+		t.Errorf("after creating: %+v", f)
+	}
+}
