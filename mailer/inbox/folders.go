@@ -180,15 +180,10 @@ func (s *session) prepareFolder(ctx context.Context, folder string) (server stri
 	if err != nil && !isNo(err) {
 		return server, nil, err
 	}
-	for _, a := range attrs {
-		switch {
-		case strings.EqualFold(string(a), string(imap.MailboxAttrNoSelect)), strings.EqualFold(string(a), string(imap.MailboxAttrNonExistent)):
-			return server, fmt.Errorf("folder %q cannot hold messages (%s)", server, a), nil
-		case strings.EqualFold(string(a), string(imap.MailboxAttrTrash)), strings.EqualFold(string(a), string(imap.MailboxAttrJunk)):
-			// The server or the mail client empties these: filing there
-			// would end in deletion, which intake never does.
-			return server, fmt.Errorf("folder %q is the server's %s folder, whose mail is deleted in time; choose another", server, a), nil
-		}
+	// \Trash and \Junk are emptied by the server or the mail client:
+	// filing there would end in deletion, which intake never does.
+	if err := unusable(server, attrs); err != nil {
+		return server, err, nil
 	}
 	err = s.do(ctx, "subscribe "+server, func(func()) error { return s.c.Subscribe(server).Wait() })
 	switch {
