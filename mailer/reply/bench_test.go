@@ -30,6 +30,8 @@ func BenchmarkClassify(b *testing.B) {
 	for _, c := range corpus {
 		g := c.want.Kind
 		switch {
+		case strings.HasPrefix(c.name, "quoted-"):
+			g = "quoted"
 		case strings.HasPrefix(c.name, "letter-"):
 			g = "letter"
 		case c.want.Kind == "rsvp" || strings.HasPrefix(c.name, "outlook-") || strings.HasPrefix(c.name, "gmail-") ||
@@ -40,7 +42,7 @@ func BenchmarkClassify(b *testing.B) {
 		}
 		groups[g] = append(groups[g], c)
 	}
-	for _, g := range []string{"calendar", "letter", "bounce", "auto-reply", "unrelated"} {
+	for _, g := range []string{"calendar", "letter", "quoted", "bounce", "auto-reply", "unrelated"} {
 		if len(groups[g]) > 0 {
 			b.Run(g, func(b *testing.B) { run(b, groups[g]) })
 		}
