@@ -293,6 +293,13 @@ func (e *Engine) composeMessage(tx *store.Tx, it outreach.OutboxItem, revs map[s
 		return nil, err
 	}
 	msg.Subject, msg.Text, msg.HTML = out.Subject, out.Text, out.HTML
+	if it.Key.Kind != outreach.Invitation {
+		// RFC 3834: sent by the engine, not written for this occasion by a
+		// person, so vacation responders do not answer it. The invitation is
+		// the letter staff send by hand, and the notes advise against marking
+		// calendar invitations untested.
+		msg.Headers = append(msg.Headers, [2]string{"Auto-Submitted", "auto-generated"})
+	}
 	if msg.Calendar != nil && msg.Calendar.Method == "REQUEST" && session != nil {
 		// Exchange titles the appointment from the Subject: keep it equal to
 		// the SUMMARY.
@@ -336,7 +343,7 @@ func (e *Engine) composeSpeaker(t *templates.Set, it outreach.OutboxItem, rd rou
 		ReplyTo:   &replyTo,
 		Subject:   out.Subject, Text: out.Text, HTML: out.HTML,
 		Date:    e.now(),
-		Headers: [][2]string{{"X-Auto-Response-Suppress", "OOF, AutoReply"}},
+		Headers: [][2]string{{"Auto-Submitted", "auto-generated"}, {"X-Auto-Response-Suppress", "OOF, AutoReply"}},
 	}, nil
 }
 

@@ -223,6 +223,7 @@ func sameAsGoMail(t testing.TB, m *Message) {
 	if n := len(writerBoundaryRE.FindAll(got, -1)); n > 0 && len(placeholderHashes(got)) != 1 {
 		t.Fatalf("boundaries made from different hashes: %v", placeholderHashes(got))
 	}
+	got, want = knownDifferences(got, want)
 	if g := placeholders(got); !bytes.Equal(g, want) {
 		i := 0
 		for i < len(g) && i < len(want) && g[i] == want[i] {
@@ -302,3 +303,16 @@ func FuzzWriterMatchesGoMail(f *testing.F) {
 		sameAsGoMail(t, m)
 	})
 }
+
+// knownDifferences removes the two ways the writer departs from go-mail on
+// purpose: go-mail may fold a value straight after its field name, which
+// some parsers read with a leading space (both are compared unfolded), and
+// the writer adds a plain ASCII name beside an RFC 2231 one.
+func knownDifferences(got, want []byte) ([]byte, []byte) {
+	unfold := func(b []byte) []byte { return bytes.ReplaceAll(b, []byte("\r\n "), []byte(" ")) }
+	got, want = unfold(got), unfold(want)
+	got, want = fallbackNameRE.ReplaceAll(got, []byte("$1")), fallbackNameRE.ReplaceAll(want, []byte("$1"))
+	return got, want
+}
+
+var fallbackNameRE = regexp.MustCompile(`((?:file)?name\*=[^;\s]*); (?:file)?name="[^"]*"`)

@@ -12,7 +12,10 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
 
 	"outreach"
 )
@@ -436,6 +439,13 @@ func attachmentHeaders(ct, filename string, types map[string]mediaType) (ctHeade
 	if cdHeader == "" {
 		return "", "", fmt.Errorf("filename %q cannot be written", filename)
 	}
+	if fb := asciiFilename(filename); fb != filename {
+		// The RFC 2231 form (name*=) is not read by every client; a plain
+		// ASCII name beside it is, and readers that know RFC 2231 prefer
+		// the starred one.
+		ctHeader += "; name=\"" + fb + "\""
+		cdHeader += "; filename=\"" + fb + "\""
+	}
 	headerCache.mu.Lock()
 	if len(headerCache.m) < maxCachedHeaders {
 		headerCache.m[k] = [2]string{ctHeader, cdHeader}
@@ -670,6 +680,25 @@ func qEncode(s string) string {
 			b.WriteByte(c)
 		default:
 			fmt.Fprintf(&b, "=%02X", c)
+		}
+	}
+	return b.String()
+}
+
+// asciiFilename is filename with its accents dropped and any other
+// character outside printable ASCII, or a quote or backslash, replaced by
+// "_": the fallback name beside an RFC 2231 one.
+func asciiFilename(filename string) string {
+	var b strings.Builder
+	for _, r := range norm.NFD.String(filename) {
+		switch {
+		case unicode.Is(unicode.Mn, r):
+		case r > 0x20 && r < 0x7f && r != '"' && r != '\\':
+			b.WriteRune(r)
+		case r == ' ':
+			b.WriteByte(' ')
+		default:
+			b.WriteByte('_')
 		}
 	}
 	return b.String()

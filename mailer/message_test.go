@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -417,6 +418,10 @@ func TestPythonFindsNoDefects(t *testing.T) {
 			t.Fatal(err)
 		}
 		m := files[filepath.Base(args[i])]
+		// Python's parser reports a name given both in the RFC 2231 form and
+		// plainly (RFC 6266 §4.3 recommends both) as a duplicate, and reads
+		// the first, the UTF-8 one.
+		r.Defects = slices.DeleteFunc(r.Defects, func(d string) bool { return strings.Contains(d, "duplicate parameter name") })
 		if len(r.Defects) > 0 {
 			t.Errorf("%s: Python reports defects: %q", filepath.Base(args[i]), r.Defects)
 		}

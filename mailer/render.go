@@ -53,9 +53,12 @@ func (w *writer) header(key, value string) {
 	w.str(": ")
 	room := 76 - 2 - len(key) - 2
 	full := value
-	for {
+	for first := true; ; first = false {
 		word, rest, more := strings.Cut(full, " ")
-		if room-len(word) <= 1 {
+		// Never fold straight after the colon: a value that starts on a
+		// continuation line reads, in some parsers, with a leading space
+		// (a Message-ID of " <...>" matches no reference).
+		if !first && room-len(word) <= 1 {
 			// Fold: a space left at the end of the line is dropped.
 			if n := len(w.buf); n > 0 && w.buf[n-1] == ' ' {
 				w.buf = w.buf[:n-1]
