@@ -3,6 +3,7 @@ package jobs
 import (
 	"bytes"
 	"net/mail"
+	"strings"
 	"testing"
 	"time"
 
@@ -59,4 +60,33 @@ func TestAutoSubmittedOnEveryAutomaticMessage(t *testing.T) {
 			t.Errorf("no %s was sent; the test proves nothing for it", k)
 		}
 	}
+}
+
+// localRoom is room as mission id's calendar shows it, in its language,
+// followed by the escaped comma before the venue: LOCATION is what
+// calendars display.
+func localRoom(t *testing.T, f *fixture, id, room string) string {
+	t.Helper()
+	ms, err := f.e.Missions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms {
+		if m.ID != id {
+			continue
+		}
+		room = roomIn(m.Language, room)
+	}
+	return room + `\,`
+}
+
+// roomIn is a room of the seed ("Room XX") in lang.
+func roomIn(lang outreach.Language, room string) string {
+	switch lang {
+	case outreach.French:
+		return strings.Replace(room, "Room ", "Salle ", 1)
+	case outreach.Spanish:
+		return strings.Replace(room, "Room ", "Sala ", 1)
+	}
+	return room
 }

@@ -161,7 +161,7 @@ func TestCalendarPlay(t *testing.T) {
 			t.Errorf("session %s: attendees %+v, want %q alone", s.SuR, ev.Attendees, title)
 		}
 		if s.SuR != sur {
-			if ev.Cancelled || ev.Sequence != 0 || !ev.Start.Equal(s.Start) || !strings.HasPrefix(ev.Location, s.Room) {
+			if ev.Cancelled || ev.Sequence != 0 || !ev.Start.Equal(s.Start) || !strings.HasPrefix(ev.Location, roomIn(m.Language, s.Room)) {
 				t.Errorf("session %s changed: %+v", s.SuR, ev)
 			}
 			continue
@@ -200,8 +200,8 @@ func TestCalendarPlay(t *testing.T) {
 	}
 	ukr := sessionBySuR(t, sessions, sur)
 	want := []revision{
-		{"REQUEST", 0, utcText(ukr.Start), ukr.Room},
-		{"REQUEST", 1, utcText(first), room1},
+		{"REQUEST", 0, utcText(ukr.Start), roomIn(m.Language, ukr.Room)},
+		{"REQUEST", 1, utcText(first), roomIn(m.Language, room1)},
 		{"REQUEST", 2, utcText(second), room2},
 		{"CANCEL", 3, utcText(second), room2},
 	}

@@ -57,10 +57,11 @@ type calendarTextKey struct {
 
 type calendarText struct {
 	summary, description string
+	location             string // room and venue in the language (LOCATION)
 	filename             string // the attachment's name (AttachmentName)
 }
 
-// calendarText returns the SUMMARY and DESCRIPTION of session s in lang.
+// calendarText returns the SUMMARY, DESCRIPTION and LOCATION of session s in lang.
 func (e *Engine) calendarText(t *templates.Set, lang outreach.Language, s outreach.Session, rd roundData) calendarText {
 	if rd.texts == nil {
 		return e.newCalendarText(t, lang, s, rd)
@@ -100,7 +101,7 @@ func (e *Engine) loadRound(tx *store.Tx) (roundData, error) {
 func (e *Engine) newCalendarText(t *templates.Set, lang outreach.Language, s outreach.Session, rd roundData) calendarText {
 	sur := rd.names[s.SuR]
 	return calendarText{summary: t.Summary(lang, e.event, sur), description: t.Description(lang, e.event, s, sur),
-		filename: templates.AttachmentName(sur, lang)}
+		location: t.Location(lang, e.event, s), filename: templates.AttachmentName(sur, lang)}
 }
 
 // calendarEvent is mission's copy of session as an iCalendar event.
@@ -116,13 +117,6 @@ func (e *Engine) calendarEvent(t *templates.Set, m outreach.Mission, s outreach.
 	if s.Status == outreach.Cancelled {
 		status = "CANCELLED"
 	}
-	loc := s.Room
-	if e.event.Venue != "" {
-		if loc != "" {
-			loc += ", "
-		}
-		loc += e.event.Venue
-	}
 	ct := e.calendarText(t, lang, s, rd)
 	return ical.Event{
 		UID:         e.UID(m.ID, s.SuR),
@@ -132,7 +126,7 @@ func (e *Engine) calendarEvent(t *templates.Set, m outreach.Mission, s outreach.
 		End:         s.End,
 		TZ:          e.event.Location,
 		Summary:     ct.summary,
-		Location:    loc,
+		Location:    ct.location,
 		Description: ct.description,
 		Organizer:   ical.Address{Name: e.organiserName(), Email: e.event.Mailbox.Email},
 		Attendees:   []ical.Attendee{{Name: m.Title(), Email: attendee, Role: "REQ-PARTICIPANT", PartStat: partstat, RSVP: true}},

@@ -442,7 +442,7 @@ func TestReminderWholeRound(t *testing.T) {
 				room = s.Room
 			}
 		}
-		if !strings.Contains(r.text, "Room:         "+room+", Palais des Nations") || !strings.Contains(r.text, "Pregny gate") {
+		if !strings.Contains(r.text, "Room:         "+room+", Palais des Nations") || !strings.Contains(r.text, "UN grounds pass") {
 			t.Errorf("practical note for %s lacks the room %s or the access:\n%s", r.item.Key.Session, room, r.text)
 		}
 	}

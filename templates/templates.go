@@ -533,6 +533,22 @@ func (s *Set) Description(lang outreach.Language, ev outreach.Event, sess outrea
 	return v.Summary + "\n" + v.Session.Date + ", " + v.Session.Time + ", " + v.Session.Room
 }
 
+// Location returns the calendar LOCATION of a session in lang, the room
+// and the venue with their place words translated as the message text has
+// them ("Salle XXV, Palais des Nations, Genève"): LOCATION is what
+// calendars show.
+func (s *Set) Location(lang outreach.Language, ev outreach.Event, sess outreach.Session) string {
+	lang = known(lang)
+	var parts []string
+	if r := oneLine(sess.Room); r != "" {
+		parts = append(parts, s.g.localPlace(lang, r))
+	}
+	if v := oneLine(ev.Venue); v != "" {
+		parts = append(parts, s.g.localPlace(lang, v))
+	}
+	return strings.Join(parts, ", ")
+}
+
 // summaryView is the view summary.tmpl executes against: the event and a
 // session holding only the State under Review's names.
 func (s *Set) summaryView(lang outreach.Language, ev outreach.Event, sur outreach.Names) *View {

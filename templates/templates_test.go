@@ -230,9 +230,9 @@ func TestSummary(t *testing.T) {
 		want string
 	}{
 		{outreach.English, "JPN", "UPR Pre-session: Japan"},
-		{outreach.French, "JPN", "Pré-session EPU : Japon"},
+		{outreach.French, "JPN", "Pré-session de l'EPU : Japon"},
 		{outreach.Spanish, "JPN", "Pre-sesión del EPU: Japón"},
-		{outreach.French, "CIV", "Pré-session EPU : Côte d'Ivoire"},
+		{outreach.French, "CIV", "Pré-session de l'EPU : Côte d'Ivoire"},
 		{outreach.Spanish, "KOR", "Pre-sesión del EPU: República de Corea"},
 		{"de", "JPN", "UPR Pre-session: Japan"},
 	} {
@@ -444,7 +444,7 @@ func TestLoadOverride(t *testing.T) {
 		t.Errorf("overridden Spanish summary = %q", got)
 	}
 	// What was not overridden stays embedded.
-	if got := s.Summary(outreach.French, r.ev, r.names["JPN"]); got != "Pré-session EPU : Japon" {
+	if got := s.Summary(outreach.French, r.ev, r.names["JPN"]); got != "Pré-session de l'EPU : Japon" {
 		t.Errorf("French summary = %q", got)
 	}
 	msg, err = s.Render(Invitation, outreach.French, r.data(t, "BEN"))

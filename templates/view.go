@@ -52,6 +52,11 @@ type View struct {
 	// Title is the mission's formal title in Lang ("Mission permanente du
 	// Japon"); Name its State's short name in Lang.
 	Title, Name string
+	// Designation is what the mission is called after the opening, without
+	// its State: "Permanent Mission", or for an observer State (Holy See,
+	// State of Palestine) "Permanent Observer Mission"; "Mission
+	// permanente (d'observation)", "Misión Permanente (de Observación)".
+	Designation string
 
 	// Sessions are every session of the round in time order, cancelled ones
 	// included (marked Cancelled); Scheduled only those taking place.
@@ -289,6 +294,7 @@ func (s *Set) view(kind Kind, l outreach.Language, d Data) (*View, error) {
 	if kind != ReminderSpeaker {
 		v.Title = d.Mission.Titles.In(l)
 		v.Name = d.Mission.Names.In(l)
+		v.Designation = designation(l, d.Mission.Kind == outreach.Observer)
 		if strings.TrimSpace(v.Title) == "" {
 			return nil, fmt.Errorf("mission %s has no title", d.Mission.ID)
 		}
@@ -416,4 +422,24 @@ func (s *Set) digestView(v *View, d Data, loc *time.Location) error {
 	}
 	v.Digest = dv
 	return nil
+}
+
+// designation is the mission's designation in l (View.Designation).
+func designation(l outreach.Language, observer bool) string {
+	switch l {
+	case outreach.French:
+		if observer {
+			return "Mission permanente d'observation"
+		}
+		return "Mission permanente"
+	case outreach.Spanish:
+		if observer {
+			return "Misión Permanente de Observación"
+		}
+		return "Misión Permanente"
+	}
+	if observer {
+		return "Permanent Observer Mission"
+	}
+	return "Permanent Mission"
 }

@@ -267,8 +267,16 @@ func checkInvitationEvent(m missionJSON, s outreach.Session, ev outreach.Event, 
 	if sur := names[s.SuR].In(lang); !strings.Contains(e.Summary, sur) {
 		out = append(out, fmt.Sprintf("SUMMARY %q does not name %q", e.Summary, sur))
 	}
-	if !strings.HasPrefix(e.Location, s.Room) {
-		out = append(out, fmt.Sprintf("LOCATION %q, want the room %q first", e.Location, s.Room))
+	// LOCATION is what calendars show: in the mission's language.
+	room := s.Room
+	switch lang {
+	case outreach.French:
+		room = strings.Replace(room, "Room ", "Salle ", 1)
+	case outreach.Spanish:
+		room = strings.Replace(room, "Room ", "Sala ", 1)
+	}
+	if !strings.HasPrefix(e.Location, room) {
+		out = append(out, fmt.Sprintf("LOCATION %q, want the room %q first", e.Location, room))
 	}
 	if !strings.Contains(e.UID, strings.ToLower(s.SuR)) || !strings.Contains(e.UID, strings.ToLower(m.ID)) {
 		out = append(out, fmt.Sprintf("UID %q does not name the session and mission", e.UID))

@@ -26,6 +26,17 @@ def defect_names(ds, where):
     return ["%s: %s: %s" % (where, type(d).__name__, d) for d in ds]
 
 
+def fallback_name(values):
+    """Whether a raw Content-Type or Content-Disposition value names its
+    file both in the RFC 2231 form and plainly."""
+    for v in values:
+        low = "".join(str(v).split()).lower()
+        for p in ("name", "filename"):
+            if (";%s*=" % p) in low and (";%s=" % p) in low:
+                return True
+    return False
+
+
 ADDRESS_HEADERS = {"from", "to", "cc", "bcc", "reply-to", "sender"}
 
 
@@ -38,7 +49,14 @@ def headers(part, where, defects):
     addrs = {}
     first = {}
     for name, v in part.items():
-        defects.extend(defect_names(getattr(v, "defects", ()), "%s header %s" % (where, name)))
+        ds = getattr(v, "defects", ())
+        if name.lower() in ("content-type", "content-disposition") and fallback_name(
+                [raw for n, raw in part.raw_items() if n.lower() == name.lower()]):
+            # A file name given in the RFC 2231 form and plainly beside it
+            # (RFC 6266 section 4.3) is reported as a duplicate parameter;
+            # the parser reads the first, the RFC 2231 one.
+            ds = [d for d in ds if "duplicate parameter name" not in str(d)]
+        defects.extend(defect_names(ds, "%s header %s" % (where, name)))
         out.append([name, str(v)])
         first.setdefault(name.lower(), v)
         if name.lower() in ADDRESS_HEADERS and hasattr(v, "addresses"):
