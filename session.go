@@ -94,8 +94,30 @@ type Session struct {
 	// it goes up whenever the time, room or status changes.
 	Sequence int           `json:"sequence"`
 	Status   SessionStatus `json:"status"`
-	// Note says why the session last changed ("moved to Room XX").
-	Note string `json:"note,omitempty"`
+	// Note says why the session last changed ("moved to Room XX"), in
+	// English; NoteFR and NoteES are the same in French and Spanish when
+	// staff gave them.
+	Note   string `json:"note,omitempty"`
+	NoteFR string `json:"note_fr,omitempty"`
+	NoteES string `json:"note_es,omitempty"`
+}
+
+// NoteIn returns the session's note in l, and whether it is in l: when the
+// note was given in English only, the English text and false.
+func (s Session) NoteIn(l Language) (string, bool) {
+	switch l {
+	case French:
+		if s.NoteFR != "" {
+			return s.NoteFR, true
+		}
+	case Spanish:
+		if s.NoteES != "" {
+			return s.NoteES, true
+		}
+	default:
+		return s.Note, true
+	}
+	return s.Note, s.Note == ""
 }
 
 // Validate checks the slot (end after start, at most a working day) and the

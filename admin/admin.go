@@ -227,14 +227,18 @@ type MoveRequest struct {
 	End             *time.Time `json:"end,omitempty"`
 	Room            *string    `json:"room,omitempty"`
 	Note            string     `json:"note,omitempty"`
+	NoteFR          string     `json:"note_fr,omitempty"`
+	NoteES          string     `json:"note_es,omitempty"`
 	IncludeDeclined bool       `json:"include_declined,omitempty"`
 	Actor           string     `json:"actor"`
 }
 
 // CancelRequest is the body of POST /v1/sessions/{sur}/cancel.
 type CancelRequest struct {
-	Reason string `json:"reason"`
-	Actor  string `json:"actor"`
+	Reason   string `json:"reason"`
+	ReasonFR string `json:"reason_fr,omitempty"`
+	ReasonES string `json:"reason_es,omitempty"`
+	Actor    string `json:"actor"`
 }
 
 // InviteRequest is the body of POST /v1/invite.
@@ -329,7 +333,7 @@ func (s *server) move(w http.ResponseWriter, r *http.Request) (any, error) {
 		return nil, err
 	}
 	return s.e.MoveSession(r.PathValue("sur"), jobs.Move{Start: req.Start, End: req.End, Room: req.Room,
-		Note: req.Note, IncludeDeclined: req.IncludeDeclined}, req.Actor)
+		Note: req.Note, NoteFR: req.NoteFR, NoteES: req.NoteES, IncludeDeclined: req.IncludeDeclined}, req.Actor)
 }
 
 func (s *server) cancel(w http.ResponseWriter, r *http.Request) (any, error) {
@@ -337,7 +341,7 @@ func (s *server) cancel(w http.ResponseWriter, r *http.Request) (any, error) {
 	if err := decode(r, &req); err != nil {
 		return nil, err
 	}
-	return s.e.CancelSession(r.PathValue("sur"), req.Reason, req.Actor)
+	return s.e.CancelSessionWith(r.PathValue("sur"), jobs.Cancel{Reason: req.Reason, ReasonFR: req.ReasonFR, ReasonES: req.ReasonES}, req.Actor)
 }
 
 func (s *server) status(w http.ResponseWriter, r *http.Request) (any, error) {

@@ -236,7 +236,6 @@ func (e *Engine) composeMessage(tx *store.Tx, it outreach.OutboxItem, revs map[s
 				return nil, err
 			}
 			data.Previous = prev
-			data.Reason = session.Note
 		}
 		r, err := tx.RSVP(m.ID, session.SuR)
 		if err != nil {
@@ -259,7 +258,6 @@ func (e *Engine) composeMessage(tx *store.Tx, it outreach.OutboxItem, revs map[s
 		revs[session.SuR] = session.Sequence
 	case outreach.Cancellation:
 		kind = templates.Cancellation
-		data.Reason = session.Note
 		ev := e.calendarEvent(t, m, *session, rd, "NEEDS-ACTION")
 		ev.Status = "CANCELLED"
 		ics, err := ical.Cancel(ev, ical.WithProdID(ProdID))

@@ -17,7 +17,9 @@ import (
 type Move struct {
 	Start, End *time.Time
 	Room       *string
-	Note       string
+	// Note says why, in English; NoteFR and NoteES in French and Spanish
+	// (a mission whose language has none is told the note is in English).
+	Note, NoteFR, NoteES string
 	// IncludeDeclined also sends the update to missions that declined.
 	IncludeDeclined bool
 }
@@ -119,7 +121,7 @@ func (e *Engine) MoveSession(sur string, mv Move, actor string) (ChangeReport, e
 			return inputErr("%v", err)
 		}
 		s.Sequence++
-		s.Note = mv.Note
+		s.Note, s.NoteFR, s.NoteES = mv.Note, mv.NoteFR, mv.NoteES
 		if err := tx.PutState(revisionKey(sur, strconv.Itoa(s.Sequence)), prev); err != nil {
 			return err
 		}
@@ -170,6 +172,18 @@ func (e *Engine) MoveSession(sur string, mv Move, actor string) (ChangeReport, e
 // METHOD:CANCEL with SEQUENCE+1, and answers that arrive later are kept in
 // history only.
 func (e *Engine) CancelSession(sur, reason, actor string) (ChangeReport, error) {
+	return e.CancelSessionWith(sur, Cancel{Reason: reason}, actor)
+}
+
+// Cancel says why a session is cancelled: Reason in English, ReasonFR and
+// ReasonES in French and Spanish when staff give them.
+type Cancel struct {
+	Reason, ReasonFR, ReasonES string
+}
+
+// CancelSessionWith is CancelSession with the reason in each language.
+func (e *Engine) CancelSessionWith(sur string, c Cancel, actor string) (ChangeReport, error) {
+	reason := c.Reason
 	defer e.Wake() // it may have queued messages
 	var rep ChangeReport
 	sur = strings.ToUpper(sur)
@@ -187,7 +201,7 @@ func (e *Engine) CancelSession(sur, reason, actor string) (ChangeReport, error) 
 		prev := s
 		s.Status = outreach.Cancelled
 		s.Sequence++
-		s.Note = reason
+		s.Note, s.NoteFR, s.NoteES = reason, c.ReasonFR, c.ReasonES
 		if err := tx.PutState(revisionKey(sur, strconv.Itoa(s.Sequence)), prev); err != nil {
 			return err
 		}

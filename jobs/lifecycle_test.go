@@ -144,7 +144,7 @@ func TestMoveSessionSendsRequestWithNextSequence(t *testing.T) {
 		t.Errorf("subjects not in French and Spanish: %q, %q", cals["BEL"].subject, cals["ARG"].subject)
 	}
 	// The letter says what changed, in the mission's words.
-	if txt := cals["BEL"].text; !strings.Contains(txt, "Salle XXV") || !strings.Contains(txt, "Salle XX,") || !strings.Contains(txt, "room change") {
+	if txt := cals["BEL"].text; !strings.Contains(txt, "Salle XXV") || !strings.Contains(txt, "Salle XX,") || !strings.Contains(txt, "qu'en anglais ; en voici le texte : « Room change »") {
 		t.Errorf("the French update does not say what changed:\n%s", txt)
 	}
 

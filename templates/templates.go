@@ -78,8 +78,10 @@ type Data struct {
 	// Previous is, for an update, the session before the move, so the
 	// message can say what changed.
 	Previous *outreach.Session
-	// Reason says why a session was cancelled or moved; when empty the
-	// session's Note is used, and when that is empty nothing is said.
+	// Reason says why a session was cancelled or moved, in the message's
+	// language; when empty the session's note in that language is used
+	// (Session.NoteIn), or its English note introduced as such, and when
+	// there is none nothing is said.
 	Reason string
 	// ReplyTo is the mission's own reply address; Event.Mailbox when empty.
 	ReplyTo string
@@ -568,7 +570,7 @@ func (s *Set) descriptionView(lang outreach.Language, ev outreach.Event, sess ou
 	sv := s.g.sessionView(lang, loc, sess, sur)
 	v.Session = &sv
 	v.Summary = s.Summary(lang, ev, sur)
-	v.Reason = sess.Note
+	v.Reason, v.ReasonEnglish = reasonIn(lang, sess, "")
 	return v
 }
 

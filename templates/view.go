@@ -70,7 +70,11 @@ type View struct {
 	Previous *SessionView
 	Changed  Changes
 	// Reason says why a session moved or was cancelled; may be empty.
-	Reason string
+	// ReasonEnglish is set when staff gave it in English only and the
+	// template's language is another: the template then says so before
+	// quoting it.
+	Reason        string
+	ReasonEnglish bool
 	// Accepted, Tentative, Declined and Unanswered split the scheduled
 	// sessions by this mission's answers.
 	Accepted, Tentative, Declined, Unanswered Sessions
@@ -342,10 +346,7 @@ func (s *Set) view(kind Kind, l outreach.Language, d Data) (*View, error) {
 		sv.Answer = d.Answers[d.Session.SuR]
 		v.Session = &sv
 		v.Summary = s.Summary(l, d.Event, n)
-		v.Reason = d.Reason
-		if v.Reason == "" {
-			v.Reason = d.Session.Note
-		}
+		v.Reason, v.ReasonEnglish = reasonIn(l, *d.Session, d.Reason)
 		if d.Previous != nil {
 			pv := s.g.sessionView(l, loc, *d.Previous, n)
 			v.Previous = &pv
@@ -442,4 +443,20 @@ func designation(l outreach.Language, observer bool) string {
 		return "Permanent Observer Mission"
 	}
 	return "Permanent Mission"
+}
+
+// reasonIn is the reason to show in l: given (Data.Reason, already in l)
+// or else the session's note, in l when staff wrote it in l, else the
+// English text and true. Its first letter is a capital: it stands after a
+// label.
+func reasonIn(l outreach.Language, sess outreach.Session, given string) (string, bool) {
+	text, inL := sess.NoteIn(l)
+	if given != "" {
+		text, inL = given, true
+	}
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return "", false
+	}
+	return capFirst(text), !inL
 }

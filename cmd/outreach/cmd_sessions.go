@@ -66,11 +66,13 @@ func cmdSessionsShow(c *cli, args []string) error {
 }
 
 func cmdSessionsMove(c *cli, args []string) error {
-	fs := c.flags("sessions move", "SUR [--start TIME] [--end TIME] [--room ROOM] [--note TEXT]", "Move a session. Every mission holding it (all that have not declined, unless\n--include-declined) is sent a calendar update with the same UID and SEQUENCE+1,\nin its language, saying what changed. Times: 2017-10-12T10:00 in the event's\ntime zone, or RFC 3339. Without --end the session keeps its length.")
+	fs := c.flags("sessions move", "SUR [--start TIME] [--end TIME] [--room ROOM] [--note TEXT [--note-fr TEXT] [--note-es TEXT]]", "Move a session. Every mission holding it (all that have not declined, unless\n--include-declined) is sent a calendar update with the same UID and SEQUENCE+1,\nin its language, saying what changed. Times: 2017-10-12T10:00 in the event's\ntime zone, or RFC 3339. Without --end the session keeps its length.")
 	start := fs.String("start", "", "new start")
 	end := fs.String("end", "", "new end")
 	room := fs.String("room", "", "new room")
-	note := fs.String("note", "", "why it moved (shown to the missions)")
+	note := fs.String("note", "", "why it moved (shown to the missions), in English")
+	noteFR := fs.String("note-fr", "", "the same in French, for French-speaking missions")
+	noteES := fs.String("note-es", "", "the same in Spanish, for Spanish-speaking missions")
 	incl := fs.Bool("include-declined", false, "also update missions that declined")
 	force := fs.Bool("force", false, "move it even onto another session's room and time, or outside the event's days")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
@@ -83,7 +85,7 @@ func cmdSessionsMove(c *cli, args []string) error {
 	}
 	loc := c.location()
 	return c.withAPI(func(a *admin.Client) error {
-		mv := admin.MoveRequest{Note: *note, IncludeDeclined: *incl, Actor: actor()}
+		mv := admin.MoveRequest{Note: *note, NoteFR: *noteFR, NoteES: *noteES, IncludeDeclined: *incl, Actor: actor()}
 		if *start != "" {
 			t, err := parseLocalTime(*start, loc)
 			if err != nil {
@@ -170,15 +172,17 @@ func (c *cli) checkMove(a *admin.Client, sur string, mv admin.MoveRequest, loc *
 }
 
 func cmdSessionsCancel(c *cli, args []string) error {
-	fs := c.flags("sessions cancel", "SUR [--reason TEXT]", "Cancel a session: every mission holding it is sent METHOD:CANCEL (SEQUENCE+1,\nSTATUS:CANCELLED) in its language. Answers that arrive later are kept in history only.")
-	reason := fs.String("reason", "", "why (shown to the missions)")
+	fs := c.flags("sessions cancel", "SUR [--reason TEXT [--reason-fr TEXT] [--reason-es TEXT]]", "Cancel a session: every mission holding it is sent METHOD:CANCEL (SEQUENCE+1,\nSTATUS:CANCELLED) in its language. Answers that arrive later are kept in history only.")
+	reason := fs.String("reason", "", "why (shown to the missions), in English")
+	reasonFR := fs.String("reason-fr", "", "the same in French, for French-speaking missions")
+	reasonES := fs.String("reason-es", "", "the same in Spanish, for Spanish-speaking missions")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	pos, err := c.parse(fs, args, 1)
 	if err != nil {
 		return err
 	}
 	return c.withAPI(func(a *admin.Client) error {
-		rep, err := a.Cancel(c.ctx, strings.ToUpper(pos[0]), admin.CancelRequest{Reason: *reason, Actor: actor()})
+		rep, err := a.Cancel(c.ctx, strings.ToUpper(pos[0]), admin.CancelRequest{Reason: *reason, ReasonFR: *reasonFR, ReasonES: *reasonES, Actor: actor()})
 		if err != nil {
 			return fmt.Errorf("sessions cancel: %w", err)
 		}
