@@ -358,7 +358,22 @@ func (s *server) invite(w http.ResponseWriter, r *http.Request) (any, error) {
 
 func (s *server) preview(w http.ResponseWriter, r *http.Request) (any, error) {
 	q := r.URL.Query()
-	raw, err := s.e.PreviewEML(outreach.MessageKind(q.Get("kind")), q.Get("mission"), q.Get("session"))
+	kind := outreach.MessageKind(q.Get("kind"))
+	var raw []byte
+	var err error
+	switch asOf := q.Get("as_of"); {
+	case asOf != "":
+		at, perr := time.Parse(time.RFC3339, asOf)
+		if perr != nil {
+			return nil, fmt.Errorf("as_of: %w", perr)
+		}
+		raw, err = s.e.PreviewEMLAt(kind, q.Get("mission"), q.Get("session"), at)
+	case kind == "" || kind == outreach.Invitation:
+		// The invitation as it will be on the day it is sent.
+		raw, err = s.e.PreviewEMLAt(kind, q.Get("mission"), q.Get("session"), time.Time{})
+	default:
+		raw, err = s.e.PreviewEML(kind, q.Get("mission"), q.Get("session"))
+	}
 	if err != nil {
 		return nil, err
 	}

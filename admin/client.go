@@ -213,9 +213,19 @@ func (c *Client) Invite(ctx context.Context, req InviteRequest) (jobs.InviteRepo
 	return rep, c.call(ctx, "POST", "/v1/invite", req, &rep)
 }
 
-// Preview returns a message as it would be sent now (RFC 5322 bytes).
+// Preview returns a message as it would be sent now (RFC 5322 bytes); an
+// invitation as it would be on its planned send date (jobs.PlannedSend).
 func (c *Client) Preview(ctx context.Context, kind outreach.MessageKind, mission, session string) ([]byte, error) {
+	return c.PreviewAt(ctx, kind, mission, session, time.Time{})
+}
+
+// PreviewAt is Preview as the message would be composed at at (zero: as
+// Preview).
+func (c *Client) PreviewAt(ctx context.Context, kind outreach.MessageKind, mission, session string, at time.Time) ([]byte, error) {
 	q := url.Values{"kind": {string(kind)}, "mission": {mission}, "session": {session}}
+	if !at.IsZero() {
+		q.Set("as_of", at.Format(time.RFC3339))
+	}
 	return c.raw(ctx, "GET", "/v1/preview?"+q.Encode(), nil)
 }
 

@@ -12,12 +12,23 @@ import (
 )
 
 func cmdInvite(c *cli, args []string) error {
-	fs := c.flags("invite", "[--dry-run DIR] [--mission ID]", "Queue the round's invitation for every mission: one message per mission to all its\ncontacts, in its language, with one calendar event per session. Running it again\nqueues nothing new. Missions with no usable address are listed, never skipped silently.\nWith --dry-run, write each message as DIR/ID.eml instead and queue nothing.")
+	fs := c.flags("invite", "[--dry-run DIR] [--as-of DATE] [--mission ID]", "Queue the round's invitation for every mission: one message per mission to all its\ncontacts, in its language, with one calendar event per session. Running it again\nqueues nothing new. Missions with no usable address are listed, never skipped silently.\nWith --dry-run, write each message as DIR/ID.eml instead and queue nothing, as it\nwill read on the day it is sent: --as-of DATE, by default now while the round is\nahead, else four weeks before its first day.")
 	dry := fs.String("dry-run", "", "write the messages to this directory instead of queueing them")
 	mission := fs.String("mission", "", "only this mission")
+	asOf := fs.String("as-of", "", "with --dry-run: render as of this date or time (2017-09-12 or 2017-09-12T09:00)")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	if _, err := c.parse(fs, args, 0); err != nil {
 		return err
+	}
+	var at time.Time
+	if *asOf != "" {
+		if *dry == "" {
+			return usagef("invite: --as-of goes with --dry-run")
+		}
+		var err error
+		if at, err = parseAsOf(*asOf, c.location()); err != nil {
+			return usagef("invite: --as-of: %v", err)
+		}
 	}
 	with := c.withAPI
 	if *dry != "" {
@@ -25,7 +36,7 @@ func cmdInvite(c *cli, args []string) error {
 	}
 	return with(func(a *admin.Client) error {
 		if *dry != "" {
-			return dryRun(c, a, *dry, *mission)
+			return dryRun(c, a, *dry, *mission, at)
 		}
 		rep, err := a.Invite(c.ctx, admin.InviteRequest{Mission: *mission, Actor: actor()})
 		if err != nil {
@@ -45,7 +56,16 @@ func cmdInvite(c *cli, args []string) error {
 	})
 }
 
-func dryRun(c *cli, a *admin.Client, dir, mission string) error {
+// parseAsOf reads a date (09:00 that day in the event's time zone) or a
+// time as parseLocalTime does.
+func parseAsOf(s string, loc *time.Location) (time.Time, error) {
+	if d, err := time.ParseInLocation("2006-01-02", s, loc); err == nil {
+		return d.Add(9 * time.Hour), nil
+	}
+	return parseLocalTime(s, loc)
+}
+
+func dryRun(c *cli, a *admin.Client, dir, mission string, at time.Time) error {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return err
 	}
@@ -67,7 +87,7 @@ func dryRun(c *cli, a *admin.Client, dir, mission string) error {
 	var unreachable, failed []string
 	n := 0
 	for _, id := range ids {
-		raw, err := a.Preview(c.ctx, outreach.Invitation, id, "")
+		raw, err := a.PreviewAt(c.ctx, outreach.Invitation, id, "", at)
 		if err != nil {
 			if strings.Contains(err.Error(), "no usable address") {
 				unreachable = append(unreachable, id)

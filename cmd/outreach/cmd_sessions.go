@@ -66,7 +66,7 @@ func cmdSessionsShow(c *cli, args []string) error {
 }
 
 func cmdSessionsMove(c *cli, args []string) error {
-	fs := c.flags("sessions move", "SUR [--start TIME] [--end TIME] [--room ROOM] [--note TEXT [--note-fr TEXT] [--note-es TEXT]]", "Move a session. Every mission holding it (all that have not declined, unless\n--include-declined) is sent a calendar update with the same UID and SEQUENCE+1,\nin its language, saying what changed. Times: 2017-10-12T10:00 in the event's\ntime zone, or RFC 3339. Without --end the session keeps its length.")
+	fs := c.flags("sessions move", "SUR [--start TIME] [--end TIME] [--room ROOM] [--note TEXT] [--note-fr TEXT] [--note-es TEXT]", "Move a session. Every mission holding it (all that have not declined, unless\n--include-declined) is sent a calendar update with the same UID and SEQUENCE+1,\nin its language, saying what changed. Times: 2017-10-12T10:00 in the event's\ntime zone, or RFC 3339. Without --end the session keeps its length.")
 	start := fs.String("start", "", "new start")
 	end := fs.String("end", "", "new end")
 	room := fs.String("room", "", "new room")
@@ -172,7 +172,7 @@ func (c *cli) checkMove(a *admin.Client, sur string, mv admin.MoveRequest, loc *
 }
 
 func cmdSessionsCancel(c *cli, args []string) error {
-	fs := c.flags("sessions cancel", "SUR [--reason TEXT [--reason-fr TEXT] [--reason-es TEXT]]", "Cancel a session: every mission holding it is sent METHOD:CANCEL (SEQUENCE+1,\nSTATUS:CANCELLED) in its language. Answers that arrive later are kept in history only.")
+	fs := c.flags("sessions cancel", "SUR [--reason TEXT] [--reason-fr TEXT] [--reason-es TEXT]", "Cancel a session: every mission holding it is sent METHOD:CANCEL (SEQUENCE+1,\nSTATUS:CANCELLED) in its language. Answers that arrive later are kept in history only.")
 	reason := fs.String("reason", "", "why (shown to the missions), in English")
 	reasonFR := fs.String("reason-fr", "", "the same in French, for French-speaking missions")
 	reasonES := fs.String("reason-es", "", "the same in Spanish, for Spanish-speaking missions")
