@@ -97,6 +97,14 @@ type Figures struct {
 	NotReached []string `json:"not_reached"`
 	Reminders  int      `json:"reminders_sent"`
 	Missed     int      `json:"reminders_missed"`
+	// MostToOneMission is the largest number of messages any one mission
+	// received over the round, and MostMission that mission;
+	// MostLettersToOneMission the same without the calendar requests
+	// (confirmations, updates, cancellations), which are one per session
+	// by necessity.
+	MostToOneMission        int    `json:"most_messages_to_one_mission"`
+	MostMission             string `json:"most_messages_mission"`
+	MostLettersToOneMission int    `json:"most_letters_to_one_mission"`
 }
 
 const (
@@ -419,6 +427,30 @@ func (r *round) result() (Result, error) {
 		if kind == outreach.Reminder {
 			f.Reminders = states["sent"]
 		}
+	}
+	err = r.st.View(func(tx *store.Tx) error {
+		sent, err := tx.Outbox(func(o *outreach.OutboxItem) bool {
+			return o.State == outreach.Sent && o.Key.Mission != "" && o.Key.Speaker == ""
+		})
+		all, letters := map[string]int{}, map[string]int{}
+		for _, o := range sent {
+			all[o.Key.Mission]++
+			switch o.Key.Kind {
+			case outreach.Confirmation, outreach.Update, outreach.Cancellation:
+			default:
+				letters[o.Key.Mission]++
+			}
+		}
+		for id, n := range all {
+			if n > f.MostToOneMission || (n == f.MostToOneMission && id < f.MostMission) {
+				f.MostToOneMission, f.MostMission = n, id
+			}
+			f.MostLettersToOneMission = max(f.MostLettersToOneMission, letters[id])
+		}
+		return err
+	})
+	if err != nil {
+		return res, err
 	}
 	recorded := map[string]outreach.Status{}
 	err = r.st.View(func(tx *store.Tx) error {

@@ -49,6 +49,11 @@ func TestOnceRoundMatchesStore(t *testing.T) {
 			t.Errorf("the missions wrote no %s: %v", kind, res.MissionMail)
 		}
 	}
+	t.Logf("largest number of messages to one mission: %d (%s); without calendar requests: %d",
+		res.Figures.MostToOneMission, res.Figures.MostMission, res.Figures.MostLettersToOneMission)
+	if res.Figures.MostToOneMission == 0 || res.Figures.MostLettersToOneMission > res.Figures.MostToOneMission {
+		t.Errorf("messages per mission not counted: %+v", res.Figures)
+	}
 	if res.Figures.Review != 1 {
 		t.Errorf("review queue = %d, want the one message from a personal address", res.Figures.Review)
 	}
