@@ -249,8 +249,17 @@ func (e *Engine) recordAnswer(tx *store.Tx, r outreach.RSVP) (bool, error) {
 	if r.Source.Kind != outreach.FromCalendar && (r.Status == outreach.Accepted || r.Status == outreach.Tentative) {
 		// A plain answer gets the calendar request it could not click.
 		key := outreach.OutboxKey{Kind: outreach.Confirmation, Mission: r.Mission, Session: r.Session, Revision: strconv.Itoa(s.Sequence)}
-		if _, _, err := e.enqueue(tx, key, "", e.now()); err != nil {
+		it, added, err := e.enqueue(tx, key, "", e.now())
+		if err != nil {
 			return true, err
+		}
+		if !added && it.State == outreach.Superseded {
+			// Accepted, declined before the request went, accepted again:
+			// the same request (same Message-ID, never sent) is due again.
+			it.State, it.Next, it.Error = outreach.Queued, e.now(), ""
+			if err := tx.SaveOutbox(it); err != nil {
+				return true, err
+			}
 		}
 	}
 	return true, nil

@@ -431,19 +431,51 @@ func (e *Engine) supersededReminder(tx *store.Tx, it outreach.OutboxItem) (strin
 // supersede marks a queued reminder that no longer concerns its recipient
 // as superseded, reporting whether it did.
 func (e *Engine) supersede(tx *store.Tx, it outreach.OutboxItem) (bool, error) {
-	if it.Key.Kind != outreach.Reminder {
+	var why string
+	var err error
+	switch it.Key.Kind {
+	case outreach.Reminder:
+		why, err = e.supersededReminder(tx, it)
+	case outreach.Confirmation:
+		why, err = supersededConfirmation(tx, it)
+	default:
 		return false, nil
 	}
-	why, err := e.supersededReminder(tx, it)
 	if err != nil || why == "" {
 		return false, err
 	}
 	it.State, it.Next, it.Error = outreach.Superseded, time.Time{}, why
-	e.log.Info("reminder superseded: not sent", "key", it.Key.String(), "why", why)
+	kind := string(it.Key.Kind)
+	e.log.Info(kind+" superseded: not sent", "key", it.Key.String(), "why", why)
 	if err := tx.SaveOutbox(it); err != nil {
 		return false, err
 	}
-	return true, tx.Audit("outbox", "reminder.superseded", it.Key.String()+": "+why)
+	return true, tx.Audit("outbox", kind+".superseded", it.Key.String()+": "+why)
+}
+
+// supersededConfirmation reports why a queued confirmation no longer holds,
+// or "" when it does: it confirms an acceptance (or a tentative answer),
+// so once the mission's current answer for the session is neither, or the
+// session was cancelled, the calendar request must not go out.
+func supersededConfirmation(tx *store.Tx, it outreach.OutboxItem) (string, error) {
+	s, err := tx.Session(it.Key.Session)
+	if errors.Is(err, store.ErrNotFound) {
+		return "session " + it.Key.Session + " no longer exists", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	if s.Status == outreach.Cancelled {
+		return "session " + it.Key.Session + " was cancelled", nil
+	}
+	r, err := tx.RSVP(it.Key.Mission, it.Key.Session)
+	if err != nil {
+		return "", err
+	}
+	if r.Status != outreach.Accepted && r.Status != outreach.Tentative {
+		return fmt.Sprintf("%s answered %s for %s since: nothing to confirm", it.Key.Mission, r.Status, it.Key.Session), nil
+	}
+	return "", nil
 }
 
 // inAudience reports whether a mission with these answers (one per
