@@ -313,6 +313,10 @@ func (m *msg) calendarResult(res Result) (Result, bool) {
 			return reviewCal(res, fmt.Sprintf("calendar reply for %s's copy of the pre-session on %s answered by an address not known for that mission (%s): a forwarded invitation? check before recording",
 				names.name(mission), sessionName(a), orNobody(a.Attendee))), true
 		}
+		if !m.sentFrom(mission) {
+			return reviewCal(res, fmt.Sprintf("calendar reply for %s's copy of the pre-session on %s sent from %s, not an address of that mission: the answer may be forged, check with the mission",
+				names.name(mission), sessionName(a), orNobody(m.from.addr))), true
+		}
 	}
 	if c := conflictWith(mission, sig, names); c != "" {
 		return reviewCal(res, c), true

@@ -370,6 +370,29 @@ func (m *msg) belongs(mission string, addrs ...string) bool {
 	return false
 }
 
+// sentFrom reports whether the message's From or Sender is an address of
+// mission (a contact, or the mission's domain). A calendar reply names its
+// attendee inside the calendar, which anyone can write; who sent the
+// message is what the receiving server saw and authenticated.
+func (m *msg) sentFrom(mission string) bool {
+	addrs := []string{m.from.addr}
+	for _, s := range parseAddresses(m.hdr.get("sender")) {
+		addrs = append(addrs, s.addr)
+	}
+	for _, a := range addrs {
+		if a == "" || m.ours(a) {
+			continue
+		}
+		if mi, ok := m.dir.ByAddress(a); ok && mi == mission {
+			return true
+		}
+		if m.byDomain(domainOf(a)) == mission {
+			return true
+		}
+	}
+	return false
+}
+
 // bounceResult turns a delivery report into a Result.
 func (m *msg) bounceResult(res Result, b *bounce) Result {
 	res.BouncedAddress = b.addr
