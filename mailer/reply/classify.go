@@ -222,6 +222,11 @@ type signals struct {
 
 var authFailRe = regexp.MustCompile(`(?i)\b(dmarc|spf)\s*=\s*fail\b`)
 
+var (
+	dkimFailRe = regexp.MustCompile(`(?i)\bdkim\s*=\s*fail\b`)
+	dkimPassRe = regexp.MustCompile(`(?i)\bdkim\s*=\s*pass\b`)
+)
+
 func (m *msg) signals() signals {
 	if m.sig != nil {
 		return *m.sig
@@ -263,6 +268,12 @@ func (m *msg) signals() signals {
 		for _, v := range m.hdr.values("authentication-results") {
 			if f := authFailRe.FindString(v); f != "" {
 				s.authFail = strings.ToLower(strings.ReplaceAll(f, " ", ""))
+				break
+			}
+			// A DKIM signature that failed with none that passed: the
+			// message was altered or signed by someone else.
+			if dkimFailRe.MatchString(v) && !dkimPassRe.MatchString(v) {
+				s.authFail = "dkim=fail"
 				break
 			}
 		}

@@ -114,6 +114,8 @@ var forgeSenders = []forgeSender{
 		auth: "mx.presessions.example; dkim=none; spf=softfail smtp.mailfrom=attacker.example; dmarc=fail (p=NONE) header.from=%s"},
 	{name: "own address, SPF fail", forged: true, from: func(t forgeTarget) string { return t.title + " <" + t.contact + ">" },
 		auth: "mx.presessions.example; spf=fail (sender IP is 192.0.2.66) smtp.mailfrom=%s; dkim=none"},
+	{name: "own address, DKIM fail", forged: true, from: func(t forgeTarget) string { return t.title + " <" + t.contact + ">" },
+		auth: "mx.presessions.example; dkim=fail (signature did not verify) header.d=%s; spf=none; dmarc=none"},
 	{name: "attacker with the mission in Sender", forged: true, from: func(forgeTarget) string { return "<rsvp-bot@attacker.example>" },
 		sender: "<relay@attacker.example>"},
 	// Genuine: the mission's contact, its domain, or a colleague sending
