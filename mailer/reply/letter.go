@@ -148,11 +148,21 @@ func (r *reader) read(text, subject string) letter {
 	return lt
 }
 
-var subjectPrefixRe = regexp.MustCompile(`(?i)^\s*(?:(?:re|aw|tr|rv|fw|fwd|wg|ref|réf|sv|vs|r)\s*(?:\[\d+\])?\s*:\s*)+`)
+var subjectPrefixRe = regexp.MustCompile(`(?i)^\s*(?:(?:re|aw|tr|rv|fw|fwd|wg|enc|ref|réf|sv|vs|r)\s*(?:\[\d+\])?\s*:\s*)+`)
+
+// forwardPrefixRe finds a forward's prefix among a subject's prefixes.
+var forwardPrefixRe = regexp.MustCompile(`(?i)(?:^|[\s:\]])(?:tr|fw|fwd|wg|rv|enc)\s*(?:\[\d+\])?\s*:`)
 
 // subjectSessions returns the sessions a subject names, when it names at
 // most three (more is the invitation's own list).
+//
+// A forward's subject (TR:, Fwd:, WG:, RV:, Enc: anywhere in its
+// prefixes) is the forwarded message's, not the writer's: it names no
+// session, so a bare "we will attend" above it goes to review.
 func (r *reader) subjectSessions(subject string, st *readState) []string {
+	if forwardPrefixRe.MatchString(subjectPrefixRe.FindString(subject)) {
+		return nil
+	}
 	f := fold(subjectPrefixRe.ReplaceAllString(subject, ""))
 	toks := tokenize(f)
 	var out []string
