@@ -104,7 +104,51 @@ var (
 	// "pre-session" follows ("the 15:30 pre-session").
 	leadBeforeRe = regexp.MustCompile(`(?:sessions?|sesion(?:es)?|seances?|meetings?|briefings?|reunion(?:es|s)?|\bones?)\s+(?:(?:of|on|du|de|del|held|scheduled|for|le|el|the|prevue|prevues|prevista|previstas|para|dia)\s+){0,3}(?:(?:mon|tues|wednes|thurs|fri)day|lundi|mardi|mercredi|jeudi|vendredi|lunes|martes|miercoles|jueves|viernes)?,?\s*$`)
 	leadAfterRe  = regexp.MustCompile(`^\s*(?:pre-?\s?sessions?|presessions?|sessions?|meetings?|briefings?|pre-?\s?sesion(?:es)?|presesion(?:es)?|reunion)\b`)
+
+	// A day the plural leads to names every session of that day: "the
+	// pre-sessions of 10 October", "aux pré-sessions du 11 octobre", "all
+	// the sessions on Thursday 12 October", "the 10 October sessions".
+	// Only a plain plural counts: "the morning sessions on 11 October" or
+	// "two sessions on 10 October" do not name the whole day.
+	pluralBeforeRe = regexp.MustCompile(`(?:^|\b(?:the|all|all the|les|aux|des|toutes les|las|a las|todas las|our|your|vos|sus)\s+)(?:upr\s+)?(?:pre-?\s?)?(?:sessions|sesiones|seances|meetings|briefings|reunions|reuniones|presessions|presesiones)\s+` + dayLinkRe + `$`)
+	pluralTheRe    = regexp.MustCompile(`\b(?:the|all the|all)\s+$`)
+	pluralAfterRe  = regexp.MustCompile(`^\s*(?:pre-?\s?sessions|presessions|sessions|meetings|briefings|pre-?\s?sesiones|presesiones|seances|reuniones)\b`)
+	// dayLinkRe is what joins "sessions" to the day it names.
+	dayLinkRe = `(?:(?:of|on|du|de|del|held|scheduled|for|le|el|the|prevues|previstas|para|dia)\s+){0,3}(?:(?:mon|tues|wednes|thurs|fri)day|lundi|mardi|mercredi|jeudi|vendredi|lunes|martes|miercoles|jueves|viernes)?,?\s*`
+	// allOfDayRe is the rest of an "all the sessions" that goes on to a
+	// day: the day, not the round, is what "all" covers.
+	allOfDayRe = regexp.MustCompile(`^\s+` + dayLinkRe + `$`)
 )
+
+// wholeDay says whether d is a plural reference to one whole day of the
+// round, and the sessions of that day: only a single, unambiguous date
+// without a time, that every fitting session starts on.
+func wholeDay(f string, d dateRef, fits []Session) bool {
+	if len(d.days) != 1 || d.hasTime || d.otherZone || len(fits) < 2 {
+		return false
+	}
+	if !pluralBeforeRe.MatchString(f[:d.start]) && !(pluralTheRe.MatchString(f[:d.start]) && pluralAfterRe.MatchString(f[d.end:])) {
+		return false
+	}
+	for _, s := range fits {
+		_, mo, dom := s.Start.Date()
+		if mo != d.days[0].month || dom != d.days[0].dom {
+			return false
+		}
+	}
+	return true
+}
+
+// allOfDay says whether the "all ... sessions" that ends at end in f goes
+// on to name a day ("all the sessions on Thursday 12 October").
+func allOfDay(f string, end int) bool {
+	for _, d := range findDates(f) {
+		if d.start >= end && allOfDayRe.MatchString(f[end:d.start]) {
+			return true
+		}
+	}
+	return false
+}
 
 // findDates returns the dates and times of a folded sentence, a time
 // joined to the date it follows or precedes ("12 October at 10:00",
@@ -410,6 +454,11 @@ func (r *reader) dateMentions(f string, clauses [][2]int, named []located, st *r
 			switch {
 			case len(fits) == 1:
 				out = append(out, located{fits[0].SuR, d.start, d.end})
+				continue
+			case wholeDay(f, d, fits):
+				for _, s := range fits {
+					out = append(out, located{s.SuR, d.start, d.end})
+				}
 				continue
 			case d.otherZone:
 				note = fmt.Sprintf("the letter names a pre-session by a time in another time zone (%q); find which before recording", d.label())

@@ -379,6 +379,9 @@ func (r *reader) sentence(f string, st *readState) map[cueKind]bool {
 		}
 	}
 	for _, loc := range allRe.FindAllStringIndex(f, 5) {
+		if allOfDay(f, loc[1]) {
+			continue // "all the sessions on 12 October": the day's, read above
+		}
 		ms = append(ms, located{allSessions, loc[0], loc[1]})
 	}
 	for _, loc := range othersRe.FindAllStringIndex(f, 5) {
