@@ -16,6 +16,12 @@ const (
 	Cancellation MessageKind = "cancel"       // a session dropped: METHOD:CANCEL
 	Reminder     MessageKind = "reminder"     // a scheduled reminder rule
 	Digest       MessageKind = "digest"       // the daily note to staff
+	// Withdrawal is a METHOD:CANCEL of one mission's copy of a session it
+	// gave up on its reply page, after a calendar request had gone to it.
+	Withdrawal MessageKind = "withdrawal"
+	// PageSummary is the summary of a mission's answers sent after it
+	// submitted its reply page.
+	PageSummary MessageKind = "page-summary"
 )
 
 // OutboxState is where a message is in its life.

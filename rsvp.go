@@ -62,6 +62,7 @@ const (
 	FromCalendar SourceKind = "calendar" // an iMIP REPLY
 	FromEmail    SourceKind = "email"    // a letter read by intake
 	FromStaff    SourceKind = "staff"    // recorded by staff (phone, in person)
+	FromWeb      SourceKind = "web"      // submitted on the mission's reply page
 )
 
 // Source identifies what an RSVP was recorded from.

@@ -175,6 +175,9 @@ func (e *Engine) composeMessage(tx *store.Tx, it outreach.OutboxItem, revs map[s
 	if it.Key.Speaker != "" {
 		return e.composeSpeaker(t, it, rd)
 	}
+	if it.Key.Kind == outreach.Withdrawal || it.Key.Kind == outreach.PageSummary {
+		return e.composePage(t, tx, it, rd, revs)
+	}
 	m, err := tx.Mission(it.Key.Mission)
 	if err != nil {
 		return nil, err
@@ -250,7 +253,9 @@ func (e *Engine) composeMessage(tx *store.Tx, it outreach.OutboxItem, revs map[s
 				partstat = "TENTATIVE"
 			}
 		}
-		ics, err := ical.Request(e.calendarEvent(t, m, *session, rd, partstat), ical.WithProdID(ProdID))
+		ev := e.calendarEvent(t, m, *session, rd, partstat)
+		ev.Sequence += tx.CopySequence(m.ID, session.SuR) // the mission's copy, revised on its reply page
+		ics, err := ical.Request(ev, ical.WithProdID(ProdID))
 		if err != nil {
 			return nil, err
 		}
@@ -260,6 +265,7 @@ func (e *Engine) composeMessage(tx *store.Tx, it outreach.OutboxItem, revs map[s
 		kind = templates.Cancellation
 		ev := e.calendarEvent(t, m, *session, rd, "NEEDS-ACTION")
 		ev.Status = "CANCELLED"
+		ev.Sequence += tx.CopySequence(m.ID, session.SuR)
 		ics, err := ical.Cancel(ev, ical.WithProdID(ProdID))
 		if err != nil {
 			return nil, err

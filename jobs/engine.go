@@ -44,6 +44,10 @@ type Options struct {
 	Limits Limits
 	// Schedule holds the reminder rules and the digest's schedule.
 	Schedule Schedule
+	// PageURL is the public address of the reply pages
+	// ("https://rsvp.example.org"); empty when they are not served, and
+	// letters then carry no link.
+	PageURL string
 }
 
 // Engine runs every operation on one store.
@@ -58,6 +62,7 @@ type Engine struct {
 	sender      *mailer.Sender
 	connections int
 	limits      Limits
+	pageURL     string // see Options.PageURL
 
 	mu    sync.RWMutex // guards sched, replaced on reload
 	sched Schedule
@@ -88,7 +93,7 @@ func New(opts Options) *Engine {
 	}
 	return &Engine{st: opts.Store, event: opts.Event, log: opts.Logger, now: opts.Clock.Now, clock: opts.Clock,
 		tmpl: opts.Templates, tmplErr: opts.TemplatesErr, sender: opts.Sender, connections: opts.Connections, limits: opts.Limits, sched: opts.Schedule,
-		wake: make(chan struct{}, 1)}
+		pageURL: strings.TrimRight(opts.PageURL, "/"), wake: make(chan struct{}, 1)}
 }
 
 // Wake tells the outbox worker that messages may be waiting.

@@ -438,6 +438,8 @@ func (e *Engine) supersede(tx *store.Tx, it outreach.OutboxItem) (bool, error) {
 		why, err = e.supersededReminder(tx, it)
 	case outreach.Confirmation:
 		why, err = supersededConfirmation(tx, it)
+	case outreach.Withdrawal:
+		why, err = supersededWithdrawal(tx, it)
 	default:
 		return false, nil
 	}

@@ -181,3 +181,26 @@ func (t *Tx) PageState(mission string) (PageState, error) {
 func (t *Tx) PutPageState(mission string, ps PageState) error {
 	return t.PutState(pageStateKey(mission), ps)
 }
+
+func copySequenceKey(mission, session string) string {
+	return "page/sequence/" + mission + "/" + session
+}
+
+// CopySequence returns how far mission's own copy of session has been
+// revised beyond the session's SEQUENCE: each cancellation of the copy
+// alone (the mission gave the session up) and each request sent again
+// after one adds one, so every client takes the newer message for newer.
+func (t *Tx) CopySequence(mission, session string) int {
+	var n int
+	if found, err := t.GetState(copySequenceKey(mission, session), &n); err != nil || !found {
+		return 0
+	}
+	return n
+}
+
+// BumpCopySequence adds one to mission's copy of session (see
+// CopySequence) and returns the new value.
+func (t *Tx) BumpCopySequence(mission, session string) (int, error) {
+	n := t.CopySequence(mission, session) + 1
+	return n, t.PutState(copySequenceKey(mission, session), n)
+}
