@@ -27,6 +27,16 @@ var migrations = []func(tx *bolt.Tx) error{
 		}
 		return tx.Bucket(bMeta).Put([]byte("secret"), secret)
 	},
+	// 1 → 2: the bytes of each pending message as composed at its claim,
+	// so that a message sent again is the same, byte for byte.
+	func(tx *bolt.Tx) error {
+		_, err := tx.CreateBucketIfNotExists(bOutboxBody)
+		return err
+	},
+	// 2 → 3: calendar UIDs no one can guess, keyed by a random key of the
+	// store's own; the copies of sessions already sent with the earlier,
+	// readable UIDs keep them.
+	migrateCalendarUIDs,
 }
 
 // SchemaVersion is the schema this build writes.

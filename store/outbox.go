@@ -64,11 +64,23 @@ func (t *Tx) writeOutbox(item outreach.OutboxItem, old *outreach.OutboxItem) err
 			return err
 		}
 	}
+	if done(item.State) && (old == nil || !done(old.State)) {
+		// Sent, failed or superseded: its bytes will not go again.
+		if err := t.dropOutboxBody(item.ID); err != nil {
+			return err
+		}
+	}
 	raw, err := json.Marshal(item)
 	if err != nil {
 		return err
 	}
 	return t.tx.Bucket(bOutbox).Put(itob(item.ID), raw)
+}
+
+// done reports whether a message in state s is finished with: sent,
+// failed or superseded.
+func done(s outreach.OutboxState) bool {
+	return s == outreach.Sent || s == outreach.Failed || s == outreach.Superseded
 }
 
 // SaveOutbox stores a changed outbox item (its state, attempts, error).
