@@ -19,6 +19,16 @@ func htmlToText(s string) string {
 	// skip is the element whose content is being dropped, with its depth.
 	skip, skipDepth := "", 0
 	pre := 0
+	// inCell has one entry per open table: whether a cell of its current
+	// row is open, where block elements and line breaks are a space so
+	// that a row stays one line.
+	var inCell []bool
+	cellOpen := func() bool { return len(inCell) > 0 && inCell[len(inCell)-1] }
+	setCell := func(v bool) {
+		if len(inCell) > 0 {
+			inCell[len(inCell)-1] = v
+		}
+	}
 	i := 0
 	for i < len(s) {
 		lt := strings.IndexByte(s[i:], '<')
@@ -92,8 +102,20 @@ func htmlToText(s string) string {
 			if name == "pre" && pre > 0 {
 				pre--
 			}
+			switch name {
+			case "table":
+				if len(inCell) > 0 {
+					inCell = inCell[:len(inCell)-1]
+				}
+			case "td", "th", "tr":
+				setCell(false)
+			}
 			if isBlock(name) {
-				b.WriteByte('\n')
+				if cellOpen() {
+					b.WriteByte(' ')
+				} else {
+					b.WriteByte('\n')
+				}
 			}
 			continue
 		}
@@ -115,21 +137,33 @@ func htmlToText(s string) string {
 		case strings.Contains(la, "divrplyfwdmsg") || strings.Contains(la, `id="appendonsend"`) ||
 			strings.Contains(la, "id=appendonsend"):
 			// Outlook: the quoted message follows, without a blockquote.
-			return cleanText(b.String())
+			return cleanText(tableText(b.String()))
 		}
 		switch name {
-		case "br":
-			b.WriteByte('\n')
-		case "li":
-			b.WriteString("\n- ")
+		case "table":
+			if !selfClosing {
+				inCell = append(inCell, false)
+			}
+		case "tr":
+			setCell(false)
 		case "td", "th":
+			setCell(true)
+		}
+		switch {
+		case cellOpen() && name != "pre" && (name == "br" || name == "li" || name == "hr" || isBlock(name)):
 			b.WriteByte(' ')
-		case "hr":
+		case name == "br":
+			b.WriteByte('\n')
+		case name == "li":
+			b.WriteString("\n- ")
+		case name == "td" || name == "th":
+			b.WriteString(" " + cellMark)
+		case name == "hr":
 			b.WriteString("\n\n")
-		case "pre":
+		case name == "pre":
 			pre++
 			b.WriteByte('\n')
-		case "img":
+		case name == "img":
 			if alt := attrValue(attrs, "alt"); alt != "" {
 				b.WriteString(" " + alt + " ")
 			}
@@ -139,7 +173,7 @@ func htmlToText(s string) string {
 			}
 		}
 	}
-	return cleanText(b.String())
+	return cleanText(tableText(b.String()))
 }
 
 // tagEnd finds the '>' that ends the tag starting at i, skipping quoted

@@ -1,0 +1,127 @@
+package reply
+
+import (
+	"regexp"
+	"strings"
+)
+
+// cellMark starts each cell of an HTML table row in htmlToText's output
+// (one row a line); tableText rewrites those lines.
+const cellMark = "\u241f"
+
+var (
+	// A cell that answers by itself.
+	cellYesRe = regexp.MustCompile(`^(?:yes|y|oui|si|confirmed|confirme|confirmado|will attend|attending|participera|asistira)$`)
+	cellNoRe  = regexp.MustCompile(`^(?:no|n|non|not attending|will not attend|ne participera pas|no asistira)$`)
+	// A cell that marks its column; the column's header says what for.
+	cellMarkRe = regexp.MustCompile(`^(?:x|\x{2713}|\x{2714}|\x{221a}|\x{2611}|\x{2612}|\x{25cf}|\*)$`)
+	// Headers of a column of marks.
+	headNoRe  = regexp.MustCompile(`\b(?:not|no|non|pas|cannot|unable|decline|regrets?|absent)\b`)
+	headYesRe = regexp.MustCompile(`\b(?:attend\w*|yes|oui|si|participat\w*|participera|asist\w*|present\w*|confirm\w*)\b`)
+)
+
+// tableText rewrites the rows of the tables in text (cells started by
+// cellMark) so the letter reader reads each row as a sentence: a row
+// answered by a yes/no cell, or by a mark under a column whose header
+// says attend or not, becomes "We will (not) attend the pre-session on
+// <the row's other cells>."; a header row is dropped; any other row is
+// left as its cells' text, which answers nothing.
+func tableText(text string) string {
+	if !strings.Contains(text, cellMark) {
+		return text
+	}
+	lines := strings.Split(text, "\n")
+	var header []string
+	first := true // the next row is a table's first
+	for i, l := range lines {
+		if !strings.Contains(l, cellMark) {
+			if strings.TrimSpace(l) != "" {
+				header, first = nil, true
+			}
+			continue
+		}
+		cells := rowCells(l)
+		wasFirst := first
+		first = false
+		if len(cells) < 2 {
+			lines[i] = strings.Join(cells, " ")
+			continue
+		}
+		answer, rest, ok := rowAnswer(cells, header)
+		switch {
+		case ok:
+			lines[i] = answer + strings.Join(rest, ", ") + "."
+		case wasFirst && !rowMarked(cells):
+			// The first row, answering nothing by itself: the header.
+			header = cells
+			lines[i] = ""
+		default:
+			lines[i] = strings.Join(cells, " ")
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// rowCells returns the trimmed cells of a row line.
+func rowCells(l string) []string {
+	parts := strings.Split(l, cellMark)
+	var cells []string
+	for i, p := range parts {
+		p = strings.TrimSpace(p)
+		if i == 0 && p == "" {
+			continue
+		}
+		cells = append(cells, p)
+	}
+	return cells
+}
+
+// rowMarked says whether a row has a cell that marks a column.
+func rowMarked(cells []string) bool {
+	for _, c := range cells {
+		if cellMarkRe.MatchString(fold(c)) {
+			return true
+		}
+	}
+	return false
+}
+
+// rowAnswer reads a row: the answer's sentence start, and the cells that
+// name the session. ok is false when the row has no answer or two that
+// disagree.
+func rowAnswer(cells, header []string) (answer string, rest []string, ok bool) {
+	yes, no := false, false
+	for i, c := range cells {
+		f := fold(c)
+		switch {
+		case f == "":
+			continue
+		case cellYesRe.MatchString(f):
+			yes = true
+		case cellNoRe.MatchString(f):
+			no = true
+		case cellMarkRe.MatchString(f):
+			if i >= len(header) || len(header) != len(cells) {
+				return "", nil, false
+			}
+			h := fold(header[i])
+			switch {
+			case headNoRe.MatchString(h):
+				no = true
+			case headYesRe.MatchString(h):
+				yes = true
+			default:
+				return "", nil, false
+			}
+		default:
+			rest = append(rest, c)
+		}
+	}
+	if yes == no || len(rest) == 0 {
+		return "", nil, false
+	}
+	if yes {
+		return "We will attend the pre-session on ", rest, true
+	}
+	return "We will not attend the pre-session on ", rest, true
+}
