@@ -18,10 +18,30 @@ import (
 const ProdID = "-//outreach//UPR pre-sessions//EN"
 
 // UID is the calendar UID of one mission's copy of one session: unique to
-// the pair and stable across re-sends, moves and cancellation, so every
-// client updates the same event.
+// the pair, stable across re-sends, moves, cancellation and restarts, so
+// every client updates the same event, and keyed by the store's own
+// random key, so nobody can write a reply for a copy they did not receive
+// (outreach.CalendarUID). A copy sent with the readable UID of an earlier
+// schema keeps it (store.Tx.ReadableUIDs).
 func (e *Engine) UID(mission, session string) string {
-	return fmt.Sprintf("pre%d-%s-%s@%s", e.event.UPRSession, strings.ToLower(session), strings.ToLower(mission), e.domain())
+	var uid string
+	e.st.View(func(tx *store.Tx) error {
+		rd, err := e.round(tx)
+		if err != nil {
+			return err
+		}
+		uid = e.uidOf(rd, mission, session)
+		return nil
+	})
+	return uid
+}
+
+// uidOf is UID read from the round's data.
+func (e *Engine) uidOf(rd roundData, mission, session string) string {
+	if rd.readable[mission+"/"+session] {
+		return outreach.ReadableCalendarUID(e.event.UPRSession, e.domain(), mission, session)
+	}
+	return outreach.CalendarUID(rd.uidKey, e.event.UPRSession, e.domain(), mission, session)
 }
 
 // ReplyAddress is the per-mission reply address: the organiser mailbox with
@@ -35,6 +55,10 @@ func (e *Engine) ReplyAddress(tx *store.Tx, mission string) string {
 type roundData struct {
 	sessions []outreach.Session
 	names    map[string]outreach.Names
+	// uidKey keys the calendar UIDs; readable lists the copies
+	// ("MISSION/SESSION") that keep the readable UID they went out with.
+	uidKey   []byte
+	readable map[string]bool
 	// texts holds each session's calendar SUMMARY and DESCRIPTION per
 	// language: the same for every mission of that language, and rendered
 	// once per round instead of once per message.
@@ -85,7 +109,11 @@ func (e *Engine) loadRound(tx *store.Tx) (roundData, error) {
 	if err != nil {
 		return roundData{}, err
 	}
-	rd := roundData{names: map[string]outreach.Names{}, texts: &calendarTexts{m: map[calendarTextKey]calendarText{}}}
+	rd := roundData{names: map[string]outreach.Names{}, texts: &calendarTexts{m: map[calendarTextKey]calendarText{}},
+		uidKey: tx.CalendarUIDKey()}
+	if rd.readable, err = tx.ReadableUIDs(); err != nil {
+		return rd, err
+	}
 	for _, s := range ss {
 		s.Start, s.End = e.local(s.Start), e.local(s.End)
 		rd.sessions = append(rd.sessions, s)
@@ -119,7 +147,7 @@ func (e *Engine) calendarEvent(t *templates.Set, m outreach.Mission, s outreach.
 	}
 	ct := e.calendarText(t, lang, s, rd)
 	return ical.Event{
-		UID:         e.UID(m.ID, s.SuR),
+		UID:         e.uidOf(rd, m.ID, s.SuR),
 		Sequence:    s.Sequence,
 		DTStamp:     e.now().UTC().Truncate(time.Second),
 		Start:       s.Start,

@@ -69,6 +69,9 @@ type dirIndex struct {
 	missions  map[string]bool
 	sessions  []reply.Session
 	sessIDs   map[string]bool
+	// uids maps every copy's calendar UID, in lower case, to its mission
+	// and session.
+	uids map[string][2]string
 }
 
 func (e *Engine) dirIndex(tx *store.Tx) (*dirIndex, error) {
@@ -104,6 +107,18 @@ func (e *Engine) buildIndex(tx *store.Tx) (*dirIndex, error) {
 		all := append([]string{n.EN, n.FR, n.ES}, reply.Aliases(s.SuR)...)
 		d.sessions = append(d.sessions, reply.Session{SuR: s.SuR, Names: all, Cancelled: s.Status == outreach.Cancelled, Start: s.Start})
 		d.sessIDs[s.SuR] = true
+	}
+	key := tx.CalendarUIDKey()
+	readable, err := tx.ReadableUIDs()
+	if err != nil {
+		return nil, err
+	}
+	rd := roundData{uidKey: key, readable: readable}
+	d.uids = make(map[string][2]string, len(ms)*len(ss))
+	for _, m := range ms {
+		for _, s := range ss {
+			d.uids[strings.ToLower(e.uidOf(rd, m.ID, s.SuR))] = [2]string{m.ID, s.SuR}
+		}
 	}
 	return d, nil
 }

@@ -282,22 +282,15 @@ func (e *Engine) directory(tx *store.Tx) (*storeDirectory, error) {
 	return &storeDirectory{dirIndex: ix, e: e, tx: tx}, nil
 }
 
-// ByUID maps one of our calendar UIDs, pre<N>-<session>-<mission>@domain,
-// to its mission and session.
+// ByUID maps one of our calendar UIDs to its mission and session: only a
+// UID some copy was given (keyed, or readable for the copies sent before
+// UIDs were keyed), never one merely well formed.
 func (d *storeDirectory) ByUID(uid string) (string, string, bool) {
-	local, domain, ok := strings.Cut(strings.ToLower(strings.TrimSpace(uid)), "@")
-	if !ok || domain != d.e.domain() {
+	p, ok := d.uids[strings.ToLower(strings.TrimSpace(uid))]
+	if !ok || !d.missions[p[0]] || !d.sessIDs[p[1]] {
 		return "", "", false
 	}
-	parts := strings.Split(local, "-")
-	if len(parts) != 3 || parts[0] != "pre"+strconv.Itoa(d.e.event.UPRSession) {
-		return "", "", false
-	}
-	session, mission := strings.ToUpper(parts[1]), strings.ToUpper(parts[2])
-	if !d.missions[mission] || !d.sessIDs[session] {
-		return "", "", false
-	}
-	return mission, session, true
+	return p[0], p[1], true
 }
 
 // ByToken maps a reply-address token to its mission.

@@ -17,8 +17,9 @@ import (
 )
 
 // calendarReply is an iMIP REPLY (RFC 6047) from mission's address
-// answering session with partstat, as a calendar client sends it.
-func calendarReply(msgid, mission, address, session, partstat string) []byte {
+// answering its copy of session, whose UID is uid, with partstat, as a
+// calendar client sends it.
+func calendarReply(msgid, uid, address, partstat string) []byte {
 	var b strings.Builder
 	b.WriteString("From: Permanent Mission <" + address + ">\r\n")
 	b.WriteString("To: UPR Pre-sessions <" + mailbox + ">\r\n")
@@ -30,7 +31,7 @@ func calendarReply(msgid, mission, address, session, partstat string) []byte {
 	b.WriteString("--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nSent from my calendar.\r\n")
 	b.WriteString("--b\r\nContent-Type: text/calendar; charset=utf-8; method=REPLY\r\n\r\n")
 	b.WriteString("BEGIN:VCALENDAR\r\nPRODID:-//outreach crash test//EN\r\nVERSION:2.0\r\nMETHOD:REPLY\r\nBEGIN:VEVENT\r\n")
-	b.WriteString("UID:pre28-" + strings.ToLower(session) + "-" + strings.ToLower(mission) + "@presessions.example\r\n")
+	b.WriteString("UID:" + uid + "\r\n")
 	b.WriteString("SEQUENCE:0\r\nDTSTAMP:20170925T080000Z\r\nORGANIZER:mailto:" + mailbox + "\r\n")
 	b.WriteString("ATTENDEE;PARTSTAT=" + partstat + ":mailto:" + address + "\r\n")
 	b.WriteString("END:VEVENT\r\nEND:VCALENDAR\r\n--b--\r\n")
@@ -60,6 +61,9 @@ func TestRepliesSurviveKill9(t *testing.T) {
 	e := newEnv(t, srv.Addr, im.addr, 1, im.password)
 
 	ms, ss := e.missions(), e.sessions()
+	// The UIDs of the missions' copies, keyed by the store's own key.
+	var uidKey []byte
+	e.view(e.storePath(), func(tx *store.Tx) error { uidKey = tx.CalendarUIDKey(); return nil })
 	if len(ms)*len(ss) < crashMessages {
 		t.Fatalf("%d missions × %d sessions: fewer answers than %d", len(ms), len(ss), crashMessages)
 	}
@@ -74,7 +78,7 @@ func TestRepliesSurviveKill9(t *testing.T) {
 		m, s, p := ms[i%len(ms)], ss[i/len(ms)], partstats[i%len(partstats)]
 		r := sentReply{msgid: fmt.Sprintf("crash-reply-%04d@%s", i, strings.ToLower(m.ID)+".mission.example"),
 			mission: m.ID, session: s.SuR, status: p.status}
-		raws[i] = calendarReply(r.msgid, m.ID, m.Contacts[0].Email, s.SuR, p.ical)
+		raws[i] = calendarReply(r.msgid, outreach.CalendarUID(uidKey, 28, "presessions.example", m.ID, s.SuR), m.Contacts[0].Email, p.ical)
 		replies[i] = r
 	}
 	uids := im.appendAll(t, raws)
