@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -32,6 +33,7 @@ type Config struct {
 	Store     Store     `toml:"store"`
 	Reminders Reminders `toml:"reminders"`
 	Admin     Admin     `toml:"admin"`
+	Web       Web       `toml:"web"`
 	Templates Templates `toml:"templates"`
 	Log       Log       `toml:"log"`
 
@@ -136,6 +138,18 @@ type Admin struct {
 	Listen    string `toml:"listen"` // optional loopback TCP address, needs a token
 	TokenFile string `toml:"token_file"`
 	TokenEnv  string `toml:"token_env"`
+}
+
+// Web serves each mission's reply page, behind a TLS reverse proxy.
+type Web struct {
+	// PublicURL is the address missions reach the pages at, through the
+	// proxy ("https://rsvp.example.org"); letters link to
+	// <public_url>/r/<token>. Empty: no pages are served and letters carry
+	// no link.
+	PublicURL string `toml:"public_url"`
+	// Listen is the loopback address the daemon serves the pages on, for
+	// the proxy; default 127.0.0.1:8026.
+	Listen string `toml:"listen"`
 }
 
 // Templates points at operator overrides of the email templates.
@@ -270,6 +284,9 @@ func (c *Config) setDefaults(md toml.MetaData) {
 		c.Reminders.Rules = DefaultRules()
 	}
 	def(&c.Admin.Socket, "outreach.sock")
+	if c.Web.PublicURL != "" {
+		def(&c.Web.Listen, "127.0.0.1:8026")
+	}
 	def(&c.Log.Level, "info")
 	def(&c.Log.Format, "text")
 }
@@ -446,6 +463,7 @@ func (c *Config) Validate() error {
 			bad("admin.token_file", "admin.listen needs a token (admin.token_file or admin.token_env)")
 		}
 	}
+	checkWeb(bad, c.Web)
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:
@@ -455,6 +473,32 @@ func (c *Config) Validate() error {
 		bad("log.format", "%q, want text or json", c.Log.Format)
 	}
 	return errors.Join(errs...)
+}
+
+// checkWeb checks [web]: an absolute https address without query or
+// fragment (http only to this machine, for trials), served on loopback.
+func checkWeb(bad func(string, string, ...any), w Web) {
+	if w.PublicURL == "" {
+		if w.Listen != "" {
+			bad("web.public_url", "required with web.listen: the address missions reach the pages at, such as https://rsvp.example.org")
+		}
+		return
+	}
+	u, err := url.Parse(w.PublicURL)
+	switch {
+	case err != nil || u.Host == "" || u.User != nil:
+		bad("web.public_url", "%q is not an absolute address such as https://rsvp.example.org", w.PublicURL)
+	case u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname())):
+		bad("web.public_url", "%q: use https (the link carries the mission's token; http is accepted for localhost only)", w.PublicURL)
+	case u.RawQuery != "" || u.Fragment != "" || strings.Contains(w.PublicURL, "?") || strings.Contains(w.PublicURL, "#"):
+		bad("web.public_url", "%q: no query or fragment", w.PublicURL)
+	}
+	host, _, err := net.SplitHostPort(w.Listen)
+	if err != nil {
+		bad("web.listen", "%v", err)
+	} else if !isLoopback(host) {
+		bad("web.listen", "%s is not a loopback address; serve the pages on this machine and publish them through a TLS reverse proxy (see deploy/OPERATING.md)", host)
+	}
 }
 
 func checkServer(bad func(string, string, ...any), sect, host string, port int, tls string, modes []string) {

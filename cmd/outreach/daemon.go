@@ -185,6 +185,7 @@ func needRestart(old, cfg *config.Config) []string {
 		{"[imap]", old.IMAP, cfg.IMAP},
 		{"[store]", old.Store, cfg.Store},
 		{"[admin]", old.Admin, cfg.Admin},
+		{"[web]", old.Web, cfg.Web},
 		{"[log]", old.Log, cfg.Log},
 		{"reminders.sweep", old.Reminders.Sweep, cfg.Reminders.Sweep},
 	} {
@@ -243,6 +244,11 @@ func (d *daemon) run(ctx context.Context) error {
 		srvTCP = &http.Server{Handler: admin.Handler(d.e, h), ReadHeaderTimeout: 10 * time.Second}
 	}
 
+	srvWeb, webLn, err := d.startWeb()
+	if err != nil {
+		return err
+	}
+
 	work, stopWork := context.WithCancel(context.Background())
 	defer stopWork()
 	intakeCtx, stopIntake := context.WithCancel(ctx)
@@ -258,6 +264,9 @@ func (d *daemon) run(ctx context.Context) error {
 	go srvSock.Serve(sock)
 	if srvTCP != nil {
 		go srvTCP.Serve(tcp)
+	}
+	if srvWeb != nil {
+		go srvWeb.Serve(webLn)
 	}
 
 	hup := make(chan os.Signal, 1)
@@ -320,6 +329,9 @@ loop:
 	srvSock.Shutdown(shut)
 	if srvTCP != nil {
 		srvTCP.Shutdown(shut)
+	}
+	if srvWeb != nil {
+		srvWeb.Shutdown(shut)
 	}
 	d.log.Info("stopped")
 	return nil

@@ -64,6 +64,7 @@ func (c *cli) engineOptions(cfg *config.Config) jobs.Options {
 		opts.Connections = cfg.SMTP.Connections
 		opts.Limits = jobs.Limits{PerMinute: cfg.SMTP.PerMinute, PerDay: cfg.SMTP.PerDay}
 		opts.Schedule = jobs.ScheduleFrom(cfg.Reminders)
+		opts.PageURL = cfg.Web.PublicURL
 		dir = cfg.TemplatesDir()
 	}
 	opts.Templates, opts.TemplatesErr = templates.Load(dir)
