@@ -315,7 +315,13 @@ func parseParams(v string) (string, map[string]string) {
 // decodeCTE undoes a Content-Transfer-Encoding, leniently, returning at
 // most limit bytes. Unknown encodings are returned as they are.
 func decodeCTE(cte string, b []byte, limit int) []byte {
-	switch strings.ToLower(strings.TrimSpace(cte)) {
+	// Some senders quote the value or add a comment or parameter:
+	// "quoted-printable" (x), base64; ...
+	cte = strings.ToLower(strings.TrimSpace(cte))
+	if i := strings.IndexAny(cte, " \t;("); i >= 0 {
+		cte = cte[:i]
+	}
+	switch strings.Trim(cte, `"'`) {
 	case "base64":
 		return decodeBase64(b, limit)
 	case "quoted-printable":
