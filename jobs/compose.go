@@ -218,7 +218,7 @@ func (e *Engine) composeMessage(tx *store.Tx, it outreach.OutboxItem, revs map[s
 		return nil, errNoAddress
 	}
 	data := templates.Data{Event: e.event, Mission: m, Sessions: rd.sessions, SuRNames: rd.names,
-		ReplyTo: e.ReplyAddress(tx, m.ID), Now: e.now(), Confirmed: !e.event.Provisional}
+		ReplyTo: e.ReplyAddress(tx, m.ID), PageURL: e.pageLink(tx, m.ID), Now: e.now(), Confirmed: !e.event.Provisional}
 	msg := &mailer.Message{
 		MessageID: it.MessageID,
 		From:      mailer.Address{Name: e.organiserName(), Email: e.event.Mailbox.Email},

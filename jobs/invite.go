@@ -58,6 +58,12 @@ func (e *Engine) Invite(mission, actor string) (InviteReport, error) {
 				rep.Unreachable = append(rep.Unreachable, m.ID)
 				continue
 			}
+			if e.pageURL != "" {
+				// The letter links to the mission's reply page.
+				if _, err := ensurePageToken(tx, m.ID); err != nil {
+					return err
+				}
+			}
 			_, added, err := e.enqueue(tx, outreach.OutboxKey{Kind: outreach.Invitation, Mission: m.ID}, "", now)
 			if err != nil {
 				return err

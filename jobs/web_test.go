@@ -227,3 +227,28 @@ func TestPageRefusesBadInput(t *testing.T) {
 		}
 	}
 }
+
+// TestInvitationCarriesThePageLink: the invitation links to the mission's
+// own page, and the link opens it; Invite gives a token to a mission that
+// had none.
+func TestInvitationCarriesThePageLink(t *testing.T) {
+	f := newFixture(t, smtptest.Hooks{})
+	f.opts.PageURL = "https://rsvp.example.org"
+	f.e = New(f.opts)
+	if _, err := f.e.Invite("FRA", "test"); err != nil {
+		t.Fatal(err)
+	}
+	flush(t, f, 0)
+	inv := remReceived(t, f, outreach.Invitation)
+	if len(inv) != 1 {
+		t.Fatalf("%d invitations", len(inv))
+	}
+	i := strings.Index(inv[0].text, "https://rsvp.example.org/r/")
+	if i < 0 || !strings.Contains(inv[0].text, "trois façons de répondre") {
+		t.Fatalf("the invitation has no link to the reply page:\n%s", inv[0].text)
+	}
+	link := strings.Fields(inv[0].text[i:])[0]
+	if m, err := f.e.PageMission(strings.TrimPrefix(link, "https://rsvp.example.org/r/")); err != nil || m != "FRA" {
+		t.Fatalf("the link %s opens %q, %v", link, m, err)
+	}
+}

@@ -63,6 +63,7 @@ func samples() []Data {
 		Event: ev, Mission: mission, Sessions: sessions, SuRNames: names,
 		Session: &sessions[0], Previous: &previous, Reason: "the room was needed for a Council meeting",
 		ReplyTo: "rsvp+civ@presessions.example",
+		PageURL: "https://rsvp.presessions.example/r/q8Xy2mZt0bVnL4sW9aKc1A",
 		Answers: map[string]outreach.Status{"JPN": outreach.Accepted, "CIV": outreach.Tentative, "PER": outreach.Declined},
 		Digest: &DigestData{
 			Since: at(2, 8, 0),

@@ -85,6 +85,9 @@ type Data struct {
 	Reason string
 	// ReplyTo is the mission's own reply address; Event.Mailbox when empty.
 	ReplyTo string
+	// PageURL is the link to the mission's reply page; empty when pages
+	// are not served.
+	PageURL string
 	// Answers are this mission's answers by session, for reminders.
 	Answers map[string]outreach.Status
 	// Speaker is the panellist of Session a speaker's reminder is written

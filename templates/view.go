@@ -44,6 +44,9 @@ type View struct {
 	// Mailbox is the organiser's address; ReplyTo the address this
 	// mission's answers go to (Mailbox unless the engine gave another).
 	Mailbox, ReplyTo string
+	// PageURL is the link to this mission's reply page, where it answers
+	// for every Pre-session at once; empty when there is none.
+	PageURL string
 
 	Mission outreach.Mission
 	// Speaker is the panellist a speaker's reminder is written to (nil in
@@ -286,6 +289,7 @@ func (s *Set) view(kind Kind, l outreach.Language, d Data) (*View, error) {
 	s.g.eventView(v, l, d.Event, loc)
 	v.Today = LongDate(l, v.Now)
 	v.ReplyTo = d.ReplyTo
+	v.PageURL = d.PageURL
 	if v.ReplyTo == "" {
 		v.ReplyTo = d.Event.Mailbox.Email
 	}
