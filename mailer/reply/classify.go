@@ -106,6 +106,9 @@ type msg struct {
 	mailboxDomain  string
 	sig            *signals
 	truncatedParts bool
+	// signature is the signature block ("-- " and below) of a letter
+	// whose own text is empty.
+	signature string
 }
 
 func classify(raw []byte, dir Directory) Result {
@@ -149,7 +152,11 @@ func classify(raw []byte, dir Directory) Result {
 	if r, ok := m.calendarResult(res); ok {
 		return r
 	}
-	text := newText(dropInvitation(m.bodyText(m.root), m.dir.Mailbox()))
+	body := dropInvitation(m.bodyText(m.root), m.dir.Mailbox())
+	text := newText(body)
+	if text == "" {
+		m.signature = signatureBlock(body)
+	}
 	res.Excerpt = excerpt(text, 500)
 	if why, ok := autoReply(m.hdr, m.subject, m.root); ok {
 		res.Kind = AutoReply
@@ -572,6 +579,17 @@ func (m *msg) letterResult(res Result, text string) Result {
 				return res
 			}
 		}
+		if !list && mission != "" && (signatureOnly(text) || text == "" && signatureOnly(m.signature)) {
+			res.Kind = Review
+			res.Reason = names.name(mission) + " replies with only a signature and no answer: the answer may have been lost (an image, a reply sent too soon); look at the message and ask the mission if need be"
+			return res
+		}
+		if !list && mission == "" && len(claims) > 0 {
+			res.Kind = Review
+			res.Reason = fmt.Sprintf("claims to be the mission of %s but writes from %s, a domain not known for it, with no reply token and no reference to our invitations, and gives no answer that can be read; check who writes",
+				names.name(claims[0]), orNobody(domainOf(m.from.addr)))
+			return res
+		}
 		res.Kind = Unrelated
 		switch {
 		case list:
@@ -714,3 +732,53 @@ func (noDirectory) ByAddress(string) (string, bool)     { return "", false }
 func (noDirectory) ByDomain(string) (string, bool)      { return "", false }
 func (noDirectory) Mailbox() string                     { return "" }
 func (noDirectory) Sessions() []Session                 { return nil }
+
+var (
+	// sigLineRe is a line a signature block is made of: a title, the
+	// mission, an address, a telephone number.
+	sigLineRe = regexp.MustCompile(`(?i)\b(?:mission|permanent|counsel+or|secretary|attach[eé]|ambassador|minister|conseill|secr[eé]taire|consejer|secretari|embajad|tel|phone|fax|mobile|geneva|gen[eè]ve|ginebra|\d{4})\b|\+\d`)
+	// ackLineRe is a line that says something: thanks, received, noted.
+	ackLineRe = regexp.MustCompile(`(?i)\b(?:thank|thanks|merci|gracias|received|re[çc]u|recibid|noted|not[eé]|dear|bonjour|hello|estimad|regards|salutations|saludos)`)
+)
+
+// signatureOnly says whether a letter's own text is nothing but a
+// signature block: two or more short lines, none a sentence or a word of
+// thanks, at least one a title, the mission, an address or a number.
+func signatureOnly(text string) bool {
+	n, sig := 0, false
+	for _, l := range strings.Split(text, "\n") {
+		l = strings.TrimSpace(strings.TrimLeft(strings.TrimSpace(l), "-_"))
+		if l == "" {
+			continue
+		}
+		n++
+		if len(l) > 120 || strings.ContainsAny(l[len(l)-1:], ".!?") || ackLineRe.MatchString(l) {
+			return false
+		}
+		if sigLineRe.MatchString(l) {
+			sig = true
+		}
+	}
+	return n >= 2 && sig
+}
+
+// signatureBlock returns the lines after a body's first "-- " line, up to
+// a quote or a forwarded or quoted message's header.
+func signatureBlock(body string) string {
+	body = strings.ReplaceAll(body, "\r\n", "\n")
+	lines := strings.Split(body, "\n")
+	for i, l := range lines {
+		if l != "-- " && strings.TrimSpace(l) != "--" {
+			continue
+		}
+		var out []string
+		for _, s := range lines[i+1:] {
+			if strings.HasPrefix(strings.TrimSpace(s), ">") || separatorRe.MatchString(s) || forwardRe.MatchString(s) || hdrFromRe.MatchString(s) || attribRe.MatchString(s) {
+				break
+			}
+			out = append(out, s)
+		}
+		return strings.Join(out, "\n")
+	}
+	return ""
+}
