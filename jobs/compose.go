@@ -174,8 +174,10 @@ func (e *Engine) organiserName() string {
 var errNoAddress = errors.New("no usable address: every contact bounced or none was given")
 
 // compose renders the message for an outbox item from what the store holds
-// now, so a message is never held rendered and a retry carries current
-// data under its original Message-ID.
+// now. A retry sends the bytes its first attempt kept when its recipients
+// and calendar data are unchanged (see keepBytes), so a copy sent again
+// under the same Message-ID is the same message; otherwise it carries
+// current data under its original Message-ID.
 //
 // It also returns, per session, the SEQUENCE of the calendar data the
 // message carries.

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	mrand "math/rand/v2"
 	"slices"
@@ -681,10 +682,14 @@ func (e *Engine) claim(prev *result, journaled []*result, cands []*prepared) (go
 				}
 				continue
 			}
+			prevTo, prevRevs := it.To, it.Revisions
 			it.State = outreach.Sending
 			it.Revisions = revs
 			it.To = addrs(m.To)
 			it.Subject = m.Subject
+			if err := keepBytes(tx, it.ID, m, prevTo, prevRevs, it.To, revs); err != nil {
+				return err
+			}
 			got = append(got, claimedMsg{item: it, msg: m})
 			if err := tx.SaveOutbox(it); err != nil {
 				return err
@@ -696,6 +701,28 @@ func (e *Engine) claim(prev *result, journaled []*result, cands []*prepared) (go
 		got = nil
 	}
 	return got, wait, again, err
+}
+
+// keepBytes makes a message sent again the same, byte for byte, as its
+// earlier attempt: when the store keeps the bytes of that attempt and the
+// message as composed now goes to the same recipients with the same
+// calendar data (prevTo and prevRevs, as the earlier claim recorded them),
+// m is sent as those bytes. Otherwise — the first attempt, or a recipient
+// refused, an address changed, a session moved since — m's own bytes are
+// kept for the attempts to come. Date, MIME boundaries and DTSTAMP are
+// thus those of the first attempt, and a copy a receiver already has
+// under the same Message-ID is the same message.
+func keepBytes(tx *store.Tx, id uint64, m *mailer.Message, prevTo []string, prevRevs map[string]int, to []string, revs map[string]int) error {
+	if kept := tx.OutboxBody(id); kept != nil && slices.Equal(prevTo, to) && maps.Equal(prevRevs, revs) {
+		m.Reuse(kept)
+		return nil
+	}
+	b, err := m.Bytes()
+	if err != nil {
+		// Not renderable: Send refuses it as it always has.
+		return nil
+	}
+	return tx.PutOutboxBody(id, b)
 }
 
 func addrs(as []mailer.Address) []string {

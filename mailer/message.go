@@ -390,6 +390,24 @@ func (m *Message) Prepare() error {
 	return nil
 }
 
+// Bytes returns the RFC 5322 bytes Send transmits for m, rendering them
+// once (as Prepare does). m must not be changed afterwards.
+func (m *Message) Bytes() ([]byte, error) {
+	if err := m.Prepare(); err != nil {
+		return nil, err
+	}
+	return m.prepared, nil
+}
+
+// Reuse makes data the bytes Send transmits for m, in place of rendering
+// m: data are what Bytes returned for an earlier attempt of the same
+// message (the same Message-ID and recipients), kept so that a message
+// sent again is the same, byte for byte, Date and boundaries included.
+// The envelope still comes from m (EnvelopeFrom or From, and To).
+func (m *Message) Reuse(data []byte) {
+	m.prepared = data
+}
+
 // sizeHint estimates the rendered size: base64 and quoted-printable grow
 // content by about a third, plus headers.
 func (m *Message) sizeHint() int {

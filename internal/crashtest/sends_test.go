@@ -1,6 +1,7 @@
 package crashtest
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -215,6 +216,22 @@ func TestSendsSurviveKill9(t *testing.T) {
 			t.Errorf("%s received %d different Message-IDs: %v", rcpt, len(ids), ids)
 		}
 	}
+	// A message sent again is the same, byte for byte: its bytes were
+	// kept in the store when it was claimed.
+	firstCopy := map[string][]byte{}
+	identical := 0
+	for _, m := range srv.Messages() {
+		b, seen := firstCopy[m.MessageID]
+		if !seen {
+			firstCopy[m.MessageID] = m.Data
+			continue
+		}
+		if !bytes.Equal(b, m.Data) {
+			t.Errorf("%s was received twice with different bytes", m.MessageID)
+		} else {
+			identical++
+		}
+	}
 	dups := len(srv.Messages()) - len(got)
 	maxDups := kills * sendConns
 	if dups > maxDups {
@@ -229,6 +246,6 @@ func TestSendsSurviveKill9(t *testing.T) {
 		t.Error("the daemon never logged in to SMTP")
 	}
 	e.assertNoSecrets()
-	t.Logf("figures: %d messages, %d kills (%d during start-up) over %s, %d accepted before the last run, %d duplicates (bound %d), %d caught in sending at kills, %d SMTP connections, %s in all",
-		crashMessages, kills, early, killPhase.Round(100*time.Millisecond), sentBeforeLast, dups, maxDups, inFlightSeen, srv.Connections(), elapsed.Round(100*time.Millisecond))
+	t.Logf("figures: %d messages, %d kills (%d during start-up) over %s, %d accepted before the last run, %d duplicates (bound %d, %d byte-identical to the first copy), %d caught in sending at kills, %d SMTP connections, %s in all",
+		crashMessages, kills, early, killPhase.Round(100*time.Millisecond), sentBeforeLast, dups, maxDups, identical, inFlightSeen, srv.Connections(), elapsed.Round(100*time.Millisecond))
 }
