@@ -148,3 +148,32 @@ func equalMaps(a, b map[string]string) bool {
 	}
 	return true
 }
+
+// TestCorpusScore reports how many corpus messages are read exactly as
+// expected, and fails on any session recorded as accepted that the
+// message's expectation does not accept: the one mistake staff cannot see.
+func TestCorpusScore(t *testing.T) {
+	dir := testDirectory(t)
+	corpus := loadCorpus(t)
+	exact, wrongAccepted := 0, 0
+	for _, c := range corpus {
+		got := Classify(c.raw, dir)
+		ok := got.Kind.String() == c.want.Kind
+		gotSessions := map[string]string{}
+		for id, st := range got.Sessions {
+			gotSessions[id] = st.String()
+			if got.Kind == RSVP && st == outreach.Accepted && (c.want.Kind != "rsvp" || c.want.Sessions[id] != "accepted") {
+				wrongAccepted++
+				t.Errorf("%s: %s recorded as accepted, not expected", c.name, id)
+			}
+		}
+		want := c.want.Sessions
+		if want == nil {
+			want = map[string]string{}
+		}
+		if ok && equalMaps(gotSessions, want) {
+			exact++
+		}
+	}
+	t.Logf("corpus: %d of %d messages exact (kind and sessions), %d wrong accepted", exact, len(corpus), wrongAccepted)
+}
