@@ -147,6 +147,9 @@ type Page struct {
 	// event's zone, with the mission's current answer.
 	Sessions []PageSession
 	State    store.PageState
+	// Venue is the event's venue in each language ("Palais des Nations,
+	// Genève").
+	Venue map[outreach.Language]string
 	// Deadline is when the page closes; Open is set before it.
 	Deadline time.Time
 	Open     bool
@@ -157,7 +160,9 @@ type PageSession struct {
 	outreach.Session
 	// SuRNames are the names of the State under Review.
 	SuRNames outreach.Names
-	Answer   outreach.Status
+	// Room is the room in each language ("Salle XXV").
+	Room   map[outreach.Language]string
+	Answer outreach.Status
 	// Source says how the answer was recorded; At when.
 	Source outreach.SourceKind
 	At     time.Time
@@ -174,8 +179,18 @@ func (e *Engine) pageDeadline() time.Time {
 
 // Page returns mission's reply page as it stands.
 func (e *Engine) Page(mission string) (Page, error) {
-	p := Page{Event: e.event, Deadline: e.pageDeadline()}
+	p := Page{Event: e.event, Deadline: e.pageDeadline(), Venue: map[outreach.Language]string{}}
 	p.Open = e.now().Before(p.Deadline)
+	t, _ := e.templates()
+	place := func(l outreach.Language, ev outreach.Event, s outreach.Session) string {
+		if t == nil {
+			return strings.TrimSpace(s.Room + " " + ev.Venue)
+		}
+		return t.Location(l, ev, s)
+	}
+	for _, l := range outreach.Languages {
+		p.Venue[l] = place(l, e.event, outreach.Session{})
+	}
 	err := e.st.View(func(tx *store.Tx) error {
 		m, err := tx.Mission(mission)
 		if err != nil {
@@ -191,8 +206,12 @@ func (e *Engine) Page(mission string) (Page, error) {
 			if err != nil {
 				return err
 			}
-			p.Sessions = append(p.Sessions, PageSession{Session: s, SuRNames: rd.names[s.SuR], Answer: r.Status,
-				Source: r.Source.Kind, At: e.local(r.At)})
+			ps := PageSession{Session: s, SuRNames: rd.names[s.SuR], Answer: r.Status, Source: r.Source.Kind, At: e.local(r.At),
+				Room: map[outreach.Language]string{}}
+			for _, l := range outreach.Languages {
+				ps.Room[l] = place(l, outreach.Event{}, s)
+			}
+			p.Sessions = append(p.Sessions, ps)
 		}
 		p.State, err = tx.PageState(m.ID)
 		return err

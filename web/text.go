@@ -41,13 +41,12 @@ type text struct {
 	Recorded           string // heading of the answers as recorded
 	NotFound           string
 	TooMany            string
-	Room               string // %s: the room
 }
 
 var texts = map[outreach.Language]*text{
 	outreach.English: {
 		LangName: "English", Title: "Reply to the invitation", Skip: "Skip to the answers", LanguageIs: "Language:",
-		Intro:       "%[1]s invites the %[2]s to the UPR Pre-sessions, held %[3]s at %[4]s ahead of the %[5]s session of the Universal Periodic Review Working Group. Each Pre-session lasts one hour: civil society and national human rights institutions brief the Permanent Missions on the State under Review.",
+		Intro:       "%[1]s invites the %[2]s to the UPR Pre-sessions, held %[3]s (%[4]s) ahead of the %[5]s session of the Universal Periodic Review Working Group. Each Pre-session lasts one hour: civil society and national human rights institutions brief the Permanent Missions on the State under Review.",
 		Provisional: "The dates and venue are provisional, pending confirmation by the United Nations.",
 		Deadline:    "Please answer by %s. Until then, you can come back to this page and change your answers.",
 		Times:       "Times are Geneva time.",
@@ -78,11 +77,10 @@ var texts = map[outreach.Language]*text{
 		Recorded:   "Your answers",
 		NotFound:   "This link does not open a reply page. Please use the link in the invitation email, or contact the organisers.",
 		TooMany:    "Too many requests. Please wait a minute and try again.",
-		Room:       "Room %s",
 	},
 	outreach.French: {
 		LangName: "Français", Title: "Réponse à l'invitation", Skip: "Aller aux réponses", LanguageIs: "Langue :",
-		Intro:       "%[1]s invite la %[2]s aux Pré-sessions de l'EPU, qui se tiendront %[3]s à %[4]s en amont de la %[5]s session du Groupe de travail sur l'Examen périodique universel. Chaque Pré-session dure une heure : la société civile et les institutions nationales des droits de l'homme y présentent aux Missions permanentes la situation de l'État sous examen.",
+		Intro:       "%[1]s invite la %[2]s aux Pré-sessions de l'EPU, qui se tiendront %[3]s (%[4]s) en amont de la %[5]s session du Groupe de travail sur l'Examen périodique universel. Chaque Pré-session dure une heure : la société civile et les institutions nationales des droits de l'homme y présentent aux Missions permanentes la situation de l'État sous examen.",
 		Provisional: "Les dates et le lieu sont provisoires, dans l'attente de la confirmation des Nations Unies.",
 		Deadline:    "Merci de répondre avant le %s. D'ici là, vous pouvez revenir sur cette page et modifier vos réponses.",
 		Times:       "Les heures sont celles de Genève.",
@@ -113,11 +111,10 @@ var texts = map[outreach.Language]*text{
 		Recorded:   "Vos réponses",
 		NotFound:   "Ce lien n'ouvre pas de page de réponse. Utilisez le lien du courriel d'invitation, ou contactez les organisateurs.",
 		TooMany:    "Trop de requêtes. Veuillez patienter une minute et réessayer.",
-		Room:       "Salle %s",
 	},
 	outreach.Spanish: {
 		LangName: "Español", Title: "Respuesta a la invitación", Skip: "Ir a las respuestas", LanguageIs: "Idioma:",
-		Intro:       "%[1]s invita a la %[2]s a las Pre-sesiones del EPU, que se celebrarán %[3]s en %[4]s antes del %[5]s período de sesiones del Grupo de Trabajo sobre el Examen Periódico Universal. Cada Pre-sesión dura una hora: la sociedad civil y las instituciones nacionales de derechos humanos informan a las Misiones Permanentes sobre el Estado examinado.",
+		Intro:       "%[1]s invita a la %[2]s a las Pre-sesiones del EPU, que se celebrarán %[3]s (%[4]s) antes del %[5]s período de sesiones del Grupo de Trabajo sobre el Examen Periódico Universal. Cada Pre-sesión dura una hora: la sociedad civil y las instituciones nacionales de derechos humanos informan a las Misiones Permanentes sobre el Estado examinado.",
 		Provisional: "Las fechas y el lugar son provisionales, a la espera de la confirmación de las Naciones Unidas.",
 		Deadline:    "Le rogamos que responda antes del %s. Hasta entonces, puede volver a esta página y cambiar sus respuestas.",
 		Times:       "Las horas son de Ginebra.",
@@ -148,7 +145,6 @@ var texts = map[outreach.Language]*text{
 		Recorded:   "Sus respuestas",
 		NotFound:   "Este enlace no abre ninguna página de respuesta. Utilice el enlace del correo de invitación o póngase en contacto con los organizadores.",
 		TooMany:    "Demasiadas solicitudes. Espere un minuto y vuelva a intentarlo.",
-		Room:       "Sala %s",
 	},
 }
 

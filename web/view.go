@@ -90,7 +90,7 @@ func (s *Server) view(p jobs.Page, lang outreach.Language, token string) *view {
 		v.Langs = append(v.Langs, langLink{Code: string(l), Name: textIn(l).LangName, Href: self + "?lang=" + string(l), Current: l == lang})
 	}
 	ev := p.Event
-	v.Intro = fmt.Sprintf(t.Intro, ev.Organiser, p.Mission.Titles.In(lang), templates.DatePhrase(lang, ev.First, ev.Last), ev.Venue,
+	v.Intro = fmt.Sprintf(t.Intro, ev.Organiser, p.Mission.Titles.In(lang), templates.DatePhrase(lang, ev.First, ev.Last), p.Venue[lang],
 		templates.Ordinal(lang, ev.UPRSession))
 	deadline := p.Deadline
 	if ev.Location != nil {
@@ -112,7 +112,7 @@ func (s *Server) view(p jobs.Page, lang outreach.Language, token string) *view {
 			v.Days = append(v.Days, dayView{Date: date})
 		}
 		sv := sessionView{ID: ps.SuR, Name: ps.SuRNames.In(lang), Time: templates.TimeRange(ps.Start, ps.End),
-			Room: fmt.Sprintf(t.Room, ps.Room), Cancelled: ps.Status == outreach.Cancelled}
+			Room: ps.Room[lang], Cancelled: ps.Status == outreach.Cancelled}
 		switch ps.Answer {
 		case outreach.Accepted:
 			sv.Choice, sv.ChoiceText = "yes", t.Attend
