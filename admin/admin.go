@@ -117,6 +117,8 @@ func Handler(e *jobs.Engine, h Hooks) http.Handler {
 	route("POST /v1/outbox/flush", s.flush)
 	route("POST /v1/inbox/sync", s.sync)
 	route("POST /v1/rsvp", s.setRSVP)
+	route("GET /v1/page/{mission}", s.page)
+	route("POST /v1/page/{mission}/link", s.pageLink)
 	route("POST /v1/classify", s.classify)
 	route("GET /v1/review", s.reviews)
 	route("GET /v1/review/{id}", s.review)

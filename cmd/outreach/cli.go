@@ -88,6 +88,8 @@ func commands() []command {
 		{"inbox sync", "[--json]", "read every new reply once, record it, file it, and exit", cmdInboxSync},
 		{"rsvp classify", "FILE.eml [--json]", "classify one message against the store without changing it", cmdRSVPClassify},
 		{"rsvp set", "MISSION SESSION STATUS [--note TEXT]", "record an answer given by phone or in person", cmdRSVPSet},
+		{"page link", "MISSION [--new] [--json]", "the link to a mission's reply page (--new: replace it; the old one stops working)", cmdPageLink},
+		{"page show", "MISSION [--json]", "what a mission gave on its reply page: answers, delegates, comment", cmdPageShow},
 		{"review list", "[--all] [--json]", "messages waiting for a person", cmdReviewList},
 		{"review show", "ID [--json]", "one review item", cmdReviewShow},
 		{"review resolve", "ID [--mission ID] [--accept SUR,...] [--decline SUR,...] [--tentative SUR,...] [--delegates N] [--note TEXT] | --dismiss", "record what a review item says, or dismiss it", cmdReviewResolve},
