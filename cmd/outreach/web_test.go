@@ -1,0 +1,116 @@
+package main
+
+import (
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"outreach/internal/smtptest"
+)
+
+// TestRunServesReplyPages: `outreach run` with [web] serves each mission's
+// page on its loopback address, and a submission through it is recorded in
+// the store the daemon holds.
+func TestRunServesReplyPages(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the daemon")
+	}
+	bin := buildOutreach(t)
+	smtpSrv := smtptest.Start(t, smtptest.Hooks{})
+	imapAddr := startMailbox(t)
+	_, cfg := pageDir(t)
+	sockDir, err := os.MkdirTemp("", "sock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(sockDir) })
+	daemonConfig(t, cfg, smtpSrv.Addr, imapAddr, filepath.Join(sockDir, "outreach.sock"))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	b, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := replaceOnce(t, string(b), "[web]\n", "[web]\nlisten = \""+addr+"\"\n")
+	if err := os.WriteFile(cfg, []byte(s), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	// The round's clock: a month before the deadline.
+	cmd := exec.Command(bin, "--config", cfg, "run", "--clock", "2017-09-04T07:00:00Z", "--speed", "1")
+	cmd.Env = append(os.Environ(), "OUTREACH_TEST_SMTP_PASSWORD="+daemonSMTPPassword, "OUTREACH_TEST_IMAP_PASSWORD="+daemonIMAPPassword)
+	out := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			cmd.Process.Kill()
+		}
+	})
+
+	client := &http.Client{Timeout: 5 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	var link string
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if _, err := client.Get("http://" + addr + "/robots.txt"); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the reply pages were never served on %s\n%s", addr, out)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	link = strings.TrimSpace(runCLI(t, bin, cfg, "page", "link", "BEN"))
+	token := strings.TrimPrefix(link, "https://rsvp.example.org/r/")
+	page := "http://" + addr + "/r/" + token
+	resp, err := client.Get(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `<html lang="fr">`) || resp.Header.Get("Referrer-Policy") != "no-referrer" {
+		t.Fatalf("GET the page of Benin: %d\n%s", resp.StatusCode, body)
+	}
+	form := url.Values{}
+	for _, m := range regexp.MustCompile(`<input type="hidden" name="(\w+)" value="([^"]*)">`).FindAllStringSubmatch(string(body), -1) {
+		form.Set(m[1], m[2])
+	}
+	form.Set("a-GHA", "yes")
+	resp, err = client.PostForm(page, form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), "Merci. Vos réponses ont été enregistrées.") {
+		t.Fatalf("submit: %d\n%s", resp.StatusCode, body)
+	}
+	show := runCLI(t, bin, cfg, "page", "show", "BEN")
+	if !regexp.MustCompile(`GHA\s+Ghana\s+accepted\s+web`).MatchString(show) {
+		t.Errorf("page show after the submission:\n%s", show)
+	}
+	if r, err := client.Get("http://" + addr + "/r/" + strings.Repeat("A", len(token))); err != nil || r.StatusCode != 404 {
+		t.Errorf("a guessed token: %v %v", r, err)
+	}
+}
