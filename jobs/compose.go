@@ -142,6 +142,10 @@ func (e *Engine) calendarEvent(t *templates.Set, m outreach.Mission, s outreach.
 		attendee = m.Contacts[0].Email
 	}
 	status := "CONFIRMED"
+	if e.event.Provisional {
+		// Until the UN confirms the dates and venue (RFC 5545 STATUS).
+		status = "TENTATIVE"
+	}
 	if s.Status == outreach.Cancelled {
 		status = "CANCELLED"
 	}
