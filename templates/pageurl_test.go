@@ -46,3 +46,22 @@ func TestInvitationLinksTheReplyPage(t *testing.T) {
 		}
 	}
 }
+
+// TestNoAnswerReminderLinksTheReplyPage: the nudge to a mission that has
+// not answered carries its link too.
+func TestNoAnswerReminderLinksTheReplyPage(t *testing.T) {
+	s, err := Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := samples()[0]
+	for _, l := range outreach.Languages {
+		out, err := s.Render(ReminderNoAnswer, l, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(out.Text, "\n  "+d.PageURL+"\n") || !strings.Contains(out.HTML, `<a href="`+d.PageURL+`"`) {
+			t.Errorf("%s: the reminder has no link to the reply page:\n%s", l, out.Text)
+		}
+	}
+}
