@@ -188,6 +188,7 @@ type round struct {
 
 	mu     sync.Mutex
 	events []string // the live view's recent activity
+	pages  *pages   // the missions' reply pages
 }
 
 func newRound(ctx context.Context, dir string, opts Options) (*round, error) {
@@ -252,8 +253,21 @@ func newRound(ctx context.Context, dir string, opts Options) (*round, error) {
 	}
 	sched := jobs.ScheduleFrom(config.Reminders{Lateness: config.Duration{D: 36 * time.Hour},
 		Digest: "CRON_TZ=Europe/Zurich 0 8 * * *", Rules: config.DefaultRules()})
+	// The reply pages' address is known once their listener is open;
+	// the engine that serves them writes it into the letters.
+	pageLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		r.close()
+		return nil, err
+	}
+	pageURL := "http://" + pageLn.Addr().String()
 	r.e = jobs.New(jobs.Options{Store: r.st, Event: ev, Logger: opts.Logger, Clock: r.clock, Templates: set,
-		Sender: sender, Connections: 1, Limits: jobs.Limits{PerMinute: 30, PerDay: 10000}, Schedule: sched})
+		Sender: sender, Connections: 1, Limits: jobs.Limits{PerMinute: 30, PerDay: 10000}, Schedule: sched, PageURL: pageURL})
+	if r.pages, err = startPages(pageLn, r.e, r.clock.Now); err != nil {
+		pageLn.Close()
+		r.close()
+		return nil, err
+	}
 	if _, err := r.e.ImportMissions(missions, "demo"); err != nil {
 		r.close()
 		return nil, err
@@ -274,6 +288,9 @@ func newRound(ctx context.Context, dir string, opts Options) (*round, error) {
 }
 
 func (r *round) close() {
+	if r.pages != nil {
+		r.pages.close()
+	}
 	if r.relay != nil {
 		r.relay.close()
 	}
@@ -304,6 +321,11 @@ func (r *round) play(ctx context.Context) error {
 		return err
 	}
 	r.note(r.clock.Now(), "staff queue the invitations: %d missions", len(rep.Queued))
+	if r.pages != nil {
+		if link, err := r.e.PageLink("GBR", false, "demo"); err == nil {
+			r.note(r.clock.Now(), "reply pages at %s/r/...; try the United Kingdom's: %s", r.pages.base, link)
+		}
+	}
 	var lastFrame time.Time
 	for {
 		if err := ctx.Err(); err != nil {

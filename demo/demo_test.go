@@ -44,7 +44,7 @@ func TestOnceRoundMatchesStore(t *testing.T) {
 			t.Errorf("no reply read as %s: %v", kind, res.Figures.Replies)
 		}
 	}
-	for _, kind := range []string{"calendar", "letter", "out-of-office", "bounce", "change of mind"} {
+	for _, kind := range []string{"calendar", "letter", "out-of-office", "bounce", "change of mind", "reply page"} {
 		if res.MissionMail[kind] == 0 {
 			t.Errorf("the missions wrote no %s: %v", kind, res.MissionMail)
 		}
@@ -60,7 +60,7 @@ func TestOnceRoundMatchesStore(t *testing.T) {
 	if len(res.Figures.NotReached) != 1 {
 		t.Errorf("not reached = %v, want the one mission whose only address is dead", res.Figures.NotReached)
 	}
-	for _, kind := range []string{"invitation", "confirmation", "update", "reminder", "digest"} {
+	for _, kind := range []string{"invitation", "confirmation", "update", "reminder", "digest", "page-summary"} {
 		if res.Figures.Sent[kind] == 0 {
 			t.Errorf("outreach sent no %s: %v", kind, res.Figures.Sent)
 		}

@@ -16,7 +16,9 @@ import (
 type received struct {
 	MessageID, Subject, ReplyTo, From string
 	To                                []string
-	Calendars                         []calObject
+	// Text is the first plain-text body.
+	Text      string
+	Calendars []calObject
 }
 
 // calObject is one iCalendar object of a received message.
@@ -82,7 +84,8 @@ func walk(ctype, cte, disp string, body io.Reader, r *received, depth int) error
 			}
 		}
 	}
-	if mt != "text/calendar" && mt != "application/ics" {
+	isText := mt == "text/plain" && r.Text == "" && !strings.HasPrefix(strings.ToLower(strings.TrimSpace(disp)), "attachment")
+	if mt != "text/calendar" && mt != "application/ics" && !isText {
 		return nil
 	}
 	var rd io.Reader = body
@@ -95,6 +98,10 @@ func walk(ctype, cte, disp string, body io.Reader, r *received, depth int) error
 	data, err := io.ReadAll(rd)
 	if err != nil {
 		return err
+	}
+	if isText {
+		r.Text = string(data)
+		return nil
 	}
 	obj := parseCalendar(data)
 	obj.Attached = strings.HasPrefix(strings.ToLower(strings.TrimSpace(disp)), "attachment")

@@ -26,6 +26,7 @@ const (
 	styleApple       style = "Apple"
 	styleThunderbird style = "Thunderbird"
 	styleLetter      style = "letter"
+	styleWeb         style = "reply page"
 )
 
 type persona struct {
@@ -160,6 +161,8 @@ func newWorld(seed uint64, ev outreach.Event, missions []outreach.Mission, sessi
 			p.style = styleApple
 		case x < 0.52:
 			p.style = styleThunderbird
+		case x < 0.64:
+			p.style = styleWeb
 		default:
 			p.style = styleLetter
 		}
@@ -188,7 +191,7 @@ func newWorld(seed uint64, ev outreach.Event, missions []outreach.Mission, sessi
 				p.plan[s.SuR] = outreach.Accepted
 			case r.Float64() < rate:
 				p.plan[s.SuR] = outreach.Accepted
-			case p.style != styleLetter && r.Float64() < 0.06:
+			case p.style != styleLetter && p.style != styleWeb && r.Float64() < 0.06:
 				p.plan[s.SuR] = outreach.Tentative
 			case p.style != styleLetter && r.Float64() < 0.25:
 				// Calendar users often decline the events they will not attend.
@@ -360,7 +363,9 @@ func (w *world) answer(at time.Time, p *persona) {
 		})
 		return
 	}
-	if p.style == styleLetter {
+	if p.style == styleWeb {
+		w.schedule(at, p, "reply page", func(t time.Time) []byte { return w.pageAnswer(t, p) })
+	} else if p.style == styleLetter {
 		w.schedule(at, p, "letter", func(t time.Time) []byte { return w.planLetter(t, p) })
 	} else {
 		i := 0
@@ -380,6 +385,9 @@ func (w *world) answer(at time.Time, p *persona) {
 		sur := p.changeMind
 		w.schedule(at.Add(time.Duration(3+p.rng.IntN(6))*24*time.Hour), p, "change of mind", func(t time.Time) []byte {
 			w.log(t, "%s changes its mind about the pre-session on %s", p.m.ID, w.names[sur].EN)
+			if p.style == styleWeb {
+				return w.pageChange(t, p, sur)
+			}
 			if p.style == styleLetter {
 				lang := p.m.Language
 				return w.letter(t, p, changeLetter(lang, p.m.Titles.In(lang), w.ev.Organiser, w.names[sur].In(lang)), lang, true, sur)
