@@ -252,3 +252,26 @@ func TestInvitationCarriesThePageLink(t *testing.T) {
 		t.Fatalf("the link %s opens %q, %v", link, m, err)
 	}
 }
+
+// TestPageSummaryIsPlainText: what a mission typed reaches its summary as
+// text in a text/plain message, never as markup.
+func TestPageSummaryIsPlainText(t *testing.T) {
+	f := pageFixture(t)
+	a := answers("JPN", outreach.Accepted)
+	evil := `<script>alert("x")</script><img src=x onerror=alert(1)>`
+	a.Delegates = []store.PageDelegate{{Name: evil}}
+	a.Comment = "</pre><b>bold</b>"
+	submit(t, f, "GBR", a)
+	flush(t, f, 0)
+	sum := remReceived(t, f, outreach.PageSummary)
+	if len(sum) != 1 {
+		t.Fatalf("%d summaries", len(sum))
+	}
+	if strings.Contains(strings.ToLower(string(sum[0].msg.Data)), "text/html") {
+		t.Error("the summary has an HTML part")
+	}
+	text := strings.ReplaceAll(sum[0].text, "\r\n", "\n")
+	if !strings.Contains(text, "  "+evil+"\n") || !strings.Contains(text, "  </pre><b>bold</b>\n") {
+		t.Errorf("the summary does not quote the delegate and comment as typed:\n%s", sum[0].text)
+	}
+}
