@@ -431,6 +431,21 @@ func corpus(t *testing.T, name string) []byte {
 	return b
 }
 
+// calendarAccept is Japan's Outlook accept of its copy of the pre-session
+// on the Republic of Korea, carrying the UID that copy was sent with.
+func calendarAccept(uid string) []byte {
+	return []byte("From: Permanent Mission of Japan <geneva@jpn.mission.example>\r\n" +
+		"To: rsvp@presessions.example\r\n" +
+		"Subject: Accepted: UPR Pre-session: Republic of Korea\r\n" +
+		"Message-ID: <admin-accept@jpn.mission.example>\r\n" +
+		"Date: Mon, 18 Sep 2017 09:15:12 +0000\r\n" +
+		"MIME-Version: 1.0\r\n" +
+		"Content-Type: text/calendar; charset=utf-8; method=REPLY\r\n\r\n" +
+		"BEGIN:VCALENDAR\r\nMETHOD:REPLY\r\nPRODID:Microsoft Exchange Server 2010\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\n" +
+		"ATTENDEE;PARTSTAT=ACCEPTED;CN=Permanent Mission of Japan:mailto:geneva@jpn.mission.example\r\n" +
+		"UID:" + uid + "\r\nDTSTAMP:20170918T091512Z\r\nSEQUENCE:0\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+}
+
 const outOfOffice = "From: Permanent Mission of Japan <geneva@jpn.mission.example>\r\n" +
 	"To: rsvp@presessions.example\r\n" +
 	"Subject: Automatic reply: UPR Pre-sessions\r\n" +
@@ -494,7 +509,7 @@ func TestMetrics(t *testing.T) {
 		t.Fatalf("the fixture did not produce sent, deferred and failed messages: %v", want)
 	}
 
-	addr := startIMAP(t, corpus(t, "outlook-accept-en.eml"), corpus(t, "party-crasher-unknown-uid.eml"), []byte(outOfOffice))
+	addr := startIMAP(t, calendarAccept(f.e.UID("JPN", "KOR")), corpus(t, "party-crasher-unknown-uid.eml"), []byte(outOfOffice))
 	w, err := inbox.NewWatcher(inbox.Options{Addr: addr, TLS: inbox.Plain, Username: imapUser, Password: imapPassword,
 		Folders: []string{"outreach/processed", "outreach/review", "outreach/bounces"}},
 		f.e.Intake("INBOX", jobs.Folders{Processed: "outreach/processed", Review: "outreach/review", Bounces: "outreach/bounces"}))

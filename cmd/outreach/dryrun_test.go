@@ -282,8 +282,14 @@ func checkInvitationEvent(m missionJSON, s outreach.Session, ev outreach.Event, 
 	if !strings.HasPrefix(e.Location, room) {
 		out = append(out, fmt.Sprintf("LOCATION %q, want the room %q first", e.Location, room))
 	}
-	if !strings.Contains(e.UID, strings.ToLower(s.SuR)) || !strings.Contains(e.UID, strings.ToLower(m.ID)) {
-		out = append(out, fmt.Sprintf("UID %q does not name the session and mission", e.UID))
+	// The UID names the session and is keyed for the mission: the readable
+	// pre28-<session>-<mission>@ form is what a forger would guess.
+	prefix := fmt.Sprintf("pre%d-%s-", ev.UPRSession, strings.ToLower(s.SuR))
+	if !strings.HasPrefix(e.UID, prefix) {
+		out = append(out, fmt.Sprintf("UID %q does not begin with %q", e.UID, prefix))
+	}
+	if strings.HasPrefix(e.UID, prefix+strings.ToLower(m.ID)+"@") {
+		out = append(out, fmt.Sprintf("UID %q is the guessable readable form", e.UID))
 	}
 	return out
 }
