@@ -68,13 +68,17 @@ type Health struct {
 	FolderErrors []inbox.FolderError `json:"imap_folder_errors,omitempty"`
 	// IMAPDelimiter and IMAPPrefix are the server's hierarchy delimiter
 	// and personal namespace, from which folder names are built.
-	IMAPDelimiter string    `json:"imap_delimiter,omitempty"`
-	IMAPPrefix    string    `json:"imap_prefix,omitempty"`
-	LastError     string    `json:"last_error,omitempty"`
-	OutboxDepth   int       `json:"outbox_depth"`
-	ReviewOpen    int       `json:"review_open"`
-	NextDue       time.Time `json:"next_reminder,omitzero"`
-	Status        string    `json:"status,omitempty"`
+	IMAPDelimiter string `json:"imap_delimiter,omitempty"`
+	IMAPPrefix    string `json:"imap_prefix,omitempty"`
+	// LoginHeld lists the servers whose login is held back after they
+	// refused the credentials: when, how often, their words, and the next
+	// attempt. Any makes the daemon unhealthy.
+	LoginHeld   []jobs.LoginHold `json:"login_held,omitempty"`
+	LastError   string           `json:"last_error,omitempty"`
+	OutboxDepth int              `json:"outbox_depth"`
+	ReviewOpen  int              `json:"review_open"`
+	NextDue     time.Time        `json:"next_reminder,omitzero"`
+	Status      string           `json:"status,omitempty"`
 }
 
 type errorBody struct {

@@ -62,7 +62,8 @@ type Engine struct {
 	sender      *mailer.Sender
 	connections int
 	limits      Limits
-	pageURL     string // see Options.PageURL
+	pageURL     string     // see Options.PageURL
+	smtpGate    *LoginGate // see SetSMTPGate; nil: no hold
 
 	mu    sync.RWMutex // guards sched, replaced on reload
 	sched Schedule

@@ -168,11 +168,36 @@ func (e *Engine) Flush(ctx context.Context, maxWait time.Duration) (FlushReport,
 	if conns < 1 {
 		conns = 1
 	}
+	// Connect only when something is due, and once before the others:
+	// credentials the server refuses cost one attempt, not one per
+	// connection.
+	var due bool
+	if err := e.st.View(func(tx *store.Tx) error {
+		next, ok := tx.NextDue()
+		due = ok && !next.After(deadline)
+		return nil
+	}); err != nil {
+		return rep, err
+	}
+	if !due {
+		return e.flushReport(rep, nil)
+	}
+	first, err := e.dial(ctx)
+	if err != nil {
+		if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+			return e.flushReport(rep, nil)
+		}
+		return e.flushReport(rep, fmt.Errorf("outbox: connect to SMTP server: %w", err))
+	}
 	for i := 0; i < conns; i++ {
 		wg.Add(1)
+		var conn *mailer.Conn
+		if i == 0 {
+			conn = first
+		}
 		go func() {
 			defer wg.Done()
-			r, err := e.work(ctx, deadline)
+			r, err := e.work(ctx, deadline, conn)
 			mu.Lock()
 			defer mu.Unlock()
 			if !r.Retry.IsZero() && (rep.Retry.IsZero() || r.Retry.Before(rep.Retry)) {
@@ -187,18 +212,46 @@ func (e *Engine) Flush(ctx context.Context, maxWait time.Duration) (FlushReport,
 		}()
 	}
 	wg.Wait()
-	err := e.st.View(func(tx *store.Tx) error {
+	if errors.Is(firstErr, context.Canceled) && ctx.Err() != nil {
+		firstErr = nil
+	}
+	return e.flushReport(rep, firstErr)
+}
+
+// flushReport completes rep with what is left waiting.
+func (e *Engine) flushReport(rep FlushReport, err error) (FlushReport, error) {
+	verr := e.st.View(func(tx *store.Tx) error {
 		rep.Waiting = tx.Waiting()
 		rep.Next, _ = tx.NextDue()
 		return nil
 	})
-	if firstErr == nil {
-		firstErr = err
+	if err == nil {
+		err = verr
 	}
-	if errors.Is(firstErr, context.Canceled) && ctx.Err() != nil {
-		firstErr = nil
+	return rep, err
+}
+
+// SetSMTPGate makes the outbox ask g before each SMTP login and tell it
+// how the login went.
+func (e *Engine) SetSMTPGate(g *LoginGate) { e.smtpGate = g }
+
+// dial connects to the SMTP server unless the gate holds logins back.
+func (e *Engine) dial(ctx context.Context) (*mailer.Conn, error) {
+	g := e.smtpGate
+	if g != nil {
+		if _, why := g.Held(); why != nil {
+			return nil, why
+		}
 	}
-	return rep, firstErr
+	c, err := e.sender.Dial(ctx)
+	switch {
+	case g == nil:
+	case err == nil:
+		g.Accepted()
+	case IsSMTPLoginRefused(err):
+		g.Refused(err)
+	}
+	return c, err
 }
 
 // maxBatch is the most messages claimed in one commit, shared among the
@@ -233,9 +286,8 @@ type claimedMsg struct {
 // again), so the write transaction, which bbolt runs one at a time, stays
 // short. Batches are only as large as the sending budget leaves room for
 // (see prepare): with little room, one message is claimed at a time.
-func (e *Engine) work(ctx context.Context, deadline time.Time) (FlushReport, error) {
+func (e *Engine) work(ctx context.Context, deadline time.Time, conn *mailer.Conn) (FlushReport, error) {
 	var rep FlushReport
-	var conn *mailer.Conn
 	var (
 		prev      *result          // the last outcome, not yet durable
 		journaled []*result        // deliveries durable in the journal, not yet in the store
@@ -311,7 +363,7 @@ func (e *Engine) work(ctx context.Context, deadline time.Time) (FlushReport, err
 			conn = nil
 		}
 		if conn == nil {
-			c, err := e.sender.Dial(ctx)
+			c, err := e.dial(ctx)
 			if err != nil {
 				return rep, fmt.Errorf("outbox: connect to SMTP server: %w", err)
 			}

@@ -156,3 +156,8 @@ func (t *Tx) GetState(name string, v any) (found bool, err error) {
 
 // PutState writes a JSON value kept by the engine under name.
 func (t *Tx) PutState(name string, v any) error { return t.put(bState, name, v) }
+
+// DeleteState removes the value kept under name; absent is not an error.
+func (t *Tx) DeleteState(name string) error {
+	return t.tx.Bucket(bState).Delete([]byte(name))
+}

@@ -57,6 +57,10 @@ func (t *Tx) derivedKey(purpose string) []byte {
 // instance the reply page's CSRF tokens); it changes only with the secret.
 func (t *Tx) PageKey(purpose string) []byte { return t.derivedKey("page-key/" + purpose) }
 
+// DerivedKey returns a key derived from the store's secret for purpose,
+// distinct from every key the store derives for itself.
+func (t *Tx) DerivedKey(purpose string) []byte { return t.derivedKey("key/" + purpose) }
+
 func (t *Tx) pageAEAD() (cipher.AEAD, error) {
 	block, err := aes.NewCipher(t.derivedKey("page-token-seal"))
 	if err != nil {

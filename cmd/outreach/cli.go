@@ -368,7 +368,7 @@ func (c *cli) localAPI(cfg *config.Config, readOnly bool) (*admin.Client, func()
 			if cfg == nil {
 				return inbox.Stats{}, errors.New("reading the mailbox needs a configuration file (--config)")
 			}
-			w, err := c.newWatcher(cfg, e)
+			w, err := c.newWatcher(cfg, e, nil)
 			if err != nil {
 				return inbox.Stats{}, err
 			}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -38,6 +39,8 @@ type daemon struct {
 	st      *store.Store
 	e       *jobs.Engine
 	watcher *inbox.Watcher
+	// smtpGate and imapGate hold logins back after a server refused them.
+	smtpGate, imapGate *jobs.LoginGate
 	// realClock is false when the daemon runs on an accelerated clock
 	// (demo, tests): reminders are then woken by the clock, not by cron.
 	realClock bool
@@ -142,7 +145,20 @@ func (d *daemon) open() error {
 	opts := d.c.engineOptions(cfg)
 	opts.Store, opts.Templates, opts.TemplatesErr, opts.Sender, opts.Clock, opts.Logger = st, set, nil, sender, d.clock, d.log
 	d.e = jobs.New(opts)
-	w, err := d.c.newWatcher(cfg, d.e)
+	// Logins the servers refused are held back for a while, across
+	// restarts, unless the credentials changed since.
+	smtpPW, _ := cfg.SMTPPassword()
+	imapPW, _ := cfg.IMAPPassword()
+	if d.smtpGate, err = d.e.NewLoginGate("smtp", cfg.SMTP.Host, strconv.Itoa(cfg.SMTP.Port), cfg.SMTP.Username, smtpPW); err != nil {
+		st.Close()
+		return err
+	}
+	if d.imapGate, err = d.e.NewLoginGate("imap", cfg.IMAP.Host, strconv.Itoa(cfg.IMAP.Port), cfg.IMAP.Username, imapPW); err != nil {
+		st.Close()
+		return err
+	}
+	d.e.SetSMTPGate(d.smtpGate)
+	w, err := d.c.newWatcher(cfg, d.e, d.imapGate)
 	if err != nil {
 		st.Close()
 		return err
@@ -360,6 +376,10 @@ func (d *daemon) outboxLoop(ctx, work context.Context) {
 		if err != nil {
 			failures++
 			next = min(time.Duration(failures)*30*time.Second, 10*time.Minute)
+			if until, why := d.smtpGate.Held(); why != nil {
+				// Woken or not, nothing is sent before the hold ends.
+				next = max(until.Sub(d.clock.Now()), 10*time.Millisecond)
+			}
 			d.log.Error("outbox", "err", err, "retry_in", next)
 		} else {
 			failures = 0
@@ -551,6 +571,12 @@ func (d *daemon) health() admin.Health {
 		}
 	}
 	d.mu.Unlock()
+	for _, g := range []*jobs.LoginGate{d.smtpGate, d.imapGate} {
+		if h0 := g.Hold(); h0.Failures > 0 {
+			h.LoginHeld = append(h.LoginHeld, h0)
+			h.OK = false
+		}
+	}
 	ws := d.watcher.Status()
 	h.LastSync, h.LastError = ws.LastSync, ws.LastError
 	h.FolderErrors, h.IMAPDelimiter, h.IMAPPrefix = ws.FolderErrors, ws.Delimiter, ws.Prefix

@@ -472,7 +472,7 @@ func TestRunUnderSystemd(t *testing.T) {
 	// password.
 	bad := startDaemon(t, bin, cfg, n, wrongIMAPPassword, 10*time.Second)
 	deadline := time.Now().Add(20 * time.Second)
-	for !strings.Contains(bad.stderr.String(), "imap intake interrupted") {
+	for !strings.Contains(bad.stderr.String(), "inbox: the server refused the login") {
 		if time.Now().After(deadline) {
 			t.Fatalf("no log of the refused IMAP login:\n%s", bad.stderr)
 		}

@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -43,8 +45,8 @@ func smallTmpfs(t *testing.T, size string) string {
 }
 
 // TestRunHealthTellsTheTruth: /healthz and `outreach status` report the
-// store's writability, the last send and the last sync. While SMTP refuses
-// every attempt the daemon is unhealthy; when the disk holding the store
+// store's writability, the last send and the last sync. While the SMTP
+// server cannot be reached the daemon is unhealthy; when the disk holding the store
 // fills up it says so within seconds, without a write; when space comes
 // back the outbox goes at once instead of waiting out its backoff (30 s
 // after a failed run), and the daemon is healthy again.
@@ -56,12 +58,11 @@ func TestRunHealthTellsTheTruth(t *testing.T) {
 	bin := buildOutreach(t)
 	var refuse atomic.Bool
 	refuse.Store(true)
-	smtpSrv := smtptest.Start(t, smtptest.Hooks{Auth: func(string, string) error {
-		if refuse.Load() {
-			return smtptest.Reply(535, [3]int{5, 7, 8}, "Authentication credentials invalid")
-		}
-		return nil
-	}})
+	// The server is unreachable: every connection is closed before its
+	// greeting (a refused login would hold logins back for a minute:
+	// TestLoginRefusedHeldAcrossRestarts).
+	smtpSrv := smtptest.Start(t, smtptest.Hooks{})
+	smtpAddr := closingProxy(t, smtpSrv.Addr, &refuse)
 	imapAddr := startMailbox(t)
 	dir, cfg := demoDir(t)
 	sockDir, err := os.MkdirTemp("", "sock")
@@ -70,7 +71,7 @@ func TestRunHealthTellsTheTruth(t *testing.T) {
 	}
 	t.Cleanup(func() { os.RemoveAll(sockDir) })
 	sock := filepath.Join(sockDir, "outreach.sock")
-	daemonConfig(t, cfg, smtpSrv.Addr, imapAddr, sock)
+	daemonConfig(t, cfg, smtpAddr, imapAddr, sock)
 	// The store lives on the small file system.
 	raw, err := os.ReadFile(filepath.Join(dir, "outreach.db"))
 	if err != nil {
@@ -130,7 +131,7 @@ func TestRunHealthTellsTheTruth(t *testing.T) {
 	// SMTP refuses: health says so (three failed runs in a row make the
 	// daemon unhealthy), and nothing was sent.
 	h := wait("the outbox to fail", 30*time.Second, func(h admin.Health) bool {
-		return h.Daemon && strings.Contains(h.SMTP, "535") && !h.LastSync.IsZero()
+		return h.Daemon && strings.Contains(h.SMTP, "failing since") && !h.LastSync.IsZero()
 	})
 	if !h.LastSend.IsZero() || h.StoreWrite == nil || !h.StoreWrite.Writable {
 		t.Errorf("while SMTP refuses: last send %v, store %+v", h.LastSend, h.StoreWrite)
@@ -372,4 +373,39 @@ func TestRunFolderErrorShownOnce(t *testing.T) {
 	if n := strings.Count(out.String(), "imap folder does not work"); n != 1 {
 		t.Errorf("folder error logged %d times, want once\n%s", n, out)
 	}
+}
+
+// closingProxy listens on loopback and forwards each connection to target,
+// except while closing is set: then it closes the connection at once, as
+// an unreachable server would look to a client.
+func closingProxy(t *testing.T, target string, closing *atomic.Bool) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			if closing.Load() {
+				c.Close()
+				continue
+			}
+			go func() {
+				defer c.Close()
+				up, err := net.Dial("tcp", target)
+				if err != nil {
+					return
+				}
+				defer up.Close()
+				go func() { io.Copy(up, c); up.(*net.TCPConn).CloseWrite() }()
+				io.Copy(c, up)
+			}()
+		}
+	}()
+	return ln.Addr().String()
 }

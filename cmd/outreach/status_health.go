@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 
 	"outreach/admin"
@@ -70,6 +71,10 @@ func printHealth(w io.Writer, h *admin.Health, loc *time.Location) {
 	}
 	if h.LastError != "" {
 		printf(w, "  IMAP: %s, last error: %s\n", h.IMAP, h.LastError)
+	}
+	for _, l := range h.LoginHeld {
+		printf(w, "  %s LOGIN REFUSED by the server %d time%s since %s (last: %s); no attempt before %s. New credentials are tried at once after a restart.\n",
+			strings.ToUpper(l.Service), l.Failures, map[bool]string{true: "s"}[l.Failures != 1], at(l.First), l.Err, at(l.Next))
 	}
 	for _, f := range h.FolderErrors {
 		printf(w, "  IMAP folder %s (%s on the server) DOES NOT WORK since %s; %d replies recorded and waiting in the mailbox: %s\n",

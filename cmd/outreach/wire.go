@@ -72,7 +72,8 @@ func (c *cli) engineOptions(cfg *config.Config) jobs.Options {
 }
 
 // newWatcher builds the IMAP watcher from [imap], handing messages to e.
-func (c *cli) newWatcher(cfg *config.Config, e *jobs.Engine) (*inbox.Watcher, error) {
+// gate, when not nil, holds logins back after the server refused them.
+func (c *cli) newWatcher(cfg *config.Config, e *jobs.Engine, gate inbox.LoginGate) (*inbox.Watcher, error) {
 	pw, err := cfg.IMAPPassword()
 	if err != nil {
 		return nil, err
@@ -89,6 +90,6 @@ func (c *cli) newWatcher(cfg *config.Config, e *jobs.Engine) (*inbox.Watcher, er
 		Username: im.Username, Password: pw, Mailbox: im.Mailbox,
 		Folders:      []string{im.Processed, im.Review, im.Bounces},
 		PollInterval: im.PollInterval.D, IdleRestart: im.IdleRestart.D, CommandTimeout: im.Timeout.D,
-		Logger: c.log,
+		Logger: c.log, Gate: gate,
 	}, e.Intake(im.Mailbox, folders))
 }

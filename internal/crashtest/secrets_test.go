@@ -51,7 +51,7 @@ func TestSecretsStayOutOfCLIErrors(t *testing.T) {
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		raw, _ := os.ReadFile(e.logPath)
-		if strings.Contains(string(raw), "535") && strings.Contains(string(raw), "imap intake interrupted") {
+		if strings.Contains(string(raw), "535") && strings.Contains(string(raw), "inbox: the server refused the login") {
 			break
 		}
 		if time.Now().After(deadline) {

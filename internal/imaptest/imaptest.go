@@ -13,6 +13,7 @@ import (
 	"io"
 	"log"
 	"net"
+	"sync/atomic"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
@@ -30,8 +31,13 @@ type Server struct {
 	// User is the account's mailboxes, for a test that reaches past IMAP.
 	User *imapmemserver.User
 
-	srv *imapserver.Server
+	srv    *imapserver.Server
+	logins *atomic.Int64
 }
+
+// Logins returns how many LOGIN commands the server has answered, refused
+// ones included.
+func (s *Server) Logins() int { return int(s.logins.Load()) }
 
 // TB is the part of testing.TB that Start uses.
 type TB interface {
@@ -61,12 +67,13 @@ func Start(t TB, username, password string, msgs ...[]byte) *Server {
 // empty INBOX.
 func Listen(addr, username, password string) (*Server, error) {
 	user := imapmemserver.NewUser(username, password)
+	logins := new(atomic.Int64)
 	if err := user.Create("INBOX", nil); err != nil {
 		return nil, fmt.Errorf("imaptest: %w", err)
 	}
 	srv := imapserver.New(&imapserver.Options{
 		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
-			return NewSession(user), nil, nil
+			return &session{user: user, logins: logins}, nil, nil
 		},
 		Caps:         imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapIMAP4rev2: {}},
 		InsecureAuth: true,
@@ -77,7 +84,7 @@ func Listen(addr, username, password string) (*Server, error) {
 		return nil, fmt.Errorf("imaptest: %w", err)
 	}
 	go srv.Serve(ln)
-	return &Server{Addr: ln.Addr().String(), Username: username, Password: password, User: user, srv: srv}, nil
+	return &Server{Addr: ln.Addr().String(), Username: username, Password: password, User: user, srv: srv, logins: logins}, nil
 }
 
 // IdlePoll is how often an idling session looks for changes to report.
@@ -96,9 +103,13 @@ func NewSession(user *imapmemserver.User) imapserver.Session {
 type session struct {
 	*imapmemserver.UserSession // nil until login
 	user                       *imapmemserver.User
+	logins                     *atomic.Int64 // nil: not counted
 }
 
 func (s *session) Login(username, password string) error {
+	if s.logins != nil {
+		s.logins.Add(1)
+	}
 	if err := s.user.Login(username, password); err != nil {
 		return err
 	}

@@ -176,9 +176,16 @@ func (s *session) setup(ctx context.Context) error {
 		err := s.do(ctx, "log in", func(func()) error {
 			return s.c.Login(w.opts.Username, w.opts.Password).Wait()
 		})
+		var refused *imap.Error
+		if errors.As(err, &refused) {
+			return fmt.Errorf("%w: %w (user %q)", ErrLoginRefused, err, w.opts.Username)
+		}
 		if err != nil {
 			return fmt.Errorf("%w (user %q)", err, w.opts.Username)
 		}
+	}
+	if g := w.opts.Gate; g != nil {
+		g.Accepted()
 	}
 	var caps imap.CapSet
 	err := s.do(ctx, "read capabilities", func(func()) error {

@@ -177,6 +177,11 @@ type Options struct {
 	// Backoff returns the delay before reconnection attempt number attempt
 	// (1, 2, ...); default exponential from 1s to 2m with jitter.
 	Backoff func(attempt int) time.Duration
+	// Gate, when set, holds logins back after the server refused the
+	// credentials: Run asks it before each connection and tells it how
+	// each login went. SyncOnce, an operator's single attempt, tells it
+	// the outcome but does not wait for it.
+	Gate LoginGate
 	// Logger receives state changes and warnings; nil discards them.
 	Logger *slog.Logger
 	// Now is the clock used for Status; default time.Now.
@@ -251,6 +256,26 @@ type Status struct {
 	// all work.
 	FolderErrors []FolderError
 }
+
+// LoginGate holds logins back after the server refused the credentials,
+// so that a wrong password does not become a stream of attempts that locks
+// the account (see jobs.LoginGate, which keeps the wait across restarts).
+type LoginGate interface {
+	// Held returns until when logins are held back and why; a zero time
+	// when a login may be tried now.
+	Held() (until time.Time, why error)
+	// Wait returns once a login may be tried, or with ctx's error.
+	Wait(ctx context.Context) error
+	// Refused records that the server refused the credentials.
+	Refused(err error)
+	// Accepted records a successful login.
+	Accepted()
+}
+
+// ErrLoginRefused is wrapped by the error of a login the server refused
+// (a NO to LOGIN or AUTHENTICATE), as opposed to one that failed on the way
+// (timeout, connection cut).
+var ErrLoginRefused = errors.New("inbox: the server refused the login")
 
 // ErrBusy is returned when Run or SyncOnce is called while another call of
 // either is running on the same Watcher.
@@ -446,6 +471,12 @@ func (w *Watcher) recordSync() {
 	w.mu.Lock()
 	w.status.LastSync = now
 	w.status.LastError = ""
+	w.mu.Unlock()
+}
+
+func (w *Watcher) setLastError(err error) {
+	w.mu.Lock()
+	w.status.LastError = err.Error()
 	w.mu.Unlock()
 }
 

@@ -21,6 +21,7 @@ func (w *Watcher) SyncOnce(ctx context.Context) (Stats, error) {
 
 	s, err := w.connect(ctx)
 	if err != nil {
+		w.loginRefused(err)
 		w.recordError(err, false)
 		return Stats{}, err
 	}
@@ -47,14 +48,21 @@ func (w *Watcher) Run(ctx context.Context) error {
 
 	attempt := 0
 	for {
+		if !w.waitForGate(ctx) {
+			w.log.Info("imap watcher stopped")
+			return nil
+		}
 		err := w.runSession(ctx, &attempt)
 		if ctx.Err() != nil {
 			w.log.Info("imap watcher stopped")
 			return nil
 		}
+		w.recordError(err, true)
+		if w.loginRefused(err) {
+			continue // the gate says how long to wait
+		}
 		attempt++
 		delay := w.opts.Backoff(attempt)
-		w.recordError(err, true)
 		w.log.Warn("imap intake interrupted; reconnecting",
 			slog.Any("err", err), slog.Int("attempt", attempt), slog.Duration("delay", delay))
 		t := time.NewTimer(delay)
@@ -69,6 +77,30 @@ func (w *Watcher) Run(ctx context.Context) error {
 			w.log.Info("imap reconnecting now: woken during the backoff")
 		}
 	}
+}
+
+// loginRefused tells the gate when err is a refused login, and reports
+// whether it was.
+func (w *Watcher) loginRefused(err error) bool {
+	if w.opts.Gate == nil || !errors.Is(err, ErrLoginRefused) {
+		return false
+	}
+	w.opts.Gate.Refused(err)
+	return true
+}
+
+// waitForGate waits while the gate holds logins back (Wake does not cut
+// this wait short: only the gate's time does); false when ctx ended.
+func (w *Watcher) waitForGate(ctx context.Context) bool {
+	if w.opts.Gate == nil {
+		return ctx.Err() == nil
+	}
+	if until, why := w.opts.Gate.Held(); why != nil {
+		w.setLastError(why)
+		w.log.Warn("imap login held back after the server refused it",
+			slog.Any("reason", why), slog.Time("next_attempt", until))
+	}
+	return w.opts.Gate.Wait(ctx) == nil
 }
 
 // Wake cuts short the wait before the next reconnection, e.g. once the
