@@ -23,6 +23,7 @@ import (
 	"outreach/directory"
 	"outreach/jobs"
 	"outreach/mailer/inbox"
+	"outreach/mailer/reply"
 	"outreach/store"
 )
 
@@ -287,6 +288,9 @@ type Classification struct {
 	DelegateNames  []string          `json:"delegate_names,omitempty"`
 	BouncedAddress string            `json:"bounced_address,omitempty"`
 	Reason         string            `json:"reason"`
+	// Because and SetAside explain the reading (see reply.Result).
+	Because  map[string][]reply.Because `json:"because,omitempty"`
+	SetAside []string                   `json:"set_aside,omitempty"`
 }
 
 func (s *server) missions(w http.ResponseWriter, r *http.Request) (any, error) {
@@ -432,7 +436,8 @@ func (s *server) classify(w http.ResponseWriter, r *http.Request) (any, error) {
 		return nil, err
 	}
 	c := Classification{Kind: res.Kind.String(), Mission: res.Mission, Match: string(res.Match), Sessions: map[string]string{},
-		Delegates: res.Delegates, DelegateNames: res.DelegateNames, BouncedAddress: res.BouncedAddress, Reason: res.Reason}
+		Delegates: res.Delegates, DelegateNames: res.DelegateNames, BouncedAddress: res.BouncedAddress, Reason: res.Reason,
+		Because: res.Because, SetAside: res.SetAside}
 	for k, v := range res.Sessions {
 		c.Sessions[k] = v.String()
 	}

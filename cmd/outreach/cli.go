@@ -86,7 +86,7 @@ func commands() []command {
 		{"outbox", "[--all] [--json]", "the outgoing queue and the state of each message", cmdOutbox},
 		{"outbox flush", "[--wait DURATION] [--json]", "send everything due now and exit", cmdOutboxFlush},
 		{"inbox sync", "[--json]", "read every new reply once, record it, file it, and exit", cmdInboxSync},
-		{"rsvp classify", "FILE.eml [--json]", "classify one message against the store without changing it", cmdRSVPClassify},
+		{"rsvp classify", "FILE.eml [--json] [--explain]", "classify one message against the store without changing it", cmdRSVPClassify},
 		{"rsvp set", "MISSION SESSION STATUS [--note TEXT]", "record an answer given by phone or in person", cmdRSVPSet},
 		{"page link", "MISSION [--new] [--json]", "the link to a mission's reply page (--new: replace it; the old one stops working)", cmdPageLink},
 		{"page show", "MISSION [--json]", "what a mission gave on its reply page: answers, delegates, comment", cmdPageShow},

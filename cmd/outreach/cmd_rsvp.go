@@ -7,9 +7,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"outreach"
 	"outreach/admin"
+	"outreach/mailer/reply"
 )
 
 func cmdRSVPSet(c *cli, args []string) error {
@@ -42,11 +44,16 @@ type classifyJSON struct {
 	BouncedAddress *string           `json:"bounced_address"`
 	Reason         string            `json:"reason"`
 	Match          string            `json:"match,omitempty"`
+	// With --explain: the words behind each session's answer, and the
+	// parts of the message not read for answers.
+	Because  map[string][]reply.Because `json:"because,omitempty"`
+	SetAside []string                   `json:"set_aside,omitempty"`
 }
 
 func cmdRSVPClassify(c *cli, args []string) error {
-	fs := c.flags("rsvp classify", "FILE.eml [--json]", "Classify one message against the current store without changing anything:\nrsvp, bounce, delayed, auto-reply, review or unrelated; the mission; the answers.\nFILE - reads standard input.")
+	fs := c.flags("rsvp classify", "FILE.eml [--json] [--explain]", "Classify one message against the current store without changing anything:\nrsvp, bounce, delayed, auto-reply, review or unrelated; the mission; the answers.\nFILE - reads standard input. --explain shows, for each session, the words that\ndecided its answer and where in the message they are, and what was set aside\n(a quoted invitation, quoted text, the signature).")
 	asJSON := fs.Bool("json", false, "print JSON")
+	explain := fs.Bool("explain", false, "show the words behind each answer")
 	pos, err := c.parse(fs, args, 1)
 	if err != nil {
 		return err
@@ -78,6 +85,9 @@ func cmdRSVPClassify(c *cli, args []string) error {
 		if res.BouncedAddress != "" {
 			out.BouncedAddress = &res.BouncedAddress
 		}
+		if *explain {
+			out.Because, out.SetAside = res.Because, res.SetAside
+		}
 		if *asJSON {
 			return c.printJSON(out)
 		}
@@ -87,6 +97,9 @@ func cmdRSVPClassify(c *cli, args []string) error {
 		}
 		for _, k := range sortedKeys(out.Sessions) {
 			printf(c.stdout, "  %s: %s\n", k, out.Sessions[k])
+			for _, b := range out.Because[k] {
+				printf(c.stdout, "      because (%s): %q\n", b.Zone, shortText(b.Text, 300))
+			}
 		}
 		if out.Delegates != nil {
 			printf(c.stdout, "delegates: %d %s\n", *out.Delegates, strings.Join(res.DelegateNames, ", "))
@@ -95,6 +108,14 @@ func cmdRSVPClassify(c *cli, args []string) error {
 			printf(c.stdout, "bounced: %s\n", *out.BouncedAddress)
 		}
 		printf(c.stdout, "reason: %s\n", out.Reason)
+		if *explain {
+			if len(out.SetAside) == 0 {
+				printf(c.stdout, "set aside: nothing\n")
+			}
+			for _, a := range out.SetAside {
+				printf(c.stdout, "set aside: %s\n", a)
+			}
+		}
 		return nil
 	})
 }
@@ -263,4 +284,16 @@ func cmdInboxSync(c *cli, args []string) error {
 		}
 		return nil
 	})
+}
+
+// shortText is s on one line, cut to about n bytes at a rune boundary.
+func shortText(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }

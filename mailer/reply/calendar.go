@@ -332,13 +332,18 @@ func (m *msg) calendarResult(res Result) (Result, bool) {
 		st := partStatus(a.PartStat)
 		res.Sessions[a.session] = st
 		parts = append(parts, st.String()+" "+sessionName(a))
+		if res.Because == nil {
+			res.Because = map[string][]Because{}
+		}
+		res.Because[a.session] = []Because{{Zone: ZoneCalendar, Text: fmt.Sprintf("METHOD:%s UID:%s ATTENDEE:%s PARTSTAT=%s",
+			a.Method, a.UID, a.Attendee, a.PartStat)}}
 	}
 	// The comment must not contradict the answer.
 	if first.Comment != "" {
 		k := commentKinds(first.Comment)
 		st := partStatus(first.PartStat)
 		if (st == outreach.Accepted && k[cueDecline]) || (st == outreach.Declined && k[cueAccept] && !k[cueDecline]) {
-			res.Sessions = nil
+			res.Sessions, res.Because = nil, nil
 			return reviewCal(res, fmt.Sprintf("the calendar answer (%s) and its comment (%q) disagree; ask the mission", st, shorten(first.Comment, 120))), true
 		}
 		lt := newReader(names, m.dir.Sessions(), mission).read(first.Comment, "")
@@ -357,7 +362,7 @@ func (m *msg) calendarResult(res Result) (Result, bool) {
 
 func reviewCal(res Result, reason string) Result {
 	res.Kind = Review
-	res.Sessions = nil
+	res.Sessions, res.Because = nil, nil
 	res.Reason = reason
 	return res
 }

@@ -18,7 +18,7 @@ func Classify(raw []byte, dir Directory) (res Result) {
 	defer func() {
 		if p := recover(); p != nil {
 			res.Kind = Review
-			res.Sessions = nil
+			res.Sessions, res.Because = nil, nil
 			res.Reason = fmt.Sprintf("the message could not be read (%v); look at it by hand", p)
 		}
 		tidy(&res)
@@ -152,8 +152,15 @@ func classify(raw []byte, dir Directory) Result {
 	if r, ok := m.calendarResult(res); ok {
 		return r
 	}
-	body := dropInvitation(m.bodyText(m.root), m.dir.Mailbox())
+	full := m.bodyText(m.root)
+	body := dropInvitation(full, m.dir.Mailbox())
 	text := newText(body)
+	if n := lineCount(full) - lineCount(body); n > 0 {
+		res.SetAside = append(res.SetAside, fmt.Sprintf("our invitation, quoted or pasted in the message (%d lines)", n))
+	}
+	if n := lineCount(body) - lineCount(text); n > 0 {
+		res.SetAside = append(res.SetAside, fmt.Sprintf("quoted or forwarded text, headers of earlier messages and the signature (%d lines)", n))
+	}
 	if text == "" {
 		m.signature = signatureBlock(body)
 	}
@@ -165,6 +172,17 @@ func classify(raw []byte, dir Directory) Result {
 		return res
 	}
 	return m.letterResult(res, text)
+}
+
+// lineCount counts the lines of text that are not blank.
+func lineCount(text string) int {
+	n := 0
+	for l := range strings.SplitSeq(text, "\n") {
+		if strings.TrimSpace(l) != "" {
+			n++
+		}
+	}
+	return n
 }
 
 func firstMsgID(v string) string {
@@ -652,6 +670,7 @@ func (m *msg) letterResult(res Result, text string) Result {
 	}
 	res.Kind = RSVP
 	res.Sessions = lt.answers
+	res.Because = lt.because
 	res.Reason = fmt.Sprintf("letter from %s for %s (%s match): %s", orNobody(m.from.addr), names.name(mission), match, reading)
 	if res.Delegates > 0 {
 		res.Reason += fmt.Sprintf("; %d delegate(s)", res.Delegates)

@@ -40,6 +40,9 @@ type letter struct {
 	// claims are the missions the letter speaks for ("The Permanent
 	// Mission of Japan presents its compliments").
 	claims []string
+	// because holds, for each session answered, the words that decided
+	// it (see Result.Because).
+	because map[string][]Because
 }
 
 // reader reads letters against the sessions of a round.
@@ -87,12 +90,33 @@ type readState struct {
 	// datesAnswered are the pseudo-mentions of them a sentence answers.
 	dateNotes     []string
 	datesAnswered []string
+	// cur is the sentence being read, as written; pendingWhy the one that
+	// named the sessions in pending; subjectText the subject.
+	cur, pendingWhy, subjectText string
+	// why holds the words behind each answer: by session, and under
+	// allSessions and otherSessions for blanket answers; condWhy the
+	// sentence that makes the letter's answer conditional.
+	why     map[string][]Because
+	condWhy string
 }
+
+// because records that words decided the answer for id.
+func (st *readState) because(id string, bs ...Because) {
+	for _, b := range bs {
+		if b.Text != "" && !slices.Contains(st.why[id], b) {
+			st.why[id] = append(st.why[id], b)
+		}
+	}
+}
+
+// said is the sentence being read, as evidence.
+func (st *readState) said() Because { return Because{Zone: ZoneText, Text: st.cur} }
 
 // read reads the letter's own text and subject.
 func (r *reader) read(text, subject string) letter {
 	st := &readState{explicit: map[string]map[outreach.Status]bool{}, all: map[outreach.Status]bool{},
-		others: map[outreach.Status]bool{}, claims: map[string]bool{}, named: map[string]bool{}}
+		others: map[outreach.Status]bool{}, claims: map[string]bool{}, named: map[string]bool{},
+		why: map[string][]Because{}, subjectText: subject}
 	var lt letter
 	st.subject = r.subjectSessions(subject, st)
 	sents := sentences(text)
@@ -110,6 +134,7 @@ func (r *reader) read(text, subject string) letter {
 		if exampleRe.MatchString(f) && strings.Contains(f, `"`) {
 			continue // the invitation's own example, pasted
 		}
+		st.cur = s.text
 		kinds := r.sentence(f, st)
 		if len(kinds) > 0 {
 			lt.cues = true
@@ -139,7 +164,7 @@ func (r *reader) read(text, subject string) letter {
 	if lt.delegates == 0 {
 		lt.delegates = len(lt.names)
 	}
-	lt.answers, lt.problems = r.conclude(st)
+	lt.answers, lt.problems, lt.because = r.conclude(st)
 	lt.bare = st.bare
 	for id := range st.claims {
 		lt.claims = append(lt.claims, id)
@@ -449,11 +474,14 @@ func (r *reader) sentence(f string, st *readState) map[cueKind]bool {
 			switch {
 			case m.id == allSessions:
 				st.all[status] = true
+				st.because(allSessions, st.said())
 			case m.id == otherSessions:
 				st.others[status] = true
+				st.because(otherSessions, st.said())
 			case r.isSession[m.id]:
 				addStatus(st.explicit, m.id, status)
 				st.named[m.id] = true
+				st.because(m.id, st.said())
 			default:
 				if !sessionNamed {
 					st.foreign = append(st.foreign, m.id)
@@ -496,6 +524,7 @@ func (r *reader) sentence(f string, st *readState) map[cueKind]bool {
 		// A condition alone ("Our participation remains subject to
 		// confirmation from the capital."): it covers the letter.
 		st.condition = true
+		st.condWhy = st.cur
 	case len(answerKinds) == 0 && kinds[cueCondition]:
 		answerKinds = []cueKind{cueTentative}
 		fallthrough
@@ -515,14 +544,17 @@ func (r *reader) sentence(f string, st *readState) map[cueKind]bool {
 			for _, id := range st.pending {
 				addStatus(st.explicit, id, status)
 				st.named[id] = true
+				st.because(id, Because{Zone: ZoneText, Text: st.pendingWhy}, st.said())
 			}
 			st.pending = nil
 		case status == outreach.Declined && (pluralRe.MatchString(f) || invitationRe.MatchString(f)):
 			st.all[status] = true
+			st.because(allSessions, st.said())
 		case len(st.subject) > 0 && !st.subjUsed:
 			for _, id := range st.subject {
 				addStatus(st.explicit, id, status)
 				st.named[id] = true
+				st.because(id, Because{Zone: ZoneSubject, Text: st.subjectText}, st.said())
 			}
 			st.subjUsed = true
 		default:
@@ -530,6 +562,7 @@ func (r *reader) sentence(f string, st *readState) map[cueKind]bool {
 		}
 	case len(unanswered) > 0:
 		st.pending = unanswered
+		st.pendingWhy = st.cur
 	}
 	if len(answerKinds) == 0 && !kinds[cueCondition] {
 		for _, id := range unanswered {
@@ -731,9 +764,10 @@ func addStatus(m map[string]map[outreach.Status]bool, id string, s outreach.Stat
 
 // conclude turns what the sentences said into one answer per session, or
 // into problems for staff.
-func (r *reader) conclude(st *readState) (map[string]outreach.Status, []string) {
+func (r *reader) conclude(st *readState) (map[string]outreach.Status, []string, map[string][]Because) {
 	var problems []string
 	answers := map[string]outreach.Status{}
+	because := map[string][]Because{}
 	var ids []string
 	for id := range st.explicit {
 		ids = append(ids, id)
@@ -747,6 +781,7 @@ func (r *reader) conclude(st *readState) (map[string]outreach.Status, []string) 
 		}
 		for s := range set {
 			answers[id] = s
+			because[id] = st.why[id]
 		}
 	}
 	if len(st.others) > 1 || len(st.all) > 1 {
@@ -763,10 +798,12 @@ func (r *reader) conclude(st *readState) (map[string]outreach.Status, []string) 
 			if len(st.others) == 1 && len(st.named) > 0 {
 				for v := range st.others {
 					answers[s.SuR] = v
+					because[s.SuR] = st.why[otherSessions]
 				}
 			} else if len(st.all) == 1 {
 				for v := range st.all {
 					answers[s.SuR] = v
+					because[s.SuR] = st.why[allSessions]
 				}
 			}
 		}
@@ -775,6 +812,7 @@ func (r *reader) conclude(st *readState) (map[string]outreach.Status, []string) 
 		for id, s := range answers {
 			if s == outreach.Accepted {
 				answers[id] = outreach.Tentative
+				because[id] = append(slices.Clip(because[id]), Because{Zone: ZoneText, Text: st.condWhy})
 			}
 		}
 	}
@@ -818,7 +856,7 @@ func (r *reader) conclude(st *readState) (map[string]outreach.Status, []string) 
 			}
 		}
 	}
-	return answers, problems
+	return answers, problems, because
 }
 
 func verb(s outreach.Status) string {

@@ -136,6 +136,14 @@ type Result struct {
 	// Reason is always set: one sentence for staff saying why the message
 	// was classified so; for Review, what to check.
 	Reason string
+	// Because holds, for each session in Sessions, the words that decided
+	// its answer and the part of the message they come from, in the order
+	// read (`rsvp classify --explain`).
+	Because map[string][]Because
+	// SetAside says which parts of the message were not read for answers
+	// (a quoted invitation, quoted or forwarded text, a signature), for
+	// the same explanation.
+	SetAside []string
 	// Header fields of the message. MessageID, InReplyTo and References
 	// keep their angle brackets; From is the sender's address, lower-case.
 	MessageID  string
@@ -183,4 +191,17 @@ type Session struct {
 	// its date and time ("the pre-session of 12 October at 10:00") is
 	// read against it; without it such a letter goes to Review.
 	Start time.Time
+}
+
+// Where the words behind an answer come from.
+const (
+	ZoneCalendar = "calendar reply" // the iTIP REPLY: ATTENDEE and PARTSTAT
+	ZoneSubject  = "subject"
+	ZoneText     = "the sender's own text" // quoted text, signature and invitation set aside
+)
+
+// Because is a piece of a message behind an answer.
+type Because struct {
+	Zone string `json:"zone"`
+	Text string `json:"text"`
 }
