@@ -242,6 +242,20 @@ func (e *Engine) recordAnswer(tx *store.Tx, r outreach.RSVP) (bool, error) {
 		// A letter or a staff decision answers the session as it is now.
 		r.Source.Sequence = s.Sequence
 	}
+	// A letter's or staff's answer keeps the mission's calendar in step
+	// (the reply page does the same in SubmitPage; a calendar answer was
+	// made in the calendar itself): what it held before this answer.
+	keepCalendar := r.Source.Kind == outreach.FromEmail || r.Source.Kind == outreach.FromStaff
+	var held bool
+	var cur outreach.RSVP
+	if keepCalendar {
+		if cur, err = tx.RSVP(r.Mission, r.Session); err != nil {
+			return false, err
+		}
+		if held, err = calendarHeld(tx, r.Mission, r.Session, cur); err != nil {
+			return false, err
+		}
+	}
 	changed, err := tx.RecordRSVP(r)
 	if err != nil || !changed {
 		return changed, err
@@ -258,6 +272,37 @@ func (e *Engine) recordAnswer(tx *store.Tx, r outreach.RSVP) (bool, error) {
 			// the same request (same Message-ID, never sent) is due again.
 			it.State, it.Next, it.Error = outreach.Queued, e.now(), ""
 			if err := tx.SaveOutbox(it); err != nil {
+				return true, err
+			}
+		}
+		if keepCalendar && s.Status != outreach.Cancelled {
+			pending, err := pendingCalendar(tx, r.Mission, r.Session)
+			if err != nil {
+				return true, err
+			}
+			if err := supersedeItems(tx, pending[outreach.Withdrawal], "answered "+r.Status.String()+" again before the cancellation was sent"); err != nil {
+				return true, err
+			}
+			if !held && len(pending[outreach.Confirmation]) == 0 {
+				// The request went, then its cancellation: the calendar
+				// needs the request again, as a newer revision.
+				if _, err := e.enqueueAgain(tx, outreach.Confirmation, r.Mission, s, e.now()); err != nil {
+					return true, err
+				}
+			}
+		}
+	}
+	if keepCalendar && r.Status == outreach.Declined && (cur.Status == outreach.Accepted || cur.Status == outreach.Tentative) {
+		pending, err := pendingCalendar(tx, r.Mission, r.Session)
+		if err != nil {
+			return true, err
+		}
+		if err := supersedeItems(tx, pending[outreach.Confirmation], "declined before the request was sent"); err != nil {
+			return true, err
+		}
+		if held && s.Status != outreach.Cancelled && len(pending[outreach.Withdrawal]) == 0 {
+			// The request is in the mission's calendar: take it out.
+			if _, err := e.enqueueAgain(tx, outreach.Withdrawal, r.Mission, s, e.now()); err != nil {
 				return true, err
 			}
 		}
