@@ -74,7 +74,8 @@ func TestTallyAndCoverage(t *testing.T) {
 	rs := []RSVP{{Mission: "JPN", Session: "JPN", Status: Accepted}, {Mission: "FRA", Session: "JPN", Status: Declined},
 		{Mission: "PER", Session: "PER", Status: Tentative}}
 	tl := Tally(ms, ss, rs, func(id string) bool { return id != "PER" })
-	if tl[0].Invited != 2 || tl[0].Accepted != 1 || tl[0].Declined != 1 || tl[0].NoAnswer != 1 || tl[0].SuRAnswer != "accepted" {
+	// PER was not invited: it is not "no answer" but "not invited".
+	if tl[0].Invited != 2 || tl[0].Accepted != 1 || tl[0].Declined != 1 || tl[0].NoAnswer != 0 || tl[0].NotInvited != 1 || tl[0].SuRAnswer != "accepted" {
 		t.Errorf("JPN tally: %+v", tl[0])
 	}
 	if tl[1].Tentative != 1 || tl[1].Status != "cancelled" || tl[1].SuRAnswer != "tentative" {

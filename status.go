@@ -17,7 +17,11 @@ type SessionTally struct {
 	Accepted  int       `json:"accepted"`
 	Declined  int       `json:"declined"`
 	Tentative int       `json:"tentative"`
-	NoAnswer  int       `json:"no_answer"`
+	// NoAnswer counts the missions invited that have not answered;
+	// NotInvited those not invited (yet, or not reachable) that have not
+	// answered either, so that the columns add up to the directory.
+	NoAnswer   int `json:"no_answer"`
+	NotInvited int `json:"not_invited"`
 	// SuRAttending is the State under Review's own answer for its session.
 	SuRAnswer string `json:"sur_answer"`
 }
@@ -32,9 +36,10 @@ type Coverage struct {
 }
 
 // Tally counts the current answers per session, in the sessions' order.
-// invited tells whether a mission's invitation has gone out; a mission that
-// was not invited still counts under no_answer when it has not answered,
-// so the totals always cover every mission in the directory.
+// invited tells whether a mission's invitation has gone out (nil: every
+// mission's has); a mission not invited that has not answered counts under
+// not_invited, not under no_answer, and the totals still cover every
+// mission in the directory.
 func Tally(missions []Mission, sessions []Session, current []RSVP, invited func(mission string) bool) []SessionTally {
 	names := make(map[string]string, len(missions))
 	for _, m := range missions {
@@ -48,7 +53,8 @@ func Tally(missions []Mission, sessions []Session, current []RSVP, invited func(
 	for _, s := range sessions {
 		t := SessionTally{SuR: s.SuR, Name: names[s.SuR], Start: s.Start, End: s.End, Room: s.Room, Status: s.Status.String()}
 		for _, m := range missions {
-			if invited != nil && invited(m.ID) {
+			in := invited == nil || invited(m.ID)
+			if in {
 				t.Invited++
 			}
 			st := answers[[2]string{m.ID, s.SuR}]
@@ -60,7 +66,11 @@ func Tally(missions []Mission, sessions []Session, current []RSVP, invited func(
 			case Tentative:
 				t.Tentative++
 			default:
-				t.NoAnswer++
+				if in {
+					t.NoAnswer++
+				} else {
+					t.NotInvited++
+				}
 			}
 			if m.ID == s.SuR {
 				t.SuRAnswer = st.String()

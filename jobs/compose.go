@@ -445,11 +445,25 @@ func (e *Engine) composeDigest(t *templates.Set, tx *store.Tx, it outreach.Outbo
 		return nil, err
 	}
 	dd.ReviewOpen = len(open)
-	failed, err := tx.Outbox(func(o *outreach.OutboxItem) bool { return o.State == outreach.Failed })
+	for _, r := range reviewLines(open, now) {
+		dd.Reviews = append(dd.Reviews, templates.DigestReview{From: r.From, Reason: r.Reason, Days: r.WaitingDays})
+	}
+	names := map[string]string{}
+	for _, m := range ms {
+		names[m.ID] = m.Names.EN
+	}
+	failed, err := failedLines(tx, names)
 	if err != nil {
 		return nil, err
 	}
 	dd.OutboxFailed = len(failed)
+	for _, f := range failed {
+		kind := f.Kind
+		if f.Session != "" {
+			kind += " " + f.Session
+		}
+		dd.Failed = append(dd.Failed, templates.DigestFailed{Mission: f.Mission, Name: f.Name, Kind: kind, Error: f.Error})
+	}
 	audit, err := tx.AuditLog(since)
 	if err != nil {
 		return nil, err
@@ -474,6 +488,14 @@ func (e *Engine) composeDigest(t *templates.Set, tx *store.Tx, it outreach.Outbo
 		sent[o.Key.Mission] = true
 	}
 	dd.Tallies = outreach.Tally(ms, rd.sessions, rs, func(id string) bool { return sent[id] })
+	_, today, next := e.today(dd.Tallies)
+	for _, i := range today {
+		dd.Today = append(dd.Today, dd.Tallies[i])
+	}
+	if len(today) == 0 && next >= 0 {
+		n := dd.Tallies[next]
+		dd.Next = &n
+	}
 	out, err := t.Render(templates.Digest, outreach.English, templates.Data{Event: e.event, Sessions: rd.sessions,
 		SuRNames: rd.names, Digest: dd, Now: now, Confirmed: !e.event.Provisional})
 	if err != nil {

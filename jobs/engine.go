@@ -371,6 +371,36 @@ type Status struct {
 	Delivery map[string]int          `json:"delivery"`
 	Missions []Delivery              `json:"missions,omitempty"`
 	Review   int                     `json:"review_open"`
+	// Today is the day in the event's time zone and its sessions (by
+	// index into Sessions); Next the first session after today, -1 when
+	// none is left.
+	Today         string `json:"today"`
+	TodaySessions []int  `json:"today_sessions"`
+	Next          int    `json:"next_session"`
+	// Reviews are the messages waiting for a person, oldest first.
+	Reviews []ReviewLine `json:"reviews,omitempty"`
+	// Failed are the messages that failed for good, of any kind.
+	Failed []FailedLine `json:"failed,omitempty"`
+}
+
+// ReviewLine is one message waiting for a person, as a report shows it.
+type ReviewLine struct {
+	ID       uint64    `json:"id"`
+	From     string    `json:"from"`
+	Subject  string    `json:"subject"`
+	Reason   string    `json:"reason"`
+	Received time.Time `json:"received"`
+	// Waiting is how long it has waited, in whole days ("0" for today).
+	WaitingDays int `json:"waiting_days"`
+}
+
+// FailedLine is one message that failed for good.
+type FailedLine struct {
+	Kind    string `json:"kind"`
+	Mission string `json:"mission"`
+	Name    string `json:"name"`
+	Session string `json:"session,omitempty"`
+	Error   string `json:"error"`
 }
 
 // EventSummary identifies the round in reports.
@@ -387,8 +417,63 @@ func (e *Engine) eventSummary() EventSummary {
 	if e.event.Location != nil {
 		tz = e.event.Location.String()
 	}
-	return EventSummary{Title: e.event.Title, UPRSession: e.event.UPRSession,
-		FirstDay: e.event.First.Format(time.DateOnly), LastDay: e.event.Last.Format(time.DateOnly), TimeZone: tz}
+	sum := EventSummary{Title: e.event.Title, UPRSession: e.event.UPRSession, TimeZone: tz}
+	if !e.event.First.IsZero() {
+		sum.FirstDay, sum.LastDay = e.event.First.Format(time.DateOnly), e.event.Last.Format(time.DateOnly)
+	}
+	return sum
+}
+
+// reviewLines lists the open review items, oldest first.
+func reviewLines(open []outreach.ReviewItem, now time.Time) []ReviewLine {
+	sort.Slice(open, func(i, j int) bool { return open[i].Received.Before(open[j].Received) })
+	out := make([]ReviewLine, 0, len(open))
+	for _, r := range open {
+		days := 0
+		if !r.Received.IsZero() && now.After(r.Received) {
+			days = int(now.Sub(r.Received) / (24 * time.Hour))
+		}
+		out = append(out, ReviewLine{ID: r.ID, From: r.From, Subject: r.Subject, Reason: r.Reason, Received: r.Received, WaitingDays: days})
+	}
+	return out
+}
+
+// failedLines lists the messages that failed for good, by mission.
+func failedLines(tx *store.Tx, names map[string]string) ([]FailedLine, error) {
+	failed, err := tx.Outbox(func(o *outreach.OutboxItem) bool { return o.State == outreach.Failed })
+	if err != nil {
+		return nil, err
+	}
+	out := make([]FailedLine, 0, len(failed))
+	for _, it := range failed {
+		out = append(out, FailedLine{Kind: string(it.Key.Kind), Mission: it.Key.Mission, Name: names[it.Key.Mission],
+			Session: it.Key.Session, Error: it.Error})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Mission != out[j].Mission {
+			return out[i].Mission < out[j].Mission
+		}
+		return out[i].Kind < out[j].Kind
+	})
+	return out, nil
+}
+
+// today returns the day of now in the event's time zone, the indexes of
+// the sessions held that day, and the first session after it (-1: none).
+func (e *Engine) today(ss []outreach.SessionTally) (string, []int, int) {
+	now := e.local(e.now())
+	day := now.Format(time.DateOnly)
+	idx, next := []int{}, -1
+	for i, s := range ss {
+		sd := e.local(s.Start).Format(time.DateOnly)
+		switch {
+		case sd == day:
+			idx = append(idx, i)
+		case sd > day && s.Status != outreach.Cancelled.String() && (next < 0 || s.Start.Before(ss[next].Start)):
+			next = i
+		}
+	}
+	return day, idx, next
 }
 
 // Status tallies the answers per session, the universality coverage and the
@@ -424,6 +509,20 @@ func (e *Engine) Status() (Status, error) {
 			return ok && it.State == outreach.Sent
 		})
 		st.Coverage = outreach.Cover(ms)
+		if st.Event.FirstDay == "" && len(ss) > 0 {
+			// A store read without its configuration (--store): the days
+			// are the sessions'.
+			st.Event.FirstDay = ss[0].Start.Format(time.DateOnly)
+			st.Event.LastDay = ss[len(ss)-1].Start.Format(time.DateOnly)
+		}
+		names := map[string]string{}
+		for _, m := range ms {
+			names[m.ID] = m.Names.EN
+		}
+		st.Today, st.TodaySessions, st.Next = e.today(st.Sessions)
+		if st.Failed, err = failedLines(tx, names); err != nil {
+			return err
+		}
 		for _, m := range ms {
 			d := Delivery{Mission: m.ID, State: "not-invited"}
 			if it, ok := byMission[m.ID]; ok {
@@ -442,6 +541,7 @@ func (e *Engine) Status() (Status, error) {
 		}
 		open, err := tx.Reviews(outreach.ReviewOpen)
 		st.Review = len(open)
+		st.Reviews = reviewLines(open, e.now())
 		return err
 	})
 	sort.Slice(st.Missions, func(i, j int) bool { return st.Missions[i].Mission < st.Missions[j].Mission })

@@ -120,6 +120,25 @@ type DigestData struct {
 	// because they fell due while outreach was not running and the lateness
 	// limit had passed when it resumed.
 	MissedReminders []string
+	// Today are the sessions held on the digest's day, with their counts;
+	// Next, when none is today, the next one to come.
+	Today []outreach.SessionTally
+	Next  *outreach.SessionTally
+	// Reviews are the messages waiting for a person, oldest first;
+	// Failed the messages that failed for good.
+	Reviews []DigestReview
+	Failed  []DigestFailed
+}
+
+// DigestReview is one message waiting for a person.
+type DigestReview struct {
+	From, Reason string
+	Days         int // how long it has waited, in whole days
+}
+
+// DigestFailed is one message that failed for good.
+type DigestFailed struct {
+	Mission, Name, Kind, Error string
 }
 
 // DigestAnswer is one answer recorded since the last digest.

@@ -415,6 +415,16 @@ func (s *Set) digestView(v *View, d Data, loc *time.Location) error {
 		dv.Tallies[i] = t
 		dv.TallyWidth = max(dv.TallyWidth, utf8.RuneCountInString(t.Name))
 	}
+	dv.Today = make([]outreach.SessionTally, len(d.Digest.Today))
+	for i, t := range d.Digest.Today {
+		t.Start, t.End = t.Start.In(loc), t.End.In(loc)
+		dv.Today[i] = t
+	}
+	if n := d.Digest.Next; n != nil {
+		c := *n
+		c.Start, c.End = c.Start.In(loc), c.End.In(loc)
+		dv.Next = &c
+	}
 	for _, a := range dv.NewAnswers {
 		switch a.Status {
 		case outreach.Accepted.String():

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"outreach"
 	"outreach/admin"
@@ -362,7 +363,7 @@ func cmdSessionsList(c *cli, args []string) error {
 const timeFormat = "2006-01-02T15:04:05-07:00"
 
 func cmdStatus(c *cli, args []string) error {
-	fs := c.flags("status", "[--json]", "Per session: invited, accepted, declined, tentative, no answer; the State\nunder Review's own answer; universality coverage; delivery of the invitations.")
+	fs := c.flags("status", "[--json]", "Today's pre-sessions (or the next) with rooms and attendance. Per session: room,\ninvited, accepted, declined, tentative, no answer (among the missions invited),\nnot invited; the State under Review's own answer; universality coverage; delivery\nof the invitations; failed messages by mission; the review queue, oldest first.")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if _, err := c.parse(fs, args, 0); err != nil {
 		return err
@@ -380,12 +381,29 @@ func cmdStatus(c *cli, args []string) error {
 		if *asJSON {
 			return c.printJSON(statusJSON{st, health})
 		}
-		printf(c.stdout, "%s (%s to %s)\n\n", st.Event.Title, st.Event.FirstDay, st.Event.LastDay)
-		tw := c.table()
-		fmt.Fprintln(tw, "SUR\tSTATE UNDER REVIEW\tSTART\tSTATUS\tINVITED\tACCEPTED\tDECLINED\tTENTATIVE\tNO ANSWER\tSUR ITSELF")
+		title := st.Event.Title
+		if title == "" {
+			title = "Pre-sessions in this store"
+		}
+		printf(c.stdout, "%s (%s to %s)\n\n", title, st.Event.FirstDay, st.Event.LastDay)
+		printToday(c, st)
+		notInvited := false
 		for _, s := range st.Sessions {
-			printf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%s\n", s.SuR, s.Name, s.Start.Format("Mon 2 Jan 15:04"), s.Status,
-				s.Invited, s.Accepted, s.Declined, s.Tentative, s.NoAnswer, s.SuRAnswer)
+			notInvited = notInvited || s.NotInvited > 0
+		}
+		tw := c.table()
+		head := "SUR\tSTATE UNDER REVIEW\tSTART\tROOM\tSTATUS\tINVITED\tACCEPTED\tDECLINED\tTENTATIVE\tNO ANSWER"
+		if notInvited {
+			head += "\tNOT INVITED"
+		}
+		fmt.Fprintln(tw, head+"\tSUR ITSELF")
+		for _, s := range st.Sessions {
+			printf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d", s.SuR, s.Name, s.Start.Format("Mon 2 Jan 15:04"), s.Room, s.Status,
+				s.Invited, s.Accepted, s.Declined, s.Tentative, s.NoAnswer)
+			if notInvited {
+				printf(tw, "\t%d", s.NotInvited)
+			}
+			printf(tw, "\t%s\n", s.SuRAnswer)
 		}
 		if err := tw.Flush(); err != nil {
 			return err
@@ -413,8 +431,21 @@ func cmdStatus(c *cli, args []string) error {
 				fmt.Fprintln(c.stdout)
 			}
 		}
+		if len(st.Failed) > 0 {
+			printf(c.stdout, "Failed messages: %d (outreach outbox --all)\n", len(st.Failed))
+			for _, f := range st.Failed {
+				what := f.Kind
+				if f.Session != "" {
+					what += " " + f.Session
+				}
+				printf(c.stdout, "  %s (%s) %s: %s\n", f.Mission, f.Name, what, f.Error)
+			}
+		}
 		if st.Review > 0 {
-			printf(c.stdout, "Review queue: %d messages waiting (outreach review list)\n", st.Review)
+			printf(c.stdout, "Review queue: %d %s waiting (outreach review list), oldest first:\n", st.Review, plural(st.Review, "message", "messages"))
+			for _, r := range st.Reviews {
+				printf(c.stdout, "  #%d from %s, waiting %s: %s\n", r.ID, r.From, waited(r.WaitingDays), shortText(r.Reason, 160))
+			}
 		}
 		printHealth(c.stdout, health, loc)
 		return nil
@@ -474,4 +505,59 @@ func actor() string {
 		return "cli:" + u
 	}
 	return "cli"
+}
+
+// printToday writes the day's sessions, or the next one.
+func printToday(c *cli, st jobs.Status) {
+	day, err := time.Parse(time.DateOnly, st.Today)
+	if err != nil {
+		return
+	}
+	when := day.Format("Mon 2 Jan 2006")
+	if len(st.TodaySessions) == 0 {
+		printf(c.stdout, "Today, %s: no pre-session.", when)
+		if st.Next >= 0 {
+			n := st.Sessions[st.Next]
+			printf(c.stdout, " Next: %s, %s, %s.", n.Name, n.Start.Format("Mon 2 Jan 15:04"), n.Room)
+		}
+		printf(c.stdout, "\n\n")
+		return
+	}
+	printf(c.stdout, "Today, %s: %d %s\n", when, len(st.TodaySessions), plural(len(st.TodaySessions), "pre-session", "pre-sessions"))
+	tw := c.table()
+	for _, i := range st.TodaySessions {
+		s := st.Sessions[i]
+		state := ""
+		if s.Status != "scheduled" {
+			state = " [" + s.Status + "]"
+		}
+		printf(tw, "  %s-%s\t%s%s\t%s\t%d attending, %d tentative\t%s: %s\n", s.Start.Format("15:04"), s.End.Format("15:04"),
+			s.Name, state, s.Room, s.Accepted, s.Tentative, s.Name, orNone(s.SuRAnswer))
+	}
+	tw.Flush()
+	printf(c.stdout, "\n")
+}
+
+func waited(days int) string {
+	switch days {
+	case 0:
+		return "since today"
+	case 1:
+		return "1 day"
+	}
+	return fmt.Sprintf("%d days", days)
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "no answer"
+	}
+	return s
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

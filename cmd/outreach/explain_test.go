@@ -53,3 +53,25 @@ func TestClassifyExplain(t *testing.T) {
 		t.Errorf("--explain --json: %d sessions, because %v, set aside %v", len(j.Sessions), j.Because, j.SetAside)
 	}
 }
+
+// `--store FILE status` on a copy, without the configuration: a header
+// from the store's own sessions, each session's room, and missions not
+// yet invited apart from those that have not answered.
+func TestStatusOfAStoreCopy(t *testing.T) {
+	dir, cfg := demoDir(t)
+	mustRun(t, "--config", cfg, "rsvp", "set", "FRA", "ARG", "accepted")
+	cp := filepath.Join(dir, "copy.db")
+	mustRun(t, "--config", cfg, "backup", cp)
+	out := mustRun(t, "--store", cp, "status")
+	for _, want := range []string{
+		"Pre-sessions in this store (2017-10-10 to 2017-10-13)\n",
+		"ROOM", "Room XXIV", "NO ANSWER  NOT INVITED",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("status of a copy does not show %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "0001-01-01") {
+		t.Errorf("status of a copy shows a zero date:\n%s", out)
+	}
+}
