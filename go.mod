@@ -18,7 +18,10 @@ require (
 	golang.org/x/text v0.44.0
 )
 
-require github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
+require (
+	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
+	golang.org/x/term v0.45.0 // indirect
+)
 
 require (
 	github.com/beorn7/perks v1.0.1 // indirect

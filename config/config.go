@@ -138,6 +138,10 @@ type Admin struct {
 	Listen    string `toml:"listen"` // optional loopback TCP address, needs a token
 	TokenFile string `toml:"token_file"`
 	TokenEnv  string `toml:"token_env"`
+	// StaffFile, with Listen, turns on the staff desk under /desk/ on the
+	// TCP listener: staff names and password hashes, managed with
+	// `outreach staff add|remove`.
+	StaffFile string `toml:"staff_file"`
 }
 
 // Web serves each mission's reply page, behind a TLS reverse proxy.
@@ -462,6 +466,8 @@ func (c *Config) Validate() error {
 		if c.Admin.TokenFile == "" && c.Admin.TokenEnv == "" {
 			bad("admin.token_file", "admin.listen needs a token (admin.token_file or admin.token_env)")
 		}
+	} else if c.Admin.StaffFile != "" {
+		bad("admin.staff_file", "the staff desk is served on admin.listen; set it too (a loopback address, e.g. \"127.0.0.1:8025\")")
 	}
 	checkWeb(bad, c.Web)
 	switch c.Log.Level {

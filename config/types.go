@@ -176,6 +176,15 @@ func (c *Config) Resolve(path string) string {
 // StorePath is the state file's path.
 func (c *Config) StorePath() string { return c.Resolve(c.Store.Path) }
 
+// StaffPath is the staff desk's file of names and password hashes; "" when
+// the desk is off.
+func (c *Config) StaffPath() string {
+	if c.Admin.StaffFile == "" {
+		return ""
+	}
+	return c.Resolve(c.Admin.StaffFile)
+}
+
 // SocketPath is the admin socket's path.
 func (c *Config) SocketPath() string { return c.Resolve(c.Admin.Socket) }
 

@@ -272,6 +272,8 @@ type MissionLine struct {
 	At     string `json:"at,omitempty"`
 	// Pending is a calendar message waiting in the outbox for the mission.
 	Pending string `json:"pending,omitempty"`
+	// Delegates are the names the mission gave with its answer.
+	Delegates []string `json:"delegates,omitempty"`
 }
 
 // SessionDetail is a session with every mission's state.
@@ -323,6 +325,7 @@ func (e *Engine) SessionDetail(sur string) (SessionDetail, error) {
 				return err
 			}
 			line.Status = r.Status.String()
+			line.Delegates = r.DelegateNames
 			if !r.At.IsZero() {
 				line.Source = string(r.Source.Kind)
 				line.At = e.local(r.At).Format(time.RFC3339)

@@ -22,6 +22,7 @@ import (
 
 	"outreach/admin"
 	"outreach/config"
+	"outreach/desk"
 	"outreach/jobs"
 	"outreach/mailer/inbox"
 	"outreach/store"
@@ -257,7 +258,21 @@ func (d *daemon) run(ctx context.Context) error {
 	if tcp != nil {
 		h := hooks
 		h.Token = token
-		srvTCP = &http.Server{Handler: admin.Handler(d.e, h), ReadHeaderTimeout: 10 * time.Second}
+		var handler http.Handler = admin.Handler(d.e, h)
+		if staff := d.cfg.StaffPath(); staff != "" {
+			// The staff desk logs staff in itself; the rest of the
+			// listener is the token-protected admin API.
+			dk, err := desk.New(desk.Options{Backend: d.e, StaffFile: staff, Logger: d.log})
+			if err != nil {
+				return err
+			}
+			mux := http.NewServeMux()
+			mux.Handle("/desk/", dk)
+			mux.Handle("/", handler)
+			handler = mux
+			d.log.Info("staff desk served", "url", "http://"+tcp.Addr().String()+"/desk/", "staff_file", staff)
+		}
+		srvTCP = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	}
 
 	srvWeb, webLn, err := d.startWeb()

@@ -1,0 +1,139 @@
+package desk
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+
+	"outreach"
+	"outreach/internal/testenv"
+	"outreach/store"
+)
+
+// chromium finds Debian's chromium (installed by .ci/install-deps), or
+// skips the test (fails it when OUTREACH_INTEGRATION=require).
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	testenv.Unavailable(t, "desk: a Chromium browser is not installed (Debian package chromium)")
+	return ""
+}
+
+// screenshot saves the whole page at width pixels into the folder named by
+// OUTREACH_ARTEFACTS, else the test's temporary folder.
+func screenshot(t *testing.T, ctx context.Context, name string, width int64) {
+	t.Helper()
+	dir := os.Getenv("OUTREACH_ARTEFACTS")
+	if dir == "" {
+		dir = t.TempDir()
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(width, 900)); err != nil {
+		t.Fatal(err)
+	}
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil || len(png) < 1000 {
+		t.Fatalf("screenshot %s: %v (%d bytes)", name, err, len(png))
+	}
+	if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestDeskInABrowser: a staff member logs in, reads the morning of 10
+// October, resolves the review item in one click (its script shown as
+// text and never run, scripts on in the browser), and prints the door
+// list without the navigation.
+func TestDeskInABrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a browser")
+	}
+	exe := chromium(t)
+	f := newFixture(t)
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.Headless, chromedp.DisableGPU, chromedp.WindowSize(1280, 900))
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(alloc)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 3*time.Minute)
+	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
+
+	if err := chromedp.Do(ctx, chromedp.Navigate(f.srv.URL+"/desk/"), chromedp.WaitVisible(chromedp.ID("password")),
+		chromedp.SendKeys(chromedp.ID("name"), "anna"), chromedp.SendKeys(chromedp.ID("password"), password),
+		chromedp.Click(chromedp.CSS("button[type=submit]")), chromedp.WaitVisible(chromedp.CSS("section.session"))); err != nil {
+		t.Fatalf("log in: %v", err)
+	}
+	text, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("main")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Tuesday 10 October 2017", "10:00–11:00 · Argentina · Room XXIV", "Marie Curie", "1 waiting for review"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("today in the browser does not show %q:\n%s", want, text)
+		}
+	}
+	screenshot(t, ctx, "desk-today-1280.png", 1280)
+	screenshot(t, ctx, "desk-today-390.png", 390)
+
+	// Printed, the page is the door list: no navigation, no forms.
+	if err := chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: "print"})
+		return err
+	})); err != nil {
+		t.Fatal(err)
+	}
+	hidden, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`getComputedStyle(document.querySelector('header')).display === 'none'`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !hidden {
+		t.Errorf("the printed door list shows the navigation")
+	}
+	chromedp.Do(ctx, chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: ""})
+		return err
+	}))
+
+	// The review queue: the message's script stays text.
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900), chromedp.Navigate(f.srv.URL+"/desk/review"),
+		chromedp.WaitVisible(chromedp.CSS("article.item"))); err != nil {
+		t.Fatal(err)
+	}
+	title, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.title`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pre, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("article.item pre")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if title == "pwned" || !strings.Contains(pre, "<script>document.title='pwned'</script>") {
+		t.Errorf("the message under review: title %q, text %q", title, pre)
+	}
+	screenshot(t, ctx, "desk-review-1280.png", 1280)
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900), chromedp.Click(chromedp.CSS(`button[value="record"]`)),
+		chromedp.WaitVisible(chromedp.CSS(".flash"))); err != nil {
+		t.Fatalf("resolve: %v", err)
+	}
+	flash, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(".flash")))
+	if !strings.Contains(flash, "resolved") {
+		t.Errorf("after resolving: %q", flash)
+	}
+	var r outreach.RSVP
+	f.st.View(func(tx *store.Tx) error { r, _ = tx.RSVP("PER", "JPN"); return nil })
+	if r.Status != outreach.Accepted || r.Source.Actor != "desk:anna" {
+		t.Errorf("PER/JPN after the browser: %+v", r)
+	}
+}

@@ -1,0 +1,301 @@
+package desk
+
+import (
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"outreach"
+	"outreach/directory"
+	"outreach/jobs"
+	"outreach/store"
+	"outreach/templates"
+)
+
+type fixture struct {
+	t      *testing.T
+	st     *store.Store
+	e      *jobs.Engine
+	clock  *jobs.ManualClock
+	srv    *httptest.Server
+	staff  string
+	review uint64
+}
+
+const password = "correct horse battery"
+
+// newFixture: the 28th round's store on the morning of 10 October, with
+// FRA and JPN attending the first session, one message waiting for review
+// (its text holding a script), and two staff members.
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	f := &fixture{t: t, clock: jobs.NewManualClock(time.Date(2017, 9, 4, 7, 0, 0, 0, time.UTC))}
+	dir := t.TempDir()
+	st, err := store.Open(filepath.Join(dir, "outreach.db"), store.Options{Now: f.clock.Now, NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	f.st = st
+	ev, ss, err := directory.Round28()
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := templates.Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.e = jobs.New(jobs.Options{Store: st, Event: ev, Clock: f.clock, Templates: set})
+	ms, err := directory.Missions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.e.ImportMissions(ms, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.e.ImportSessions(ss, "test"); err != nil {
+		t.Fatal(err)
+	}
+	err = st.Update(func(tx *store.Tx) error {
+		if _, err := tx.RecordRSVP(outreach.RSVP{Mission: "FRA", Session: "ARG", Status: outreach.Accepted, At: f.clock.Now(),
+			Source: outreach.Source{Kind: outreach.FromWeb}, DelegateNames: []string{"Marie Curie", "=HYPERLINK(\"x\")"}}); err != nil {
+			return err
+		}
+		var err error
+		if _, err := tx.RecordRSVP(outreach.RSVP{Mission: "JPN", Session: "ARG", Status: outreach.Tentative, At: f.clock.Now(),
+			Source: outreach.Source{Kind: outreach.FromEmail}, DelegateNames: []string{"Kenji Sato"}}); err != nil {
+			return err
+		}
+		f.review, err = tx.AddReview(outreach.ReviewItem{MessageID: "<r1@webmail.example>", From: "someone@webmail.example",
+			Subject: "Pre-sessions <b>RSVP</b>", Received: f.clock.Now(), Reason: "unknown sender someone@webmail.example",
+			Mission: "PER", Sessions: map[string]outreach.Status{"JPN": outreach.Accepted},
+			Excerpt: "The Mission of Peru will attend Japan.<script>document.title='pwned'</script>"})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.staff = filepath.Join(dir, "staff")
+	for _, n := range []string{"anna", "ben"} {
+		if err := AddStaff(f.staff, n, password); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.clock.Set(time.Date(2017, 10, 10, 6, 30, 0, 0, time.UTC)) // 08:30 in Geneva
+	d, err := New(Options{Backend: f.e, StaffFile: f.staff, Now: f.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.srv = httptest.NewServer(d)
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+// client is a browser's cookie jar; the desk's cookies are Secure, which
+// a browser keeps for http://127.0.0.1 (a trustworthy origin), and so does
+// this jar.
+func (f *fixture) client() *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+func (f *fixture) do(c *http.Client, method, path string, form url.Values) (int, string, http.Header) {
+	f.t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, _ := http.NewRequest(method, f.srv.URL+path, body)
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), resp.Header
+}
+
+func (f *fixture) login(name, pw string) (*http.Client, int) {
+	f.t.Helper()
+	c := f.client()
+	code, _, _ := f.do(c, "POST", "/desk/login", url.Values{"name": {name}, "password": {pw}})
+	return c, code
+}
+
+var csrfRe = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+func csrfOf(t *testing.T, page string) string {
+	t.Helper()
+	m := csrfRe.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no CSRF token in the page:\n%s", page)
+	}
+	return m[1]
+}
+
+func TestPagesRefuseWithoutALogin(t *testing.T) {
+	f := newFixture(t)
+	c := f.client()
+	for _, p := range []string{"/desk/", "/desk/round", "/desk/review", "/desk/mission/FRA", "/desk/today.csv"} {
+		code, _, h := f.do(c, "GET", p, nil)
+		if code != http.StatusSeeOther || h.Get("Location") != "/desk/login" {
+			t.Errorf("GET %s without a login: %d to %q", p, code, h.Get("Location"))
+		}
+	}
+	code, _, _ := f.do(c, "POST", "/desk/review/1", url.Values{"action": {"dismiss"}})
+	if code != http.StatusForbidden {
+		t.Errorf("POST without a login: %d", code)
+	}
+	if _, code := f.login("anna", "wrong password!"); code != http.StatusUnauthorized {
+		t.Errorf("wrong password: %d", code)
+	}
+	if _, code := f.login("nobody", password); code != http.StatusUnauthorized {
+		t.Errorf("unknown name: %d", code)
+	}
+	// Five failures hold the name back, even with the right password.
+	for range 5 {
+		f.login("ben", "not his password")
+	}
+	if _, code := f.login("ben", password); code != http.StatusUnauthorized {
+		t.Errorf("after five failures: %d, want 401", code)
+	}
+}
+
+func TestLoginCookieAndHeaders(t *testing.T) {
+	f := newFixture(t)
+	c := f.client()
+	req, _ := http.NewRequest("POST", f.srv.URL+"/desk/login", strings.NewReader(url.Values{"name": {"anna"}, "password": {password}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	set := resp.Header.Get("Set-Cookie")
+	for _, want := range []string{"HttpOnly", "Secure", "SameSite=Strict", "Path=/desk/"} {
+		if !strings.Contains(set, want) {
+			t.Errorf("session cookie %q lacks %s", set, want)
+		}
+	}
+	_, _, h := f.do(c, "GET", "/desk/", nil)
+	if csp := h.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") || strings.Contains(csp, "script-src") {
+		t.Errorf("CSP: %q", csp)
+	}
+}
+
+// TestMorningOfTheTenth: the Today page lists the day's four sessions with
+// rooms, who attends the first with the delegates' names, and the door
+// list as CSV, safe to open in a spreadsheet.
+func TestMorningOfTheTenth(t *testing.T) {
+	f := newFixture(t)
+	c, _ := f.login("anna", password)
+	code, page, _ := f.do(c, "GET", "/desk/", nil)
+	if code != http.StatusOK {
+		t.Fatalf("today: %d\n%s", code, page)
+	}
+	for _, want := range []string{"Tuesday 10 October 2017", "10:00–11:00 · Argentina · Room XXIV", "11:30–12:30 · Benin",
+		"15:30–16:30 · Gabon", "1 attending, 1 tentative", "Marie Curie", "Kenji Sato", "1 waiting for review"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("today does not show %q", want)
+		}
+	}
+	code, csv, h := f.do(c, "GET", "/desk/today.csv", nil)
+	if code != http.StatusOK || !strings.HasPrefix(h.Get("Content-Type"), "text/csv") {
+		t.Fatalf("door list: %d %s", code, h.Get("Content-Type"))
+	}
+	for _, want := range []string{"Argentina,10:00,Room XXIV,FRA,France,accepted,Marie Curie\n",
+		"Argentina,10:00,Room XXIV,FRA,France,accepted,\"'=HYPERLINK(\"\"x\"\")\"\n", "Argentina,10:00,Room XXIV,JPN,Japan,tentative,Kenji Sato\n"} {
+		if !strings.Contains(csv, want) {
+			t.Errorf("door list lacks %q:\n%s", want, csv)
+		}
+	}
+}
+
+// TestResolveReviewInOneClick: the message is shown as text (its script
+// escaped), intake's reading is preselected, and recording changes the
+// store under the staff member's name; a form without its CSRF token, or
+// from another session, is refused.
+func TestResolveReviewInOneClick(t *testing.T) {
+	f := newFixture(t)
+	c, _ := f.login("anna", password)
+	_, page, _ := f.do(c, "GET", "/desk/review", nil)
+	if strings.Contains(page, "<script>") || !strings.Contains(page, "&lt;script&gt;") || strings.Contains(page, "<b>RSVP</b>") {
+		t.Errorf("the review page does not escape the message's text")
+	}
+	if !regexp.MustCompile(`<option value="PER" selected>`).MatchString(page) || !strings.Contains(page, `name="s_JPN"`) {
+		t.Errorf("intake's reading is not preselected")
+	}
+	form := url.Values{"mission": {"PER"}, "s_JPN": {"accepted"}, "action": {"record"}}
+	if code, _, _ := f.do(c, "POST", "/desk/review/1", form); code != http.StatusForbidden {
+		t.Errorf("a form without its CSRF token: %d, want 403", code)
+	}
+	other, _ := f.login("ben", password)
+	_, otherPage, _ := f.do(other, "GET", "/desk/review", nil)
+	form.Set("csrf", csrfOf(t, otherPage))
+	if code, _, _ := f.do(c, "POST", "/desk/review/1", form); code != http.StatusForbidden {
+		t.Errorf("a form with another session's token: %d, want 403", code)
+	}
+	form.Set("csrf", csrfOf(t, page))
+	code, _, h := f.do(c, "POST", "/desk/review/1", form)
+	if code != http.StatusSeeOther || !strings.Contains(h.Get("Location"), "resolved") {
+		t.Fatalf("resolve: %d %s", code, h.Get("Location"))
+	}
+	var r outreach.RSVP
+	var item outreach.ReviewItem
+	f.st.View(func(tx *store.Tx) error {
+		r, _ = tx.RSVP("PER", "JPN")
+		item, _ = tx.Review(f.review)
+		return nil
+	})
+	if r.Status != outreach.Accepted || r.Source.Actor != "desk:anna" {
+		t.Errorf("PER's answer for JPN after the desk: %v by %q", r.Status, r.Source.Actor)
+	}
+	if item.State != outreach.ReviewResolved || item.ResolvedBy != "desk:anna" {
+		t.Errorf("the review item: %v by %q", item.State, item.ResolvedBy)
+	}
+	_, page, _ = f.do(c, "GET", "/desk/review", nil)
+	if !strings.Contains(page, "Nothing is waiting for review.") {
+		t.Errorf("the resolved item is still listed")
+	}
+}
+
+// TestPhoneAnswerAndRemovedStaff: a telephone answer recorded from the
+// mission's page; a staff member removed from the file is logged out at
+// the next request.
+func TestPhoneAnswerAndRemovedStaff(t *testing.T) {
+	f := newFixture(t)
+	c, _ := f.login("ben", password)
+	_, page, _ := f.do(c, "GET", "/desk/mission/GHA", nil)
+	if !strings.Contains(page, "geneva@gha.mission.example") {
+		t.Errorf("the mission page does not show its contact")
+	}
+	code, _, _ := f.do(c, "POST", "/desk/mission/GHA", url.Values{"csrf": {csrfOf(t, page)}, "session": {"JPN"}, "status": {"declined"}, "note": {"the first secretary, by telephone"}})
+	if code != http.StatusSeeOther {
+		t.Fatalf("phone answer: %d", code)
+	}
+	var r outreach.RSVP
+	f.st.View(func(tx *store.Tx) error { r, _ = tx.RSVP("GHA", "JPN"); return nil })
+	if r.Status != outreach.Declined || r.Source.Kind != outreach.FromStaff || r.Source.Actor != "desk:ben" || r.Note != "the first secretary, by telephone" {
+		t.Errorf("GHA JPN: %+v", r)
+	}
+	time.Sleep(10 * time.Millisecond) // a new modification time
+	if ok, err := RemoveStaff(f.staff, "ben"); !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	now := time.Now().Add(time.Second)
+	os.Chtimes(f.staff, now, now)
+	if code, _, h := f.do(c, "GET", "/desk/", nil); code != http.StatusSeeOther || h.Get("Location") != "/desk/login" {
+		t.Errorf("a removed staff member still sees the desk: %d", code)
+	}
+}
