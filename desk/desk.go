@@ -54,6 +54,11 @@ type Backend interface {
 	Review(id uint64) (outreach.ReviewItem, error)
 	ResolveReview(id uint64, d jobs.Decision) (outreach.ReviewItem, error)
 	SetRSVP(mission, session string, status outreach.Status, note, actor string) (outreach.RSVP, error)
+	Event() outreach.Event
+	MoveSession(sur string, mv jobs.Move, actor string) (jobs.ChangeReport, error)
+	CancelSessionWith(sur string, c jobs.Cancel, actor string) (jobs.ChangeReport, error)
+	Outbox() ([]outreach.OutboxItem, error)
+	RetryOutbox(id uint64, actor string) (outreach.OutboxItem, error)
 }
 
 // Options configure a Server.
@@ -173,6 +178,12 @@ func New(o Options) (*Server, error) {
 	mux.HandleFunc("POST /desk/review/{id}", s.staffOnly(s.resolve))
 	mux.HandleFunc("GET /desk/mission/{id}", s.staffOnly(s.mission))
 	mux.HandleFunc("POST /desk/mission/{id}", s.staffOnly(s.answer))
+	mux.HandleFunc("GET /desk/sessions", s.staffOnly(s.sessionsPage))
+	mux.HandleFunc("POST /desk/sessions/{sur}/move", s.staffOnly(s.move))
+	mux.HandleFunc("POST /desk/sessions/{sur}/cancel", s.staffOnly(s.cancel))
+	mux.HandleFunc("GET /desk/outbox", s.staffOnly(s.outbox))
+	mux.HandleFunc("POST /desk/outbox/{id}/retry", s.staffOnly(s.retry))
+	mux.HandleFunc("GET /desk/figures", s.staffOnly(s.figures))
 	s.mux = mux
 	return s, nil
 }
@@ -624,4 +635,251 @@ func bar(t outreach.SessionTally) []segment {
 		x += w
 	}
 	return out
+}
+
+// sessionsData is the sessions page, or a preview of a change to one.
+type sessionsData struct {
+	Sessions []outreach.Session
+	Names    map[string]string
+	// Preview is set on a preview: what the change would queue, the form
+	// to confirm it and the session it changes.
+	Preview *preview
+}
+
+type preview struct {
+	Action  string // "move" or "cancel"
+	Session outreach.Session
+	Report  jobs.ChangeReport
+	Names   []string
+	Form    [][2]string // the fields to send again to confirm
+}
+
+func (s *Server) sessionsData() (sessionsData, error) {
+	ss, err := s.b.Sessions()
+	if err != nil {
+		return sessionsData{}, err
+	}
+	ms, err := s.b.Missions()
+	if err != nil {
+		return sessionsData{}, err
+	}
+	names := map[string]string{}
+	for _, m := range ms {
+		names[m.ID] = m.Names.EN
+	}
+	return sessionsData{Sessions: ss, Names: names}, nil
+}
+
+func (s *Server) sessionsPage(w http.ResponseWriter, r *http.Request, p *page) {
+	d, err := s.sessionsData()
+	if err != nil {
+		s.fail(w, p, err)
+		return
+	}
+	p.Title, p.Nav, p.Data = "Sessions", "sessions", d
+	s.render(w, "sessions", p, http.StatusOK)
+}
+
+// showPreview renders what a change would send, with a button to confirm.
+func (s *Server) showPreview(w http.ResponseWriter, p *page, action string, rep jobs.ChangeReport, form [][2]string) {
+	d, err := s.sessionsData()
+	if err != nil {
+		s.fail(w, p, err)
+		return
+	}
+	pv := &preview{Action: action, Session: rep.Session, Report: rep, Form: form}
+	for _, m := range rep.Missions {
+		pv.Names = append(pv.Names, d.Names[m])
+	}
+	d.Preview = pv
+	p.Title, p.Nav, p.Data = "Check before sending", "sessions", d
+	s.render(w, "sessions", p, http.StatusOK)
+}
+
+// move previews a move (action=preview) or makes it (action=confirm).
+func (s *Server) move(w http.ResponseWriter, r *http.Request, p *page) {
+	sur := strings.ToUpper(r.PathValue("sur"))
+	f := r.PostForm
+	loc := s.b.Event().Location
+	if loc == nil {
+		loc = time.UTC
+	}
+	mv := jobs.Move{Note: strings.TrimSpace(f.Get("note")), NoteFR: strings.TrimSpace(f.Get("note_fr")),
+		NoteES: strings.TrimSpace(f.Get("note_es")), IncludeDeclined: f.Get("include_declined") == "on"}
+	var form [][2]string
+	for _, k := range []string{"start", "end", "room", "note", "note_fr", "note_es", "include_declined"} {
+		if v := f.Get(k); v != "" {
+			form = append(form, [2]string{k, v})
+		}
+	}
+	for _, k := range []string{"start", "end"} {
+		v := strings.TrimSpace(f.Get(k))
+		if v == "" {
+			continue
+		}
+		t, err := time.ParseInLocation("2006-01-02T15:04", v, loc)
+		if err != nil {
+			http.Redirect(w, r, "/desk/sessions?done="+urlText(fmt.Sprintf("Not moved: %s %q is not a date and time (YYYY-MM-DDTHH:MM).", k, v)), http.StatusSeeOther)
+			return
+		}
+		if k == "start" {
+			mv.Start = &t
+		} else {
+			mv.End = &t
+		}
+	}
+	if room := strings.TrimSpace(f.Get("room")); room != "" {
+		mv.Room = &room
+	}
+	mv.DryRun = f.Get("action") != "confirm"
+	rep, err := s.b.MoveSession(sur, mv, s.actor(p))
+	if err != nil {
+		http.Redirect(w, r, "/desk/sessions?done="+urlText("Not moved: "+err.Error()), http.StatusSeeOther)
+		return
+	}
+	if rep.DryRun {
+		s.showPreview(w, p, "move", rep, form)
+		return
+	}
+	http.Redirect(w, r, "/desk/sessions?done="+urlText(fmt.Sprintf("%s moved to %s, %s: %d calendar updates queued.",
+		sur, rep.Session.Start.Format("Mon 2 Jan 15:04"), rep.Session.Room, rep.Queued)), http.StatusSeeOther)
+}
+
+// cancel previews a cancellation or makes it.
+func (s *Server) cancel(w http.ResponseWriter, r *http.Request, p *page) {
+	sur := strings.ToUpper(r.PathValue("sur"))
+	f := r.PostForm
+	c := jobs.Cancel{Reason: strings.TrimSpace(f.Get("reason")), ReasonFR: strings.TrimSpace(f.Get("reason_fr")),
+		ReasonES: strings.TrimSpace(f.Get("reason_es")), DryRun: f.Get("action") != "confirm"}
+	var form [][2]string
+	for _, k := range []string{"reason", "reason_fr", "reason_es"} {
+		if v := f.Get(k); v != "" {
+			form = append(form, [2]string{k, v})
+		}
+	}
+	rep, err := s.b.CancelSessionWith(sur, c, s.actor(p))
+	if err != nil {
+		http.Redirect(w, r, "/desk/sessions?done="+urlText("Not cancelled: "+err.Error()), http.StatusSeeOther)
+		return
+	}
+	if rep.DryRun {
+		s.showPreview(w, p, "cancel", rep, form)
+		return
+	}
+	http.Redirect(w, r, "/desk/sessions?done="+urlText(fmt.Sprintf("%s cancelled: %d calendar cancellations queued.", sur, rep.Queued)), http.StatusSeeOther)
+}
+
+type outboxData struct {
+	Counts  map[string]int
+	Failed  []outreach.OutboxItem
+	Waiting []outreach.OutboxItem // deferred: the server asked to wait
+	Names   map[string]string
+}
+
+func (s *Server) outbox(w http.ResponseWriter, r *http.Request, p *page) {
+	items, err := s.b.Outbox()
+	if err != nil {
+		s.fail(w, p, err)
+		return
+	}
+	ms, err := s.b.Missions()
+	if err != nil {
+		s.fail(w, p, err)
+		return
+	}
+	d := outboxData{Counts: map[string]int{}, Names: map[string]string{}}
+	for _, m := range ms {
+		d.Names[m.ID] = m.Names.EN
+	}
+	for _, it := range items {
+		d.Counts[it.State.String()]++
+		switch it.State {
+		case outreach.Failed:
+			d.Failed = append(d.Failed, it)
+		case outreach.Deferred:
+			d.Waiting = append(d.Waiting, it)
+		}
+	}
+	p.Title, p.Nav, p.Data = "Outbox", "outbox", d
+	s.render(w, "outbox", p, http.StatusOK)
+}
+
+func (s *Server) retry(w http.ResponseWriter, r *http.Request, p *page) {
+	id, err := strconv.ParseUint(r.PathValue("id"), 10, 64)
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	it, err := s.b.RetryOutbox(id, s.actor(p))
+	if err != nil {
+		http.Redirect(w, r, "/desk/outbox?done="+urlText("Not queued: "+err.Error()), http.StatusSeeOther)
+		return
+	}
+	http.Redirect(w, r, "/desk/outbox?done="+urlText(fmt.Sprintf("%s queued again; it goes with the next run of the outbox.", it.Key)), http.StatusSeeOther)
+}
+
+// figuresData are the round's numbers as published after a round.
+type figuresData struct {
+	Held, Cancelled    int
+	Invited, Attending int // missions invited; attending at least one pre-session
+	AveragePerSession  float64
+	SuROwn, SuR        int // States under Review at their own pre-session, of those held
+	Sessions           []outreach.SessionTally
+	NeverAttending     []string
+	AttendingOfInvited int // percent
+}
+
+func (s *Server) figures(w http.ResponseWriter, r *http.Request, p *page) {
+	st, err := s.b.Status()
+	if err != nil {
+		s.fail(w, p, err)
+		return
+	}
+	d := figuresData{Sessions: st.Sessions}
+	attending := map[string]bool{}
+	total := 0
+	for _, t := range st.Sessions {
+		if t.Status == outreach.Cancelled.String() {
+			d.Cancelled++
+			continue
+		}
+		d.Held++
+		d.SuR++
+		if t.SuRAnswer == outreach.Accepted.String() {
+			d.SuROwn++
+		}
+		total += t.Accepted
+		det, err := s.b.SessionDetail(t.SuR)
+		if err != nil {
+			s.fail(w, p, err)
+			return
+		}
+		for _, l := range det.Missions {
+			if l.Status == outreach.Accepted.String() {
+				attending[l.Mission] = true
+			}
+		}
+	}
+	if len(st.Sessions) > 0 {
+		d.Invited = st.Sessions[0].Invited
+	}
+	d.Attending = len(attending)
+	if d.Held > 0 {
+		d.AveragePerSession = float64(total) / float64(d.Held)
+	}
+	if d.Invited > 0 {
+		d.AttendingOfInvited = d.Attending * 100 / d.Invited
+	}
+	ms, err := s.b.Missions()
+	if err != nil {
+		s.fail(w, p, err)
+		return
+	}
+	for _, m := range ms {
+		if !attending[m.ID] {
+			d.NeverAttending = append(d.NeverAttending, m.Names.EN)
+		}
+	}
+	p.Title, p.Nav, p.Data = "Figures", "figures", d
+	s.render(w, "figures", p, http.StatusOK)
 }

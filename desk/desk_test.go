@@ -299,3 +299,121 @@ func TestPhoneAnswerAndRemovedStaff(t *testing.T) {
 		t.Errorf("a removed staff member still sees the desk: %d", code)
 	}
 }
+
+// TestMoveWithAPreview: moving a session shows first how many missions get
+// an update, changing nothing; confirming queues the updates once, and
+// confirming the same form twice queues nothing more.
+func TestMoveWithAPreview(t *testing.T) {
+	f := newFixture(t)
+	// Three missions hold JPN (their invitations went); GBR declined it.
+	err := f.st.Update(func(tx *store.Tx) error {
+		for _, m := range []string{"FRA", "GBR", "BEN"} {
+			it, _, err := tx.Enqueue(outreach.OutboxItem{Key: outreach.OutboxKey{Kind: outreach.Invitation, Mission: m},
+				MessageID: "<inv-" + m + "@presessions.example>", Created: f.clock.Now(), Next: f.clock.Now()})
+			if err != nil {
+				return err
+			}
+			it.MarkSent(f.clock.Now())
+			if err := tx.SaveOutbox(it); err != nil {
+				return err
+			}
+		}
+		_, err := tx.RecordRSVP(outreach.RSVP{Mission: "GBR", Session: "JPN", Status: outreach.Declined, At: f.clock.Now(),
+			Source: outreach.Source{Kind: outreach.FromStaff}})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	updates := func() int {
+		items, _ := f.e.Outbox()
+		n := 0
+		for _, it := range items {
+			if it.Key.Kind == outreach.Update && it.Key.Session == "JPN" && it.State == outreach.Queued {
+				n++
+			}
+		}
+		return n
+	}
+	c, _ := f.login("anna", password)
+	_, page, _ := f.do(c, "GET", "/desk/sessions", nil)
+	form := url.Values{"csrf": {csrfOf(t, page)}, "start": {"2017-10-11T16:00"}, "room": {"Room XXIII"},
+		"note": {"the room was needed"}, "action": {"preview"}}
+	code, prev, _ := f.do(c, "POST", "/desk/sessions/JPN/move", form)
+	if code != http.StatusOK || !strings.Contains(prev, "<strong>2</strong> missions will get a calendar update") ||
+		!strings.Contains(prev, "Wed 11 Oct 16:00–17:00, Room XXIII") || !strings.Contains(prev, "Benin, France") {
+		t.Fatalf("preview: %d\n%s", code, prev)
+	}
+	if n := updates(); n != 0 {
+		t.Fatalf("the preview queued %d updates", n)
+	}
+	ss, _ := f.e.Sessions()
+	for _, s := range ss {
+		if s.SuR == "JPN" && (s.Room != "Room XXV" || s.Sequence != 0) {
+			t.Fatalf("the preview changed the session: %+v", s)
+		}
+	}
+	confirm := url.Values{"csrf": {csrfOf(t, prev)}, "action": {"confirm"}}
+	for _, m := range regexp.MustCompile(`<input type="hidden" name="(\w+)" value="([^"]*)">`).FindAllStringSubmatch(prev, -1) {
+		if m[1] != "csrf" {
+			confirm.Set(m[1], m[2])
+		}
+	}
+	code, _, h := f.do(c, "POST", "/desk/sessions/JPN/move", confirm)
+	if code != http.StatusSeeOther || !strings.Contains(h.Get("Location"), "2+calendar+updates+queued") {
+		t.Fatalf("confirm: %d %s", code, h.Get("Location"))
+	}
+	if n := updates(); n != 2 {
+		t.Errorf("updates queued: %d, want 2", n)
+	}
+	// The same form sent again (a double click): the session is already
+	// there; nothing more is queued.
+	f.do(c, "POST", "/desk/sessions/JPN/move", confirm)
+	if n := updates(); n != 2 {
+		t.Errorf("after a second confirm: %d updates queued, want 2", n)
+	}
+}
+
+// TestOutboxRetryAndFigures: a failed message is shown with its mission
+// and the server's words and queued again in one click; the figures page
+// gives the round's numbers.
+func TestOutboxRetryAndFigures(t *testing.T) {
+	f := newFixture(t)
+	err := f.st.Update(func(tx *store.Tx) error {
+		it, _, err := tx.Enqueue(outreach.OutboxItem{Key: outreach.OutboxKey{Kind: outreach.Invitation, Mission: "BLR"},
+			MessageID: "<inv-BLR@presessions.example>", Created: f.clock.Now(), Next: f.clock.Now()})
+		if err != nil {
+			return err
+		}
+		it.State, it.Error, it.Attempts = outreach.Failed, "550 5.1.1 <geneva@blr.mission.example>: User unknown", 1
+		return tx.SaveOutbox(it)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := f.login("anna", password)
+	_, page, _ := f.do(c, "GET", "/desk/outbox", nil)
+	if !strings.Contains(page, "Belarus") || !strings.Contains(page, "550 5.1.1 &lt;geneva@blr.mission.example&gt;: User unknown") {
+		t.Fatalf("outbox page:\n%s", page)
+	}
+	action := regexp.MustCompile(`action="(/desk/outbox/\d+/retry)"`).FindStringSubmatch(page)
+	if action == nil {
+		t.Fatal("no retry button")
+	}
+	code, _, _ := f.do(c, "POST", action[1], url.Values{"csrf": {csrfOf(t, page)}})
+	if code != http.StatusSeeOther {
+		t.Fatalf("retry: %d", code)
+	}
+	items, _ := f.e.Outbox()
+	for _, it := range items {
+		if it.Key.Mission == "BLR" && (it.State != outreach.Queued || it.Error != "") {
+			t.Errorf("BLR's invitation after retry: %v %q", it.State, it.Error)
+		}
+	}
+	_, fig, _ := f.do(c, "GET", "/desk/figures", nil)
+	for _, want := range []string{"Pre-sessions held</th><td class=\"n\">14", "Missions attending at least one</th><td class=\"n\">1 "} {
+		if !strings.Contains(fig, want) {
+			t.Errorf("figures do not show %q", want)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -124,4 +125,31 @@ func (e *Engine) PreviewEML(kind outreach.MessageKind, mission, session string) 
 		return nil, err
 	}
 	return b.Bytes(), nil
+}
+
+// RetryOutbox queues a failed message again, due now (after its cause was
+// corrected: an address, the server). It is composed again when it goes,
+// for the mission's addresses as they are then.
+func (e *Engine) RetryOutbox(id uint64, actor string) (outreach.OutboxItem, error) {
+	defer e.Wake()
+	var it outreach.OutboxItem
+	err := e.st.Update(func(tx *store.Tx) error {
+		var err error
+		it, err = tx.OutboxItem(id)
+		if errors.Is(err, store.ErrNotFound) {
+			return inputErr("no outbox item %d", id)
+		} else if err != nil {
+			return err
+		}
+		if it.State != outreach.Failed {
+			return inputErr("outbox item %d is %s, not failed: nothing to retry", id, it.State)
+		}
+		was := it.Error
+		it.State, it.Next, it.Error = outreach.Queued, e.now(), ""
+		if err := tx.SaveOutbox(it); err != nil {
+			return err
+		}
+		return tx.Audit(actor, "outbox.retry", fmt.Sprintf("%d %s (failed: %s)", id, it.Key, was))
+	})
+	return it, err
 }

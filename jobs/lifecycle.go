@@ -22,6 +22,8 @@ type Move struct {
 	Note, NoteFR, NoteES string
 	// IncludeDeclined also sends the update to missions that declined.
 	IncludeDeclined bool
+	// DryRun reports what the move would queue, and changes nothing.
+	DryRun bool
 }
 
 // ChangeReport says what a move or a cancellation queued.
@@ -32,7 +34,14 @@ type ChangeReport struct {
 	// Skipped counts missions not sent the change: not yet invited (their
 	// invitation will carry the new data) or, for a move, declined.
 	Skipped int `json:"skipped"`
+	// Missions are the missions sent the change.
+	Missions []string `json:"missions,omitempty"`
+	// DryRun is set when nothing was changed (a preview).
+	DryRun bool `json:"dry_run,omitempty"`
 }
+
+// errDryRun rolls a preview's transaction back.
+var errDryRun = errors.New("dry run")
 
 // holders returns the missions whose calendars hold session (their
 // invitation has gone out, or is going out right now) and which revision
@@ -159,11 +168,18 @@ func (e *Engine) MoveSession(sur string, mv Move, actor string) (ChangeReport, e
 				return err
 			} else if added {
 				rep.Queued++
+				rep.Missions = append(rep.Missions, m.ID)
 			}
+		}
+		if mv.DryRun {
+			return errDryRun
 		}
 		return tx.Audit(actor, "sessions.move", fmt.Sprintf("%s to %s–%s %s (sequence %d), %d updates queued",
 			sur, s.Start.Format(time.RFC3339), s.End.Format("15:04"), s.Room, s.Sequence, rep.Queued))
 	})
+	if errors.Is(err, errDryRun) {
+		err, rep.DryRun = nil, true
+	}
 	rep.Session.Start, rep.Session.End = e.local(rep.Session.Start), e.local(rep.Session.End)
 	return rep, err
 }
@@ -179,6 +195,9 @@ func (e *Engine) CancelSession(sur, reason, actor string) (ChangeReport, error) 
 // ReasonES in French and Spanish when staff give them.
 type Cancel struct {
 	Reason, ReasonFR, ReasonES string
+	// DryRun reports what the cancellation would queue, and changes
+	// nothing.
+	DryRun bool
 }
 
 // CancelSessionWith is CancelSession with the reason in each language.
@@ -231,10 +250,17 @@ func (e *Engine) CancelSessionWith(sur string, c Cancel, actor string) (ChangeRe
 				return err
 			} else if added {
 				rep.Queued++
+				rep.Missions = append(rep.Missions, m.ID)
 			}
+		}
+		if c.DryRun {
+			return errDryRun
 		}
 		return tx.Audit(actor, "sessions.cancel", fmt.Sprintf("%s (sequence %d): %s; %d cancellations queued", sur, s.Sequence, reason, rep.Queued))
 	})
+	if errors.Is(err, errDryRun) {
+		err, rep.DryRun = nil, true
+	}
 	rep.Session.Start, rep.Session.End = e.local(rep.Session.Start), e.local(rep.Session.End)
 	return rep, err
 }
