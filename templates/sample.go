@@ -75,8 +75,12 @@ func samples() []Data {
 			ReviewOpen: 2, Bounces: []string{"geneva@xxa.example: 550 5.1.1 user unknown"}, Unreachable: []string{"XXA"},
 			Tallies: []outreach.SessionTally{tally(0), tally(1), tally(2)}, OutboxFailed: 1,
 		},
-		Speaker: &panel[1],
-		Now:     at(2, 9, 0),
+		Speaker:    &panel[1],
+		Now:        at(2, 9, 0),
+		AnsweredBy: outreach.FromWeb,
+		PageUntil:  at(3, 18, 0),
+		Delegates:  []Delegate{{Name: "Awa Koné", Email: "a.kone@civ.mission.example"}, {Name: "Jean Yao"}},
+		Comment:    "Two delegates.\nThe Ambassador may join.",
 	}
 	sparse := full
 	sparse.Event.Phone, sparse.Event.Web, sparse.Event.RSVPDeadline = "", "", time.Time{}
@@ -87,6 +91,8 @@ func samples() []Data {
 	sparse.Answers = map[string]outreach.Status{"CIV": outreach.Accepted}
 	sparse.Digest = &DigestData{}
 	sparse.Speaker = &panel[0]
+	sparse.AnsweredBy, sparse.PageURL, sparse.PageUntil = outreach.FromStaff, "", time.Time{}
+	sparse.Delegates, sparse.Comment = nil, ""
 
 	moved := full
 	roomOnly := sessions[0]
@@ -95,6 +101,7 @@ func samples() []Data {
 	moved.Reason = ""
 	moved.Answers = map[string]outreach.Status{"JPN": outreach.Tentative}
 	moved.Mission.Titles.FR = `Mission <b>& "permanente" d'essai`
+	moved.AnsweredBy = outreach.FromEmail
 
 	same := sparse
 	same.Previous = &bare
