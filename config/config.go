@@ -154,6 +154,18 @@ type Web struct {
 	// Listen is the loopback address the daemon serves the pages on, for
 	// the proxy; default 127.0.0.1:8026.
 	Listen string `toml:"listen"`
+	// FormLifetime is how long a page's form stays valid after it was
+	// shown (a submission after that asks to send the form again);
+	// default 12h.
+	FormLifetime Duration `toml:"form_lifetime"`
+	// PerAddressBurst requests from one client address are served at once,
+	// then one every PerAddressInterval; defaults 60 and 1s.
+	PerAddressBurst    int      `toml:"per_address_burst"`
+	PerAddressInterval Duration `toml:"per_address_interval"`
+	// PerTokenBurst requests for one mission's page are served at once,
+	// then one every PerTokenInterval; defaults 30 and 10s.
+	PerTokenBurst    int      `toml:"per_token_burst"`
+	PerTokenInterval Duration `toml:"per_token_interval"`
 }
 
 // Templates points at operator overrides of the email templates.
@@ -291,6 +303,11 @@ func (c *Config) setDefaults(md toml.MetaData) {
 	if c.Web.PublicURL != "" {
 		def(&c.Web.Listen, "127.0.0.1:8026")
 	}
+	defDur(&c.Web.FormLifetime, 12*time.Hour)
+	defInt(&c.Web.PerAddressBurst, 60, "web", "per_address_burst")
+	defDur(&c.Web.PerAddressInterval, time.Second)
+	defInt(&c.Web.PerTokenBurst, 30, "web", "per_token_burst")
+	defDur(&c.Web.PerTokenInterval, 10*time.Second)
 	def(&c.Log.Level, "info")
 	def(&c.Log.Format, "text")
 }
@@ -484,6 +501,21 @@ func (c *Config) Validate() error {
 // checkWeb checks [web]: an absolute https address without query or
 // fragment (http only to this machine, for trials), served on loopback.
 func checkWeb(bad func(string, string, ...any), w Web) {
+	if d := w.FormLifetime.D; d < 10*time.Minute || d > 7*24*time.Hour {
+		bad("web.form_lifetime", "%s, want between 10m (time to fill the form in) and 7d", d)
+	}
+	for _, r := range []struct {
+		key      string
+		burst    int
+		interval time.Duration
+	}{{"web.per_address", w.PerAddressBurst, w.PerAddressInterval.D}, {"web.per_token", w.PerTokenBurst, w.PerTokenInterval.D}} {
+		if r.burst < 1 || r.burst > 100_000 {
+			bad(r.key+"_burst", "%d, want 1 to 100000 requests", r.burst)
+		}
+		if r.interval < time.Millisecond || r.interval > time.Hour {
+			bad(r.key+"_interval", "%s, want between 1ms and 1h", r.interval)
+		}
+	}
 	if w.PublicURL == "" {
 		if w.Listen != "" {
 			bad("web.public_url", "required with web.listen: the address missions reach the pages at, such as https://rsvp.example.org")

@@ -8,7 +8,7 @@ import (
 
 	"outreach"
 	"outreach/internal/clientcheck"
-	"outreach/internal/smtptest"
+	"outreach/store"
 )
 
 // englishProse are words of English prose that have no place in a French or
@@ -24,7 +24,7 @@ var englishProse = regexp.MustCompile(`(?i)\b(the|and|will|please|with|your|has 
 // message.
 func TestMessagesReadByClientsInTheirLanguage(t *testing.T) {
 	clientcheck.Require(t, clientcheck.ICALJSParser, clientcheck.PyEmailParser)
-	f := newFixture(t, smtptest.Hooks{})
+	f := pageFixture(t)
 	missions := []string{"BEL", "ARG", "VAT", "PSE", "AUT"}
 	f.inviteAndFlush(missions...)
 	for _, id := range missions {
@@ -40,6 +40,14 @@ func TestMessagesReadByClientsInTheirLanguage(t *testing.T) {
 	f.flushAll()
 	if _, err := f.e.CancelSession("GHA", "the State under Review withdrew", "staff"); err != nil {
 		t.Fatal(err)
+	}
+	f.flushAll()
+	// Each mission then gives up Benin on its reply page and accepts the
+	// Republic of Korea: a withdrawal, a confirmation and a summary.
+	for _, id := range missions {
+		a := answers("BEN", outreach.Declined, "KOR", outreach.Accepted)
+		a.Delegates = []store.PageDelegate{{Name: "Inès Núñez", Email: "i.nunez@" + strings.ToLower(id) + ".mission.example"}}
+		submit(t, f, id, a)
 	}
 	f.flushAll()
 	items, err := f.e.Outbox()
@@ -143,7 +151,8 @@ func TestMessagesReadByClientsInTheirLanguage(t *testing.T) {
 			}
 		}
 	}
-	for _, k := range []outreach.MessageKind{outreach.Invitation, outreach.Confirmation, outreach.Update, outreach.Cancellation} {
+	for _, k := range []outreach.MessageKind{outreach.Invitation, outreach.Confirmation, outreach.Update, outreach.Cancellation,
+		outreach.Withdrawal, outreach.PageSummary} {
 		if seen[k] == 0 {
 			t.Errorf("no %s was sent", k)
 		}

@@ -135,12 +135,6 @@ func (e *Engine) newCalendarText(t *templates.Set, lang outreach.Language, s out
 // calendarEvent is mission's copy of session as an iCalendar event.
 func (e *Engine) calendarEvent(t *templates.Set, m outreach.Mission, s outreach.Session, rd roundData, partstat string) ical.Event {
 	lang := m.Language
-	attendee := ""
-	if u := m.Usable(); len(u) > 0 {
-		attendee = u[0].Email
-	} else if len(m.Contacts) > 0 {
-		attendee = m.Contacts[0].Email
-	}
 	status := "CONFIRMED"
 	if e.event.Provisional {
 		// Until the UN confirms the dates and venue (RFC 5545 STATUS).
@@ -161,10 +155,32 @@ func (e *Engine) calendarEvent(t *templates.Set, m outreach.Mission, s outreach.
 		Location:    ct.location,
 		Description: ct.description,
 		Organizer:   ical.Address{Name: e.organiserName(), Email: e.event.Mailbox.Email},
-		Attendees:   []ical.Attendee{{Name: m.Title(), Email: attendee, Role: "REQ-PARTICIPANT", PartStat: partstat, RSVP: true}},
+		Attendees:   attendees(m, partstat),
 		Status:      status,
 		URL:         e.event.Web,
 	}
+}
+
+// attendees lists every contact a message to m goes to (m.Usable, or all
+// its contacts when none is usable), each once, as an ATTENDEE named for
+// the mission: a colleague who answers from his own calendar finds himself
+// among the attendees, and his REPLY is his mission's.
+func attendees(m outreach.Mission, partstat string) []ical.Attendee {
+	cs := m.Usable()
+	if len(cs) == 0 {
+		cs = m.Contacts
+	}
+	var out []ical.Attendee
+	seen := map[string]bool{}
+	for _, c := range cs {
+		addr := strings.ToLower(strings.TrimSpace(c.Email))
+		if addr == "" || seen[addr] {
+			continue
+		}
+		seen[addr] = true
+		out = append(out, ical.Attendee{Name: m.Title(), Email: c.Email, Role: "REQ-PARTICIPANT", PartStat: partstat, RSVP: true})
+	}
+	return out
 }
 
 func (e *Engine) organiserName() string {

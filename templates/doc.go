@@ -1,8 +1,12 @@
 // Package templates writes the emails outreach sends: the invitation (in
 // the register of a note verbale), the confirmation, update and
-// cancellation that carry a calendar request, the reminders, and the staff
-// digest. Each is written in English, French and Spanish (the digest in
-// English only), as plain text and as HTML; it also writes the title and
+// cancellation that carry a calendar request, the reminders, the staff
+// digest, and the two notes that follow a mission's answers on its reply
+// page (the withdrawal of a session it gave up and the summary of its
+// answers). Each is written in English, French and Spanish (the digest in
+// English only), as plain text and as HTML (the two reply page notes as
+// plain text only, since they quote what the mission typed); it also
+// writes the title and
 // description of each session's calendar event and the name of its .ics
 // attachment.
 //

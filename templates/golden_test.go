@@ -48,6 +48,13 @@ type scenario struct {
 	reason   string
 	answers  map[string]outreach.Status
 	noAnswer map[string]outreach.Status // answers when the no-answer reminder goes out
+	// by is where the answer the withdrawal follows came from; page
+	// says whether the reply page is still open then; delegates and
+	// comment are what the mission typed on its reply page.
+	by        outreach.SourceKind
+	page      bool
+	delegates []Delegate
+	comment   string
 }
 
 func scenarios() []scenario {
@@ -59,9 +66,11 @@ func scenarios() []scenario {
 				s.Start, s.End, s.Room = r.at(time.October, 12, 15, 30), r.at(time.October, 12, 16, 30), "Room XX"
 				return s
 			},
-			reason:   "Room XXIV is needed for a meeting of the Human Rights Council.",
-			answers:  map[string]outreach.Status{"PER": outreach.Accepted, "KOR": outreach.Accepted, "CHE": outreach.Tentative, "ARG": outreach.Declined},
-			noAnswer: map[string]outreach.Status{"ARG": outreach.Declined, "KOR": outreach.Accepted},
+			reason:    "Room XXIV is needed for a meeting of the Human Rights Council.",
+			answers:   map[string]outreach.Status{"PER": outreach.Accepted, "KOR": outreach.Accepted, "CHE": outreach.Tentative, "ARG": outreach.Declined},
+			noAnswer:  map[string]outreach.Status{"ARG": outreach.Declined, "KOR": outreach.Accepted},
+			by:        outreach.FromStaff,
+			delegates: []Delegate{{Name: "Hiroshi Tanaka", Email: "h.tanaka@jpn.mission.example"}, {Name: "Yuki Sato"}},
 		},
 		{
 			// French; the update changes the day only, no reason.
@@ -71,6 +80,8 @@ func scenarios() []scenario {
 				return s
 			},
 			answers: map[string]outreach.Status{"JPN": outreach.Accepted, "BEN": outreach.Accepted, "GAB": outreach.Accepted},
+			by:      outreach.FromEmail, page: true,
+			comment: "Deux délégués participeront.\nL'Ambassadeur se joindra peut-être à eux.",
 		},
 		{
 			// Spanish; the update changes the room only.
@@ -81,6 +92,9 @@ func scenarios() []scenario {
 			},
 			reason:  "La sala XXIV no está disponible.",
 			answers: map[string]outreach.Status{"KOR": outreach.Tentative, "PER": outreach.Accepted, "GTM": outreach.Declined},
+			by:      outreach.FromWeb, page: true,
+			delegates: []Delegate{{Name: "María José Quispe", Email: "mj.quispe@per.mission.example"}},
+			comment:   "Asistirán dos delegados.",
 		},
 	}
 }
@@ -95,9 +109,14 @@ func TestGoldenMessages(t *testing.T) {
 		after.Sequence = before.Sequence + 1
 		cancelled := before
 		cancelled.Status, cancelled.Sequence = outreach.Cancelled, before.Sequence+1
-		for _, k := range []Kind{Invitation, Confirmation, Update, Cancellation, ReminderNoAnswer, ReminderAccepted, ReminderPractical} {
+		for _, k := range []Kind{Invitation, Confirmation, Update, Cancellation, ReminderNoAnswer, ReminderAccepted, ReminderPractical,
+			Withdrawal, PageSummary} {
 			t.Run(sc.mission+"/"+string(k), func(t *testing.T) {
 				d := r.data(t, sc.mission)
+				if sc.page && k.TextOnly() {
+					d.PageURL = "https://rsvp.presessions.example/r/" + sc.mission + "q8Xy2mZt0bVnL4sW9aKc"
+					d.PageUntil = r.at(time.October, 3, 18, 0)
+				}
 				switch k {
 				case Confirmation:
 					d.Session, d.Answers = &before, sc.answers
@@ -118,12 +137,23 @@ func TestGoldenMessages(t *testing.T) {
 				case ReminderPractical:
 					d.Session, d.Answers = &before, sc.answers
 					d.Now = before.Start.Add(-20 * time.Hour)
+				case Withdrawal:
+					d.Session, d.AnsweredBy = &before, sc.by
+					d.Answers = map[string]outreach.Status{sc.session: outreach.Declined}
+					d.Now = r.at(time.September, 22, 14, 0)
+				case PageSummary:
+					d.Answers, d.Delegates, d.Comment = sc.answers, sc.delegates, sc.comment
+					d.Now = r.at(time.September, 21, 17, 45)
 				}
 				msg, err := s.Render(k, m.Language, d)
 				if err != nil {
 					t.Fatal(err)
 				}
-				checkMessage(t, m.Language, msg)
+				if k.TextOnly() {
+					checkTextMessage(t, msg)
+				} else {
+					checkMessage(t, m.Language, msg)
+				}
 				golden(t, sc.mission+"-"+string(k), messageFile(msg))
 			})
 		}
@@ -246,4 +276,23 @@ func replace(sessions []outreach.Session, s outreach.Session) []outreach.Session
 		}
 	}
 	return out
+}
+
+// checkTextMessage checks a plain-text message: one subject line, no
+// template holes, no HTML body.
+func checkTextMessage(t *testing.T, m Message) {
+	t.Helper()
+	if m.Subject == "" || strings.ContainsAny(m.Subject, "\r\n") {
+		t.Errorf("subject %q: want one non-empty line", m.Subject)
+	}
+	if m.HTML != "" {
+		t.Errorf("a plain-text message has an HTML body: %.80q", m.HTML)
+	}
+	for part, body := range map[string]string{"subject": m.Subject, "text": m.Text} {
+		for _, hole := range []string{"<no value>", "{{", "}}", "%!"} {
+			if strings.Contains(body, hole) {
+				t.Errorf("%s contains %q", part, hole)
+			}
+		}
+	}
 }

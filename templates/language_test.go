@@ -11,7 +11,7 @@ import (
 
 // englishWords are words of English prose that have no place in a French or
 // Spanish sentence (checked as whole words, case-insensitively).
-var englishWords = regexp.MustCompile(`(?i)\b(the|and|will|please|with|which|your|its|has been|reason|room|geneva|meeting|attend|thank|regards|permanent mission|pre-session|calendar|accept|decline)\b`)
+var englishWords = regexp.MustCompile(`(?i)\b(the|and|will|please|with|which|your|its|has been|reason|room|geneva|meeting|attend|thank|regards|permanent mission|pre-session|calendar|accept|decline|informed|written|automatically|removed|answers)\b`)
 
 // englishIn returns the lines of text that read as English, leaving out the
 // programme's panel lines (speakers' organisations keep their own names),
@@ -51,7 +51,19 @@ func TestEveryMessageInItsLanguage(t *testing.T) {
 	cancelled.Status, cancelled.Sequence = outreach.Cancelled, before.Sequence+1
 	cancelled.Note = "the State under Review asked for a later date"
 	answers := map[string]outreach.Status{"JPN": outreach.Accepted, "KOR": outreach.Tentative}
-	notes := map[Kind]bool{Invitation: true, Confirmation: true, Update: true, Cancellation: true, ReminderNoAnswer: true}
+	notes := map[Kind]bool{Invitation: true, Confirmation: true, Update: true, Cancellation: true, ReminderNoAnswer: true,
+		Withdrawal: true, PageSummary: true}
+	type message struct {
+		k  Kind
+		by outreach.SourceKind // for a withdrawal
+	}
+	var messages []message
+	for _, k := range []Kind{Invitation, Confirmation, Update, Cancellation, ReminderNoAnswer, ReminderAccepted, ReminderPractical, PageSummary} {
+		messages = append(messages, message{k: k})
+	}
+	for _, by := range []outreach.SourceKind{outreach.FromWeb, outreach.FromEmail, outreach.FromStaff, outreach.FromCalendar} {
+		messages = append(messages, message{k: Withdrawal, by: by})
+	}
 	close := map[outreach.Language]string{outreach.English: "assurances of its highest consideration",
 		outreach.French: "les assurances de sa haute considération", outreach.Spanish: "las seguridades de su más alta consideración"}
 	designation := map[outreach.Language][2]string{outreach.English: {"Permanent Mission", "Permanent Observer Mission"},
@@ -63,7 +75,8 @@ func TestEveryMessageInItsLanguage(t *testing.T) {
 			m := r.missions[id]
 			m.Language = lang
 			observer := m.Kind == outreach.Observer
-			for _, k := range []Kind{Invitation, Confirmation, Update, Cancellation, ReminderNoAnswer, ReminderAccepted, ReminderPractical} {
+			for _, mk := range messages {
+				k := mk.k
 				d := r.data(t, id)
 				d.Mission = m
 				switch k {
@@ -77,12 +90,22 @@ func TestEveryMessageInItsLanguage(t *testing.T) {
 					d.Sessions = replace(r.sessions, cancelled)
 				case ReminderAccepted:
 					d.Answers = answers
+				case Withdrawal:
+					d.Session, d.AnsweredBy = &before, mk.by
+					d.PageURL, d.PageUntil = "https://rsvp.presessions.example/r/"+id, r.at(time.October, 3, 18, 0)
+				case PageSummary:
+					d.Answers = answers
+					d.Delegates = []Delegate{{Name: "Inès Núñez", Email: "i.nunez@mission.example"}, {Name: "Jo Tan"}}
+					d.PageURL, d.PageUntil = "https://rsvp.presessions.example/r/"+id, r.at(time.October, 3, 18, 0)
 				}
 				msg, err := s.Render(k, lang, d)
 				if err != nil {
 					t.Fatalf("%s %s %s: %v", id, lang, k, err)
 				}
 				where := id + "/" + string(lang) + "/" + string(k)
+				if mk.by != "" {
+					where += "(" + string(mk.by) + ")"
+				}
 				if lang != outreach.English {
 					for _, part := range []string{msg.Subject, msg.Text} {
 						if bad := englishIn(part); len(bad) > 0 {

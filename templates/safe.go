@@ -53,5 +53,13 @@ func (d Data) safe() Data {
 		d.Speaker = &sp
 	}
 	d.Reason = outreach.HeaderText(d.Reason)
+	if d.Delegates != nil {
+		ds := make([]Delegate, len(d.Delegates))
+		for i, dl := range d.Delegates {
+			ds[i] = Delegate{Name: outreach.HeaderText(dl.Name), Email: outreach.HeaderText(dl.Email)}
+		}
+		d.Delegates = ds
+	}
+	d.Comment = outreach.HeaderText(d.Comment)
 	return d
 }

@@ -80,8 +80,12 @@ func samples() []Data {
 			Failed: []DigestFailed{{Mission: "XXA", Name: "Xanadu", Kind: "invitation",
 				Error: "mailer: rcpt <geneva@xxa.example>: recipient refused: 550 5.1.1 user unknown (permanent)"}},
 		},
-		Speaker: &panel[1],
-		Now:     at(2, 9, 0),
+		Speaker:    &panel[1],
+		Now:        at(2, 9, 0),
+		AnsweredBy: outreach.FromWeb,
+		PageUntil:  at(3, 18, 0),
+		Delegates:  []Delegate{{Name: "Awa Koné", Email: "a.kone@civ.mission.example"}, {Name: "Jean Yao"}},
+		Comment:    "Two delegates.\nThe Ambassador may join.",
 	}
 	sparse := full
 	sparse.Event.Phone, sparse.Event.Web, sparse.Event.RSVPDeadline = "", "", time.Time{}
@@ -92,6 +96,8 @@ func samples() []Data {
 	sparse.Answers = map[string]outreach.Status{"CIV": outreach.Accepted}
 	sparse.Digest = &DigestData{}
 	sparse.Speaker = &panel[0]
+	sparse.AnsweredBy, sparse.PageURL, sparse.PageUntil = outreach.FromStaff, "", time.Time{}
+	sparse.Delegates, sparse.Comment = nil, ""
 
 	moved := full
 	roomOnly := sessions[0]
@@ -100,6 +106,7 @@ func samples() []Data {
 	moved.Reason = ""
 	moved.Answers = map[string]outreach.Status{"JPN": outreach.Tentative}
 	moved.Mission.Titles.FR = `Mission <b>& "permanente" d'essai`
+	moved.AnsweredBy = outreach.FromEmail
 
 	same := sparse
 	same.Previous = &bare

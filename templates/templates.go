@@ -47,13 +47,28 @@ const (
 	ReminderSpeaker Kind = "reminder-speaker"
 	// Digest is the daily note to staff, in English only.
 	Digest Kind = "digest"
+	// Withdrawal acknowledges that a mission gave up a session whose
+	// calendar request it had received; the engine attaches the CANCEL
+	// that removes it from the mission's calendar. Plain text only.
+	Withdrawal Kind = "withdrawal"
+	// PageSummary lists a mission's answers as recorded after it submitted
+	// its reply page, with the delegates and comment it typed. Plain text
+	// only.
+	PageSummary Kind = "web-summary"
 )
 
 // Kinds returns every kind of message, in a stable order.
 func Kinds() []Kind {
 	return []Kind{Invitation, Confirmation, Update, Cancellation,
-		ReminderNoAnswer, ReminderAccepted, ReminderPractical, ReminderSpeaker, Digest}
+		ReminderNoAnswer, ReminderAccepted, ReminderPractical, ReminderSpeaker, Digest,
+		Withdrawal, PageSummary}
 }
+
+// TextOnly reports whether messages of kind k have no HTML body (and no
+// <lang>/<kind>.html.tmpl): the messages that follow a reply page quote
+// what the mission typed, which plain text shows as typed and no mail
+// client can take for markup.
+func (k Kind) TextOnly() bool { return k == Withdrawal || k == PageSummary }
 
 // languages a kind is written in: every kind in the three languages, the
 // digest for staff in English only.
@@ -98,8 +113,25 @@ type Data struct {
 	// Confirmed is set once the UN has confirmed the dates and venue; until
 	// then invitations say they are provisional.
 	Confirmed bool
+	// AnsweredBy is where the answer a withdrawal follows came from: the
+	// reply page (FromWeb), staff (FromStaff), a letter or a calendar
+	// reply (anything else).
+	AnsweredBy outreach.SourceKind
+	// PageUntil is when the mission's reply page closes. A withdrawal and
+	// a page summary offer the page again only when PageURL is set.
+	PageUntil time.Time
+	// Delegates and Comment are what the mission typed on its reply page,
+	// for its summary.
+	Delegates []Delegate
+	Comment   string
 	// Now is the time of rendering, from the engine's clock.
 	Now time.Time
+}
+
+// Delegate is one delegate a mission named on its reply page; Email may
+// be empty.
+type Delegate struct {
+	Name, Email string
 }
 
 // DigestData is the content of the daily digest to staff.
@@ -389,9 +421,13 @@ func build(files map[string][]byte) (*Set, error) {
 			p.add(name, err)
 			kt.text, name, err = parseText(l, files, kt.textFile, commonText(l))
 			p.add(name, err)
-			kt.html, name, err = parseHTML(l, files, kt.htmlFile, layoutFile, commonHTML(l))
-			p.add(name, err)
-			if kt.subject != nil && kt.text != nil && kt.html != nil {
+			if k.TextOnly() {
+				kt.htmlFile = ""
+			} else {
+				kt.html, name, err = parseHTML(l, files, kt.htmlFile, layoutFile, commonHTML(l))
+				p.add(name, err)
+			}
+			if kt.subject != nil && kt.text != nil && (kt.html != nil || k.TextOnly()) {
 				s.kinds[setKey{l, k}] = kt
 			}
 		}
@@ -518,6 +554,9 @@ func (kt *kindTemplates) render(v *View) (Message, error) {
 	text := tidyText(b.String())
 	if text == "" {
 		return Message{}, fmt.Errorf("templates: %s: the text is empty", kt.textFile)
+	}
+	if kt.html == nil {
+		return Message{Subject: subject, Text: text}, nil
 	}
 	b.Reset()
 	if err := kt.html.ExecuteTemplate(b, "layout", v); err != nil {

@@ -82,6 +82,18 @@ type View struct {
 	// sessions by this mission's answers.
 	Accepted, Tentative, Declined, Unanswered Sessions
 
+	// AnsweredBy, in a withdrawal, is where the mission's answer came
+	// from: "web" (its reply page), "staff" (it told the organiser) or
+	// "email" (a letter or a calendar reply).
+	AnsweredBy string
+	// PageUntil is the date the reply page closes ("Tuesday 3 October
+	// 2017"), empty when unknown.
+	PageUntil string
+	// Delegates and Comment are what the mission typed on its reply page,
+	// the comment one line per element.
+	Delegates []Delegate
+	Comment   []string
+
 	Digest *DigestView
 
 	// Now is the time of rendering, in the event's time zone; Today is its
@@ -290,6 +302,21 @@ func (s *Set) view(kind Kind, l outreach.Language, d Data) (*View, error) {
 	v.Today = LongDate(l, v.Now)
 	v.ReplyTo = d.ReplyTo
 	v.PageURL = d.PageURL
+	if !d.PageUntil.IsZero() {
+		v.PageUntil = FullDate(l, d.PageUntil.In(loc))
+	}
+	switch d.AnsweredBy {
+	case outreach.FromWeb, outreach.FromStaff:
+		v.AnsweredBy = string(d.AnsweredBy)
+	default:
+		v.AnsweredBy = string(outreach.FromEmail)
+	}
+	v.Delegates = d.Delegates
+	if c := strings.TrimSpace(d.Comment); c != "" {
+		for _, line := range strings.Split(strings.ReplaceAll(c, "\r\n", "\n"), "\n") {
+			v.Comment = append(v.Comment, strings.TrimRight(line, "\r"))
+		}
+	}
 	if v.ReplyTo == "" {
 		v.ReplyTo = d.Event.Mailbox.Email
 	}
@@ -363,11 +390,11 @@ func (s *Set) view(kind Kind, l outreach.Language, d Data) (*View, error) {
 	}
 
 	switch kind {
-	case Invitation, ReminderNoAnswer, ReminderAccepted:
+	case Invitation, ReminderNoAnswer, ReminderAccepted, PageSummary:
 		if len(v.Sessions) == 0 {
 			return nil, errors.New("no sessions (Data.Sessions)")
 		}
-	case Confirmation, Update, Cancellation, ReminderPractical, ReminderSpeaker:
+	case Confirmation, Update, Cancellation, ReminderPractical, ReminderSpeaker, Withdrawal:
 		if v.Session == nil {
 			return nil, errors.New("no session (Data.Session)")
 		}

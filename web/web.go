@@ -59,13 +59,14 @@ type Options struct {
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 	// PerAddress and PerToken limit requests: Burst at once, then one per
-	// Interval. Zero values take the defaults (60 then one a second per
-	// address; 30 then one every 10 seconds per token); a negative Burst
-	// turns the limit off (tests).
+	// Interval ([web] per_address_* and per_token_*). Zero values take the
+	// defaults (60 then one a second per address; 30 then one every 10
+	// seconds per token); a negative Burst turns the limit off (tests).
 	PerAddress, PerToken Rate
 	// MaxBody caps a request's body; default 64 KiB.
 	MaxBody int64
-	// FormLifetime is how long a form stays valid; default 12 hours.
+	// FormLifetime is how long a form stays valid ([web] form_lifetime);
+	// default 12 hours.
 	FormLifetime time.Duration
 }
 
@@ -155,7 +156,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	h.Set("Cache-Control", "no-store")
 	if !s.byAddr.allow(clientAddr(r), s.now()) {
-		s.tooMany(w)
+		s.tooMany(w, s.byAddr.interval)
 		return
 	}
 	if r.Body != nil {
@@ -227,12 +228,14 @@ func (s *Server) notFound(w http.ResponseWriter) {
 	s.plainPage(w, http.StatusNotFound, plain{Lang: "en", Title: "Not found – Page introuvable – Página no encontrada", Lines: lines})
 }
 
-func (s *Server) tooMany(w http.ResponseWriter) {
+// tooMany refuses a request over its limit; Retry-After is when the
+// limit serves one again (one interval, in whole seconds).
+func (s *Server) tooMany(w http.ResponseWriter, interval time.Duration) {
 	var lines []string
 	for _, l := range outreach.Languages {
 		lines = append(lines, textIn(l).TooMany)
 	}
-	w.Header().Set("Retry-After", "60")
+	w.Header().Set("Retry-After", strconv.Itoa(int(max(time.Second, interval+time.Second-1)/time.Second)))
 	s.plainPage(w, http.StatusTooManyRequests, plain{Lang: "en", Title: "Too many requests – Trop de requêtes – Demasiadas solicitudes", Lines: lines})
 }
 
@@ -252,7 +255,7 @@ func (s *Server) mission(w http.ResponseWriter, r *http.Request) (string, string
 		return "", ""
 	}
 	if !s.byToken.allow(store.HashPageToken(token), s.now()) {
-		s.tooMany(w)
+		s.tooMany(w, s.byToken.interval)
 		return "", ""
 	}
 	return m, token

@@ -438,8 +438,8 @@ func TestRateLimits(t *testing.T) {
 		switch r := f.get(path); r.status {
 		case http.StatusTooManyRequests:
 			limited++
-			if i == 9999 && r.header.Get("Retry-After") == "" {
-				t.Error("429 without Retry-After")
+			if i == 9999 && r.header.Get("Retry-After") != "1" {
+				t.Errorf("429 with Retry-After %q, want 1 (one interval of the address's budget)", r.header.Get("Retry-After"))
 			}
 		default:
 			ok++

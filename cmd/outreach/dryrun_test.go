@@ -23,8 +23,8 @@ import (
 // its contacts, which Python's email package reads without defects; each
 // carries one calendar attachment per session that ical.js and Python's
 // icalendar both read, with the mission's formal title in its language as
-// ATTENDEE CN, character for character, and DTSTART/DTEND at the slot's
-// Geneva time.
+// ATTENDEE CN of each of its contacts, character for character, and
+// DTSTART/DTEND at the slot's Geneva time.
 func TestDryRunInvitationsReadByClients(t *testing.T) {
 	clientcheck.Require(t, clientcheck.PyEmailParser, clientcheck.ICALJSParser, clientcheck.PyICalendarParser)
 	begin := time.Now()
@@ -233,10 +233,10 @@ func checkInvitationEvent(m missionJSON, s outreach.Session, ev outreach.Event, 
 	e := c.Events[0]
 	lang := outreach.Language(m.Language)
 	title := m.Titles.In(lang)
-	if len(e.Attendees) != 1 {
-		out = append(out, fmt.Sprintf("%d attendees, want the mission alone", len(e.Attendees)))
-	} else {
-		a := e.Attendees[0]
+	if len(e.Attendees) != len(m.Contacts) {
+		out = append(out, fmt.Sprintf("%d attendees, want every contact of the mission (%d)", len(e.Attendees), len(m.Contacts)))
+	}
+	for _, a := range e.Attendees {
 		if a.CN != title {
 			out = append(out, fmt.Sprintf("ATTENDEE CN %q, want %q", a.CN, title))
 		}

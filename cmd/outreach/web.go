@@ -21,7 +21,10 @@ func (d *daemon) startWeb() (*http.Server, net.Listener, error) {
 	} else if n > 0 {
 		d.log.Info("reply page links created", "missions", n)
 	}
-	h, err := web.New(web.Options{Backend: d.e, Logger: d.log, Now: d.clock.Now})
+	w := d.cfg.Web
+	h, err := web.New(web.Options{Backend: d.e, Logger: d.log, Now: d.clock.Now, FormLifetime: w.FormLifetime.D,
+		PerAddress: web.Rate{Burst: w.PerAddressBurst, Interval: w.PerAddressInterval.D},
+		PerToken:   web.Rate{Burst: w.PerTokenBurst, Interval: w.PerTokenInterval.D}})
 	if err != nil {
 		return nil, nil, err
 	}

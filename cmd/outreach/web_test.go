@@ -18,8 +18,9 @@ import (
 )
 
 // TestRunServesReplyPages: `outreach run` with [web] serves each mission's
-// page on its loopback address, and a submission through it is recorded in
-// the store the daemon holds.
+// page on its loopback address, a submission through it is recorded in the
+// store the daemon holds, and the per-token limit configured in [web] is
+// the one the pages apply.
 func TestRunServesReplyPages(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the daemon")
@@ -44,7 +45,7 @@ func TestRunServesReplyPages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := replaceOnce(t, string(b), "[web]\n", "[web]\nlisten = \""+addr+"\"\n")
+	s := replaceOnce(t, string(b), "[web]\n", "[web]\nlisten = \""+addr+"\"\nper_token_burst = 3\nper_token_interval = \"1h\"\n")
 	if err := os.WriteFile(cfg, []byte(s), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -112,5 +113,17 @@ func TestRunServesReplyPages(t *testing.T) {
 	}
 	if r, err := client.Get("http://" + addr + "/r/" + strings.Repeat("A", len(token))); err != nil || r.StatusCode != 404 {
 		t.Errorf("a guessed token: %v %v", r, err)
+	}
+	// The page was opened and submitted: the third request of the
+	// configured burst of 3 is served, the fourth waits an hour.
+	for i, want := range []int{200, 429} {
+		r, err := client.Get(page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Body.Close()
+		if r.StatusCode != want || (want == 429 && r.Header.Get("Retry-After") != "3600") {
+			t.Errorf("request %d to Benin's page with per_token_burst = 3: %d, Retry-After %q; want %d", 3+i, r.StatusCode, r.Header.Get("Retry-After"), want)
+		}
 	}
 }
