@@ -142,6 +142,10 @@ type Admin struct {
 	// TCP listener: staff names and password hashes, managed with
 	// `outreach staff add|remove`.
 	StaffFile string `toml:"staff_file"`
+	// StaffHeader lets the reverse proxy's own login stand for the desk's:
+	// the header naming the staff member (e.g. "X-Remote-User"), trusted
+	// from loopback only.
+	StaffHeader string `toml:"staff_header"`
 }
 
 // Web serves each mission's reply page, behind a TLS reverse proxy.

@@ -136,4 +136,51 @@ func TestDeskInABrowser(t *testing.T) {
 	if r.Status != outreach.Accepted || r.Source.Actor != "desk:anna" {
 		t.Errorf("PER/JPN after the browser: %+v", r)
 	}
+
+	// Move Ghana's pre-session: the preview says how many missions get an
+	// update, the confirmation queues them once. FRA and BEN hold it.
+	err = f.st.Update(func(tx *store.Tx) error {
+		for _, m := range []string{"FRA", "BEN"} {
+			it, _, err := tx.Enqueue(outreach.OutboxItem{Key: outreach.OutboxKey{Kind: outreach.Invitation, Mission: m},
+				MessageID: "<inv-" + m + "@presessions.example>", Created: f.clock.Now(), Next: f.clock.Now()})
+			if err != nil {
+				return err
+			}
+			it.MarkSent(f.clock.Now())
+			if err := tx.SaveOutbox(it); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(f.srv.URL+"/desk/sessions"), chromedp.WaitVisible(chromedp.ID("se-GHA")),
+		chromedp.Click(chromedp.CSS(`#se-GHA + details summary`)),
+		chromedp.SendKeys(chromedp.ID("ro-GHA"), "Room XXIII"),
+		chromedp.SendKeys(chromedp.ID("no-GHA"), "Room XXIV is needed for a Council meeting"),
+		chromedp.Click(chromedp.CSS(`form[action="/desk/sessions/GHA/move"] button[value="preview"]`)),
+		chromedp.WaitVisible(chromedp.ID("pv"))); err != nil {
+		t.Fatalf("move preview: %v", err)
+	}
+	pv, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("section.item")))
+	if !strings.Contains(pv, "2 missions will get a calendar update") || !strings.Contains(pv, "Room XXIII") {
+		t.Errorf("the preview says:\n%s", pv)
+	}
+	screenshot(t, ctx, "desk-move-preview-390.png", 390)
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900), chromedp.Click(chromedp.CSS(`button[value="confirm"]`)),
+		chromedp.WaitVisible(chromedp.CSS(".flash"))); err != nil {
+		t.Fatalf("move confirm: %v", err)
+	}
+	items, _ := f.e.Outbox()
+	n := 0
+	for _, it := range items {
+		if it.Key.Kind == outreach.Update && it.Key.Session == "GHA" {
+			n++
+		}
+	}
+	if n != 2 {
+		t.Errorf("updates queued for GHA: %d, want 2", n)
+	}
 }

@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"html/template"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -71,6 +72,12 @@ type Options struct {
 	Now func() time.Time
 	// SessionLifetime is how long a login lasts; default 12 hours.
 	SessionLifetime time.Duration
+	// TrustedHeader, when set, lets a reverse proxy on this machine log
+	// staff in with its own login: a request from a loopback address
+	// carrying this header (e.g. "X-Remote-User") is the staff member it
+	// names, who must be in the staff file. Set it only when the desk's
+	// port is reachable through the proxy alone.
+	TrustedHeader string
 }
 
 // Server serves the desk.
@@ -80,6 +87,7 @@ type Server struct {
 	log      *slog.Logger
 	now      func() time.Time
 	lifetime time.Duration
+	header   string // see Options.TrustedHeader
 	key      []byte // signs CSRF tokens
 	tmpl     *template.Template
 	mux      *http.ServeMux
@@ -158,7 +166,7 @@ func New(o Options) (*Server, error) {
 	}
 	key := make([]byte, 32)
 	rand.Read(key)
-	s := &Server{b: o.Backend, staff: o.StaffFile, log: o.Logger, now: o.Now, lifetime: o.SessionLifetime, key: key, tmpl: tmpl,
+	s := &Server{b: o.Backend, staff: o.StaffFile, log: o.Logger, now: o.Now, lifetime: o.SessionLifetime, header: o.TrustedHeader, key: key, tmpl: tmpl,
 		sessions: map[string]*session{}, failures: map[string][]time.Time{}}
 	if _, err := s.staffNames(); err != nil {
 		return nil, fmt.Errorf("desk: %w", err)
@@ -228,6 +236,15 @@ func hashID(id string) string {
 // who returns the staff member the request's cookie logs in, "" when none
 // (no cookie, expired, or no longer in the staff file).
 func (s *Server) who(r *http.Request) (name, sid string) {
+	if s.header != "" {
+		if n := strings.TrimSpace(r.Header.Get(s.header)); n != "" {
+			known, err := s.staffNames()
+			if _, ok := known[n]; ok && err == nil && fromLoopback(r) {
+				return n, "header:" + n
+			}
+			return "", ""
+		}
+	}
 	c, err := r.Cookie(cookieName)
 	if err != nil || c.Value == "" {
 		return "", ""
@@ -882,4 +899,14 @@ func (s *Server) figures(w http.ResponseWriter, r *http.Request, p *page) {
 	}
 	p.Title, p.Nav, p.Data = "Figures", "figures", d
 	s.render(w, "figures", p, http.StatusOK)
+}
+
+// fromLoopback reports whether the request comes from this machine.
+func fromLoopback(r *http.Request) bool {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

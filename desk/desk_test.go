@@ -417,3 +417,45 @@ func TestOutboxRetryAndFigures(t *testing.T) {
 		}
 	}
 }
+
+// TestTrustedHeader: behind a reverse proxy's own login, the header names
+// the staff member, from this machine only and only a name in the staff
+// file; a form still needs its token.
+func TestTrustedHeader(t *testing.T) {
+	f := newFixture(t)
+	d, err := New(Options{Backend: f.e, StaffFile: f.staff, Now: f.clock.Now, TrustedHeader: "X-Remote-User"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func(remote, user string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest("GET", "/desk/", nil)
+		req.RemoteAddr = remote
+		if user != "" {
+			req.Header.Set("X-Remote-User", user)
+		}
+		w := httptest.NewRecorder()
+		d.ServeHTTP(w, req)
+		return w
+	}
+	if w := get("127.0.0.1:5555", "anna"); w.Code != http.StatusOK || !strings.Contains(w.Body.String(), ">anna<") {
+		t.Errorf("anna through the proxy: %d", w.Code)
+	}
+	if w := get("[::1]:5555", "ben"); w.Code != http.StatusOK {
+		t.Errorf("ben through the proxy on ::1: %d", w.Code)
+	}
+	if w := get("192.0.2.7:5555", "anna"); w.Code != http.StatusSeeOther {
+		t.Errorf("the header from another machine: %d, want a redirect to the login", w.Code)
+	}
+	if w := get("127.0.0.1:5555", "mallory"); w.Code != http.StatusSeeOther {
+		t.Errorf("a name not in the staff file: %d", w.Code)
+	}
+	req := httptest.NewRequest("POST", "/desk/review/1", strings.NewReader("action=dismiss"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Remote-User", "anna")
+	req.RemoteAddr = "127.0.0.1:5555"
+	w := httptest.NewRecorder()
+	d.ServeHTTP(w, req)
+	if w.Code != http.StatusForbidden {
+		t.Errorf("a form without its token through the proxy: %d, want 403", w.Code)
+	}
+}

@@ -262,7 +262,7 @@ func (d *daemon) run(ctx context.Context) error {
 		if staff := d.cfg.StaffPath(); staff != "" {
 			// The staff desk logs staff in itself; the rest of the
 			// listener is the token-protected admin API.
-			dk, err := desk.New(desk.Options{Backend: d.e, StaffFile: staff, Logger: d.log})
+			dk, err := desk.New(desk.Options{Backend: d.e, StaffFile: staff, Logger: d.log, TrustedHeader: d.cfg.Admin.StaffHeader})
 			if err != nil {
 				return err
 			}
