@@ -2,6 +2,7 @@ package demo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -53,11 +54,27 @@ func pageLink(text string) string { return pageLinkRe.FindString(text) }
 
 // webClient is how a simulated mission opens its page: a browser without
 // cookies or script, 10 seconds at most.
-var webClient = &http.Client{Timeout: 10 * time.Second}
+var webClient = &http.Client{Timeout: 20 * time.Second}
 
 // submitPage opens link, answers as given (sessions left out keep their
-// answer) and sends the form, as a person with a browser would.
+// answer) and sends the form, as a person with a browser would; when the
+// page does not answer in time (a loaded machine), the person loads it
+// again and sends the same answers, which the page takes once.
 func submitPage(link string, answers map[string]outreach.Status, delegates []string, comment string) error {
+	var err error
+	for try := 0; try < 3; try++ {
+		if err = submitPageOnce(link, answers, delegates, comment); err == nil {
+			return nil
+		}
+		var ne net.Error
+		if !errors.As(err, &ne) || !ne.Timeout() {
+			return err
+		}
+	}
+	return err
+}
+
+func submitPageOnce(link string, answers map[string]outreach.Status, delegates []string, comment string) error {
 	resp, err := webClient.Get(link)
 	if err != nil {
 		return err

@@ -350,18 +350,22 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := s.now()
+	hash, ok := known[name]
 	s.mu.Lock()
 	recent := slices.DeleteFunc(s.failures[name], func(t time.Time) bool { return now.Sub(t) > 15*time.Minute })
-	s.failures[name] = recent
+	if ok {
+		s.failures[name] = recent
+	}
 	s.mu.Unlock()
-	hash, ok := known[name]
 	if len(recent) >= 5 || !ok || !checkPassword(hash, pw) {
 		if !ok {
 			checkPassword("pbkdf2-sha256$600000$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", pw) // same time for unknown names
 		}
-		s.mu.Lock()
-		s.failures[name] = append(s.failures[name], now)
-		s.mu.Unlock()
+		if ok { // unknown names always fail: nothing to count, nothing to grow
+			s.mu.Lock()
+			s.failures[name] = append(s.failures[name], now)
+			s.mu.Unlock()
+		}
 		s.log.Warn("desk: login refused", "name", name, "from", r.RemoteAddr)
 		s.render(w, "login", &page{Title: "Log in", Error: "Unknown name or wrong password."}, http.StatusUnauthorized)
 		return
