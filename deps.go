@@ -4,7 +4,6 @@ package outreach
 
 import (
 	_ "github.com/BurntSushi/toml"
-	_ "github.com/arran4/golang-ical"
 	_ "github.com/coreos/go-systemd/v22/daemon"
 	_ "github.com/emersion/go-imap/v2"
 	_ "github.com/emersion/go-imap/v2/imapclient"
