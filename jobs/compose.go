@@ -14,8 +14,6 @@ import (
 	"outreach/templates"
 )
 
-// ProdID identifies outreach in every iCalendar object it writes.
-const ProdID = "-//outreach//UPR pre-sessions//EN"
 
 // UID is the calendar UID of one mission's copy of one session: unique to
 // the pair, stable across re-sends, moves, cancellation and restarts, so
@@ -269,7 +267,7 @@ func (e *Engine) composeMessage(tx *store.Tx, it outreach.OutboxItem, revs map[s
 			if s.Status == outreach.Cancelled {
 				continue
 			}
-			ics, err := ical.Request(e.calendarEvent(t, m, s, rd, "NEEDS-ACTION"), ical.WithProdID(ProdID))
+			ics, err := ical.Request(e.calendarEvent(t, m, s, rd, "NEEDS-ACTION"))
 			if err != nil {
 				return nil, fmt.Errorf("calendar for %s: %w", s.SuR, err)
 			}
@@ -305,7 +303,7 @@ func (e *Engine) composeMessage(tx *store.Tx, it outreach.OutboxItem, revs map[s
 		}
 		ev := e.calendarEvent(t, m, *session, rd, partstat)
 		ev.Sequence += tx.CopySequence(m.ID, session.SuR) // the mission's copy, revised on its reply page
-		ics, err := ical.Request(ev, ical.WithProdID(ProdID))
+		ics, err := ical.Request(ev)
 		if err != nil {
 			return nil, err
 		}
@@ -316,7 +314,7 @@ func (e *Engine) composeMessage(tx *store.Tx, it outreach.OutboxItem, revs map[s
 		ev := e.calendarEvent(t, m, *session, rd, "NEEDS-ACTION")
 		ev.Status = "CANCELLED"
 		ev.Sequence += tx.CopySequence(m.ID, session.SuR)
-		ics, err := ical.Cancel(ev, ical.WithProdID(ProdID))
+		ics, err := ical.Cancel(ev)
 		if err != nil {
 			return nil, err
 		}

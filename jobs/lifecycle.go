@@ -394,5 +394,5 @@ func (e *Engine) CalendarFeed(sur string) ([]byte, error) {
 		return nil, err
 	}
 	sort.SliceStable(evs, func(i, j int) bool { return evs[i].Start.Before(evs[j].Start) })
-	return ical.Publish(e.event.Title, evs, ical.WithProdID(ProdID))
+	return ical.Publish(e.event.Title, evs)
 }

@@ -67,7 +67,7 @@ func (e *Engine) composePage(t *templates.Set, tx *store.Tx, it outreach.OutboxI
 		ev := e.calendarEvent(t, m, *s, rd, "DECLINED")
 		ev.Status = "CANCELLED"
 		ev.Sequence += tx.CopySequence(m.ID, s.SuR)
-		ics, err := ical.Cancel(ev, ical.WithProdID(ProdID))
+		ics, err := ical.Cancel(ev)
 		if err != nil {
 			return nil, err
 		}
