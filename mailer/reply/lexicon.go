@@ -127,7 +127,9 @@ var lexicon = func() []cuePattern {
 		`(?:\b(?:will|shall|can|could|would|do|does)(?: not|n't)|\bwon't|\bcannot)\s*[,;.!]*\s*$`,
 		`^\s*(?:no|non|not|nope)\s*[,;.!]*\s*$`,
 		`\b(?:must|has to|have to|will have to|need to|needs to) (?:decline|miss|skip)\b`,
-		`\b(?:will|shall|'ll) (?:have to )?(?:miss|skip)\b`,
+		`\b(?:will|shall|'ll) (?:(?:unfortunately|regrettably|sadly|unavoidably|also)\s+)?(?:have to )?(?:miss|skip)\b`,
+		// "We will however miss ...": the clause starts at "however".
+		`^\s*(?:however|though)\s+(?:(?:unfortunately|regrettably|sadly|unavoidably)\s+)?(?:have to )?(?:miss|skip)\b`,
 		negFR+`(?:`+gap+`\s+){0,6}?`+avFR,
 		negFR+`(?:pourra|pourrons|pourront|pourrait|pourraient|pourrions|peut|peuvent|pouvons|saurait|sauraient|sera pas en mesure|est pas en mesure|serons pas en mesure|est pas possible|sera pas possible|a pas la possibilite)\b`,
 		`\bde ne (?:pas )?pouvoir\b`, `\bne pas pouvoir\b`,
