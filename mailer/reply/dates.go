@@ -458,6 +458,7 @@ func (r *reader) dateMentions(f string, clauses [][2]int, named []located, st *r
 			case wholeDay(f, d, fits):
 				for _, s := range fits {
 					out = append(out, located{s.SuR, d.start, d.end})
+					st.wholeDay[s.SuR+"@"+strconv.Itoa(d.start)] = true
 				}
 				continue
 			case d.otherZone:
