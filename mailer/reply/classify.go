@@ -557,7 +557,7 @@ func (m *msg) letterResult(res Result, text string) Result {
 		text = text[:cut]
 	}
 	sessions := m.dir.Sessions()
-	lt := newReader(names, sessions, mission).read(text, m.subject)
+	lt := newReader(names, sessions, mission).read(listText(text), m.subject)
 	long = long || lt.truncated
 	res.Delegates, res.DelegateNames = lt.delegates, lt.names
 	claims := lt.claims

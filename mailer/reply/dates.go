@@ -432,16 +432,25 @@ func (r *reader) dateMentions(f string, clauses [][2]int, named []located, st *r
 			ids = append(ids, s.SuR)
 		}
 		if len(named) > 0 {
-			agrees, near := false, lead
+			agrees, near, sameClause := false, lead, false
 			var names []string
 			for _, m := range named {
 				if slices.Contains(ids, m.id) {
 					agrees = true
 				}
 				if clauseOf(m.start) == clauseOf(d.start) {
-					near = true
+					near, sameClause = true, true
 				}
 				names = append(names, r.table.name(m.id))
+			}
+			if !sameClause && len(fits) > 1 && wholeDay(f, d, fits) && exceptionsOfDay(f, d, ids, named) {
+				// "the pre-sessions of 10 October, except the one on
+				// Benin": the day, and a session of it named apart.
+				for _, s := range fits {
+					out = append(out, located{s.SuR, d.start, d.end})
+					st.wholeDay[s.SuR+"@"+strconv.Itoa(d.start)] = true
+				}
+				continue
 			}
 			if agrees || !near {
 				continue
@@ -458,6 +467,7 @@ func (r *reader) dateMentions(f string, clauses [][2]int, named []located, st *r
 			case wholeDay(f, d, fits):
 				for _, s := range fits {
 					out = append(out, located{s.SuR, d.start, d.end})
+					st.wholeDay[s.SuR+"@"+strconv.Itoa(d.start)] = true
 				}
 				continue
 			case d.otherZone:
@@ -495,4 +505,21 @@ func (r *reader) namesOf(ss []Session) string {
 		n = append(n, r.table.name(s.SuR))
 	}
 	return strings.Join(n, ", ")
+}
+
+// exceptDayRe is a word that makes what follows an exception to what
+// came before.
+var exceptDayRe = regexp.MustCompile(`\b(?:except|excepting|but not|other than|apart from|save for|sauf|hormis|excepte|a l'exception|mais pas|excepto|salvo|menos|a excepcion|con excepcion|pero no)\b`)
+
+// exceptionsOfDay says whether every session named in the sentence is one
+// of the day's (ids), named after it, past a word of exception: "the
+// pre-sessions of 10 October, except the one on Benin", not "Benin, one
+// of the pre-sessions of 10 October".
+func exceptionsOfDay(f string, d dateRef, ids []string, named []located) bool {
+	for _, m := range named {
+		if !slices.Contains(ids, m.id) || m.start < d.end || !exceptDayRe.MatchString(f[d.end:m.start]) {
+			return false
+		}
+	}
+	return true
 }

@@ -98,6 +98,14 @@ type readState struct {
 	// sentence that makes the letter's answer conditional.
 	why     map[string][]Because
 	condWhy string
+	// wholeDay marks the mentions ("SESSION@start") a sentence makes of
+	// each session of a day it names ("the pre-sessions of 10 October");
+	// byDay and byName are the answers given to a session through such a
+	// day and through its own name: a session named apart from its day
+	// ("We will miss the one on Pakistan") takes the answer given to it
+	// by name.
+	wholeDay      map[string]bool
+	byDay, byName map[string]map[outreach.Status]bool
 }
 
 // because records that words decided the answer for id.
@@ -116,7 +124,8 @@ func (st *readState) said() Because { return Because{Zone: ZoneText, Text: st.cu
 func (r *reader) read(text, subject string) letter {
 	st := &readState{explicit: map[string]map[outreach.Status]bool{}, all: map[outreach.Status]bool{},
 		others: map[outreach.Status]bool{}, claims: map[string]bool{}, named: map[string]bool{},
-		why: map[string][]Because{}, subjectText: subject}
+		why: map[string][]Because{}, subjectText: subject, wholeDay: map[string]bool{},
+		byDay: map[string]map[outreach.Status]bool{}, byName: map[string]map[outreach.Status]bool{}}
 	var lt letter
 	st.subject = r.subjectSessions(subject, st)
 	sents := sentences(text)
@@ -480,6 +489,11 @@ func (r *reader) sentence(f string, st *readState) map[cueKind]bool {
 				st.because(otherSessions, st.said())
 			case r.isSession[m.id]:
 				addStatus(st.explicit, m.id, status)
+				if st.wholeDay[m.id+"@"+strconv.Itoa(m.start)] {
+					addStatus(st.byDay, m.id, status)
+				} else {
+					addStatus(st.byName, m.id, status)
+				}
 				st.named[m.id] = true
 				st.because(m.id, st.said())
 			default:
@@ -775,6 +789,11 @@ func (r *reader) conclude(st *readState) (map[string]outreach.Status, []string, 
 	sort.Strings(ids)
 	for _, id := range ids {
 		set := st.explicit[id]
+		if len(set) > 1 && namedApartFromDay(set, st.byName[id], st.byDay[id]) {
+			for s := range st.byName[id] {
+				set = map[outreach.Status]bool{s: true}
+			}
+		}
 		if len(set) > 1 {
 			problems = append(problems, fmt.Sprintf("the letter both %s the pre-session on %s", statusWords(set), r.table.name(id)))
 			continue
@@ -857,6 +876,21 @@ func (r *reader) conclude(st *readState) (map[string]outreach.Status, []string, 
 		}
 	}
 	return answers, problems, because
+}
+
+// namedApartFromDay says whether the answers of set are one given by the
+// session's name and others given only through its day: the named one is
+// the exception to the day's.
+func namedApartFromDay(set, byName, byDay map[outreach.Status]bool) bool {
+	if len(byName) != 1 || len(byDay) == 0 {
+		return false
+	}
+	for s := range set {
+		if !byName[s] && !byDay[s] {
+			return false
+		}
+	}
+	return true
 }
 
 func verb(s outreach.Status) string {

@@ -55,7 +55,7 @@ const gap = `[^\s,;:.!?()"]+`
 
 // Verbs of attending, by language.
 const (
-	avEN  = `(?:attend(?:s|ing|ance)?|participat(?:e|es|ing|ion)|join(?:s|ing)?|tak(?:e|ing) part|be present|be there|be represented|make it|be available)`
+	avEN  = `(?:attend(?:s|ing|ance)?|participat(?:e|es|ing|ion)|join(?:s|ing)?|tak(?:e|ing) part|be present|be there|be represented|make it|be available|be at (?:the |all |each |both )?(?:` + gap + `\s+){0,3}?(?:pre-?\s?sessions?|presessions?|sessions?|meetings?|briefings?)\b)`
 	avFR  = `(?:particip\w*|assist\w*|prendr\w* part|etre present\w*|etre represent\w*|y etre|se joindre|nous joindre|venir|viendr\w*|etre des notres|se rendre|s'y rendre|deplacer)`
 	avES  = `(?:asist\w*|particip\w*|estar\w* present\w*|acud\w*|tomar parte|concurr\w*|estar\w* representad\w*|unirnos|unirse|sumarnos|sumarse|venir)`
 	negFR = `\bn(?:e\s+|')`
@@ -127,7 +127,9 @@ var lexicon = func() []cuePattern {
 		`(?:\b(?:will|shall|can|could|would|do|does)(?: not|n't)|\bwon't|\bcannot)\s*[,;.!]*\s*$`,
 		`^\s*(?:no|non|not|nope)\s*[,;.!]*\s*$`,
 		`\b(?:must|has to|have to|will have to|need to|needs to) (?:decline|miss|skip)\b`,
-		`\b(?:will|shall|'ll) (?:have to )?(?:miss|skip)\b`,
+		`\b(?:will|shall|'ll) (?:(?:unfortunately|regrettably|sadly|unavoidably|also)\s+)?(?:have to )?(?:miss|skip)\b`,
+		// "We will however miss ...": the clause starts at "however".
+		`^\s*(?:however|though)\s+(?:(?:unfortunately|regrettably|sadly|unavoidably)\s+)?(?:have to )?(?:miss|skip)\b`,
 		negFR+`(?:`+gap+`\s+){0,6}?`+avFR,
 		negFR+`(?:pourra|pourrons|pourront|pourrait|pourraient|pourrions|peut|peuvent|pouvons|saurait|sauraient|sera pas en mesure|est pas en mesure|serons pas en mesure|est pas possible|sera pas possible|a pas la possibilite)\b`,
 		`\bde ne (?:pas )?pouvoir\b`, `\bne pas pouvoir\b`,
@@ -181,7 +183,9 @@ var lexicon = func() []cuePattern {
 	)...)
 	// 5. Affirmations.
 	l = append(l, cues(cueAccept,
-		`(?:\bwill|\bshall|'ll)(?:\s+(?:certainly|gladly|definitely|indeed|also|both|surely|happily|duly|only|be (?:pleased|happy|glad|delighted|honou?red|able) to))*\s+(?:attend|participate|join|take part|be present|be there|be (?:attending|participating|joining|represented|present))\b`,
+		`(?:\bwill|\bshall|'ll)(?:\s+(?:certainly|gladly|definitely|indeed|also|both|surely|happily|duly|only|still|be (?:pleased|happy|glad|delighted|honou?red|able) to))*\s+(?:attend|participate|join|take part|be present|be there|be (?:attending|participating|joining|represented|present))\b`,
+		// "We will be at the Zambia pre-session": at a session, not at a place.
+		`(?:\bwill|\bshall|'ll)(?:\s+(?:certainly|gladly|definitely|also|still))*\s+be at (?:the |all |each |both )?(?:`+gap+`\s+){0,3}?(?:pre-?\s?sessions?|presessions?|sessions?|meetings?|briefings?)\b`,
 		`(?:\bwill|\bshall|'ll)(?:\s+(?:certainly|gladly|also|be pleased to|be happy to))*\s+(?:be )?send(?:ing)? (?:a|an|one|two|three|four|\d+|its|our|their) (?:\w+ )?(?:delegates?|representatives?|delegation|officers?|diplomats?|colleagues?|experts?)\b`,
 		`(?:\bwould|'d) (?:be (?:pleased|happy|glad|delighted|honou?red) to|like to|love to|wish to)\s+(?:attend|participate|join|take part|be present|confirm|register)\b`,
 		`(?:\b(?:is|are|am)|'re|'m)\s+(?:\w+\s+)?(?:pleased|happy|glad|delighted|honou?red)\s+to\s+(?:attend|participate|join|take part|confirm|accept|be present)\b`,
@@ -258,7 +262,7 @@ func findCues(s string, offset int) []cue {
 
 // Phrases that name every session, or every session not named otherwise.
 var (
-	allRe    = regexp.MustCompile(`\b(?:(?:all|each|every one|every|any|none)(?: of)?(?: the| these| your)?(?: (?:\d+|fourteen|upr|proposed|planned|scheduled|upcoming|above|listed|forthcoming|different|said|above-mentioned))*\s+(?:pre-?\s?sessions?|presessions?|sessions|meetings|briefings)|all of them|(?:toutes|chacune|aucune)(?: de)?(?: les| des| ces| vos)?(?: (?:\d+|quatorze|differentes|prochaines))*\s+(?:pre-?\s?sessions?|presessions?|sessions|reunions|seances)|(?:todas|cada una|ninguna)(?: de)?(?: las| estas| sus)?(?: (?:\d+|catorce|diferentes|proximas))*\s+(?:pre-?\s?sesion(?:es)?|presesion(?:es)?|sesiones|reuniones))\b`)
+	allRe    = regexp.MustCompile(`\b(?:(?:all|each|every one|every|any|none)(?: of)?(?: the| these| your)?(?: (?:\d+|fourteen|upr|proposed|planned|scheduled|upcoming|above|listed|forthcoming|different|said|above-mentioned))*\s+(?:pre-?\s?sessions?|presessions?|sessions|meetings|briefings)|all of them|(?:toutes|chacune|aucune|l'ensemble|la totalite)(?: de)?(?: les| des| ces| vos)?(?: (?:\d+|quatorze|differentes|prochaines))*\s+(?:pre-?\s?sessions?|presessions?|sessions|reunions|seances)|(?:todas|cada una|ninguna)(?: de)?(?: las| estas| sus)?(?: (?:\d+|catorce|diferentes|proximas))*\s+(?:pre-?\s?sesion(?:es)?|presesion(?:es)?|sesiones|reuniones))\b`)
 	othersRe = regexp.MustCompile(`\b(?:(?:the )?(?:other|remaining)(?: \w+)? (?:pre-?\s?sessions?|presessions?|sessions|ones|meetings)|the others|the rest|(?:les )?autres(?: \w+)? (?:pre-?\s?sessions|presessions|sessions|reunions|seances)|les autres|(?:las )?(?:otras|demas|restantes)(?: \w+)? (?:pre-?\s?sesiones|presesiones|sesiones|reuniones)|las demas|las otras|las restantes)\b`)
 	// pluralRe is "the pre-sessions" with no State named: read as all of
 	// them only in a refusal (see reader.sentence).

@@ -125,3 +125,26 @@ func rowAnswer(cells, header []string) (answer string, rest []string, ok bool) {
 	}
 	return "We will not attend the pre-session on ", rest, true
 }
+
+// listLineRe is a line of a list that answers one item: a bullet or a
+// number (an HTML <li> reads as "- "), the item, a colon or dash, and a
+// yes or no ("- Argentina: yes", "• Switzerland – no", "2. Pérou : oui").
+// A line without the bullet ("Re Ukraine: yes.") is not a list's.
+var listLineRe = regexp.MustCompile(`^\s*(?:[-*\x{2022}\x{00b7}\x{2013}]\s+|\d{1,2}[.)]\s+)([^:\x{2013}\x{2014}=]{2,80}?)\s*(?::|\s-|\x{2013}|\x{2014}|=)\s*([^\s.!]{1,12})\s*[.!]?\s*$`)
+
+// listText rewrites the lines of a list answered item by item as the
+// sentences tableText makes of a table's rows: "- Argentina: yes" becomes
+// "We will attend the pre-session on Argentina." Any other line is kept.
+func listText(text string) string {
+	lines := strings.Split(text, "\n")
+	for i, l := range lines {
+		m := listLineRe.FindStringSubmatch(l)
+		if m == nil {
+			continue
+		}
+		if answer, rest, ok := rowAnswer([]string{strings.TrimSpace(m[1]), m[2]}, nil); ok {
+			lines[i] = answer + strings.Join(rest, ", ") + "."
+		}
+	}
+	return strings.Join(lines, "\n")
+}
