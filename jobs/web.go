@@ -436,16 +436,16 @@ func calendarMessage(kind outreach.MessageKind) (isCalendar, request bool) {
 // request, or the mission itself accepted it in its calendar (cur, its
 // answer before this one).
 func calendarHeld(tx *store.Tx, mission, session string, cur outreach.RSVP) (bool, error) {
-	items, err := tx.Outbox(func(it *outreach.OutboxItem) bool {
-		return it.Key.Mission == mission && it.Key.Session == session &&
-			(it.State == outreach.Sent || it.State == outreach.Sending)
-	})
+	items, err := calendarItems(tx, mission, session)
 	if err != nil {
 		return false, err
 	}
 	sort.Slice(items, func(i, j int) bool { return items[i].ID < items[j].ID })
 	held := false
 	for _, it := range items {
+		if it.State != outreach.Sent && it.State != outreach.Sending {
+			continue
+		}
 		if isCal, req := calendarMessage(it.Key.Kind); isCal {
 			held = req
 		}
@@ -456,15 +456,30 @@ func calendarHeld(tx *store.Tx, mission, session string, cur outreach.RSVP) (boo
 	return held, nil
 }
 
+// calendarItems returns the calendar messages for (mission, session) of
+// every kind and state, read through the key index: an answer recorded
+// reads a handful of items, not the whole outbox.
+func calendarItems(tx *store.Tx, mission, session string) ([]outreach.OutboxItem, error) {
+	var out []outreach.OutboxItem
+	for _, k := range []outreach.MessageKind{outreach.Confirmation, outreach.Update, outreach.Withdrawal, outreach.Cancellation} {
+		items, err := tx.OutboxByKeyPrefix(outreach.OutboxKey{Kind: k, Mission: mission, Session: session}.String())
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, items...)
+	}
+	return out, nil
+}
+
 // pendingCalendar returns the calendar messages for (mission, session)
 // still waiting to be sent, by kind.
 func pendingCalendar(tx *store.Tx, mission, session string) (map[outreach.MessageKind][]outreach.OutboxItem, error) {
-	items, err := tx.Outbox(func(it *outreach.OutboxItem) bool {
-		return it.Key.Mission == mission && it.Key.Session == session && it.State.Pending()
-	})
+	items, err := calendarItems(tx, mission, session)
 	out := map[outreach.MessageKind][]outreach.OutboxItem{}
 	for _, it := range items {
-		out[it.Key.Kind] = append(out[it.Key.Kind], it)
+		if it.State.Pending() {
+			out[it.Key.Kind] = append(out[it.Key.Kind], it)
+		}
 	}
 	return out, err
 }

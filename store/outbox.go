@@ -124,6 +124,21 @@ func (t *Tx) OutboxByKey(key outreach.OutboxKey) (outreach.OutboxItem, error) {
 	return t.OutboxItem(btoi(id))
 }
 
+// OutboxByKeyPrefix returns the items whose key (OutboxKey.String) starts
+// with prefix, in key order, from the key index: only those items are read.
+func (t *Tx) OutboxByKeyPrefix(prefix string) ([]outreach.OutboxItem, error) {
+	var out []outreach.OutboxItem
+	err := t.each(bOutboxKeys, prefix, func(_, v []byte) error {
+		it, err := t.OutboxItem(btoi(v))
+		if err != nil {
+			return err
+		}
+		out = append(out, it)
+		return nil
+	})
+	return out, err
+}
+
 // OutboxByMessageID returns the item sent with Message-ID msgid.
 func (t *Tx) OutboxByMessageID(msgid string) (outreach.OutboxItem, error) {
 	id := t.tx.Bucket(bOutboxMsgID).Get([]byte(msgid))
