@@ -14,7 +14,6 @@ import (
 	"outreach/templates"
 )
 
-
 // UID is the calendar UID of one mission's copy of one session: unique to
 // the pair, stable across re-sends, moves, cancellation and restarts, so
 // every client updates the same event, and keyed by the store's own
