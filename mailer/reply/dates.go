@@ -118,7 +118,63 @@ var (
 	// allOfDayRe is the rest of an "all the sessions" that goes on to a
 	// day: the day, not the round, is what "all" covers.
 	allOfDayRe = regexp.MustCompile(`^\s+` + dayLinkRe + `$`)
+
+	// partOfDayRe is a part of a day before the date it names: "the
+	// morning sessions on 11 October", "the two afternoon pre-sessions of
+	// 10 October", "les pré-sessions du matin du 11 octobre", "las
+	// sesiones de la tarde del 10 de octubre". The part is in group 1 (en)
+	// or 2 (fr, es); an "s" after "session" in group 3 makes it plural, a
+	// count in group 4.
+	partOfDayRe = regexp.MustCompile(`(?:^|\b(?:the|all|all the|both|our|your|les|aux|des|toutes les|nos|vos|las|a las|todas las|nuestras|sus)\s+)` +
+		`(?:(two|three|four|deux|trois|quatre|dos|tres|cuatro|[2-4])\s+)?` +
+		`(?:(morning|afternoon)\s+)?(?:upr\s+)?(?:pre-?\s?)?(?:session|seance|presession|meeting|briefing|sesion|presesion|reunion)(s|es)?\s+` +
+		`(?:(?:du|de la|de l'?\s?|del)\s*(matin|apres-?\s?midi|manana|tarde)\s+)?` + dayLinkRe + `$`)
+	// countWords are the counts partOfDayRe reads.
+	countWords = map[string]int{"two": 2, "three": 3, "four": 4, "deux": 2, "trois": 3, "quatre": 4, "dos": 2, "tres": 3, "cuatro": 4, "2": 2, "3": 3, "4": 4}
 )
+
+// partOfDay reads a part of a day ("the morning sessions on 11 October")
+// in the words before d: the sessions of the day in that part (morning:
+// starting before noon; afternoon: from noon), and whether the words name
+// one part at all. A plural names them all; a singular names the one
+// session when only one fits; a count must match. note says why the
+// words name no sessions to record.
+func partOfDay(f string, d dateRef, fits []Session) (part []Session, ok bool, note string) {
+	if len(d.days) != 1 || d.hasTime || d.otherZone {
+		return nil, false, ""
+	}
+	m := partOfDayRe.FindStringSubmatch(f[:d.start])
+	if m == nil {
+		return nil, false, ""
+	}
+	which := m[2]
+	if which == "" {
+		which = m[4]
+	}
+	if which == "" {
+		return nil, false, ""
+	}
+	morning := which == "morning" || which == "matin" || which == "manana"
+	for _, s := range fits {
+		if (s.Start.Hour() < 12) == morning {
+			part = append(part, s)
+		}
+	}
+	label := "afternoon"
+	if morning {
+		label = "morning"
+	}
+	plural := m[3] != ""
+	switch {
+	case len(part) == 0:
+		return nil, true, fmt.Sprintf("no pre-session of the round is held in the %s of %s, which the letter names", label, d.days[0])
+	case m[1] != "" && countWords[m[1]] != len(part):
+		return nil, true, fmt.Sprintf("the letter names %s %s pre-sessions on %s, but %d are held then", m[1], label, d.days[0], len(part))
+	case !plural && len(part) > 1:
+		return nil, true, fmt.Sprintf("the letter names the %s pre-session of %s, which fits %d pre-sessions", label, d.days[0], len(part))
+	}
+	return part, true, ""
+}
 
 // wholeDay says whether d is a plural reference to one whole day of the
 // round, and the sessions of that day: only a single, unambiguous date
@@ -460,7 +516,16 @@ func (r *reader) dateMentions(f string, clauses [][2]int, named []located, st *r
 				note += " (it fits " + r.namesOf(fits) + ")"
 			}
 		} else {
+			part, isPart, partNote := partOfDay(f, d, fits)
 			switch {
+			case isPart && partNote == "":
+				for _, s := range part {
+					out = append(out, located{s.SuR, d.start, d.end})
+					st.wholeDay[s.SuR+"@"+strconv.Itoa(d.start)] = true
+				}
+				continue
+			case isPart:
+				note = partNote
 			case len(fits) == 1:
 				out = append(out, located{fits[0].SuR, d.start, d.end})
 				continue

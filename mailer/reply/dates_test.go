@@ -1,6 +1,7 @@
 package reply
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -76,5 +77,52 @@ func TestDatesWithoutTimes(t *testing.T) {
 	checkInvariants(t, r)
 	if r.Kind != RSVP || len(r.Sessions) != 1 || r.Sessions["JPN"].String() != "accepted" {
 		t.Errorf("by name and date without times: %s %v: %s", r.Kind, r.Sessions, r.Reason)
+	}
+}
+
+// TestPartOfADay: "the morning sessions on 11 October" are the sessions of
+// that day starting before noon; "the afternoon" those from noon; in the
+// three languages. A singular that fits two, a count that does not match
+// and a part of a day with no session go to review with the reason.
+func TestPartOfADay(t *testing.T) {
+	dir := testDirectory(t)
+	letter := func(body string) []byte {
+		return []byte("From: Permanent Mission of Chile <geneva@chl.mission.example>\r\nTo: rsvp@presessions.example\r\n" +
+			"Subject: Pre-sessions\r\nMessage-ID: <part@chl.mission.example>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" +
+			"Dear colleagues,\r\n\r\n" + body + "\r\n\r\nBest regards,\r\nMaria Gonzalez\r\n")
+	}
+	for _, c := range []struct {
+		body string
+		want []string // accepted; nil: review
+		why  string
+	}{
+		{"We will attend the morning sessions on 11 October.", []string{"GHA", "GTM"}, ""},
+		{"Chile will attend the afternoon pre-sessions of Tuesday 10 October.", []string{"CZE", "GAB"}, ""},
+		{"We will attend the two afternoon pre-sessions on 11 October.", []string{"JPN", "PAK"}, ""},
+		{"La Mission participera aux pré-sessions du matin du 12 octobre.", []string{"PER", "KOR"}, ""},
+		{"La Misión asistirá a las sesiones de la tarde del 12 de octubre.", []string{"LKA"}, ""},
+		{"We will attend the morning session on 13 October.", nil, "fits 2 pre-sessions"},
+		{"We will attend the three morning sessions on 10 October.", nil, "but 2 are held then"},
+		{"We will attend the afternoon sessions on 13 October.", []string{"ZMB"}, ""},
+	} {
+		r := Classify(letter(c.body), dir)
+		checkInvariants(t, r)
+		if c.want == nil {
+			if r.Kind != Review || !strings.Contains(r.Reason, c.why) {
+				t.Errorf("%q: %s %v (%s), want review saying %q", c.body, r.Kind, r.Sessions, r.Reason, c.why)
+			}
+			continue
+		}
+		var got []string
+		for id, st := range r.Sessions {
+			if st.String() == "accepted" {
+				got = append(got, id)
+			}
+		}
+		slices.Sort(got)
+		want := slices.Sorted(slices.Values(c.want))
+		if r.Kind != RSVP || !slices.Equal(got, want) || len(r.Sessions) != len(want) {
+			t.Errorf("%q: %s %v (%s), want %v accepted", c.body, r.Kind, r.Sessions, r.Reason, want)
+		}
 	}
 }
