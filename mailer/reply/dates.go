@@ -198,6 +198,9 @@ func wholeDay(f string, d dateRef, fits []Session) bool {
 // allOfDay says whether the "all ... sessions" that ends at end in f goes
 // on to name a day ("all the sessions on Thursday 12 October").
 func allOfDay(f string, end int) bool {
+	if allOfWeekdayRe.MatchString(f[end:]) {
+		return true // "all the pre-sessions on Thursday": read by weekdayMentions
+	}
 	for _, d := range findDates(f) {
 		if d.start >= end && allOfDayRe.MatchString(f[end:d.start]) {
 			return true
@@ -465,7 +468,10 @@ func (r *reader) sessionsAt(d dateRef, lead bool) (fits []Session, relevant bool
 func (r *reader) dateMentions(f string, clauses [][2]int, named []located, st *readState) []located {
 	refs := findDates(f)
 	if len(refs) == 0 {
-		return nil
+		if len(named) > 0 {
+			return nil
+		}
+		return r.weekdayMentions(f, st)
 	}
 	clauseOf := func(pos int) int {
 		for i, c := range clauses {
@@ -587,4 +593,65 @@ func exceptionsOfDay(f string, d dateRef, ids []string, named []located) bool {
 		}
 	}
 	return true
+}
+
+// weekdayRe is every session of a weekday named without its date: "every
+// session on Thursday", "all the pre-sessions on Friday", "les
+// pré-sessions du jeudi", "las sesiones del viernes".
+// The quantifier is group 2, the plural ending group 3.
+var weekdayRe = regexp.MustCompile(`\b(every|each|all|all the|the|les|toutes les|aux|las|todas las|a las|la|le)\s+(?:upr\s+)?(?:pre-?\s?)?(?:session|seance|sesion|presession|presesion|meeting|briefing)(s|es)?\s+(?:on|of|du|de|del|el)\s+(?:the\s+)?(monday|tuesday|wednesday|thursday|friday|lundi|mardi|mercredi|jeudi|vendredi|lunes|martes|miercoles|jueves|viernes)\b`)
+
+// allOfWeekdayRe is the rest of an "all the sessions" that goes on to a
+// weekday named without its date.
+var allOfWeekdayRe = regexp.MustCompile(`^\s+(?:on|of|du|de|del|el)\s+(?:the\s+)?(?:monday|tuesday|wednesday|thursday|friday|lundi|mardi|mercredi|jeudi|vendredi|lunes|martes|miercoles|jueves|viernes)\b`)
+
+var weekdays = map[string]time.Weekday{
+	"monday": time.Monday, "lundi": time.Monday, "lunes": time.Monday,
+	"tuesday": time.Tuesday, "mardi": time.Tuesday, "martes": time.Tuesday,
+	"wednesday": time.Wednesday, "mercredi": time.Wednesday, "miercoles": time.Wednesday,
+	"thursday": time.Thursday, "jeudi": time.Thursday, "jueves": time.Thursday,
+	"friday": time.Friday, "vendredi": time.Friday, "viernes": time.Friday,
+}
+
+// weekdayMentions reads "every session on Thursday" in a sentence that
+// names no date: the sessions of the round's one day with that weekday.
+// When the round has no such day, or more than one, a person reads it.
+func (r *reader) weekdayMentions(f string, st *readState) []located {
+	var out []located
+	for _, m := range weekdayRe.FindAllStringSubmatchIndex(f, 3) {
+		name := f[m[6]:m[7]]
+		wd := weekdays[name]
+		every := m[4] >= 0 || f[m[2]:m[3]] == "every" || f[m[2]:m[3]] == "each"
+		days := map[string]bool{}
+		var fits []Session
+		for _, s := range r.sessions {
+			if s.Start.IsZero() || s.Start.Weekday() != wd {
+				continue
+			}
+			days[s.Start.Format(time.DateOnly)] = true
+			if !s.Cancelled {
+				fits = append(fits, s)
+			}
+		}
+		if len(days) == 1 && (every && len(fits) > 0 || len(fits) == 1) {
+			for _, s := range fits {
+				out = append(out, located{s.SuR, m[0], m[1]})
+				st.wholeDay[s.SuR+"@"+strconv.Itoa(m[0])] = true
+			}
+			continue
+		}
+		if !r.knowsTimes() {
+			continue
+		}
+		note := fmt.Sprintf("the letter names the pre-sessions on %s, which is not a day of the round", name)
+		switch {
+		case len(days) > 1:
+			note = fmt.Sprintf("the letter names the pre-sessions on %s, and the round has %d such days", name, len(days))
+		case len(days) == 1:
+			note = fmt.Sprintf("the letter names the pre-session on %s, which fits %d pre-sessions (%s)", name, len(fits), r.namesOf(fits))
+		}
+		st.dateNotes = append(st.dateNotes, note)
+		out = append(out, located{dateMention + strconv.Itoa(len(st.dateNotes)-1), m[0], m[1]})
+	}
+	return out
 }

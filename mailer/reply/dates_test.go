@@ -126,3 +126,49 @@ func TestPartOfADay(t *testing.T) {
 		}
 	}
 }
+
+// TestWeekdayWithoutADate: "every session on Thursday" is every session of
+// the round's Thursday (12 October), in the three languages; "the session
+// on Thursday" (one of three) and a weekday the round does not have go to
+// review.
+func TestWeekdayWithoutADate(t *testing.T) {
+	dir := testDirectory(t)
+	letter := func(body string) []byte {
+		return []byte("From: Permanent Mission of Chile <geneva@chl.mission.example>\r\nTo: rsvp@presessions.example\r\n" +
+			"Subject: Pre-sessions\r\nMessage-ID: <wd@chl.mission.example>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" +
+			"Dear colleagues,\r\n\r\n" + body + "\r\n\r\nBest regards,\r\nMaria Gonzalez\r\n")
+	}
+	thursday := []string{"KOR", "LKA", "PER"}
+	for _, c := range []struct {
+		body string
+		want []string
+		why  string
+	}{
+		{"We will attend every session on Thursday.", thursday, ""},
+		{"We will attend all the pre-sessions on Thursday.", thursday, ""},
+		{"La Mission participera à toutes les pré-sessions du jeudi.", thursday, ""},
+		{"La Misión asistirá a todas las sesiones del jueves.", thursday, ""},
+		{"We will attend the pre-sessions on Friday.", []string{"CHE", "UKR", "ZMB"}, ""},
+		{"We will attend the session on Thursday.", nil, "fits 3 pre-sessions"},
+		{"We will attend the sessions on Monday.", nil, "not a day of the round"},
+	} {
+		r := Classify(letter(c.body), dir)
+		checkInvariants(t, r)
+		if c.want == nil {
+			if r.Kind != Review || !strings.Contains(r.Reason, c.why) {
+				t.Errorf("%q: %s %v (%s), want review saying %q", c.body, r.Kind, r.Sessions, r.Reason, c.why)
+			}
+			continue
+		}
+		var got []string
+		for id, st := range r.Sessions {
+			if st.String() == "accepted" {
+				got = append(got, id)
+			}
+		}
+		slices.Sort(got)
+		if r.Kind != RSVP || !slices.Equal(got, c.want) || len(r.Sessions) != len(c.want) {
+			t.Errorf("%q: %s %v (%s), want %v accepted", c.body, r.Kind, r.Sessions, r.Reason, c.want)
+		}
+	}
+}
