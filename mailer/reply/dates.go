@@ -535,6 +535,14 @@ func (r *reader) dateMentions(f string, clauses [][2]int, named []located, st *r
 			case len(fits) == 1:
 				out = append(out, located{fits[0].SuR, d.start, d.end})
 				continue
+			case len(d.days) == 0 && d.hasTime && !d.otherZone && len(fits) > 1 && eachDayRe.MatchString(f):
+				// "the 10:00 session on each of the four days": that
+				// time's session of every day.
+				for _, s := range fits {
+					out = append(out, located{s.SuR, d.start, d.end})
+					st.wholeDay[s.SuR+"@"+strconv.Itoa(d.start)] = true
+				}
+				continue
 			case wholeDay(f, d, fits):
 				for _, s := range fits {
 					out = append(out, located{s.SuR, d.start, d.end})
@@ -600,6 +608,11 @@ func exceptionsOfDay(f string, d dateRef, ids []string, named []located) bool {
 // pré-sessions du jeudi", "las sesiones del viernes".
 // The quantifier is group 2, the plural ending group 3.
 var weekdayRe = regexp.MustCompile(`\b(every|each|all|all the|the|les|toutes les|aux|las|todas las|a las|la|le)\s+(?:upr\s+)?(?:pre-?\s?)?(?:session|seance|sesion|presession|presesion|meeting|briefing)(s|es)?\s+(?:on|of|du|de|del|el)\s+(?:the\s+)?(monday|tuesday|wednesday|thursday|friday|lundi|mardi|mercredi|jeudi|vendredi|lunes|martes|miercoles|jueves|viernes)\b`)
+
+// eachDayRe says a time names its session on every day of the round: "on
+// each of the four days", "every day", "chaque jour", "tous les jours",
+// "cada día", "todos los días".
+var eachDayRe = regexp.MustCompile(`\b(?:(?:on\s+)?each of the (?:\w+\s+)?days|(?:on\s+)?(?:each|every) day|each day of the (?:round|pre-?\s?sessions)|chaque jour|tous les jours|cada dia|todos los dias)\b`)
 
 // allOfWeekdayRe is the rest of an "all the sessions" that goes on to a
 // weekday named without its date.

@@ -172,3 +172,35 @@ func TestWeekdayWithoutADate(t *testing.T) {
 		}
 	}
 }
+
+// TestTimeOnEachDay: "the 10:00 session on each of the four days" is the
+// 10:00 session of every day; without "each day" a time that fits four
+// sessions goes to review.
+func TestTimeOnEachDay(t *testing.T) {
+	dir := testDirectory(t)
+	letter := func(body string) []byte {
+		return []byte("From: Permanent Mission of Chile <geneva@chl.mission.example>\r\nTo: rsvp@presessions.example\r\n" +
+			"Subject: Pre-sessions\r\nMessage-ID: <each@chl.mission.example>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" +
+			"Dear colleagues,\r\n\r\n" + body + "\r\n\r\nBest regards,\r\nMaria Gonzalez\r\n")
+	}
+	ten := []string{"ARG", "CHE", "GHA", "PER"}
+	for _, body := range []string{"We will attend the 10:00 session on each of the four days.",
+		"Nous participerons chaque jour à la pré-session de 10h00.", "Asistiremos todos los días a la sesión de las 10:00."} {
+		r := Classify(letter(body), dir)
+		checkInvariants(t, r)
+		var got []string
+		for id, st := range r.Sessions {
+			if st.String() == "accepted" {
+				got = append(got, id)
+			}
+		}
+		slices.Sort(got)
+		if r.Kind != RSVP || !slices.Equal(got, ten) {
+			t.Errorf("%q: %s %v (%s), want %v accepted", body, r.Kind, r.Sessions, r.Reason, ten)
+		}
+	}
+	r := Classify(letter("We will attend the 10:00 session."), dir)
+	if r.Kind != Review || !strings.Contains(r.Reason, "fits 4 pre-sessions") {
+		t.Errorf("a time alone: %s %v (%s), want review", r.Kind, r.Sessions, r.Reason)
+	}
+}
