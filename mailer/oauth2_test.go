@@ -90,7 +90,7 @@ func TestOAuth2RevokedToken(t *testing.T) {
 
 			time.Sleep(1100 * time.Millisecond)
 			_, err = s.Dial(context.Background())
-			if !errors.As(err, &e) || e.Op != OpAuth || e.Temporary ||
+			if !errors.As(err, &e) || e.Op != OpAuth || e.Temporary || !errors.Is(err, ErrTokenRefused) ||
 				!strings.Contains(e.Error(), "Token has been expired or revoked.") {
 				t.Fatalf("Dial with a revoked grant: %v, want a permanent error with the provider's words", err)
 			}

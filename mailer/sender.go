@@ -386,7 +386,10 @@ func (c *Conn) authOAuth2(offered string, mechs []string) error {
 	if err != nil {
 		// A refusal by the token endpoint needs an operator; a token
 		// endpoint out of reach may answer later.
-		return &Error{Op: OpAuth, Temporary: !sasloauth.IsRefused(err), Err: err}
+		if sasloauth.IsRefused(err) {
+			return &Error{Op: OpAuth, Err: fmt.Errorf("%w: %w", ErrTokenRefused, err)}
+		}
+		return &Error{Op: OpAuth, Temporary: true, Err: err}
 	}
 	c.deadline()
 	err = c.client.Auth(smtpSASL{sc})
