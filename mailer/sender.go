@@ -256,7 +256,16 @@ type Conn struct {
 	mu     sync.Mutex // serialises Send and Close
 	closed bool
 	broken atomic.Bool
+
+	mech string // the AUTH mechanism used, "" without AUTH
 }
+
+// TLS returns the connection's TLS state; false when it is in clear text.
+func (c *Conn) TLS() (tls.ConnectionState, bool) { return c.client.TLSConnectionState() }
+
+// AuthMechanism is the SASL mechanism the session authenticated with
+// ("PLAIN", "LOGIN", "XOAUTH2", "OAUTHBEARER"), or "" without AUTH.
+func (c *Conn) AuthMechanism() string { return c.mech }
 
 // Dial connects, reads the greeting, says EHLO, negotiates TLS as
 // configured and authenticates. ctx bounds the whole dial; each step also
@@ -358,9 +367,9 @@ func (c *Conn) auth() error {
 	var a smtp.Auth
 	switch {
 	case slices.Contains(mechs, "PLAIN"):
-		a = smtp.PlainAuth("", s.opts.Username, s.opts.Password, s.host, clear)
+		a, c.mech = smtp.PlainAuth("", s.opts.Username, s.opts.Password, s.host, clear), "PLAIN"
 	case slices.Contains(mechs, "LOGIN"):
-		a = smtp.LoginAuth(s.opts.Username, s.opts.Password, s.host, clear)
+		a, c.mech = smtp.LoginAuth(s.opts.Username, s.opts.Password, s.host, clear), "LOGIN"
 	default:
 		return &Error{Op: OpAuth, Err: fmt.Errorf("server %s offers AUTH %s; supported: PLAIN, LOGIN", s.addr, offered)}
 	}
@@ -392,6 +401,7 @@ func (c *Conn) authOAuth2(offered string, mechs []string) error {
 		return &Error{Op: OpAuth, Temporary: true, Err: err}
 	}
 	c.deadline()
+	c.mech = mech
 	err = c.client.Auth(smtpSASL{sc})
 	if err == nil {
 		return nil

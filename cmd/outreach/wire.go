@@ -125,6 +125,18 @@ func (c *cli) engineOptions(cfg *config.Config) jobs.Options {
 // newWatcher builds the IMAP watcher from [imap], handing messages to e.
 // gate, when not nil, holds logins back after the server refused them.
 func (c *cli) newWatcher(cfg *config.Config, e *jobs.Engine, gate inbox.LoginGate) (*inbox.Watcher, error) {
+	opts, err := c.watcherOptions(cfg)
+	if err != nil {
+		return nil, err
+	}
+	opts.Gate = gate
+	im := cfg.IMAP
+	folders := jobs.Folders{Processed: im.Processed, Review: im.Review, Bounces: im.Bounces}
+	return inbox.NewWatcher(opts, e.Intake(im.Mailbox, folders))
+}
+
+// watcherOptions are the IMAP watcher's options from [imap].
+func (c *cli) watcherOptions(cfg *config.Config) (inbox.Options, error) {
 	var pw string
 	var login *sasloauth.Login
 	var err error
@@ -134,20 +146,19 @@ func (c *cli) newWatcher(cfg *config.Config, e *jobs.Engine, gate inbox.LoginGat
 		pw, err = cfg.IMAPPassword()
 	}
 	if err != nil {
-		return nil, err
+		return inbox.Options{}, err
 	}
 	mode := map[string]inbox.TLSMode{"tls": inbox.ImplicitTLS, "starttls": inbox.StartTLS, "plain": inbox.Plain}[cfg.IMAP.TLS]
 	tc, err := tlsConfig(cfg, "imap.ca_file", cfg.IMAP.CAFile, cfg.IMAP.Host)
 	if err != nil {
-		return nil, err
+		return inbox.Options{}, err
 	}
 	im := cfg.IMAP
-	folders := jobs.Folders{Processed: im.Processed, Review: im.Review, Bounces: im.Bounces}
-	return inbox.NewWatcher(inbox.Options{
+	return inbox.Options{
 		Addr: net.JoinHostPort(im.Host, strconv.Itoa(im.Port)), TLS: mode, TLSConfig: tc,
 		Username: im.Username, Password: pw, OAuth2: login, Mailbox: im.Mailbox,
 		Folders:      []string{im.Processed, im.Review, im.Bounces},
 		PollInterval: im.PollInterval.D, IdleRestart: im.IdleRestart.D, CommandTimeout: im.Timeout.D,
-		Logger: c.log, Gate: gate,
-	}, e.Intake(im.Mailbox, folders))
+		Logger: c.log,
+	}, nil
 }

@@ -47,6 +47,8 @@ type session struct {
 	// inspect: a connection of Inspect, which creates and selects nothing.
 	inspect bool
 	caps    imap.CapSet
+	// tlsState is the TLS connection's state, nil in clear text.
+	tlsState *tls.ConnectionState
 	// mech is the SASL mechanism the session logged in with, "" for
 	// LOGIN.
 	mech string
@@ -127,9 +129,23 @@ func (w *Watcher) openSession(ctx context.Context, inspect bool) (*session, erro
 	if err != nil {
 		return nil, fmt.Errorf("inbox: connect: %w", err)
 	}
+	// Keep the TLS state (certificate, version) for Inspect.
+	keepState := func(cfg *tls.Config) *tls.Config {
+		verify := cfg.VerifyConnection
+		cfg.VerifyConnection = func(cs tls.ConnectionState) error {
+			if verify != nil {
+				if err := verify(cs); err != nil {
+					return err
+				}
+			}
+			s.tlsState = &cs
+			return nil
+		}
+		return cfg
+	}
 	switch w.opts.TLS {
 	case ImplicitTLS:
-		cfg := w.tlsConfig()
+		cfg := keepState(w.tlsConfig())
 		if cfg.NextProtos == nil {
 			cfg.NextProtos = []string{"imap"}
 		}
@@ -140,7 +156,7 @@ func (w *Watcher) openSession(ctx context.Context, inspect bool) (*session, erro
 		}
 		s.c = imapclient.New(tc, copts)
 	case StartTLS:
-		copts.TLSConfig = w.tlsConfig()
+		copts.TLSConfig = keepState(w.tlsConfig())
 		err := guard(ctx, raw, w.opts.CommandTimeout, "STARTTLS", func(func()) error {
 			var err error
 			s.c, err = imapclient.NewStartTLS(raw, copts)
