@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"fmt"
 	"net"
 	"os"
@@ -149,5 +151,29 @@ func TestCheckWrongPassword(t *testing.T) {
 		if !strings.Contains(errs, s) {
 			t.Errorf("stderr lacks the server's words %q:\n%s", s, errs)
 		}
+	}
+}
+
+// The certificate line says whom it names, who issued it, and how long it
+// has left, or that it has expired.
+func TestCheckPrintsCertificate(t *testing.T) {
+	cert := &x509.Certificate{
+		Subject:  pkix.Name{CommonName: "outlook.office365.com", Organization: []string{"Microsoft Corporation"}},
+		Issuer:   pkix.Name{CommonName: "DigiCert Cloud Services CA-1"},
+		NotAfter: time.Date(2027, 1, 4, 12, 0, 0, 0, time.UTC),
+		DNSNames: []string{"outlook.office365.com", "*.outlook.com"},
+	}
+	var b strings.Builder
+	printCert(&b, cert, time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC))
+	for _, want := range []string{"certificate: CN=outlook.office365.com,O=Microsoft Corporation, issued by CN=DigiCert Cloud Services CA-1",
+		"valid until 2027-01-04 12:00 UTC (in 30 days)", "certificate names: outlook.office365.com, *.outlook.com"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, b.String())
+		}
+	}
+	b.Reset()
+	printCert(&b, cert, time.Date(2027, 2, 1, 0, 0, 0, 0, time.UTC))
+	if !strings.Contains(b.String(), "(EXPIRED)") {
+		t.Errorf("expired certificate not said so:\n%s", b.String())
 	}
 }
