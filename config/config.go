@@ -27,9 +27,13 @@ import (
 
 // Config is the whole of outreach.toml.
 type Config struct {
+	// Provider fills the servers, limits and OAuth2 endpoints of a mail
+	// provider (see Providers); any key set explicitly wins.
+	Provider  string    `toml:"provider"`
 	Event     Event     `toml:"event"`
 	SMTP      SMTP      `toml:"smtp"`
 	IMAP      IMAP      `toml:"imap"`
+	OAuth2    OAuth2    `toml:"oauth2"`
 	Store     Store     `toml:"store"`
 	Reminders Reminders `toml:"reminders"`
 	Admin     Admin     `toml:"admin"`
@@ -63,10 +67,12 @@ type Event struct {
 
 // SMTP is the outgoing mail server.
 type SMTP struct {
-	Host         string   `toml:"host"`
-	Port         int      `toml:"port"`
-	TLS          string   `toml:"tls"` // starttls (default), tls, plain (loopback only)
-	Username     string   `toml:"username"`
+	Host     string `toml:"host"`
+	Port     int    `toml:"port"`
+	TLS      string `toml:"tls"` // starttls (default), tls, plain (loopback only)
+	Username string `toml:"username"`
+	// Auth is how to log in: "password" or "oauth2" (see [oauth2]).
+	Auth         string   `toml:"auth"`
 	Password     string   `toml:"password"` // refused: use password_file or password_env
 	PasswordFile string   `toml:"password_file"`
 	PasswordEnv  string   `toml:"password_env"`
@@ -87,6 +93,7 @@ type IMAP struct {
 	Port         int      `toml:"port"`
 	TLS          string   `toml:"tls"` // tls (default), starttls, plain (loopback only)
 	Username     string   `toml:"username"`
+	Auth         string   `toml:"auth"` // "password" or "oauth2"
 	Password     string   `toml:"password"`
 	PasswordFile string   `toml:"password_file"`
 	PasswordEnv  string   `toml:"password_env"`
@@ -98,6 +105,29 @@ type IMAP struct {
 	IdleRestart  Duration `toml:"idle_restart"`
 	Timeout      Duration `toml:"timeout"`
 	CAFile       string   `toml:"ca_file"`
+}
+
+// OAuth2 is how outreach gets access tokens for the sides whose auth is
+// "oauth2": with a refresh token when one is configured (Google
+// Workspace, a delegated Microsoft account), otherwise with the client
+// credentials grant (Microsoft 365 app-only access).
+type OAuth2 struct {
+	// TokenURL is the token endpoint; the provider's by default
+	// (Microsoft 365: built from Tenant).
+	TokenURL string `toml:"token_url"`
+	// Tenant is the Microsoft 365 directory (tenant) ID or domain.
+	Tenant           string   `toml:"tenant"`
+	ClientID         string   `toml:"client_id"`
+	ClientSecret     string   `toml:"client_secret"` // refused: use client_secret_file or client_secret_env
+	ClientSecretFile string   `toml:"client_secret_file"`
+	ClientSecretEnv  string   `toml:"client_secret_env"`
+	RefreshToken     string   `toml:"refresh_token"` // refused: use refresh_token_file or refresh_token_env
+	RefreshTokenFile string   `toml:"refresh_token_file"`
+	RefreshTokenEnv  string   `toml:"refresh_token_env"`
+	Scopes           []string `toml:"scopes"`
+	// Mechanism is the SASL mechanism: "xoauth2" (default) or
+	// "oauthbearer" (RFC 7628).
+	Mechanism string `toml:"mechanism"`
 }
 
 // Store is where the state file lives.
@@ -273,6 +303,27 @@ func (c *Config) setDefaults(md toml.MetaData) {
 		}
 	}
 	def(&c.Event.TimeZone, DefaultTimeZone)
+	// The sending limits default to Microsoft 365's, or the provider's.
+	perMinute, perDay := 30, 10000
+	if p, ok := Profile(c.Provider); ok && c.Provider != "generic" {
+		def(&c.SMTP.Host, p.SMTPHost)
+		def(&c.SMTP.TLS, p.SMTPTLS)
+		def(&c.IMAP.Host, p.IMAPHost)
+		def(&c.IMAP.TLS, p.IMAPTLS)
+		def(&c.SMTP.Auth, "oauth2")
+		def(&c.IMAP.Auth, "oauth2")
+		perMinute, perDay = p.PerMinute, p.PerDay
+		needsTenant := strings.Contains(p.TokenURL, "{tenant}")
+		if c.OAuth2.TokenURL == "" && (!needsTenant || c.OAuth2.Tenant != "") {
+			c.OAuth2.TokenURL = strings.ReplaceAll(p.TokenURL, "{tenant}", url.PathEscape(c.OAuth2.Tenant))
+		}
+		if !md.IsDefined("oauth2", "scopes") {
+			c.OAuth2.Scopes = slices.Clone(p.Scopes)
+		}
+	}
+	def(&c.SMTP.Auth, "password")
+	def(&c.IMAP.Auth, "password")
+	def(&c.OAuth2.Mechanism, "xoauth2")
 	def(&c.SMTP.TLS, "starttls")
 	if c.SMTP.TLS == "tls" {
 		defInt(&c.SMTP.Port, 465, "smtp", "port")
@@ -280,8 +331,8 @@ func (c *Config) setDefaults(md toml.MetaData) {
 		defInt(&c.SMTP.Port, 587, "smtp", "port")
 	}
 	defDur(&c.SMTP.Timeout, 30*time.Second)
-	defInt(&c.SMTP.PerMinute, 30, "smtp", "per_minute")
-	defInt(&c.SMTP.PerDay, 10000, "smtp", "per_day")
+	defInt(&c.SMTP.PerMinute, perMinute, "smtp", "per_minute")
+	defInt(&c.SMTP.PerDay, perDay, "smtp", "per_day")
 	defInt(&c.SMTP.Connections, 1, "smtp", "connections")
 	def(&c.IMAP.TLS, "tls")
 	if c.IMAP.TLS == "tls" {
@@ -376,9 +427,12 @@ func (c *Config) Validate() error {
 		}
 	}
 
+	if _, ok := Profile(c.Provider); !ok && c.Provider != "" {
+		bad("provider", "%q, want microsoft365, google or generic", c.Provider)
+	}
 	s := &c.SMTP
 	checkServer(bad, "smtp", s.Host, s.Port, s.TLS, []string{"starttls", "tls", "plain"})
-	checkSecret(bad, "smtp", s.Username, s.Password, s.PasswordFile, s.PasswordEnv)
+	checkAuth(bad, "smtp", s.Auth, s.Username, s.Password, s.PasswordFile, s.PasswordEnv)
 	if s.TLS == "plain" && s.Username != "" && !isLoopback(s.Host) {
 		bad("smtp.tls", "plain is refused with a username to a non-loopback host: the password would cross the network in clear; use starttls or tls")
 	}
@@ -397,7 +451,7 @@ func (c *Config) Validate() error {
 
 	m := &c.IMAP
 	checkServer(bad, "imap", m.Host, m.Port, m.TLS, []string{"tls", "starttls", "plain"})
-	checkSecret(bad, "imap", m.Username, m.Password, m.PasswordFile, m.PasswordEnv)
+	checkAuth(bad, "imap", m.Auth, m.Username, m.Password, m.PasswordFile, m.PasswordEnv)
 	if m.TLS == "plain" && !isLoopback(m.Host) {
 		bad("imap.tls", "plain is refused to a non-loopback host: the password would cross the network in clear; use tls or starttls")
 	}
@@ -408,6 +462,9 @@ func (c *Config) Validate() error {
 		if f == m.Mailbox {
 			bad(key, "must differ from imap.mailbox %q", m.Mailbox)
 		}
+	}
+	if s.Auth == "oauth2" || m.Auth == "oauth2" {
+		c.checkOAuth2(bad)
 	}
 	if m.PollInterval.D < time.Second {
 		bad("imap.poll_interval", "at least 1s")
@@ -554,6 +611,71 @@ func checkServer(bad func(string, string, ...any), sect, host string, port int, 
 	}
 	if !slices.Contains(modes, tls) {
 		bad(sect+".tls", "%q, want one of %s", tls, strings.Join(modes, ", "))
+	}
+}
+
+// checkAuth checks a side's login: its method, and the password source
+// when it logs in with a password.
+func checkAuth(bad func(string, string, ...any), sect, auth, user, inline, file, env string) {
+	switch auth {
+	case "password":
+		checkSecret(bad, sect, user, inline, file, env)
+	case "oauth2":
+		if user == "" {
+			bad(sect+".username", "required with %s.auth = \"oauth2\": the mailbox the token logs in to", sect)
+		}
+		if inline != "" || file != "" || env != "" {
+			bad(sect+".auth", "\"oauth2\" logs in with a token, not a password: remove %s.password_file and %s.password_env", sect, sect)
+		}
+	default:
+		bad(sect+".auth", "%q, want password or oauth2", auth)
+	}
+}
+
+// checkOAuth2 checks [oauth2] for a side that logs in with it.
+func (c *Config) checkOAuth2(bad func(string, string, ...any)) {
+	o := &c.OAuth2
+	switch {
+	case o.TokenURL == "" && c.Provider == "microsoft365":
+		bad("oauth2.tenant", "required with provider = \"microsoft365\": the directory (tenant) ID or domain of the organisation, e.g. \"presessions.onmicrosoft.com\"")
+	case o.TokenURL == "":
+		bad("oauth2.token_url", "required with auth = \"oauth2\" (or set provider)")
+	default:
+		u, err := url.Parse(o.TokenURL)
+		switch {
+		case err != nil || u.Host == "":
+			bad("oauth2.token_url", "%q is not an absolute URL", o.TokenURL)
+		case u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname())):
+			bad("oauth2.token_url", "%q: want https (http only to a loopback address): the client secret travels to it", o.TokenURL)
+		}
+	}
+	if strings.TrimSpace(o.ClientID) == "" {
+		bad("oauth2.client_id", "required with auth = \"oauth2\": the application (client) ID of the registered application")
+	}
+	if o.ClientSecret != "" {
+		bad("oauth2.client_secret", "secrets are not kept in the config file; use oauth2.client_secret_file (0600, or a systemd credential) or oauth2.client_secret_env")
+	}
+	if o.RefreshToken != "" {
+		bad("oauth2.refresh_token", "secrets are not kept in the config file; use oauth2.refresh_token_file (0600, or a systemd credential) or oauth2.refresh_token_env")
+	}
+	if o.ClientSecretFile != "" && o.ClientSecretEnv != "" {
+		bad("oauth2.client_secret_env", "give either oauth2.client_secret_file or oauth2.client_secret_env, not both")
+	}
+	if o.RefreshTokenFile != "" && o.RefreshTokenEnv != "" {
+		bad("oauth2.refresh_token_env", "give either oauth2.refresh_token_file or oauth2.refresh_token_env, not both")
+	}
+	refresh := o.RefreshTokenFile != "" || o.RefreshTokenEnv != ""
+	if !refresh && o.ClientSecretFile == "" && o.ClientSecretEnv == "" {
+		bad("oauth2.client_secret_file", "no client secret: set oauth2.client_secret_file or oauth2.client_secret_env (the client credentials grant needs one)")
+	}
+	if !refresh && c.Provider == "google" {
+		bad("oauth2.refresh_token_file", "Google Workspace mail needs a refresh token (see deploy/OPERATING.md): set oauth2.refresh_token_file or oauth2.refresh_token_env")
+	}
+	if o.Mechanism != "xoauth2" && o.Mechanism != "oauthbearer" {
+		bad("oauth2.mechanism", "%q, want xoauth2 or oauthbearer", o.Mechanism)
+	}
+	if !refresh && len(o.Scopes) == 0 {
+		bad("oauth2.scopes", "required for the client credentials grant, e.g. [\"https://outlook.office365.com/.default\"]")
 	}
 }
 

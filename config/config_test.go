@@ -32,7 +32,8 @@ func TestExampleLoadsAndValidates(t *testing.T) {
 		"username", "password_file", "helo", "timeout", "per_minute", "per_day", "connections", "ca_file",
 		"processed_folder", "review_folder", "bounces_folder", "poll_interval", "idle_restart", "path",
 		"lateness", "sweep", "digest", "relative_to", "days_before", "at", "audience", "template", "socket", "listen",
-		"token_file", "dir", "level", "format"} {
+		"token_file", "dir", "level", "format", "provider", "auth", "token_url", "tenant", "client_id",
+		"client_secret_file", "refresh_token_file", "scopes", "mechanism"} {
 		if !strings.Contains(Example, "\n"+key+" =") && !strings.Contains(Example, "# "+key+" =") {
 			t.Errorf("example does not document %q", key)
 		}

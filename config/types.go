@@ -247,3 +247,23 @@ func (c *Config) AdminToken() (string, error) {
 	}
 	return c.secret("admin.token", c.Admin.TokenFile, c.Admin.TokenEnv)
 }
+
+// OAuth2ClientSecret returns the OAuth2 client secret ("" when none is
+// configured, as for a refresh token issued to a public client).
+func (c *Config) OAuth2ClientSecret() (string, error) {
+	o := c.OAuth2
+	if o.ClientSecretFile == "" && o.ClientSecretEnv == "" {
+		return "", nil
+	}
+	return c.secret("oauth2.client_secret", o.ClientSecretFile, o.ClientSecretEnv)
+}
+
+// OAuth2RefreshToken returns the OAuth2 refresh token ("" when none is
+// configured: the client credentials grant is used).
+func (c *Config) OAuth2RefreshToken() (string, error) {
+	o := c.OAuth2
+	if o.RefreshTokenFile == "" && o.RefreshTokenEnv == "" {
+		return "", nil
+	}
+	return c.secret("oauth2.refresh_token", o.RefreshTokenFile, o.RefreshTokenEnv)
+}

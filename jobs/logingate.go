@@ -182,8 +182,9 @@ func (g *LoginGate) save() {
 }
 
 // IsSMTPLoginRefused reports whether err is an SMTP server's refusal of
-// the credentials (a reply to AUTH), as opposed to a failure on the way.
+// the credentials (a reply to AUTH), or the OAuth2 token endpoint's, as
+// opposed to a failure on the way.
 func IsSMTPLoginRefused(err error) bool {
 	var me *mailer.Error
-	return errors.As(err, &me) && me.Op == mailer.OpAuth && me.Code != 0
+	return errors.As(err, &me) && me.Op == mailer.OpAuth && (me.Code != 0 || errors.Is(err, mailer.ErrTokenRefused))
 }

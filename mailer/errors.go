@@ -33,6 +33,12 @@ const (
 	OpQuit     = "quit"
 )
 
+// ErrTokenRefused is wrapped by the OpAuth error returned when the OAuth2
+// token endpoint refused the credentials or the grant (e.g. a revoked
+// refresh token): like a refused AUTH, it needs an operator, and no SMTP
+// command was sent.
+var ErrTokenRefused = errors.New("the OAuth2 token endpoint refused the credentials")
+
 // Error is the typed result of a failed Dial or Send.
 //
 // Temporary is true for 4xx replies and for every connection-level problem

@@ -42,6 +42,9 @@ type backend struct {
 
 	users        map[string]string // non-nil: offer AUTH PLAIN with these credentials
 	authAttempts int
+	// oauth, when set, offers AUTH XOAUTH2 and OAUTHBEARER instead,
+	// asking it whom an access token logs in (ok false: refused).
+	oauth func(token string) (user string, ok bool)
 
 	onMail func(from string) error
 	onRcpt func(to string) error
@@ -53,6 +56,9 @@ func (b *backend) NewSession(c *smtp.Conn) (smtp.Session, error) {
 	b.sessions++
 	b.mu.Unlock()
 	s := &session{b: b, c: c}
+	if b.oauth != nil {
+		return &oauthSession{session: s}, nil
+	}
 	if b.users != nil {
 		return &authSession{session: s}, nil
 	}
@@ -151,6 +157,71 @@ func (s *authSession) Auth(mech string) (sasl.Server, error) {
 		}
 		return smtp.ErrAuthFailed
 	}), nil
+}
+
+// oauthSession accepts XOAUTH2 and OAUTHBEARER, as Microsoft 365 and
+// Gmail do.
+type oauthSession struct{ *session }
+
+func (s *oauthSession) AuthMechanisms() []string { return []string{"XOAUTH2", sasl.OAuthBearer} }
+
+func (s *oauthSession) Auth(mech string) (sasl.Server, error) {
+	s.b.mu.Lock()
+	s.b.authAttempts++
+	s.b.mu.Unlock()
+	if mech == sasl.OAuthBearer {
+		return refusal535{sasl.NewOAuthBearerServer(func(o sasl.OAuthBearerOptions) *sasl.OAuthBearerError {
+			if user, ok := s.b.oauth(o.Token); ok && user == o.Username {
+				s.user = user
+				return nil
+			}
+			return &sasl.OAuthBearerError{Status: "invalid_token", Schemes: "bearer"}
+		})}, nil
+	}
+	return &xoauth2Server{s: s}, nil
+}
+
+// refusal535 ends a refused exchange with 535 5.7.8, as Gmail and
+// Microsoft 365 do (go-smtp answers other errors with 454).
+type refusal535 struct{ sasl.Server }
+
+func (r refusal535) Next(resp []byte) ([]byte, bool, error) {
+	ch, done, err := r.Server.Next(resp)
+	if err != nil {
+		err = smtp.ErrAuthFailed
+	}
+	return ch, done, err
+}
+
+// xoauth2Server is the server side of XOAUTH2: a refused token gets a
+// JSON challenge, and the client's empty answer the final 535.
+type xoauth2Server struct {
+	s       *oauthSession
+	refused bool
+}
+
+func (x *xoauth2Server) Next(resp []byte) ([]byte, bool, error) {
+	if x.refused {
+		return nil, true, smtp.ErrAuthFailed
+	}
+	if resp == nil {
+		return []byte{}, false, nil
+	}
+	var user, token string
+	for _, kv := range strings.Split(string(resp), "\x01") {
+		if v, ok := strings.CutPrefix(kv, "user="); ok {
+			user = v
+		}
+		if v, ok := strings.CutPrefix(kv, "auth=Bearer "); ok {
+			token = v
+		}
+	}
+	if got, ok := x.s.b.oauth(token); ok && got == user {
+		x.s.user = user
+		return nil, true, nil
+	}
+	x.refused = true
+	return []byte(`{"status":"401","schemes":"bearer","scope":"https://mail.google.com/"}`), false, nil
 }
 
 // testServer is a go-smtp server on 127.0.0.1:0.

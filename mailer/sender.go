@@ -41,6 +41,8 @@ import (
 	"time"
 
 	"github.com/wneessen/go-mail/smtp"
+
+	"outreach/mailer/sasloauth"
 )
 
 // TLSMode says how the connection to the submission server is protected.
@@ -88,6 +90,11 @@ type Options struct {
 	// Username and Password enable AUTH (PLAIN, or LOGIN when the server
 	// offers only that). The password is never logged nor put in an error.
 	Username, Password string
+	// OAuth2, instead of Password, authenticates Username with AUTH
+	// XOAUTH2 or OAUTHBEARER (RFC 7628) and an access token from its
+	// source, taken anew for each connection. A token refused by the
+	// server or by the token endpoint is a permanent OpAuth error.
+	OAuth2 *sasloauth.Login
 	// HELO is the EHLO name (RFC 5321 §4.1.1.1): a fully qualified domain
 	// name, since many servers refuse others. Default: os.Hostname().
 	HELO    string
@@ -161,7 +168,16 @@ func New(opts Options) (*Sender, error) {
 	if opts.Username == "" && opts.Password != "" {
 		bad("Password is set without Username")
 	}
-	if opts.Username != "" && opts.Password == "" {
+	switch {
+	case opts.OAuth2 != nil && opts.Password != "":
+		bad("both Password and OAuth2 are set; give one way to authenticate")
+	case opts.OAuth2 != nil && opts.Username == "":
+		bad("OAuth2 is set without Username")
+	case opts.OAuth2 != nil:
+		if err := opts.OAuth2.Check(); err != nil {
+			bad("%v", err)
+		}
+	case opts.Username != "" && opts.Password == "":
 		bad("Username %q is set without Password", opts.Username)
 	}
 	if strings.ContainsAny(opts.Username, "\x00\r\n") {
@@ -240,7 +256,16 @@ type Conn struct {
 	mu     sync.Mutex // serialises Send and Close
 	closed bool
 	broken atomic.Bool
+
+	mech string // the AUTH mechanism used, "" without AUTH
 }
+
+// TLS returns the connection's TLS state; false when it is in clear text.
+func (c *Conn) TLS() (tls.ConnectionState, bool) { return c.client.TLSConnectionState() }
+
+// AuthMechanism is the SASL mechanism the session authenticated with
+// ("PLAIN", "LOGIN", "XOAUTH2", "OAUTHBEARER"), or "" without AUTH.
+func (c *Conn) AuthMechanism() string { return c.mech }
 
 // Dial connects, reads the greeting, says EHLO, negotiates TLS as
 // configured and authenticates. ctx bounds the whole dial; each step also
@@ -332,16 +357,19 @@ func (c *Conn) auth() error {
 	if !ok {
 		return &Error{Op: OpAuth, Err: fmt.Errorf("server %s does not offer AUTH (RFC 4954) but a username is configured", s.addr)}
 	}
+	mechs := strings.Fields(strings.ToUpper(offered))
+	if s.opts.OAuth2 != nil {
+		return c.authOAuth2(offered, mechs)
+	}
 	// Plain mode is limited to loopback by New, so clear-text AUTH is
 	// allowed there; otherwise go-mail refuses PLAIN/LOGIN without TLS.
 	clear := s.opts.TLS == Plain
 	var a smtp.Auth
-	mechs := strings.Fields(strings.ToUpper(offered))
 	switch {
 	case slices.Contains(mechs, "PLAIN"):
-		a = smtp.PlainAuth("", s.opts.Username, s.opts.Password, s.host, clear)
+		a, c.mech = smtp.PlainAuth("", s.opts.Username, s.opts.Password, s.host, clear), "PLAIN"
 	case slices.Contains(mechs, "LOGIN"):
-		a = smtp.LoginAuth(s.opts.Username, s.opts.Password, s.host, clear)
+		a, c.mech = smtp.LoginAuth(s.opts.Username, s.opts.Password, s.host, clear), "LOGIN"
 	default:
 		return &Error{Op: OpAuth, Err: fmt.Errorf("server %s offers AUTH %s; supported: PLAIN, LOGIN", s.addr, offered)}
 	}
@@ -354,6 +382,54 @@ func (c *Conn) auth() error {
 		return e
 	}
 	return nil
+}
+
+// authOAuth2 authenticates with an OAuth2 access token.
+func (c *Conn) authOAuth2(offered string, mechs []string) error {
+	s := c.sender
+	mech := strings.ToUpper(s.opts.OAuth2.Mechanism)
+	if !slices.Contains(mechs, mech) {
+		return &Error{Op: OpAuth, Err: fmt.Errorf("server %s offers AUTH %s, not %s", s.addr, offered, mech)}
+	}
+	sc, err := sasloauth.NewClient(mech, s.opts.Username, s.opts.OAuth2.Tokens)
+	if err != nil {
+		// A refusal by the token endpoint needs an operator; a token
+		// endpoint out of reach may answer later.
+		if sasloauth.IsRefused(err) {
+			return &Error{Op: OpAuth, Err: fmt.Errorf("%w: %w", ErrTokenRefused, err)}
+		}
+		return &Error{Op: OpAuth, Temporary: true, Err: err}
+	}
+	c.deadline()
+	c.mech = mech
+	err = c.client.Auth(smtpSASL{sc})
+	if err == nil {
+		return nil
+	}
+	e := c.connError(OpAuth, err)
+	if why := sc.Refusal(); why != "" {
+		if e.Code != 0 {
+			e.Text = strings.TrimSpace(e.Text + " (the server's reason: " + why + ")")
+		} else {
+			e.Err = fmt.Errorf("%w; the server's reason: %s", e.Err, why)
+		}
+	}
+	if e.Code == 0 {
+		e.Err = fmt.Errorf("user %q at %s: %w", s.opts.Username, s.addr, e.Err)
+	}
+	return e
+}
+
+// smtpSASL adapts an OAuth2 SASL client to go-mail's smtp.Auth.
+type smtpSASL struct{ c *sasloauth.Client }
+
+func (a smtpSASL) Start(*smtp.ServerInfo) (string, []byte, error) { return a.c.Start() }
+
+func (a smtpSASL) Next(fromServer []byte, more bool) ([]byte, error) {
+	if !more {
+		return nil, nil
+	}
+	return a.c.Next(fromServer)
 }
 
 // deadline gives the next command Options.Timeout to complete.

@@ -470,6 +470,9 @@ func TestImplicitTLS(t *testing.T) {
 	ts := startServer(t, be, serveImplicit, p.server)
 	o := Options{Host: "127.0.0.1", Port: ts.port, TLS: ImplicitTLS, TLSConfig: p.clientTLS(), HELO: "client.test", Timeout: 10 * time.Second}
 	c := mustDial(t, mustNew(t, o))
+	if cs, ok := c.TLS(); !ok || len(cs.PeerCertificates) == 0 || cs.PeerCertificates[0].Subject.CommonName != "mx.test" {
+		t.Fatalf("TLS state %v: want the server's certificate for mx.test", ok)
+	}
 	if err := c.Send(context.Background(), simple("implicit")); err != nil {
 		t.Fatal(err)
 	}

@@ -69,6 +69,7 @@ type command struct {
 // test holds them together), and each names every flag its command takes.
 func commands() []command {
 	return []command{
+		{"check", "[--create]", "connect to SMTP and IMAP with the configured credentials and report TLS, login, folder layout, capabilities and folders", cmdCheck},
 		{"init", "[--demo] DIR", "write DIR/outreach.toml and an empty store (--demo: the 28th round and all 195 missions)", cmdInit},
 		{"missions import", "FILE.csv [--json]", "add or update missions from a CSV file (all or nothing)", cmdMissionsImport},
 		{"missions list", "[--json]", "list the mission directory", cmdMissionsList},

@@ -148,8 +148,8 @@ func (d *daemon) open() error {
 	d.e = jobs.New(opts)
 	// Logins the servers refused are held back for a while, across
 	// restarts, unless the credentials changed since.
-	smtpPW, _ := cfg.SMTPPassword()
-	imapPW, _ := cfg.IMAPPassword()
+	smtpPW := loginSecret(cfg, cfg.SMTP.Auth, cfg.SMTPPassword)
+	imapPW := loginSecret(cfg, cfg.IMAP.Auth, cfg.IMAPPassword)
 	if d.smtpGate, err = d.e.NewLoginGate("smtp", cfg.SMTP.Host, strconv.Itoa(cfg.SMTP.Port), cfg.SMTP.Username, smtpPW); err != nil {
 		st.Close()
 		return err

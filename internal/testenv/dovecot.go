@@ -41,6 +41,12 @@ type DovecotOptions struct {
 	// {"Trash": `\Trash`}; names are written as in the namespace, without
 	// its prefix and with its separator.
 	SpecialUse map[string]string
+	// OAuth2Introspection, when set, is the URL of an OAuth 2.0 token
+	// introspection endpoint (RFC 7662): the instance then also accepts
+	// AUTHENTICATE XOAUTH2 and OAUTHBEARER (RFC 7628), posting each token
+	// there as "token=..." and logging in the user named by the answer's
+	// "username" when its "active" is true. Passwords keep working.
+	OAuth2Introspection string
 }
 
 // Layout is how an instance names folders.
@@ -116,6 +122,7 @@ type Dovecot struct {
 	conf       string
 	layout     Layout
 	specialUse map[string]string
+	oauth2     string            // introspection URL, "" for none
 	name       string            // instance_name, the prefix of every process title
 	users      map[string]string // lower-cased name → password
 	doveadm    string
@@ -154,6 +161,7 @@ func StartDovecotWith(t testing.TB, opts DovecotOptions, users ...User) *Dovecot
 		layout:  opts.Layout,
 
 		specialUse: opts.SpecialUse,
+		oauth2:     opts.OAuth2Introspection,
 	}
 	d.LogPath = filepath.Join(d.Dir, "dovecot.log")
 	d.LMTPSocket = filepath.Join(d.Dir, "run", "lmtp")
@@ -167,6 +175,14 @@ func StartDovecotWith(t testing.TB, opts DovecotOptions, users ...User) *Dovecot
 	}
 	d.users = byName
 	writeFile(t, filepath.Join(d.Dir, "passwd"), passwd, 0o644)
+	if d.oauth2 != "" {
+		if strings.ContainsAny(d.oauth2, " \t\r\n") {
+			t.Fatalf("testenv: OAuth2 introspection URL %q holds a blank or line break", d.oauth2)
+		}
+		writeFile(t, filepath.Join(d.Dir, "oauth2.conf"), "introspection_mode = post\n"+
+			"introspection_url = "+d.oauth2+"\n"+
+			"username_attribute = username\nactive_attribute = active\nactive_value = true\n", 0o644)
+	}
 	mkdirs(t, 0, 0, 0o755, filepath.Join(d.Dir, "run"), filepath.Join(d.Dir, "state"))
 	mkdirs(t, vuid, vgid, 0o750, filepath.Join(d.Dir, "mail"))
 
@@ -226,7 +242,11 @@ func (d *Dovecot) config(imapCapability string) string {
 	line("first_valid_uid = 1")
 	line("ssl = no")
 	line("disable_plaintext_auth = no")
-	line("auth_mechanisms = plain login")
+	if d.oauth2 != "" {
+		line("auth_mechanisms = plain login xoauth2 oauthbearer")
+	} else {
+		line("auth_mechanisms = plain login")
+	}
 	line("auth_username_format = %%Lu")
 	line("recipient_delimiter = +")
 	line("mail_location = maildir:~/Maildir")
@@ -237,7 +257,10 @@ func (d *Dovecot) config(imapCapability string) string {
 		line("imap_capability = %s", imapCapability)
 	}
 	line("%s", d.layout.namespace(d.specialUse))
-	line("passdb {\n  driver = passwd-file\n  args = scheme=PLAIN username_format=%%Lu %s/passwd\n}", d.Dir)
+	line("passdb {\n  driver = passwd-file\n  mechanisms = plain login\n  args = scheme=PLAIN username_format=%%Lu %s/passwd\n}", d.Dir)
+	if d.oauth2 != "" {
+		line("passdb {\n  driver = oauth2\n  mechanisms = xoauth2 oauthbearer\n  args = %s/oauth2.conf\n}", d.Dir)
+	}
 	line("userdb {\n  driver = passwd-file\n  args = username_format=%%Lu %s/passwd\n  default_fields = uid=vmail gid=vmail home=%s/mail/%%Lu\n}", d.Dir, d.Dir)
 	_, port, _ := net.SplitHostPort(d.Addr)
 	line("service imap-login {\n  inet_listener imap {\n    address = 127.0.0.1\n    port = %s\n  }\n  inet_listener imaps {\n    port = 0\n  }\n}", port)

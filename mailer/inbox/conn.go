@@ -8,12 +8,15 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
+
+	"outreach/mailer/sasloauth"
 )
 
 // session is one logged-in connection with the mailbox selected.
@@ -44,6 +47,11 @@ type session struct {
 	// inspect: a connection of Inspect, which creates and selects nothing.
 	inspect bool
 	caps    imap.CapSet
+	// tlsState is the TLS connection's state, nil in clear text.
+	tlsState *tls.ConnectionState
+	// mech is the SASL mechanism the session logged in with, "" for
+	// LOGIN.
+	mech string
 
 	// refiled is set once this connection has looked for recorded messages
 	// left unfiled (see session.refile).
@@ -121,9 +129,23 @@ func (w *Watcher) openSession(ctx context.Context, inspect bool) (*session, erro
 	if err != nil {
 		return nil, fmt.Errorf("inbox: connect: %w", err)
 	}
+	// Keep the TLS state (certificate, version) for Inspect.
+	keepState := func(cfg *tls.Config) *tls.Config {
+		verify := cfg.VerifyConnection
+		cfg.VerifyConnection = func(cs tls.ConnectionState) error {
+			if verify != nil {
+				if err := verify(cs); err != nil {
+					return err
+				}
+			}
+			s.tlsState = &cs
+			return nil
+		}
+		return cfg
+	}
 	switch w.opts.TLS {
 	case ImplicitTLS:
-		cfg := w.tlsConfig()
+		cfg := keepState(w.tlsConfig())
 		if cfg.NextProtos == nil {
 			cfg.NextProtos = []string{"imap"}
 		}
@@ -134,7 +156,7 @@ func (w *Watcher) openSession(ctx context.Context, inspect bool) (*session, erro
 		}
 		s.c = imapclient.New(tc, copts)
 	case StartTLS:
-		copts.TLSConfig = w.tlsConfig()
+		copts.TLSConfig = keepState(w.tlsConfig())
 		err := guard(ctx, raw, w.opts.CommandTimeout, "STARTTLS", func(func()) error {
 			var err error
 			s.c, err = imapclient.NewStartTLS(raw, copts)
@@ -173,15 +195,8 @@ func (s *session) setup(ctx context.Context) error {
 		return err
 	}
 	if s.c.State() == imap.ConnStateNotAuthenticated {
-		err := s.do(ctx, "log in", func(func()) error {
-			return s.c.Login(w.opts.Username, w.opts.Password).Wait()
-		})
-		var refused *imap.Error
-		if errors.As(err, &refused) {
-			return fmt.Errorf("%w: %w (user %q)", ErrLoginRefused, err, w.opts.Username)
-		}
-		if err != nil {
-			return fmt.Errorf("%w (user %q)", err, w.opts.Username)
+		if err := s.login(ctx); err != nil {
+			return err
 		}
 	}
 	if g := w.opts.Gate; g != nil {
@@ -236,6 +251,84 @@ func (s *session) setup(ctx context.Context) error {
 		slog.Uint64("messages", uint64(sel.NumMessages)),
 		slog.Bool("idle", s.canIdle), slog.Bool("move", s.canMove))
 	return nil
+}
+
+// login logs in with LOGIN and the password, or with AUTHENTICATE and an
+// OAuth2 access token.
+func (s *session) login(ctx context.Context) error {
+	w := s.w
+	if w.opts.OAuth2 == nil {
+		err := s.do(ctx, "log in", func(func()) error {
+			return s.c.Login(w.opts.Username, w.opts.Password).Wait()
+		})
+		var refused *imap.Error
+		if errors.As(err, &refused) {
+			return fmt.Errorf("%w: %w (user %q)", ErrLoginRefused, err, w.opts.Username)
+		}
+		if err != nil {
+			return fmt.Errorf("%w (user %q)", err, w.opts.Username)
+		}
+		return nil
+	}
+	sc, err := sasloauth.NewClient(w.opts.OAuth2.Mechanism, w.opts.Username, w.opts.OAuth2.Tokens)
+	if err != nil {
+		if sasloauth.IsRefused(err) {
+			return fmt.Errorf("%w: %w", ErrLoginRefused, err)
+		}
+		return fmt.Errorf("inbox: log in: %w", err)
+	}
+	s.mech = sc.Mechanism()
+	var pre imap.CapSet
+	if err := s.do(ctx, "read capabilities", func(func()) error { pre = s.c.Caps(); return nil }); err != nil {
+		return err
+	}
+	if !pre.Has(imap.Cap("AUTH=" + sc.Mechanism())) {
+		return fmt.Errorf("inbox: log in: the server does not offer AUTH=%s (it offers %s)", sc.Mechanism(), authCaps(pre))
+	}
+	err = s.do(ctx, "log in with "+sc.Mechanism(), func(func()) error {
+		return s.c.Authenticate(imapSASL{sc})
+	})
+	if err == nil {
+		return nil
+	}
+	why := sc.Refusal()
+	if why != "" {
+		err = fmt.Errorf("%w; the server's reason: %s", err, why)
+	}
+	var refused *imap.Error
+	if errors.As(err, &refused) || why != "" {
+		return fmt.Errorf("%w: %w (user %q)", ErrLoginRefused, err, w.opts.Username)
+	}
+	return fmt.Errorf("%w (user %q)", err, w.opts.Username)
+}
+
+// imapSASL adapts an OAuth2 SASL client to go-imap, which writes an
+// empty response as "=": XOAUTH2's answer to a refusal is an empty line,
+// so the exchange ends at the refusal instead, and the connection, left
+// in the middle of AUTHENTICATE, is closed.
+type imapSASL struct{ *sasloauth.Client }
+
+func (c imapSASL) Next(challenge []byte) ([]byte, error) {
+	resp, err := c.Client.Next(challenge)
+	if err == nil && len(resp) == 0 {
+		return nil, errors.New("the server refused the token")
+	}
+	return resp, err
+}
+
+// authCaps lists the AUTH= capabilities in caps.
+func authCaps(caps imap.CapSet) string {
+	var l []string
+	for c := range caps {
+		if strings.HasPrefix(string(c), "AUTH=") {
+			l = append(l, string(c))
+		}
+	}
+	if len(l) == 0 {
+		return "no AUTH= mechanism"
+	}
+	slices.Sort(l)
+	return strings.Join(l, " ")
 }
 
 // ensureFolder creates folder unless it exists.

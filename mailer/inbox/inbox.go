@@ -41,6 +41,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"outreach/mailer/sasloauth"
 )
 
 // Message is one message handed to the Handler.
@@ -152,6 +154,13 @@ type Options struct {
 	TLSConfig *tls.Config
 	// Username and Password log in with LOGIN. The password is never logged.
 	Username, Password string
+	// OAuth2, instead of Password, logs in as Username with AUTHENTICATE
+	// XOAUTH2 or OAUTHBEARER (RFC 7628) and an access token from its
+	// source, taken anew for each connection (so a token that expired
+	// during a run is replaced). A token refused by the server or the
+	// token endpoint is a refused login (ErrLoginRefused), carrying their
+	// words.
+	OAuth2 *sasloauth.Login
 	// Mailbox is the watched mailbox; default "INBOX".
 	Mailbox string
 	// Folders are created at start-up if missing (e.g. processed, review,
@@ -362,7 +371,14 @@ func NewWatcher(opts Options, h Handler) (*Watcher, error) {
 	if opts.Username == "" {
 		bad("username is empty")
 	}
-	if opts.Password == "" {
+	switch {
+	case opts.OAuth2 != nil && opts.Password != "":
+		bad("both a password and OAuth2 are set; give one way to log in")
+	case opts.OAuth2 != nil:
+		if err := opts.OAuth2.Check(); err != nil {
+			bad("%v", err)
+		}
+	case opts.Password == "":
 		bad("password is empty")
 	}
 	if opts.Mailbox == "" {

@@ -857,6 +857,14 @@ func TestTLSModes(t *testing.T) {
 			if err != nil || st.Fetched != 1 {
 				t.Fatalf("%+v, %v", st, err)
 			}
+			// Inspect reports the certificate the server showed.
+			in, err := w.Inspect(context.Background(), false)
+			if err != nil || in.TLS == nil || len(in.TLS.PeerCertificates) == 0 || in.Auth != "LOGIN" {
+				t.Fatalf("Inspect: %+v, %v", in, err)
+			}
+			if cn := in.TLS.PeerCertificates[0].Subject.CommonName; cn != "imap.test" {
+				t.Fatalf("certificate subject %q, want imap.test", cn)
+			}
 		})
 	}
 	t.Run("starttls refused by server", func(t *testing.T) {

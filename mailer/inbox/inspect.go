@@ -2,6 +2,7 @@ package inbox
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"slices"
 	"strings"
@@ -41,6 +42,11 @@ type Inspection struct {
 	// configured folders, in the order of Options.Folders.
 	Mailbox string       `json:"mailbox"`
 	Folders []FolderInfo `json:"folders"`
+	// Auth is how the session logged in: "LOGIN", "XOAUTH2" or
+	// "OAUTHBEARER".
+	Auth string `json:"auth"`
+	// TLS is the connection's TLS state; nil in clear text.
+	TLS *tls.ConnectionState `json:"-"`
 }
 
 // Inspect logs in, reads the server's folder layout and reports the name on
@@ -63,6 +69,11 @@ func (w *Watcher) Inspect(ctx context.Context, create bool) (Inspection, error) 
 		in.Delimiter = string(s.delim)
 	}
 	in.Prefix = s.prefix
+	in.Auth = s.mech
+	if in.Auth == "" {
+		in.Auth = "LOGIN"
+	}
+	in.TLS = s.tlsState
 	for c := range s.caps {
 		in.Capabilities = append(in.Capabilities, string(c))
 	}

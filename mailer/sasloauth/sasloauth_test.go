@@ -1,24 +1,50 @@
 package sasloauth
 
 import (
-	"errors"
 	"testing"
+
+	"golang.org/x/oauth2"
 )
 
-func TestXOAuth2InitialResponse(t *testing.T) {
-	mech, ir, err := NewXOAuth2Client("a@example.org", "tok").Start()
-	if err != nil || mech != "XOAUTH2" {
-		t.Fatalf("Start: %q %v", mech, err)
+func TestClientInitialResponses(t *testing.T) {
+	ts := oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "tok"})
+	for mech, want := range map[string]string{
+		"xoauth2":     "user=a@example.org\x01auth=Bearer tok\x01\x01",
+		"OAUTHBEARER": "n,a=a@example.org,\x01auth=Bearer tok\x01\x01",
+	} {
+		c, err := NewClient(mech, "a@example.org", ts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		name, ir, err := c.Start()
+		if err != nil || string(ir) != want {
+			t.Fatalf("%s: Start = %q %q %v, want initial response %q", mech, name, ir, err, want)
+		}
 	}
-	if want := "user=a@example.org\x01auth=Bearer tok\x01\x01"; string(ir) != want {
-		t.Fatalf("initial response %q, want %q", ir, want)
+	if _, err := NewClient("plain", "a", ts); err == nil {
+		t.Fatal("unknown mechanism accepted")
 	}
-	_, err = NewXOAuth2Client("a@example.org", "tok").Next([]byte(`{"status":"401"}`))
-	var xe *XOAuth2Error
-	if !errors.As(err, &xe) || xe.Challenge != `{"status":"401"}` {
-		t.Fatalf("Next: %v", err)
+	if _, err := NewClient("xoauth2", "a", oauth2.StaticTokenSource(&oauth2.Token{})); err == nil {
+		t.Fatal("empty access token accepted")
 	}
-	if _, _, err := NewXOAuth2Client("a", "").Start(); err == nil {
-		t.Fatal("empty token accepted")
+}
+
+func TestClientAnswersRefusal(t *testing.T) {
+	ts := oauth2.StaticTokenSource(&oauth2.Token{AccessToken: "tok"})
+	for mech, want := range map[string]string{"xoauth2": "", "oauthbearer": "\x01"} {
+		c, err := NewClient(mech, "a@example.org", ts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := c.Next([]byte(`{"status":"401","schemes":"bearer"}`))
+		if err != nil || resp == nil || string(resp) != want {
+			t.Fatalf("%s: Next = %q %v, want %q", mech, resp, err, want)
+		}
+		if got := c.Refusal(); got != `{"status":"401","schemes":"bearer"}` {
+			t.Fatalf("%s: Refusal = %q", mech, got)
+		}
+		if _, err := c.Next([]byte("again")); err == nil {
+			t.Fatalf("%s: second challenge accepted", mech)
+		}
 	}
 }

@@ -42,8 +42,11 @@ func TestTokenSourcesCacheAndGrant(t *testing.T) {
 	if tok, err := RefreshToken(ctx, srv.URL, "id", "s", "rt").Token(); err != nil || tok.AccessToken != "t2" {
 		t.Fatalf("refresh: %v %v", tok, err)
 	}
-	if _, err := RefreshToken(ctx, srv.URL, "id", "s", "bad").Token(); err == nil {
-		t.Fatal("revoked refresh token accepted")
+	if _, err := RefreshToken(ctx, srv.URL, "id", "s", "bad").Token(); err == nil || !IsRefused(err) {
+		t.Fatalf("revoked refresh token: %v, want a refusal", err)
+	}
+	if _, err := RefreshToken(ctx, "http://127.0.0.1:1/token", "id", "s", "rt").Token(); err == nil || IsRefused(err) {
+		t.Fatalf("unreachable token endpoint: %v, want an error that is not a refusal", err)
 	}
 	if n.Load() != 2 {
 		t.Fatalf("%d token requests, want 2", n.Load())
