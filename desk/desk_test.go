@@ -71,7 +71,7 @@ func newFixture(t *testing.T) *fixture {
 		}
 		var err error
 		if _, err := tx.RecordRSVP(outreach.RSVP{Mission: "JPN", Session: "ARG", Status: outreach.Tentative, At: f.clock.Now(),
-			Source: outreach.Source{Kind: outreach.FromEmail}, DelegateNames: []string{"Kenji Sato"}}); err != nil {
+			Source: outreach.Source{Kind: outreach.FromEmail, MessageID: "<jpn-letter@jpn.mission.example>"}, DelegateNames: []string{"Kenji Sato"}}); err != nil {
 			return err
 		}
 		f.review, err = tx.AddReview(outreach.ReviewItem{MessageID: "<r1@webmail.example>", From: "someone@webmail.example",
@@ -279,6 +279,11 @@ func TestPhoneAnswerAndRemovedStaff(t *testing.T) {
 	_, page, _ := f.do(c, "GET", "/desk/mission/GHA", nil)
 	if !strings.Contains(page, "geneva@gha.mission.example") {
 		t.Errorf("the mission page does not show its contact")
+	}
+	// An answer that came by mail shows the message it came from.
+	_, jpn, _ := f.do(c, "GET", "/desk/mission/JPN", nil)
+	if !strings.Contains(jpn, "&lt;jpn-letter@jpn.mission.example&gt;") {
+		t.Errorf("the mission page does not name the message an answer came from")
 	}
 	code, _, _ := f.do(c, "POST", "/desk/mission/GHA", url.Values{"csrf": {csrfOf(t, page)}, "session": {"JPN"}, "status": {"declined"}, "note": {"the first secretary, by telephone"}})
 	if code != http.StatusSeeOther {

@@ -300,6 +300,9 @@ type MissionLine struct {
 	Pending string `json:"pending,omitempty"`
 	// Delegates are the names the mission gave with its answer.
 	Delegates []string `json:"delegates,omitempty"`
+	// MessageID is the message the answer came from (a letter or a
+	// calendar reply), when it came by mail.
+	MessageID string `json:"message_id,omitempty"`
 }
 
 // SessionDetail is a session with every mission's state.
@@ -352,6 +355,7 @@ func (e *Engine) SessionDetail(sur string) (SessionDetail, error) {
 			}
 			line.Status = r.Status.String()
 			line.Delegates = r.DelegateNames
+			line.MessageID = r.Source.MessageID
 			if !r.At.IsZero() {
 				line.Source = string(r.Source.Kind)
 				line.At = e.local(r.At).Format(time.RFC3339)
