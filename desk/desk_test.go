@@ -352,6 +352,12 @@ func TestMoveWithAPreview(t *testing.T) {
 	if n := updates(); n != 0 {
 		t.Fatalf("the preview queued %d updates", n)
 	}
+	// The preview shows the update Benin (first) would receive, in French,
+	// with the new time and room.
+	if !strings.Contains(prev, "What Benin will receive") || !strings.Contains(prev, "16:00") ||
+		!strings.Contains(prev, "Salle XXIII") {
+		t.Errorf("the preview does not show the message as it would be sent:\n%s", prev)
+	}
 	ss, _ := f.e.Sessions()
 	for _, s := range ss {
 		if s.SuR == "JPN" && (s.Room != "Room XXV" || s.Sequence != 0) {

@@ -38,6 +38,35 @@ type ChangeReport struct {
 	Missions []string `json:"missions,omitempty"`
 	// DryRun is set when nothing was changed (a preview).
 	DryRun bool `json:"dry_run,omitempty"`
+	// Sample is, in a preview, the message the first of Missions would
+	// receive, as it would be composed.
+	Sample *Sample `json:"sample,omitempty"`
+}
+
+// Sample is one composed message, for a person to read before sending.
+type Sample struct {
+	Mission string   `json:"mission"`
+	To      []string `json:"to"`
+	Subject string   `json:"subject"`
+	Text    string   `json:"text"`
+}
+
+// sample composes the message queued under key, inside a preview's
+// transaction (rolled back after).
+func (e *Engine) sample(tx *store.Tx, key outreach.OutboxKey) (*Sample, error) {
+	it, err := tx.OutboxByKey(key)
+	if err != nil {
+		return nil, err
+	}
+	msg, _, err := e.compose(tx, it)
+	if err != nil {
+		return nil, err
+	}
+	sm := &Sample{Mission: key.Mission, Subject: msg.Subject, Text: msg.Text}
+	for _, a := range msg.To {
+		sm.To = append(sm.To, a.Email)
+	}
+	return sm, nil
 }
 
 // errDryRun rolls a preview's transaction back.
@@ -172,6 +201,12 @@ func (e *Engine) MoveSession(sur string, mv Move, actor string) (ChangeReport, e
 			}
 		}
 		if mv.DryRun {
+			if len(rep.Missions) > 0 {
+				key := outreach.OutboxKey{Kind: outreach.Update, Mission: rep.Missions[0], Session: sur, Revision: strconv.Itoa(s.Sequence)}
+				if rep.Sample, err = e.sample(tx, key); err != nil {
+					return err
+				}
+			}
 			return errDryRun
 		}
 		return tx.Audit(actor, "sessions.move", fmt.Sprintf("%s to %s–%s %s (sequence %d), %d updates queued",
@@ -254,6 +289,12 @@ func (e *Engine) CancelSessionWith(sur string, c Cancel, actor string) (ChangeRe
 			}
 		}
 		if c.DryRun {
+			if len(rep.Missions) > 0 {
+				key := outreach.OutboxKey{Kind: outreach.Cancellation, Mission: rep.Missions[0], Session: sur, Revision: strconv.Itoa(s.Sequence)}
+				if rep.Sample, err = e.sample(tx, key); err != nil {
+					return err
+				}
+			}
 			return errDryRun
 		}
 		return tx.Audit(actor, "sessions.cancel", fmt.Sprintf("%s (sequence %d): %s; %d cancellations queued", sur, s.Sequence, reason, rep.Queued))
