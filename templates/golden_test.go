@@ -135,7 +135,9 @@ func TestGoldenMessages(t *testing.T) {
 					d.Answers = sc.answers
 					d.Now = r.at(time.October, 3, 8, 0)
 				case ReminderPractical:
-					d.Session, d.Answers = &before, sc.answers
+					// The note of the session's day: every session of that
+					// day the mission attends.
+					d.Sessions, d.Answers = attendedOn(r.sessions, before, sc.answers), sc.answers
 					d.Now = before.Start.Add(-20 * time.Hour)
 				case Withdrawal:
 					d.Session, d.AnsweredBy = &before, sc.by
@@ -265,6 +267,19 @@ func TestGoldenCalendarText(t *testing.T) {
 		}
 	}
 	golden(t, "calendar", b.String())
+}
+
+// attendedOn returns the sessions on the day of s that answers accept or
+// hold as tentative, in time order.
+func attendedOn(sessions []outreach.Session, s outreach.Session, answers map[string]outreach.Status) []outreach.Session {
+	var out []outreach.Session
+	for _, o := range sessions {
+		a := answers[o.SuR]
+		if sameDay(o.Start, s.Start) && (a == outreach.Accepted || a == outreach.Tentative) {
+			out = append(out, o)
+		}
+	}
+	return out
 }
 
 // replace returns sessions with the one on the same SuR as s replaced by s.

@@ -80,9 +80,14 @@ func TestEveryMessageInItsLanguage(t *testing.T) {
 				d := r.data(t, id)
 				d.Mission = m
 				switch k {
-				case Confirmation, ReminderPractical:
+				case Confirmation:
 					d.Session, d.Answers = &before, answers
 					d.Now = r.at(time.October, 9, 9, 0)
+				case ReminderPractical:
+					// The day's note for two sessions of 11 October.
+					d.Sessions = []outreach.Session{r.session(t, "GHA"), before}
+					d.Answers = map[string]outreach.Status{"GHA": outreach.Tentative, "JPN": outreach.Accepted}
+					d.Now = r.at(time.October, 10, 9, 30)
 				case Update:
 					d.Session, d.Previous = &after, &before
 				case Cancellation:

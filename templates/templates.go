@@ -40,7 +40,9 @@ const (
 	ReminderNoAnswer Kind = "reminder-noanswer"
 	// ReminderAccepted reminds a mission of the sessions it accepted.
 	ReminderAccepted Kind = "reminder-accepted"
-	// ReminderPractical is the practical note sent the day before a session.
+	// ReminderPractical is the practical note sent the day before a day of
+	// sessions: one note listing every session of Data.Sessions (the day's
+	// sessions the mission attends) with its time, room and programme.
 	ReminderPractical Kind = "reminder-practical"
 	// ReminderSpeaker is the note to one of a session's speakers: when and
 	// where, access, the panel in speaking order with its minutes.
@@ -87,8 +89,9 @@ type Data struct {
 	// States under Review, by mission id.
 	Sessions []outreach.Session
 	SuRNames map[string]outreach.Names
-	// Session is the one session for a confirmation, update, cancellation
-	// or practical reminder.
+	// Session is the one session for a confirmation, update, cancellation,
+	// withdrawal or speaker's reminder. A practical note has none: it lists
+	// Sessions.
 	Session *outreach.Session
 	// Previous is, for an update, the session before the move, so the
 	// message can say what changed.

@@ -394,7 +394,19 @@ func (s *Set) view(kind Kind, l outreach.Language, d Data) (*View, error) {
 		if len(v.Sessions) == 0 {
 			return nil, errors.New("no sessions (Data.Sessions)")
 		}
-	case Confirmation, Update, Cancellation, ReminderPractical, ReminderSpeaker, Withdrawal:
+	case ReminderPractical:
+		// The note lists the sessions it is given, those of one day.
+		if len(v.Scheduled) == 0 {
+			return nil, errors.New("no session taking place (Data.Sessions)")
+		}
+		if len(v.Scheduled) == 1 {
+			n, err := name(v.Scheduled[0].SuR)
+			if err != nil {
+				return nil, err
+			}
+			v.Summary = s.Summary(l, d.Event, n)
+		}
+	case Confirmation, Update, Cancellation, ReminderSpeaker, Withdrawal:
 		if v.Session == nil {
 			return nil, errors.New("no session (Data.Session)")
 		}
