@@ -296,6 +296,11 @@ func (e *Engine) composeMessage(tx *store.Tx, it outreach.OutboxItem, revs map[s
 		}
 		partstat := "NEEDS-ACTION"
 		if it.Key.Kind == outreach.Confirmation {
+			covered, err := tx.GetState(coveredKey(it.Key), new(bool))
+			if err != nil {
+				return nil, err
+			}
+			data.Covered = covered
 			switch r.Status {
 			case outreach.Accepted:
 				partstat = "ACCEPTED"

@@ -145,6 +145,7 @@ func TestGoldenMessages(t *testing.T) {
 					d.Now = r.at(time.September, 22, 14, 0)
 				case PageSummary:
 					d.Answers, d.Delegates, d.Comment = sc.answers, sc.delegates, sc.comment
+					d.AnsweredBy = outreach.FromWeb
 					d.Now = r.at(time.September, 21, 17, 45)
 				}
 				msg, err := s.Render(k, m.Language, d)
@@ -157,6 +158,33 @@ func TestGoldenMessages(t *testing.T) {
 					checkMessage(t, m.Language, msg)
 				}
 				golden(t, sc.mission+"-"+string(k), messageFile(msg))
+
+				// One letter answering several Pre-sessions: each
+				// confirmation carries its calendar invitation and refers
+				// to the summary, which says it follows the answers given.
+				var variant string
+				switch k {
+				case Confirmation:
+					d.Covered, variant = true, "covered"
+				case PageSummary:
+					d.AnsweredBy, d.Delegates, d.Comment, variant = outreach.FromEmail, nil, "", "letter"
+				default:
+					return
+				}
+				msg, err = s.Render(k, m.Language, d)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if k.TextOnly() {
+					checkTextMessage(t, msg)
+				} else {
+					checkMessage(t, m.Language, msg)
+				}
+				if strings.Contains(msg.Text, "Programme") || strings.Contains(msg.Text, "Programa") || strings.Contains(msg.Text, "page was submitted") ||
+					strings.Contains(msg.Text, "envoi de la page") || strings.Contains(msg.Text, "envío de la página") {
+					t.Errorf("%s %s repeats what the summary says or names the reply page:\n%s", k, variant, msg.Text)
+				}
+				golden(t, sc.mission+"-"+string(k)+"-"+variant, messageFile(msg))
 			})
 		}
 	}

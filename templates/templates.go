@@ -116,7 +116,12 @@ type Data struct {
 	// Confirmed is set once the UN has confirmed the dates and venue; until
 	// then invitations say they are provisional.
 	Confirmed bool
-	// AnsweredBy is where the answer a withdrawal follows came from: the
+	// Covered is set on a confirmation sent with a summary of the answers
+	// it follows (one letter or one reply page answering several
+	// Pre-sessions): it then only carries the calendar invitation and
+	// refers to the summary, which says what was recorded.
+	Covered bool
+	// AnsweredBy is where the answer a withdrawal or a summary follows came from: the
 	// reply page (FromWeb), staff (FromStaff), a letter or a calendar
 	// reply (anything else).
 	AnsweredBy outreach.SourceKind

@@ -82,6 +82,11 @@ type View struct {
 	// sessions by this mission's answers.
 	Accepted, Tentative, Declined, Unanswered Sessions
 
+	// Covered marks a confirmation sent with a summary of the answers it
+	// follows: it carries the calendar invitation and refers to the
+	// summary instead of repeating it.
+	Covered bool
+
 	// AnsweredBy, in a withdrawal, is where the mission's answer came
 	// from: "web" (its reply page), "staff" (it told the organiser) or
 	// "email" (a letter or a calendar reply).
@@ -297,7 +302,7 @@ func (s *Set) view(kind Kind, l outreach.Language, d Data) (*View, error) {
 	if d.Now.IsZero() {
 		return nil, errors.New("no rendering time (Data.Now)")
 	}
-	v := &View{Kind: kind, Provisional: !d.Confirmed, Mission: d.Mission, Now: d.Now.In(loc)}
+	v := &View{Kind: kind, Provisional: !d.Confirmed, Mission: d.Mission, Now: d.Now.In(loc), Covered: d.Covered}
 	s.g.eventView(v, l, d.Event, loc)
 	v.Today = LongDate(l, v.Now)
 	v.ReplyTo = d.ReplyTo
