@@ -77,15 +77,22 @@ type OutboxKey struct {
 	// Speaker is the address, in lower case, of the panellist a reminder
 	// is written to; Mission is then empty. Messages to missions have none.
 	Speaker string `json:"speaker,omitempty"`
+	// Day is the local date ("2017-10-10") of a reminder about a mission's
+	// sessions on one day; Session is then empty.
+	Day string `json:"day,omitempty"`
 }
 
 // String is the key as the store indexes it: kind/mission/session/revision,
-// with /speaker after it for a message to a speaker (so every key of a
-// message to a mission reads as it always has).
+// with /speaker after it for a message to a speaker and /day after it for
+// a reminder about one day (so every other key of a message to a mission
+// reads as it always has).
 func (k OutboxKey) String() string {
 	s := string(k.Kind) + "/" + k.Mission + "/" + k.Session + "/" + k.Revision
 	if k.Speaker != "" {
 		s += "/" + k.Speaker
+	}
+	if k.Day != "" {
+		s += "/" + k.Day
 	}
 	return s
 }

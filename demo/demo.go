@@ -105,6 +105,11 @@ type Figures struct {
 	MostToOneMission        int    `json:"most_messages_to_one_mission"`
 	MostMission             string `json:"most_messages_mission"`
 	MostLettersToOneMission int    `json:"most_letters_to_one_mission"`
+	// MostLettersInADay is the largest number of those (calendar requests
+	// left out) that one mission received on one day, Geneva time, and
+	// MostLettersDay that mission and day ("JAM 2017-10-09").
+	MostLettersInADay int    `json:"most_letters_to_one_mission_in_a_day"`
+	MostLettersDay    string `json:"most_letters_in_a_day_mission"`
 }
 
 const (
@@ -454,13 +459,19 @@ func (r *round) result() (Result, error) {
 		sent, err := tx.Outbox(func(o *outreach.OutboxItem) bool {
 			return o.State == outreach.Sent && o.Key.Mission != "" && o.Key.Speaker == ""
 		})
-		all, letters := map[string]int{}, map[string]int{}
+		all, letters, daily := map[string]int{}, map[string]int{}, map[string]int{}
 		for _, o := range sent {
 			all[o.Key.Mission]++
 			switch o.Key.Kind {
 			case outreach.Confirmation, outreach.Update, outreach.Cancellation:
 			default:
 				letters[o.Key.Mission]++
+				daily[o.Key.Mission+" "+o.Sent.In(r.ev.Location).Format(time.DateOnly)]++
+			}
+		}
+		for k, n := range daily {
+			if n > f.MostLettersInADay || (n == f.MostLettersInADay && k < f.MostLettersDay) {
+				f.MostLettersInADay, f.MostLettersDay = n, k
 			}
 		}
 		for id, n := range all {

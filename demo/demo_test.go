@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"outreach"
 	"outreach/store"
@@ -51,7 +52,8 @@ func TestOnceRoundMatchesStore(t *testing.T) {
 	}
 	t.Logf("largest number of messages to one mission: %d (%s); without calendar requests: %d",
 		res.Figures.MostToOneMission, res.Figures.MostMission, res.Figures.MostLettersToOneMission)
-	if res.Figures.MostToOneMission == 0 || res.Figures.MostLettersToOneMission > res.Figures.MostToOneMission {
+	if res.Figures.MostToOneMission == 0 || res.Figures.MostLettersToOneMission > res.Figures.MostToOneMission ||
+		res.Figures.MostLettersInADay == 0 || res.Figures.MostLettersInADay > res.Figures.MostLettersToOneMission {
 		t.Errorf("messages per mission not counted: %+v", res.Figures)
 	}
 	if res.Figures.Review != 1 {
@@ -81,10 +83,16 @@ func TestOnceRoundMatchesStore(t *testing.T) {
 	var rsvps []outreach.RSVP
 	var sessions []outreach.Session
 	var missions []outreach.Mission
+	var reminders []outreach.OutboxItem
 	invited := map[string]bool{}
 	if err := st.View(func(tx *store.Tx) error {
 		var err error
 		if rsvps, err = tx.RSVPs(); err != nil {
+			return err
+		}
+		if reminders, err = tx.Outbox(func(it *outreach.OutboxItem) bool {
+			return it.Key.Kind == outreach.Reminder && it.State == outreach.Sent && it.Key.Mission != ""
+		}); err != nil {
 			return err
 		}
 		inv, err := tx.Outbox(func(it *outreach.OutboxItem) bool {
@@ -107,6 +115,35 @@ func TestOnceRoundMatchesStore(t *testing.T) {
 	names := map[string]string{}
 	for _, m := range missions {
 		names[m.ID] = m.Names.EN
+	}
+	// One reminder a day at most to a mission, though many attend several
+	// sessions of one day: the practical note is one per day.
+	geneva, err := time.LoadLocation("Europe/Zurich")
+	if err != nil {
+		t.Fatal(err)
+	}
+	perDay := map[string]int{}
+	for _, it := range reminders {
+		k := it.Key.Mission + " " + it.Sent.In(geneva).Format(time.DateOnly)
+		if perDay[k]++; perDay[k] == 2 {
+			t.Errorf("%s: more than one reminder that day", k)
+		}
+	}
+	dayOf := map[string]string{}
+	for _, s := range sessions {
+		dayOf[s.SuR] = s.Start.In(geneva).Format(time.DateOnly)
+	}
+	sameDay := map[string]int{}
+	severalOnADay := 0
+	for _, r := range rsvps {
+		if r.Status == outreach.Accepted || r.Status == outreach.Tentative {
+			if sameDay[r.Mission+" "+dayOf[r.Session]]++; sameDay[r.Mission+" "+dayOf[r.Session]] == 2 {
+				severalOnADay++
+			}
+		}
+	}
+	if severalOnADay == 0 || len(reminders) == 0 {
+		t.Errorf("the round has %d missions attending several sessions of a day and %d reminders: nothing to check", severalOnADay, len(reminders))
 	}
 	type row struct{ acc, tent, dec, none int }
 	want := map[string]*row{}

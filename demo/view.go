@@ -117,6 +117,8 @@ func printFinal(w io.Writer, r *round, res Result) {
 	fmt.Fprintf(w, "  outreach sent: %s\n", counts(f.Sent))
 	fmt.Fprintf(w, "  Replies read: %s\n", counts(f.Replies))
 	fmt.Fprintf(w, "  Reminders sent: %d (missed: %d)\n", f.Reminders, f.Missed)
+	fmt.Fprintf(w, "  Most messages to one mission: %d (%s); besides calendar requests %d, at most %d in one day (%s)\n",
+		f.MostToOneMission, f.MostMission, f.MostLettersToOneMission, f.MostLettersInADay, f.MostLettersDay)
 	fmt.Fprintf(w, "  Review queue: %d waiting\n", f.Review)
 	if len(f.NotReached) > 0 {
 		fmt.Fprintf(w, "  Not reached: %s\n", strings.Join(f.NotReached, ", "))

@@ -293,6 +293,11 @@ func (e *Engine) composeMessage(tx *store.Tx, it outreach.OutboxItem, revs map[s
 		}
 		partstat := "NEEDS-ACTION"
 		if it.Key.Kind == outreach.Confirmation {
+			covered, err := tx.GetState(coveredKey(it.Key), new(bool))
+			if err != nil {
+				return nil, err
+			}
+			data.Covered = covered
 			switch r.Status {
 			case outreach.Accepted:
 				partstat = "ACCEPTED"
@@ -321,6 +326,22 @@ func (e *Engine) composeMessage(tx *store.Tx, it outreach.OutboxItem, revs map[s
 		revs[session.SuR] = session.Sequence
 	case outreach.Reminder:
 		kind = templates.Kind(ruleTemplate(it.Rule))
+		switch {
+		case it.Key.Day != "":
+			// One note for the day: the sessions it lists as they stand now.
+			name, _, audience := ruleParts(it.Rule)
+			listed, err := e.dayNote(tx, rd.sessions, name, audience, it.Key.Day, m.ID)
+			if err != nil {
+				return nil, err
+			}
+			if len(listed) == 0 {
+				return nil, fmt.Errorf("no session on %s for %s to be reminded of", it.Key.Day, m.ID)
+			}
+			data.Sessions = listed
+		case session != nil:
+			// Queued for one session before such rules went by day.
+			data.Sessions, data.Session = []outreach.Session{*session}, nil
+		}
 		answers := map[string]outreach.Status{}
 		for _, s := range rd.sessions {
 			r, err := tx.RSVP(m.ID, s.SuR)

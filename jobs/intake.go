@@ -217,11 +217,59 @@ func (e *Engine) recordAnswers(tx *store.Tx, res reply.Result, key string) error
 			src.Actor = res.Calendar.Attendee
 		}
 	}
+	var changed []string
 	for _, sur := range sortedKeys(res.Sessions) {
 		r := outreach.RSVP{Mission: res.Mission, Session: sur, Status: res.Sessions[sur], Delegates: res.Delegates,
 			DelegateNames: res.DelegateNames, Note: res.Comment, At: e.now(), Source: src}
-		if _, err := e.recordAnswer(tx, r); err != nil {
+		ok, err := e.recordAnswer(tx, r)
+		if err != nil {
 			return err
+		}
+		if ok {
+			changed = append(changed, sur)
+		}
+	}
+	if src.Kind != outreach.FromEmail || len(changed) < 2 {
+		return nil
+	}
+	// One letter answering several Pre-sessions: one summary of what was
+	// recorded, and each calendar request only carries its invitation.
+	m, err := tx.Mission(res.Mission)
+	if err != nil || len(m.Usable()) == 0 {
+		return err
+	}
+	sum := sha256.Sum256([]byte(key))
+	summary := outreach.OutboxKey{Kind: outreach.PageSummary, Mission: res.Mission, Revision: letterSummary + hex.EncodeToString(sum[:8])}
+	if _, _, err := e.enqueue(tx, summary, "", e.now()); err != nil {
+		return err
+	}
+	return coverConfirmations(tx, res.Mission, changed)
+}
+
+// letterSummary begins the revision of a summary that follows a letter
+// rather than a reply page.
+const letterSummary = "letter-"
+
+// coveredKey names the mark of a confirmation sent with a summary of the
+// answers it follows.
+func coveredKey(k outreach.OutboxKey) string { return "covered:" + k.String() }
+
+// coverConfirmations marks the confirmations of mission's sessions still
+// to be sent for the first time as covered by a summary queued with them:
+// each then carries its calendar invitation and refers to the summary.
+func coverConfirmations(tx *store.Tx, mission string, sessions []string) error {
+	for _, sur := range sessions {
+		pending, err := pendingCalendar(tx, mission, sur)
+		if err != nil {
+			return err
+		}
+		for _, it := range pending[outreach.Confirmation] {
+			if it.State != outreach.Queued || it.Attempts > 0 {
+				continue // its first attempt may have gone: it stays as it was
+			}
+			if err := tx.PutState(coveredKey(it.Key), true); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

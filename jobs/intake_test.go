@@ -767,15 +767,16 @@ func TestIntakeRecordsEveryKindOfReply(t *testing.T) {
 	}
 
 	// Only the letter is answered: a confirmation per session accepted, to
-	// Belgium; nothing to the out-of-office, the decline or the bounce.
+	// Belgium, and one summary of its answers; nothing to the
+	// out-of-office, the decline or the bounce.
 	sent := f.flushAll()
 	bel, _ := f.e.Mission("BEL")
-	if len(sent) != 2 || len(sentTo(sent, bel)) != 2 {
+	if len(sent) != 3 || len(sentTo(sent, bel)) != 3 {
 		var to [][]string
 		for _, m := range sent {
 			to = append(to, m.To)
 		}
-		t.Fatalf("after intake %d messages went out to %v, want 2 confirmations to Belgium", len(sent), to)
+		t.Fatalf("after intake %d messages went out to %v, want 2 confirmations and a summary to Belgium", len(sent), to)
 	}
 
 	// A second sync finds nothing new.
@@ -807,12 +808,19 @@ func TestIntakeEmailedAcceptIsConfirmedWithTheInvitationsEvent(t *testing.T) {
 		keys = append(keys, it.Key.String())
 	}
 	slices.Sort(keys)
-	if want := []string{"confirmation/BEL/BEN/0", "confirmation/BEL/CZE/0"}; !slices.Equal(keys, want) {
-		t.Fatalf("outbox after the letter: %v, want %v", keys, want)
+	if want := []string{"confirmation/BEL/BEN/0", "confirmation/BEL/CZE/0", "page-summary/BEL//letter-"}; len(keys) != 3 ||
+		!slices.Equal(keys[:2], want[:2]) || !strings.HasPrefix(keys[2], want[2]) {
+		t.Fatalf("outbox after the letter: %v, want %v and the summary", keys, want)
 	}
-	sent := f.flushAll()
+	var sent []smtptest.Message
+	for _, m := range f.flushAll() {
+		if !strings.Contains(string(m.Data), "method=REQUEST") {
+			continue // the summary
+		}
+		sent = append(sent, m)
+	}
 	if len(sent) != 2 {
-		t.Fatalf("%d messages sent, want 2 confirmations", len(sent))
+		t.Fatalf("%d calendar requests sent, want 2 confirmations", len(sent))
 	}
 	for _, m := range sent {
 		msg, part, ev := calendarPart(t, m.Data)
@@ -903,8 +911,8 @@ func TestIntakeSameMessageTwiceCountsOnce(t *testing.T) {
 	if sn.Replies["rsvp"] != 3 {
 		t.Errorf("snapshot counts %d RSVP messages, want 3: %v", sn.Replies["rsvp"], sn.Replies)
 	}
-	if n := len(f.pendingOutbox()); n != 3 {
-		t.Errorf("%d confirmations queued, want 3 (Benin, Czechia, Ghana)", n)
+	if got := pendingKinds(f); got != "confirmation:3 page-summary:1" {
+		t.Errorf("queued %s, want 3 confirmations (Benin, Czechia, Ghana) and one summary of the letter answering two", got)
 	}
 	// Every copy is filed with the original; none left in INBOX, none deleted.
 	if n := len(srv.mailbox(t, "processed")); n != 6 {
@@ -1062,9 +1070,26 @@ func (f *fixture) checkSceneRecordedOnce() {
 	if tl := tallyOf(st, "BEN"); tl.Accepted != 1 {
 		f.t.Errorf("status BEN: %d accepted, want 1", tl.Accepted)
 	}
-	if n := len(f.pendingOutbox()); n != 2 {
-		f.t.Errorf("%d confirmations queued, want 2", n)
+	// Belgium's letter answers two sessions: two calendar requests and
+	// one summary of what was recorded, each queued once.
+	if got := pendingKinds(f); got != "confirmation:2 page-summary:1" {
+		f.t.Errorf("queued %s, want 2 confirmations and Belgium's summary", got)
 	}
+}
+
+// pendingKinds counts the messages waiting in the outbox by kind:
+// "confirmation:2 page-summary:1".
+func pendingKinds(f *fixture) string {
+	n := map[outreach.MessageKind]int{}
+	for _, it := range f.pendingOutbox() {
+		n[it.Key.Kind]++
+	}
+	var out []string
+	for k, c := range n {
+		out = append(out, fmt.Sprintf("%s:%d", k, c))
+	}
+	slices.Sort(out)
+	return strings.Join(out, " ")
 }
 
 // A mission changes its mind from a client that leaves DTSTAMP out of the

@@ -3,6 +3,7 @@ package jobs
 import (
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -36,16 +37,31 @@ type Schedule struct {
 	Digest string
 }
 
-// Due is one reminder instance: a rule, for the event or one session.
+// Due is one reminder instance: a rule, for the event, one session (a
+// speakers rule) or one day (any other rule relative to each session: a
+// mission receives one note listing its sessions of that day).
 type Due struct {
 	Rule    string    `json:"rule"`
 	Session string    `json:"session,omitempty"`
+	Day     string    `json:"day,omitempty"`
 	At      time.Time `json:"at"`
 
 	rule Rule // the rule as it was when the instance was listed
+	// sessions are the sessions on Day taking place, in time order.
+	sessions []string
 }
 
-func (d Due) key() string { return "reminder:" + d.Rule + ":" + d.Session }
+func (d Due) key() string {
+	if d.Day != "" {
+		return "reminder:" + d.Rule + ":day:" + d.Day
+	}
+	return "reminder:" + d.Rule + ":" + d.Session
+}
+
+// sessionKey is the key under which a rule relative to each session kept
+// its instance for one session before such rules went by day: a store
+// upgraded with some of them done must not send those again.
+func sessionKey(rule, session string) string { return "reminder:" + rule + ":" + session }
 
 // reminderState is kept in the store per instance, so a reminder is sent
 // once across restarts and a missed one is reported once.
@@ -72,14 +88,54 @@ func (s Schedule) instances(ev outreach.Event, loc *time.Location, sessions []ou
 			out = append(out, Due{Rule: r.Name, At: ruleTime(ev.First, r, loc), rule: r})
 			continue
 		}
-		for _, ss := range sessions {
+		if r.Audience == Speakers {
+			for _, ss := range sessions {
+				if ss.Status == outreach.Cancelled {
+					continue
+				}
+				out = append(out, Due{Rule: r.Name, Session: ss.SuR, At: ruleTime(ss.Start, r, loc), rule: r})
+			}
+			continue
+		}
+		byDay := map[string]int{}
+		for _, ss := range sortedSessions(sessions) {
 			if ss.Status == outreach.Cancelled {
 				continue
 			}
-			out = append(out, Due{Rule: r.Name, Session: ss.SuR, At: ruleTime(ss.Start, r, loc), rule: r})
+			day := ss.Start.In(loc).Format(time.DateOnly)
+			i, ok := byDay[day]
+			if !ok {
+				i = len(out)
+				byDay[day] = i
+				out = append(out, Due{Rule: r.Name, Day: day, At: ruleTime(ss.Start, r, loc), rule: r})
+			}
+			out[i].sessions = append(out[i].sessions, ss.SuR)
 		}
 	}
 	return out
+}
+
+// sortedSessions returns ss in time order.
+func sortedSessions(ss []outreach.Session) []outreach.Session {
+	out := append([]outreach.Session(nil), ss...)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Start.Before(out[j].Start) })
+	return out
+}
+
+// doneBefore reports whether day instance d was sent in full before rules
+// relative to each session went by day: every session of its day has its
+// instance done under the per-session key.
+func doneBefore(tx *store.Tx, d Due) (bool, error) {
+	if d.Day == "" || len(d.sessions) == 0 {
+		return false, nil
+	}
+	for _, sur := range d.sessions {
+		var st reminderState
+		if _, err := tx.GetState(sessionKey(d.Rule, sur), &st); err != nil || !st.Done {
+			return false, err
+		}
+	}
+	return true, nil
 }
 
 // ruleTime is when rule r fires for day: r.DaysBefore calendar days
@@ -160,8 +216,12 @@ func (e *Engine) Sweep() (SweepReport, error) {
 			if _, err := tx.GetState(d.key(), &st); err != nil {
 				return err
 			}
+			before, err := doneBefore(tx, d)
+			if err != nil {
+				return err
+			}
 			switch {
-			case st.Done:
+			case st.Done || before:
 			case d.At.After(now):
 				if rep.Next == nil || d.At.Before(rep.Next.At) {
 					d := d
@@ -191,6 +251,9 @@ func (e *Engine) Sweep() (SweepReport, error) {
 			}
 			if st.Done {
 				return nil // another sweep was first
+			}
+			if before, err := doneBefore(tx, d); err != nil || before {
+				return err // sent session by session before the upgrade
 			}
 			st.Done, st.At, st.Instant = true, now, d.At
 			if sched.Lateness > 0 && now.Sub(d.At) > sched.Lateness {
@@ -248,12 +311,16 @@ func (e *Engine) Sweep() (SweepReport, error) {
 	return rep, nil
 }
 
-// label names an instance in logs and the audit: "day-before JPN".
+// label names an instance in logs and the audit: "nudge",
+// "speakers-day-before JPN", "day-before 2017-10-10".
 func (d Due) label() string {
-	if d.Session == "" {
-		return d.Rule
+	switch {
+	case d.Day != "":
+		return d.Rule + " " + d.Day
+	case d.Session != "":
+		return d.Rule + " " + d.Session
 	}
-	return d.Rule + " " + d.Session
+	return d.Rule
 }
 
 // queueReminder queues instance d's reminder for everyone in its audience.
@@ -287,14 +354,24 @@ func (e *Engine) queueReminder(tx *store.Tx, d Due, now time.Time) (int, []strin
 		if !wasInvited[m.ID] || len(m.Usable()) == 0 {
 			continue
 		}
-		answers, err := coveredAnswers(tx, ss, m.ID, d.Session)
-		if err != nil {
-			return n, nil, err
+		key := outreach.OutboxKey{Kind: outreach.Reminder, Mission: m.ID, Session: d.Session, Revision: rule.Name, Day: d.Day}
+		if d.Day != "" {
+			listed, err := e.dayNote(tx, ss, rule.Name, rule.Audience, d.Day, m.ID)
+			if err != nil {
+				return n, nil, err
+			}
+			if len(listed) == 0 {
+				continue
+			}
+		} else {
+			answers, err := coveredAnswers(tx, ss, m.ID, d.Session)
+			if err != nil {
+				return n, nil, err
+			}
+			if !inAudience(rule.Audience, answers) {
+				continue
+			}
 		}
-		if !inAudience(rule.Audience, answers) {
-			continue
-		}
-		key := outreach.OutboxKey{Kind: outreach.Reminder, Mission: m.ID, Session: d.Session, Revision: rule.Name}
 		_, added, err := e.enqueue(tx, key, ruleRef(rule), now)
 		if err != nil {
 			return n, nil, err
@@ -345,6 +422,37 @@ func panelSpeaker(s outreach.Session, addr string) (outreach.Speaker, bool) {
 		}
 	}
 	return outreach.Speaker{}, false
+}
+
+// dayNote returns the sessions a day's note of rule (name, audience) lists
+// for mission, in time order, as the store holds them now: those taking
+// place on day (a local date) for which the mission is in the audience —
+// a session moved to another day is listed on that day's note, one
+// cancelled or declined meanwhile on none — less any whose note went out
+// on its own before such rules went by day.
+func (e *Engine) dayNote(tx *store.Tx, ss []outreach.Session, name, audience, day, mission string) ([]outreach.Session, error) {
+	var out []outreach.Session
+	for _, s := range sortedSessions(ss) {
+		if s.Status == outreach.Cancelled || s.Start.In(e.loc()).Format(time.DateOnly) != day {
+			continue
+		}
+		r, err := tx.RSVP(mission, s.SuR)
+		if err != nil {
+			return nil, err
+		}
+		if !inAudience(audience, []outreach.Status{r.Status}) {
+			continue
+		}
+		var st reminderState
+		if _, err := tx.GetState(sessionKey(name, s.SuR), &st); err != nil {
+			return nil, err
+		}
+		if st.Done {
+			continue
+		}
+		out = append(out, s)
+	}
+	return out, nil
 }
 
 // coveredAnswers returns mission's answers for the sessions a reminder
@@ -417,6 +525,13 @@ func (e *Engine) supersededReminder(tx *store.Tx, it outreach.OutboxItem) (strin
 	ss, err := tx.Sessions()
 	if err != nil {
 		return "", err
+	}
+	if it.Key.Day != "" {
+		listed, err := e.dayNote(tx, ss, name, audience, it.Key.Day, it.Key.Mission)
+		if err != nil || len(listed) > 0 {
+			return "", err
+		}
+		return fmt.Sprintf("%s is no longer in the %s audience of %s for any session on %s", it.Key.Mission, audience, name, it.Key.Day), nil
 	}
 	answers, err := coveredAnswers(tx, ss, it.Key.Mission, it.Key.Session)
 	if err != nil {
@@ -570,6 +685,22 @@ func (e *Engine) Reminders() ([]ReminderLine, error) {
 				return err
 			}
 			l := ReminderLine{Due: d, State: "scheduled"}
+			if !st.Done {
+				// Sent session by session before the upgrade?
+				before, err := doneBefore(tx, d)
+				if err != nil {
+					return err
+				}
+				for _, sur := range d.sessions {
+					var old reminderState
+					if _, err := tx.GetState(sessionKey(d.Rule, sur), &old); err != nil {
+						return err
+					}
+					if before {
+						st.Done, st.Queued = true, st.Queued+old.Queued
+					}
+				}
+			}
 			switch {
 			case st.Missed:
 				l.State = "missed"

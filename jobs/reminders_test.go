@@ -251,14 +251,27 @@ func TestReminderWholeRound(t *testing.T) {
 		}
 		return out
 	}
-	attending := func(sur string) map[string]bool {
-		out := map[string]bool{}
-		for id, as := range answers {
-			if a := as[sur]; a == outreach.Accepted || a == outreach.Tentative {
-				out[id] = true
+	dayOf := func(s outreach.Session) string { return s.Start.In(geneva).Format(time.DateOnly) }
+	// attending is, per mission, the sessions of day it attends.
+	attending := func(day string) map[string][]string {
+		out := map[string][]string{}
+		for _, s := range ss {
+			if dayOf(s) != day {
+				continue
+			}
+			for id, as := range answers {
+				if a := as[s.SuR]; a == outreach.Accepted || a == outreach.Tentative {
+					out[id] = append(out[id], s.SuR)
+				}
 			}
 		}
 		return out
+	}
+	var sessionDays []string
+	for _, s := range ss {
+		if d := dayOf(s); len(sessionDays) == 0 || sessionDays[len(sessionDays)-1] != d {
+			sessionDays = append(sessionDays, d)
+		}
 	}
 
 	type phase struct {
@@ -267,7 +280,7 @@ func TestReminderWholeRound(t *testing.T) {
 	}
 	var want struct {
 		nudge, week map[string]bool
-		day         map[string]map[string]bool
+		day         map[string]map[string][]string // day → mission → sessions
 	}
 	var firstAnswers []string // missions answering in the first phase
 	nFirst := 0               // answers recorded in the first phase
@@ -315,9 +328,9 @@ func TestReminderWholeRound(t *testing.T) {
 					set(m, ss[i%len(ss)], outreach.Declined)
 				}
 			}
-			want.day = map[string]map[string]bool{}
-			for _, s := range ss {
-				want.day[s.SuR] = attending(s.SuR)
+			want.day = map[string]map[string][]string{}
+			for _, d := range sessionDays {
+				want.day[d] = attending(d)
 			}
 		}},
 	}
@@ -340,25 +353,26 @@ func TestReminderWholeRound(t *testing.T) {
 	}
 	flush(t, f, 0)
 
-	// Every instance is sent, none missed, none still scheduled.
+	// Every instance is sent, none missed, none still scheduled: the
+	// practical note is one instance per day of sessions.
 	lines, err := f.e.Reminders()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(lines) != 2+len(ss) {
-		t.Fatalf("%d reminder instances, want %d", len(lines), 2+len(ss))
+	if len(sessionDays) != 4 || len(lines) != 2+len(sessionDays) {
+		t.Fatalf("%d reminder instances, want %d (sessionDays %v)", len(lines), 2+len(sessionDays), sessionDays)
 	}
 	dueAt := map[string]time.Time{}
 	for _, l := range lines {
 		if l.State != "sent" {
-			t.Errorf("%s %s: %s", l.Rule, l.Session, l.State)
+			t.Errorf("%s %s: %s", l.Rule, l.Day, l.State)
 		}
-		dueAt[l.Rule+"/"+l.Session] = l.At
+		dueAt[l.Rule+"/"+l.Session+l.Day] = l.At
 	}
 	wantDue := map[string]time.Time{"nudge/": local(9, 26, 9, 30), "week-before/": local(10, 3, 9, 30)}
 	for _, s := range ss {
 		d := s.Start.In(geneva)
-		wantDue["day-before/"+s.SuR] = time.Date(d.Year(), d.Month(), d.Day()-1, 9, 30, 0, 0, geneva)
+		wantDue["day-before/"+dayOf(s)] = time.Date(d.Year(), d.Month(), d.Day()-1, 9, 30, 0, 0, geneva)
 	}
 	for k, at := range wantDue {
 		if !dueAt[k].Equal(at) {
@@ -370,11 +384,11 @@ func TestReminderWholeRound(t *testing.T) {
 	for _, m := range ms {
 		byMission[m.ID] = m
 	}
-	got := map[string]map[string]bool{} // rule/session → missions
+	got := map[string]map[string]bool{} // rule/day → missions
 	for _, r := range remReceived(t, f, outreach.Reminder) {
 		k := r.item.Key
 		name, tmpl, _ := ruleParts(r.item.Rule)
-		id := name + "/" + k.Session
+		id := name + "/" + k.Session + k.Day
 		if got[id] == nil {
 			got[id] = map[string]bool{}
 		}
@@ -425,26 +439,50 @@ func TestReminderWholeRound(t *testing.T) {
 	}
 	check("nudge/", want.nudge)
 	check("week-before/", want.week)
+	for _, d := range sessionDays {
+		missions := map[string]bool{}
+		for id := range want.day[d] {
+			missions[id] = true
+		}
+		check("day-before/"+d, missions)
+	}
+	if len(got) != 2+len(sessionDays) {
+		t.Errorf("reminders sent for %d instances, want %d", len(got), 2+len(sessionDays))
+	}
+	// The practical note lists exactly the day's sessions the mission
+	// attends, each with its time and room (read in the English ones),
+	// and the access once.
+	bySuR := map[string]outreach.Session{}
 	for _, s := range ss {
-		check("day-before/"+s.SuR, want.day[s.SuR])
+		bySuR[s.SuR] = s
 	}
-	if len(got) != 2+len(ss) {
-		t.Errorf("reminders sent for %d instances, want %d", len(got), 2+len(ss))
-	}
-	// Spot-check the practical note: the room and the access.
+	several := 0
 	for _, r := range remReceived(t, f, outreach.Reminder) {
-		if r.item.Key.Session == "" || byMission[r.item.Key.Mission].Language != outreach.English {
+		m := byMission[r.item.Key.Mission]
+		if r.item.Key.Day == "" || m.Language != outreach.English {
 			continue
 		}
-		var room string
-		for _, s := range ss {
-			if s.SuR == r.item.Key.Session {
-				room = s.Room
+		listed := want.day[r.item.Key.Day][m.ID]
+		text := strings.ReplaceAll(r.text, "\r\n", "\n")
+		if n := strings.Count(text, "\nPre-session on "); n != len(listed) {
+			t.Errorf("practical note of %s to %s lists %d sessions, want %v:\n%s", r.item.Key.Day, m.ID, n, listed, r.text)
+		}
+		if len(listed) > 1 {
+			several++
+		}
+		for _, sur := range listed {
+			s := bySuR[sur]
+			block := fmt.Sprintf("Time: %s (Geneva time)\n  Room: %s, Palais des Nations", e15(s.Start.In(geneva))+"–"+e15(s.End.In(geneva)), s.Room)
+			if !strings.Contains(text, block) {
+				t.Errorf("practical note of %s to %s lacks %s's time and room %q:\n%s", r.item.Key.Day, m.ID, sur, block, r.text)
 			}
 		}
-		if !strings.Contains(r.text, "Room:         "+room+", Palais des Nations") || !strings.Contains(r.text, "UN grounds pass") {
-			t.Errorf("practical note for %s lacks the room %s or the access:\n%s", r.item.Key.Session, room, r.text)
+		if strings.Count(text, "UN grounds pass") != 1 {
+			t.Errorf("practical note of %s to %s: the access not said once:\n%s", r.item.Key.Day, m.ID, r.text)
 		}
+	}
+	if several == 0 {
+		t.Error("the test shaped no mission attending several sessions of one day")
 	}
 
 	// The digest: once a day at 08:00 Geneva time, to staff, to the morning
@@ -493,14 +531,17 @@ func TestReminderWholeRound(t *testing.T) {
 	}
 }
 
+// e15 is a time of day as the notes write it.
+func e15(t time.Time) string { return t.Format("15:04") }
+
 // remCount counts what the server received of a reminder rule, by mission
-// (and session).
+// (and session or day).
 func remCount(t *testing.T, f *fixture, rule string) map[string]int {
 	t.Helper()
 	out := map[string]int{}
 	for _, r := range remReceived(t, f, outreach.Reminder) {
 		if name, _, _ := ruleParts(r.item.Rule); name == rule {
-			out[r.item.Key.Mission+"/"+r.item.Key.Session]++
+			out[r.item.Key.Mission+"/"+r.item.Key.Session+r.item.Key.Day]++
 		}
 	}
 	return out
@@ -709,8 +750,10 @@ func TestReminderNeverTwice(t *testing.T) {
 
 // TestReminderSupersededByAnswer: a mission answers after its nudge was
 // queued and before it went out. The nudge is not sent, and ends
-// superseded, not failed; the same for a practical note to a mission that
-// declined the session meanwhile, and for one whose session was cancelled.
+// superseded, not failed. A day's practical note lists the day's sessions
+// as they stand when it goes: not one declined or cancelled meanwhile, nor
+// one moved to another day, which the other day's note lists; a note left
+// with nothing to list is superseded.
 func TestReminderSupersededByAnswer(t *testing.T) {
 	f := newFixture(t, smtptest.Hooks{})
 	sched := remSchedule(t, config.DefaultRules())
@@ -734,37 +777,85 @@ func TestReminderSupersededByAnswer(t *testing.T) {
 		t.Errorf("nudges received: %v", got)
 	}
 
-	// The practical notes of the day before the 10 October sessions.
+	// The practical notes of the day before the 10 October sessions: one
+	// per mission, listing the day's sessions it attends.
 	for _, m := range []string{"JPN", "FRA", "BEN"} {
 		remSet(t, f, m, "BEN", outreach.Accepted)
 		remSet(t, f, m, "CZE", outreach.Accepted)
 	}
+	remSet(t, f, "JPN", "GHA", outreach.Accepted) // 11 October
 	flush(t, f, 0)
 	f.clock.Set(local(10, 9, 9, 30))
-	// JPN's for ARG (accepted above), and everyone's for BEN and CZE.
-	if rep := remSweep(t, f); rep.Queued != 1+3+3 {
+	// JPN's (ARG, BEN, CZE), FRA's and BEN's (BEN, CZE).
+	if rep := remSweep(t, f); rep.Queued != 3 || len(rep.Fired) != 1 || rep.Fired[0].Day != "2017-10-10" {
 		t.Fatalf("day-before: %+v", rep)
 	}
+	// Before the notes go: FRA declines BEN, CZE is cancelled, and ARG
+	// moves to the 11th, after GHA.
 	remSet(t, f, "FRA", "BEN", outreach.Declined)
 	if _, err := f.e.CancelSession("CZE", "postponed", "test"); err != nil {
+		t.Fatal(err)
+	}
+	moved := local(10, 11, 16, 30)
+	if _, err := f.e.MoveSession("ARG", Move{Start: &moved, Note: "the Working Group changed its schedule"}, "test"); err != nil {
 		t.Fatal(err)
 	}
 	if rep := flush(t, f, 0); rep.Failed != 0 {
 		t.Fatalf("flush: %+v", rep)
 	}
-	for _, c := range []struct {
-		mission, session string
-		state            outreach.OutboxState
-	}{
-		{"JPN", "BEN", outreach.Sent}, {"BEN", "BEN", outreach.Sent}, {"FRA", "BEN", outreach.Superseded},
-		{"JPN", "CZE", outreach.Superseded}, {"FRA", "CZE", outreach.Superseded}, {"BEN", "CZE", outreach.Superseded},
-	} {
-		it := f.item(outreach.OutboxKey{Kind: outreach.Reminder, Mission: c.mission, Session: c.session, Revision: "day-before"})
-		if it.State != c.state {
-			t.Errorf("day-before %s to %s: %v (%s), want %v", c.session, c.mission, it.State, it.Error, c.state)
+	day10 := func(m string) outreach.OutboxItem {
+		return f.item(outreach.OutboxKey{Kind: outreach.Reminder, Mission: m, Revision: "day-before", Day: "2017-10-10"})
+	}
+	for m, st := range map[string]outreach.OutboxState{"JPN": outreach.Sent, "BEN": outreach.Sent, "FRA": outreach.Superseded} {
+		if it := day10(m); it.State != st {
+			t.Errorf("day-before 10 October to %s: %v (%s), want %v", m, it.State, it.Error, st)
 		}
 	}
-	if got := remCount(t, f, "day-before"); fmt.Sprint(got) != "map[BEN/BEN:1 JPN/ARG:1 JPN/BEN:1]" {
+	if it := day10("FRA"); !strings.Contains(it.Error, "for any session on 2017-10-10") {
+		t.Errorf("FRA's note superseded for %q", it.Error)
+	}
+	// Each note names the sessions of the 10th the mission still attends.
+	notes := func(day string) map[string]string {
+		out := map[string]string{}
+		for _, r := range remReceived(t, f, outreach.Reminder) {
+			if r.item.Key.Day == day {
+				out[r.item.Key.Mission] = strings.ReplaceAll(r.text, "\r\n", "\n")
+			}
+		}
+		return out
+	}
+	sessionsIn := func(text string) []string {
+		var out []string
+		for _, line := range strings.Split(text, "\n") {
+			if strings.HasPrefix(line, "Pre-session on ") || strings.HasPrefix(line, "Pré-session sur ") || strings.HasPrefix(line, "Pre-sesión sobre ") {
+				out = append(out, line)
+			}
+		}
+		return out
+	}
+	got10 := notes("2017-10-10")
+	if len(got10) != 2 {
+		t.Fatalf("notes of 10 October received: %d, want JPN's and BEN's", len(got10))
+	}
+	for m, want := range map[string]string{"JPN": "[Pre-session on Benin]", "BEN": "[Pré-session sur le Bénin]"} {
+		if got := fmt.Sprint(sessionsIn(got10[m])); got != want {
+			t.Errorf("note of 10 October to %s lists %s, want %s:\n%s", m, got, want, got10[m])
+		}
+	}
+
+	// The next morning JPN's note of the 11th lists GHA and ARG, moved
+	// there, in time order; nobody else attends a session that day.
+	f.clock.Set(local(10, 10, 9, 30))
+	if rep := remSweep(t, f); rep.Queued != 1 {
+		t.Fatalf("day-before 11 October: %+v", rep)
+	}
+	flush(t, f, 0)
+	got11 := notes("2017-10-11")
+	if len(got11) != 1 || fmt.Sprint(sessionsIn(got11["JPN"])) != "[Pre-session on Ghana Pre-session on Argentina]" ||
+		!strings.Contains(got11["JPN"], "Time: 16:30–17:30 (Geneva time)") {
+		t.Errorf("notes of 11 October: %v\n%s", len(got11), got11["JPN"])
+	}
+	if got := remCount(t, f, "day-before"); fmt.Sprint(got) != "map[BEN/2017-10-10:1 JPN/2017-10-10:1 JPN/2017-10-11:1]" {
 		t.Errorf("practical notes received: %v", got)
 	}
 }
@@ -846,9 +937,15 @@ func TestReminderDaylightSavingChange(t *testing.T) {
 	for _, s := range ss {
 		day[s.SuR] = s.Start.In(geneva).Day()
 	}
+	// One note per mission and day of sessions (30 and 31 October, 1 and
+	// 2 November), each queued at 09:30 Geneva time three days before.
+	days := map[int]bool{}
+	for _, d := range day {
+		days[d] = true
+	}
 	got := remCount(t, f, "three-before")
-	if len(got) != len(missions)*len(ss) {
-		t.Errorf("%d practical notes, want %d", len(got), len(missions)*len(ss))
+	if len(days) != 4 || len(got) != len(missions)*len(days) {
+		t.Errorf("%d practical notes, want %d (%d days)", len(got), len(missions)*len(days), len(days))
 	}
 	for k, n := range got {
 		if n != 1 {
@@ -859,9 +956,13 @@ func TestReminderDaylightSavingChange(t *testing.T) {
 		if name, _, _ := ruleParts(r.item.Rule); name != "three-before" {
 			continue
 		}
-		want := wantUTC[day[r.item.Key.Session]]
+		d, err := time.ParseInLocation(time.DateOnly, r.item.Key.Day, geneva)
+		if err != nil {
+			t.Fatalf("%s: %v", r.item.Key, err)
+		}
+		want := wantUTC[d.Day()]
 		if !r.item.Created.Equal(want) || r.item.Created.In(geneva).Format("15:04") != "09:30" {
-			t.Errorf("%s %s: queued %s (%s), want %s", r.item.Key.Mission, r.item.Key.Session,
+			t.Errorf("%s %s: queued %s (%s), want %s", r.item.Key.Mission, r.item.Key.Day,
 				r.item.Created.UTC().Format(time.RFC3339), r.item.Created.In(geneva).Format("15:04 MST"), want.Format(time.RFC3339))
 		}
 	}
@@ -994,5 +1095,91 @@ func TestReminderRuleReloaded(t *testing.T) {
 	it := f.item(outreach.OutboxKey{Kind: outreach.Reminder, Mission: "JPN", Revision: "week-before"})
 	if !it.Created.Equal(local(10, 2, 10, 15)) {
 		t.Errorf("week-before queued at %s", it.Created.In(geneva))
+	}
+}
+
+// TestReminderUpgradedFromSessionNotes opens a store written when the
+// practical note went once per session: the 10 October notes all went
+// out, and on the 11th only the one for Ghana had, its message to JPN still
+// in the outbox. After the upgrade nothing already sent goes again: no
+// note for the 10th, the queued note on Ghana goes as it was, and the note
+// of the 11th lists only what the old notes did not cover.
+func TestReminderUpgradedFromSessionNotes(t *testing.T) {
+	f := newFixture(t, smtptest.Hooks{})
+	sched := remSchedule(t, config.DefaultRules())
+	sched.Digest = ""
+	f.e.SetSchedule(sched)
+	remInvite(t, f, "JPN", "BEN")
+	for _, m := range []string{"JPN", "BEN"} {
+		for _, s := range []string{"ARG", "CZE", "GHA", "GTM", "JPN"} {
+			remSet(t, f, m, s, outreach.Accepted)
+		}
+	}
+	flush(t, f, 0)
+
+	// What the per-session rule left in the store.
+	f.clock.Set(local(10, 9, 9, 31))
+	rule := sched.Rules[2]
+	if rule.Name != "day-before" || !rule.PerSession {
+		t.Fatalf("default rules: %+v", sched.Rules)
+	}
+	if err := f.st.Update(func(tx *store.Tx) error {
+		for _, s := range []string{"ARG", "BEN", "CZE", "GAB", "GHA"} {
+			if err := tx.PutState(sessionKey("day-before", s), reminderState{Done: true, At: f.clock.Now(), Queued: 2}); err != nil {
+				return err
+			}
+		}
+		_, _, err := f.e.enqueue(tx, outreach.OutboxKey{Kind: outreach.Reminder, Mission: "JPN", Session: "GHA", Revision: "day-before"},
+			ruleRef(rule), f.clock.Now())
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	remRestart(t, f, sched)
+
+	lines, err := f.e.Reminders()
+	if err != nil {
+		t.Fatal(err)
+	}
+	state := map[string]string{}
+	for _, l := range lines {
+		state[l.Rule+" "+l.Day] = l.State
+	}
+	if state["day-before 2017-10-10"] != "sent" || state["day-before 2017-10-11"] != "scheduled" {
+		t.Errorf("instances after the upgrade: %v", state)
+	}
+	if rep := remSweep(t, f); rep.Queued != 0 || len(rep.Fired) != 0 {
+		t.Errorf("the 10 October notes went again: %+v", rep)
+	}
+	flush(t, f, 0)
+	f.clock.Set(local(10, 10, 9, 30))
+	if rep := remSweep(t, f); rep.Queued != 2 || len(rep.Fired) != 1 || rep.Fired[0].Day != "2017-10-11" {
+		t.Fatalf("day-before 11 October: %+v", rep)
+	}
+	flush(t, f, 0)
+	got := map[string]string{}
+	for _, r := range remReceived(t, f, outreach.Reminder) {
+		if name, _, _ := ruleParts(r.item.Rule); name != "day-before" {
+			continue
+		}
+		k := r.item.Key.Mission + "/" + r.item.Key.Session + r.item.Key.Day
+		if _, dup := got[k]; dup {
+			t.Errorf("%s received twice", k)
+		}
+		var listed []string
+		for _, line := range strings.Split(strings.ReplaceAll(r.text, "\r\n", "\n"), "\n") {
+			if strings.HasPrefix(line, "Pre-session on ") || strings.HasPrefix(line, "Pré-session sur ") {
+				listed = append(listed, line)
+			}
+		}
+		got[k] = strings.Join(listed, "; ")
+	}
+	want := map[string]string{
+		"JPN/GHA":        "Pre-session on Ghana", // queued before the upgrade
+		"JPN/2017-10-11": "Pre-session on Guatemala; Pre-session on Japan",
+		"BEN/2017-10-11": "Pré-session sur le Guatemala; Pré-session sur le Japon",
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("practical notes after the upgrade:\n got %v\nwant %v", got, want)
 	}
 }

@@ -394,6 +394,11 @@ func (e *Engine) SubmitPage(mission string, a PageAnswers) (PageReport, error) {
 				return err
 			} else if added {
 				rep.Summary = true
+				// The summary says what was recorded; the requests only
+				// carry their invitations.
+				if err := coverConfirmations(tx, m.ID, rep.Requests); err != nil {
+					return err
+				}
 			}
 		}
 		var ch []string

@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"fmt"
+	"strings"
 
 	"outreach"
 	"outreach/ical"
@@ -12,7 +13,8 @@ import (
 
 // The two messages a reply page sends: the cancellation of a session a
 // mission gave up (one inline METHOD:CANCEL, like a session's own
-// cancellation), and the summary of its answers. Both are plain text in
+// cancellation), and the summary of its answers (also sent after a letter
+// answering several sessions). Both are plain text in
 // the mission's language, from the templates Withdrawal and PageSummary.
 
 // composePage writes a withdrawal or a page summary for it, from what the
@@ -80,6 +82,12 @@ func (e *Engine) composePage(t *templates.Set, tx *store.Tx, it outreach.OutboxI
 		data.AnsweredBy = r.Source.Kind
 	case outreach.PageSummary:
 		kind = templates.PageSummary
+		if strings.HasPrefix(it.Key.Revision, letterSummary) {
+			// After a letter answering several Pre-sessions.
+			data.AnsweredBy = outreach.FromEmail
+			break
+		}
+		data.AnsweredBy = outreach.FromWeb
 		ps, err := tx.PageState(m.ID)
 		if err != nil {
 			return nil, err

@@ -135,7 +135,9 @@ func TestGoldenMessages(t *testing.T) {
 					d.Answers = sc.answers
 					d.Now = r.at(time.October, 3, 8, 0)
 				case ReminderPractical:
-					d.Session, d.Answers = &before, sc.answers
+					// The note of the session's day: every session of that
+					// day the mission attends.
+					d.Sessions, d.Answers = attendedOn(r.sessions, before, sc.answers), sc.answers
 					d.Now = before.Start.Add(-20 * time.Hour)
 				case Withdrawal:
 					d.Session, d.AnsweredBy = &before, sc.by
@@ -143,6 +145,7 @@ func TestGoldenMessages(t *testing.T) {
 					d.Now = r.at(time.September, 22, 14, 0)
 				case PageSummary:
 					d.Answers, d.Delegates, d.Comment = sc.answers, sc.delegates, sc.comment
+					d.AnsweredBy = outreach.FromWeb
 					d.Now = r.at(time.September, 21, 17, 45)
 				}
 				msg, err := s.Render(k, m.Language, d)
@@ -155,6 +158,33 @@ func TestGoldenMessages(t *testing.T) {
 					checkMessage(t, m.Language, msg)
 				}
 				golden(t, sc.mission+"-"+string(k), messageFile(msg))
+
+				// One letter answering several Pre-sessions: each
+				// confirmation carries its calendar invitation and refers
+				// to the summary, which says it follows the answers given.
+				var variant string
+				switch k {
+				case Confirmation:
+					d.Covered, variant = true, "covered"
+				case PageSummary:
+					d.AnsweredBy, d.Delegates, d.Comment, variant = outreach.FromEmail, nil, "", "letter"
+				default:
+					return
+				}
+				msg, err = s.Render(k, m.Language, d)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if k.TextOnly() {
+					checkTextMessage(t, msg)
+				} else {
+					checkMessage(t, m.Language, msg)
+				}
+				if strings.Contains(msg.Text, "Programme") || strings.Contains(msg.Text, "Programa") || strings.Contains(msg.Text, "page was submitted") ||
+					strings.Contains(msg.Text, "envoi de la page") || strings.Contains(msg.Text, "envío de la página") {
+					t.Errorf("%s %s repeats what the summary says or names the reply page:\n%s", k, variant, msg.Text)
+				}
+				golden(t, sc.mission+"-"+string(k)+"-"+variant, messageFile(msg))
 			})
 		}
 	}
@@ -265,6 +295,19 @@ func TestGoldenCalendarText(t *testing.T) {
 		}
 	}
 	golden(t, "calendar", b.String())
+}
+
+// attendedOn returns the sessions on the day of s that answers accept or
+// hold as tentative, in time order.
+func attendedOn(sessions []outreach.Session, s outreach.Session, answers map[string]outreach.Status) []outreach.Session {
+	var out []outreach.Session
+	for _, o := range sessions {
+		a := answers[o.SuR]
+		if sameDay(o.Start, s.Start) && (a == outreach.Accepted || a == outreach.Tentative) {
+			out = append(out, o)
+		}
+	}
+	return out
 }
 
 // replace returns sessions with the one on the same SuR as s replaced by s.

@@ -54,13 +54,16 @@ func TestEveryMessageInItsLanguage(t *testing.T) {
 	notes := map[Kind]bool{Invitation: true, Confirmation: true, Update: true, Cancellation: true, ReminderNoAnswer: true,
 		Withdrawal: true, PageSummary: true}
 	type message struct {
-		k  Kind
-		by outreach.SourceKind // for a withdrawal
+		k       Kind
+		by      outreach.SourceKind // for a withdrawal or a summary
+		covered bool                // a confirmation sent with a summary
 	}
 	var messages []message
-	for _, k := range []Kind{Invitation, Confirmation, Update, Cancellation, ReminderNoAnswer, ReminderAccepted, ReminderPractical, PageSummary} {
+	for _, k := range []Kind{Invitation, Confirmation, Update, Cancellation, ReminderNoAnswer, ReminderAccepted, ReminderPractical} {
 		messages = append(messages, message{k: k})
 	}
+	messages = append(messages, message{k: Confirmation, covered: true},
+		message{k: PageSummary, by: outreach.FromWeb}, message{k: PageSummary, by: outreach.FromEmail})
 	for _, by := range []outreach.SourceKind{outreach.FromWeb, outreach.FromEmail, outreach.FromStaff, outreach.FromCalendar} {
 		messages = append(messages, message{k: Withdrawal, by: by})
 	}
@@ -80,9 +83,14 @@ func TestEveryMessageInItsLanguage(t *testing.T) {
 				d := r.data(t, id)
 				d.Mission = m
 				switch k {
-				case Confirmation, ReminderPractical:
-					d.Session, d.Answers = &before, answers
+				case Confirmation:
+					d.Session, d.Answers, d.Covered = &before, answers, mk.covered
 					d.Now = r.at(time.October, 9, 9, 0)
+				case ReminderPractical:
+					// The day's note for two sessions of 11 October.
+					d.Sessions = []outreach.Session{r.session(t, "GHA"), before}
+					d.Answers = map[string]outreach.Status{"GHA": outreach.Tentative, "JPN": outreach.Accepted}
+					d.Now = r.at(time.October, 10, 9, 30)
 				case Update:
 					d.Session, d.Previous = &after, &before
 				case Cancellation:
@@ -94,7 +102,7 @@ func TestEveryMessageInItsLanguage(t *testing.T) {
 					d.Session, d.AnsweredBy = &before, mk.by
 					d.PageURL, d.PageUntil = "https://rsvp.presessions.example/r/"+id, r.at(time.October, 3, 18, 0)
 				case PageSummary:
-					d.Answers = answers
+					d.Answers, d.AnsweredBy = answers, mk.by
 					d.Delegates = []Delegate{{Name: "Inès Núñez", Email: "i.nunez@mission.example"}, {Name: "Jo Tan"}}
 					d.PageURL, d.PageUntil = "https://rsvp.presessions.example/r/"+id, r.at(time.October, 3, 18, 0)
 				}
@@ -105,6 +113,9 @@ func TestEveryMessageInItsLanguage(t *testing.T) {
 				where := id + "/" + string(lang) + "/" + string(k)
 				if mk.by != "" {
 					where += "(" + string(mk.by) + ")"
+				}
+				if mk.covered {
+					where += "(covered)"
 				}
 				if lang != outreach.English {
 					for _, part := range []string{msg.Subject, msg.Text} {

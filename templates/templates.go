@@ -40,7 +40,9 @@ const (
 	ReminderNoAnswer Kind = "reminder-noanswer"
 	// ReminderAccepted reminds a mission of the sessions it accepted.
 	ReminderAccepted Kind = "reminder-accepted"
-	// ReminderPractical is the practical note sent the day before a session.
+	// ReminderPractical is the practical note sent the day before a day of
+	// sessions: one note listing every session of Data.Sessions (the day's
+	// sessions the mission attends) with its time, room and programme.
 	ReminderPractical Kind = "reminder-practical"
 	// ReminderSpeaker is the note to one of a session's speakers: when and
 	// where, access, the panel in speaking order with its minutes.
@@ -87,8 +89,9 @@ type Data struct {
 	// States under Review, by mission id.
 	Sessions []outreach.Session
 	SuRNames map[string]outreach.Names
-	// Session is the one session for a confirmation, update, cancellation
-	// or practical reminder.
+	// Session is the one session for a confirmation, update, cancellation,
+	// withdrawal or speaker's reminder. A practical note has none: it lists
+	// Sessions.
 	Session *outreach.Session
 	// Previous is, for an update, the session before the move, so the
 	// message can say what changed.
@@ -113,7 +116,12 @@ type Data struct {
 	// Confirmed is set once the UN has confirmed the dates and venue; until
 	// then invitations say they are provisional.
 	Confirmed bool
-	// AnsweredBy is where the answer a withdrawal follows came from: the
+	// Covered is set on a confirmation sent with a summary of the answers
+	// it follows (one letter or one reply page answering several
+	// Pre-sessions): it then only carries the calendar invitation and
+	// refers to the summary, which says what was recorded.
+	Covered bool
+	// AnsweredBy is where the answer a withdrawal or a summary follows came from: the
 	// reply page (FromWeb), staff (FromStaff), a letter or a calendar
 	// reply (anything else).
 	AnsweredBy outreach.SourceKind

@@ -291,6 +291,10 @@ func TestRenderNeedsData(t *testing.T) {
 		answeredAll.Answers[ss.SuR] = outreach.Declined
 	}
 	jpn := r.session(t, "JPN")
+	called := jpn
+	called.Status = outreach.Cancelled
+	practicalNone := r.data(t, "JPN") // its one session was cancelled
+	practicalNone.Sessions = []outreach.Session{called}
 	speakerless := r.data(t, "JPN")
 	speakerless.Session = &jpn
 	stranger := speakerless
@@ -306,7 +310,7 @@ func TestRenderNeedsData(t *testing.T) {
 		{"speaker's reminder without speaker", ReminderSpeaker, outreach.Spanish, speakerless, "Data.Speaker"},
 		{"speaker's reminder to someone off the panel", ReminderSpeaker, outreach.English, stranger, "Eva Keller is not on the panel of JPN"},
 		{"confirmation without session", Confirmation, outreach.English, r.data(t, "JPN"), "Data.Session"},
-		{"practical without session", ReminderPractical, outreach.French, r.data(t, "JPN"), "Data.Session"},
+		{"practical note without a session taking place", ReminderPractical, outreach.French, practicalNone, "Data.Sessions"},
 		{"invitation without sessions", Invitation, outreach.English, Data{Event: r.ev, Mission: r.missions["JPN"], Now: r.ev.First}, "Data.Sessions"},
 		{"no time zone", Invitation, outreach.English, noZone, "time zone"},
 		{"no rendering time", Invitation, outreach.English, Data{Event: r.ev, Mission: r.missions["JPN"], Sessions: r.sessions, SuRNames: r.names}, "Data.Now"},

@@ -82,6 +82,11 @@ type View struct {
 	// sessions by this mission's answers.
 	Accepted, Tentative, Declined, Unanswered Sessions
 
+	// Covered marks a confirmation sent with a summary of the answers it
+	// follows: it carries the calendar invitation and refers to the
+	// summary instead of repeating it.
+	Covered bool
+
 	// AnsweredBy, in a withdrawal, is where the mission's answer came
 	// from: "web" (its reply page), "staff" (it told the organiser) or
 	// "email" (a letter or a calendar reply).
@@ -297,7 +302,7 @@ func (s *Set) view(kind Kind, l outreach.Language, d Data) (*View, error) {
 	if d.Now.IsZero() {
 		return nil, errors.New("no rendering time (Data.Now)")
 	}
-	v := &View{Kind: kind, Provisional: !d.Confirmed, Mission: d.Mission, Now: d.Now.In(loc)}
+	v := &View{Kind: kind, Provisional: !d.Confirmed, Mission: d.Mission, Now: d.Now.In(loc), Covered: d.Covered}
 	s.g.eventView(v, l, d.Event, loc)
 	v.Today = LongDate(l, v.Now)
 	v.ReplyTo = d.ReplyTo
@@ -394,7 +399,19 @@ func (s *Set) view(kind Kind, l outreach.Language, d Data) (*View, error) {
 		if len(v.Sessions) == 0 {
 			return nil, errors.New("no sessions (Data.Sessions)")
 		}
-	case Confirmation, Update, Cancellation, ReminderPractical, ReminderSpeaker, Withdrawal:
+	case ReminderPractical:
+		// The note lists the sessions it is given, those of one day.
+		if len(v.Scheduled) == 0 {
+			return nil, errors.New("no session taking place (Data.Sessions)")
+		}
+		if len(v.Scheduled) == 1 {
+			n, err := name(v.Scheduled[0].SuR)
+			if err != nil {
+				return nil, err
+			}
+			v.Summary = s.Summary(l, d.Event, n)
+		}
+	case Confirmation, Update, Cancellation, ReminderSpeaker, Withdrawal:
 		if v.Session == nil {
 			return nil, errors.New("no session (Data.Session)")
 		}

@@ -163,7 +163,11 @@ func cmdOutbox(c *cli, args []string) error {
 			if it.Key.Speaker != "" {
 				to = it.Key.Speaker // a note to one of the session's speakers
 			}
-			printf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", it.ID, it.Key.Kind, to, it.Key.Session, it.State, it.Attempts, next, it.Error)
+			session := it.Key.Session
+			if it.Key.Day != "" {
+				session = it.Key.Day // a note about the mission's sessions of that day
+			}
+			printf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", it.ID, it.Key.Kind, to, session, it.State, it.Attempts, next, it.Error)
 		}
 		return tw.Flush()
 	})
