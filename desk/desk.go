@@ -518,14 +518,10 @@ func (s *Server) reviewList(w http.ResponseWriter, r *http.Request, p *page) {
 		s.fail(w, p, err)
 		return
 	}
-	ms, err := s.b.Missions()
+	ms, names, err := s.missions()
 	if err != nil {
 		s.fail(w, p, err)
 		return
-	}
-	names := map[string]string{}
-	for _, m := range ms {
-		names[m.ID] = m.Names.EN
 	}
 	p.Title, p.Nav, p.Data = "Review", "review", reviewData{Items: items, Sessions: ss, Missions: ms, Names: names, Now: s.now()}
 	s.render(w, "review", p, http.StatusOK)
@@ -680,13 +676,9 @@ func (s *Server) sessionsData() (sessionsData, error) {
 	if err != nil {
 		return sessionsData{}, err
 	}
-	ms, err := s.b.Missions()
+	_, names, err := s.missions()
 	if err != nil {
 		return sessionsData{}, err
-	}
-	names := map[string]string{}
-	for _, m := range ms {
-		names[m.ID] = m.Names.EN
 	}
 	return sessionsData{Sessions: ss, Names: names}, nil
 }
@@ -803,15 +795,12 @@ func (s *Server) outbox(w http.ResponseWriter, r *http.Request, p *page) {
 		s.fail(w, p, err)
 		return
 	}
-	ms, err := s.b.Missions()
+	_, names, err := s.missions()
 	if err != nil {
 		s.fail(w, p, err)
 		return
 	}
-	d := outboxData{Counts: map[string]int{}, Names: map[string]string{}}
-	for _, m := range ms {
-		d.Names[m.ID] = m.Names.EN
-	}
+	d := outboxData{Counts: map[string]int{}, Names: names}
 	for _, it := range items {
 		d.Counts[it.State.String()]++
 		switch it.State {
@@ -913,4 +902,18 @@ func fromLoopback(r *http.Request) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// missions returns the directory and each mission's (and State's) English
+// name by id.
+func (s *Server) missions() ([]outreach.Mission, map[string]string, error) {
+	ms, err := s.b.Missions()
+	if err != nil {
+		return nil, nil, err
+	}
+	names := make(map[string]string, len(ms))
+	for _, m := range ms {
+		names[m.ID] = m.Names.EN
+	}
+	return ms, names, nil
 }
