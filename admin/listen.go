@@ -8,6 +8,8 @@ import (
 	"os"
 	"syscall"
 	"time"
+
+	"outreach/internal/loopback"
 )
 
 // ListenSocket opens the admin unix socket at path with owner-only
@@ -64,11 +66,8 @@ func ListenTCP(addr string) (net.Listener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("admin listen %q: %w", addr, err)
 	}
-	if host != "localhost" {
-		ip := net.ParseIP(host)
-		if ip == nil || !ip.IsLoopback() {
-			return nil, fmt.Errorf("admin listen %q: %q is not a loopback address; the admin endpoint is for this machine only", addr, host)
-		}
+	if !loopback.Host(host) {
+		return nil, fmt.Errorf("admin listen %q: %q is not a loopback address; the admin endpoint is for this machine only", addr, host)
 	}
 	l, err := net.Listen("tcp", addr)
 	if err != nil {

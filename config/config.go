@@ -23,6 +23,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"outreach"
+	"outreach/internal/loopback"
 )
 
 // Config is the whole of outreach.toml.
@@ -433,7 +434,7 @@ func (c *Config) Validate() error {
 	s := &c.SMTP
 	checkServer(bad, "smtp", s.Host, s.Port, s.TLS, []string{"starttls", "tls", "plain"})
 	checkAuth(bad, "smtp", s.Auth, s.Username, s.Password, s.PasswordFile, s.PasswordEnv)
-	if s.TLS == "plain" && s.Username != "" && !isLoopback(s.Host) {
+	if s.TLS == "plain" && s.Username != "" && !loopback.Host(s.Host) {
 		bad("smtp.tls", "plain is refused with a username to a non-loopback host: the password would cross the network in clear; use starttls or tls")
 	}
 	if s.Timeout.D < time.Second {
@@ -452,7 +453,7 @@ func (c *Config) Validate() error {
 	m := &c.IMAP
 	checkServer(bad, "imap", m.Host, m.Port, m.TLS, []string{"tls", "starttls", "plain"})
 	checkAuth(bad, "imap", m.Auth, m.Username, m.Password, m.PasswordFile, m.PasswordEnv)
-	if m.TLS == "plain" && !isLoopback(m.Host) {
+	if m.TLS == "plain" && !loopback.Host(m.Host) {
 		bad("imap.tls", "plain is refused to a non-loopback host: the password would cross the network in clear; use tls or starttls")
 	}
 	if m.Username == "" {
@@ -538,7 +539,7 @@ func (c *Config) Validate() error {
 		host, _, err := net.SplitHostPort(c.Admin.Listen)
 		if err != nil {
 			bad("admin.listen", "%v", err)
-		} else if !isLoopback(host) {
+		} else if !loopback.Host(host) {
 			bad("admin.listen", "%s is not a loopback address; the admin endpoint is for this machine only", host)
 		}
 		if c.Admin.TokenFile == "" && c.Admin.TokenEnv == "" {
@@ -587,7 +588,7 @@ func checkWeb(bad func(string, string, ...any), w Web) {
 	switch {
 	case err != nil || u.Host == "" || u.User != nil:
 		bad("web.public_url", "%q is not an absolute address such as https://rsvp.example.org", w.PublicURL)
-	case u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname())):
+	case u.Scheme != "https" && !(u.Scheme == "http" && loopback.Host(u.Hostname())):
 		bad("web.public_url", "%q: use https (the link carries the mission's token; http is accepted for localhost only)", w.PublicURL)
 	case u.RawQuery != "" || u.Fragment != "" || strings.Contains(w.PublicURL, "?") || strings.Contains(w.PublicURL, "#"):
 		bad("web.public_url", "%q: no query or fragment", w.PublicURL)
@@ -595,7 +596,7 @@ func checkWeb(bad func(string, string, ...any), w Web) {
 	host, _, err := net.SplitHostPort(w.Listen)
 	if err != nil {
 		bad("web.listen", "%v", err)
-	} else if !isLoopback(host) {
+	} else if !loopback.Host(host) {
 		bad("web.listen", "%s is not a loopback address; serve the pages on this machine and publish them through a TLS reverse proxy (see deploy/OPERATING.md)", host)
 	}
 }
@@ -645,7 +646,7 @@ func (c *Config) checkOAuth2(bad func(string, string, ...any)) {
 		switch {
 		case err != nil || u.Host == "":
 			bad("oauth2.token_url", "%q is not an absolute URL", o.TokenURL)
-		case u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname())):
+		case u.Scheme != "https" && !(u.Scheme == "http" && loopback.Host(u.Hostname())):
 			bad("oauth2.token_url", "%q: want https (http only to a loopback address): the client secret travels to it", o.TokenURL)
 		}
 	}
@@ -689,14 +690,6 @@ func checkSecret(bad func(string, string, ...any), sect, user, inline, file, env
 	if file != "" && env != "" {
 		bad(sect+".password_env", "give either %s.password_file or %s.password_env, not both", sect, sect)
 	}
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(strings.Trim(host, "[]"))
-	return ip != nil && ip.IsLoopback()
 }
 
 // clockChange reports the first day, in year or the next, on which the local time h:m is skipped or repeated in loc by a

@@ -35,6 +35,7 @@ import (
 	"time"
 
 	"outreach"
+	"outreach/internal/loopback"
 	"outreach/jobs"
 )
 
@@ -900,8 +901,7 @@ func fromLoopback(r *http.Request) bool {
 	if err != nil {
 		return false
 	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return loopback.Host(host)
 }
 
 // missions returns the directory and each mission's (and State's) English

@@ -42,6 +42,7 @@ import (
 
 	"github.com/wneessen/go-mail/smtp"
 
+	"outreach/internal/loopback"
 	"outreach/mailer/sasloauth"
 )
 
@@ -155,7 +156,7 @@ func New(opts Options) (*Sender, error) {
 	switch opts.TLS {
 	case StartTLS, ImplicitTLS:
 	case Plain:
-		if host != "" && !isLoopback(host) {
+		if host != "" && !loopback.Host(host) {
 			if opts.Username != "" {
 				bad("TLS mode plain with AUTH to %s would send the password in clear text; use StartTLS or ImplicitTLS", opts.Host)
 			} else {
@@ -234,15 +235,6 @@ func New(opts Options) (*Sender, error) {
 		tls:  tlsConfig,
 		log:  logger,
 	}, nil
-}
-
-// isLoopback reports whether host names this machine through loopback.
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // Conn is one SMTP session, reused for many messages. It is safe for

@@ -33,6 +33,7 @@ import (
 	"unicode/utf8"
 
 	"outreach"
+	"outreach/internal/loopback"
 	"outreach/jobs"
 	"outreach/store"
 	"outreach/templates"
@@ -174,8 +175,7 @@ func clientAddr(r *http.Request) string {
 	if err != nil {
 		host = r.RemoteAddr
 	}
-	ip := net.ParseIP(host)
-	if ip != nil && ip.IsLoopback() {
+	if loopback.Host(host) {
 		if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
 			parts := strings.Split(xff[len(xff)-1], ",")
 			if last := strings.TrimSpace(parts[len(parts)-1]); net.ParseIP(last) != nil {
@@ -186,7 +186,7 @@ func clientAddr(r *http.Request) string {
 			return real
 		}
 	}
-	if ip != nil && ip.To4() == nil {
+	if ip := net.ParseIP(host); ip != nil && ip.To4() == nil {
 		// An IPv6 client usually holds a whole /64.
 		return ip.Mask(net.CIDRMask(64, 128)).String()
 	}

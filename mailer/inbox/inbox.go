@@ -42,6 +42,7 @@ import (
 	"sync"
 	"time"
 
+	"outreach/internal/loopback"
 	"outreach/mailer/sasloauth"
 )
 
@@ -364,7 +365,7 @@ func NewWatcher(opts Options, h Handler) (*Watcher, error) {
 	} else {
 		opts.Addr = addr
 		host, _, _ := net.SplitHostPort(addr)
-		if opts.TLS == Plain && !isLoopback(host) {
+		if opts.TLS == Plain && !loopback.Host(host) {
 			bad("plain-text IMAP to %q refused: use TLS or STARTTLS unless the server is on a loopback address", host)
 		}
 	}
@@ -522,14 +523,6 @@ func withPort(addr string, mode TLSMode) (string, error) {
 		return "", err
 	}
 	return joined, nil
-}
-
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 func checkMailboxName(name string) error {
