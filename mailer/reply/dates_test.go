@@ -1,6 +1,7 @@
 package reply
 
 import (
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -202,5 +203,40 @@ func TestTimeOnEachDay(t *testing.T) {
 	r := Classify(letter("We will attend the 10:00 session."), dir)
 	if r.Kind != Review || !strings.Contains(r.Reason, "fits 4 pre-sessions") {
 		t.Errorf("a time alone: %s %v (%s), want review", r.Kind, r.Sessions, r.Reason)
+	}
+}
+
+// TestItemsAnsweredInALine: "Ghana yes, Guatemala yes, Japan no" answers
+// each item, in the three languages; a line that is not only such pairs
+// answers nothing by them.
+func TestItemsAnsweredInALine(t *testing.T) {
+	dir := testDirectory(t)
+	letter := func(body string) []byte {
+		return []byte("From: Permanent Mission of Chile <geneva@chl.mission.example>\r\nTo: rsvp@presessions.example\r\n" +
+			"Subject: Pre-sessions\r\nMessage-ID: <pairs@chl.mission.example>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" +
+			"Dear colleagues,\r\n\r\n" + body + "\r\n\r\nBest regards,\r\nMaria Gonzalez\r\n")
+	}
+	for _, c := range []struct {
+		body string
+		want map[string]string
+	}{
+		{"Chile: Ghana yes, Guatemala yes, Japan no", map[string]string{"GHA": "accepted", "GTM": "accepted", "JPN": "declined"}},
+		{"Pérou oui ; Japon non", map[string]string{"PER": "accepted", "JPN": "declined"}},
+		{"Perú sí, Japón no, Zambia sí", map[string]string{"PER": "accepted", "JPN": "declined", "ZMB": "accepted"}},
+	} {
+		r := Classify(letter(c.body), dir)
+		checkInvariants(t, r)
+		got := map[string]string{}
+		for id, st := range r.Sessions {
+			got[id] = st.String()
+		}
+		if r.Kind != RSVP || !maps.Equal(got, c.want) {
+			t.Errorf("%q: %s %v (%s), want %v", c.body, r.Kind, got, r.Reason, c.want)
+		}
+	}
+	// Not only pairs: nothing is read from the line as answers.
+	r := Classify(letter("Japan no, thanks for asking, we will write again"), dir)
+	if r.Kind == RSVP {
+		t.Errorf("a sentence with one pair: %s %v (%s)", r.Kind, r.Sessions, r.Reason)
 	}
 }

@@ -138,6 +138,10 @@ var listLineRe = regexp.MustCompile(`^\s*(?:[-*\x{2022}\x{00b7}\x{2013}]\s+|\d{1
 func listText(text string) string {
 	lines := strings.Split(text, "\n")
 	for i, l := range lines {
+		if s, ok := pairsLine(l); ok {
+			lines[i] = s
+			continue
+		}
 		m := listLineRe.FindStringSubmatch(l)
 		if m == nil {
 			continue
@@ -147,4 +151,35 @@ func listText(text string) string {
 		}
 	}
 	return strings.Join(lines, "\n")
+}
+
+// pairRe is one item answered in a line of such pairs: "Ghana yes".
+var pairRe = regexp.MustCompile(`(?i)^\s*([^,;:]{2,40}?)\s+(yes|no|oui|non|s[ií])\s*[.!]?\s*$`)
+
+// pairsLine rewrites a line that is nothing but items answered in turn,
+// "Ghana yes, Guatemala yes, Japan no" (after an optional label such as
+// "Sweden:"), two items at least, as one sentence an item. Any other
+// line is not rewritten.
+func pairsLine(l string) (string, bool) {
+	body := l
+	if label, rest, ok := strings.Cut(l, ":"); ok && !pairRe.MatchString(label) && len(label) <= 60 {
+		body = rest
+	}
+	parts := strings.FieldsFunc(body, func(r rune) bool { return r == ',' || r == ';' })
+	if len(parts) < 2 {
+		return "", false
+	}
+	var out []string
+	for _, p := range parts {
+		m := pairRe.FindStringSubmatch(p)
+		if m == nil {
+			return "", false
+		}
+		answer, rest, ok := rowAnswer([]string{strings.TrimSpace(m[1]), strings.ToLower(m[2])}, nil)
+		if !ok {
+			return "", false
+		}
+		out = append(out, answer+strings.Join(rest, ", ")+".")
+	}
+	return strings.Join(out, " "), true
 }
