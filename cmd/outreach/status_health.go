@@ -73,8 +73,8 @@ func printHealth(w io.Writer, h *admin.Health, loc *time.Location) {
 		printf(w, "  IMAP: %s, last error: %s\n", h.IMAP, h.LastError)
 	}
 	for _, l := range h.LoginHeld {
-		printf(w, "  %s LOGIN REFUSED by the server %d time%s since %s (last: %s); no attempt before %s. New credentials are tried at once after a restart.\n",
-			strings.ToUpper(l.Service), l.Failures, map[bool]string{true: "s"}[l.Failures != 1], at(l.First), l.Err, at(l.Next))
+		printf(w, "  %s LOGIN REFUSED by the server %d %s since %s (last: %s); no attempt before %s. New credentials are tried at once after a restart.\n",
+			strings.ToUpper(l.Service), l.Failures, plural(l.Failures, "time", "times"), at(l.First), l.Err, at(l.Next))
 	}
 	for _, f := range h.FolderErrors {
 		printf(w, "  IMAP folder %s (%s on the server) DOES NOT WORK since %s; %d replies recorded and waiting in the mailbox: %s\n",

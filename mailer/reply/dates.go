@@ -508,10 +508,7 @@ func (r *reader) dateMentions(f string, clauses [][2]int, named []located, st *r
 			if !sameClause && len(fits) > 1 && wholeDay(f, d, fits) && exceptionsOfDay(f, d, ids, named) {
 				// "the pre-sessions of 10 October, except the one on
 				// Benin": the day, and a session of it named apart.
-				for _, s := range fits {
-					out = append(out, located{s.SuR, d.start, d.end})
-					st.wholeDay[s.SuR+"@"+strconv.Itoa(d.start)] = true
-				}
+				out = st.ofDay(out, fits, d.start, d.end)
 				continue
 			}
 			if agrees || !near {
@@ -525,10 +522,7 @@ func (r *reader) dateMentions(f string, clauses [][2]int, named []located, st *r
 			part, isPart, partNote := partOfDay(f, d, fits)
 			switch {
 			case isPart && partNote == "":
-				for _, s := range part {
-					out = append(out, located{s.SuR, d.start, d.end})
-					st.wholeDay[s.SuR+"@"+strconv.Itoa(d.start)] = true
-				}
+				out = st.ofDay(out, part, d.start, d.end)
 				continue
 			case isPart:
 				note = partNote
@@ -538,16 +532,10 @@ func (r *reader) dateMentions(f string, clauses [][2]int, named []located, st *r
 			case len(d.days) == 0 && d.hasTime && !d.otherZone && len(fits) > 1 && eachDayRe.MatchString(f):
 				// "the 10:00 session on each of the four days": that
 				// time's session of every day.
-				for _, s := range fits {
-					out = append(out, located{s.SuR, d.start, d.end})
-					st.wholeDay[s.SuR+"@"+strconv.Itoa(d.start)] = true
-				}
+				out = st.ofDay(out, fits, d.start, d.end)
 				continue
 			case wholeDay(f, d, fits):
-				for _, s := range fits {
-					out = append(out, located{s.SuR, d.start, d.end})
-					st.wholeDay[s.SuR+"@"+strconv.Itoa(d.start)] = true
-				}
+				out = st.ofDay(out, fits, d.start, d.end)
 				continue
 			case d.otherZone:
 				note = fmt.Sprintf("the letter names a pre-session by a time in another time zone (%q); find which before recording", d.label())
@@ -647,10 +635,7 @@ func (r *reader) weekdayMentions(f string, st *readState) []located {
 			}
 		}
 		if len(days) == 1 && (every && len(fits) > 0 || len(fits) == 1) {
-			for _, s := range fits {
-				out = append(out, located{s.SuR, m[0], m[1]})
-				st.wholeDay[s.SuR+"@"+strconv.Itoa(m[0])] = true
-			}
+			out = st.ofDay(out, fits, m[0], m[1])
 			continue
 		}
 		if !r.knowsTimes() {

@@ -64,17 +64,12 @@ func (d timelessDirectory) Sessions() []Session {
 // letter naming its State is read as before.
 func TestDatesWithoutTimes(t *testing.T) {
 	dir := timelessDirectory{testDirectory(t)}
-	letter := func(body string) []byte {
-		return []byte("From: Permanent Mission of Chile <geneva@chl.mission.example>\r\nTo: rsvp@presessions.example\r\n" +
-			"Subject: Pre-sessions\r\nMessage-ID: <dates@chl.mission.example>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" +
-			"Dear colleagues,\r\n\r\n" + body + "\r\n\r\nBest regards,\r\nMaria Gonzalez\r\n")
-	}
-	r := Classify(letter("We will attend the pre-session of 12 October at 10:00."), dir)
+	r := Classify(chileLetter("We will attend the pre-session of 12 October at 10:00."), dir)
 	checkInvariants(t, r)
 	if r.Kind != Review || !strings.Contains(r.Reason, "times are not known") || !strings.Contains(r.Reason, "12 October at 10:00") {
 		t.Errorf("by date without times: %s %v: %s", r.Kind, r.Sessions, r.Reason)
 	}
-	r = Classify(letter("We will attend the pre-session on Japan on 11 October at 14:00."), dir)
+	r = Classify(chileLetter("We will attend the pre-session on Japan on 11 October at 14:00."), dir)
 	checkInvariants(t, r)
 	if r.Kind != RSVP || len(r.Sessions) != 1 || r.Sessions["JPN"].String() != "accepted" {
 		t.Errorf("by name and date without times: %s %v: %s", r.Kind, r.Sessions, r.Reason)
@@ -87,11 +82,6 @@ func TestDatesWithoutTimes(t *testing.T) {
 // and a part of a day with no session go to review with the reason.
 func TestPartOfADay(t *testing.T) {
 	dir := testDirectory(t)
-	letter := func(body string) []byte {
-		return []byte("From: Permanent Mission of Chile <geneva@chl.mission.example>\r\nTo: rsvp@presessions.example\r\n" +
-			"Subject: Pre-sessions\r\nMessage-ID: <part@chl.mission.example>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" +
-			"Dear colleagues,\r\n\r\n" + body + "\r\n\r\nBest regards,\r\nMaria Gonzalez\r\n")
-	}
 	for _, c := range []struct {
 		body string
 		want []string // accepted; nil: review
@@ -106,7 +96,7 @@ func TestPartOfADay(t *testing.T) {
 		{"We will attend the three morning sessions on 10 October.", nil, "but 2 are held then"},
 		{"We will attend the afternoon sessions on 13 October.", []string{"ZMB"}, ""},
 	} {
-		r := Classify(letter(c.body), dir)
+		r := Classify(chileLetter(c.body), dir)
 		checkInvariants(t, r)
 		if c.want == nil {
 			if r.Kind != Review || !strings.Contains(r.Reason, c.why) {
@@ -114,13 +104,7 @@ func TestPartOfADay(t *testing.T) {
 			}
 			continue
 		}
-		var got []string
-		for id, st := range r.Sessions {
-			if st.String() == "accepted" {
-				got = append(got, id)
-			}
-		}
-		slices.Sort(got)
+		got := acceptedIDs(r)
 		want := slices.Sorted(slices.Values(c.want))
 		if r.Kind != RSVP || !slices.Equal(got, want) || len(r.Sessions) != len(want) {
 			t.Errorf("%q: %s %v (%s), want %v accepted", c.body, r.Kind, r.Sessions, r.Reason, want)
@@ -134,11 +118,6 @@ func TestPartOfADay(t *testing.T) {
 // review.
 func TestWeekdayWithoutADate(t *testing.T) {
 	dir := testDirectory(t)
-	letter := func(body string) []byte {
-		return []byte("From: Permanent Mission of Chile <geneva@chl.mission.example>\r\nTo: rsvp@presessions.example\r\n" +
-			"Subject: Pre-sessions\r\nMessage-ID: <wd@chl.mission.example>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" +
-			"Dear colleagues,\r\n\r\n" + body + "\r\n\r\nBest regards,\r\nMaria Gonzalez\r\n")
-	}
 	thursday := []string{"KOR", "LKA", "PER"}
 	for _, c := range []struct {
 		body string
@@ -153,7 +132,7 @@ func TestWeekdayWithoutADate(t *testing.T) {
 		{"We will attend the session on Thursday.", nil, "fits 3 pre-sessions"},
 		{"We will attend the sessions on Monday.", nil, "not a day of the round"},
 	} {
-		r := Classify(letter(c.body), dir)
+		r := Classify(chileLetter(c.body), dir)
 		checkInvariants(t, r)
 		if c.want == nil {
 			if r.Kind != Review || !strings.Contains(r.Reason, c.why) {
@@ -161,13 +140,7 @@ func TestWeekdayWithoutADate(t *testing.T) {
 			}
 			continue
 		}
-		var got []string
-		for id, st := range r.Sessions {
-			if st.String() == "accepted" {
-				got = append(got, id)
-			}
-		}
-		slices.Sort(got)
+		got := acceptedIDs(r)
 		if r.Kind != RSVP || !slices.Equal(got, c.want) || len(r.Sessions) != len(c.want) {
 			t.Errorf("%q: %s %v (%s), want %v accepted", c.body, r.Kind, r.Sessions, r.Reason, c.want)
 		}
@@ -179,28 +152,17 @@ func TestWeekdayWithoutADate(t *testing.T) {
 // sessions goes to review.
 func TestTimeOnEachDay(t *testing.T) {
 	dir := testDirectory(t)
-	letter := func(body string) []byte {
-		return []byte("From: Permanent Mission of Chile <geneva@chl.mission.example>\r\nTo: rsvp@presessions.example\r\n" +
-			"Subject: Pre-sessions\r\nMessage-ID: <each@chl.mission.example>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" +
-			"Dear colleagues,\r\n\r\n" + body + "\r\n\r\nBest regards,\r\nMaria Gonzalez\r\n")
-	}
 	ten := []string{"ARG", "CHE", "GHA", "PER"}
 	for _, body := range []string{"We will attend the 10:00 session on each of the four days.",
 		"Nous participerons chaque jour à la pré-session de 10h00.", "Asistiremos todos los días a la sesión de las 10:00."} {
-		r := Classify(letter(body), dir)
+		r := Classify(chileLetter(body), dir)
 		checkInvariants(t, r)
-		var got []string
-		for id, st := range r.Sessions {
-			if st.String() == "accepted" {
-				got = append(got, id)
-			}
-		}
-		slices.Sort(got)
+		got := acceptedIDs(r)
 		if r.Kind != RSVP || !slices.Equal(got, ten) {
 			t.Errorf("%q: %s %v (%s), want %v accepted", body, r.Kind, r.Sessions, r.Reason, ten)
 		}
 	}
-	r := Classify(letter("We will attend the 10:00 session."), dir)
+	r := Classify(chileLetter("We will attend the 10:00 session."), dir)
 	if r.Kind != Review || !strings.Contains(r.Reason, "fits 4 pre-sessions") {
 		t.Errorf("a time alone: %s %v (%s), want review", r.Kind, r.Sessions, r.Reason)
 	}
@@ -211,11 +173,6 @@ func TestTimeOnEachDay(t *testing.T) {
 // answers nothing by them.
 func TestItemsAnsweredInALine(t *testing.T) {
 	dir := testDirectory(t)
-	letter := func(body string) []byte {
-		return []byte("From: Permanent Mission of Chile <geneva@chl.mission.example>\r\nTo: rsvp@presessions.example\r\n" +
-			"Subject: Pre-sessions\r\nMessage-ID: <pairs@chl.mission.example>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" +
-			"Dear colleagues,\r\n\r\n" + body + "\r\n\r\nBest regards,\r\nMaria Gonzalez\r\n")
-	}
 	for _, c := range []struct {
 		body string
 		want map[string]string
@@ -224,7 +181,7 @@ func TestItemsAnsweredInALine(t *testing.T) {
 		{"Pérou oui ; Japon non", map[string]string{"PER": "accepted", "JPN": "declined"}},
 		{"Perú sí, Japón no, Zambia sí", map[string]string{"PER": "accepted", "JPN": "declined", "ZMB": "accepted"}},
 	} {
-		r := Classify(letter(c.body), dir)
+		r := Classify(chileLetter(c.body), dir)
 		checkInvariants(t, r)
 		got := map[string]string{}
 		for id, st := range r.Sessions {
@@ -235,8 +192,27 @@ func TestItemsAnsweredInALine(t *testing.T) {
 		}
 	}
 	// Not only pairs: nothing is read from the line as answers.
-	r := Classify(letter("Japan no, thanks for asking, we will write again"), dir)
+	r := Classify(chileLetter("Japan no, thanks for asking, we will write again"), dir)
 	if r.Kind == RSVP {
 		t.Errorf("a sentence with one pair: %s %v (%s)", r.Kind, r.Sessions, r.Reason)
 	}
+}
+
+// chileLetter is a plain letter from Chile's mission with body as its text.
+func chileLetter(body string) []byte {
+	return []byte("From: Permanent Mission of Chile <geneva@chl.mission.example>\r\nTo: rsvp@presessions.example\r\n" +
+		"Subject: Pre-sessions\r\nMessage-ID: <letter@chl.mission.example>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" +
+		"Dear colleagues,\r\n\r\n" + body + "\r\n\r\nBest regards,\r\nMaria Gonzalez\r\n")
+}
+
+// acceptedIDs returns the sessions r records as accepted, sorted.
+func acceptedIDs(r Result) []string {
+	var got []string
+	for id, st := range r.Sessions {
+		if st.String() == "accepted" {
+			got = append(got, id)
+		}
+	}
+	slices.Sort(got)
+	return got
 }

@@ -489,7 +489,7 @@ func (r *reader) sentence(f string, st *readState) map[cueKind]bool {
 				st.because(otherSessions, st.said())
 			case r.isSession[m.id]:
 				addStatus(st.explicit, m.id, status)
-				if st.wholeDay[m.id+"@"+strconv.Itoa(m.start)] {
+				if st.wholeDay[dayKey(m.id, m.start)] {
 					addStatus(st.byDay, m.id, status)
 				} else {
 					addStatus(st.byName, m.id, status)
@@ -1033,4 +1033,18 @@ func delegateCount(f string) int {
 		return 0
 	}
 	return numberWords[m[1]]
+}
+
+// dayKey is the key of st.wholeDay for a mention of session at start.
+func dayKey(session string, start int) string { return session + "@" + strconv.Itoa(start) }
+
+// ofDay appends to out a mention at start..end of each of ss, the sessions
+// one reference to a day (or part of one, or a weekday) names, marking
+// them as named together.
+func (st *readState) ofDay(out []located, ss []Session, start, end int) []located {
+	for _, s := range ss {
+		out = append(out, located{s.SuR, start, end})
+		st.wholeDay[dayKey(s.SuR, start)] = true
+	}
+	return out
 }
