@@ -3,7 +3,6 @@ package desk
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -18,29 +17,11 @@ import (
 	"outreach/store"
 )
 
-// chromium finds Debian's chromium (installed by .ci/install-deps), or
-// skips the test (fails it when OUTREACH_INTEGRATION=require).
-func chromium(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	testenv.Unavailable(t, "desk: a Chromium browser is not installed (Debian package chromium)")
-	return ""
-}
-
 // screenshot saves the whole page at width pixels into the folder named by
 // OUTREACH_ARTEFACTS, else the test's temporary folder.
 func screenshot(t *testing.T, ctx context.Context, name string, width int64) {
 	t.Helper()
-	dir := os.Getenv("OUTREACH_ARTEFACTS")
-	if dir == "" {
-		dir = t.TempDir()
-	} else if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	dir := testenv.Artefacts(t)
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(width, 900)); err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +42,7 @@ func TestDeskInABrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a browser")
 	}
-	exe := chromium(t)
+	exe := testenv.Chromium(t)
 	f := newFixture(t)
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.Headless, chromedp.DisableGPU, chromedp.WindowSize(1280, 900))

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -20,23 +19,6 @@ import (
 	"outreach/store"
 )
 
-// EnvArtefacts names a folder the browser test writes its screenshots to;
-// by default a temporary folder of the test's.
-const EnvArtefacts = "OUTREACH_ARTEFACTS"
-
-// chromium finds Debian's chromium (installed by .ci/install-deps), or
-// skips the test (fails it when OUTREACH_INTEGRATION=require).
-func chromium(t *testing.T) string {
-	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	testenv.Unavailable(t, "web: a Chromium browser is not installed (Debian package chromium)")
-	return ""
-}
-
 // scripts turns script execution in the page on or off.
 func scripts(on bool) chromedp.Action[chromedp.Void] {
 	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
@@ -49,7 +31,7 @@ func scripts(on bool) chromedp.Action[chromedp.Void] {
 // the reply page must work without them.
 func browser(t *testing.T) context.Context {
 	t.Helper()
-	exe := chromium(t)
+	exe := testenv.Chromium(t)
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.Headless, chromedp.DisableGPU,
 		chromedp.WindowSize(1280, 900), chromedp.Flag("lang", "en-GB"))
@@ -61,17 +43,6 @@ func browser(t *testing.T) context.Context {
 		t.Fatalf("start chromium: %v", err)
 	}
 	return ctx
-}
-
-func artefacts(t *testing.T) string {
-	t.Helper()
-	if dir := os.Getenv(EnvArtefacts); dir != "" {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		return dir
-	}
-	return t.TempDir()
 }
 
 // screenshot saves the whole page as it shows at width pixels.
@@ -105,7 +76,7 @@ func TestBrowser(t *testing.T) {
 	f := newFixture(t, Options{})
 	ts := httptest.NewServer(f.srv)
 	t.Cleanup(ts.Close)
-	dir := artefacts(t)
+	dir := testenv.Artefacts(t)
 	page := func(mission string) string { return ts.URL + "/r/" + f.tokens[mission] }
 
 	// Each language, at 390 px (a phone) and 1280 px.
