@@ -204,6 +204,33 @@ func startDaemon(t *testing.T, bin, cfg string, n *notifyListener, imapPassword 
 	return c
 }
 
+// runInBackground starts `outreach --config cfg run ARGS` with the test
+// servers' passwords and env in its environment, its output gathered in
+// the buffer returned; the test's cleanup stops it with SIGTERM (and kills
+// it after 30 s).
+func runInBackground(t *testing.T, bin, cfg string, env []string, args ...string) *lockedBuffer {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"--config", cfg, "run"}, args...)...)
+	cmd.Env = append(append(os.Environ(), "OUTREACH_TEST_SMTP_PASSWORD="+daemonSMTPPassword,
+		"OUTREACH_TEST_IMAP_PASSWORD="+daemonIMAPPassword), env...)
+	out := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			cmd.Process.Kill()
+		}
+	})
+	return out
+}
+
 // stop sends SIGTERM and waits for the exit within limit.
 func (c *child) stop(t *testing.T, limit time.Duration) time.Duration {
 	t.Helper()
@@ -671,24 +698,7 @@ func TestRunUnhealthyWhileSMTPFails(t *testing.T) {
 
 	// An accelerated clock makes the outbox's back-off (30 s, 60 s, ...)
 	// pass in a moment.
-	cmd := exec.Command(bin, "--config", cfg, "run", "--clock", "2017-09-04T07:00:00Z", "--speed", "600")
-	cmd.Env = append(os.Environ(), "OUTREACH_TEST_SMTP_PASSWORD="+daemonSMTPPassword,
-		"OUTREACH_TEST_IMAP_PASSWORD="+daemonIMAPPassword)
-	out := &lockedBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			cmd.Process.Kill()
-		}
-	})
+	out := runInBackground(t, bin, cfg, nil, "--clock", "2017-09-04T07:00:00Z", "--speed", "600")
 
 	health := func() (admin.Health, error) {
 		a, err := admin.DialSocket(context.Background(), sock)

@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -64,24 +63,7 @@ func TestDeskServedByTheDaemon(t *testing.T) {
 		t.Errorf("staff list: %q", list)
 	}
 
-	cmd := exec.Command(bin, "--config", cfg, "run")
-	cmd.Env = append(os.Environ(), "OUTREACH_TEST_SMTP_PASSWORD="+daemonSMTPPassword, "OUTREACH_TEST_IMAP_PASSWORD="+daemonIMAPPassword,
-		"OUTREACH_TEST_ADMIN_TOKEN=admin-token-for-the-test-0123456789")
-	out := &lockedBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			cmd.Process.Kill()
-		}
-	})
+	out := runInBackground(t, bin, cfg, []string{"OUTREACH_TEST_ADMIN_TOKEN=admin-token-for-the-test-0123456789"})
 	jar, _ := cookiejar.New(nil)
 	client := &http.Client{Jar: jar, Timeout: 10 * time.Second}
 	base := "http://" + addr

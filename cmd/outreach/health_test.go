@@ -87,24 +87,7 @@ func TestRunHealthTellsTheTruth(t *testing.T) {
 	}
 	runCLI(t, bin, cfg, "invite", "--mission", "JPN")
 
-	cmd := exec.Command(bin, "--config", cfg, "run")
-	cmd.Env = append(os.Environ(), "OUTREACH_TEST_SMTP_PASSWORD="+daemonSMTPPassword,
-		"OUTREACH_TEST_IMAP_PASSWORD="+daemonIMAPPassword)
-	out := &lockedBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			cmd.Process.Kill()
-		}
-	})
+	out := runInBackground(t, bin, cfg, nil)
 	health := func() admin.Health {
 		a, err := admin.DialSocket(context.Background(), sock)
 		if err != nil {
@@ -228,24 +211,7 @@ func TestRunUnhealthyWhileEveryMessageIsDeferred(t *testing.T) {
 	runCLI(t, bin, cfg, "invite", "--mission", "JPN")
 
 	// An accelerated clock makes the deferrals' backoff pass in a moment.
-	cmd := exec.Command(bin, "--config", cfg, "run", "--clock", "2017-09-04T07:00:00Z", "--speed", "600")
-	cmd.Env = append(os.Environ(), "OUTREACH_TEST_SMTP_PASSWORD="+daemonSMTPPassword,
-		"OUTREACH_TEST_IMAP_PASSWORD="+daemonIMAPPassword)
-	out := &lockedBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			cmd.Process.Kill()
-		}
-	})
+	out := runInBackground(t, bin, cfg, nil, "--clock", "2017-09-04T07:00:00Z", "--speed", "600")
 	health := func() admin.Health {
 		a, err := admin.DialSocket(context.Background(), sock)
 		if err != nil {
@@ -313,24 +279,7 @@ func TestRunFolderErrorShownOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	cmd := exec.Command(bin, "--config", cfg, "run")
-	cmd.Env = append(os.Environ(), "OUTREACH_TEST_SMTP_PASSWORD="+daemonSMTPPassword,
-		"OUTREACH_TEST_IMAP_PASSWORD="+daemonIMAPPassword)
-	out := &lockedBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			cmd.Process.Kill()
-		}
-	})
+	out := runInBackground(t, bin, cfg, nil)
 	health := func() admin.Health {
 		a, err := admin.DialSocket(context.Background(), sock)
 		if err != nil {

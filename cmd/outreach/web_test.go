@@ -6,11 +6,9 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -51,23 +49,7 @@ func TestRunServesReplyPages(t *testing.T) {
 	}
 
 	// The round's clock: a month before the deadline.
-	cmd := exec.Command(bin, "--config", cfg, "run", "--clock", "2017-09-04T07:00:00Z", "--speed", "1")
-	cmd.Env = append(os.Environ(), "OUTREACH_TEST_SMTP_PASSWORD="+daemonSMTPPassword, "OUTREACH_TEST_IMAP_PASSWORD="+daemonIMAPPassword)
-	out := &lockedBuffer{}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			cmd.Process.Kill()
-		}
-	})
+	out := runInBackground(t, bin, cfg, nil, "--clock", "2017-09-04T07:00:00Z", "--speed", "1")
 
 	client := &http.Client{Timeout: 5 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	var link string
