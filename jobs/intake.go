@@ -279,9 +279,32 @@ func coverConfirmations(tx *store.Tx, mission string, sessions []string) error {
 // older revision of a calendar event is kept in history only. It reports
 // whether the current answer changed.
 func (e *Engine) recordAnswer(tx *store.Tx, r outreach.RSVP) (bool, error) {
+	changed, _, err := e.recordAnswerCalendar(tx, r)
+	return changed, err
+}
+
+// calendarChange says what an answer queued for the mission's calendar.
+type calendarChange struct {
+	// request: the session's request goes to the mission (queued now, or
+	// queued before and not yet sent); cancel: a CANCEL was queued.
+	request, cancel bool
+}
+
+// recordAnswerCalendar is recordAnswer, keeping the mission's calendar in
+// step with an answer given by letter, to staff or on the reply page (a
+// calendar answer was made in the calendar itself):
+//   - accepting (or tentative) gets the calendar request it could not
+//     click; accepting again after a CANCEL went requests the session
+//     anew, as a newer revision; a CANCEL not yet sent is superseded;
+//   - giving the session up after its request went queues one CANCEL; a
+//     request not yet sent is superseded instead. Declining gives it up;
+//     so does "not yet decided" on the reply page, where it is how an
+//     acceptance is taken back (staff setting "none" corrects a record).
+func (e *Engine) recordAnswerCalendar(tx *store.Tx, r outreach.RSVP) (bool, calendarChange, error) {
+	var cc calendarChange
 	s, err := tx.Session(r.Session)
 	if err != nil {
-		return false, err
+		return false, cc, err
 	}
 	if s.Status == outreach.Cancelled {
 		r.Stale = "the session was cancelled"
@@ -290,72 +313,78 @@ func (e *Engine) recordAnswer(tx *store.Tx, r outreach.RSVP) (bool, error) {
 		// A letter or a staff decision answers the session as it is now.
 		r.Source.Sequence = s.Sequence
 	}
-	// A letter's or staff's answer keeps the mission's calendar in step
-	// (the reply page does the same in SubmitPage; a calendar answer was
-	// made in the calendar itself): what it held before this answer.
-	keepCalendar := r.Source.Kind == outreach.FromEmail || r.Source.Kind == outreach.FromStaff
-	var held bool
+	keep := r.Source.Kind != outreach.FromCalendar && s.Status != outreach.Cancelled
+	var held bool // the mission's calendar holds the session before this answer
 	var cur outreach.RSVP
-	if keepCalendar {
+	if keep {
 		if cur, err = tx.RSVP(r.Mission, r.Session); err != nil {
-			return false, err
+			return false, cc, err
 		}
 		if held, err = calendarHeld(tx, r.Mission, r.Session, cur); err != nil {
-			return false, err
+			return false, cc, err
 		}
 	}
 	changed, err := tx.RecordRSVP(r)
 	if err != nil || !changed {
-		return changed, err
+		return changed, cc, err
 	}
-	if r.Source.Kind != outreach.FromCalendar && (r.Status == outreach.Accepted || r.Status == outreach.Tentative) {
+	attends := func(st outreach.Status) bool { return st == outreach.Accepted || st == outreach.Tentative }
+	if r.Source.Kind != outreach.FromCalendar && attends(r.Status) {
 		// A plain answer gets the calendar request it could not click.
 		key := outreach.OutboxKey{Kind: outreach.Confirmation, Mission: r.Mission, Session: r.Session, Revision: strconv.Itoa(s.Sequence)}
 		it, added, err := e.enqueue(tx, key, "", e.now())
 		if err != nil {
-			return true, err
+			return true, cc, err
 		}
 		if !added && it.State == outreach.Superseded {
 			// Accepted, declined before the request went, accepted again:
 			// the same request (same Message-ID, never sent) is due again.
 			it.State, it.Next, it.Error = outreach.Queued, e.now(), ""
 			if err := tx.SaveOutbox(it); err != nil {
-				return true, err
-			}
-		}
-		if keepCalendar && s.Status != outreach.Cancelled {
-			pending, err := pendingCalendar(tx, r.Mission, r.Session)
-			if err != nil {
-				return true, err
-			}
-			if err := supersedeItems(tx, pending[outreach.Withdrawal], "answered "+r.Status.String()+" again before the cancellation was sent"); err != nil {
-				return true, err
-			}
-			if !held && len(pending[outreach.Confirmation]) == 0 {
-				// The request went, then its cancellation: the calendar
-				// needs the request again, as a newer revision.
-				if _, err := e.enqueueAgain(tx, outreach.Confirmation, r.Mission, s, e.now()); err != nil {
-					return true, err
-				}
+				return true, cc, err
 			}
 		}
 	}
-	if keepCalendar && r.Status == outreach.Declined && (cur.Status == outreach.Accepted || cur.Status == outreach.Tentative) {
-		pending, err := pendingCalendar(tx, r.Mission, r.Session)
-		if err != nil {
-			return true, err
+	if !keep {
+		return true, cc, nil
+	}
+	how := map[outreach.SourceKind]string{outreach.FromWeb: "on the reply page", outreach.FromEmail: "by letter",
+		outreach.FromStaff: "through staff"}[r.Source.Kind]
+	pending, err := pendingCalendar(tx, r.Mission, r.Session)
+	if err != nil {
+		return true, cc, err
+	}
+	givenUp := r.Status == outreach.Declined || r.Status == outreach.None && r.Source.Kind == outreach.FromWeb
+	switch {
+	case attends(r.Status):
+		if err := supersedeItems(tx, pending[outreach.Withdrawal], "answered "+r.Status.String()+" again "+how+" before the cancellation was sent"); err != nil {
+			return true, cc, err
 		}
-		if err := supersedeItems(tx, pending[outreach.Confirmation], "declined before the request was sent"); err != nil {
-			return true, err
+		if !held && len(pending[outreach.Confirmation]) == 0 {
+			// The request went, then its cancellation: the calendar
+			// needs the request again, as a newer revision.
+			if _, err := e.enqueueAgain(tx, outreach.Confirmation, r.Mission, s, e.now()); err != nil {
+				return true, cc, err
+			}
 		}
-		if held && s.Status != outreach.Cancelled && len(pending[outreach.Withdrawal]) == 0 {
+		cc.request = !held || len(pending[outreach.Confirmation]) > 0
+	case givenUp && attends(cur.Status):
+		verb := "declined"
+		if r.Status == outreach.None {
+			verb = "taken back"
+		}
+		if err := supersedeItems(tx, pending[outreach.Confirmation], verb+" "+how+" before the request was sent"); err != nil {
+			return true, cc, err
+		}
+		if held && len(pending[outreach.Withdrawal]) == 0 {
 			// The request is in the mission's calendar: take it out.
 			if _, err := e.enqueueAgain(tx, outreach.Withdrawal, r.Mission, s, e.now()); err != nil {
-				return true, err
+				return true, cc, err
 			}
+			cc.cancel = true
 		}
 	}
-	return true, nil
+	return true, cc, nil
 }
 
 // storeDirectory is what reply.Classify knows of the round, read from the

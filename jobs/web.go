@@ -327,16 +327,12 @@ func (e *Engine) SubmitPage(mission string, a PageAnswers) (PageReport, error) {
 				// "Not yet decided" is how a tentative answer shows.
 				continue
 			}
-			held, err := calendarHeld(tx, m.ID, sur, cur)
-			if err != nil {
-				return err
-			}
 			r := outreach.RSVP{Mission: m.ID, Session: sur, Status: want, Note: a.Comment, At: now,
 				Source: outreach.Source{Kind: outreach.FromWeb, Actor: "reply page"}}
 			if want == outreach.Accepted {
 				r.Delegates, r.DelegateNames = len(names), names
 			}
-			changed, err := e.recordAnswer(tx, r)
+			changed, cc, err := e.recordAnswerCalendar(tx, r)
 			if err != nil {
 				return err
 			}
@@ -344,35 +340,11 @@ func (e *Engine) SubmitPage(mission string, a PageAnswers) (PageReport, error) {
 				continue
 			}
 			rep.Changed[sur] = want
-			pending, err := pendingCalendar(tx, m.ID, sur)
-			if err != nil {
-				return err
+			if cc.request {
+				rep.Requests = append(rep.Requests, sur)
 			}
-			switch {
-			case want == outreach.Accepted:
-				if err := supersedeItems(tx, pending[outreach.Withdrawal], "accepted again on the reply page"); err != nil {
-					return err
-				}
-				if !held && len(pending[outreach.Confirmation]) == 0 {
-					// The request went before and a cancellation after it:
-					// the calendar needs the request again.
-					if _, err := e.enqueueAgain(tx, outreach.Confirmation, m.ID, s, now); err != nil {
-						return err
-					}
-				}
-				if !held || len(pending[outreach.Confirmation]) > 0 {
-					rep.Requests = append(rep.Requests, sur)
-				}
-			case cur.Status == outreach.Accepted || cur.Status == outreach.Tentative:
-				if err := supersedeItems(tx, pending[outreach.Confirmation], "given up on the reply page before it was sent"); err != nil {
-					return err
-				}
-				if held && len(pending[outreach.Withdrawal]) == 0 {
-					if _, err := e.enqueueAgain(tx, outreach.Withdrawal, m.ID, s, now); err != nil {
-						return err
-					}
-					rep.Cancels = append(rep.Cancels, sur)
-				}
+			if cc.cancel {
+				rep.Cancels = append(rep.Cancels, sur)
 			}
 		}
 		ps, err := tx.PageState(m.ID)
