@@ -24,19 +24,7 @@ func TestMissAfterHowever(t *testing.T) {
 		{"We cannot attend the pre-sessions of 10 October. We will attend the pre-session on Benin.",
 			map[string]outreach.Status{"ARG": outreach.Declined, "BEN": outreach.Accepted, "CZE": outreach.Declined, "GAB": outreach.Declined}},
 	} {
-		raw := "From: geneva@and.mission.example\r\nTo: rsvp+" + testToken("AND") + "@presessions.example\r\n" +
-			"Subject: RE: Invitation\r\nMessage-ID: <miss-however@and.mission.example>\r\nIn-Reply-To: " +
-			testMessageID("invitation", "AND", "") + "\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + tc.body + "\r\n"
-		got := Classify([]byte(raw), dir)
-		if got.Kind != RSVP || len(got.Sessions) != len(tc.want) {
-			t.Errorf("%q: %s %v (%s), want %v", tc.body, got.Kind, got.Sessions, got.Reason, tc.want)
-			continue
-		}
-		for s, st := range tc.want {
-			if got.Sessions[s] != st {
-				t.Errorf("%q: %s %q, want %q", tc.body, s, got.Sessions[s], st)
-			}
-		}
+		checkReply(t, dir, "AND", tc.body, tc.want)
 	}
 }
 
@@ -59,18 +47,6 @@ func TestDayWithException(t *testing.T) {
 		{"We will attend the pre-session on Benin, which is one of the pre-sessions of 10 October.",
 			map[string]outreach.Status{"BEN": acc}},
 	} {
-		raw := "From: geneva@pol.mission.example\r\nTo: rsvp+" + testToken("POL") + "@presessions.example\r\n" +
-			"Subject: RE: Invitation\r\nMessage-ID: <day-except@pol.mission.example>\r\nIn-Reply-To: " +
-			testMessageID("invitation", "POL", "") + "\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + tc.body + "\r\n"
-		got := Classify([]byte(raw), dir)
-		if got.Kind != RSVP || len(got.Sessions) != len(tc.want) {
-			t.Errorf("%q: %s %v (%s), want %v", tc.body, got.Kind, got.Sessions, got.Reason, tc.want)
-			continue
-		}
-		for s, st := range tc.want {
-			if got.Sessions[s] != st {
-				t.Errorf("%q: %s %q, want %q", tc.body, s, got.Sessions[s], st)
-			}
-		}
+		checkReply(t, dir, "POL", tc.body, tc.want)
 	}
 }

@@ -1,6 +1,7 @@
 package reply
 
 import (
+	"strings"
 	"testing"
 
 	"outreach"
@@ -29,18 +30,26 @@ func TestLetterPhrases(t *testing.T) {
 			return m
 		}()},
 	} {
-		raw := "From: geneva@sen.mission.example\r\nTo: rsvp+" + testToken("SEN") + "@presessions.example\r\n" +
-			"Subject: RE: Invitation\r\nMessage-ID: <phrase@sen.mission.example>\r\nIn-Reply-To: " +
-			testMessageID("invitation", "SEN", "") + "\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + tc.body + "\r\n"
-		got := Classify([]byte(raw), dir)
-		if got.Kind != RSVP || len(got.Sessions) != len(tc.want) {
-			t.Errorf("%q: %s %v (%s), want %v", tc.body, got.Kind, got.Sessions, got.Reason, tc.want)
-			continue
-		}
-		for s, st := range tc.want {
-			if got.Sessions[s] != st {
-				t.Errorf("%q: %s %q, want %q", tc.body, s, got.Sessions[s], st)
-			}
+		checkReply(t, dir, "SEN", tc.body, tc.want)
+	}
+}
+
+// checkReply reads body as a reply of mission to its invitation (its reply
+// token, threaded) and checks that it records exactly want.
+func checkReply(t *testing.T, dir Directory, mission, body string, want map[string]outreach.Status) {
+	t.Helper()
+	lower := strings.ToLower(mission)
+	raw := "From: geneva@" + lower + ".mission.example\r\nTo: rsvp+" + testToken(mission) + "@presessions.example\r\n" +
+		"Subject: RE: Invitation\r\nMessage-ID: <reply@" + lower + ".mission.example>\r\nIn-Reply-To: " +
+		testMessageID("invitation", mission, "") + "\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n" + body + "\r\n"
+	got := Classify([]byte(raw), dir)
+	if got.Kind != RSVP || len(got.Sessions) != len(want) {
+		t.Errorf("%q: %s %v (%s), want %v", body, got.Kind, got.Sessions, got.Reason, want)
+		return
+	}
+	for s, st := range want {
+		if got.Sessions[s] != st {
+			t.Errorf("%q: %s %q, want %q", body, s, got.Sessions[s], st)
 		}
 	}
 }
