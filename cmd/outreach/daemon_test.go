@@ -204,6 +204,30 @@ func startDaemon(t *testing.T, bin, cfg string, n *notifyListener, imapPassword 
 	return c
 }
 
+// socketPath is a path for the daemon's admin socket, short enough for a
+// unix socket (a test's temporary folder may not be), removed after the
+// test.
+func socketPath(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "sock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return filepath.Join(dir, "outreach.sock")
+}
+
+// freeLoopbackAddr is a loopback address with a port free just now.
+func freeLoopbackAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
 // runInBackground starts `outreach --config cfg run ARGS` with the test
 // servers' passwords and env in its environment, its output gathered in
 // the buffer returned; the test's cleanup stops it with SIGTERM (and kills
@@ -292,12 +316,7 @@ func TestRunUnderSystemd(t *testing.T) {
 	imapAddr := startMailbox(t, reply)
 
 	_, cfg := demoDir(t)
-	sockDir, err := os.MkdirTemp("", "sock")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(sockDir) })
-	sock := filepath.Join(sockDir, "outreach.sock")
+	sock := socketPath(t)
 	daemonConfig(t, cfg, smtpSrv.Addr, imapAddr, sock)
 	if out := runCLI(t, bin, cfg, "invite"); !strings.Contains(out, "Queued") {
 		t.Fatalf("invite: %s", out)
@@ -687,12 +706,7 @@ func TestRunUnhealthyWhileSMTPFails(t *testing.T) {
 	}})
 	imapAddr := startMailbox(t)
 	_, cfg := demoDir(t)
-	sockDir, err := os.MkdirTemp("", "sock")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(sockDir) })
-	sock := filepath.Join(sockDir, "outreach.sock")
+	sock := socketPath(t)
 	daemonConfig(t, cfg, smtpSrv.Addr, imapAddr, sock)
 	runCLI(t, bin, cfg, "invite", "--mission", "JPN")
 
@@ -709,6 +723,7 @@ func TestRunUnhealthyWhileSMTPFails(t *testing.T) {
 	}
 	deadline := time.Now().Add(60 * time.Second)
 	var h admin.Health
+	var err error
 	for {
 		h, err = health()
 		if err != nil && !h.OK && strings.Contains(h.SMTP, "535") {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"io"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -27,18 +26,9 @@ func TestDeskServedByTheDaemon(t *testing.T) {
 	smtpSrv := smtptest.Start(t, smtptest.Hooks{})
 	imapAddr := startMailbox(t)
 	dir, cfg := demoDir(t)
-	sockDir, err := os.MkdirTemp("", "sock")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(sockDir) })
-	daemonConfig(t, cfg, smtpSrv.Addr, imapAddr, filepath.Join(sockDir, "outreach.sock"))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	sock := socketPath(t)
+	daemonConfig(t, cfg, smtpSrv.Addr, imapAddr, sock)
+	addr := freeLoopbackAddr(t)
 	b, _ := os.ReadFile(cfg)
 	s := replaceOnce(t, string(b), "# listen = \"127.0.0.1:8025\"", "listen = \""+addr+"\"")
 	s = replaceOnce(t, s, "# token_file = \"secrets/admin-token\"", "token_env = \"OUTREACH_TEST_ADMIN_TOKEN\"")

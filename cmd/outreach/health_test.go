@@ -65,12 +65,7 @@ func TestRunHealthTellsTheTruth(t *testing.T) {
 	smtpAddr := closingProxy(t, smtpSrv.Addr, &refuse)
 	imapAddr := startMailbox(t)
 	dir, cfg := demoDir(t)
-	sockDir, err := os.MkdirTemp("", "sock")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(sockDir) })
-	sock := filepath.Join(sockDir, "outreach.sock")
+	sock := socketPath(t)
 	daemonConfig(t, cfg, smtpAddr, imapAddr, sock)
 	// The store lives on the small file system.
 	raw, err := os.ReadFile(filepath.Join(dir, "outreach.db"))
@@ -201,12 +196,7 @@ func TestRunUnhealthyWhileEveryMessageIsDeferred(t *testing.T) {
 	}})
 	imapAddr := startMailbox(t)
 	_, cfg := demoDir(t)
-	sockDir, err := os.MkdirTemp("", "sock")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(sockDir) })
-	sock := filepath.Join(sockDir, "outreach.sock")
+	sock := socketPath(t)
 	daemonConfig(t, cfg, smtpSrv.Addr, imapAddr, sock)
 	runCLI(t, bin, cfg, "invite", "--mission", "JPN")
 
@@ -267,12 +257,7 @@ func TestRunFolderErrorShownOnce(t *testing.T) {
 	bin := buildOutreach(t)
 	smtpSrv := smtptest.Start(t, smtptest.Hooks{})
 	_, cfg := demoDir(t)
-	sockDir, err := os.MkdirTemp("", "sock")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(sockDir) })
-	sock := filepath.Join(sockDir, "outreach.sock")
+	sock := socketPath(t)
 	daemonConfig(t, cfg, smtpSrv.Addr, d.Addr, sock)
 	b, _ := os.ReadFile(cfg)
 	if err := os.WriteFile(cfg, []byte(replaceOnce(t, string(b), `review_folder = "outreach/review"`, `review_folder = "Trash"`)), 0o600); err != nil {

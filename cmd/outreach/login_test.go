@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -28,12 +26,7 @@ func TestLoginRefusedHeldAcrossRestarts(t *testing.T) {
 	}})
 	imapSrv := imaptest.Start(t, organiserMailbox, daemonIMAPPassword)
 	_, cfg := demoDir(t)
-	sockDir, err := os.MkdirTemp("", "sock")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(sockDir) })
-	sock := filepath.Join(sockDir, "outreach.sock")
+	sock := socketPath(t)
 	daemonConfig(t, cfg, smtpSrv.Addr, imapSrv.Addr, sock)
 	runCLI(t, bin, cfg, "invite", "--mission", "JPN")
 	n := listenNotify(t)

@@ -2,11 +2,9 @@ package main
 
 import (
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -27,18 +25,9 @@ func TestRunServesReplyPages(t *testing.T) {
 	smtpSrv := smtptest.Start(t, smtptest.Hooks{})
 	imapAddr := startMailbox(t)
 	_, cfg := pageDir(t)
-	sockDir, err := os.MkdirTemp("", "sock")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(sockDir) })
-	daemonConfig(t, cfg, smtpSrv.Addr, imapAddr, filepath.Join(sockDir, "outreach.sock"))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	sock := socketPath(t)
+	daemonConfig(t, cfg, smtpSrv.Addr, imapAddr, sock)
+	addr := freeLoopbackAddr(t)
 	b, err := os.ReadFile(cfg)
 	if err != nil {
 		t.Fatal(err)
