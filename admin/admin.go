@@ -23,7 +23,7 @@ import (
 	"outreach/directory"
 	"outreach/jobs"
 	"outreach/mailer/inbox"
-	"outreach/mailer/reply"
+	"outreach/replies"
 	"outreach/store"
 )
 
@@ -288,9 +288,9 @@ type Classification struct {
 	DelegateNames  []string          `json:"delegate_names,omitempty"`
 	BouncedAddress string            `json:"bounced_address,omitempty"`
 	Reason         string            `json:"reason"`
-	// Because and SetAside explain the reading (see reply.Result).
-	Because  map[string][]reply.Because `json:"because,omitempty"`
-	SetAside []string                   `json:"set_aside,omitempty"`
+	// Because and SetAside explain the reading (see replies.Result).
+	Because  map[string][]replies.Because `json:"because,omitempty"`
+	SetAside []string                     `json:"set_aside,omitempty"`
 }
 
 func (s *server) missions(w http.ResponseWriter, r *http.Request) (any, error) {

@@ -10,7 +10,7 @@ import (
 
 	"outreach"
 	"outreach/internal/smtptest"
-	"outreach/mailer/reply"
+	"outreach/replies"
 )
 
 // TestCalendarUIDsCannotBeGuessed: a copy's UID is keyed by the store's
@@ -47,12 +47,12 @@ func TestCalendarUIDsCannotBeGuessed(t *testing.T) {
 				t.Fatal(err)
 			}
 			guessed++
-			if res.Kind != reply.Review || len(res.Sessions) != 0 || res.Reason == "" {
+			if res.Kind != replies.Review || len(res.Sessions) != 0 || res.Reason == "" {
 				t.Errorf("%s %s with the guessed UID %s: %s %v (%q), want review recording nothing, with a reason", mid, sur, guess, res.Kind, res.Sessions, res.Reason)
 			}
 			real := outlookAnswer{from: m.Contacts[0].Email, name: m.Titles.EN, uid: f.e.UID(mid, sur), method: "REPLY", partStat: "ACCEPTED",
 				dtstamp: f.clock.Now().Add(time.Hour), messageID: "<real-" + mid + "-" + sur + "@" + strings.ToLower(mid) + ".mission.example>"}.raw()
-			if res, err := f.e.Classify(real); err != nil || res.Kind != reply.RSVP || res.Mission != mid || res.Sessions[sur] != outreach.Accepted {
+			if res, err := f.e.Classify(real); err != nil || res.Kind != replies.RSVP || res.Mission != mid || res.Sessions[sur] != outreach.Accepted {
 				t.Errorf("%s %s with its own UID: %s %s %v (%q) %v, want accepted", mid, sur, res.Kind, res.Mission, res.Sessions, res.Reason, err)
 			}
 		}
@@ -119,7 +119,7 @@ func TestReadableUIDsKeptForCopiesAlreadySent(t *testing.T) {
 	}
 	raw := outlookAnswer{from: aut.Contacts[0].Email, name: aut.Titles.EN, uid: f.e.UID("AUT", "JPN"), method: "REPLY", partStat: "ACCEPTED",
 		dtstamp: f.clock.Now().Add(time.Hour), messageID: "<held-uid@aut.mission.example>"}.raw()
-	if res, err := f.e.Classify(raw); err != nil || res.Kind != reply.RSVP || res.Sessions["JPN"] != outreach.Accepted {
+	if res, err := f.e.Classify(raw); err != nil || res.Kind != replies.RSVP || res.Sessions["JPN"] != outreach.Accepted {
 		t.Fatalf("reply with the UID AUT holds: %s %v (%q) %v, want accepted", res.Kind, res.Sessions, res.Reason, err)
 	}
 	bel, err := f.e.Mission("BEL")
@@ -132,7 +132,7 @@ func TestReadableUIDsKeptForCopiesAlreadySent(t *testing.T) {
 	}
 	raw = outlookAnswer{from: bel.Contacts[0].Email, name: bel.Titles.EN, uid: guess, method: "REPLY", partStat: "ACCEPTED",
 		dtstamp: f.clock.Now().Add(time.Hour), messageID: "<guess@bel.mission.example>"}.raw()
-	if res, err := f.e.Classify(raw); err != nil || res.Kind != reply.Review || len(res.Sessions) != 0 {
+	if res, err := f.e.Classify(raw); err != nil || res.Kind != replies.Review || len(res.Sessions) != 0 {
 		t.Fatalf("reply guessing BEL's readable UID: %s %v (%q) %v, want review", res.Kind, res.Sessions, res.Reason, err)
 	}
 

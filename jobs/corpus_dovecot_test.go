@@ -24,12 +24,12 @@ import (
 	"outreach/store"
 )
 
-// The reply corpus (mailer/reply/testdata/corpus) is addressed the way the
+// The reply corpus (replies/testdata/corpus) is addressed the way the
 // daemon addresses the 28th round, with fixed values so its messages can
 // carry real reply tokens, Message-IDs and calendar UIDs: the secret, the
 // Message-ID form and the readable UIDs below mirror
-// mailer/reply/directory_test.go.
-const corpusDir = "../mailer/reply/testdata/corpus"
+// replies/directory_test.go.
+const corpusDir = "../replies/testdata/corpus"
 
 var corpusSecret = []byte("outreach reply corpus secret")
 

@@ -5,7 +5,7 @@ import (
 	"sync"
 
 	"outreach"
-	"outreach/mailer/reply"
+	"outreach/replies"
 	"outreach/store"
 )
 
@@ -60,14 +60,14 @@ func (e *Engine) round(tx *store.Tx) (roundData, error) {
 	return cached(&e.dc.mu, &e.dc.round, tx, e.loadRound)
 }
 
-// dirIndex is the directory as reply.Classify looks things up in it.
+// dirIndex is the directory as replies.Classify looks things up in it.
 type dirIndex struct {
 	mailbox   string
 	tokens    map[string]string
 	addresses map[string]string
 	domains   map[string]string
 	missions  map[string]bool
-	sessions  []reply.Session
+	sessions  []replies.Session
 	sessIDs   map[string]bool
 	// uids maps every copy's calendar UID, in lower case, to its mission
 	// and session.
@@ -104,8 +104,8 @@ func (e *Engine) buildIndex(tx *store.Tx) (*dirIndex, error) {
 	}
 	for _, s := range ss {
 		n := names[s.SuR]
-		all := append([]string{n.EN, n.FR, n.ES}, reply.Aliases(s.SuR)...)
-		d.sessions = append(d.sessions, reply.Session{SuR: s.SuR, Names: all, Cancelled: s.Status == outreach.Cancelled, Start: s.Start})
+		all := append([]string{n.EN, n.FR, n.ES}, replies.Aliases(s.SuR)...)
+		d.sessions = append(d.sessions, replies.Session{SuR: s.SuR, Names: all, Cancelled: s.Status == outreach.Cancelled, Start: s.Start})
 		d.sessIDs[s.SuR] = true
 	}
 	key := tx.CalendarUIDKey()

@@ -13,7 +13,7 @@ import (
 
 	"outreach"
 	"outreach/mailer/inbox"
-	"outreach/mailer/reply"
+	"outreach/replies"
 	"outreach/store"
 )
 
@@ -118,7 +118,7 @@ func (e *Engine) apply(tx *store.Tx, raw []byte, size int64, where, oversize str
 	if err != nil {
 		return "", err
 	}
-	res := reply.Classify(raw, dir)
+	res := replies.Classify(raw, dir)
 	key := messageKey(res.MessageID, raw)
 	if p, seen, err := tx.Processed(key); err != nil {
 		return "", err
@@ -128,12 +128,12 @@ func (e *Engine) apply(tx *store.Tx, raw []byte, size int64, where, oversize str
 	}
 	rec := store.Processed{MessageID: key, Kind: res.Kind.String(), Mission: res.Mission}
 	switch res.Kind {
-	case reply.RSVP:
+	case replies.RSVP:
 		if err := e.recordAnswers(tx, res, key); err != nil {
 			return "", err
 		}
 		rec.Folder = folders.Processed
-	case reply.Bounce:
+	case replies.Bounce:
 		if res.BouncedAddress != "" {
 			why := strings.TrimSpace(res.BounceStatus + " " + res.BounceDiagnostic)
 			if why == "" {
@@ -149,11 +149,11 @@ func (e *Engine) apply(tx *store.Tx, raw []byte, size int64, where, oversize str
 			}
 		}
 		rec.Folder = folders.Bounces
-	case reply.Delayed:
+	case replies.Delayed:
 		rec.Folder = folders.Bounces
-	case reply.AutoReply:
+	case replies.AutoReply:
 		rec.Folder = folders.Processed
-	case reply.Review:
+	case replies.Review:
 		id, err := tx.AddReview(reviewItem(res, key, now))
 		if err != nil {
 			return "", err
@@ -167,7 +167,7 @@ func (e *Engine) apply(tx *store.Tx, raw []byte, size int64, where, oversize str
 	return rec.Folder, tx.MarkProcessed(rec)
 }
 
-func reviewItem(res reply.Result, key string, now time.Time) outreach.ReviewItem {
+func reviewItem(res replies.Result, key string, now time.Time) outreach.ReviewItem {
 	excerpt := res.Excerpt
 	if len(excerpt) > maxExcerpt {
 		excerpt = excerpt[:maxExcerpt]
@@ -195,7 +195,7 @@ func (e *Engine) markUndeliverableAnywhere(tx *store.Tx, addr, why string) error
 // recordAnswers records an RSVP result: one answer per session named. An
 // answer given by letter or by staff is confirmed with a calendar request
 // for the session; a calendar reply needs none.
-func (e *Engine) recordAnswers(tx *store.Tx, res reply.Result, key string) error {
+func (e *Engine) recordAnswers(tx *store.Tx, res replies.Result, key string) error {
 	if res.Mission == "" {
 		return errors.New("rsvp without a mission")
 	}
@@ -387,7 +387,7 @@ func (e *Engine) recordAnswerCalendar(tx *store.Tx, r outreach.RSVP) (bool, cale
 	return true, cc, nil
 }
 
-// storeDirectory is what reply.Classify knows of the round, read from the
+// storeDirectory is what replies.Classify knows of the round, read from the
 // store in the transaction that records the result: the index of missions
 // and sessions (cached by directory generation) and the outbox of tx.
 type storeDirectory struct {
@@ -446,4 +446,4 @@ func (d *storeDirectory) ByDomain(domain string) (string, bool) {
 func (d *storeDirectory) Mailbox() string { return d.mailbox }
 
 // Sessions lists the round's sessions with every name of their State.
-func (d *storeDirectory) Sessions() []reply.Session { return d.sessions }
+func (d *storeDirectory) Sessions() []replies.Session { return d.sessions }

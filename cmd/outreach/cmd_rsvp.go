@@ -11,7 +11,7 @@ import (
 
 	"outreach"
 	"outreach/admin"
-	"outreach/mailer/reply"
+	"outreach/replies"
 )
 
 func cmdRSVPSet(c *cli, args []string) error {
@@ -46,8 +46,8 @@ type classifyJSON struct {
 	Match          string            `json:"match,omitempty"`
 	// With --explain: the words behind each session's answer, and the
 	// parts of the message not read for answers.
-	Because  map[string][]reply.Because `json:"because,omitempty"`
-	SetAside []string                   `json:"set_aside,omitempty"`
+	Because  map[string][]replies.Because `json:"because,omitempty"`
+	SetAside []string                     `json:"set_aside,omitempty"`
 }
 
 func cmdRSVPClassify(c *cli, args []string) error {

@@ -36,4 +36,4 @@
 // item. Anything uncertain — an unknown sender, a proposal for a new time,
 // a mission answering for another, a letter whose answer is unclear —
 // becomes Kind Review with a Reason saying what a person should check.
-package reply
+package replies

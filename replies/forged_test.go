@@ -1,4 +1,4 @@
-package reply
+package replies
 
 import (
 	"encoding/base64"
