@@ -7,7 +7,6 @@ package directory
 
 import (
 	"bytes"
-	_ "embed"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -20,14 +19,16 @@ import (
 	"outreach"
 )
 
-//go:embed missions.csv
-var missionsCSV []byte
-
-// Missions returns the embedded directory, ordered by id. Contact addresses
-// are placeholders under the reserved .example domain: real addresses are
-// staff data, imported with `outreach missions import`.
+// Missions returns the embedded directory, ordered by id: the names of
+// states.csv and the contacts of contacts.csv, read as a missions file.
+// Contact addresses are placeholders under the reserved .example domain:
+// real addresses are staff data, imported with `outreach missions import`.
 func Missions() ([]outreach.Mission, error) {
-	return ParseMissions(bytes.NewReader(missionsCSV))
+	table, err := embeddedMissionsTable()
+	if err != nil {
+		return nil, err
+	}
+	return ParseMissions(bytes.NewReader(table))
 }
 
 // MissionColumns is the header of a missions file, in order.

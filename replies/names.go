@@ -12,123 +12,27 @@ import (
 	"outreach/directory"
 )
 
-// Aliases returns the names of a State known to this package beyond the UN
-// short names: English, French and Spanish variants, short and long forms,
-// with and without accents (matching ignores accents and case anyway).
-// It covers at least every State under Review of the 28th round, and the
-// States whose names contain another's ("Democratic People's Republic of
-// Korea", "Guinea-Bissau", "Dominican Republic"), so a letter naming one is
-// never read as naming the other. Unknown ids give nil.
-func Aliases(id string) []string {
-	switch strings.ToUpper(id) {
-	case "ARG":
-		return []string{"Argentina", "Argentine", "Argentine Republic", "République argentine", "República Argentina"}
-	case "BEN":
-		return []string{"Benin", "Bénin", "Benín", "Republic of Benin", "République du Bénin", "República de Benín"}
-	case "CZE":
-		return []string{"Czechia", "Czech Republic", "Tchéquie", "République tchèque", "Chequia", "República Checa"}
-	case "GAB":
-		return []string{"Gabon", "Gabón", "Gabonese Republic", "République gabonaise", "República Gabonesa"}
-	case "GHA":
-		return []string{"Ghana", "Republic of Ghana", "République du Ghana", "República de Ghana"}
-	case "GTM":
-		return []string{"Guatemala", "Republic of Guatemala", "République du Guatemala", "República de Guatemala"}
-	case "JPN":
-		return []string{"Japan", "Japon", "Japón"}
-	case "PAK":
-		return []string{"Pakistan", "Pakistán", "Islamic Republic of Pakistan", "République islamique du Pakistan", "República Islámica del Pakistán"}
-	case "PER":
-		return []string{"Peru", "Perú", "Pérou", "Perou", "Republic of Peru", "République du Pérou", "República del Perú"}
-	case "KOR":
-		return []string{"Republic of Korea", "Korea", "South Korea", "Korea, Republic of", "ROK",
-			"République de Corée", "Corée", "Corée du Sud", "República de Corea", "Corea", "Corea del Sur"}
-	case "LKA":
-		return []string{"Sri Lanka", "Democratic Socialist Republic of Sri Lanka", "République socialiste démocratique de Sri Lanka", "República Socialista Democrática de Sri Lanka"}
-	case "CHE":
-		return []string{"Switzerland", "Swiss Confederation", "Suisse", "Confédération suisse", "Suiza", "Confederación Suiza"}
-	case "UKR":
-		return []string{"Ukraine", "Ucrania"}
-	case "ZMB":
-		return []string{"Zambia", "Zambie", "Republic of Zambia", "République de Zambie", "República de Zambia"}
-	// States whose names contain or resemble a State under Review's.
-	case "PRK":
-		return []string{"Democratic People's Republic of Korea", "DPRK", "North Korea", "Korea, Democratic People's Republic of",
-			"République populaire démocratique de Corée", "Corée du Nord", "República Popular Democrática de Corea", "Corea del Norte"}
-	case "GIN":
-		return []string{"Guinea", "Guinée", "Republic of Guinea", "République de Guinée", "Guinea Conakry", "Guinée-Conakry"}
-	case "GNB":
-		return []string{"Guinea-Bissau", "Guinée-Bissau", "Guinea Bissau"}
-	case "GNQ":
-		return []string{"Equatorial Guinea", "Guinée équatoriale", "Guinea Ecuatorial"}
-	case "PNG":
-		return []string{"Papua New Guinea", "Papouasie-Nouvelle-Guinée", "Papua Nueva Guinea"}
-	case "DMA":
-		return []string{"Dominica", "Dominique", "Commonwealth of Dominica"}
-	case "DOM":
-		return []string{"Dominican Republic", "République dominicaine", "República Dominicana"}
-	case "NER":
-		return []string{"Niger", "Níger", "Republic of the Niger"}
-	case "NGA":
-		return []string{"Nigeria", "Nigéria", "Federal Republic of Nigeria"}
-	case "COD":
-		return []string{"Democratic Republic of the Congo", "DR Congo", "DRC", "Congo-Kinshasa", "RDC", "RD Congo", "République démocratique du Congo", "República Democrática del Congo"}
-	case "COG":
-		return []string{"Congo", "Republic of the Congo", "Congo-Brazzaville", "République du Congo", "República del Congo"}
-	case "SSD":
-		return []string{"South Sudan", "Soudan du Sud", "Sudán del Sur"}
-	case "SDN":
-		return []string{"Sudan", "Soudan", "Sudán"}
-	case "MDA":
-		return []string{"Republic of Moldova", "Moldova", "Moldavie", "Moldavia"}
-	case "GEO":
-		return []string{"Georgia", "Géorgie"}
-	case "IRL":
-		return []string{"Ireland", "Irlande", "Irlanda"}
-	case "NZL":
-		return []string{"New Zealand", "Nouvelle-Zélande", "Nueva Zelandia", "Nueva Zelanda"}
-	case "GBR":
-		return []string{"United Kingdom", "UK", "Great Britain", "Royaume-Uni", "Reino Unido"}
-	case "USA":
-		return []string{"United States", "USA", "États-Unis", "Estados Unidos"}
-	case "RUS":
-		return []string{"Russia", "Russie", "Rusia"}
-	case "IRN":
-		return []string{"Iran", "Irán"}
-	case "SYR":
-		return []string{"Syria", "Syrie", "Siria"}
-	case "BOL":
-		return []string{"Bolivia", "Bolivie"}
-	case "VEN":
-		return []string{"Venezuela"}
-	case "TZA":
-		return []string{"Tanzania", "Tanzanie", "Tanzanía"}
-	case "VNM":
-		return []string{"Vietnam", "Viêt Nam"}
-	case "LAO":
-		return []string{"Laos", "Lao PDR"}
-	case "TUR":
-		return []string{"Turkey", "Turquie", "Turquía", "Türkiye"}
-	case "NLD":
-		return []string{"Netherlands", "Pays-Bas", "Países Bajos", "Holland"}
-	case "CIV":
-		return []string{"Côte d'Ivoire", "Ivory Coast", "Costa de Marfil"}
-	case "CPV":
-		return []string{"Cabo Verde", "Cape Verde", "Cap-Vert"}
-	case "SWZ":
-		return []string{"Eswatini", "Swaziland"}
-	case "MKD":
-		return []string{"North Macedonia", "Macedonia"}
-	case "MMR":
-		return []string{"Myanmar", "Burma", "Birmanie"}
-	case "VAT":
-		return []string{"Holy See", "Vatican", "Saint-Siège", "Santa Sede"}
-	case "PSE":
-		return []string{"State of Palestine", "Palestine", "Palestina"}
-	case "FSM":
-		return []string{"Micronesia", "Micronésie"}
+// Aliases returns the other names of a State that letters use, beyond
+// its UN short names in the three languages: short and long forms,
+// former names, abbreviations ("Corée du Sud", "Swiss Confederation",
+// "RDC"). They are the variants column of the directory's table of State
+// names (directory/states.csv), which also lists the States whose names
+// contain another's, so a letter naming "Guinea-Bissau" is never read as
+// naming Guinea. Unknown ids give nil.
+func Aliases(id string) []string { return variants()[strings.ToUpper(id)] }
+
+// variants maps a State's id to its variants in every language.
+var variants = sync.OnceValue(func() map[string][]string {
+	out := map[string][]string{}
+	states, err := directory.States()
+	if err != nil {
+		return out
 	}
-	return nil
-}
+	for _, n := range states {
+		out[n.ID] = append(out[n.ID], n.Variants...)
+	}
+	return out
+})
 
 // fold returns s in the form names and words are compared in: lower case,
 // accents and other combining marks removed, ligatures spelt out, curly
@@ -138,52 +42,9 @@ func fold(s string) string {
 	b.Grow(len(s))
 	space := false
 	for _, r := range s {
-		if r < utf8.RuneSelf {
-			if r == ' ' || r == '\t' || r == '\n' || r == '\r' || r == '\f' || r == '\v' {
-				space = true
-				continue
-			}
-			if space {
-				if b.Len() > 0 {
-					b.WriteByte(' ')
-				}
-				space = false
-			}
-			if r >= 'A' && r <= 'Z' {
-				r += 'a' - 'A'
-			}
-			b.WriteRune(r)
-			continue
-		}
-		var rep string
-		switch r {
-		case '\u00a0', '\u2002', '\u2003', '\u2009', '\u202f', '\u200b', '\u3000', '\u2028', '\u2029':
+		if unicode.IsSpace(r) || r == '\u200b' {
 			space = true
 			continue
-		case '\u2018', '\u2019', '\u02bc', '\u00b4', '\u2032', '\u0060':
-			rep = "'"
-		case '\u201c', '\u201d', '\u00ab', '\u00bb', '\u201e', '\u2033':
-			rep = `"`
-		case '\u2010', '\u2011', '\u2012', '\u2013', '\u2014', '\u2015', '\u2212':
-			rep = "-"
-		case '\u2026':
-			rep = "..."
-		case 'œ', 'Œ':
-			rep = "oe"
-		case 'æ', 'Æ':
-			rep = "ae"
-		case 'ß':
-			rep = "ss"
-		case 'ø', 'Ø':
-			rep = "o"
-		case 'đ', 'Đ':
-			rep = "d"
-		case 'ł', 'Ł':
-			rep = "l"
-		case 'ı':
-			rep = "i"
-		case '¿', '¡':
-			rep = " "
 		}
 		if space {
 			if b.Len() > 0 {
@@ -191,22 +52,42 @@ func fold(s string) string {
 			}
 			space = false
 		}
-		if rep != "" {
-			b.WriteString(rep)
-			continue
-		}
-		if unicode.IsSpace(r) {
-			space = true
-			continue
-		}
-		for _, d := range norm.NFD.String(string(r)) {
-			if unicode.Is(unicode.Mn, d) {
-				continue
-			}
-			b.WriteRune(unicode.ToLower(d))
-		}
+		foldRune(&b, r)
 	}
 	return b.String()
+}
+
+// foldRune writes r folded: ASCII in lower case, the marks and ligatures
+// of foldRunes spelt plain, anything else without its combining marks.
+func foldRune(b *strings.Builder, r rune) {
+	switch {
+	case r >= 'A' && r <= 'Z':
+		b.WriteByte(byte(r + 'a' - 'A'))
+	case r < utf8.RuneSelf:
+		b.WriteByte(byte(r))
+	case foldRunes[r] != "":
+		b.WriteString(foldRunes[r])
+	default:
+		for _, d := range norm.NFD.String(string(r)) {
+			if !unicode.Is(unicode.Mn, d) {
+				b.WriteRune(unicode.ToLower(d))
+			}
+		}
+	}
+}
+
+// foldRunes are the characters fold writes otherwise than without their
+// accents: typographic quotes, dashes and ellipsis, ligatures, letters
+// with a stroke, and Spanish opening marks (a space, so "¿Asistirán"
+// begins a word).
+var foldRunes = map[rune]string{
+	'\u2018': "'", '\u2019': "'", '\u02bc': "'", '\u00b4': "'", '\u2032': "'",
+	'\u201c': `"`, '\u201d': `"`, '\u00ab': `"`, '\u00bb': `"`, '\u201e': `"`, '\u2033': `"`,
+	'\u2010': "-", '\u2011': "-", '\u2012': "-", '\u2013': "-", '\u2014': "-", '\u2015': "-", '\u2212': "-",
+	'\u2026': "...",
+	'œ':      "oe", 'Œ': "oe", 'æ': "ae", 'Æ': "ae", 'ß': "ss",
+	'ø': "o", 'Ø': "o", 'đ': "d", 'Đ': "d", 'ł': "l", 'Ł': "l", 'ı': "i",
+	'¿': " ", '¡': " ",
 }
 
 // token is one word of folded text: letters and digits.

@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"outreach"
+	"outreach/directory"
 )
 
 // nameForms is how a State's name reads in running text: with its article
@@ -19,7 +20,8 @@ import (
 // Japon", "del Perú", "of the Republic of Korea").
 type nameForms struct{ the, of string }
 
-// grammar is what the files countries.csv and places.csv say.
+// grammar is how names read in running text: the State names of the
+// directory (directory.States) and the places of places.csv.
 type grammar struct {
 	// names maps language → short name → running-text forms.
 	names map[outreach.Language]map[string]nameForms
@@ -65,39 +67,21 @@ func readCSV(data []byte, header []string) ([][]string, []int, error) {
 	return recs, lines, nil
 }
 
-// parseCountries reads countries.csv: for each language and short name of a
-// State, the name with its article and the name after "of".
-func parseCountries(data []byte) (map[outreach.Language]map[string]nameForms, error) {
-	recs, lines, err := readCSV(data, []string{"lang", "name", "the", "of"})
+// stateForms returns the running-text forms of every State's name, by
+// language and short name, from the directory's table of State names.
+func stateForms() (map[outreach.Language]map[string]nameForms, error) {
+	states, err := directory.States()
 	if err != nil {
 		return nil, err
 	}
 	out := map[outreach.Language]map[string]nameForms{}
-	var errs []error
-	for i, rec := range recs {
-		lang, err := outreach.ParseLanguage(rec[0])
-		if err != nil {
-			errs = append(errs, fmt.Errorf("line %d: %w", lines[i], err))
-			continue
+	for _, n := range states {
+		if out[n.Lang] == nil {
+			out[n.Lang] = map[string]nameForms{}
 		}
-		if rec[1] == "" || rec[2] == "" || rec[3] == "" {
-			errs = append(errs, fmt.Errorf("line %d: name, the and of must all be given", lines[i]))
-			continue
-		}
-		if strings.ContainsAny(rec[1]+rec[2]+rec[3], "\r\n\x00") {
-			errs = append(errs, fmt.Errorf("line %d: contains a line break or NUL", lines[i]))
-			continue
-		}
-		if out[lang] == nil {
-			out[lang] = map[string]nameForms{}
-		}
-		if _, dup := out[lang][rec[1]]; dup {
-			errs = append(errs, fmt.Errorf("line %d: %s %q listed twice", lines[i], lang, rec[1]))
-			continue
-		}
-		out[lang][rec[1]] = nameForms{the: rec[2], of: rec[3]}
+		out[n.Lang][n.Name] = nameForms{the: n.The, of: n.Of}
 	}
-	return out, errors.Join(errs...)
+	return out, nil
 }
 
 // parsePlaces reads places.csv: words of venues and rooms with their French
@@ -114,6 +98,10 @@ func parsePlaces(data []byte) ([]place, error) {
 			errs = append(errs, fmt.Errorf("line %d: en, fr and es must all be given", lines[i]))
 			continue
 		}
+		if strings.ContainsAny(rec[0]+rec[1]+rec[2], "\r\n\x00") {
+			errs = append(errs, fmt.Errorf("line %d: contains a line break or NUL", lines[i]))
+			continue
+		}
 		out = append(out, place{en: rec[0], fr: rec[1], es: rec[2]})
 	}
 	sort.SliceStable(out, func(i, j int) bool { return len(out[i].en) > len(out[j].en) })
@@ -121,7 +109,7 @@ func parsePlaces(data []byte) ([]place, error) {
 }
 
 // forms returns the running-text forms of a State's name in language l. A
-// name countries.csv does not list is used bare ("sur Xland", "de Xland").
+// name the directory does not list is used bare ("sur Xland", "de Xland").
 func (g *grammar) forms(l outreach.Language, name string) nameForms {
 	if f, ok := g.names[l][name]; ok {
 		return f

@@ -13,7 +13,7 @@ func loadGrammar(t *testing.T) grammar {
 	if err != nil {
 		t.Fatal(err)
 	}
-	names, err := parseCountries(files[countriesFile])
+	names, err := stateForms()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,7 +37,7 @@ func TestCountriesCoverDirectory(t *testing.T) {
 			name := m.Names.In(l)
 			f, ok := g.names[l][name]
 			if !ok {
-				t.Errorf("%s: countries.csv has no %s entry for %q", m.ID, l, name)
+				t.Errorf("%s: the State names have no %s entry for %q", m.ID, l, name)
 				continue
 			}
 			title := m.Titles.In(l)
@@ -117,26 +117,19 @@ func TestLocalPlace(t *testing.T) {
 func TestParseTables(t *testing.T) {
 	for _, tc := range []struct {
 		name, data, want string
-		places           bool
 	}{
-		{"bad header", "language,name,the,of\n", "line 1: header", false},
-		{"duplicate", "lang,name,the,of\nfr,Japon,le Japon,du Japon\nfr,Japon,le Japon,du Japon\n", `line 3: fr "Japon" listed twice`, false},
-		{"short row", "lang,name,the,of\nfr,Japon\n", "wrong number of fields", false},
-		{"quote", "lang,name,the,of\nfr,\"Japon,le Japon,du Japon\n", "quote", false},
-		{"empty place", "en,fr,es\nRoom,,Sala\n", "line 2: en, fr and es must all be given", true},
+		{"bad header", "english,french,spanish\n", "line 1: header"},
+		{"short row", "en,fr,es\nRoom,Salle\n", "wrong number of fields"},
+		{"quote", "en,fr,es\nRoom,\"Salle,Sala\n", "quote"},
+		{"empty place", "en,fr,es\nRoom,,Sala\n", "line 2: en, fr and es must all be given"},
 	} {
-		var err error
-		if tc.places {
-			_, err = parsePlaces([]byte(tc.data))
-		} else {
-			_, err = parseCountries([]byte(tc.data))
-		}
+		_, err := parsePlaces([]byte(tc.data))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: error %v, want %q", tc.name, err, tc.want)
 		}
 	}
-	names, err := parseCountries([]byte("\xef\xbb\xbflang,name,the,of\r\nfr, Japon , le Japon ,du Japon\r\n"))
-	if err != nil || names[outreach.French]["Japon"].the != "le Japon" {
-		t.Errorf("a spreadsheet's BOM, CRLF and padding: %v %v", names, err)
+	places, err := parsePlaces([]byte("\xef\xbb\xbfen,fr,es\r\n Room , Salle ,Sala\r\n"))
+	if err != nil || len(places) != 1 || places[0].fr != "Salle" {
+		t.Errorf("a spreadsheet's BOM, CRLF and padding: %v %v", places, err)
 	}
 }

@@ -222,9 +222,8 @@ const maxFileSize = 1 << 20
 
 // Names of the shared files.
 const (
-	layoutFile    = "layout.html.tmpl"
-	countriesFile = "countries.csv"
-	placesFile    = "places.csv"
+	layoutFile = "layout.html.tmpl"
+	placesFile = "places.csv"
 )
 
 func commonText(l outreach.Language) string { return string(l) + "/common.txt.tmpl" }
@@ -396,8 +395,8 @@ func build(files map[string][]byte) (*Set, error) {
 	}
 	var p problems
 	var err error
-	s.g.names, err = parseCountries(files[countriesFile])
-	p.add(countriesFile, err)
+	s.g.names, err = stateForms()
+	p.add("State names", err)
 	s.g.places, err = parsePlaces(files[placesFile])
 	p.add(placesFile, err)
 

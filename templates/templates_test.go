@@ -496,9 +496,9 @@ func TestLoadOverrideErrors(t *testing.T) {
 		{"digest in French", map[string]string{
 			"fr/digest.txt.tmpl": `{{.Title}}`,
 		}, []string{"templates: fr/digest.txt.tmpl:"}},
-		{"bad countries table", map[string]string{
-			"countries.csv": "lang,name,the,of\nxx,Japan,Japan,of Japan\nen,Peru,,\n",
-		}, []string{"templates: countries.csv: line 2:", `unknown language "xx"`, "line 3:"}},
+		{"State names are the directory's, not a template file", map[string]string{
+			"countries.csv": "lang,name,the,of\nen,Japan,Japan,of Japan\n",
+		}, []string{"templates: countries.csv:", "replace nothing"}},
 		{"not UTF-8", map[string]string{
 			"en/cancel.txt.tmpl": "\xff\xfe",
 		}, []string{"templates: en/cancel.txt.tmpl: not UTF-8"}},
