@@ -424,7 +424,7 @@ func startIMAP(t *testing.T, msgs ...[]byte) string {
 
 func corpus(t *testing.T, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "mailer", "reply", "testdata", "corpus", name))
+	b, err := os.ReadFile(filepath.Join("..", "replies", "testdata", "corpus", name))
 	if err != nil {
 		t.Fatal(err)
 	}

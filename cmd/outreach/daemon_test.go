@@ -309,7 +309,7 @@ func TestRunUnderSystemd(t *testing.T) {
 		time.Sleep(time.Duration(delay.Load()))
 		return nil
 	}})
-	reply, err := os.ReadFile(filepath.Join("..", "..", "mailer", "reply", "testdata", "corpus", "outlook-accept-en.eml"))
+	reply, err := os.ReadFile(filepath.Join("..", "..", "replies", "testdata", "corpus", "outlook-accept-en.eml"))
 	if err != nil {
 		t.Fatal(err)
 	}
