@@ -12,6 +12,12 @@ import (
 	"strings"
 )
 
+// A simulated mission reads outreach's messages with the standard
+// library's MIME reader (net/mail, mime/multipart) and the few lines of
+// iCalendar below, deliberately not with outreach's own reader: a mission's
+// client is not outreach, and a message only outreach could read would not
+// be noticed otherwise.
+
 // received is what a simulated mission reads in a message from outreach.
 type received struct {
 	MessageID, Subject, ReplyTo, From string

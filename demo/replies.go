@@ -12,6 +12,11 @@ import (
 
 // The messages simulated missions write, in the shapes the real clients
 // give them (see MAIL-AND-CALENDAR-NOTES.md, sections 3 to 5).
+//
+// They are written here by hand, deliberately not with outreach's own MIME
+// composer or iCalendar writer (package ical): the demo
+// plays other people's clients, and mail written by outreach's own code
+// would only show that outreach reads what it writes.
 
 type header struct{ k, v string }
 
