@@ -152,17 +152,11 @@ func classify(raw []byte, dir Directory) Result {
 	if r, ok := m.calendarResult(res); ok {
 		return r
 	}
-	full := m.bodyText(m.root)
-	body := dropInvitation(full, m.dir.Mailbox())
-	text := newText(body)
-	if n := lineCount(full) - lineCount(body); n > 0 {
-		res.SetAside = append(res.SetAside, fmt.Sprintf("our invitation, quoted or pasted in the message (%d lines)", n))
-	}
-	if n := lineCount(body) - lineCount(text); n > 0 {
-		res.SetAside = append(res.SetAside, fmt.Sprintf("quoted or forwarded text, headers of earlier messages and the signature (%d lines)", n))
-	}
+	z := findZones(m.bodyText(m.root), m.dir.Mailbox())
+	text := z.answer
+	res.SetAside = append(res.SetAside, z.setAside()...)
 	if text == "" {
-		m.signature = signatureBlock(body)
+		m.signature = z.signature
 	}
 	res.Excerpt = excerpt(text, 500)
 	if why, ok := autoReply(m.hdr, m.subject, m.root); ok {
@@ -172,17 +166,6 @@ func classify(raw []byte, dir Directory) Result {
 		return res
 	}
 	return m.letterResult(res, text)
-}
-
-// lineCount counts the lines of text that are not blank.
-func lineCount(text string) int {
-	n := 0
-	for l := range strings.SplitSeq(text, "\n") {
-		if strings.TrimSpace(l) != "" {
-			n++
-		}
-	}
-	return n
 }
 
 func firstMsgID(v string) string {
@@ -751,53 +734,3 @@ func (noDirectory) ByAddress(string) (string, bool)     { return "", false }
 func (noDirectory) ByDomain(string) (string, bool)      { return "", false }
 func (noDirectory) Mailbox() string                     { return "" }
 func (noDirectory) Sessions() []Session                 { return nil }
-
-var (
-	// sigLineRe is a line a signature block is made of: a title, the
-	// mission, an address, a telephone number.
-	sigLineRe = regexp.MustCompile(`(?i)\b(?:mission|permanent|counsel+or|secretary|attach[eé]|ambassador|minister|conseill|secr[eé]taire|consejer|secretari|embajad|tel|phone|fax|mobile|geneva|gen[eè]ve|ginebra|\d{4})\b|\+\d`)
-	// ackLineRe is a line that says something: thanks, received, noted.
-	ackLineRe = regexp.MustCompile(`(?i)\b(?:thank|thanks|merci|gracias|received|re[çc]u|recibid|noted|not[eé]|dear|bonjour|hello|estimad|regards|salutations|saludos)`)
-)
-
-// signatureOnly says whether a letter's own text is nothing but a
-// signature block: two or more short lines, none a sentence or a word of
-// thanks, at least one a title, the mission, an address or a number.
-func signatureOnly(text string) bool {
-	n, sig := 0, false
-	for _, l := range strings.Split(text, "\n") {
-		l = strings.TrimSpace(strings.TrimLeft(strings.TrimSpace(l), "-_"))
-		if l == "" {
-			continue
-		}
-		n++
-		if len(l) > 120 || strings.ContainsAny(l[len(l)-1:], ".!?") || ackLineRe.MatchString(l) {
-			return false
-		}
-		if sigLineRe.MatchString(l) {
-			sig = true
-		}
-	}
-	return n >= 2 && sig
-}
-
-// signatureBlock returns the lines after a body's first "-- " line, up to
-// a quote or a forwarded or quoted message's header.
-func signatureBlock(body string) string {
-	body = strings.ReplaceAll(body, "\r\n", "\n")
-	lines := strings.Split(body, "\n")
-	for i, l := range lines {
-		if l != "-- " && strings.TrimSpace(l) != "--" {
-			continue
-		}
-		var out []string
-		for _, s := range lines[i+1:] {
-			if strings.HasPrefix(strings.TrimSpace(s), ">") || separatorRe.MatchString(s) || forwardRe.MatchString(s) || hdrFromRe.MatchString(s) || attribRe.MatchString(s) {
-				break
-			}
-			out = append(out, s)
-		}
-		return strings.Join(out, "\n")
-	}
-	return ""
-}

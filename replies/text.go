@@ -1,107 +1,10 @@
 package replies
 
 import (
-	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 )
-
-// Markers of quoted mail in plain text, in the forms Outlook, Gmail, Apple
-// Mail, Thunderbird and webmail write them in English, French and Spanish,
-// and the header blocks of Outlook in German, Italian, Russian, Chinese and
-// Arabic, which missions' clients use as often.
-var (
-	separatorRe = regexp.MustCompile(`(?i)^\s*[-_=*]{2,}\s*(?:original message|message d'origine|message original|mensaje original|forwarded message|message transf[ée]r[ée]|mensaje reenviado|ursprüngliche nachricht|weitergeleitete nachricht|reply message|исходное сообщение|пересылаемое сообщение|原始邮件|原始郵件|messaggio originale|messaggio inoltrato|الرسالة الأصلية)\s*[-_=*]{2,}\s*$`)
-	forwardRe   = regexp.MustCompile(`(?i)^\s*(?:begin forwarded message|début du message (?:réexpédié|transféré)|inicio del mensaje reenviado)\s*:`)
-	underlineRe = regexp.MustCompile(`^\s*_{8,}\s*$`)
-	hdrFromRe   = regexp.MustCompile(`(?i)^[\s\p{Cf}]*\**\s*(?:from|de|von|da|van|от|发件人|寄件者|من)\s*\**\s*[:：]\s*\S`)
-	hdrNextRe   = regexp.MustCompile(`(?i)^[\s\p{Cf}]*\**\s*(?:sent|envoyé|envoye|enviado|enviada|date|fecha|gesendet|datum|to|à|para|subject|objet|asunto|betreff|cc|an|inviato|data|a|oggetto|отправлено|дата|кому|тема|копия|发送时间|发件时间|日期|收件人|主题|抄送|تاريخ الإرسال|إلى|الموضوع|نسخة)\s*\**\s*[:：]`)
-	attribRe    = regexp.MustCompile(`(?i)^\s*(?:on|le|el|am|op|em)\s.{0,400}?(?:wrote|a\s+écrit|a\s+ecrit|escribió|escribio|schrieb|schreef|escreveu)\s*:?\s*$`)
-	wroteRe     = regexp.MustCompile(`(?i)^.{0,200}(?:<[^<>\s]+@[^<>\s]+>|@\S+\.\S+).{0,60}(?:wrote|a\s+écrit|escribió|schrieb)\s*:\s*$`)
-	mobileRe    = regexp.MustCompile(`(?i)^\s*(?:sent from my|sent from outlook|envoyé de mon|envoye de mon|enviado desde mi|get outlook for|obtenir outlook pour|obtener outlook para|von meinem)\b`)
-)
-
-// newText returns the sender's own text: quoted lines ("> "), attribution
-// lines, forwarded and Outlook header blocks, signatures after "-- " and
-// "Sent from my iPhone" are removed.
-func newText(text string) string {
-	text = strings.ReplaceAll(text, "\r\n", "\n")
-	text = strings.ReplaceAll(text, "\r", "\n")
-	if len(text) > maxTextRead {
-		text = text[:maxTextRead]
-	}
-	lines := strings.Split(text, "\n")
-	var out []string
-	for i := 0; i < len(lines); i++ {
-		l := lines[i]
-		t := strings.TrimSpace(l)
-		if strings.HasPrefix(t, ">") {
-			continue
-		}
-		if separatorRe.MatchString(l) || forwardRe.MatchString(l) || mobileRe.MatchString(l) || l == "-- " || t == "--" {
-			break
-		}
-		if underlineRe.MatchString(l) && followedBy(lines, i, hdrFromRe, 3) {
-			break
-		}
-		if hdrFromRe.MatchString(l) && followedBy(lines, i, hdrNextRe, 5) {
-			break
-		}
-		// An attribution line, possibly wrapped over three lines: cut
-		// when the quote follows unmarked (top posting), drop it when
-		// "> " lines follow (the answer may come below them).
-		if end, ok := attribution(lines, i); ok {
-			if nextNonBlank(lines, end+1, func(s string) bool { return strings.HasPrefix(strings.TrimSpace(s), ">") }) {
-				i = end
-				continue
-			}
-			break
-		}
-		out = append(out, l)
-	}
-	return cleanText(strings.Join(out, "\n"))
-}
-
-// attribution reports whether lines[i] starts an "On ... wrote:" line,
-// possibly wrapped onto the next two lines, and where it ends.
-func attribution(lines []string, i int) (int, bool) {
-	joined := ""
-	for k := i; k < len(lines) && k < i+3; k++ {
-		if k > i && strings.TrimSpace(lines[k]) == "" {
-			break
-		}
-		if joined != "" {
-			joined += " "
-		}
-		joined += strings.TrimSpace(lines[k])
-		if len(joined) > 500 {
-			return 0, false
-		}
-		if attribRe.MatchString(joined) || (k == i && wroteRe.MatchString(joined)) {
-			return k, true
-		}
-	}
-	return 0, false
-}
-
-func followedBy(lines []string, i int, re *regexp.Regexp, within int) bool {
-	for k := i + 1; k < len(lines) && k <= i+within; k++ {
-		if re.MatchString(lines[k]) {
-			return true
-		}
-	}
-	return false
-}
-
-func nextNonBlank(lines []string, from int, f func(string) bool) bool {
-	for k := from; k < len(lines); k++ {
-		if strings.TrimSpace(lines[k]) != "" {
-			return f(lines[k])
-		}
-	}
-	return false
-}
 
 // sentence is one sentence of a letter.
 type sentence struct {
