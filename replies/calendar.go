@@ -391,23 +391,6 @@ func orNobody(s string) string {
 	return s
 }
 
-// commentKinds returns the kinds of answer words in a short text.
-func commentKinds(s string) map[cueKind]bool {
-	k := map[cueKind]bool{}
-	for _, sent := range sentences(s) {
-		if sent.question {
-			continue
-		}
-		f := fold(sent.text)
-		for _, c := range splitClauses(f) {
-			for _, cu := range findCues(f[c[0]:c[1]], c[0]) {
-				k[cu.kind] = true
-			}
-		}
-	}
-	return k
-}
-
 // calendarSubject reports whether the subject is one calendar clients
 // give their answers.
 func (m *msg) calendarSubject() bool {
