@@ -204,74 +204,91 @@ func (st *readState) answerElsewhere(f string, answerKinds []cueKind, kinds map[
 // statusOf finds the answer for mention m in clause ci: the clause's own
 // answer words, or those of a neighbouring clause when it has none. An
 // "except" between the answer and the mention turns the answer round.
+// It returns the answer, whether there is one, and whether it is unclear.
 func (r *reader) statusOf(ci int, m located, cues [][]cue, ms [][]located) (outreach.Status, bool, bool) {
 	own := answerCues(cues[ci])
 	if plain := withoutKind(own, cueCondition); len(plain) > 0 {
 		own = plain // "will attend ... subject to": the clause accepts, then is covered
 	}
-	from := -1 // position from which an "except" applies
-	var kind cueKind
-	switch {
-	case len(own) > 0:
-		if r.own != "" && m.id == r.own && m.start < own[0].start {
-			return outreach.None, false, false // "Japan will attend ...": the writer
-		}
-		var prev *cue
-		mixed := false
-		for i := range own {
-			if own[i].kind != own[0].kind {
-				mixed = true
-			}
-			if own[i].start < m.start {
-				prev = &own[i]
-			}
-		}
-		switch {
-		case !mixed && prev == nil:
-			kind, from = own[0].kind, m.start // mention before its verb
-		case !mixed:
-			kind, from = own[0].kind, prev.end
-		case prev == nil:
-			return outreach.None, false, true
-		default:
-			kind, from = prev.kind, prev.end
-		}
-	default:
-		// No answer in this clause: a following clause that is only an
-		// answer ("for Peru, unfortunately not"), else the last answer
-		// before, else the first after.
-		found := false
-		if ci+1 < len(cues) && len(answerCues(cues[ci+1])) > 0 && len(ms[ci+1]) == 0 {
-			kind, found = answerCues(cues[ci+1])[0].kind, true
-		}
-		for k := ci - 1; k >= 0 && !found; k-- {
-			if a := answerCues(cues[k]); len(a) > 0 {
-				kind, found = a[len(a)-1].kind, true
-			}
-		}
-		for k := ci + 1; k < len(cues) && !found; k++ {
-			if a := answerCues(cues[k]); len(a) > 0 {
-				kind, found = a[0].kind, true
-			}
-		}
+	if len(own) == 0 {
+		kind, found := neighbourAnswer(ci, cues, ms)
 		if !found {
 			return outreach.None, false, false
 		}
-		from = -1
+		return applyExcept(statusFor(kind), cues[ci], m, -1)
 	}
-	status := statusFor(kind)
-	for _, c := range cues[ci] {
-		if c.kind == cueExcept && c.start < m.start && (from < 0 || c.start >= from) {
-			switch status {
-			case outreach.Accepted:
-				status = outreach.Declined
-			case outreach.Declined:
-				status = outreach.Accepted
-			default:
-				return outreach.None, false, true
-			}
-			break
+	if r.own != "" && m.id == r.own && m.start < own[0].start {
+		return outreach.None, false, false // "Japan will attend ...": the writer
+	}
+	kind, from, unclear := clauseAnswer(own, m)
+	if unclear {
+		return outreach.None, false, true
+	}
+	return applyExcept(statusFor(kind), cues[ci], m, from)
+}
+
+// clauseAnswer is the answer a clause's own answer words (own) give to
+// mention m, and the position from which an "except" applies: the one
+// answer of the clause, or, when the clause answers both ways, the last
+// answer before the mention (none before it is unclear).
+func clauseAnswer(own []cue, m located) (kind cueKind, from int, unclear bool) {
+	var prev *cue
+	mixed := false
+	for i := range own {
+		if own[i].kind != own[0].kind {
+			mixed = true
 		}
+		if own[i].start < m.start {
+			prev = &own[i]
+		}
+	}
+	switch {
+	case !mixed && prev == nil:
+		return own[0].kind, m.start, false // mention before its verb
+	case !mixed:
+		return own[0].kind, prev.end, false
+	case prev == nil:
+		return cueNeutral, 0, true
+	}
+	return prev.kind, prev.end, false
+}
+
+// neighbourAnswer is the answer for a clause with none of its own: a
+// following clause that is only an answer ("for Peru, unfortunately
+// not"), else the last answer before, else the first after.
+func neighbourAnswer(ci int, cues [][]cue, ms [][]located) (cueKind, bool) {
+	if ci+1 < len(cues) && len(answerCues(cues[ci+1])) > 0 && len(ms[ci+1]) == 0 {
+		return answerCues(cues[ci+1])[0].kind, true
+	}
+	for k := ci - 1; k >= 0; k-- {
+		if a := answerCues(cues[k]); len(a) > 0 {
+			return a[len(a)-1].kind, true
+		}
+	}
+	for k := ci + 1; k < len(cues); k++ {
+		if a := answerCues(cues[k]); len(a) > 0 {
+			return a[0].kind, true
+		}
+	}
+	return cueNeutral, false
+}
+
+// applyExcept turns status round when an "except" of the clause (cs)
+// comes before mention m, from position from on (-1: anywhere before):
+// "all except Ukraine" declines Ukraine. A tentative answer cannot be
+// turned round: it is unclear.
+func applyExcept(status outreach.Status, cs []cue, m located, from int) (outreach.Status, bool, bool) {
+	for _, c := range cs {
+		if c.kind != cueExcept || c.start >= m.start || (from >= 0 && c.start < from) {
+			continue
+		}
+		switch status {
+		case outreach.Accepted:
+			return outreach.Declined, true, false
+		case outreach.Declined:
+			return outreach.Accepted, true, false
+		}
+		return outreach.None, false, true
 	}
 	return status, true, false
 }
@@ -284,11 +301,34 @@ func addStatus(m map[string]map[outreach.Status]bool, id string, s outreach.Stat
 }
 
 // conclude turns what the sentences said into one answer per session, or
-// into problems for staff.
+// into problems for staff: the answers given to sessions by name, then
+// those given to "all" or "the other" pre-sessions, a condition over the
+// letter, and the problems of unclear sentences, dates, States with no
+// pre-session and answers for no named session.
 func (r *reader) conclude(st *readState) (map[string]outreach.Status, []string, map[string][]Because) {
-	var problems []string
 	answers := map[string]outreach.Status{}
 	because := map[string][]Because{}
+	problems := r.namedAnswers(st, answers, because)
+	problems = append(problems, r.blanketAnswers(st, answers, because)...)
+	applyCondition(st, answers, because)
+	problems = append(problems, r.unclearProblems(st)...)
+	for _, id := range uniq(st.datesAnswered) {
+		if i, err := strconv.Atoi(strings.TrimPrefix(id, dateMention)); err == nil && i < len(st.dateNotes) {
+			problems = append(problems, st.dateNotes[i])
+		}
+	}
+	for _, id := range uniq(st.foreign) {
+		problems = append(problems, "the letter answers for "+r.table.name(id)+", which has no pre-session in this round")
+	}
+	return answers, append(problems, noSessionProblems(st.noSession, answers)...), because
+}
+
+// namedAnswers sets the answer of each session answered by name (or by
+// its day), in answers and because; a session answered two ways is a
+// problem, unless one answer is given by its name and the others only
+// through its day.
+func (r *reader) namedAnswers(st *readState, answers map[string]outreach.Status, because map[string][]Because) []string {
+	var problems []string
 	var ids []string
 	for id := range st.explicit {
 		ids = append(ids, id)
@@ -310,44 +350,65 @@ func (r *reader) conclude(st *readState) (map[string]outreach.Status, []string, 
 			because[id] = st.why[id]
 		}
 	}
+	return problems
+}
+
+// blanketAnswers gives the answer for "the other pre-sessions" (when the
+// letter names some) or for "all the pre-sessions" to every session of
+// the round not cancelled and not named.
+func (r *reader) blanketAnswers(st *readState, answers map[string]outreach.Status, because map[string][]Because) []string {
+	var problems []string
 	if len(st.others) > 1 || len(st.all) > 1 {
 		problems = append(problems, "the letter gives different answers for \"all\" or \"the other\" pre-sessions")
 	}
 	if len(st.others) > 0 && len(st.named) == 0 {
 		problems = append(problems, "the letter speaks of \"the other pre-sessions\" without naming any")
 	}
-	if len(st.others) == 1 || len(st.all) == 1 {
-		for _, s := range r.sessions {
-			if s.Cancelled || st.named[s.SuR] {
-				continue
-			}
-			if len(st.others) == 1 && len(st.named) > 0 {
-				for v := range st.others {
-					answers[s.SuR] = v
-					because[s.SuR] = st.why[otherSessions]
-				}
-			} else if len(st.all) == 1 {
-				for v := range st.all {
-					answers[s.SuR] = v
-					because[s.SuR] = st.why[allSessions]
-				}
-			}
-		}
+	if len(st.others) != 1 && len(st.all) != 1 {
+		return problems
 	}
-	if st.condition {
-		for id, s := range answers {
-			if s == outreach.Accepted {
-				answers[id] = outreach.Tentative
-				because[id] = append(slices.Clip(because[id]), Because{Zone: ZoneText, Text: st.condWhy})
-			}
-		}
-	}
-	seenUnclear := map[string]bool{}
-	for _, id := range st.unclear {
-		if seenUnclear[id] {
+	for _, s := range r.sessions {
+		if s.Cancelled || st.named[s.SuR] {
 			continue
 		}
-		seenUnclear[id] = true
+		if len(st.others) == 1 && len(st.named) > 0 {
+			for v := range st.others {
+				answers[s.SuR] = v
+				because[s.SuR] = st.why[otherSessions]
+			}
+		} else if len(st.all) == 1 {
+			for v := range st.all {
+				answers[s.SuR] = v
+				because[s.SuR] = st.why[allSessions]
+			}
+		}
+	}
+	return problems
+}
+
+// applyCondition makes every acceptance tentative when a sentence makes
+// the letter's answer conditional.
+func applyCondition(st *readState, answers map[string]outreach.Status, because map[string][]Because) {
+	if !st.condition {
+		return
+	}
+	for id, s := range answers {
+		if s == outreach.Accepted {
+			answers[id] = outreach.Tentative
+			because[id] = append(slices.Clip(because[id]), Because{Zone: ZoneText, Text: st.condWhy})
+		}
+	}
+}
+
+// unclearProblems says, once each, which answers are unclear.
+func (r *reader) unclearProblems(st *readState) []string {
+	var problems []string
+	seen := map[string]bool{}
+	for _, id := range st.unclear {
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
 		switch id {
 		case "":
 			problems = append(problems, "a sentence both accepts and declines without naming a pre-session")
@@ -361,28 +422,28 @@ func (r *reader) conclude(st *readState) (map[string]outreach.Status, []string, 
 			}
 		}
 	}
-	for _, id := range uniq(st.datesAnswered) {
-		if i, err := strconv.Atoi(strings.TrimPrefix(id, dateMention)); err == nil && i < len(st.dateNotes) {
-			problems = append(problems, st.dateNotes[i])
+	return problems
+}
+
+// noSessionProblems says which answers given for no named session
+// (noSession) are not already among the answers read.
+func noSessionProblems(noSession []outreach.Status, answers map[string]outreach.Status) []string {
+	if len(noSession) == 0 {
+		return nil
+	}
+	var problems []string
+	have := map[outreach.Status]bool{}
+	for _, s := range answers {
+		have[s] = true
+	}
+	for _, s := range uniqStatus(noSession) {
+		if len(answers) == 0 {
+			problems = append(problems, "the letter "+verb(s)+" but names no pre-session")
+		} else if !have[s] {
+			problems = append(problems, "the letter also "+verb(s)+" without naming which pre-session")
 		}
 	}
-	for _, id := range uniq(st.foreign) {
-		problems = append(problems, "the letter answers for "+r.table.name(id)+", which has no pre-session in this round")
-	}
-	if len(st.noSession) > 0 {
-		have := map[outreach.Status]bool{}
-		for _, s := range answers {
-			have[s] = true
-		}
-		for _, s := range uniqStatus(st.noSession) {
-			if len(answers) == 0 {
-				problems = append(problems, "the letter "+verb(s)+" but names no pre-session")
-			} else if !have[s] {
-				problems = append(problems, "the letter also "+verb(s)+" without naming which pre-session")
-			}
-		}
-	}
-	return answers, problems, because
+	return problems
 }
 
 // namedApartFromDay says whether the answers of set are one given by the

@@ -119,12 +119,18 @@ func (st *readState) because(id string, bs ...Because) {
 // said is the sentence being read, as evidence.
 func (st *readState) said() Because { return Because{Zone: ZoneText, Text: st.cur} }
 
-// read reads the letter's own text and subject.
-func (r *reader) read(text, subject string) letter {
-	st := &readState{explicit: map[string]map[outreach.Status]bool{}, all: map[outreach.Status]bool{},
+// newReadState is the state of a letter with the given subject before
+// its first sentence.
+func newReadState(subject string) *readState {
+	return &readState{explicit: map[string]map[outreach.Status]bool{}, all: map[outreach.Status]bool{},
 		others: map[outreach.Status]bool{}, claims: map[string]bool{}, named: map[string]bool{},
 		why: map[string][]Because{}, subjectText: subject, wholeDay: map[string]bool{},
 		byDay: map[string]map[outreach.Status]bool{}, byName: map[string]map[outreach.Status]bool{}}
+}
+
+// read reads the letter's own text and subject.
+func (r *reader) read(text, subject string) letter {
+	st := newReadState(subject)
 	var lt letter
 	st.subject = r.subjectSessions(subject, st)
 	sents := sentences(text)
