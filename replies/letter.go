@@ -449,8 +449,27 @@ func (r *reader) markSubjects(f string, toks []token, ms []mention, roles []role
 			j = i
 		}
 	}
-	// The objects of the verb before: "we will attend Japan and Peru,
-	// Ukraine will not".
+	objects := objectsOf(f, toks, ms, after)
+	if j < 0 || roles[j] != roleNamed || objects[j] || !subjectOf(f, toks, ms[j], at) {
+		return
+	}
+	i := j
+	for i > 0 && roles[i-1] != roleAddress && !objects[i-1] && listed(f, toks, ms[i-1], ms[i]) {
+		i--
+	}
+	if ledBySession(toks, ms[i]) {
+		return
+	}
+	for ; i <= j; i++ {
+		if roles[i] == roleNamed {
+			roles[i] = roleWriter
+		}
+	}
+}
+
+// objectsOf marks the mentions that are objects of the verb that ends at
+// after: "we will attend Japan and Peru, Ukraine will not".
+func objectsOf(f string, toks []token, ms []mention, after int) []bool {
 	objects := make([]bool, len(ms))
 	for i, m := range ms {
 		objects[i] = m.start < after
@@ -468,35 +487,28 @@ func (r *reader) markSubjects(f string, toks []token, ms []mention, roles []role
 			objects[i] = true
 		}
 	}
-	if j < 0 || roles[j] != roleNamed || objects[j] {
-		return
-	}
-	for _, c := range f[ms[j].end:at] {
+	return objects
+}
+
+// subjectOf reports whether mention m is the subject of the answer verb
+// at position at: only words and commas, and then only subjectWords,
+// between them ("Peru will attend", "Peru and we will attend").
+func subjectOf(f string, toks []token, m mention, at int) bool {
+	for _, c := range f[m.end:at] {
 		if !isWordRune(c) && c != ' ' && c != ',' && c != '\'' {
-			return
+			return false
 		}
 	}
-	k := ms[j].first + ms[j].n
+	k := m.first + m.n
 	if k+1 < len(toks) && toks[k+1].start < at && (toks[k].s == "and" || toks[k].s == "et" || toks[k].s == "y") && weWords[toks[k+1].s] {
 		k += 2 // "Peru and we will attend"
 	}
 	for ; k < len(toks) && toks[k].start < at; k++ {
 		if !subjectWords[toks[k].s] {
-			return
+			return false
 		}
 	}
-	i := j
-	for i > 0 && roles[i-1] != roleAddress && !objects[i-1] && listed(f, toks, ms[i-1], ms[i]) {
-		i--
-	}
-	if ledBySession(toks, ms[i]) {
-		return
-	}
-	for ; i <= j; i++ {
-		if roles[i] == roleNamed {
-			roles[i] = roleWriter
-		}
-	}
+	return true
 }
 
 // Delegates.
