@@ -227,6 +227,38 @@ func dropInvitation(text, mailbox string) string {
 	if len(ws) < minQuotedWords {
 		return text
 	}
+	marked := markInvitation(ws)
+	lines := strings.Split(text, "\n")
+	total, hits := lineHits(len(lines), ws, marked)
+	drop := make([]bool, len(lines))
+	found := false
+	for l := 0; l < len(lines); l++ {
+		if !invitationLine(hits, total, l) {
+			continue
+		}
+		first, last, weight := invitationRun(hits, total, l)
+		l = last
+		if weight < minQuotedWords {
+			continue
+		}
+		found = true
+		dropQuote(lines, ws, marked, hits, total, first, last, mailbox, drop)
+	}
+	if !found {
+		return text
+	}
+	var out []string
+	for l, s := range lines {
+		if !drop[l] {
+			out = append(out, s)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// markInvitation marks the words of ws that are the invitation's: runs
+// of its phrases, and its schedule.
+func markInvitation(ws []word) []bool {
 	shingles := invitationShingles()
 	marked := make([]bool, len(ws))
 	for i := range ws {
@@ -239,70 +271,67 @@ func dropInvitation(text, mailbox string) string {
 		}
 	}
 	markSchedule(ws, marked)
-	lines := strings.Split(text, "\n")
-	total := make([]int, len(lines))
-	hits := make([]int, len(lines))
+	return marked
+}
+
+// lineHits counts, for each of n lines, its words (total) and those of
+// them that are the invitation's (hits).
+func lineHits(n int, ws []word, marked []bool) (total, hits []int) {
+	total = make([]int, n)
+	hits = make([]int, n)
 	for i, w := range ws {
 		total[w.line]++
 		if marked[i] {
 			hits[w.line]++
 		}
 	}
-	ours := func(l int) bool { return hits[l] > 0 && 2*hits[l] >= total[l] }
-	drop := make([]bool, len(lines))
-	found := false
-	for l := 0; l < len(lines); l++ {
-		if !ours(l) {
-			continue
-		}
-		// A run of the invitation's lines, allowing short gaps.
-		first, last, weight, gap := l, l, 0, 0
-		for k := l; k < len(lines) && gap <= maxQuoteGap; k++ {
-			switch {
-			case ours(k) || (hits[k] > 0 && 3*hits[k] >= total[k]):
-				// Once inside the quote, a third is enough: the closing
-				// sentence around a long title of a mission.
-				last, weight, gap = k, weight+hits[k], 0
-			case total[k] > 0:
-				gap++
-			}
-		}
-		l = last
-		if weight < minQuotedWords {
-			continue
-		}
-		found = true
-		// Lines of the same paragraph, re-wrapped, with a phrase too short
-		// to make the line the invitation's.
-		for first > 0 && total[first-1] > 0 && hits[first-1] > 0 {
-			first--
-		}
-		for last+1 < len(lines) && total[last+1] > 0 && hits[last+1] > 0 {
-			last++
-		}
-		// What a client writes above the quote, and the footer below it,
-		// go whole; the quote itself keeps an interleaved answer.
-		body := first
-		first = quoteStart(lines, organiserLine(lines, ws, marked, first), mailbox)
-		end := quoteEnd(lines, total, last, mailbox)
-		for k := first; k < body; k++ {
-			drop[k] = true
-		}
-		keepInline(lines, hits, total, body, last, drop)
-		for k := last + 1; k <= end; k++ {
-			drop[k] = true
+	return total, hits
+}
+
+// invitationLine reports whether line l is the invitation's: at least
+// half of its words are.
+func invitationLine(hits, total []int, l int) bool { return hits[l] > 0 && 2*hits[l] >= total[l] }
+
+// invitationRun is the run of the invitation's lines that starts at line
+// l, allowing short gaps of other text: its first and last lines and the
+// number of the invitation's words in it.
+func invitationRun(hits, total []int, l int) (first, last, weight int) {
+	first, last, gap := l, l, 0
+	for k := l; k < len(total) && gap <= maxQuoteGap; k++ {
+		switch {
+		case invitationLine(hits, total, k) || (hits[k] > 0 && 3*hits[k] >= total[k]):
+			// Once inside the quote, a third is enough: the closing
+			// sentence around a long title of a mission.
+			last, weight, gap = k, weight+hits[k], 0
+		case total[k] > 0:
+			gap++
 		}
 	}
-	if !found {
-		return text
+	return first, last, weight
+}
+
+// dropQuote marks to drop the quoted invitation of lines first..last:
+// with the lines of the same paragraph, re-wrapped, whose phrase is too
+// short to make the line the invitation's, what a client writes above
+// the quote and the footer below it, which go whole; the quote itself
+// keeps an interleaved answer.
+func dropQuote(lines []string, ws []word, marked []bool, hits, total []int, first, last int, mailbox string, drop []bool) {
+	for first > 0 && total[first-1] > 0 && hits[first-1] > 0 {
+		first--
 	}
-	var out []string
-	for l, s := range lines {
-		if !drop[l] {
-			out = append(out, s)
-		}
+	for last+1 < len(lines) && total[last+1] > 0 && hits[last+1] > 0 {
+		last++
 	}
-	return strings.Join(out, "\n")
+	body := first
+	first = quoteStart(lines, organiserLine(lines, ws, marked, first), mailbox)
+	end := quoteEnd(lines, total, last, mailbox)
+	for k := first; k < body; k++ {
+		drop[k] = true
+	}
+	keepInline(lines, hits, total, body, last, drop)
+	for k := last + 1; k <= end; k++ {
+		drop[k] = true
+	}
 }
 
 // keepInline marks the lines first..last to drop, except, in a quote
