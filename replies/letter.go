@@ -153,27 +153,7 @@ func (r *reader) read(text, subject string) letter {
 		if len(kinds) > 0 {
 			lt.cues = true
 		}
-		// Delegates: names in a sentence that accepts or introduces the
-		// delegation, and in the list lines after such a sentence.
-		trigger := delegationTriggerRe.MatchString(s.text)
-		if kinds[cueAccept] || trigger || listAfter {
-			for _, n := range delegateNames(s.text, trigger) {
-				if !slices.Contains(lt.names, n) {
-					lt.names = append(lt.names, n)
-				}
-			}
-		}
-		if s.colon && (kinds[cueAccept] || trigger) {
-			listAfter = true
-		} else if listAfter && !(i > 0 && sents[i-1].colon) && !titledNameRe.MatchString(s.text) {
-			listAfter = false
-		}
-		if !st.countSeen && !(kinds[cueDecline] && !kinds[cueAccept]) {
-			if n := delegateCount(f); n > 0 {
-				lt.delegates = n
-				st.countSeen = true
-			}
-		}
+		listAfter = lt.delegatesIn(s, f, kinds, listAfter, i > 0 && sents[i-1].colon, st)
 	}
 	if lt.delegates == 0 {
 		lt.delegates = len(lt.names)
@@ -536,6 +516,34 @@ var roleWords = map[string]bool{
 	"jefa": true, "pasante": true, "legal": true, "human": true, "political": true, "mission": true, "the": true,
 	"upr": true, "geneva": true, "genève": true, "ginebra": true, "and": true, "et": true, "y": true, "of": true,
 	"pre-session": true, "pre-sessions": true, "attachée": true, "experte": true, "asesor": true, "asesora": true,
+}
+
+// delegatesIn notes the delegates a sentence announces: the names in a
+// sentence that accepts or introduces the delegation, and in the list
+// lines after such a sentence (listAfter; afterColon when the sentence
+// before ends with a colon), and the first count stated outside a
+// refusal. It returns whether list lines may still follow.
+func (lt *letter) delegatesIn(s sentence, f string, kinds map[cueKind]bool, listAfter, afterColon bool, st *readState) bool {
+	trigger := delegationTriggerRe.MatchString(s.text)
+	if kinds[cueAccept] || trigger || listAfter {
+		for _, n := range delegateNames(s.text, trigger) {
+			if !slices.Contains(lt.names, n) {
+				lt.names = append(lt.names, n)
+			}
+		}
+	}
+	if s.colon && (kinds[cueAccept] || trigger) {
+		listAfter = true
+	} else if listAfter && !afterColon && !titledNameRe.MatchString(s.text) {
+		listAfter = false
+	}
+	if !st.countSeen && !(kinds[cueDecline] && !kinds[cueAccept]) {
+		if n := delegateCount(f); n > 0 {
+			lt.delegates = n
+			st.countSeen = true
+		}
+	}
+	return listAfter
 }
 
 // delegateNames returns the people a sentence names: titled names
