@@ -1,8 +1,9 @@
 package replies
 
 import (
-	"outreach"
 	"regexp"
+
+	"outreach"
 )
 
 // The cues of a sentence: its clauses (splitClauses) and, in each, the
@@ -67,6 +68,8 @@ func (sc sentenceCues) answerKinds() []cueKind {
 // bareAnswerRe is an answer of one word ("Peru, no."): it has no subject.
 var bareAnswerRe = regexp.MustCompile(`^\s*(?:no|non|not|nope)\b`)
 
+// answerCues are the cues that answer: accept, decline, tentative and
+// condition.
 func answerCues(cs []cue) []cue {
 	var out []cue
 	for _, c := range cs {
@@ -77,6 +80,7 @@ func answerCues(cs []cue) []cue {
 	return out
 }
 
+// withoutKind returns cs without the cues of kind k.
 func withoutKind(cs []cue, k cueKind) []cue {
 	var out []cue
 	for _, c := range cs {
@@ -87,6 +91,7 @@ func withoutKind(cs []cue, k cueKind) []cue {
 	return out
 }
 
+// hasKind reports whether cs holds a cue of kind k.
 func hasKind(cs []cue, k cueKind) bool {
 	for _, c := range cs {
 		if c.kind == k {
@@ -96,6 +101,8 @@ func hasKind(cs []cue, k cueKind) bool {
 	return false
 }
 
+// statusFor is the answer a kind of cue gives; a condition is a
+// tentative answer.
 func statusFor(k cueKind) outreach.Status {
 	switch k {
 	case cueAccept:

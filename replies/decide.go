@@ -2,12 +2,112 @@ package replies
 
 import (
 	"fmt"
-	"outreach"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+
+	"outreach"
 )
+
+// The decision, per session: statusOf gives each thing a sentence names
+// the answer of its clause (or of a neighbouring one), turned round by an
+// "except"; a condition makes an acceptance tentative; an answer that
+// names nothing goes to what the sentence before or the subject named.
+// Once every sentence is read, conclude turns what they said into one
+// answer per pre-session, or into problems for staff.
+
+// statusOf finds the answer for mention m in clause ci: the clause's own
+// answer words, or those of a neighbouring clause when it has none. An
+// "except" between the answer and the mention turns the answer round.
+// It returns the answer, whether there is one, and whether it is unclear.
+func (r *reader) statusOf(ci int, m located, cues [][]cue, ms [][]located) (outreach.Status, bool, bool) {
+	own := answerCues(cues[ci])
+	if plain := withoutKind(own, cueCondition); len(plain) > 0 {
+		own = plain // "will attend ... subject to": the clause accepts, then is covered
+	}
+	if len(own) == 0 {
+		kind, found := neighbourAnswer(ci, cues, ms)
+		if !found {
+			return outreach.None, false, false
+		}
+		return applyExcept(statusFor(kind), cues[ci], m, -1)
+	}
+	if r.own != "" && m.id == r.own && m.start < own[0].start {
+		return outreach.None, false, false // "Japan will attend ...": the writer
+	}
+	kind, from, unclear := clauseAnswer(own, m)
+	if unclear {
+		return outreach.None, false, true
+	}
+	return applyExcept(statusFor(kind), cues[ci], m, from)
+}
+
+// clauseAnswer is the answer a clause's own answer words (own) give to
+// mention m, and the position from which an "except" applies: the one
+// answer of the clause, or, when the clause answers both ways, the last
+// answer before the mention (none before it is unclear).
+func clauseAnswer(own []cue, m located) (kind cueKind, from int, unclear bool) {
+	var prev *cue
+	mixed := false
+	for i := range own {
+		if own[i].kind != own[0].kind {
+			mixed = true
+		}
+		if own[i].start < m.start {
+			prev = &own[i]
+		}
+	}
+	switch {
+	case !mixed && prev == nil:
+		return own[0].kind, m.start, false // mention before its verb
+	case !mixed:
+		return own[0].kind, prev.end, false
+	case prev == nil:
+		return cueNeutral, 0, true
+	}
+	return prev.kind, prev.end, false
+}
+
+// neighbourAnswer is the answer for a clause with none of its own: a
+// following clause that is only an answer ("for Peru, unfortunately
+// not"), else the last answer before, else the first after.
+func neighbourAnswer(ci int, cues [][]cue, ms [][]located) (cueKind, bool) {
+	if ci+1 < len(cues) && len(answerCues(cues[ci+1])) > 0 && len(ms[ci+1]) == 0 {
+		return answerCues(cues[ci+1])[0].kind, true
+	}
+	for k := ci - 1; k >= 0; k-- {
+		if a := answerCues(cues[k]); len(a) > 0 {
+			return a[len(a)-1].kind, true
+		}
+	}
+	for k := ci + 1; k < len(cues); k++ {
+		if a := answerCues(cues[k]); len(a) > 0 {
+			return a[0].kind, true
+		}
+	}
+	return cueNeutral, false
+}
+
+// applyExcept turns status round when an "except" of the clause (cs)
+// comes before mention m, from position from on (-1: anywhere before):
+// "all except Ukraine" declines Ukraine. A tentative answer cannot be
+// turned round: it is unclear.
+func applyExcept(status outreach.Status, cs []cue, m located, from int) (outreach.Status, bool, bool) {
+	for _, c := range cs {
+		if c.kind != cueExcept || c.start >= m.start || (from >= 0 && c.start < from) {
+			continue
+		}
+		switch status {
+		case outreach.Accepted:
+			return outreach.Declined, true, false
+		case outreach.Declined:
+			return outreach.Accepted, true, false
+		}
+		return outreach.None, false, true
+	}
+	return status, true, false
+}
 
 // conditions say what the conditions of a sentence cover: a condition
 // covers what its clause names; alone in its clause, the clause after it
@@ -199,98 +299,6 @@ func (st *readState) answerElsewhere(f string, answerKinds []cueKind, kinds map[
 	default:
 		st.noSession = append(st.noSession, status)
 	}
-}
-
-// statusOf finds the answer for mention m in clause ci: the clause's own
-// answer words, or those of a neighbouring clause when it has none. An
-// "except" between the answer and the mention turns the answer round.
-// It returns the answer, whether there is one, and whether it is unclear.
-func (r *reader) statusOf(ci int, m located, cues [][]cue, ms [][]located) (outreach.Status, bool, bool) {
-	own := answerCues(cues[ci])
-	if plain := withoutKind(own, cueCondition); len(plain) > 0 {
-		own = plain // "will attend ... subject to": the clause accepts, then is covered
-	}
-	if len(own) == 0 {
-		kind, found := neighbourAnswer(ci, cues, ms)
-		if !found {
-			return outreach.None, false, false
-		}
-		return applyExcept(statusFor(kind), cues[ci], m, -1)
-	}
-	if r.own != "" && m.id == r.own && m.start < own[0].start {
-		return outreach.None, false, false // "Japan will attend ...": the writer
-	}
-	kind, from, unclear := clauseAnswer(own, m)
-	if unclear {
-		return outreach.None, false, true
-	}
-	return applyExcept(statusFor(kind), cues[ci], m, from)
-}
-
-// clauseAnswer is the answer a clause's own answer words (own) give to
-// mention m, and the position from which an "except" applies: the one
-// answer of the clause, or, when the clause answers both ways, the last
-// answer before the mention (none before it is unclear).
-func clauseAnswer(own []cue, m located) (kind cueKind, from int, unclear bool) {
-	var prev *cue
-	mixed := false
-	for i := range own {
-		if own[i].kind != own[0].kind {
-			mixed = true
-		}
-		if own[i].start < m.start {
-			prev = &own[i]
-		}
-	}
-	switch {
-	case !mixed && prev == nil:
-		return own[0].kind, m.start, false // mention before its verb
-	case !mixed:
-		return own[0].kind, prev.end, false
-	case prev == nil:
-		return cueNeutral, 0, true
-	}
-	return prev.kind, prev.end, false
-}
-
-// neighbourAnswer is the answer for a clause with none of its own: a
-// following clause that is only an answer ("for Peru, unfortunately
-// not"), else the last answer before, else the first after.
-func neighbourAnswer(ci int, cues [][]cue, ms [][]located) (cueKind, bool) {
-	if ci+1 < len(cues) && len(answerCues(cues[ci+1])) > 0 && len(ms[ci+1]) == 0 {
-		return answerCues(cues[ci+1])[0].kind, true
-	}
-	for k := ci - 1; k >= 0; k-- {
-		if a := answerCues(cues[k]); len(a) > 0 {
-			return a[len(a)-1].kind, true
-		}
-	}
-	for k := ci + 1; k < len(cues); k++ {
-		if a := answerCues(cues[k]); len(a) > 0 {
-			return a[0].kind, true
-		}
-	}
-	return cueNeutral, false
-}
-
-// applyExcept turns status round when an "except" of the clause (cs)
-// comes before mention m, from position from on (-1: anywhere before):
-// "all except Ukraine" declines Ukraine. A tentative answer cannot be
-// turned round: it is unclear.
-func applyExcept(status outreach.Status, cs []cue, m located, from int) (outreach.Status, bool, bool) {
-	for _, c := range cs {
-		if c.kind != cueExcept || c.start >= m.start || (from >= 0 && c.start < from) {
-			continue
-		}
-		switch status {
-		case outreach.Accepted:
-			return outreach.Declined, true, false
-		case outreach.Declined:
-			return outreach.Accepted, true, false
-		}
-		return outreach.None, false, true
-	}
-	return status, true, false
 }
 
 func addStatus(m map[string]map[outreach.Status]bool, id string, s outreach.Status) {
