@@ -126,8 +126,30 @@ func daemonLocal(addr string) bool {
 // findBounce recognises a delivery report: a standard DSN first, then the
 // known non-standard forms.
 func (m *msg) findBounce() (*bounce, bool) {
-	var ds *node
-	var originals []*node
+	ds, originals := m.reportParts()
+	if ds != nil {
+		b := &bounce{how: "delivery status notification (RFC 3464)"}
+		if m.hdr.has("x-ms-exchange-message-is-ndr") {
+			b.how = "Exchange non-delivery report"
+		}
+		m.attachOriginal(b, originals)
+		rs := parseDSN(toUTF8(decodeCTE(ds.hdr.get("content-transfer-encoding"), ds.body, maxDSNPart), ds.params["charset"]))
+		b.fromRecipients(rs)
+		m.fillFromText(b, m.reportText(), "")
+		return b, true
+	}
+	if mt := m.root.mediaType; mt == "multipart/report" && strings.EqualFold(m.root.params["report-type"], "delivery-status") {
+		b := &bounce{how: "delivery report without a status part"}
+		m.attachOriginal(b, originals)
+		m.fillFromText(b, m.reportText(), "")
+		return b, true
+	}
+	return m.nonStandardBounce(originals)
+}
+
+// reportParts returns the message's own first delivery-status part, and
+// the parts that may be the bounced original or its headers.
+func (m *msg) reportParts() (ds *node, originals []*node) {
 	walk(m.root, func(n *node) {
 		if n.embedded > 0 {
 			return
@@ -141,56 +163,47 @@ func (m *msg) findBounce() (*bounce, bool) {
 			originals = append(originals, n)
 		}
 	})
-	if ds != nil {
-		b := &bounce{how: "delivery status notification (RFC 3464)"}
-		if m.hdr.has("x-ms-exchange-message-is-ndr") {
-			b.how = "Exchange non-delivery report"
-		}
-		m.attachOriginal(b, originals)
-		rs := parseDSN(toUTF8(decodeCTE(ds.hdr.get("content-transfer-encoding"), ds.body, maxDSNPart), ds.params["charset"]))
-		var failed, delayed, delivered []dsnRecipient
-		for _, r := range rs {
-			st := statusCode(r.status)
-			switch {
-			case r.action == "failed" || (r.action == "" && strings.HasPrefix(st, "5")):
-				failed = append(failed, r)
-			case r.action == "delayed" || (r.action == "" && strings.HasPrefix(st, "4")):
-				delayed = append(delayed, r)
-			case r.action == "delivered" || r.action == "relayed" || r.action == "expanded":
-				delivered = append(delivered, r)
-			}
-		}
-		pick := failed
+	return ds, originals
+}
+
+// fromRecipients fills b from the recipients of a delivery-status part:
+// the failed ones, else the delayed ones, else the delivered ones; the
+// first gives the address, status and diagnostic, the others are listed.
+func (b *bounce) fromRecipients(rs []dsnRecipient) {
+	var failed, delayed, delivered []dsnRecipient
+	for _, r := range rs {
+		st := statusCode(r.status)
 		switch {
-		case len(failed) > 0:
-		case len(delayed) > 0:
-			pick, b.delayed = delayed, true
-		case len(delivered) > 0:
-			pick, b.delivered = delivered, true
+		case r.action == "failed" || (r.action == "" && strings.HasPrefix(st, "5")):
+			failed = append(failed, r)
+		case r.action == "delayed" || (r.action == "" && strings.HasPrefix(st, "4")):
+			delayed = append(delayed, r)
+		case r.action == "delivered" || r.action == "relayed" || r.action == "expanded":
+			delivered = append(delivered, r)
 		}
-		if len(pick) > 0 {
-			r := pick[0]
-			b.addr = r.final
-			if b.addr == "" {
-				b.addr = r.original
-			}
-			b.status, b.diag, b.retry = statusCode(r.status), r.diag, r.retry
-			for _, o := range pick[1:] {
-				if a := firstNonEmpty(o.final, o.original); a != "" && a != b.addr && !slices.Contains(b.others, a) {
-					b.others = append(b.others, a)
-				}
-			}
+	}
+	pick := failed
+	switch {
+	case len(failed) > 0:
+	case len(delayed) > 0:
+		pick, b.delayed = delayed, true
+	case len(delivered) > 0:
+		pick, b.delivered = delivered, true
+	}
+	if len(pick) == 0 {
+		return
+	}
+	r := pick[0]
+	b.addr = r.final
+	if b.addr == "" {
+		b.addr = r.original
+	}
+	b.status, b.diag, b.retry = statusCode(r.status), r.diag, r.retry
+	for _, o := range pick[1:] {
+		if a := firstNonEmpty(o.final, o.original); a != "" && a != b.addr && !slices.Contains(b.others, a) {
+			b.others = append(b.others, a)
 		}
-		m.fillFromText(b, m.reportText(), "")
-		return b, true
 	}
-	if mt := m.root.mediaType; mt == "multipart/report" && strings.EqualFold(m.root.params["report-type"], "delivery-status") {
-		b := &bounce{how: "delivery report without a status part"}
-		m.attachOriginal(b, originals)
-		m.fillFromText(b, m.reportText(), "")
-		return b, true
-	}
-	return m.nonStandardBounce(originals)
 }
 
 // nonStandardBounce recognises the bounces of Exchange, Gmail, Exim,

@@ -195,7 +195,54 @@ type answer struct {
 // message holds none.
 func (m *msg) calendarResult(res Result) (Result, bool) {
 	all, damaged, damagedReply := m.calendars()
-	var own, forwarded []calReply
+	own, forwarded := splitReplies(all)
+	if len(own) == 0 {
+		return m.noOwnReply(res, len(all), damaged, damagedReply, forwarded)
+	}
+	byUID, order := newestAnswers(m.dir, own)
+	first := byUID[order[0]]
+	res.Calendar = calendarOf(first.calReply)
+	res.Comment = shorten(first.Comment, 300)
+	res.Match = MatchUID
+	sig := m.signals()
+
+	missions, unknown := answeredMissions(byUID, order)
+	if unknown != nil {
+		res.Kind = Review
+		res.Mission, res.Match = m.fallbackMission(sig)
+		res.Reason = fmt.Sprintf("calendar reply for an event we never sent (UID %s) from %s; check which pre-session is meant", shorten(unknown.UID, 80), orNobody(unknown.Attendee))
+		return res, true
+	}
+	res.Mission = missions[0]
+	if len(missions) > 1 {
+		res.Kind = Review
+		res.Reason = fmt.Sprintf("one message answers the calendars of several missions (%s); check who answered", strings.Join(missions, ", "))
+		return res, true
+	}
+	mission := missions[0]
+	names := allStates()
+	for _, uid := range order {
+		a := byUID[uid]
+		if why, showCal := m.calendarDoubt(a, mission, names); why != "" {
+			if showCal {
+				res.Calendar = calendarOf(a.calReply)
+			}
+			return reviewCal(res, why), true
+		}
+	}
+	if c := conflictWith(mission, sig, names); c != "" {
+		return reviewCal(res, c), true
+	}
+	if sig.authFail != "" {
+		return reviewCal(res, "the sender's domain failed authentication ("+sig.authFail+"); the calendar answer may be forged, check with the mission"), true
+	}
+	return m.recordCalendar(res, byUID, order, mission, names), true
+}
+
+// splitReplies keeps the answers among calendar objects (REPLY, COUNTER,
+// REFRESH): those of the message's own parts, and those of a message it
+// forwards.
+func splitReplies(all []calReply) (own, forwarded []calReply) {
 	for _, r := range all {
 		switch r.Method {
 		case "REPLY", "COUNTER", "REFRESH":
@@ -208,34 +255,44 @@ func (m *msg) calendarResult(res Result) (Result, bool) {
 			forwarded = append(forwarded, r)
 		}
 	}
-	if len(own) == 0 {
-		if len(damaged) > 0 && (damagedReply || (len(all) == 0 && m.calendarSubject())) {
-			res.Kind = Review
-			res.Reason = "the calendar answer could not be read (" + damaged[0] + "); record the answer by hand"
-			return res, true
-		}
-		if len(forwarded) > 0 {
-			r := forwarded[0]
-			res.Kind = Review
-			res.Mission, res.Match = "", MatchNone
-			if mi, _, ok := m.dir.ByUID(r.UID); ok {
-				res.Mission = mi
-			}
-			res.Calendar = calendarOf(r)
-			res.Reason = fmt.Sprintf("forwards a calendar reply of %s (%s) inside another message; check who answered before recording it",
-				orNobody(r.Attendee), strings.ToLower(r.PartStat))
-			return res, true
-		}
+	return own, forwarded
+}
+
+// noOwnReply classifies a message with no calendar answer of its own: a
+// damaged calendar answer, or a forwarded one, goes to a person;
+// otherwise the message is not a calendar reply (false).
+func (m *msg) noOwnReply(res Result, objects int, damaged []string, damagedReply bool, forwarded []calReply) (Result, bool) {
+	if len(damaged) > 0 && (damagedReply || (objects == 0 && m.calendarSubject())) {
+		res.Kind = Review
+		res.Reason = "the calendar answer could not be read (" + damaged[0] + "); record the answer by hand"
+		return res, true
+	}
+	if len(forwarded) == 0 {
 		return res, false
 	}
-	// One answer per UID: the newest revision (RFC 5546 §2.1.5).
+	r := forwarded[0]
+	res.Kind = Review
+	res.Mission, res.Match = "", MatchNone
+	if mi, _, ok := m.dir.ByUID(r.UID); ok {
+		res.Mission = mi
+	}
+	res.Calendar = calendarOf(r)
+	res.Reason = fmt.Sprintf("forwards a calendar reply of %s (%s) inside another message; check who answered before recording it",
+		orNobody(r.Attendee), strings.ToLower(r.PartStat))
+	return res, true
+}
+
+// newestAnswers keeps one answer per UID, the newest revision (RFC 5546
+// §2.1.5), marking a UID answered two ways in one revision; order is the
+// UIDs in the order first seen.
+func newestAnswers(dir Directory, own []calReply) (map[string]*answer, []string) {
 	byUID := map[string]*answer{}
 	var order []string
 	for _, r := range own {
 		a, seen := byUID[r.UID]
 		if !seen {
 			a = &answer{calReply: r}
-			a.mission, a.session, a.known = m.dir.ByUID(r.UID)
+			a.mission, a.session, a.known = dir.ByUID(r.UID)
 			byUID[r.UID] = a
 			order = append(order, r.UID)
 			continue
@@ -251,87 +308,87 @@ func (m *msg) calendarResult(res Result) (Result, bool) {
 			}
 		}
 	}
-	first := byUID[order[0]]
-	res.Calendar = calendarOf(first.calReply)
-	res.Comment = shorten(first.Comment, 300)
-	res.Match = MatchUID
-	sig := m.signals()
+	return byUID, order
+}
 
+// answeredMissions lists the missions whose calendars the answers are
+// for, or returns the first answer for an event we never sent.
+func answeredMissions(byUID map[string]*answer, order []string) ([]string, *answer) {
 	var missions []string
 	for _, uid := range order {
 		a := byUID[uid]
 		if !a.known {
-			res.Kind = Review
-			res.Mission, res.Match = m.fallbackMission(sig)
-			res.Reason = fmt.Sprintf("calendar reply for an event we never sent (UID %s) from %s; check which pre-session is meant", shorten(uid, 80), orNobody(a.Attendee))
-			return res, true
+			return nil, a
 		}
 		if !slices.Contains(missions, a.mission) {
 			missions = append(missions, a.mission)
 		}
 	}
-	res.Mission = missions[0]
-	if len(missions) > 1 {
-		res.Kind = Review
-		res.Reason = fmt.Sprintf("one message answers the calendars of several missions (%s); check who answered", strings.Join(missions, ", "))
-		return res, true
-	}
-	mission := missions[0]
-	names := allStates()
-	sessionName := func(a *answer) string { return names.name(a.session) }
+	return missions, nil
+}
 
-	for _, uid := range order {
-		a := byUID[uid]
-		switch {
-		case a.conflicting:
-			return reviewCal(res, fmt.Sprintf("the message answers the pre-session on %s twice, differently; check which answer holds", sessionName(a))), true
-		case a.Method == "COUNTER":
-			prop := a.ProposedStart
-			if a.ProposedEnd != "" {
-				prop += " – " + a.ProposedEnd
-			}
-			res.Calendar = calendarOf(a.calReply)
-			return reviewCal(res, fmt.Sprintf("%s proposes a new time for the pre-session on %s (%s); answer the proposal by hand",
-				orNobody(a.Attendee), sessionName(a), orNobody(prop))), true
-		case a.Method == "REFRESH":
-			res.Calendar = calendarOf(a.calReply)
-			return reviewCal(res, fmt.Sprintf("%s asks for the latest version of the invitation to the pre-session on %s; send it again", orNobody(a.Attendee), sessionName(a))), true
-		case a.Attendees != 1:
-			return reviewCal(res, fmt.Sprintf("calendar reply for the pre-session on %s lists %d attendees instead of one; check who answered", sessionName(a), a.Attendees)), true
+// calendarDoubt says why a person must look at one calendar answer of
+// mission — two answers, a proposal, a request, several attendees, an
+// unusual PARTSTAT, an attendee or sender not of the mission — or returns
+// "". showCal is set when the Result should show this answer's calendar.
+func (m *msg) calendarDoubt(a *answer, mission string, names *nameTable) (why string, showCal bool) {
+	session := names.name(a.session)
+	switch {
+	case a.conflicting:
+		return fmt.Sprintf("the message answers the pre-session on %s twice, differently; check which answer holds", session), false
+	case a.Method == "COUNTER":
+		prop := a.ProposedStart
+		if a.ProposedEnd != "" {
+			prop += " – " + a.ProposedEnd
 		}
-		switch a.PartStat {
-		case "ACCEPTED", "DECLINED", "TENTATIVE":
-		case "DELEGATED":
-			return reviewCal(res, fmt.Sprintf("%s delegated the invitation to the pre-session on %s to %s; check who will attend",
-				orNobody(a.Attendee), sessionName(a), orNobody(strings.Join(a.DelegatedTo, ", ")))), true
-		case "NEEDS-ACTION":
-			return reviewCal(res, fmt.Sprintf("calendar reply for the pre-session on %s gives no answer (NEEDS-ACTION); ask the mission", sessionName(a))), true
-		default:
-			return reviewCal(res, fmt.Sprintf("calendar reply for the pre-session on %s has the unusual answer %s; check it", sessionName(a), shorten(a.PartStat, 40))), true
-		}
-		if !m.belongs(mission, a.Attendee, a.SentBy) {
-			return reviewCal(res, fmt.Sprintf("calendar reply for %s's copy of the pre-session on %s answered by an address not known for that mission (%s): a forwarded invitation? check before recording",
-				names.name(mission), sessionName(a), orNobody(a.Attendee))), true
-		}
-		if !m.sentFrom(mission) {
-			return reviewCal(res, fmt.Sprintf("calendar reply for %s's copy of the pre-session on %s sent from %s, not an address of that mission: the answer may be forged, check with the mission",
-				names.name(mission), sessionName(a), orNobody(m.from.addr))), true
-		}
+		return fmt.Sprintf("%s proposes a new time for the pre-session on %s (%s); answer the proposal by hand",
+			orNobody(a.Attendee), session, orNobody(prop)), true
+	case a.Method == "REFRESH":
+		return fmt.Sprintf("%s asks for the latest version of the invitation to the pre-session on %s; send it again", orNobody(a.Attendee), session), true
+	case a.Attendees != 1:
+		return fmt.Sprintf("calendar reply for the pre-session on %s lists %d attendees instead of one; check who answered", session, a.Attendees), false
 	}
-	if c := conflictWith(mission, sig, names); c != "" {
-		return reviewCal(res, c), true
+	if why := partStatDoubt(a, session); why != "" {
+		return why, false
 	}
-	if sig.authFail != "" {
-		return reviewCal(res, "the sender's domain failed authentication ("+sig.authFail+"); the calendar answer may be forged, check with the mission"), true
+	if !m.belongs(mission, a.Attendee, a.SentBy) {
+		return fmt.Sprintf("calendar reply for %s's copy of the pre-session on %s answered by an address not known for that mission (%s): a forwarded invitation? check before recording",
+			names.name(mission), session, orNobody(a.Attendee)), false
 	}
+	if !m.sentFrom(mission) {
+		return fmt.Sprintf("calendar reply for %s's copy of the pre-session on %s sent from %s, not an address of that mission: the answer may be forged, check with the mission",
+			names.name(mission), session, orNobody(m.from.addr)), false
+	}
+	return "", false
+}
 
+// partStatDoubt says why an answer's PARTSTAT is not one to record
+// (DELEGATED, NEEDS-ACTION, anything unusual), or returns "".
+func partStatDoubt(a *answer, session string) string {
+	switch a.PartStat {
+	case "ACCEPTED", "DECLINED", "TENTATIVE":
+		return ""
+	case "DELEGATED":
+		return fmt.Sprintf("%s delegated the invitation to the pre-session on %s to %s; check who will attend",
+			orNobody(a.Attendee), session, orNobody(strings.Join(a.DelegatedTo, ", ")))
+	case "NEEDS-ACTION":
+		return fmt.Sprintf("calendar reply for the pre-session on %s gives no answer (NEEDS-ACTION); ask the mission", session)
+	}
+	return fmt.Sprintf("calendar reply for the pre-session on %s has the unusual answer %s; check it", session, shorten(a.PartStat, 40))
+}
+
+// recordCalendar records the answers of one mission's calendar replies,
+// with the delegates the comment names, unless the comment contradicts
+// the answer.
+func (m *msg) recordCalendar(res Result, byUID map[string]*answer, order []string, mission string, names *nameTable) Result {
+	first := byUID[order[0]]
 	res.Sessions = map[string]outreach.Status{}
 	var parts []string
 	for _, uid := range order {
 		a := byUID[uid]
 		st := partStatus(a.PartStat)
 		res.Sessions[a.session] = st
-		parts = append(parts, st.String()+" "+sessionName(a))
+		parts = append(parts, st.String()+" "+names.name(a.session))
 		if res.Because == nil {
 			res.Because = map[string][]Because{}
 		}
@@ -344,7 +401,7 @@ func (m *msg) calendarResult(res Result) (Result, bool) {
 		st := partStatus(first.PartStat)
 		if (st == outreach.Accepted && k[cueDecline]) || (st == outreach.Declined && k[cueAccept] && !k[cueDecline]) {
 			res.Sessions, res.Because = nil, nil
-			return reviewCal(res, fmt.Sprintf("the calendar answer (%s) and its comment (%q) disagree; ask the mission", st, shorten(first.Comment, 120))), true
+			return reviewCal(res, fmt.Sprintf("the calendar answer (%s) and its comment (%q) disagree; ask the mission", st, shorten(first.Comment, 120)))
 		}
 		lt := newReader(names, m.dir.Sessions(), mission).read(first.Comment, "")
 		res.Delegates, res.DelegateNames = lt.delegates, lt.names
@@ -357,7 +414,7 @@ func (m *msg) calendarResult(res Result) (Result, bool) {
 	if res.Delegates > 0 {
 		res.Reason += fmt.Sprintf("; %d delegate(s)", res.Delegates)
 	}
-	return res, true
+	return res
 }
 
 func reviewCal(res Result, reason string) Result {
@@ -389,23 +446,6 @@ func orNobody(s string) string {
 		return "(none given)"
 	}
 	return s
-}
-
-// commentKinds returns the kinds of answer words in a short text.
-func commentKinds(s string) map[cueKind]bool {
-	k := map[cueKind]bool{}
-	for _, sent := range sentences(s) {
-		if sent.question {
-			continue
-		}
-		f := fold(sent.text)
-		for _, c := range splitClauses(f) {
-			for _, cu := range findCues(f[c[0]:c[1]], c[0]) {
-				k[cu.kind] = true
-			}
-		}
-	}
-	return k
 }
 
 // calendarSubject reports whether the subject is one calendar clients

@@ -152,17 +152,11 @@ func classify(raw []byte, dir Directory) Result {
 	if r, ok := m.calendarResult(res); ok {
 		return r
 	}
-	full := m.bodyText(m.root)
-	body := dropInvitation(full, m.dir.Mailbox())
-	text := newText(body)
-	if n := lineCount(full) - lineCount(body); n > 0 {
-		res.SetAside = append(res.SetAside, fmt.Sprintf("our invitation, quoted or pasted in the message (%d lines)", n))
-	}
-	if n := lineCount(body) - lineCount(text); n > 0 {
-		res.SetAside = append(res.SetAside, fmt.Sprintf("quoted or forwarded text, headers of earlier messages and the signature (%d lines)", n))
-	}
+	z := findZones(m.bodyText(m.root), m.dir.Mailbox())
+	text := z.answer
+	res.SetAside = append(res.SetAside, z.setAside()...)
 	if text == "" {
-		m.signature = signatureBlock(body)
+		m.signature = z.signature
 	}
 	res.Excerpt = excerpt(text, 500)
 	if why, ok := autoReply(m.hdr, m.subject, m.root); ok {
@@ -172,17 +166,6 @@ func classify(raw []byte, dir Directory) Result {
 		return res
 	}
 	return m.letterResult(res, text)
-}
-
-// lineCount counts the lines of text that are not blank.
-func lineCount(text string) int {
-	n := 0
-	for l := range strings.SplitSeq(text, "\n") {
-		if strings.TrimSpace(l) != "" {
-			n++
-		}
-	}
-	return n
 }
 
 func firstMsgID(v string) string {
@@ -536,36 +519,21 @@ func (m *msg) bounceMission(b *bounce) (string, Match) {
 	return "", MatchNone
 }
 
-// letterResult reads a human reply.
+// letterResult reads a human reply: the start of its own text is read
+// into a letter, which is recorded only when it answers and nothing
+// about the sender or the reading calls for a person.
 func (m *msg) letterResult(res Result, text string) Result {
 	names := allStates()
 	sig := m.signals()
 	mission, match := m.fallbackMission(sig)
 	res.Mission, res.Match = mission, match
 	res.Comment = firstLines(text, 300)
-	// A letter is a few pages: beyond maxLetter of its own text, only the
-	// start is read, and an answer found there is not recorded alone.
-	long := len(text) > maxLetter
-	if long {
-		cut := maxLetter
-		for cut > 0 && !isRuneStart(text[cut]) {
-			cut--
-		}
-		if nl := strings.LastIndexByte(text[:cut], '\n'); nl > maxLetter/2 {
-			cut = nl
-		}
-		text = text[:cut]
-	}
+	text, long := letterStart(text)
 	sessions := m.dir.Sessions()
 	lt := newReader(names, sessions, mission).read(listText(text), m.subject)
 	long = long || lt.truncated
 	res.Delegates, res.DelegateNames = lt.delegates, lt.names
-	claims := lt.claims
-	for _, c := range m.fromClaims(names) {
-		if !slices.Contains(claims, c) {
-			claims = append(claims, c)
-		}
-	}
+	claims := m.claims(lt.claims, names)
 
 	if m.from.addr != "" && m.ours(m.from.addr) {
 		res.Kind = Unrelated
@@ -573,100 +541,16 @@ func (m *msg) letterResult(res Result, text string) Result {
 		return res
 	}
 	if !lt.cues {
-		if m.calendarSubject() {
-			res.Kind = Review
-			res.Reason = "the subject is a calendar answer (\"" + shorten(m.subject, 60) + "\") but the message has no calendar part; record the answer by hand"
-			return res
-		}
-		list := m.hdr.has("list-id") || m.hdr.has("list-unsubscribe")
-		if mission != "" && !list {
-			if f := m.attachedDocument(); f != "" {
-				res.Kind = Review
-				res.Reason = fmt.Sprintf("%s sends an attached file (%s) and no answer in the text: the answer may be in the attachment (a note verbale?); read it and record the answer by hand",
-					names.name(mission), shorten(f, 80))
-				return res
-			}
-			if len(lt.bare) > 0 {
-				var ns []string
-				for _, id := range lt.bare {
-					ns = append(ns, names.name(id))
-				}
-				res.Kind = Review
-				res.Reason = fmt.Sprintf("%s names the pre-session(s) on %s but with no words of attending or declining that can be read; read it and record the answer by hand",
-					names.name(mission), strings.Join(ns, ", "))
-				return res
-			}
-		}
-		if !list && mission != "" && (signatureOnly(text) || text == "" && signatureOnly(m.signature)) {
-			res.Kind = Review
-			res.Reason = names.name(mission) + " replies with only a signature and no answer: the answer may have been lost (an image, a reply sent too soon); look at the message and ask the mission if need be"
-			return res
-		}
-		if !list && mission == "" && len(claims) > 0 {
-			res.Kind = Review
-			res.Reason = fmt.Sprintf("claims to be the mission of %s but writes from %s, a domain not known for it, with no reply token and no reference to our invitations, and gives no answer that can be read; check who writes",
-				names.name(claims[0]), orNobody(domainOf(m.from.addr)))
-			return res
-		}
-		res.Kind = Unrelated
-		switch {
-		case list:
-			res.Reason = "mailing-list message (List-Id/List-Unsubscribe) with no answer to the invitation"
-		case mission == "":
-			res.Reason = "not from a known mission and no answer to the invitation found"
-		case lt.question:
-			res.Reason = names.name(mission) + " asks a question and gives no answer; reply by hand"
-		default:
-			res.Reason = "from " + names.name(mission) + " but no answer found (no words of attending or declining)"
-		}
-		if m.truncatedParts {
-			res.Reason += "; the message is nested too deeply to read in full"
-		}
-		if long {
-			res.Reason += "; only the start of its text was read"
-		}
-		return res
+		return m.noAnswerResult(res, text, lt, claims, long)
 	}
 	reading := summarize(lt.answers, sessions, names)
-	review := func(why string) Result {
+	if why := m.letterDoubt(mission, match, sig, claims, lt, long); why != "" {
 		res.Kind = Review
 		res.Reason = why
 		if reading != "" && !strings.Contains(why, "reads as") {
 			res.Reason += " (the letter reads as: " + reading + ")"
 		}
 		return res
-	}
-	if mission == "" {
-		if len(claims) > 0 {
-			return review(fmt.Sprintf("claims to be the mission of %s but writes from %s, a domain not known for it, with no reply token and no reference to our invitations; check before recording",
-				names.name(claims[0]), orNobody(domainOf(m.from.addr))))
-		}
-		return review(fmt.Sprintf("unknown sender %s: not a known contact or mission domain, no reply token, no reference to our invitations; find the mission before recording", orNobody(m.from.addr)))
-	}
-	if c := conflictWith(mission, sig, names); c != "" {
-		return review(c)
-	}
-	var others []string
-	for _, c := range claims {
-		if c != mission {
-			others = append(others, names.name(c))
-		}
-	}
-	if len(others) > 0 {
-		return review(fmt.Sprintf("a sender answering for another mission: the letter speaks for %s but the message is matched to %s (%s); check before recording",
-			strings.Join(others, " and "), names.name(mission), match))
-	}
-	if sig.authFail != "" {
-		return review(fmt.Sprintf("the sender claims to write for %s but its domain failed authentication (%s); the message may be forged, check with the mission", names.name(mission), sig.authFail))
-	}
-	if len(lt.problems) > 0 {
-		return review(strings.Join(lt.problems, "; ") + "; read the letter and record the answer by hand")
-	}
-	if len(lt.answers) == 0 {
-		return review("the letter has answer words but no pre-session could be read from them; read it and record the answer by hand")
-	}
-	if long {
-		return review(fmt.Sprintf("the letter is longer than %d KB or %d sentences and only its start was read; read the rest before recording", maxLetter>>10, maxSentences))
 	}
 	res.Kind = RSVP
 	res.Sessions = lt.answers
@@ -676,6 +560,137 @@ func (m *msg) letterResult(res Result, text string) Result {
 		res.Reason += fmt.Sprintf("; %d delegate(s)", res.Delegates)
 	}
 	return res
+}
+
+// letterStart cuts a letter to what is read of it: a letter is a few
+// pages, and beyond maxLetter of its own text only the start is read (at
+// a line end when one is near), and an answer found there is not
+// recorded alone. It reports whether the letter was cut.
+func letterStart(text string) (string, bool) {
+	if len(text) <= maxLetter {
+		return text, false
+	}
+	cut := maxLetter
+	for cut > 0 && !isRuneStart(text[cut]) {
+		cut--
+	}
+	if nl := strings.LastIndexByte(text[:cut], '\n'); nl > maxLetter/2 {
+		cut = nl
+	}
+	return text[:cut], true
+}
+
+// claims are the missions the letter (found) and the sender's display
+// name say they speak for.
+func (m *msg) claims(found []string, names *nameTable) []string {
+	claims := found
+	for _, c := range m.fromClaims(names) {
+		if !slices.Contains(claims, c) {
+			claims = append(claims, c)
+		}
+	}
+	return claims
+}
+
+// noAnswerResult classifies a letter with no answer words: a person looks
+// at it when the answer may be elsewhere (a calendar subject, an
+// attachment, a session named alone, a bare signature) or the sender is
+// in doubt; otherwise there is nothing to record.
+func (m *msg) noAnswerResult(res Result, text string, lt letter, claims []string, long bool) Result {
+	names := allStates()
+	mission := res.Mission
+	list := m.hdr.has("list-id") || m.hdr.has("list-unsubscribe")
+	if why := m.missingAnswer(mission, text, lt, claims, list); why != "" {
+		res.Kind = Review
+		res.Reason = why
+		return res
+	}
+	res.Kind = Unrelated
+	switch {
+	case list:
+		res.Reason = "mailing-list message (List-Id/List-Unsubscribe) with no answer to the invitation"
+	case mission == "":
+		res.Reason = "not from a known mission and no answer to the invitation found"
+	case lt.question:
+		res.Reason = names.name(mission) + " asks a question and gives no answer; reply by hand"
+	default:
+		res.Reason = "from " + names.name(mission) + " but no answer found (no words of attending or declining)"
+	}
+	if m.truncatedParts {
+		res.Reason += "; the message is nested too deeply to read in full"
+	}
+	if long {
+		res.Reason += "; only the start of its text was read"
+	}
+	return res
+}
+
+// missingAnswer says why a letter with no answer words may still hold
+// one, for a person to find, or returns "".
+func (m *msg) missingAnswer(mission, text string, lt letter, claims []string, list bool) string {
+	names := allStates()
+	if m.calendarSubject() {
+		return "the subject is a calendar answer (\"" + shorten(m.subject, 60) + "\") but the message has no calendar part; record the answer by hand"
+	}
+	if mission != "" && !list {
+		if f := m.attachedDocument(); f != "" {
+			return fmt.Sprintf("%s sends an attached file (%s) and no answer in the text: the answer may be in the attachment (a note verbale?); read it and record the answer by hand",
+				names.name(mission), shorten(f, 80))
+		}
+		if len(lt.bare) > 0 {
+			var ns []string
+			for _, id := range lt.bare {
+				ns = append(ns, names.name(id))
+			}
+			return fmt.Sprintf("%s names the pre-session(s) on %s but with no words of attending or declining that can be read; read it and record the answer by hand",
+				names.name(mission), strings.Join(ns, ", "))
+		}
+	}
+	if !list && mission != "" && (signatureOnly(text) || text == "" && signatureOnly(m.signature)) {
+		return names.name(mission) + " replies with only a signature and no answer: the answer may have been lost (an image, a reply sent too soon); look at the message and ask the mission if need be"
+	}
+	if !list && mission == "" && len(claims) > 0 {
+		return fmt.Sprintf("claims to be the mission of %s but writes from %s, a domain not known for it, with no reply token and no reference to our invitations, and gives no answer that can be read; check who writes",
+			names.name(claims[0]), orNobody(domainOf(m.from.addr)))
+	}
+	return ""
+}
+
+// letterDoubt says why a letter with answer words must go to a person
+// rather than be recorded — an unknown or doubtful sender, a problem of
+// the reading, a letter read only in part — or returns "".
+func (m *msg) letterDoubt(mission string, match Match, sig signals, claims []string, lt letter, long bool) string {
+	names := allStates()
+	if mission == "" {
+		if len(claims) > 0 {
+			return fmt.Sprintf("claims to be the mission of %s but writes from %s, a domain not known for it, with no reply token and no reference to our invitations; check before recording",
+				names.name(claims[0]), orNobody(domainOf(m.from.addr)))
+		}
+		return fmt.Sprintf("unknown sender %s: not a known contact or mission domain, no reply token, no reference to our invitations; find the mission before recording", orNobody(m.from.addr))
+	}
+	if c := conflictWith(mission, sig, names); c != "" {
+		return c
+	}
+	var others []string
+	for _, c := range claims {
+		if c != mission {
+			others = append(others, names.name(c))
+		}
+	}
+	switch {
+	case len(others) > 0:
+		return fmt.Sprintf("a sender answering for another mission: the letter speaks for %s but the message is matched to %s (%s); check before recording",
+			strings.Join(others, " and "), names.name(mission), match)
+	case sig.authFail != "":
+		return fmt.Sprintf("the sender claims to write for %s but its domain failed authentication (%s); the message may be forged, check with the mission", names.name(mission), sig.authFail)
+	case len(lt.problems) > 0:
+		return strings.Join(lt.problems, "; ") + "; read the letter and record the answer by hand"
+	case len(lt.answers) == 0:
+		return "the letter has answer words but no pre-session could be read from them; read it and record the answer by hand"
+	case long:
+		return fmt.Sprintf("the letter is longer than %d KB or %d sentences and only its start was read; read the rest before recording", maxLetter>>10, maxSentences)
+	}
+	return ""
 }
 
 // attachedDocument returns the name (or, without one, the media type) of
@@ -751,53 +766,3 @@ func (noDirectory) ByAddress(string) (string, bool)     { return "", false }
 func (noDirectory) ByDomain(string) (string, bool)      { return "", false }
 func (noDirectory) Mailbox() string                     { return "" }
 func (noDirectory) Sessions() []Session                 { return nil }
-
-var (
-	// sigLineRe is a line a signature block is made of: a title, the
-	// mission, an address, a telephone number.
-	sigLineRe = regexp.MustCompile(`(?i)\b(?:mission|permanent|counsel+or|secretary|attach[eé]|ambassador|minister|conseill|secr[eé]taire|consejer|secretari|embajad|tel|phone|fax|mobile|geneva|gen[eè]ve|ginebra|\d{4})\b|\+\d`)
-	// ackLineRe is a line that says something: thanks, received, noted.
-	ackLineRe = regexp.MustCompile(`(?i)\b(?:thank|thanks|merci|gracias|received|re[çc]u|recibid|noted|not[eé]|dear|bonjour|hello|estimad|regards|salutations|saludos)`)
-)
-
-// signatureOnly says whether a letter's own text is nothing but a
-// signature block: two or more short lines, none a sentence or a word of
-// thanks, at least one a title, the mission, an address or a number.
-func signatureOnly(text string) bool {
-	n, sig := 0, false
-	for _, l := range strings.Split(text, "\n") {
-		l = strings.TrimSpace(strings.TrimLeft(strings.TrimSpace(l), "-_"))
-		if l == "" {
-			continue
-		}
-		n++
-		if len(l) > 120 || strings.ContainsAny(l[len(l)-1:], ".!?") || ackLineRe.MatchString(l) {
-			return false
-		}
-		if sigLineRe.MatchString(l) {
-			sig = true
-		}
-	}
-	return n >= 2 && sig
-}
-
-// signatureBlock returns the lines after a body's first "-- " line, up to
-// a quote or a forwarded or quoted message's header.
-func signatureBlock(body string) string {
-	body = strings.ReplaceAll(body, "\r\n", "\n")
-	lines := strings.Split(body, "\n")
-	for i, l := range lines {
-		if l != "-- " && strings.TrimSpace(l) != "--" {
-			continue
-		}
-		var out []string
-		for _, s := range lines[i+1:] {
-			if strings.HasPrefix(strings.TrimSpace(s), ">") || separatorRe.MatchString(s) || forwardRe.MatchString(s) || hdrFromRe.MatchString(s) || attribRe.MatchString(s) {
-				break
-			}
-			out = append(out, s)
-		}
-		return strings.Join(out, "\n")
-	}
-	return ""
-}

@@ -216,129 +216,149 @@ func findDates(f string) []dateRef {
 	if strings.IndexAny(f, "0123456789") < 0 {
 		return nil
 	}
-	work := []byte(f)
-	blank := func(a, b int) {
-		for i := a; i < b; i++ {
-			work[i] = ' '
-		}
+	sc := &dateScan{f: f, work: []byte(f)}
+	sc.blankRanges()
+	sc.scanDates()
+	sc.scanTimes()
+	return sc.joinTimes()
+}
+
+// dateScan is findDates at work: the folded sentence, a copy of it in
+// which what has been read is blanked out, so that one piece of text is
+// read once, and the dates and times found.
+type dateScan struct {
+	f            string
+	work         []byte
+	dates, times []dateRef
+}
+
+func (sc *dateScan) blank(a, b int) {
+	for i := a; i < b; i++ {
+		sc.work[i] = ' '
 	}
+}
+
+// sub is submatch i of match m, "" when it did not take part.
+func (sc *dateScan) sub(m []int, i int) string {
+	if m[2*i] < 0 {
+		return ""
+	}
+	return string(sc.work[m[2*i]:m[2*i+1]])
+}
+
+func atoi(s string) int { n, _ := strconv.Atoi(s); return n }
+
+// fullYear reads a year of two or four digits; 0 when none is written.
+func fullYear(s string) int {
+	if s == "" {
+		return 0
+	}
+	y := atoi(s)
+	if y < 100 {
+		y += 2000
+	}
+	return y
+}
+
+// blankRanges blanks out the ranges of days ("10-13 October"), which
+// name no one day.
+func (sc *dateScan) blankRanges() {
 	for _, re := range []*regexp.Regexp{dayRangeRe, monthRangeRe} {
-		for _, m := range re.FindAllIndex(work, 10) {
-			if m[0] > 0 && strings.IndexByte(":.h", f[m[0]-1]) >= 0 {
+		for _, m := range re.FindAllIndex(sc.work, 10) {
+			if m[0] > 0 && strings.IndexByte(":.h", sc.f[m[0]-1]) >= 0 {
 				continue // "at 10:00 and 13 October": the minutes of a time
 			}
-			blank(m[0], m[1])
+			sc.blank(m[0], m[1])
 		}
 	}
-	var dates []dateRef
-	add := func(m []int, days []day) {
-		if len(days) > 0 {
-			dates = append(dates, dateRef{start: m[0], end: m[1], days: days, written: f[m[0]:m[1]]})
-			blank(m[0], m[1])
-		}
+}
+
+// addDate records a date read at m, when it is one.
+func (sc *dateScan) addDate(m []int, days []day) {
+	if len(days) > 0 {
+		sc.dates = append(sc.dates, dateRef{start: m[0], end: m[1], days: days, written: sc.f[m[0]:m[1]]})
+		sc.blank(m[0], m[1])
 	}
-	atoi := func(s string) int { n, _ := strconv.Atoi(s); return n }
-	year := func(s string) int {
-		if s == "" {
-			return 0
-		}
-		y := atoi(s)
-		if y < 100 {
-			y += 2000
-		}
-		return y
+}
+
+// scanDates reads the dates, in every form written: 2017-10-12, 12
+// October 2017, October 12, 12.10.2017, 12/10.
+func (sc *dateScan) scanDates() {
+	for _, m := range isoDateRe.FindAllSubmatchIndex(sc.work, 10) {
+		sc.addDate(m, validDays(day{atoi(sc.sub(m, 1)), time.Month(atoi(sc.sub(m, 2))), atoi(sc.sub(m, 3))}))
 	}
-	for _, m := range isoDateRe.FindAllSubmatchIndex(work, 10) {
-		g := func(i int) string { return string(work[m[2*i]:m[2*i+1]]) }
-		add(m, validDays(day{atoi(g(1)), time.Month(atoi(g(2))), atoi(g(3))}))
+	for _, m := range dayMonthRe.FindAllSubmatchIndex(sc.work, 10) {
+		sc.addDate(m, validDays(day{fullYear(sc.sub(m, 3)), monthNames[sc.sub(m, 2)], atoi(sc.sub(m, 1))}))
 	}
-	for _, m := range dayMonthRe.FindAllSubmatchIndex(work, 10) {
-		g := func(i int) string {
-			if m[2*i] < 0 {
-				return ""
-			}
-			return string(work[m[2*i]:m[2*i+1]])
-		}
-		add(m, validDays(day{year(g(3)), monthNames[g(2)], atoi(g(1))}))
-	}
-	for _, m := range monthDayRe.FindAllSubmatchIndex(work, 10) {
-		g := func(i int) string {
-			if m[2*i] < 0 {
-				return ""
-			}
-			return string(work[m[2*i]:m[2*i+1]])
-		}
-		if g(1) == "may" || g(1) == "mar" {
+	for _, m := range monthDayRe.FindAllSubmatchIndex(sc.work, 10) {
+		if g := sc.sub(m, 1); g == "may" || g == "mar" {
 			continue // "we may 2 ..." is no date
 		}
-		add(m, validDays(day{year(g(3)), monthNames[g(1)], atoi(g(2))}))
+		sc.addDate(m, validDays(day{fullYear(sc.sub(m, 3)), monthNames[sc.sub(m, 1)], atoi(sc.sub(m, 2))}))
 	}
 	for _, re := range []*regexp.Regexp{dotDateRe, slashDateRe} {
-		for _, m := range re.FindAllSubmatchIndex(work, 10) {
-			g := func(i int) string {
-				if m[2*i] < 0 {
-					return ""
-				}
-				return string(work[m[2*i]:m[2*i+1]])
-			}
-			a, b, y := atoi(g(1)), atoi(g(2)), year(g(3))
+		for _, m := range re.FindAllSubmatchIndex(sc.work, 10) {
+			a, b, y := atoi(sc.sub(m, 1)), atoi(sc.sub(m, 2)), fullYear(sc.sub(m, 3))
 			if re == dotDateRe {
-				add(m, validDays(day{y, time.Month(b), a})) // 12.10.2017: day first
+				sc.addDate(m, validDays(day{y, time.Month(b), a})) // 12.10.2017: day first
 				continue
 			}
 			// 12/10: day first as in Geneva, or month first as in the
 			// United States; both are kept when both are dates.
-			add(m, validDays(day{y, time.Month(b), a}, day{y, time.Month(a), b}))
+			sc.addDate(m, validDays(day{y, time.Month(b), a}, day{y, time.Month(a), b}))
 		}
 	}
+}
 
-	var times []dateRef
-	addTime := func(m []int, h, min int, ampm string) {
-		switch {
-		case ampm == "p" && h < 12:
-			h += 12
-		case ampm == "a" && h == 12:
-			h = 0
-		case ampm == "" && h >= 1 && h <= 7:
-			h += 12 // "at 3:30": office hours
+// addTime records a time read at m, on the 24-hour clock.
+func (sc *dateScan) addTime(m []int, h, min int, ampm string) {
+	switch {
+	case ampm == "p" && h < 12:
+		h += 12
+	case ampm == "a" && h == 12:
+		h = 0
+	case ampm == "" && h >= 1 && h <= 7:
+		h += 12 // "at 3:30": office hours
+	}
+	sc.times = append(sc.times, dateRef{start: m[0], end: m[1], hour: h, min: min, hasTime: true,
+		otherZone: otherZone.MatchString(sc.f[m[1]:])})
+	sc.blank(m[0], m[1])
+}
+
+// scanTimes reads the times (10:00, 10h30, 3 pm, 1400 hrs, at 10.00,
+// 10h), a range "10:00-11:00" being its start.
+func (sc *dateScan) scanTimes() {
+	for _, re := range []*regexp.Regexp{clockRe, ampmRe} {
+		for _, m := range re.FindAllSubmatchIndex(sc.work, 10) {
+			sc.addTime(m, atoi(sc.sub(m, 1)), atoi(sc.sub(m, 2)), sc.sub(m, 3))
 		}
-		times = append(times, dateRef{start: m[0], end: m[1], hour: h, min: min, hasTime: true,
-			otherZone: otherZone.MatchString(f[m[1]:])})
-		blank(m[0], m[1])
-	}
-	sub := func(m []int, i int) string {
-		if m[2*i] < 0 {
-			return ""
-		}
-		return string(work[m[2*i]:m[2*i+1]])
-	}
-	for _, m := range clockRe.FindAllSubmatchIndex(work, 10) {
-		addTime(m, atoi(sub(m, 1)), atoi(sub(m, 2)), sub(m, 3))
-	}
-	for _, m := range ampmRe.FindAllSubmatchIndex(work, 10) {
-		addTime(m, atoi(sub(m, 1)), atoi(sub(m, 2)), sub(m, 3))
 	}
 	for _, re := range []*regexp.Regexp{militaryRe, dotTimeRe} {
-		for _, m := range re.FindAllSubmatchIndex(work, 10) {
-			addTime(m, atoi(sub(m, 1)), atoi(sub(m, 2)), "")
+		for _, m := range re.FindAllSubmatchIndex(sc.work, 10) {
+			sc.addTime(m, atoi(sc.sub(m, 1)), atoi(sc.sub(m, 2)), "")
 		}
 	}
-	for _, m := range hourOnlyRe.FindAllSubmatchIndex(work, 10) {
-		addTime(m, atoi(sub(m, 1)), 0, "")
+	for _, m := range hourOnlyRe.FindAllSubmatchIndex(sc.work, 10) {
+		sc.addTime(m, atoi(sc.sub(m, 1)), 0, "")
 	}
+	times := sc.times
 	sort.Slice(times, func(i, j int) bool { return times[i].start < times[j].start })
 	// "10:00-11:00": the second is when it ends.
 	var kept []dateRef
 	for _, t := range times {
-		if n := len(kept); n > 0 && timeToRe.MatchString(f[kept[n-1].end:t.start]) {
+		if n := len(kept); n > 0 && timeToRe.MatchString(sc.f[kept[n-1].end:t.start]) {
 			kept[n-1].end = t.end
 			continue
 		}
 		kept = append(kept, t)
 	}
-	times = kept
+	sc.times = kept
+}
 
-	// Join each time to a date right before or after it.
+// joinTimes joins each time to a date right before or after it, and
+// returns the dates and the times left alone, in the order written.
+func (sc *dateScan) joinTimes() []dateRef {
+	f, dates, times := sc.f, sc.dates, sc.times
 	sort.Slice(dates, func(i, j int) bool { return dates[i].start < dates[j].start })
 	used := make([]bool, len(times))
 	near := func(a, b int) bool {
@@ -473,14 +493,6 @@ func (r *reader) dateMentions(f string, clauses [][2]int, named []located, st *r
 		}
 		return r.weekdayMentions(f, st)
 	}
-	clauseOf := func(pos int) int {
-		for i, c := range clauses {
-			if pos >= c[0] && pos < c[1] {
-				return i
-			}
-		}
-		return -1
-	}
 	var out []located
 	for _, d := range refs {
 		lead := leadBeforeRe.MatchString(f[:d.start]) || leadAfterRe.MatchString(f[d.end:])
@@ -488,69 +500,94 @@ func (r *reader) dateMentions(f string, clauses [][2]int, named []located, st *r
 		if !relevant {
 			continue
 		}
-		note := ""
-		var ids []string
-		for _, s := range fits {
-			ids = append(ids, s.SuR)
-		}
+		var ms []located
+		var note string
 		if len(named) > 0 {
-			agrees, near, sameClause := false, lead, false
-			var names []string
-			for _, m := range named {
-				if slices.Contains(ids, m.id) {
-					agrees = true
-				}
-				if clauseOf(m.start) == clauseOf(d.start) {
-					near, sameClause = true, true
-				}
-				names = append(names, r.table.name(m.id))
-			}
-			if !sameClause && len(fits) > 1 && wholeDay(f, d, fits) && exceptionsOfDay(f, d, ids, named) {
-				// "the pre-sessions of 10 October, except the one on
-				// Benin": the day, and a session of it named apart.
-				out = st.ofDay(out, fits, d.start, d.end)
-				continue
-			}
-			if agrees || !near {
-				continue
-			}
-			note = fmt.Sprintf("the letter names the pre-session on %s and %q, which is not its date or time", strings.Join(uniq(names), ", "), d.label())
-			if len(fits) > 0 {
-				note += " (it fits " + r.namesOf(fits) + ")"
-			}
+			ms, note = r.dateBesideNames(f, clauses, d, lead, fits, named, st)
 		} else {
-			part, isPart, partNote := partOfDay(f, d, fits)
-			switch {
-			case isPart && partNote == "":
-				out = st.ofDay(out, part, d.start, d.end)
-				continue
-			case isPart:
-				note = partNote
-			case len(fits) == 1:
-				out = append(out, located{fits[0].SuR, d.start, d.end})
-				continue
-			case len(d.days) == 0 && d.hasTime && !d.otherZone && len(fits) > 1 && eachDayRe.MatchString(f):
-				// "the 10:00 session on each of the four days": that
-				// time's session of every day.
-				out = st.ofDay(out, fits, d.start, d.end)
-				continue
-			case wholeDay(f, d, fits):
-				out = st.ofDay(out, fits, d.start, d.end)
-				continue
-			case d.otherZone:
-				note = fmt.Sprintf("the letter names a pre-session by a time in another time zone (%q); find which before recording", d.label())
-			case !r.knowsTimes():
-				note = fmt.Sprintf("the letter names a pre-session by its date or time (%q) but the round's times are not known here", d.label())
-			case len(fits) == 0:
-				note = fmt.Sprintf("no pre-session of the round fits %q, which the letter names", d.label())
-			default:
-				note = fmt.Sprintf("the letter names the pre-session of %q, which fits %d pre-sessions (%s)", d.label(), len(fits), r.namesOf(fits))
-			}
+			ms, note = r.dateAlone(f, d, fits, st)
 		}
-		st.dateNotes = append(st.dateNotes, note)
-		out = append(out, located{dateMention + strconv.Itoa(len(st.dateNotes)-1), d.start, d.end})
+		out = append(out, ms...)
+		if note != "" {
+			st.dateNotes = append(st.dateNotes, note)
+			out = append(out, located{dateMention + strconv.Itoa(len(st.dateNotes)-1), d.start, d.end})
+		}
 	}
 	return out
+}
+
+// clauseAt is the index of the clause holding position pos, -1 when none.
+func clauseAt(clauses [][2]int, pos int) int {
+	for i, c := range clauses {
+		if pos >= c[0] && pos < c[1] {
+			return i
+		}
+	}
+	return -1
+}
+
+// dateBesideNames reads a date or time d in a sentence that also names
+// sessions by their States (named): the day's sessions when the named
+// ones are its exceptions ("the pre-sessions of 10 October, except the
+// one on Benin"); nothing when the date agrees with a named session or
+// stands apart from them; else a note for staff that the date is not the
+// named session's.
+func (r *reader) dateBesideNames(f string, clauses [][2]int, d dateRef, lead bool, fits []Session, named []located, st *readState) ([]located, string) {
+	var ids []string
+	for _, s := range fits {
+		ids = append(ids, s.SuR)
+	}
+	agrees, near, sameClause := false, lead, false
+	var names []string
+	for _, m := range named {
+		if slices.Contains(ids, m.id) {
+			agrees = true
+		}
+		if clauseAt(clauses, m.start) == clauseAt(clauses, d.start) {
+			near, sameClause = true, true
+		}
+		names = append(names, r.table.name(m.id))
+	}
+	if !sameClause && len(fits) > 1 && wholeDay(f, d, fits) && exceptionsOfDay(f, d, ids, named) {
+		return st.ofDay(nil, fits, d.start, d.end), ""
+	}
+	if agrees || !near {
+		return nil, ""
+	}
+	note := fmt.Sprintf("the letter names the pre-session on %s and %q, which is not its date or time", strings.Join(uniq(names), ", "), d.label())
+	if len(fits) > 0 {
+		note += " (it fits " + r.namesOf(fits) + ")"
+	}
+	return nil, note
+}
+
+// dateAlone reads a date or time d in a sentence that names no session
+// by its State: the one session it fits, the sessions of a part of a
+// day, of a whole day or of one time on each day; else a note for staff
+// saying why it names no one session.
+func (r *reader) dateAlone(f string, d dateRef, fits []Session, st *readState) ([]located, string) {
+	part, isPart, partNote := partOfDay(f, d, fits)
+	switch {
+	case isPart && partNote == "":
+		return st.ofDay(nil, part, d.start, d.end), ""
+	case isPart:
+		return nil, partNote
+	case len(fits) == 1:
+		return []located{{fits[0].SuR, d.start, d.end}}, ""
+	case len(d.days) == 0 && d.hasTime && !d.otherZone && len(fits) > 1 && eachDayRe.MatchString(f):
+		// "the 10:00 session on each of the four days": that
+		// time's session of every day.
+		return st.ofDay(nil, fits, d.start, d.end), ""
+	case wholeDay(f, d, fits):
+		return st.ofDay(nil, fits, d.start, d.end), ""
+	case d.otherZone:
+		return nil, fmt.Sprintf("the letter names a pre-session by a time in another time zone (%q); find which before recording", d.label())
+	case !r.knowsTimes():
+		return nil, fmt.Sprintf("the letter names a pre-session by its date or time (%q) but the round's times are not known here", d.label())
+	case len(fits) == 0:
+		return nil, fmt.Sprintf("no pre-session of the round fits %q, which the letter names", d.label())
+	}
+	return nil, fmt.Sprintf("the letter names the pre-session of %q, which fits %d pre-sessions (%s)", d.label(), len(fits), r.namesOf(fits))
 }
 
 // dateMention starts the id of a pseudo-mention of a date or time.

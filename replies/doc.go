@@ -1,4 +1,4 @@
-// Package reply classifies one inbound message of the RSVP intake: a
+// Package replies classifies one inbound message of the RSVP intake: a
 // delivery failure, a calendar answer, an automatic reply, a letter from a
 // Permanent Mission saying which pre-sessions it will attend, or something
 // unrelated. Classify is a pure function of the raw message and a
@@ -25,6 +25,20 @@
 //     three languages and its schedule of times and rooms), whatever
 //     header, client or conversion it came through, and is never read;
 //  5. everything else.
+//
+// A letter is read in stages, each in its own file and testable alone:
+// the MIME walk gives the message's readable text (mime.go, with
+// html.go for HTML bodies); findZones separates the sender's answer
+// from our invitation, quoted and forwarded text, earlier headers and
+// the signature (zones.go, with invitation.go recognising the
+// invitation by its content); sentences splits the answer, its tables
+// and lists first written as sentences (sentences.go, table.go);
+// cuesOf finds each sentence's clauses and answer words (cues.go, over
+// the phrases of lexicon.go), and the reader finds the States and dates
+// each sentence names (letter.go, dates.go, names.go); statusOf gives
+// each mention its answer, and conclude turns what the sentences said
+// into one answer per pre-session, or problems for staff (decide.go).
+// classify.go then decides whether the reading may be recorded.
 //
 // Messages are parsed leniently (RFC 5322 headers with RFC 2047 encoded
 // words, RFC 2045–2049 MIME with RFC 2231 parameters, base64 and

@@ -14,166 +14,213 @@ func htmlToText(s string) string {
 	if len(s) > maxHTML {
 		s = s[:maxHTML]
 	}
-	var b strings.Builder
-	b.Grow(len(s) / 2)
+	h := &htmlText{}
+	h.b.Grow(len(s) / 2)
+	for i := 0; i < len(s); {
+		lt := strings.IndexByte(s[i:], '<')
+		if lt < 0 {
+			h.text(s[i:])
+			break
+		}
+		if lt > 0 {
+			h.text(s[i : i+lt])
+		}
+		next, done := h.markup(s, i+lt)
+		if done {
+			break
+		}
+		i = next
+	}
+	return cleanText(tableText(h.b.String()))
+}
+
+// htmlText is the text of an HTML body being written.
+type htmlText struct {
+	b strings.Builder
 	// skip is the element whose content is being dropped, with its depth.
-	skip, skipDepth := "", 0
-	pre := 0
+	skip      string
+	skipDepth int
+	// pre counts the open <pre> elements.
+	pre int
 	// inCell has one entry per open table: whether a cell of its current
 	// row is open, where block elements and line breaks are a space so
 	// that a row stays one line.
-	var inCell []bool
-	cellOpen := func() bool { return len(inCell) > 0 && inCell[len(inCell)-1] }
-	setCell := func(v bool) {
-		if len(inCell) > 0 {
-			inCell[len(inCell)-1] = v
-		}
+	inCell []bool
+}
+
+func (h *htmlText) cellOpen() bool { return len(h.inCell) > 0 && h.inCell[len(h.inCell)-1] }
+
+func (h *htmlText) setCell(v bool) {
+	if len(h.inCell) > 0 {
+		h.inCell[len(h.inCell)-1] = v
 	}
-	i := 0
-	for i < len(s) {
-		lt := strings.IndexByte(s[i:], '<')
-		if lt < 0 {
-			if skip == "" {
-				writeHTMLText(&b, s[i:], pre > 0)
-			}
-			break
-		}
-		if lt > 0 && skip == "" {
-			writeHTMLText(&b, s[i:i+lt], pre > 0)
-		}
-		i += lt
-		// Comments, conditional comments, CDATA, doctype.
-		if strings.HasPrefix(s[i:], "<!--") {
-			end := strings.Index(s[i+4:], "-->")
-			if end < 0 {
-				break
-			}
-			i += 4 + end + 3
-			continue
-		}
-		if strings.HasPrefix(s[i:], "<!") || strings.HasPrefix(s[i:], "<?") {
-			end := strings.IndexByte(s[i:], '>')
-			if end < 0 {
-				break
-			}
-			i += end + 1
-			continue
-		}
-		end := tagEnd(s, i+1)
+}
+
+// text writes text between tags, unless it is being dropped.
+func (h *htmlText) text(s string) {
+	if h.skip == "" {
+		writeHTMLText(&h.b, s, h.pre > 0)
+	}
+}
+
+// markup reads the markup that starts at s[i] ('<'): comments,
+// conditional comments, CDATA and doctype are passed over, a tag is
+// applied, a lone '<' is text. It returns where the text goes on, and
+// done when nothing more is to be read.
+func (h *htmlText) markup(s string, i int) (next int, done bool) {
+	if strings.HasPrefix(s[i:], "<!--") {
+		end := strings.Index(s[i+4:], "-->")
 		if end < 0 {
-			// A lone '<' in text.
-			if skip == "" {
-				b.WriteByte('<')
-			}
-			i++
-			continue
+			return 0, true
 		}
-		tag := s[i+1 : end]
-		i = end + 1
-		closing := strings.HasPrefix(tag, "/")
-		if closing {
-			tag = tag[1:]
+		return i + 4 + end + 3, false
+	}
+	if strings.HasPrefix(s[i:], "<!") || strings.HasPrefix(s[i:], "<?") {
+		end := strings.IndexByte(s[i:], '>')
+		if end < 0 {
+			return 0, true
 		}
-		name, attrs := tagName(tag)
-		if name == "" {
-			if skip == "" {
-				b.WriteString("<" + tag + ">")
-			}
-			continue
+		return i + end + 1, false
+	}
+	end := tagEnd(s, i+1)
+	if end < 0 {
+		// A lone '<' in text.
+		if h.skip == "" {
+			h.b.WriteByte('<')
 		}
-		selfClosing := strings.HasSuffix(attrs, "/")
-		if skip != "" {
-			if name == skip && !selfClosing {
-				if closing {
-					skipDepth--
-				} else {
-					skipDepth++
-				}
-				if skipDepth == 0 {
-					skip = ""
-					if isBlock(name) {
-						b.WriteByte('\n')
-					}
-				}
-			}
-			continue
+		return i + 1, false
+	}
+	return end + 1, h.tag(s[i+1 : end])
+}
+
+// tag applies one tag, written without its angle brackets. It reports
+// true at Outlook's marker of a quoted message, where reading stops.
+func (h *htmlText) tag(tag string) bool {
+	closing := strings.HasPrefix(tag, "/")
+	if closing {
+		tag = tag[1:]
+	}
+	name, attrs := tagName(tag)
+	if name == "" {
+		if h.skip == "" {
+			h.b.WriteString("<" + tag + ">")
 		}
-		if closing {
-			if name == "pre" && pre > 0 {
-				pre--
-			}
-			switch name {
-			case "table":
-				if len(inCell) > 0 {
-					inCell = inCell[:len(inCell)-1]
-				}
-			case "td", "th", "tr":
-				setCell(false)
-			}
-			if isBlock(name) {
-				if cellOpen() {
-					b.WriteByte(' ')
-				} else {
-					b.WriteByte('\n')
-				}
-			}
-			continue
-		}
-		la := strings.ToLower(attrs)
-		switch {
-		case name == "script" || name == "style" || name == "head" || name == "title" ||
-			name == "noscript" || name == "template" || name == "xml":
-			if !selfClosing {
-				skip, skipDepth = name, 1
-			}
-			continue
-		case name == "blockquote",
-			strings.Contains(la, "gmail_quote"), strings.Contains(la, "moz-cite-prefix"),
-			strings.Contains(la, "yahoo_quoted"), strings.Contains(la, "protonmail_quote"):
-			if !selfClosing {
-				skip, skipDepth = name, 1
-			}
-			continue
-		case strings.Contains(la, "divrplyfwdmsg") || strings.Contains(la, `id="appendonsend"`) ||
-			strings.Contains(la, "id=appendonsend"):
-			// Outlook: the quoted message follows, without a blockquote.
-			return cleanText(tableText(b.String()))
-		}
-		switch name {
-		case "table":
-			if !selfClosing {
-				inCell = append(inCell, false)
-			}
-		case "tr":
-			setCell(false)
-		case "td", "th":
-			setCell(true)
-		}
-		switch {
-		case cellOpen() && name != "pre" && (name == "br" || name == "li" || name == "hr" || isBlock(name)):
-			b.WriteByte(' ')
-		case name == "br":
-			b.WriteByte('\n')
-		case name == "li":
-			b.WriteString("\n- ")
-		case name == "td" || name == "th":
-			b.WriteString(" " + cellMark)
-		case name == "hr":
-			b.WriteString("\n\n")
-		case name == "pre":
-			pre++
-			b.WriteByte('\n')
-		case name == "img":
-			if alt := attrValue(attrs, "alt"); alt != "" {
-				b.WriteString(" " + alt + " ")
-			}
-		default:
-			if isBlock(name) {
-				b.WriteByte('\n')
-			}
+		return false
+	}
+	selfClosing := strings.HasSuffix(attrs, "/")
+	switch {
+	case h.skip != "":
+		h.skipped(name, closing, selfClosing)
+	case closing:
+		h.close(name)
+	default:
+		return h.open(name, attrs, selfClosing)
+	}
+	return false
+}
+
+// skipped follows the nesting of the element being dropped, and ends the
+// drop at its end tag.
+func (h *htmlText) skipped(name string, closing, selfClosing bool) {
+	if name != h.skip || selfClosing {
+		return
+	}
+	if closing {
+		h.skipDepth--
+	} else {
+		h.skipDepth++
+	}
+	if h.skipDepth == 0 {
+		h.skip = ""
+		if isBlock(name) {
+			h.b.WriteByte('\n')
 		}
 	}
-	return cleanText(tableText(b.String()))
+}
+
+// close applies an end tag.
+func (h *htmlText) close(name string) {
+	if name == "pre" && h.pre > 0 {
+		h.pre--
+	}
+	switch name {
+	case "table":
+		if len(h.inCell) > 0 {
+			h.inCell = h.inCell[:len(h.inCell)-1]
+		}
+	case "td", "th", "tr":
+		h.setCell(false)
+	}
+	if isBlock(name) {
+		if h.cellOpen() {
+			h.b.WriteByte(' ')
+		} else {
+			h.b.WriteByte('\n')
+		}
+	}
+}
+
+// open applies a start tag: an element whose content is not text or is
+// quoted mail starts a drop; Outlook's marker of the quoted message
+// stops the reading (true).
+func (h *htmlText) open(name, attrs string, selfClosing bool) bool {
+	la := strings.ToLower(attrs)
+	switch {
+	case name == "script" || name == "style" || name == "head" || name == "title" ||
+		name == "noscript" || name == "template" || name == "xml",
+		name == "blockquote",
+		strings.Contains(la, "gmail_quote"), strings.Contains(la, "moz-cite-prefix"),
+		strings.Contains(la, "yahoo_quoted"), strings.Contains(la, "protonmail_quote"):
+		if !selfClosing {
+			h.skip, h.skipDepth = name, 1
+		}
+		return false
+	case strings.Contains(la, "divrplyfwdmsg") || strings.Contains(la, `id="appendonsend"`) ||
+		strings.Contains(la, "id=appendonsend"):
+		// Outlook: the quoted message follows, without a blockquote.
+		return true
+	}
+	switch name {
+	case "table":
+		if !selfClosing {
+			h.inCell = append(h.inCell, false)
+		}
+	case "tr":
+		h.setCell(false)
+	case "td", "th":
+		h.setCell(true)
+	}
+	h.startMark(name, attrs)
+	return false
+}
+
+// startMark writes what a start tag stands for in text: a line break, a
+// list item's dash, a cell mark, an image's alt text; inside a table
+// cell, a space.
+func (h *htmlText) startMark(name, attrs string) {
+	switch {
+	case h.cellOpen() && name != "pre" && (name == "br" || name == "li" || name == "hr" || isBlock(name)):
+		h.b.WriteByte(' ')
+	case name == "br":
+		h.b.WriteByte('\n')
+	case name == "li":
+		h.b.WriteString("\n- ")
+	case name == "td" || name == "th":
+		h.b.WriteString(" " + cellMark)
+	case name == "hr":
+		h.b.WriteString("\n\n")
+	case name == "pre":
+		h.pre++
+		h.b.WriteByte('\n')
+	case name == "img":
+		if alt := attrValue(attrs, "alt"); alt != "" {
+			h.b.WriteString(" " + alt + " ")
+		}
+	default:
+		if isBlock(name) {
+			h.b.WriteByte('\n')
+		}
+	}
 }
 
 // tagEnd finds the '>' that ends the tag starting at i, skipping quoted

@@ -227,6 +227,38 @@ func dropInvitation(text, mailbox string) string {
 	if len(ws) < minQuotedWords {
 		return text
 	}
+	marked := markInvitation(ws)
+	lines := strings.Split(text, "\n")
+	total, hits := lineHits(len(lines), ws, marked)
+	drop := make([]bool, len(lines))
+	found := false
+	for l := 0; l < len(lines); l++ {
+		if !invitationLine(hits, total, l) {
+			continue
+		}
+		first, last, weight := invitationRun(hits, total, l)
+		l = last
+		if weight < minQuotedWords {
+			continue
+		}
+		found = true
+		dropQuote(lines, ws, marked, hits, total, first, last, mailbox, drop)
+	}
+	if !found {
+		return text
+	}
+	var out []string
+	for l, s := range lines {
+		if !drop[l] {
+			out = append(out, s)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// markInvitation marks the words of ws that are the invitation's: runs
+// of its phrases, and its schedule.
+func markInvitation(ws []word) []bool {
 	shingles := invitationShingles()
 	marked := make([]bool, len(ws))
 	for i := range ws {
@@ -239,70 +271,67 @@ func dropInvitation(text, mailbox string) string {
 		}
 	}
 	markSchedule(ws, marked)
-	lines := strings.Split(text, "\n")
-	total := make([]int, len(lines))
-	hits := make([]int, len(lines))
+	return marked
+}
+
+// lineHits counts, for each of n lines, its words (total) and those of
+// them that are the invitation's (hits).
+func lineHits(n int, ws []word, marked []bool) (total, hits []int) {
+	total = make([]int, n)
+	hits = make([]int, n)
 	for i, w := range ws {
 		total[w.line]++
 		if marked[i] {
 			hits[w.line]++
 		}
 	}
-	ours := func(l int) bool { return hits[l] > 0 && 2*hits[l] >= total[l] }
-	drop := make([]bool, len(lines))
-	found := false
-	for l := 0; l < len(lines); l++ {
-		if !ours(l) {
-			continue
-		}
-		// A run of the invitation's lines, allowing short gaps.
-		first, last, weight, gap := l, l, 0, 0
-		for k := l; k < len(lines) && gap <= maxQuoteGap; k++ {
-			switch {
-			case ours(k) || (hits[k] > 0 && 3*hits[k] >= total[k]):
-				// Once inside the quote, a third is enough: the closing
-				// sentence around a long title of a mission.
-				last, weight, gap = k, weight+hits[k], 0
-			case total[k] > 0:
-				gap++
-			}
-		}
-		l = last
-		if weight < minQuotedWords {
-			continue
-		}
-		found = true
-		// Lines of the same paragraph, re-wrapped, with a phrase too short
-		// to make the line the invitation's.
-		for first > 0 && total[first-1] > 0 && hits[first-1] > 0 {
-			first--
-		}
-		for last+1 < len(lines) && total[last+1] > 0 && hits[last+1] > 0 {
-			last++
-		}
-		// What a client writes above the quote, and the footer below it,
-		// go whole; the quote itself keeps an interleaved answer.
-		body := first
-		first = quoteStart(lines, organiserLine(lines, ws, marked, first), mailbox)
-		end := quoteEnd(lines, total, last, mailbox)
-		for k := first; k < body; k++ {
-			drop[k] = true
-		}
-		keepInline(lines, hits, total, body, last, drop)
-		for k := last + 1; k <= end; k++ {
-			drop[k] = true
+	return total, hits
+}
+
+// invitationLine reports whether line l is the invitation's: at least
+// half of its words are.
+func invitationLine(hits, total []int, l int) bool { return hits[l] > 0 && 2*hits[l] >= total[l] }
+
+// invitationRun is the run of the invitation's lines that starts at line
+// l, allowing short gaps of other text: its first and last lines and the
+// number of the invitation's words in it.
+func invitationRun(hits, total []int, l int) (first, last, weight int) {
+	first, last, gap := l, l, 0
+	for k := l; k < len(total) && gap <= maxQuoteGap; k++ {
+		switch {
+		case invitationLine(hits, total, k) || (hits[k] > 0 && 3*hits[k] >= total[k]):
+			// Once inside the quote, a third is enough: the closing
+			// sentence around a long title of a mission.
+			last, weight, gap = k, weight+hits[k], 0
+		case total[k] > 0:
+			gap++
 		}
 	}
-	if !found {
-		return text
+	return first, last, weight
+}
+
+// dropQuote marks to drop the quoted invitation of lines first..last:
+// with the lines of the same paragraph, re-wrapped, whose phrase is too
+// short to make the line the invitation's, what a client writes above
+// the quote and the footer below it, which go whole; the quote itself
+// keeps an interleaved answer.
+func dropQuote(lines []string, ws []word, marked []bool, hits, total []int, first, last int, mailbox string, drop []bool) {
+	for first > 0 && total[first-1] > 0 && hits[first-1] > 0 {
+		first--
 	}
-	var out []string
-	for l, s := range lines {
-		if !drop[l] {
-			out = append(out, s)
-		}
+	for last+1 < len(lines) && total[last+1] > 0 && hits[last+1] > 0 {
+		last++
 	}
-	return strings.Join(out, "\n")
+	body := first
+	first = quoteStart(lines, organiserLine(lines, ws, marked, first), mailbox)
+	end := quoteEnd(lines, total, last, mailbox)
+	for k := first; k < body; k++ {
+		drop[k] = true
+	}
+	keepInline(lines, hits, total, body, last, drop)
+	for k := last + 1; k <= end; k++ {
+		drop[k] = true
+	}
 }
 
 // keepInline marks the lines first..last to drop, except, in a quote
@@ -371,120 +400,4 @@ func organiserLine(lines []string, ws []word, marked []bool, first int) int {
 		break
 	}
 	return first
-}
-
-var (
-	// A header line of a quote in any language: a short label, a colon
-	// (full-width in Chinese), a value ("От: UPR Info <...>", "发件人:
-	// ...", "Inviato: ...").
-	quoteHeaderRe = regexp.MustCompile(`^[\s>\p{Cf}]*\**[\p{L}][\p{L}\p{M}\p{Cf} .'’-]{0,30}\**\s*[:：]\s*\S`)
-	// A line that ends with a colon: an attribution ("Am ... schrieb X
-	// <...>:", "On ... wrote:") or "Begin forwarded message:".
-	quoteIntroRe = regexp.MustCompile(`[:：]\s*$`)
-	// A separator line ("________", "-----Исходное сообщение-----").
-	quoteRuleRe = regexp.MustCompile(`^[\s>]*(?:[-_=*]{2,}.*[-_=*]{2,}|[-_=*]{8,})\s*$`)
-)
-
-// quoteStart walks back from the first line of a quoted invitation over
-// what a client writes above a quote: a header block, an attribution line,
-// a separator, and the blank lines between them. A header block is taken
-// as one when it has two lines or names an address, so that a mission's
-// own "Delegation: Mr A. Sato" above the quote stays its own.
-func quoteStart(lines []string, first int, mailbox string) int {
-	start := headerStart(lines, first)
-	// Our own address above the quote, with no sentence between: the
-	// sender line of a header block whose labels have no colons (Lotus
-	// Notes: "A", "cc", "Objet" on lines of their own).
-	_, domain, _ := strings.Cut(strings.ToLower(mailbox), "@")
-	if domain == "" {
-		return start
-	}
-	for k := start - 1; k >= 0 && first-k <= 16; k-- {
-		l := strings.ToLower(lines[k])
-		if strings.Contains(l, "@"+domain) && len(l) < 400 {
-			start = k
-			if k > 0 && quoteRuleRe.MatchString(lines[k-1]) {
-				start = k - 1
-			}
-			continue
-		}
-		// A sentence is the mission's: the walk stops there.
-		if t := strings.TrimSpace(l); len(strings.Fields(t)) > 25 || strings.HasSuffix(t, ".") || strings.HasSuffix(t, "!") || strings.HasSuffix(t, "?") {
-			break
-		}
-	}
-	return start
-}
-
-// headerStart is quoteStart for the header blocks and attribution lines
-// that can be read by their form.
-func headerStart(lines []string, first int) int {
-	start, block := first, first
-	headers, addr := 0, false
-	header := func() int {
-		if headers >= 2 || addr {
-			return block
-		}
-		return start
-	}
-	for k := first - 1; k >= 0 && first-k <= 12; k-- {
-		t := strings.TrimSpace(strings.TrimLeft(lines[k], "> "))
-		switch {
-		case t == "":
-			continue
-		case quoteRuleRe.MatchString(lines[k]):
-			return k
-		case quoteHeaderRe.MatchString(lines[k]) && len(t) < 400:
-			headers++
-			addr = addr || strings.Contains(t, "@")
-			block = k
-		case headers > 0 && strings.Contains(t, "@") && len(t) < 400:
-			// A list of recipients wrapped onto the next line.
-			addr = true
-			block = k
-		case quoteIntroRe.MatchString(t) && len(t) < 400 && (headers > 0 || quoteIntroWordRe.MatchString(t)):
-			start = k
-			if wrapped := k - 1; wrapped >= 0 && strings.TrimSpace(lines[wrapped]) != "" && !quoteIntroRe.MatchString(lines[wrapped]) &&
-				attributionStart(lines[wrapped]) {
-				start = wrapped
-			}
-			return start
-		default:
-			return header()
-		}
-	}
-	return header()
-}
-
-// quoteIntroWordRe: what an attribution or forwarding line says.
-var quoteIntroWordRe = regexp.MustCompile(`(?i)@|wrote|écrit|ecrit|escribi|schrieb|scritto|message|mensaje|nachricht|написал|写道|كتب`)
-
-var attributionStartRe = regexp.MustCompile(`(?i)^\s*(?:on|le|el|am|il|em|op)\s`)
-
-func attributionStart(l string) bool { return attributionStartRe.MatchString(l) }
-
-var closingPlaceRe = regexp.MustCompile(`(?i)^[\s>]*(?:geneva|genève|geneve|ginebra)\b`)
-
-// quoteEnd extends the last line of a quoted invitation over its place and
-// date line ("Geneva, 15 September 2017") and the footer of its HTML
-// layout (our name, telephone and address).
-func quoteEnd(lines []string, total []int, last int, mailbox string) int {
-	end := last
-	domain := ""
-	if _, d, ok := strings.Cut(strings.ToLower(mailbox), "@"); ok {
-		domain = d
-	}
-	for k, seen := last+1, 0; k < len(lines) && seen < 3; k++ {
-		if total[k] == 0 {
-			continue
-		}
-		seen++
-		l := strings.ToLower(lines[k])
-		if total[k] <= 20 && (closingPlaceRe.MatchString(l) || (domain != "" && strings.Contains(l, domain))) {
-			end = k
-			continue
-		}
-		break
-	}
-	return end
 }

@@ -1,7 +1,6 @@
 package replies
 
 import (
-	"fmt"
 	"regexp"
 	"slices"
 	"sort"
@@ -120,12 +119,18 @@ func (st *readState) because(id string, bs ...Because) {
 // said is the sentence being read, as evidence.
 func (st *readState) said() Because { return Because{Zone: ZoneText, Text: st.cur} }
 
-// read reads the letter's own text and subject.
-func (r *reader) read(text, subject string) letter {
-	st := &readState{explicit: map[string]map[outreach.Status]bool{}, all: map[outreach.Status]bool{},
+// newReadState is the state of a letter with the given subject before
+// its first sentence.
+func newReadState(subject string) *readState {
+	return &readState{explicit: map[string]map[outreach.Status]bool{}, all: map[outreach.Status]bool{},
 		others: map[outreach.Status]bool{}, claims: map[string]bool{}, named: map[string]bool{},
 		why: map[string][]Because{}, subjectText: subject, wholeDay: map[string]bool{},
 		byDay: map[string]map[outreach.Status]bool{}, byName: map[string]map[outreach.Status]bool{}}
+}
+
+// read reads the letter's own text and subject.
+func (r *reader) read(text, subject string) letter {
+	st := newReadState(subject)
 	var lt letter
 	st.subject = r.subjectSessions(subject, st)
 	sents := sentences(text)
@@ -148,27 +153,7 @@ func (r *reader) read(text, subject string) letter {
 		if len(kinds) > 0 {
 			lt.cues = true
 		}
-		// Delegates: names in a sentence that accepts or introduces the
-		// delegation, and in the list lines after such a sentence.
-		trigger := delegationTriggerRe.MatchString(s.text)
-		if kinds[cueAccept] || trigger || listAfter {
-			for _, n := range delegateNames(s.text, trigger) {
-				if !slices.Contains(lt.names, n) {
-					lt.names = append(lt.names, n)
-				}
-			}
-		}
-		if s.colon && (kinds[cueAccept] || trigger) {
-			listAfter = true
-		} else if listAfter && !(i > 0 && sents[i-1].colon) && !titledNameRe.MatchString(s.text) {
-			listAfter = false
-		}
-		if !st.countSeen && !(kinds[cueDecline] && !kinds[cueAccept]) {
-			if n := delegateCount(f); n > 0 {
-				lt.delegates = n
-				st.countSeen = true
-			}
-		}
+		listAfter = lt.delegatesIn(s, f, kinds, listAfter, i > 0 && sents[i-1].colon, st)
 	}
 	if lt.delegates == 0 {
 		lt.delegates = len(lt.names)
@@ -356,56 +341,50 @@ func (r *reader) masked(toks []token, m mention) (masked, claim bool) {
 }
 
 // sentence reads one folded sentence into st and returns the kinds of
-// answer words it holds.
+// answer words it holds. Its steps: the States it names and what each
+// stands for (roles), its cues, who answers (the States named before an
+// answer verb), the mentions of sessions, by name, date or "all", and
+// the answer each is given (see decide.go).
 func (r *reader) sentence(f string, st *readState) map[cueKind]bool {
 	toks := tokenize(f)
 	found := r.table.find(toks)
 	roles := r.roles(f, toks, found)
-	clauses := splitClauses(f)
-	clauseCues := make([][]cue, len(clauses))
-	clauseMs := make([][]located, len(clauses))
-	kinds := map[cueKind]bool{}
-	for ci, c := range clauses {
-		for _, cu := range findCues(f[c[0]:c[1]], c[0]) {
-			if cu.kind != cueNeutral {
-				clauseCues[ci] = append(clauseCues[ci], cu)
-				if cu.kind != cueExcept {
-					kinds[cu.kind] = true
-				}
-			}
-		}
-	}
-	// States named right before an answer verb are who answers: "Peru
-	// will attend", "Chile and Peru will both attend".
-	var verbs []cue
-	for _, cs := range clauseCues {
-		for _, cu := range answerCues(cs) {
-			if cu.kind != cueCondition && !bareAnswerRe.MatchString(f[cu.start:cu.end]) {
-				verbs = append(verbs, cu)
-			}
-		}
-	}
+	sc := cuesOf(f)
+	r.markAnswerers(f, toks, found, roles, sc.answerVerbs(f))
+	ms, sessionNamed := r.mentions(f, sc.clauses, found, roles, st)
+	clauseMs := mentionsByClause(sc.clauses, ms)
+	given, answered, unanswered := r.answerMentions(sc, clauseMs, conditionsOf(sc, clauseMs), sessionNamed, st)
+	markMixed(sc, clauseMs, given, st)
+	st.answerUnnamed(f, sc, answered, unanswered)
+	return sc.kinds
+}
+
+// markAnswerers marks as writers the States named right before an answer
+// verb, who answer: "Peru will attend", "Chile and Peru will both
+// attend". A name after an earlier verb is its object.
+func (r *reader) markAnswerers(f string, toks []token, found []mention, roles []role, verbs []cue) {
 	for i, cu := range verbs {
-		after := 0 // a name after an earlier verb is its object
+		after := 0
 		if i > 0 {
 			after = verbs[i-1].end
 		}
 		r.markSubjects(f, toks, found, roles, after, cu.start)
 	}
-	var ms []located
-	sessionNamed := false
+}
+
+// mentions returns what a sentence names, in the order written: the
+// States it speaks of (not the writer, not an address), the sessions it
+// names by date or time, "all the pre-sessions" and "the other
+// pre-sessions"; and whether any of them is a session.
+func (r *reader) mentions(f string, clauses [][2]int, found []mention, roles []role, st *readState) ([]located, bool) {
+	var ms, named []located
 	for _, m := range subjects(found, roles, st) {
 		ms = append(ms, located{m.id, m.start, m.end})
 		if r.isSession[m.id] {
-			sessionNamed = true
+			named = append(named, ms[len(ms)-1])
 		}
 	}
-	var named []located
-	for _, m := range ms {
-		if r.isSession[m.id] {
-			named = append(named, m)
-		}
-	}
+	sessionNamed := len(named) > 0
 	for _, m := range r.dateMentions(f, clauses, named, st) {
 		ms = append(ms, m)
 		if r.isSession[m.id] {
@@ -422,174 +401,21 @@ func (r *reader) sentence(f string, st *readState) map[cueKind]bool {
 		ms = append(ms, located{otherSessions, loc[0], loc[1]})
 	}
 	sort.Slice(ms, func(i, j int) bool { return ms[i].start < ms[j].start })
+	return ms, sessionNamed
+}
 
+// mentionsByClause sorts mentions into the clauses they start in.
+func mentionsByClause(clauses [][2]int, ms []located) [][]located {
+	out := make([][]located, len(clauses))
 	for ci, c := range clauses {
 		for _, m := range ms {
 			if m.start >= c[0] && m.start < c[1] {
-				clauseMs[ci] = append(clauseMs[ci], m)
+				out[ci] = append(out[ci], m)
 			}
 		}
 	}
-	// A condition covers what its clause names; alone in its clause, the
-	// clause after it when that one names sessions and has no answer of
-	// its own ("we will attend Japan and, provisionally, Peru"), else the
-	// whole sentence ("we will attend Japan, subject to confirmation").
-	condClause := make([]bool, len(clauses))
-	condSentence := false
-	for ci := range clauses {
-		if !hasKind(clauseCues[ci], cueCondition) {
-			continue
-		}
-		switch {
-		case len(clauseMs[ci]) > 0:
-			condClause[ci] = true
-		case ci+1 < len(clauses) && len(clauseMs[ci+1]) > 0 && len(answerCues(clauseCues[ci+1])) == 0:
-			condClause[ci+1] = true
-		default:
-			condSentence = true
-		}
-	}
-	answered := false
-	given := map[outreach.Status]bool{} // the answers given to what the sentence names
-	var unanswered []string
-	for ci := range clauses {
-		for _, m := range clauseMs[ci] {
-			status, ok, unclear := r.statusOf(ci, m, clauseCues, clauseMs)
-			if ok && status == outreach.Accepted && (condClause[ci] || condSentence) {
-				status = outreach.Tentative
-			}
-			if strings.HasPrefix(m.id, dateMention) {
-				// a date or time that names no one session: for staff
-				if ok || unclear {
-					st.datesAnswered = append(st.datesAnswered, m.id)
-					answered = true
-				}
-				continue
-			}
-			if unclear {
-				st.unclear = append(st.unclear, m.id)
-				answered = true
-				continue
-			}
-			if !ok {
-				if r.isSession[m.id] {
-					unanswered = append(unanswered, m.id)
-				}
-				continue
-			}
-			if r.isSession[m.id] || m.id == allSessions || m.id == otherSessions {
-				given[status] = true
-			}
-			switch {
-			case m.id == allSessions:
-				st.all[status] = true
-				st.because(allSessions, st.said())
-			case m.id == otherSessions:
-				st.others[status] = true
-				st.because(otherSessions, st.said())
-			case r.isSession[m.id]:
-				addStatus(st.explicit, m.id, status)
-				if st.wholeDay[dayKey(m.id, m.start)] {
-					addStatus(st.byDay, m.id, status)
-				} else {
-					addStatus(st.byName, m.id, status)
-				}
-				st.named[m.id] = true
-				st.because(m.id, st.said())
-			default:
-				if !sessionNamed {
-					st.foreign = append(st.foreign, m.id)
-				}
-				continue
-			}
-			answered = true
-		}
-	}
-	// A clause that answers without naming a session, the other way
-	// than the sentence answers for the sessions it names ("we would like
-	// to attend the pre-session on Japan, but we cannot"), makes the
-	// sentence unclear.
-	for ci := range clauses {
-		if len(clauseMs[ci]) > 0 || ci > 0 && len(clauseMs[ci-1]) > 0 && len(answerCues(clauseCues[ci-1])) == 0 {
-			continue // names sessions, or answers for those just before ("for Peru, no")
-		}
-		for _, cu := range answerCues(clauseCues[ci]) {
-			if cu.kind == cueCondition {
-				continue
-			}
-			lone := statusFor(cu.kind)
-			for g := range given {
-				if (g == outreach.Declined) != (lone == outreach.Declined) {
-					st.unclear = append(st.unclear, mixedAnswer)
-				}
-			}
-		}
-	}
-	var answerKinds []cueKind
-	for _, k := range []cueKind{cueAccept, cueDecline, cueTentative} {
-		if kinds[k] {
-			answerKinds = append(answerKinds, k)
-		}
-	}
-	switch {
-	case answered:
-		st.pending = nil
-	case len(answerKinds) == 0 && kinds[cueCondition] && len(st.pending) == 0 && (len(st.subject) == 0 || st.subjUsed):
-		// A condition alone ("Our participation remains subject to
-		// confirmation from the capital."): it covers the letter.
-		st.condition = true
-		st.condWhy = st.cur
-	case len(answerKinds) == 0 && kinds[cueCondition]:
-		answerKinds = []cueKind{cueTentative}
-		fallthrough
-	case len(answerKinds) > 0:
-		// An answer that names no session here: it answers what the
-		// sentence before named, or the subject, or nothing clear.
-		if len(answerKinds) > 1 {
-			st.unclear = append(st.unclear, "")
-			break
-		}
-		status := statusFor(answerKinds[0])
-		if status == outreach.Accepted && kinds[cueCondition] {
-			status = outreach.Tentative
-		}
-		switch {
-		case len(st.pending) > 0:
-			for _, id := range st.pending {
-				addStatus(st.explicit, id, status)
-				st.named[id] = true
-				st.because(id, Because{Zone: ZoneText, Text: st.pendingWhy}, st.said())
-			}
-			st.pending = nil
-		case status == outreach.Declined && (pluralRe.MatchString(f) || invitationRe.MatchString(f)):
-			st.all[status] = true
-			st.because(allSessions, st.said())
-		case len(st.subject) > 0 && !st.subjUsed:
-			for _, id := range st.subject {
-				addStatus(st.explicit, id, status)
-				st.named[id] = true
-				st.because(id, Because{Zone: ZoneSubject, Text: st.subjectText}, st.said())
-			}
-			st.subjUsed = true
-		default:
-			st.noSession = append(st.noSession, status)
-		}
-	case len(unanswered) > 0:
-		st.pending = unanswered
-		st.pendingWhy = st.cur
-	}
-	if len(answerKinds) == 0 && !kinds[cueCondition] {
-		for _, id := range unanswered {
-			if !slices.Contains(st.bare, id) {
-				st.bare = append(st.bare, id)
-			}
-		}
-	}
-	return kinds
+	return out
 }
-
-// bareAnswerRe is an answer of one word ("Peru, no."): it has no subject.
-var bareAnswerRe = regexp.MustCompile(`^\s*(?:no|non|not|nope)\b`)
 
 // markSubjects marks as writers the States named right before the answer
 // verb at position at, with nothing but subjectWords between: "Peru will
@@ -603,8 +429,27 @@ func (r *reader) markSubjects(f string, toks []token, ms []mention, roles []role
 			j = i
 		}
 	}
-	// The objects of the verb before: "we will attend Japan and Peru,
-	// Ukraine will not".
+	objects := objectsOf(f, toks, ms, after)
+	if j < 0 || roles[j] != roleNamed || objects[j] || !subjectOf(f, toks, ms[j], at) {
+		return
+	}
+	i := j
+	for i > 0 && roles[i-1] != roleAddress && !objects[i-1] && listed(f, toks, ms[i-1], ms[i]) {
+		i--
+	}
+	if ledBySession(toks, ms[i]) {
+		return
+	}
+	for ; i <= j; i++ {
+		if roles[i] == roleNamed {
+			roles[i] = roleWriter
+		}
+	}
+}
+
+// objectsOf marks the mentions that are objects of the verb that ends at
+// after: "we will attend Japan and Peru, Ukraine will not".
+func objectsOf(f string, toks []token, ms []mention, after int) []bool {
 	objects := make([]bool, len(ms))
 	for i, m := range ms {
 		objects[i] = m.start < after
@@ -622,317 +467,28 @@ func (r *reader) markSubjects(f string, toks []token, ms []mention, roles []role
 			objects[i] = true
 		}
 	}
-	if j < 0 || roles[j] != roleNamed || objects[j] {
-		return
-	}
-	for _, c := range f[ms[j].end:at] {
+	return objects
+}
+
+// subjectOf reports whether mention m is the subject of the answer verb
+// at position at: only words and commas, and then only subjectWords,
+// between them ("Peru will attend", "Peru and we will attend").
+func subjectOf(f string, toks []token, m mention, at int) bool {
+	for _, c := range f[m.end:at] {
 		if !isWordRune(c) && c != ' ' && c != ',' && c != '\'' {
-			return
+			return false
 		}
 	}
-	k := ms[j].first + ms[j].n
+	k := m.first + m.n
 	if k+1 < len(toks) && toks[k+1].start < at && (toks[k].s == "and" || toks[k].s == "et" || toks[k].s == "y") && weWords[toks[k+1].s] {
 		k += 2 // "Peru and we will attend"
 	}
 	for ; k < len(toks) && toks[k].start < at; k++ {
 		if !subjectWords[toks[k].s] {
-			return
-		}
-	}
-	i := j
-	for i > 0 && roles[i-1] != roleAddress && !objects[i-1] && listed(f, toks, ms[i-1], ms[i]) {
-		i--
-	}
-	if ledBySession(toks, ms[i]) {
-		return
-	}
-	for ; i <= j; i++ {
-		if roles[i] == roleNamed {
-			roles[i] = roleWriter
-		}
-	}
-}
-
-// statusOf finds the answer for mention m in clause ci: the clause's own
-// answer words, or those of a neighbouring clause when it has none. An
-// "except" between the answer and the mention turns the answer round.
-func (r *reader) statusOf(ci int, m located, cues [][]cue, ms [][]located) (outreach.Status, bool, bool) {
-	own := answerCues(cues[ci])
-	if plain := withoutKind(own, cueCondition); len(plain) > 0 {
-		own = plain // "will attend ... subject to": the clause accepts, then is covered
-	}
-	from := -1 // position from which an "except" applies
-	var kind cueKind
-	switch {
-	case len(own) > 0:
-		if r.own != "" && m.id == r.own && m.start < own[0].start {
-			return outreach.None, false, false // "Japan will attend ...": the writer
-		}
-		var prev *cue
-		mixed := false
-		for i := range own {
-			if own[i].kind != own[0].kind {
-				mixed = true
-			}
-			if own[i].start < m.start {
-				prev = &own[i]
-			}
-		}
-		switch {
-		case !mixed && prev == nil:
-			kind, from = own[0].kind, m.start // mention before its verb
-		case !mixed:
-			kind, from = own[0].kind, prev.end
-		case prev == nil:
-			return outreach.None, false, true
-		default:
-			kind, from = prev.kind, prev.end
-		}
-	default:
-		// No answer in this clause: a following clause that is only an
-		// answer ("for Peru, unfortunately not"), else the last answer
-		// before, else the first after.
-		found := false
-		if ci+1 < len(cues) && len(answerCues(cues[ci+1])) > 0 && len(ms[ci+1]) == 0 {
-			kind, found = answerCues(cues[ci+1])[0].kind, true
-		}
-		for k := ci - 1; k >= 0 && !found; k-- {
-			if a := answerCues(cues[k]); len(a) > 0 {
-				kind, found = a[len(a)-1].kind, true
-			}
-		}
-		for k := ci + 1; k < len(cues) && !found; k++ {
-			if a := answerCues(cues[k]); len(a) > 0 {
-				kind, found = a[0].kind, true
-			}
-		}
-		if !found {
-			return outreach.None, false, false
-		}
-		from = -1
-	}
-	status := statusFor(kind)
-	for _, c := range cues[ci] {
-		if c.kind == cueExcept && c.start < m.start && (from < 0 || c.start >= from) {
-			switch status {
-			case outreach.Accepted:
-				status = outreach.Declined
-			case outreach.Declined:
-				status = outreach.Accepted
-			default:
-				return outreach.None, false, true
-			}
-			break
-		}
-	}
-	return status, true, false
-}
-
-func answerCues(cs []cue) []cue {
-	var out []cue
-	for _, c := range cs {
-		if c.kind == cueAccept || c.kind == cueDecline || c.kind == cueTentative || c.kind == cueCondition {
-			out = append(out, c)
-		}
-	}
-	return out
-}
-
-func withoutKind(cs []cue, k cueKind) []cue {
-	var out []cue
-	for _, c := range cs {
-		if c.kind != k {
-			out = append(out, c)
-		}
-	}
-	return out
-}
-
-func hasKind(cs []cue, k cueKind) bool {
-	for _, c := range cs {
-		if c.kind == k {
-			return true
-		}
-	}
-	return false
-}
-
-func statusFor(k cueKind) outreach.Status {
-	switch k {
-	case cueAccept:
-		return outreach.Accepted
-	case cueDecline:
-		return outreach.Declined
-	case cueTentative, cueCondition:
-		return outreach.Tentative
-	}
-	return outreach.None
-}
-
-func addStatus(m map[string]map[outreach.Status]bool, id string, s outreach.Status) {
-	if m[id] == nil {
-		m[id] = map[outreach.Status]bool{}
-	}
-	m[id][s] = true
-}
-
-// conclude turns what the sentences said into one answer per session, or
-// into problems for staff.
-func (r *reader) conclude(st *readState) (map[string]outreach.Status, []string, map[string][]Because) {
-	var problems []string
-	answers := map[string]outreach.Status{}
-	because := map[string][]Because{}
-	var ids []string
-	for id := range st.explicit {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	for _, id := range ids {
-		set := st.explicit[id]
-		if len(set) > 1 && namedApartFromDay(set, st.byName[id], st.byDay[id]) {
-			for s := range st.byName[id] {
-				set = map[outreach.Status]bool{s: true}
-			}
-		}
-		if len(set) > 1 {
-			problems = append(problems, fmt.Sprintf("the letter both %s the pre-session on %s", statusWords(set), r.table.name(id)))
-			continue
-		}
-		for s := range set {
-			answers[id] = s
-			because[id] = st.why[id]
-		}
-	}
-	if len(st.others) > 1 || len(st.all) > 1 {
-		problems = append(problems, "the letter gives different answers for \"all\" or \"the other\" pre-sessions")
-	}
-	if len(st.others) > 0 && len(st.named) == 0 {
-		problems = append(problems, "the letter speaks of \"the other pre-sessions\" without naming any")
-	}
-	if len(st.others) == 1 || len(st.all) == 1 {
-		for _, s := range r.sessions {
-			if s.Cancelled || st.named[s.SuR] {
-				continue
-			}
-			if len(st.others) == 1 && len(st.named) > 0 {
-				for v := range st.others {
-					answers[s.SuR] = v
-					because[s.SuR] = st.why[otherSessions]
-				}
-			} else if len(st.all) == 1 {
-				for v := range st.all {
-					answers[s.SuR] = v
-					because[s.SuR] = st.why[allSessions]
-				}
-			}
-		}
-	}
-	if st.condition {
-		for id, s := range answers {
-			if s == outreach.Accepted {
-				answers[id] = outreach.Tentative
-				because[id] = append(slices.Clip(because[id]), Because{Zone: ZoneText, Text: st.condWhy})
-			}
-		}
-	}
-	seenUnclear := map[string]bool{}
-	for _, id := range st.unclear {
-		if seenUnclear[id] {
-			continue
-		}
-		seenUnclear[id] = true
-		switch id {
-		case "":
-			problems = append(problems, "a sentence both accepts and declines without naming a pre-session")
-		case allSessions, otherSessions:
-			problems = append(problems, "the answer for \"all\" the pre-sessions is unclear")
-		case mixedAnswer:
-			problems = append(problems, "a sentence answers for a pre-session it names and also the other way without naming one")
-		default:
-			if r.isSession[id] {
-				problems = append(problems, "the answer for the pre-session on "+r.table.name(id)+" is unclear")
-			}
-		}
-	}
-	for _, id := range uniq(st.datesAnswered) {
-		if i, err := strconv.Atoi(strings.TrimPrefix(id, dateMention)); err == nil && i < len(st.dateNotes) {
-			problems = append(problems, st.dateNotes[i])
-		}
-	}
-	for _, id := range uniq(st.foreign) {
-		problems = append(problems, "the letter answers for "+r.table.name(id)+", which has no pre-session in this round")
-	}
-	if len(st.noSession) > 0 {
-		have := map[outreach.Status]bool{}
-		for _, s := range answers {
-			have[s] = true
-		}
-		for _, s := range uniqStatus(st.noSession) {
-			if len(answers) == 0 {
-				problems = append(problems, "the letter "+verb(s)+" but names no pre-session")
-			} else if !have[s] {
-				problems = append(problems, "the letter also "+verb(s)+" without naming which pre-session")
-			}
-		}
-	}
-	return answers, problems, because
-}
-
-// namedApartFromDay says whether the answers of set are one given by the
-// session's name and others given only through its day: the named one is
-// the exception to the day's.
-func namedApartFromDay(set, byName, byDay map[outreach.Status]bool) bool {
-	if len(byName) != 1 || len(byDay) == 0 {
-		return false
-	}
-	for s := range set {
-		if !byName[s] && !byDay[s] {
 			return false
 		}
 	}
 	return true
-}
-
-func verb(s outreach.Status) string {
-	switch s {
-	case outreach.Accepted:
-		return "accepts"
-	case outreach.Declined:
-		return "declines"
-	case outreach.Tentative:
-		return "may attend"
-	}
-	return "answers"
-}
-
-func statusWords(set map[outreach.Status]bool) string {
-	var w []string
-	for _, s := range []outreach.Status{outreach.Accepted, outreach.Declined, outreach.Tentative} {
-		if set[s] {
-			w = append(w, verb(s))
-		}
-	}
-	return strings.Join(w, " and ")
-}
-
-func uniq(l []string) []string {
-	var out []string
-	for _, s := range l {
-		if !slices.Contains(out, s) {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-func uniqStatus(l []outreach.Status) []outreach.Status {
-	var out []outreach.Status
-	for _, s := range l {
-		if !slices.Contains(out, s) {
-			out = append(out, s)
-		}
-	}
-	return out
 }
 
 // Delegates.
@@ -960,6 +516,34 @@ var roleWords = map[string]bool{
 	"jefa": true, "pasante": true, "legal": true, "human": true, "political": true, "mission": true, "the": true,
 	"upr": true, "geneva": true, "genève": true, "ginebra": true, "and": true, "et": true, "y": true, "of": true,
 	"pre-session": true, "pre-sessions": true, "attachée": true, "experte": true, "asesor": true, "asesora": true,
+}
+
+// delegatesIn notes the delegates a sentence announces: the names in a
+// sentence that accepts or introduces the delegation, and in the list
+// lines after such a sentence (listAfter; afterColon when the sentence
+// before ends with a colon), and the first count stated outside a
+// refusal. It returns whether list lines may still follow.
+func (lt *letter) delegatesIn(s sentence, f string, kinds map[cueKind]bool, listAfter, afterColon bool, st *readState) bool {
+	trigger := delegationTriggerRe.MatchString(s.text)
+	if kinds[cueAccept] || trigger || listAfter {
+		for _, n := range delegateNames(s.text, trigger) {
+			if !slices.Contains(lt.names, n) {
+				lt.names = append(lt.names, n)
+			}
+		}
+	}
+	if s.colon && (kinds[cueAccept] || trigger) {
+		listAfter = true
+	} else if listAfter && !afterColon && !titledNameRe.MatchString(s.text) {
+		listAfter = false
+	}
+	if !st.countSeen && !(kinds[cueDecline] && !kinds[cueAccept]) {
+		if n := delegateCount(f); n > 0 {
+			lt.delegates = n
+			st.countSeen = true
+		}
+	}
+	return listAfter
 }
 
 // delegateNames returns the people a sentence names: titled names

@@ -230,6 +230,40 @@ var subjectPrefix = map[string]string{"ru": "RE: ", "zh": "答复: ", "ar": "ر�
 
 func ownText(c quotedCase) string { return quotedAnswers[c.answer].text[c.lang] }
 
+// quotedHTML is the HTML body (and subject) of a reply in one of the
+// HTML styles; false for a style that is not one.
+func quotedHTML(c quotedCase, m outreach.Mission, inv templates.Message, reply, subject string) (string, string, bool) {
+	from := m.Contacts[0].Email
+	own := ownText(c)
+	var htmlBody string
+	switch c.style {
+	case "html-div":
+		htmlBody = htmlOwn(own) + "<br><div>" + htmlInner(inv.HTML) + "</div>"
+	case "html-blockquote":
+		htmlBody = htmlOwn(own) + "<br><div class=\"reply\">Le 15 sept. 2017 à 10:00, UPR Pre-sessions &lt;" + reply + "&gt; a écrit :<br></div>" +
+			"<blockquote type=\"cite\">" + htmlInner(inv.HTML) + "</blockquote>"
+	case "html-divrplyfwdmsg":
+		h := outlookHeaders["fr"]
+		htmlBody = htmlOwn(own) + "<hr style=\"display:inline-block;width:98%\" tabindex=\"-1\"><div id=\"divRplyFwdMsg\" dir=\"ltr\"><font face=\"Calibri, sans-serif\" style=\"font-size:11pt\" color=\"#000000\"><b>" +
+			h[0] + "</b> UPR Pre-sessions &lt;" + reply + "&gt;<br><b>" + h[1] + "</b> " + h[4] + "<br><b>" + h[2] + "</b> " + html.EscapeString(m.Titles.FR) + "<br><b>" + h[3] + "</b> " +
+			html.EscapeString(inv.Subject) + "</font><div>&nbsp;</div></div>" + htmlInner(inv.HTML)
+	case "html-bordertop":
+		loc := map[outreach.Language]string{outreach.English: "ru", outreach.French: "zh", outreach.Spanish: "es"}[c.lang]
+		if c.mission == "CHN" {
+			loc = "zh"
+		}
+		h := outlookHeaders[loc]
+		subject = subjectPrefix[loc] + inv.Subject
+		htmlBody = htmlOwn(own) + "<div><div style=\"border:none;border-top:solid #E1E1E1 1.0pt;padding:3.0pt 0cm 0cm 0cm\"><p class=\"MsoNormal\"><b><span lang=\"EN-US\">" +
+			h[0] + "</span></b><span lang=\"EN-US\"> UPR Pre-sessions &lt;" + reply + "&gt;<br><b>" + h[1] + "</b> " + h[4] + "<br><b>" + h[2] + "</b> " +
+			html.EscapeString(m.Titles.EN) + " &lt;" + from + "&gt;<br><b>" + h[3] + "</b> " + html.EscapeString(inv.Subject) + "<o:p></o:p></span></p></div></div>" +
+			"<p class=\"MsoNormal\"><o:p>&nbsp;</o:p></p>" + htmlInner(inv.HTML)
+	default:
+		return "", subject, false
+	}
+	return htmlBody, subject, true
+}
+
 func quotedMessage(c quotedCase, i int, m outreach.Mission, inv templates.Message, reply string) []byte {
 	from := m.Contacts[0].Email
 	own := ownText(c)
@@ -332,29 +366,11 @@ func quotedMessage(c quotedCase, i int, m outreach.Mission, inv templates.Messag
 		cte = "quoted-printable"
 	case "plain-conversion":
 		plain = own + "\n\n" + htmlToPlain(inv.HTML) + "\n"
-	case "html-div":
-		htmlBody = htmlOwn(own) + "<br><div>" + htmlInner(inv.HTML) + "</div>"
-	case "html-blockquote":
-		htmlBody = htmlOwn(own) + "<br><div class=\"reply\">Le 15 sept. 2017 à 10:00, UPR Pre-sessions &lt;" + reply + "&gt; a écrit :<br></div>" +
-			"<blockquote type=\"cite\">" + htmlInner(inv.HTML) + "</blockquote>"
-	case "html-divrplyfwdmsg":
-		h := outlookHeaders["fr"]
-		htmlBody = htmlOwn(own) + "<hr style=\"display:inline-block;width:98%\" tabindex=\"-1\"><div id=\"divRplyFwdMsg\" dir=\"ltr\"><font face=\"Calibri, sans-serif\" style=\"font-size:11pt\" color=\"#000000\"><b>" +
-			h[0] + "</b> UPR Pre-sessions &lt;" + reply + "&gt;<br><b>" + h[1] + "</b> " + h[4] + "<br><b>" + h[2] + "</b> " + html.EscapeString(m.Titles.FR) + "<br><b>" + h[3] + "</b> " +
-			html.EscapeString(inv.Subject) + "</font><div>&nbsp;</div></div>" + htmlInner(inv.HTML)
-	case "html-bordertop":
-		loc := map[outreach.Language]string{outreach.English: "ru", outreach.French: "zh", outreach.Spanish: "es"}[c.lang]
-		if c.mission == "CHN" {
-			loc = "zh"
-		}
-		h := outlookHeaders[loc]
-		subject = subjectPrefix[loc] + inv.Subject
-		htmlBody = htmlOwn(own) + "<div><div style=\"border:none;border-top:solid #E1E1E1 1.0pt;padding:3.0pt 0cm 0cm 0cm\"><p class=\"MsoNormal\"><b><span lang=\"EN-US\">" +
-			h[0] + "</span></b><span lang=\"EN-US\"> UPR Pre-sessions &lt;" + reply + "&gt;<br><b>" + h[1] + "</b> " + h[4] + "<br><b>" + h[2] + "</b> " +
-			html.EscapeString(m.Titles.EN) + " &lt;" + from + "&gt;<br><b>" + h[3] + "</b> " + html.EscapeString(inv.Subject) + "<o:p></o:p></span></p></div></div>" +
-			"<p class=\"MsoNormal\"><o:p>&nbsp;</o:p></p>" + htmlInner(inv.HTML)
 	default:
-		panic("unknown style " + c.style)
+		var ok bool
+		if htmlBody, subject, ok = quotedHTML(c, m, inv, reply, subject); !ok {
+			panic("unknown style " + c.style)
+		}
 	}
 	var b bytes.Buffer
 	w := func(s string) { b.WriteString(s + "\n") }
