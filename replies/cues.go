@@ -8,8 +8,8 @@ import (
 
 // The cues of a sentence: its clauses (splitClauses) and, in each, the
 // phrases of the lexicon (findCues) that say attending, declining, maybe,
-// a condition or an exception, in the order written. The phrases, and
-// findCues and splitClauses that find them, are in lexicon.go.
+// a condition or an exception, in the order written. The phrases are
+// the lexicon's (lexicon.txt, read by lexicon.go).
 
 // sentenceCues are the cues of one folded sentence, clause by clause.
 type sentenceCues struct {
@@ -130,4 +130,57 @@ func commentKinds(s string) map[cueKind]bool {
 		}
 	}
 	return k
+}
+
+// cue is one phrase found in a clause.
+type cue struct {
+	kind       cueKind
+	start, end int
+}
+
+// findCues returns the phrases of the lexicon in s, earlier patterns
+// winning overlaps, sorted by position; offset is added to positions.
+func findCues(s string, offset int) []cue {
+	var out []cue
+	for _, p := range lexicon {
+		for _, m := range p.re.FindAllStringIndex(s, 20) {
+			overlap := false
+			for _, c := range out {
+				if m[0] < c.end-offset && c.start-offset < m[1] {
+					overlap = true
+					break
+				}
+			}
+			if !overlap {
+				out = append(out, cue{p.kind, m[0] + offset, m[1] + offset})
+			}
+		}
+	}
+	// insertion sort: few cues per clause
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0 && out[j].start < out[j-1].start; j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+	return out
+}
+
+// splitClauses returns the [start,end) spans of s's clauses.
+func splitClauses(s string) [][2]int {
+	var out [][2]int
+	start := 0
+	for _, m := range clauseSplitRe.FindAllStringIndex(s, -1) {
+		cut := m[1] // after , or ;
+		if s[m[0]] != ',' && s[m[0]] != ';' {
+			cut = m[0] // before the conjunction, which starts the next clause
+		}
+		if cut > start {
+			out = append(out, [2]int{start, cut})
+			start = cut
+		}
+	}
+	if start < len(s) {
+		out = append(out, [2]int{start, len(s)})
+	}
+	return out
 }

@@ -34,8 +34,10 @@
 // invitation by its content); sentences splits the answer, its tables
 // and lists first written as sentences (sentences.go, table.go);
 // cuesOf finds each sentence's clauses and answer words (cues.go, over
-// the phrases of lexicon.go), and the reader finds the States and dates
-// each sentence names (letter.go, dates.go, names.go); statusOf gives
+// the phrases of lexicon.txt and the word lists of words.txt), and the
+// reader finds the States and dates each sentence names (letter.go,
+// dates.go, names.go, with the names and variants of the directory's
+// states.csv); statusOf gives
 // each mention its answer, and conclude turns what the sentences said
 // into one answer per pre-session, or problems for staff (decide.go).
 // classify.go then decides whether the reading may be recorded.

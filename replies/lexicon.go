@@ -31,7 +31,7 @@ const (
 	// cueCondition makes an answer conditional ("subject to confirmation
 	// from the capital", "TBC", "sous réserve", "por confirmar"): it is a
 	// tentative answer for what its clause names, and turns the
-	// acceptances it covers into tentative ones (see reader.sentence).
+	// acceptances it covers into tentative ones (see decide.go).
 	cueCondition
 )
 
@@ -194,49 +194,16 @@ var wordLists = func() map[string]map[string]bool {
 	return w
 }()
 
-// cue is one phrase found in a clause.
-type cue struct {
-	kind       cueKind
-	start, end int
-}
-
-// findCues returns the phrases of the lexicon in s, earlier patterns
-// winning overlaps, sorted by position; offset is added to positions.
-func findCues(s string, offset int) []cue {
-	var out []cue
-	for _, p := range lexicon {
-		for _, m := range p.re.FindAllStringIndex(s, 20) {
-			overlap := false
-			for _, c := range out {
-				if m[0] < c.end-offset && c.start-offset < m[1] {
-					overlap = true
-					break
-				}
-			}
-			if !overlap {
-				out = append(out, cue{p.kind, m[0] + offset, m[1] + offset})
-			}
-		}
-	}
-	// insertion sort: few cues per clause
-	for i := 1; i < len(out); i++ {
-		for j := i; j > 0 && out[j].start < out[j-1].start; j-- {
-			out[j], out[j-1] = out[j-1], out[j]
-		}
-	}
-	return out
-}
-
 // Phrases that name every session, or every session not named otherwise.
 var (
 	allRe    = pattern("all")
 	othersRe = pattern("others")
 	// pluralRe is "the pre-sessions" with no State named: read as all of
-	// them only in a refusal (see reader.sentence).
+	// them only in a refusal (see decide.go).
 	pluralRe = pattern("plural")
 	// invitationRe is the invitation itself ("we decline your kind
 	// invitation"): it invites to every pre-session, so declining it
-	// declines them all (see reader.sentence).
+	// declines them all (see decide.go).
 	invitationRe = pattern("invitation")
 	// exampleRe marks the invitation's own example sentence, if pasted.
 	exampleRe = pattern("example")
@@ -245,26 +212,6 @@ var (
 // clauseSplitRe finds where a sentence divides into clauses: commas,
 // semicolons, and the conjunctions that turn an answer round.
 var clauseSplitRe = pattern("clauseSplit")
-
-// splitClauses returns the [start,end) spans of s's clauses.
-func splitClauses(s string) [][2]int {
-	var out [][2]int
-	start := 0
-	for _, m := range clauseSplitRe.FindAllStringIndex(s, -1) {
-		cut := m[1] // after , or ;
-		if s[m[0]] != ',' && s[m[0]] != ';' {
-			cut = m[0] // before the conjunction, which starts the next clause
-		}
-		if cut > start {
-			out = append(out, [2]int{start, cut})
-			start = cut
-		}
-	}
-	if start < len(s) {
-		out = append(out, [2]int{start, len(s)})
-	}
-	return out
-}
 
 // missionWords precede (or follow) a State's name when the name says who
 // writes, not which session: "Permanent Mission of Japan", "Mission
