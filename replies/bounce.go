@@ -1,6 +1,7 @@
 package replies
 
 import (
+	"outreach/message"
 	"regexp"
 	"slices"
 	"strings"
@@ -17,88 +18,9 @@ type bounce struct {
 	retry     string // Will-Retry-Until of a delay
 	// original is the bounced message when it came back whole, headers
 	// its header when only that came back.
-	original *node
-	headers  header
+	original *message.Part
+	headers  message.Header
 	how      string // who reported, for staff
-}
-
-// dsnRecipient is one per-recipient group of a delivery-status part
-// (RFC 3464 §2.3).
-type dsnRecipient struct {
-	final, original, action, status, diag, retry string
-}
-
-// parseDSN reads the fields of a message/delivery-status body: groups of
-// fields separated by blank lines, the first per message, the rest per
-// recipient. A group starts anew at a second Final-Recipient even without
-// a blank line.
-func parseDSN(s string) []dsnRecipient {
-	var out []dsnRecipient
-	var cur dsnRecipient
-	has := false
-	flush := func() {
-		if has && (cur.final != "" || cur.original != "" || cur.action != "" || cur.status != "") {
-			out = append(out, cur)
-		}
-		cur, has = dsnRecipient{}, false
-	}
-	s = strings.ReplaceAll(s, "\r\n", "\n")
-	lines := strings.Split(s, "\n")
-	for i := 0; i < len(lines); i++ {
-		l := lines[i]
-		if strings.TrimSpace(l) == "" {
-			flush()
-			continue
-		}
-		for i+1 < len(lines) && len(lines[i+1]) > 0 && (lines[i+1][0] == ' ' || lines[i+1][0] == '\t') {
-			i++
-			l += " " + strings.TrimSpace(lines[i])
-		}
-		name, value, ok := strings.Cut(l, ":")
-		if !ok {
-			continue
-		}
-		value = strings.TrimSpace(value)
-		switch strings.ToLower(strings.TrimSpace(name)) {
-		case "final-recipient":
-			if cur.final != "" {
-				flush()
-			}
-			cur.final, has = dsnAddress(value), true
-		case "original-recipient":
-			cur.original, has = dsnAddress(value), true
-		case "action":
-			cur.action, has = strings.ToLower(value), true
-		case "status":
-			cur.status, has = value, true
-		case "diagnostic-code":
-			cur.diag, has = dsnDiagnostic(value), true
-		case "will-retry-until":
-			cur.retry, has = value, true
-		}
-		if len(out) > 100 {
-			break
-		}
-	}
-	flush()
-	return out
-}
-
-// dsnAddress reads "rfc822; user@example" (RFC 3464 §2.3.2).
-func dsnAddress(v string) string {
-	if _, a, ok := strings.Cut(v, ";"); ok {
-		v = a
-	}
-	v = strings.Trim(strings.TrimSpace(v), "<>")
-	return strings.ToLower(bareAddress(strings.Trim(strings.TrimSpace(v), "<>")))
-}
-
-// dsnDiagnostic reads "smtp; 550 5.1.1 ..." (RFC 3464 §2.3.6).
-func dsnDiagnostic(v string) string {
-	if t, d, ok := strings.Cut(v, ";"); ok && !strings.ContainsAny(t, " ") {
-		v = d
-	}
-	return shorten(strings.Join(strings.Fields(v), " "), 300)
 }
 
 var (
@@ -129,16 +51,16 @@ func (m *msg) findBounce() (*bounce, bool) {
 	ds, originals := m.reportParts()
 	if ds != nil {
 		b := &bounce{how: "delivery status notification (RFC 3464)"}
-		if m.hdr.has("x-ms-exchange-message-is-ndr") {
+		if m.hdr.Has("x-ms-exchange-message-is-ndr") {
 			b.how = "Exchange non-delivery report"
 		}
 		m.attachOriginal(b, originals)
-		rs := parseDSN(toUTF8(decodeCTE(ds.hdr.get("content-transfer-encoding"), ds.body, maxDSNPart), ds.params["charset"]))
+		rs := message.ParseDSN(message.ToUTF8(message.DecodeCTE(ds.Header.Get("content-transfer-encoding"), ds.Body, maxDSNPart), ds.Params["charset"]))
 		b.fromRecipients(rs)
 		m.fillFromText(b, m.reportText(), "")
 		return b, true
 	}
-	if mt := m.root.mediaType; mt == "multipart/report" && strings.EqualFold(m.root.params["report-type"], "delivery-status") {
+	if mt := m.root.MediaType; mt == "multipart/report" && strings.EqualFold(m.root.Params["report-type"], "delivery-status") {
 		b := &bounce{how: "delivery report without a status part"}
 		m.attachOriginal(b, originals)
 		m.fillFromText(b, m.reportText(), "")
@@ -149,12 +71,12 @@ func (m *msg) findBounce() (*bounce, bool) {
 
 // reportParts returns the message's own first delivery-status part, and
 // the parts that may be the bounced original or its headers.
-func (m *msg) reportParts() (ds *node, originals []*node) {
-	walk(m.root, func(n *node) {
-		if n.embedded > 0 {
+func (m *msg) reportParts() (ds *message.Part, originals []*message.Part) {
+	message.Walk(m.root, func(n *message.Part) {
+		if n.Embedded > 0 {
 			return
 		}
-		switch n.mediaType {
+		switch n.MediaType {
 		case "message/delivery-status", "message/global-delivery-status":
 			if ds == nil {
 				ds = n
@@ -169,16 +91,16 @@ func (m *msg) reportParts() (ds *node, originals []*node) {
 // fromRecipients fills b from the recipients of a delivery-status part:
 // the failed ones, else the delayed ones, else the delivered ones; the
 // first gives the address, status and diagnostic, the others are listed.
-func (b *bounce) fromRecipients(rs []dsnRecipient) {
-	var failed, delayed, delivered []dsnRecipient
+func (b *bounce) fromRecipients(rs []message.DSNRecipient) {
+	var failed, delayed, delivered []message.DSNRecipient
 	for _, r := range rs {
-		st := statusCode(r.status)
+		st := statusCode(r.Status)
 		switch {
-		case r.action == "failed" || (r.action == "" && strings.HasPrefix(st, "5")):
+		case r.Action == "failed" || (r.Action == "" && strings.HasPrefix(st, "5")):
 			failed = append(failed, r)
-		case r.action == "delayed" || (r.action == "" && strings.HasPrefix(st, "4")):
+		case r.Action == "delayed" || (r.Action == "" && strings.HasPrefix(st, "4")):
 			delayed = append(delayed, r)
-		case r.action == "delivered" || r.action == "relayed" || r.action == "expanded":
+		case r.Action == "delivered" || r.Action == "relayed" || r.Action == "expanded":
 			delivered = append(delivered, r)
 		}
 	}
@@ -194,13 +116,13 @@ func (b *bounce) fromRecipients(rs []dsnRecipient) {
 		return
 	}
 	r := pick[0]
-	b.addr = r.final
+	b.addr = r.Final
 	if b.addr == "" {
-		b.addr = r.original
+		b.addr = r.Original
 	}
-	b.status, b.diag, b.retry = statusCode(r.status), r.diag, r.retry
+	b.status, b.diag, b.retry = statusCode(r.Status), shorten(r.Diagnostic, 300), r.Retry
 	for _, o := range pick[1:] {
-		if a := firstNonEmpty(o.final, o.original); a != "" && a != b.addr && !slices.Contains(b.others, a) {
+		if a := firstNonEmpty(o.Final, o.Original); a != "" && a != b.addr && !slices.Contains(b.others, a) {
 			b.others = append(b.others, a)
 		}
 	}
@@ -208,10 +130,10 @@ func (b *bounce) fromRecipients(rs []dsnRecipient) {
 
 // nonStandardBounce recognises the bounces of Exchange, Gmail, Exim,
 // qmail and Postfix that carry no RFC 3464 status part.
-func (m *msg) nonStandardBounce(originals []*node) (*bounce, bool) {
-	failedHdr := m.hdr.get("x-failed-recipients")
-	isNDR := m.hdr.has("x-ms-exchange-message-is-ndr")
-	fromDaemon := daemonLocal(m.from.addr) || strings.TrimSpace(m.hdr.get("return-path")) == "<>"
+func (m *msg) nonStandardBounce(originals []*message.Part) (*bounce, bool) {
+	failedHdr := m.hdr.Get("x-failed-recipients")
+	isNDR := m.hdr.Has("x-ms-exchange-message-is-ndr")
+	fromDaemon := daemonLocal(m.from.Addr) || strings.TrimSpace(m.hdr.Get("return-path")) == "<>"
 	subj := bounceSubjRe.MatchString(m.subject)
 	text := m.reportText()
 	qmail := strings.Contains(text, "This is the qmail-send program")
@@ -226,7 +148,7 @@ func (m *msg) nonStandardBounce(originals []*node) (*bounce, bool) {
 		b.how = "qmail failure notice"
 	case strings.Contains(strings.ToLower(m.subject), "mail delivery failed"):
 		b.how = "Exim delivery failure"
-	case strings.Contains(strings.ToLower(m.from.addr), "google"):
+	case strings.Contains(strings.ToLower(m.from.Addr), "google"):
 		b.how = "Gmail delivery failure"
 	case strings.Contains(strings.ToLower(m.subject), "undelivered mail returned"):
 		b.how = "Postfix delivery failure"
@@ -243,7 +165,7 @@ func (m *msg) nonStandardBounce(originals []*node) (*bounce, bool) {
 		m.originalFromText(b)
 	}
 	for _, a := range strings.Split(failedHdr, ",") {
-		if a = dsnAddress(a); a != "" {
+		if a = message.DSNAddress(a); a != "" {
 			if b.addr == "" {
 				b.addr = a
 			} else if a != b.addr && !slices.Contains(b.others, a) {
@@ -269,28 +191,28 @@ func (m *msg) nonStandardBounce(originals []*node) (*bounce, bool) {
 // level, HTML turned into text.
 func (m *msg) reportText() string {
 	var parts []string
-	walk(m.root, func(n *node) {
-		if n.embedded > 0 || n.isMultipart() || n.isAttachment() {
+	message.Walk(m.root, func(n *message.Part) {
+		if n.Embedded > 0 || n.IsMultipart() || n.IsAttachment() {
 			return
 		}
-		switch n.mediaType {
+		switch n.MediaType {
 		case "text/plain":
-			parts = append(parts, n.text(maxOriginalTxt))
+			parts = append(parts, n.Text(maxOriginalTxt))
 		case "text/html":
-			parts = append(parts, htmlToText(n.text(maxHTML)))
+			parts = append(parts, htmlLetter(n.Text(message.MaxHTML)))
 		}
 	})
 	return strings.Join(parts, "\n")
 }
 
 // attachOriginal keeps the first bounced original found.
-func (m *msg) attachOriginal(b *bounce, originals []*node) {
+func (m *msg) attachOriginal(b *bounce, originals []*message.Part) {
 	for _, n := range originals {
 		switch {
-		case n.inner != nil && b.original == nil:
-			b.original = n.inner
-		case (n.mediaType == "text/rfc822-headers" || n.mediaType == "message/global-headers") && b.headers == nil:
-			h, _ := parseHeader(decodeCTE(n.hdr.get("content-transfer-encoding"), n.body, maxDSNPart))
+		case n.Inner != nil && b.original == nil:
+			b.original = n.Inner
+		case (n.MediaType == "text/rfc822-headers" || n.MediaType == "message/global-headers") && b.headers == nil:
+			h, _ := message.ParseHeader(message.DecodeCTE(n.Header.Get("content-transfer-encoding"), n.Body, maxDSNPart))
 			b.headers = h
 		}
 	}
@@ -299,11 +221,11 @@ func (m *msg) attachOriginal(b *bounce, originals []*node) {
 // originalFromText finds a bounced message quoted as text after a copy
 // marker (Exim, qmail, Gmail) and parses it.
 func (m *msg) originalFromText(b *bounce) {
-	walk(m.root, func(n *node) {
-		if b.original != nil || n.embedded > 0 || n.mediaType != "text/plain" || n.isAttachment() {
+	message.Walk(m.root, func(n *message.Part) {
+		if b.original != nil || n.Embedded > 0 || n.MediaType != "text/plain" || n.IsAttachment() {
 			return
 		}
-		raw := decodeCTE(n.hdr.get("content-transfer-encoding"), n.body, maxOriginalTxt)
+		raw := message.DecodeCTE(n.Header.Get("content-transfer-encoding"), n.Body, maxOriginalTxt)
 		loc := copyMarkRe.FindIndex(raw)
 		if loc == nil {
 			return
@@ -313,9 +235,9 @@ func (m *msg) originalFromText(b *bounce) {
 		for len(rest) > 0 && (rest[0] == '\n' || rest[0] == '\r' || rest[0] == ' ' || rest[0] == '\t') {
 			rest = rest[1:]
 		}
-		var w walker
-		orig := w.parseMessage(rest, 1, 1)
-		if len(orig.hdr) > 0 {
+		var w message.Walker
+		orig := w.ParseMessage(rest, 1, 1)
+		if len(orig.Header) > 0 {
 			b.original = orig
 		}
 	})
@@ -325,9 +247,9 @@ func (m *msg) originalFromText(b *bounce) {
 // failed address, the status code and the server's words.
 func (m *msg) fillFromText(b *bounce, report, failedHdr string) {
 	if b.addr == "" {
-		for _, a := range addrRe.FindAllString(report, 50) {
+		for _, a := range message.FindAddresses(report, 50) {
 			a = strings.ToLower(a)
-			if m.ours(a) || daemonLocal(a) || a == m.from.addr || strings.Contains(a, "..") {
+			if m.ours(a) || daemonLocal(a) || a == m.from.Addr || strings.Contains(a, "..") {
 				continue
 			}
 			b.addr = a
@@ -361,7 +283,7 @@ func (m *msg) ours(addr string) bool {
 	if m.mailboxDomain == "" {
 		return false
 	}
-	return domainOf(addr) == m.mailboxDomain
+	return message.DomainOf(addr) == m.mailboxDomain
 }
 
 // statusCode extracts an RFC 3463 status code from a Status field.

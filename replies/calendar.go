@@ -2,6 +2,7 @@ package replies
 
 import (
 	"fmt"
+	"outreach/message"
 	"regexp"
 	"slices"
 	"sort"
@@ -22,25 +23,25 @@ type calReply struct {
 // is called: text/calendar with or without method, application/ics, or a
 // file named *.ics / *.vcs (RFC 6047 §2.6 says to go by Content-Type, but
 // clients attach copies under other types).
-func isCalendarPart(n *node) bool {
-	if n.isMultipart() || n.inner != nil {
+func isCalendarPart(n *message.Part) bool {
+	if n.IsMultipart() || n.Inner != nil {
 		return false
 	}
-	switch n.mediaType {
+	switch n.MediaType {
 	case "text/calendar", "application/ics", "text/x-vcalendar", "application/x-ics", "application/calendar",
 		"text/icalendar", "application/icalendar", "text/x-calendar":
 		return true
 	}
-	f := strings.ToLower(n.filename)
+	f := strings.ToLower(n.Filename)
 	return strings.HasSuffix(f, ".ics") || strings.HasSuffix(f, ".vcs") || strings.HasSuffix(f, ".ical")
 }
 
 // calendarData returns a calendar part's content as UTF-8.
-func calendarData(n *node) []byte {
-	b := decodeCTE(n.hdr.get("content-transfer-encoding"), n.body, maxCalendar)
-	cs := strings.ToLower(n.params["charset"])
+func calendarData(n *message.Part) []byte {
+	b := message.DecodeCTE(n.Header.Get("content-transfer-encoding"), n.Body, maxCalendar)
+	cs := strings.ToLower(n.Params["charset"])
 	if (cs != "" && cs != "utf-8" && cs != "utf8" && cs != "us-ascii") || !utf8.Valid(b) {
-		return []byte(toUTF8(b, cs))
+		return []byte(message.ToUTF8(b, cs))
 	}
 	return b
 }
@@ -49,15 +50,15 @@ func calendarData(n *node) []byte {
 // not be read; damagedReply is set when one of them says it is a REPLY or
 // COUNTER.
 func (m *msg) calendars() (out []calReply, damaged []string, damagedReply bool) {
-	walk(m.root, func(n *node) {
+	message.Walk(m.root, func(n *message.Part) {
 		if !isCalendarPart(n) {
 			return
 		}
 		data := calendarData(n)
-		mimeMethod := strings.ToUpper(strings.TrimSpace(n.params["method"]))
+		mimeMethod := strings.ToUpper(strings.TrimSpace(n.Params["method"]))
 		fail := func(why string) {
 			damaged = append(damaged, shorten(why, 200))
-			if n.embedded == 0 && (mimeMethod == "REPLY" || mimeMethod == "COUNTER" || methodReplyRe.Match(data)) {
+			if n.Embedded == 0 && (mimeMethod == "REPLY" || mimeMethod == "COUNTER" || methodReplyRe.Match(data)) {
 				damagedReply = true
 			}
 		}
@@ -74,7 +75,7 @@ func (m *msg) calendars() (out []calReply, damaged []string, damagedReply bool) 
 			if r.Method == "" {
 				r.Method = mimeMethod
 			}
-			out = append(out, calReply{Reply: r, embedded: n.embedded})
+			out = append(out, calReply{Reply: r, embedded: n.Embedded})
 		}
 	})
 	return out, damaged, damagedReply
@@ -163,8 +164,8 @@ func cutUnquoted(s string, sep byte) (before, after string, found bool) {
 
 // uidsOf returns the missions and sessions our UIDs in a bounced original
 // point at.
-func uidsOf(n *node, dir Directory) (mission string, ok bool) {
-	walk(n, func(p *node) {
+func uidsOf(n *message.Part, dir Directory) (mission string, ok bool) {
+	message.Walk(n, func(p *message.Part) {
 		if ok || !isCalendarPart(p) {
 			return
 		}
@@ -357,7 +358,7 @@ func (m *msg) calendarDoubt(a *answer, mission string, names *nameTable) (why st
 	}
 	if !m.sentFrom(mission) {
 		return fmt.Sprintf("calendar reply for %s's copy of the pre-session on %s sent from %s, not an address of that mission: the answer may be forged, check with the mission",
-			names.name(mission), session, orNobody(m.from.addr)), false
+			names.name(mission), session, orNobody(m.from.Addr)), false
 	}
 	return "", false
 }

@@ -3,6 +3,7 @@ package replies
 import (
 	"fmt"
 	"net/mail"
+	"outreach/message"
 	"regexp"
 	"slices"
 	"strings"
@@ -40,14 +41,14 @@ func tidy(r *Result) {
 	for i := range r.References {
 		r.References[i] = oneLine(r.References[i])
 	}
-	r.BouncedAddress = bareAddress(r.BouncedAddress)
+	r.BouncedAddress = message.BareAddress(r.BouncedAddress)
 	if r.Calendar != nil {
 		r.Calendar.UID = oneLine(r.Calendar.UID)
-		r.Calendar.Attendee = bareAddress(r.Calendar.Attendee)
-		r.Calendar.SentBy = bareAddress(r.Calendar.SentBy)
+		r.Calendar.Attendee = message.BareAddress(r.Calendar.Attendee)
+		r.Calendar.SentBy = message.BareAddress(r.Calendar.SentBy)
 	}
 	r.Subject = shorten(r.Subject, 990)
-	r.Excerpt = stripControls(r.Excerpt)
+	r.Excerpt = message.StripControls(r.Excerpt)
 }
 
 // oneLine returns s with control characters dropped and runs of white
@@ -56,51 +57,15 @@ func oneLine(s string) string {
 	if s == "" {
 		return s
 	}
-	return strings.Join(strings.Fields(stripControls(s)), " ")
-}
-
-// bareAddress cuts an address at the first space or control character:
-// what follows is not part of it.
-func bareAddress(a string) string {
-	if i := strings.IndexFunc(a, func(r rune) bool {
-		return r <= ' ' || r == 0x7f || (r >= 0x80 && r <= 0x9f) || r == '\u2028' || r == '\u2029'
-	}); i >= 0 {
-		return a[:i]
-	}
-	return a
-}
-
-// stripControls drops C0 and C1 control characters other than tab and
-// line feed, and turns carriage returns and Unicode line and paragraph
-// separators into line feeds.
-func stripControls(s string) string {
-	clean := true
-	for _, r := range s {
-		if (r < ' ' && r != '\t' && r != '\n') || (r >= 0x7f && r <= 0x9f) || r == '\u2028' || r == '\u2029' {
-			clean = false
-			break
-		}
-	}
-	if clean {
-		return s
-	}
-	return strings.Map(func(r rune) rune {
-		switch {
-		case r == '\r' || r == '\u2028' || r == '\u2029':
-			return '\n'
-		case (r < ' ' && r != '\t' && r != '\n') || (r >= 0x7f && r <= 0x9f):
-			return -1
-		}
-		return r
-	}, s)
+	return strings.Join(strings.Fields(message.StripControls(s)), " ")
 }
 
 // msg is one message being classified.
 type msg struct {
-	root           *node
-	hdr            header
+	root           *message.Part
+	hdr            message.Header
 	dir            Directory
-	from           mailbox
+	from           message.Mailbox
 	subject        string
 	mailboxLocal   string
 	mailboxDomain  string
@@ -115,34 +80,34 @@ func classify(raw []byte, dir Directory) Result {
 	if dir == nil {
 		dir = noDirectory{}
 	}
-	if len(raw) > maxMessage {
-		raw = raw[:maxMessage]
+	if len(raw) > message.MaxMessage {
+		raw = raw[:message.MaxMessage]
 	}
-	var w walker
-	root := w.parseMessage(raw, 0, 0)
-	m := &msg{root: root, hdr: root.hdr, dir: dir, truncatedParts: w.truncated}
+	var w message.Walker
+	root := w.ParseMessage(raw, 0, 0)
+	m := &msg{root: root, hdr: root.Header, dir: dir, truncatedParts: w.Truncated}
 	mb := strings.ToLower(strings.TrimSpace(dir.Mailbox()))
 	m.mailboxLocal, m.mailboxDomain, _ = strings.Cut(mb, "@")
-	if froms := parseAddresses(m.hdr.get("from")); len(froms) > 0 {
+	if froms := message.ParseAddresses(m.hdr.Get("from")); len(froms) > 0 {
 		m.from = froms[0]
-	} else if s := parseAddresses(m.hdr.get("sender")); len(s) > 0 {
+	} else if s := message.ParseAddresses(m.hdr.Get("sender")); len(s) > 0 {
 		m.from = s[0]
 	}
-	m.subject = strings.Join(strings.Fields(decodeWords(m.hdr.get("subject"))), " ")
+	m.subject = strings.Join(strings.Fields(message.DecodeWords(m.hdr.Get("subject"))), " ")
 
 	res := Result{
-		MessageID: firstMsgID(m.hdr.get("message-id")),
-		InReplyTo: firstMsgID(m.hdr.get("in-reply-to")),
-		From:      m.from.addr,
+		MessageID: firstMsgID(m.hdr.Get("message-id")),
+		InReplyTo: firstMsgID(m.hdr.Get("in-reply-to")),
+		From:      m.from.Addr,
 		Subject:   m.subject,
 	}
-	for _, v := range m.hdr.values("references") {
-		res.References = append(res.References, msgIDs(v)...)
+	for _, v := range m.hdr.Values("references") {
+		res.References = append(res.References, message.MessageIDs(v)...)
 	}
 	if len(res.References) > 100 {
 		res.References = res.References[len(res.References)-100:]
 	}
-	if d, err := mail.ParseDate(m.hdr.get("date")); err == nil {
+	if d, err := mail.ParseDate(m.hdr.Get("date")); err == nil {
 		res.Date = d
 	}
 
@@ -169,7 +134,7 @@ func classify(raw []byte, dir Directory) Result {
 }
 
 func firstMsgID(v string) string {
-	if ids := msgIDs(v); len(ids) > 0 {
+	if ids := message.MessageIDs(v); len(ids) > 0 {
 		return ids[0]
 	}
 	return strings.TrimSpace(v)
@@ -178,29 +143,29 @@ func firstMsgID(v string) string {
 // bodyText returns the readable text of an entity: text/plain preferred
 // in an alternative, HTML turned into text otherwise, attachments and
 // attached messages left out.
-func (m *msg) bodyText(n *node) string {
-	if n == nil || n.embedded > 0 {
+func (m *msg) bodyText(n *message.Part) string {
+	if n == nil || n.Embedded > 0 {
 		return ""
 	}
 	switch {
-	case n.mediaType == "multipart/alternative":
+	case n.MediaType == "multipart/alternative":
 		var plain, html, nested string
-		for _, k := range n.kids {
+		for _, k := range n.Parts {
 			switch {
-			case k.isAttachment():
-			case k.mediaType == "text/plain" && plain == "":
-				plain = strings.TrimSpace(k.text(maxTextPart))
-			case k.mediaType == "text/html" && html == "":
-				html = htmlToText(k.text(maxHTML))
-			case k.isMultipart() && nested == "":
+			case k.IsAttachment():
+			case k.MediaType == "text/plain" && plain == "":
+				plain = strings.TrimSpace(k.Text(maxTextPart))
+			case k.MediaType == "text/html" && html == "":
+				html = htmlLetter(k.Text(message.MaxHTML))
+			case k.IsMultipart() && nested == "":
 				nested = m.bodyText(k)
 			}
 		}
 		return firstNonEmpty(plain, nested, html)
-	case n.isMultipart():
+	case n.IsMultipart():
 		var parts []string
 		size := 0
-		for _, k := range n.kids {
+		for _, k := range n.Parts {
 			if t := m.bodyText(k); strings.TrimSpace(t) != "" {
 				parts = append(parts, t)
 				size += len(t)
@@ -210,12 +175,12 @@ func (m *msg) bodyText(n *node) string {
 			}
 		}
 		return strings.Join(parts, "\n\n")
-	case n.isAttachment():
+	case n.IsAttachment():
 		return ""
-	case n.mediaType == "text/plain":
-		return n.text(maxTextPart)
-	case n.mediaType == "text/html":
-		return htmlToText(n.text(maxHTML))
+	case n.MediaType == "text/plain":
+		return n.Text(maxTextPart)
+	case n.MediaType == "text/html":
+		return htmlLetter(n.Text(message.MaxHTML))
 	}
 	return ""
 }
@@ -249,10 +214,10 @@ func (m *msg) signals() signals {
 			}
 		}
 	}
-	ids := msgIDs(m.hdr.get("in-reply-to"))
+	ids := message.MessageIDs(m.hdr.Get("in-reply-to"))
 	var refs []string
-	for _, v := range m.hdr.values("references") {
-		refs = append(refs, msgIDs(v)...)
+	for _, v := range m.hdr.Values("references") {
+		refs = append(refs, message.MessageIDs(v)...)
 	}
 	for i := len(refs) - 1; i >= 0 && len(ids) < 200; i-- {
 		ids = append(ids, refs[i])
@@ -266,14 +231,14 @@ func (m *msg) signals() signals {
 			}
 		}
 	}
-	if m.from.addr != "" && !m.ours(m.from.addr) {
-		if mi, ok := m.dir.ByAddress(m.from.addr); ok {
+	if m.from.Addr != "" && !m.ours(m.from.Addr) {
+		if mi, ok := m.dir.ByAddress(m.from.Addr); ok {
 			s.contact = mi
 		}
-		s.domain = m.byDomain(domainOf(m.from.addr))
+		s.domain = m.byDomain(message.DomainOf(m.from.Addr))
 	}
 	if s.contact != "" || s.domain != "" {
-		for _, v := range m.hdr.values("authentication-results") {
+		for _, v := range m.hdr.Values("authentication-results") {
 			if f := authFailRe.FindString(v); f != "" {
 				s.authFail = strings.ToLower(strings.ReplaceAll(f, " ", ""))
 				break
@@ -286,7 +251,7 @@ func (m *msg) signals() signals {
 			}
 		}
 		if s.authFail == "" {
-			for _, v := range m.hdr.values("received-spf") {
+			for _, v := range m.hdr.Values("received-spf") {
 				if strings.HasPrefix(strings.ToLower(strings.TrimSpace(v)), "fail") {
 					s.authFail = "spf=fail"
 					break
@@ -312,15 +277,15 @@ func (m *msg) byDomain(d string) string {
 
 // tokens returns the reply tokens in a header's recipient fields: the
 // sub-address of our mailbox (rsvp+TOKEN@domain).
-func (m *msg) tokens(h header) []string {
+func (m *msg) tokens(h message.Header) []string {
 	if m.mailboxLocal == "" {
 		return nil
 	}
 	var out []string
 	for _, k := range []string{"to", "cc", "delivered-to", "x-original-to", "envelope-to", "x-envelope-to", "x-delivered-to", "resent-to"} {
-		for _, v := range h.values(k) {
-			for _, a := range parseAddresses(v) {
-				local, domain, ok := strings.Cut(a.addr, "@")
+		for _, v := range h.Values(k) {
+			for _, a := range message.ParseAddresses(v) {
+				local, domain, ok := strings.Cut(a.Addr, "@")
 				if !ok || domain != m.mailboxDomain {
 					continue
 				}
@@ -374,7 +339,7 @@ func conflictWith(mission string, s signals, names *nameTable) string {
 // belongs reports whether a calendar attendee (or its SENT-BY, or the
 // message's sender) is an address of mission.
 func (m *msg) belongs(mission string, addrs ...string) bool {
-	addrs = append(addrs, m.from.addr)
+	addrs = append(addrs, m.from.Addr)
 	for _, a := range addrs {
 		if a == "" || m.ours(a) {
 			continue
@@ -382,7 +347,7 @@ func (m *msg) belongs(mission string, addrs ...string) bool {
 		if mi, ok := m.dir.ByAddress(a); ok && mi == mission {
 			return true
 		}
-		if m.byDomain(domainOf(a)) == mission {
+		if m.byDomain(message.DomainOf(a)) == mission {
 			return true
 		}
 	}
@@ -394,9 +359,9 @@ func (m *msg) belongs(mission string, addrs ...string) bool {
 // attendee inside the calendar, which anyone can write; who sent the
 // message is what the receiving server saw and authenticated.
 func (m *msg) sentFrom(mission string) bool {
-	addrs := []string{m.from.addr}
-	for _, s := range parseAddresses(m.hdr.get("sender")) {
-		addrs = append(addrs, s.addr)
+	addrs := []string{m.from.Addr}
+	for _, s := range message.ParseAddresses(m.hdr.Get("sender")) {
+		addrs = append(addrs, s.Addr)
 	}
 	for _, a := range addrs {
 		if a == "" || m.ours(a) {
@@ -405,7 +370,7 @@ func (m *msg) sentFrom(mission string) bool {
 		if mi, ok := m.dir.ByAddress(a); ok && mi == mission {
 			return true
 		}
-		if m.byDomain(domainOf(a)) == mission {
+		if m.byDomain(message.DomainOf(a)) == mission {
 			return true
 		}
 	}
@@ -473,14 +438,14 @@ func (m *msg) bounceMission(b *bounce) (string, Match) {
 	toks := m.tokens(m.hdr)
 	origHdr := b.headers
 	if b.original != nil {
-		origHdr = b.original.hdr
+		origHdr = b.original.Header
 	}
 	if origHdr != nil {
 		// Our own headers in the original: From or Reply-To carry the token.
-		var h header
+		var h message.Header
 		for _, k := range []string{"from", "reply-to", "sender", "return-path"} {
-			for _, v := range origHdr.values(k) {
-				h = append(h, field{"to", v})
+			for _, v := range origHdr.Values(k) {
+				h = append(h, message.Field{Name: "to", Value: v})
 			}
 		}
 		toks = append(toks, m.tokens(h)...)
@@ -492,11 +457,11 @@ func (m *msg) bounceMission(b *bounce) (string, Match) {
 	}
 	var ids []string
 	if origHdr != nil {
-		ids = append(ids, msgIDs(origHdr.get("message-id"))...)
+		ids = append(ids, message.MessageIDs(origHdr.Get("message-id"))...)
 	}
-	ids = append(ids, msgIDs(m.hdr.get("in-reply-to"))...)
-	for _, v := range m.hdr.values("references") {
-		ids = append(ids, msgIDs(v)...)
+	ids = append(ids, message.MessageIDs(m.hdr.Get("in-reply-to"))...)
+	for _, v := range m.hdr.Values("references") {
+		ids = append(ids, message.MessageIDs(v)...)
 	}
 	for _, id := range ids {
 		if mi, ok := m.dir.ByMessageID(id); ok {
@@ -512,7 +477,7 @@ func (m *msg) bounceMission(b *bounce) (string, Match) {
 		}
 	}
 	if b.addr != "" {
-		if mi := m.byDomain(domainOf(b.addr)); mi != "" {
+		if mi := m.byDomain(message.DomainOf(b.addr)); mi != "" {
 			return mi, MatchDomain
 		}
 	}
@@ -535,9 +500,9 @@ func (m *msg) letterResult(res Result, text string) Result {
 	res.Delegates, res.DelegateNames = lt.delegates, lt.names
 	claims := m.claims(lt.claims, names)
 
-	if m.from.addr != "" && m.ours(m.from.addr) {
+	if m.from.Addr != "" && m.ours(m.from.Addr) {
 		res.Kind = Unrelated
-		res.Reason = "sent from our own mail domain (" + m.from.addr + "), not by a mission; nothing to record"
+		res.Reason = "sent from our own mail domain (" + m.from.Addr + "), not by a mission; nothing to record"
 		return res
 	}
 	if !lt.cues {
@@ -555,7 +520,7 @@ func (m *msg) letterResult(res Result, text string) Result {
 	res.Kind = RSVP
 	res.Sessions = lt.answers
 	res.Because = lt.because
-	res.Reason = fmt.Sprintf("letter from %s for %s (%s match): %s", orNobody(m.from.addr), names.name(mission), match, reading)
+	res.Reason = fmt.Sprintf("letter from %s for %s (%s match): %s", orNobody(m.from.Addr), names.name(mission), match, reading)
 	if res.Delegates > 0 {
 		res.Reason += fmt.Sprintf("; %d delegate(s)", res.Delegates)
 	}
@@ -599,7 +564,7 @@ func (m *msg) claims(found []string, names *nameTable) []string {
 func (m *msg) noAnswerResult(res Result, text string, lt letter, claims []string, long bool) Result {
 	names := allStates()
 	mission := res.Mission
-	list := m.hdr.has("list-id") || m.hdr.has("list-unsubscribe")
+	list := m.hdr.Has("list-id") || m.hdr.Has("list-unsubscribe")
 	if why := m.missingAnswer(mission, text, lt, claims, list); why != "" {
 		res.Kind = Review
 		res.Reason = why
@@ -651,7 +616,7 @@ func (m *msg) missingAnswer(mission, text string, lt letter, claims []string, li
 	}
 	if !list && mission == "" && len(claims) > 0 {
 		return fmt.Sprintf("claims to be the mission of %s but writes from %s, a domain not known for it, with no reply token and no reference to our invitations, and gives no answer that can be read; check who writes",
-			names.name(claims[0]), orNobody(domainOf(m.from.addr)))
+			names.name(claims[0]), orNobody(message.DomainOf(m.from.Addr)))
 	}
 	return ""
 }
@@ -664,9 +629,9 @@ func (m *msg) letterDoubt(mission string, match Match, sig signals, claims []str
 	if mission == "" {
 		if len(claims) > 0 {
 			return fmt.Sprintf("claims to be the mission of %s but writes from %s, a domain not known for it, with no reply token and no reference to our invitations; check before recording",
-				names.name(claims[0]), orNobody(domainOf(m.from.addr)))
+				names.name(claims[0]), orNobody(message.DomainOf(m.from.Addr)))
 		}
-		return fmt.Sprintf("unknown sender %s: not a known contact or mission domain, no reply token, no reference to our invitations; find the mission before recording", orNobody(m.from.addr))
+		return fmt.Sprintf("unknown sender %s: not a known contact or mission domain, no reply token, no reference to our invitations; find the mission before recording", orNobody(m.from.Addr))
 	}
 	if c := conflictWith(mission, sig, names); c != "" {
 		return c
@@ -698,22 +663,22 @@ func (m *msg) letterDoubt(mission string, match Match, sig signals, claims []str
 // not a calendar, a signature, a vCard or an attached message.
 func (m *msg) attachedDocument() string {
 	found := ""
-	walk(m.root, func(n *node) {
-		if found != "" || n.embedded > 0 || n.isMultipart() || n.inner != nil || !n.isAttachment() || isCalendarPart(n) {
+	message.Walk(m.root, func(n *message.Part) {
+		if found != "" || n.Embedded > 0 || n.IsMultipart() || n.Inner != nil || !n.IsAttachment() || isCalendarPart(n) {
 			return
 		}
-		switch n.mediaType {
+		switch n.MediaType {
 		case "application/pkcs7-signature", "application/x-pkcs7-signature", "application/pgp-signature",
 			"application/pgp-keys", "text/vcard", "text/x-vcard", "text/directory":
 			return
 		}
-		f := strings.ToLower(n.filename)
+		f := strings.ToLower(n.Filename)
 		for _, ext := range []string{".p7s", ".asc", ".sig", ".vcf"} {
 			if strings.HasSuffix(f, ext) {
 				return
 			}
 		}
-		found = firstNonEmpty(strings.Join(strings.Fields(n.filename), " "), n.mediaType)
+		found = firstNonEmpty(strings.Join(strings.Fields(n.Filename), " "), n.MediaType)
 	})
 	return found
 }
@@ -721,10 +686,10 @@ func (m *msg) attachedDocument() string {
 // fromClaims returns the missions the sender's display name claims to be
 // ("Permanent Mission of Japan <someone@mail.example>").
 func (m *msg) fromClaims(names *nameTable) []string {
-	if m.from.name == "" {
+	if m.from.Name == "" {
 		return nil
 	}
-	f := fold(m.from.name)
+	f := fold(m.from.Name)
 	toks := tokenize(f)
 	r := &reader{table: names}
 	var out []string

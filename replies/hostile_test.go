@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"fmt"
+	"outreach/message"
 	"strings"
 	"testing"
 )
@@ -114,13 +115,13 @@ func TestHostileDeepNesting(t *testing.T) {
 	}
 	raw := []byte(b.String())
 
-	var w walker
-	root := w.parseMessage(raw, 0, 0)
-	if !w.truncated {
+	var w message.Walker
+	root := w.ParseMessage(raw, 0, 0)
+	if !w.Truncated {
 		t.Error("5000 levels of multipart not reported as truncated")
 	}
-	if d := treeDepth(root); d > maxDepth+1 {
-		t.Errorf("tree depth %d, limit %d", d, maxDepth)
+	if d := treeDepth(root); d > message.MaxDepth+1 {
+		t.Errorf("tree depth %d, limit %d", d, message.MaxDepth)
 	}
 	r := classifyChecked(t, raw)
 	// The answer lies below the depth limit: it is not read, and the
@@ -143,15 +144,15 @@ func TestHostileDeepAttachedMessages(t *testing.T) {
 	}
 }
 
-func treeDepth(n *node) int {
+func treeDepth(n *message.Part) int {
 	if n == nil {
 		return 0
 	}
 	d := 0
-	for _, k := range n.kids {
+	for _, k := range n.Parts {
 		d = max(d, treeDepth(k))
 	}
-	d = max(d, treeDepth(n.inner))
+	d = max(d, treeDepth(n.Inner))
 	return d + 1
 }
 
@@ -165,13 +166,15 @@ func TestHostileThousandsOfParts(t *testing.T) {
 	b.WriteString("--p--\r\n")
 	raw := []byte(b.String())
 
-	var w walker
-	root := w.parseMessage(raw, 0, 0)
-	if w.parts > maxParts {
-		t.Errorf("walker made %d parts, limit %d", w.parts, maxParts)
+	var w message.Walker
+	root := w.ParseMessage(raw, 0, 0)
+	parts := 0
+	message.Walk(root, func(*message.Part) { parts++ })
+	if parts > message.MaxParts || !w.Truncated {
+		t.Errorf("walker made %d parts (truncated %v), limit %d", parts, w.Truncated, message.MaxParts)
 	}
-	if len(root.kids) >= 20000 {
-		t.Errorf("%d parts kept", len(root.kids))
+	if len(root.Parts) >= 20000 {
+		t.Errorf("%d parts kept", len(root.Parts))
 	}
 	r := classifyChecked(t, raw)
 	// The first part, within the limit, is still read.
@@ -197,7 +200,7 @@ func TestHostileEnormousParts(t *testing.T) {
 		b.WriteString(envelope("Content-Type: multipart/mixed; boundary=\"x\"\r\n\r\n"))
 		b.WriteString("--x\r\nContent-Type: text/plain\r\n\r\n" + acceptKOR + "\r\n--x\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n")
 		line := []byte(base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{0xff}, 57)) + "\r\n")
-		b.Write(bytes.Repeat(line, (maxMessage+1<<20)/len(line)))
+		b.Write(bytes.Repeat(line, (message.MaxMessage+1<<20)/len(line)))
 		b.WriteString("--x--\r\n")
 		r := classifyChecked(t, b.Bytes())
 		if r.Kind != RSVP || r.Sessions["KOR"].String() != "accepted" {

@@ -589,7 +589,7 @@ func TestInvitationRecognised(t *testing.T) {
 			}
 			forms := map[string]string{"text": inv.Text}
 			if i%5 == 0 || len(m.Titles.EN) > 40 {
-				forms["html"], forms["converted"] = htmlToText(inv.HTML), htmlToPlain(inv.HTML)
+				forms["html"], forms["converted"] = htmlLetter(inv.HTML), htmlToPlain(inv.HTML)
 			}
 			for form, text := range forms {
 				if left := strings.TrimSpace(dropInvitation(text, testMailbox)); left != "" {

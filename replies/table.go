@@ -1,13 +1,10 @@
 package replies
 
 import (
+	"outreach/message"
 	"regexp"
 	"strings"
 )
-
-// cellMark starts each cell of an HTML table row in htmlToText's output
-// (one row a line); tableText rewrites those lines.
-const cellMark = "\u241f"
 
 var (
 	// A cell that answers by itself.
@@ -20,6 +17,12 @@ var (
 	headYesRe = regexp.MustCompile(`\b(?:attend\w*|yes|oui|si|participat\w*|participera|asist\w*|present\w*|confirm\w*)\b`)
 )
 
+// htmlLetter is the text of an HTML body as the letter reader reads it:
+// tables rewritten as sentences (tableText), lines tidied.
+func htmlLetter(s string) string {
+	return message.CleanText(tableText(message.HTMLToText(s)))
+}
+
 // tableText rewrites the rows of the tables in text (cells started by
 // cellMark) so the letter reader reads each row as a sentence: a row
 // answered by a yes/no cell, or by a mark under a column whose header
@@ -27,14 +30,14 @@ var (
 // <the row's other cells>."; a header row is dropped; any other row is
 // left as its cells' text, which answers nothing.
 func tableText(text string) string {
-	if !strings.Contains(text, cellMark) {
+	if !strings.Contains(text, message.CellMark) {
 		return text
 	}
 	lines := strings.Split(text, "\n")
 	var header []string
 	first := true // the next row is a table's first
 	for i, l := range lines {
-		if !strings.Contains(l, cellMark) {
+		if !strings.Contains(l, message.CellMark) {
 			if strings.TrimSpace(l) != "" {
 				header, first = nil, true
 			}
@@ -64,7 +67,7 @@ func tableText(text string) string {
 
 // rowCells returns the trimmed cells of a row line.
 func rowCells(l string) []string {
-	parts := strings.Split(l, cellMark)
+	parts := strings.Split(l, message.CellMark)
 	var cells []string
 	for i, p := range parts {
 		p = strings.TrimSpace(p)

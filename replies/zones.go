@@ -2,6 +2,7 @@ package replies
 
 import (
 	"fmt"
+	"outreach/message"
 	"regexp"
 	"strings"
 )
@@ -107,7 +108,7 @@ func newText(text string) string {
 		}
 		out = append(out, l)
 	}
-	return cleanText(strings.Join(out, "\n"))
+	return message.CleanText(strings.Join(out, "\n"))
 }
 
 // attribution reports whether lines[i] starts an "On ... wrote:" line,

@@ -1,18 +1,20 @@
-package replies
+package message
 
 import (
 	"html"
 	"strings"
 )
 
-// htmlToText turns an HTML mail body into plain text: script, style and
+// HTMLToText turns an HTML mail body into plain text: script, style and
 // head are dropped, block elements become line breaks, entities are
 // decoded. Quoted mail is dropped too: <blockquote>, Gmail's gmail_quote,
 // Thunderbird's moz-cite-prefix and Yahoo's yahoo_quoted, and everything
-// from Outlook's divRplyFwdMsg / appendonsend marker on.
-func htmlToText(s string) string {
-	if len(s) > maxHTML {
-		s = s[:maxHTML]
+// from Outlook's divRplyFwdMsg / appendonsend marker on. A table is
+// written one row a line, each cell started by CellMark. The text is not
+// tidied: CleanText trims its lines.
+func HTMLToText(s string) string {
+	if len(s) > MaxHTML {
+		s = s[:MaxHTML]
 	}
 	h := &htmlText{}
 	h.b.Grow(len(s) / 2)
@@ -31,8 +33,12 @@ func htmlToText(s string) string {
 		}
 		i = next
 	}
-	return cleanText(tableText(h.b.String()))
+	return h.b.String()
 }
+
+// CellMark starts each cell of an HTML table row in HTMLToText's output,
+// one row a line, so a reader can tell a table from running text.
+const CellMark = "\u241f"
 
 // htmlText is the text of an HTML body being written.
 type htmlText struct {
@@ -206,7 +212,7 @@ func (h *htmlText) startMark(name, attrs string) {
 	case name == "li":
 		h.b.WriteString("\n- ")
 	case name == "td" || name == "th":
-		h.b.WriteString(" " + cellMark)
+		h.b.WriteString(" " + CellMark)
 	case name == "hr":
 		h.b.WriteString("\n\n")
 	case name == "pre":
@@ -321,9 +327,9 @@ func writeHTMLText(b *strings.Builder, t string, pre bool) {
 	}
 }
 
-// cleanText trims each line and keeps at most one blank line in a row.
-func cleanText(s string) string {
-	s = stripControls(s)
+// CleanText trims each line and keeps at most one blank line in a row.
+func CleanText(s string) string {
+	s = StripControls(s)
 	lines := strings.Split(s, "\n")
 	out := make([]string, 0, len(lines))
 	blank := true

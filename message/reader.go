@@ -1,4 +1,4 @@
-package replies
+package message
 
 import (
 	"bytes"
@@ -18,62 +18,55 @@ import (
 
 // Limits that bound the work spent on one message, whatever it holds.
 const (
-	maxMessage     = 32 << 20 // bytes of a message looked at
-	maxHeader      = 256 << 10
-	maxFields      = 2000
-	maxField       = 64 << 10 // bytes of one unfolded header field
-	maxDepth       = 20       // multipart and message/rfc822 nesting
-	maxParts       = 500
-	maxTextPart    = 1 << 20 // decoded bytes of a text part read
-	maxCalendar    = 1 << 20 // the ical reader's own limit
-	maxDSNPart     = 64 << 10
-	maxTextRead    = 256 << 10 // text of a message searched for its own part
-	maxLetter      = 32 << 10  // the sender's own text read for answers
-	maxSentences   = 500       // sentences of it read
-	maxHTML        = 1 << 20
-	maxOriginalTxt = 2 << 20 // a bounced original quoted as text
+	MaxMessage = 32 << 20 // bytes of a message looked at
+	maxHeader  = 256 << 10
+	MaxFields  = 2000     // fields of one header kept
+	MaxField   = 64 << 10 // bytes of one unfolded header field
+	MaxDepth   = 20       // multipart and message/rfc822 nesting
+	MaxParts   = 500      // parts of one message
+	MaxHTML    = 1 << 20  // bytes of HTML turned into text
 )
 
-// field is one header field: its name in lower case and its unfolded value.
-type field struct{ name, value string }
+// Field is one header Field: its name in lower case and its unfolded value.
+type Field struct{ Name, Value string }
 
-// header is a message or part header, in order.
-type header []field
+// Header is a message or part Header, in order.
+type Header []Field
 
-func (h header) get(name string) string {
+func (h Header) Get(name string) string {
 	for _, f := range h {
-		if f.name == name {
-			return f.value
+		if f.Name == name {
+			return f.Value
 		}
 	}
 	return ""
 }
 
-func (h header) has(name string) bool {
+func (h Header) Has(name string) bool {
 	for _, f := range h {
-		if f.name == name {
+		if f.Name == name {
 			return true
 		}
 	}
 	return false
 }
 
-func (h header) values(name string) []string {
+func (h Header) Values(name string) []string {
 	var out []string
 	for _, f := range h {
-		if f.name == name {
-			out = append(out, f.value)
+		if f.Name == name {
+			out = append(out, f.Value)
 		}
 	}
 	return out
 }
 
-// parseHeader reads a header block leniently: LF or CRLF, folded lines,
+// ParseHeader reads a header block leniently: LF or CRLF, folded lines,
 // an mbox "From " line first, lines without a colon skipped. It returns
 // the header and the body after the blank line (all of b when the blank
 // line is missing and no field was found).
-func parseHeader(b []byte) (header, []byte) {
-	var h header
+func ParseHeader(b []byte) (Header, []byte) {
+	var h Header
 	i := 0
 	if bytes.HasPrefix(b, []byte("From ")) {
 		if nl := bytes.IndexByte(b, '\n'); nl >= 0 {
@@ -87,8 +80,8 @@ func parseHeader(b []byte) (header, []byte) {
 		}
 		if c := bytes.IndexByte(cur, ':'); c > 0 {
 			name := strings.ToLower(strings.TrimSpace(string(cur[:c])))
-			if name != "" && !strings.ContainsAny(name, " \t") && len(h) < maxFields {
-				h = append(h, field{name, strings.TrimSpace(string(cur[c+1:]))})
+			if name != "" && !strings.ContainsAny(name, " \t") && len(h) < MaxFields {
+				h = append(h, Field{Name: name, Value: strings.TrimSpace(string(cur[c+1:]))})
 			}
 		}
 		cur = nil
@@ -108,15 +101,15 @@ func parseHeader(b []byte) (header, []byte) {
 			line = b[i:]
 		}
 		line = bytes.TrimSuffix(line, []byte("\r"))
-		if len(line) > maxField {
-			line = line[:maxField]
+		if len(line) > MaxField {
+			line = line[:MaxField]
 		}
 		if len(line) == 0 {
 			flush()
 			return h, b[next:]
 		}
 		if line[0] == ' ' || line[0] == '\t' {
-			if cur != nil && len(cur) < maxField {
+			if cur != nil && len(cur) < MaxField {
 				cur = append(cur, ' ')
 				cur = append(cur, bytes.TrimSpace(line)...)
 			}
@@ -135,80 +128,80 @@ func parseHeader(b []byte) (header, []byte) {
 	return h, nil
 }
 
-// node is one MIME entity.
-type node struct {
-	hdr         header
-	mediaType   string // lower-case, "text/plain" when absent
-	params      map[string]string
-	disposition string
-	filename    string
-	body        []byte // undecoded body
-	kids        []*node
-	inner       *node // the message inside a message/rfc822 part
-	// embedded counts the message/rfc822 parts around this node: 0 for the
+// Part is one MIME entity.
+type Part struct {
+	Header      Header
+	MediaType   string // lower-case, "text/plain" when absent
+	Params      map[string]string
+	Disposition string
+	Filename    string
+	Body        []byte // undecoded body
+	Parts       []*Part
+	Inner       *Part // the message inside a message/rfc822 part
+	// Embedded counts the message/rfc822 parts around this node: 0 for the
 	// message's own parts, 1 inside an attached or bounced message.
-	embedded int
+	Embedded int
 }
 
-func (n *node) isMultipart() bool { return strings.HasPrefix(n.mediaType, "multipart/") }
+func (n *Part) IsMultipart() bool { return strings.HasPrefix(n.MediaType, "multipart/") }
 
-func (n *node) isAttachment() bool {
-	return n.disposition == "attachment" || (n.filename != "" && n.disposition != "inline")
+func (n *Part) IsAttachment() bool {
+	return n.Disposition == "attachment" || (n.Filename != "" && n.Disposition != "inline")
 }
 
-// walker parses a message tree within the package limits.
-type walker struct {
+// Walker parses a message tree within the package limits.
+type Walker struct {
 	parts     int
-	truncated bool
+	Truncated bool // a part or nesting level was beyond the limits and not read
 }
 
-// parseMessage parses raw as a message whose parts are embedded levels
+// ParseMessage parses raw as a message whose parts are embedded levels
 // deep in attached messages.
-func (w *walker) parseMessage(raw []byte, depth, embedded int) *node {
-	h, body := parseHeader(raw)
+func (w *Walker) ParseMessage(raw []byte, depth, embedded int) *Part {
+	h, body := ParseHeader(raw)
 	return w.parseEntity(h, body, depth, embedded, "text/plain")
 }
 
-func (w *walker) parseEntity(h header, body []byte, depth, embedded int, defType string) *node {
+func (w *Walker) parseEntity(h Header, body []byte, depth, embedded int, defType string) *Part {
 	w.parts++
-	n := &node{hdr: h, body: body, embedded: embedded}
-	n.mediaType, n.params = parseContentType(h.get("content-type"), defType)
-	if d := h.get("content-disposition"); d != "" {
+	n := &Part{Header: h, Body: body, Embedded: embedded}
+	n.MediaType, n.Params = parseContentType(h.Get("content-type"), defType)
+	if d := h.Get("content-disposition"); d != "" {
 		disp, p := parseParams(d)
-		n.disposition = disp
-		n.filename = p["filename"]
+		n.Disposition = disp
+		n.Filename = p["filename"]
 	}
-	if n.filename == "" {
-		n.filename = n.params["name"]
+	if n.Filename == "" {
+		n.Filename = n.Params["name"]
 	}
-	if depth >= maxDepth || w.parts >= maxParts {
-		if n.isMultipart() || n.mediaType == "message/rfc822" {
-			w.truncated = true
+	if depth >= MaxDepth || w.parts >= MaxParts {
+		if n.IsMultipart() || n.MediaType == "message/rfc822" {
+			w.Truncated = true
 		}
 		return n
 	}
 	switch {
-	case n.isMultipart():
-		boundary := n.params["boundary"]
+	case n.IsMultipart():
+		boundary := n.Params["boundary"]
 		if boundary == "" {
-			n.mediaType = "text/plain"
+			n.MediaType = "text/plain"
 			return n
 		}
 		kidType := "text/plain"
-		if n.mediaType == "multipart/digest" {
+		if n.MediaType == "multipart/digest" {
 			kidType = "message/rfc822"
 		}
 		for _, p := range splitMultipart(body, boundary) {
-			if w.parts >= maxParts {
-				w.truncated = true
+			if w.parts >= MaxParts {
+				w.Truncated = true
 				break
 			}
-			kh, kb := parseHeader(p)
-			n.kids = append(n.kids, w.parseEntity(kh, kb, depth+1, embedded, kidType))
+			kh, kb := ParseHeader(p)
+			n.Parts = append(n.Parts, w.parseEntity(kh, kb, depth+1, embedded, kidType))
 		}
-	case n.mediaType == "message/rfc822" || n.mediaType == "message/global":
-		inner := decodeCTE(n.hdr.get("content-transfer-encoding"), body, maxMessage)
-		n.inner = w.parseMessage(inner, depth+1, embedded+1)
+	case n.MediaType == "message/rfc822" || n.MediaType == "message/global":
+		inner := DecodeCTE(n.Header.Get("content-transfer-encoding"), body, MaxMessage)
+		n.Inner = w.ParseMessage(inner, depth+1, embedded+1)
 	}
 	return n
 }
@@ -306,15 +299,15 @@ func parseParams(v string) (string, map[string]string) {
 	}
 	for k, val := range p {
 		if strings.Contains(val, "=?") {
-			p[k] = decodeWords(val)
+			p[k] = DecodeWords(val)
 		}
 	}
 	return strings.ToLower(t), p
 }
 
-// decodeCTE undoes a Content-Transfer-Encoding, leniently, returning at
+// DecodeCTE undoes a Content-Transfer-Encoding, leniently, returning at
 // most limit bytes. Unknown encodings are returned as they are.
-func decodeCTE(cte string, b []byte, limit int) []byte {
+func DecodeCTE(cte string, b []byte, limit int) []byte {
 	// Some senders quote the value or add a comment or parameter:
 	// "quoted-printable" (x), base64; ...
 	cte = strings.ToLower(strings.TrimSpace(cte))
@@ -444,10 +437,10 @@ func lookupCharset(name string) encoding.Encoding {
 	return nil
 }
 
-// toUTF8 converts text in charset cs to UTF-8. Undeclared, unknown or
+// ToUTF8 converts text in charset cs to UTF-8. Undeclared, unknown or
 // wrongly declared 8-bit text is read as windows-1252, what such mail
 // nearly always is.
-func toUTF8(b []byte, cs string) string {
+func ToUTF8(b []byte, cs string) string {
 	switch strings.ToLower(strings.Trim(strings.TrimSpace(cs), `"'`)) {
 	case "", "utf-8", "utf8", "us-ascii", "ascii", "unicode-1-1-utf-8", "x-unknown", "unknown-8bit":
 		if utf8.Valid(b) {
@@ -483,9 +476,9 @@ var wordDecoder = &mime.WordDecoder{CharsetReader: func(cs string, in io.Reader)
 	return e.NewDecoder().Reader(in), nil
 }}
 
-// decodeWords decodes a header value's encoded words (RFC 2047); raw 8-bit
+// DecodeWords decodes a header value's encoded words (RFC 2047); raw 8-bit
 // bytes that are not UTF-8 are read as windows-1252.
-func decodeWords(v string) string {
+func DecodeWords(v string) string {
 	if !utf8.ValidString(v) {
 		v = win1252([]byte(v))
 	}
@@ -500,38 +493,42 @@ func decodeWords(v string) string {
 
 var addrRe = regexp.MustCompile(`[A-Za-z0-9._%+\-=!#$&'*/?^{|}~]+@[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?)+`)
 
-// mailbox is one address of an address header.
-type mailbox struct{ name, addr string }
+// FindAddresses returns up to n address-looking strings of s, as written:
+// what a report gives when it names the failed recipients in prose.
+func FindAddresses(s string, n int) []string { return addrRe.FindAllString(s, n) }
 
-// parseAddresses reads an address list (RFC 5322 §3.4) leniently: when the
+// Mailbox is one address of an address header.
+type Mailbox struct{ Name, Addr string }
+
+// ParseAddresses reads an address list (RFC 5322 §3.4) leniently: when the
 // list does not parse, every address-looking string is taken.
-func parseAddresses(v string) []mailbox {
+func ParseAddresses(v string) []Mailbox {
 	v = strings.TrimSpace(v)
 	if v == "" {
 		return nil
 	}
 	p := mail.AddressParser{WordDecoder: wordDecoder}
 	if list, err := p.ParseList(v); err == nil {
-		out := make([]mailbox, 0, len(list))
+		out := make([]Mailbox, 0, len(list))
 		for _, a := range list {
-			out = append(out, mailbox{name: a.Name, addr: strings.ToLower(a.Address)})
+			out = append(out, Mailbox{Name: a.Name, Addr: strings.ToLower(a.Address)})
 		}
 		return out
 	}
-	var out []mailbox
-	dec := decodeWords(v)
+	var out []Mailbox
+	dec := DecodeWords(v)
 	for _, a := range addrRe.FindAllString(dec, 20) {
-		out = append(out, mailbox{addr: strings.ToLower(a)})
+		out = append(out, Mailbox{Addr: strings.ToLower(a)})
 	}
 	if len(out) == 1 {
 		if i := strings.IndexByte(dec, '<'); i > 0 {
-			out[0].name = strings.Trim(strings.TrimSpace(dec[:i]), `"`)
+			out[0].Name = strings.Trim(strings.TrimSpace(dec[:i]), `"`)
 		}
 	}
 	return out
 }
 
-func domainOf(addr string) string {
+func DomainOf(addr string) string {
 	if at := strings.LastIndexByte(addr, '@'); at >= 0 {
 		return strings.ToLower(addr[at+1:])
 	}
@@ -540,31 +537,31 @@ func domainOf(addr string) string {
 
 var msgIDRe = regexp.MustCompile(`<[^<>\s]+>`)
 
-// msgIDs returns the <message-id>s in a header value, in order.
-func msgIDs(v string) []string {
+// MessageIDs returns the <message-id>s in a header value, in order.
+func MessageIDs(v string) []string {
 	return msgIDRe.FindAllString(v, 100)
 }
 
-// walk calls f for n and every node below it, attached messages included.
-func walk(n *node, f func(*node)) {
+// Walk calls f for n and every node below it, attached messages included.
+func Walk(n *Part, f func(*Part)) {
 	if n == nil {
 		return
 	}
 	f(n)
-	for _, k := range n.kids {
-		walk(k, f)
+	for _, k := range n.Parts {
+		Walk(k, f)
 	}
-	walk(n.inner, f)
+	Walk(n.Inner, f)
 }
 
-// text returns the decoded text of a leaf part as UTF-8, at most limit
+// Text returns the decoded Text of a leaf part as UTF-8, at most limit
 // bytes of it decoded, format=flowed (RFC 3676) undone.
-func (n *node) text(limit int) string {
-	b := decodeCTE(n.hdr.get("content-transfer-encoding"), n.body, limit)
-	s := toUTF8(b, n.params["charset"])
+func (n *Part) Text(limit int) string {
+	b := DecodeCTE(n.Header.Get("content-transfer-encoding"), n.Body, limit)
+	s := ToUTF8(b, n.Params["charset"])
 	s = strings.ReplaceAll(s, "\r\n", "\n")
-	if strings.EqualFold(n.params["format"], "flowed") {
-		s = unflow(s, strings.EqualFold(n.params["delsp"], "yes"))
+	if strings.EqualFold(n.Params["format"], "flowed") {
+		s = unflow(s, strings.EqualFold(n.Params["delsp"], "yes"))
 	}
 	return s
 }
