@@ -9,7 +9,7 @@ import (
 
 	"outreach"
 	"outreach/ical"
-	"outreach/mailer"
+	"outreach/message"
 	"outreach/store"
 	"outreach/templates"
 )
@@ -198,7 +198,7 @@ var errNoAddress = errors.New("no usable address: every contact bounced or none 
 //
 // It also returns, per session, the SEQUENCE of the calendar data the
 // message carries.
-func (e *Engine) compose(tx *store.Tx, it outreach.OutboxItem) (*mailer.Message, map[string]int, error) {
+func (e *Engine) compose(tx *store.Tx, it outreach.OutboxItem) (*message.Message, map[string]int, error) {
 	revs := map[string]int{}
 	msg, err := e.composeMessage(tx, it, revs)
 	if err != nil {
@@ -207,7 +207,7 @@ func (e *Engine) compose(tx *store.Tx, it outreach.OutboxItem) (*mailer.Message,
 	return msg, revs, nil
 }
 
-func (e *Engine) composeMessage(tx *store.Tx, it outreach.OutboxItem, revs map[string]int) (*mailer.Message, error) {
+func (e *Engine) composeMessage(tx *store.Tx, it outreach.OutboxItem, revs map[string]int) (*message.Message, error) {
 	t, err := e.templates()
 	if err != nil {
 		return nil, err
@@ -229,20 +229,20 @@ func (e *Engine) composeMessage(tx *store.Tx, it outreach.OutboxItem, revs map[s
 	if err != nil {
 		return nil, err
 	}
-	var to []mailer.Address
+	var to []message.Address
 	for _, c := range m.Usable() {
-		to = append(to, mailer.Address{Name: m.Title(), Email: c.Email})
+		to = append(to, message.Address{Name: m.Title(), Email: c.Email})
 	}
 	if len(to) == 0 {
 		return nil, errNoAddress
 	}
 	data := templates.Data{Event: e.event, Mission: m, Sessions: rd.sessions, SuRNames: rd.names,
 		ReplyTo: e.ReplyAddress(tx, m.ID), PageURL: e.pageLink(tx, m.ID), Now: e.now(), Confirmed: !e.event.Provisional}
-	msg := &mailer.Message{
+	msg := &message.Message{
 		MessageID: it.MessageID,
-		From:      mailer.Address{Name: e.organiserName(), Email: e.event.Mailbox.Email},
+		From:      message.Address{Name: e.organiserName(), Email: e.event.Mailbox.Email},
 		To:        to,
-		ReplyTo:   &mailer.Address{Name: e.organiserName(), Email: data.ReplyTo},
+		ReplyTo:   &message.Address{Name: e.organiserName(), Email: data.ReplyTo},
 		Date:      e.now(),
 		Headers:   [][2]string{{"X-Auto-Response-Suppress", "OOF, AutoReply"}},
 	}
@@ -271,7 +271,7 @@ func (e *Engine) composeMessage(tx *store.Tx, it outreach.OutboxItem, revs map[s
 				return nil, fmt.Errorf("calendar for %s: %w", s.SuR, err)
 			}
 			revs[s.SuR] = s.Sequence
-			msg.Attachments = append(msg.Attachments, mailer.Attachment{
+			msg.Attachments = append(msg.Attachments, message.Attachment{
 				Filename:    e.calendarText(t, m.Language, s, rd).filename,
 				ContentType: "text/calendar; charset=UTF-8; method=REQUEST",
 				Data:        ics,
@@ -311,7 +311,7 @@ func (e *Engine) composeMessage(tx *store.Tx, it outreach.OutboxItem, revs map[s
 		if err != nil {
 			return nil, err
 		}
-		msg.Calendar = &mailer.Calendar{Method: "REQUEST", Data: ics}
+		msg.Calendar = &message.Calendar{Method: "REQUEST", Data: ics}
 		revs[session.SuR] = session.Sequence
 	case outreach.Cancellation:
 		kind = templates.Cancellation
@@ -322,7 +322,7 @@ func (e *Engine) composeMessage(tx *store.Tx, it outreach.OutboxItem, revs map[s
 		if err != nil {
 			return nil, err
 		}
-		msg.Calendar = &mailer.Calendar{Method: "CANCEL", Data: ics}
+		msg.Calendar = &message.Calendar{Method: "CANCEL", Data: ics}
 		revs[session.SuR] = session.Sequence
 	case outreach.Reminder:
 		kind = templates.Kind(ruleTemplate(it.Rule))
@@ -378,7 +378,7 @@ func (e *Engine) composeMessage(tx *store.Tx, it outreach.OutboxItem, revs map[s
 // speaker's language, from the panel as it stands now. Replies go to the
 // staff address (the mailbox when there is none): a speaker's questions are
 // for people, not for the RSVP reader.
-func (e *Engine) composeSpeaker(t *templates.Set, it outreach.OutboxItem, rd roundData) (*mailer.Message, error) {
+func (e *Engine) composeSpeaker(t *templates.Set, it outreach.OutboxItem, rd roundData) (*message.Message, error) {
 	var session *outreach.Session
 	for i := range rd.sessions {
 		if rd.sessions[i].SuR == it.Key.Session {
@@ -392,9 +392,9 @@ func (e *Engine) composeSpeaker(t *templates.Set, it outreach.OutboxItem, rd rou
 	if !ok {
 		return nil, fmt.Errorf("%s is not on the panel of %s", it.Key.Speaker, it.Key.Session)
 	}
-	replyTo := mailer.Address{Name: e.event.Staff.Name, Email: e.event.Staff.Email}
+	replyTo := message.Address{Name: e.event.Staff.Name, Email: e.event.Staff.Email}
 	if replyTo.Email == "" {
-		replyTo = mailer.Address{Name: e.organiserName(), Email: e.event.Mailbox.Email}
+		replyTo = message.Address{Name: e.organiserName(), Email: e.event.Mailbox.Email}
 	}
 	data := templates.Data{Event: e.event, Sessions: rd.sessions, SuRNames: rd.names, Session: session, Speaker: &sp,
 		ReplyTo: replyTo.Email, Now: e.now(), Confirmed: !e.event.Provisional}
@@ -402,10 +402,10 @@ func (e *Engine) composeSpeaker(t *templates.Set, it outreach.OutboxItem, rd rou
 	if err != nil {
 		return nil, err
 	}
-	return &mailer.Message{
+	return &message.Message{
 		MessageID: it.MessageID,
-		From:      mailer.Address{Name: e.organiserName(), Email: e.event.Mailbox.Email},
-		To:        []mailer.Address{{Name: sp.Name, Email: sp.Email}},
+		From:      message.Address{Name: e.organiserName(), Email: e.event.Mailbox.Email},
+		To:        []message.Address{{Name: sp.Name, Email: sp.Email}},
 		ReplyTo:   &replyTo,
 		Subject:   out.Subject, Text: out.Text, HTML: out.HTML,
 		Date:    e.now(),
@@ -428,7 +428,7 @@ func (e *Engine) previousRevision(tx *store.Tx, it outreach.OutboxItem) (*outrea
 // revisionKey names the stored copy of a session before revision rev.
 func revisionKey(session, rev string) string { return "session-before:" + session + ":" + rev }
 
-func (e *Engine) composeDigest(t *templates.Set, tx *store.Tx, it outreach.OutboxItem, rd roundData) (*mailer.Message, error) {
+func (e *Engine) composeDigest(t *templates.Set, tx *store.Tx, it outreach.OutboxItem, rd roundData) (*message.Message, error) {
 	if e.event.Staff.Email == "" {
 		return nil, errors.New("no staff address (event.staff) for the digest")
 	}
@@ -535,10 +535,10 @@ func (e *Engine) composeDigest(t *templates.Set, tx *store.Tx, it outreach.Outbo
 	if err != nil {
 		return nil, err
 	}
-	return &mailer.Message{
+	return &message.Message{
 		MessageID: it.MessageID,
-		From:      mailer.Address{Name: e.organiserName(), Email: e.event.Mailbox.Email},
-		To:        []mailer.Address{{Name: e.event.Staff.Name, Email: e.event.Staff.Email}},
+		From:      message.Address{Name: e.organiserName(), Email: e.event.Mailbox.Email},
+		To:        []message.Address{{Name: e.event.Staff.Name, Email: e.event.Staff.Email}},
 		Subject:   out.Subject, Text: out.Text, HTML: out.HTML, Date: now,
 		Headers: [][2]string{{"Auto-Submitted", "auto-generated"}},
 	}, nil

@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"outreach"
-	"outreach/mailer"
+	"outreach/message"
 	"outreach/store"
 )
 
@@ -85,8 +85,8 @@ func (e *Engine) Invite(mission, actor string) (InviteReport, error) {
 
 // Preview renders mission's invitation as it would be sent now, without
 // queueing anything (`outreach invite --dry-run`).
-func (e *Engine) Preview(kind outreach.MessageKind, mission, session string) (*mailer.Message, error) {
-	var msg *mailer.Message
+func (e *Engine) Preview(kind outreach.MessageKind, mission, session string) (*message.Message, error) {
+	var msg *message.Message
 	err := e.st.View(func(tx *store.Tx) error {
 		key := outreach.OutboxKey{Kind: kind, Mission: mission, Session: session}
 		id := "<preview." + strings.ToLower(string(kind)) + "." + strings.ToLower(mission) + "@" + e.domain() + ">"

@@ -17,6 +17,7 @@ import (
 
 	"outreach"
 	"outreach/mailer"
+	"outreach/message"
 	"outreach/store"
 )
 
@@ -262,7 +263,7 @@ const maxBatch = 16
 // the budget; msg is nil when it could not be composed (recorded failed).
 type claimedMsg struct {
 	item outreach.OutboxItem
-	msg  *mailer.Message
+	msg  *message.Message
 }
 
 // work is one connection's loop: claim a batch of due messages (marking
@@ -573,7 +574,7 @@ type prepared struct {
 	due bool
 	// gen is the directory generation the message was composed at.
 	gen  uint64
-	msg  *mailer.Message
+	msg  *message.Message
 	revs map[string]int
 	cerr error
 	// inClaim: the message reads answers or the outbox (confirmations,
@@ -764,7 +765,7 @@ func (e *Engine) claim(prev *result, journaled []*result, cands []*prepared) (go
 // kept for the attempts to come. Date, MIME boundaries and DTSTAMP are
 // thus those of the first attempt, and a copy a receiver already has
 // under the same Message-ID is the same message.
-func keepBytes(tx *store.Tx, id uint64, m *mailer.Message, prevTo []string, prevRevs map[string]int, to []string, revs map[string]int) error {
+func keepBytes(tx *store.Tx, id uint64, m *message.Message, prevTo []string, prevRevs map[string]int, to []string, revs map[string]int) error {
 	if kept := tx.OutboxBody(id); kept != nil && slices.Equal(prevTo, to) && maps.Equal(prevRevs, revs) {
 		m.Reuse(kept)
 		return nil
@@ -777,7 +778,7 @@ func keepBytes(tx *store.Tx, id uint64, m *mailer.Message, prevTo []string, prev
 	return tx.PutOutboxBody(id, b)
 }
 
-func addrs(as []mailer.Address) []string {
+func addrs(as []message.Address) []string {
 	out := make([]string, len(as))
 	for i, a := range as {
 		out[i] = a.Email

@@ -6,7 +6,7 @@ import (
 
 	"outreach"
 	"outreach/ical"
-	"outreach/mailer"
+	"outreach/message"
 	"outreach/store"
 	"outreach/templates"
 )
@@ -19,24 +19,24 @@ import (
 
 // composePage writes a withdrawal or a page summary for it, from what the
 // store holds now.
-func (e *Engine) composePage(t *templates.Set, tx *store.Tx, it outreach.OutboxItem, rd roundData, revs map[string]int) (*mailer.Message, error) {
+func (e *Engine) composePage(t *templates.Set, tx *store.Tx, it outreach.OutboxItem, rd roundData, revs map[string]int) (*message.Message, error) {
 	m, err := tx.Mission(it.Key.Mission)
 	if err != nil {
 		return nil, err
 	}
-	var to []mailer.Address
+	var to []message.Address
 	for _, c := range m.Usable() {
-		to = append(to, mailer.Address{Name: m.Title(), Email: c.Email})
+		to = append(to, message.Address{Name: m.Title(), Email: c.Email})
 	}
 	if len(to) == 0 {
 		return nil, errNoAddress
 	}
 	replyTo := e.ReplyAddress(tx, m.ID)
-	msg := &mailer.Message{
+	msg := &message.Message{
 		MessageID: it.MessageID,
-		From:      mailer.Address{Name: e.organiserName(), Email: e.event.Mailbox.Email},
+		From:      message.Address{Name: e.organiserName(), Email: e.event.Mailbox.Email},
 		To:        to,
-		ReplyTo:   &mailer.Address{Name: e.organiserName(), Email: replyTo},
+		ReplyTo:   &message.Address{Name: e.organiserName(), Email: replyTo},
 		Date:      e.now(),
 		Headers:   [][2]string{{"Auto-Submitted", "auto-generated"}, {"X-Auto-Response-Suppress", "OOF, AutoReply"}},
 	}
@@ -73,7 +73,7 @@ func (e *Engine) composePage(t *templates.Set, tx *store.Tx, it outreach.OutboxI
 		if err != nil {
 			return nil, err
 		}
-		msg.Calendar = &mailer.Calendar{Method: "CANCEL", Data: ics}
+		msg.Calendar = &message.Calendar{Method: "CANCEL", Data: ics}
 		revs[s.SuR] = s.Sequence
 		r, err := tx.RSVP(m.ID, s.SuR)
 		if err != nil {

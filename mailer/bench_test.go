@@ -1,10 +1,10 @@
 package mailer
 
 import (
-	"bytes"
+	"outreach/message"
+
 	"context"
 	"fmt"
-	"io"
 	"testing"
 
 	gomail "github.com/wneessen/go-mail"
@@ -12,8 +12,8 @@ import (
 
 // benchMessages are invitation-shaped: text, HTML and 14 small .ics
 // attachments, each with its own Message-ID (~30 KB rendered).
-func benchMessages(n int) []*Message {
-	msgs := make([]*Message, n)
+func benchMessages(n int) []*message.Message {
+	msgs := make([]*message.Message, n)
 	for i := range msgs {
 		msgs[i] = invitation(i)
 		msgs[i].MessageID = fmt.Sprintf("<bench.%d@invites.example.org>", i)
@@ -52,7 +52,7 @@ func BenchmarkBareGoMail(b *testing.B) {
 	src := benchMessages(64)
 	msgs := make([]*gomail.Msg, b.N)
 	for i := range msgs {
-		msg, err := src[i%len(src)].build()
+		msg, err := goMailMsg(src[i%len(src)])
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -64,22 +64,4 @@ func BenchmarkBareGoMail(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
-}
-
-// BenchmarkRender measures composing one invitation (WriteTo), the part of
-// Send that does not touch the network.
-func BenchmarkRender(b *testing.B) {
-	m := invitation(1)
-	var buf bytes.Buffer
-	if _, err := m.WriteTo(&buf); err != nil {
-		b.Fatal(err)
-	}
-	b.SetBytes(int64(buf.Len()))
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if _, err := m.WriteTo(io.Discard); err != nil {
-			b.Fatal(err)
-		}
-	}
 }

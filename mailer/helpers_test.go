@@ -1,6 +1,8 @@
 package mailer
 
 import (
+	"outreach/message"
+
 	"bytes"
 	"context"
 	"crypto/ecdsa"
@@ -441,16 +443,16 @@ var presessions28 = []string{
 
 // invitation is an invitation-shaped message: text and HTML in the
 // mission's language, one .ics per session.
-func invitation(id int) *Message {
+func invitation(id int) *message.Message {
 	loc := zurich()
-	m := &Message{
+	m := &message.Message{
 		MessageID: fmt.Sprintf("<inv.r28.CIV.%d@invites.example.org>", id),
-		From:      Address{Name: "Secrétariat des pré-sessions", Email: "rsvp@invites.example.org"},
-		To: []Address{
+		From:      message.Address{Name: "Secrétariat des pré-sessions", Email: "rsvp@invites.example.org"},
+		To: []message.Address{
 			{Name: "Mission permanente de la Côte d'Ivoire", Email: "mission.ci@mfa.example"},
 			{Name: "Korea, Republic of \"Geneva\"", Email: "geneva@mofa.example"},
 		},
-		ReplyTo:      &Address{Name: "UPR Pre-sessions", Email: "rsvp+civ@invites.example.org"},
+		ReplyTo:      &message.Address{Name: "UPR Pre-sessions", Email: "rsvp+civ@invites.example.org"},
 		Subject:      "Invitation : pré-sessions de l'EPU, 28e session (Genève, 10–13 octobre 2017)",
 		Date:         time.Date(2017, 9, 1, 10, 0, 0, 0, loc),
 		EnvelopeFrom: "bounce+civ@invites.example.org",
@@ -468,11 +470,32 @@ func invitation(id int) *Message {
 	}
 	start := time.Date(2017, 10, 10, 9, 0, 0, 0, loc)
 	for i, sur := range presessions28 {
-		m.Attachments = append(m.Attachments, Attachment{
+		m.Attachments = append(m.Attachments, message.Attachment{
 			Filename:    sur + ".ics",
 			ContentType: "text/calendar; charset=UTF-8; method=REQUEST",
 			Data:        sampleICS("REQUEST", sur, fmt.Sprintf("r28-%02d-civ@invites.example.org", i), start.Add(time.Duration(i)*time.Hour)),
 		})
 	}
 	return m
+}
+
+func simple(id string) *message.Message {
+	return &message.Message{
+		MessageID: "<" + id + "@invites.example.org>",
+		From:      message.Address{Name: "UPR Pre-sessions", Email: "rsvp@invites.example.org"},
+		To:        []message.Address{{Email: "mission@mfa.example"}},
+		Subject:   "Reminder: pre-session on Japan",
+		Date:      time.Date(2017, 10, 3, 9, 0, 0, 0, time.UTC),
+		Text:      "Dear colleagues,\nthe pre-session on Japan is on 10 October.\n",
+	}
+}
+
+// render is what Send transmits for m.
+func render(t testing.TB, m *message.Message) []byte {
+	t.Helper()
+	b, err := m.Bytes()
+	if err != nil {
+		t.Fatalf("render: %v", err)
+	}
+	return b
 }

@@ -1,18 +1,11 @@
-// Package mailer is outreach's way out: it composes the MIME messages the
-// daemon sends (invitations with .ics attachments, iMIP requests and
-// cancellations, reminders) and submits them over SMTP, reporting each
-// outcome as a typed *Error that says whether a retry can help.
+// Package mailer is outreach's way out: it submits the messages package
+// message composes over SMTP, reporting each outcome as a typed *Error that
+// says whether a retry can help.
 //
-// Standards followed: RFC 5321 (SMTP), RFC 5322 (message format), RFC
-// 2045–2049 (MIME) with RFC 2047 encoded-words for non-ASCII header text and
-// RFC 2231 for non-ASCII file names, RFC 6047 (iMIP: text/calendar with the
-// method parameter), RFC 3207 (STARTTLS), RFC 8314 (implicit TLS), RFC 4954
-// (AUTH) and RFC 3463 (enhanced status codes).
+// Standards followed: RFC 5321 (SMTP), RFC 3207 (STARTTLS), RFC 8314
+// (implicit TLS), RFC 4954 (AUTH) and RFC 3463 (enhanced status codes).
 //
-// Messages are written by this package's MIME writer (render.go), whose
-// output a test holds equal to github.com/wneessen/go-mail's, boundaries
-// aside: it writes each message into one buffer of its size, several times
-// faster than building and writing a go-mail Msg. They are sent with
+// Messages are sent with
 // go-mail's SMTP client (package github.com/wneessen/go-mail/smtp), driven
 // command by command here rather than through go-mail's Client, for three
 // reasons: every command gets its own deadline and the caller's context
@@ -44,6 +37,7 @@ import (
 
 	"outreach/internal/loopback"
 	"outreach/mailer/sasloauth"
+	"outreach/message"
 )
 
 // TLSMode says how the connection to the submission server is protected.
@@ -221,8 +215,12 @@ func New(opts Options) (*Sender, error) {
 	if tlsConfig.MinVersion == 0 {
 		tlsConfig.MinVersion = tls.VersionTLS12
 	}
-	if err := joinProblems(errs); err != nil {
-		return nil, fmt.Errorf("mailer: options: %w", err)
+	if len(errs) > 0 {
+		msgs := make([]string, len(errs))
+		for i, err := range errs {
+			msgs[i] = err.Error()
+		}
+		return nil, fmt.Errorf("mailer: options: %s", strings.Join(msgs, "; "))
 	}
 	logger := opts.Logger
 	if logger == nil {
@@ -460,7 +458,7 @@ func (c *Conn) Broken() bool { return c.broken.Load() }
 // ctx cancellation interrupts the command in flight and breaks the
 // connection. Send and Close are serialised: Close waits for a Send in
 // progress, so cancel its context to stop it sooner.
-func (c *Conn) Send(ctx context.Context, m *Message) error {
+func (c *Conn) Send(ctx context.Context, m *message.Message) error {
 	p, err := c.Begin(ctx, m)
 	if err != nil {
 		return err
@@ -479,7 +477,7 @@ func (c *Conn) Send(ctx context.Context, m *Message) error {
 // be called, and nothing else may use the connection before.
 type Pending struct {
 	c     *Conn
-	m     *Message
+	m     *message.Message
 	ctx   context.Context
 	stop  func() bool // unregisters the context's interruption
 	dc    *smtp.DataCloser
@@ -493,12 +491,12 @@ type Pending struct {
 // same errors Send would for these steps, with nothing pending; on success
 // the message waits for Finish (deliver) or Abandon (discard). ctx stays in
 // force until then.
-func (c *Conn) Begin(ctx context.Context, m *Message) (*Pending, error) {
-	data, err := m.render() // also refuses a nil m
+func (c *Conn) Begin(ctx context.Context, m *message.Message) (*Pending, error) {
+	data, err := m.Render() // also refuses a nil m
 	if err != nil {
-		return nil, err
+		return nil, &Error{Op: OpCompose, Err: err}
 	}
-	from, rcpts := m.envelope()
+	from, rcpts := m.Envelope()
 
 	c.mu.Lock()
 	if c.closed || c.broken.Load() {

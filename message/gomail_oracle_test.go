@@ -1,4 +1,4 @@
-package mailer
+package message
 
 // go-mail's own writer, kept as the reference the MIME writer is checked
 // against: the same Message built as a go-mail Msg and written by go-mail,
