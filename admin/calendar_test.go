@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"outreach/ical"
+	"outreach/ical/icaltest"
 	"outreach/internal/smtptest"
 	"outreach/jobs"
 )
@@ -34,7 +34,7 @@ func TestCalendarFeedServed(t *testing.T) {
 	if r.code != 200 || !strings.HasPrefix(r.ctype, "text/calendar") {
 		t.Fatalf("GET /v1/calendar.ics: %d %q", r.code, r.ctype)
 	}
-	if err := ical.Validate(r.body); err != nil {
+	if err := icaltest.Validate(r.body); err != nil {
 		t.Errorf("the feed is not valid iCalendar: %v", err)
 	}
 	for _, want := range []string{"METHOD:PUBLISH\r\n", "STATUS:CANCELLED\r\n",

@@ -435,7 +435,7 @@ func checkEvent(m method, ev Event) []error {
 	if strings.TrimSpace(ev.Summary) == "" {
 		add("SUMMARY is empty")
 	}
-	if err := checkEmail(ev.Organizer.Email); err != nil {
+	if err := CheckEmail(ev.Organizer.Email); err != nil {
 		add("organizer: %w", err)
 	}
 	status := orDefault(ev.Status, "CONFIRMED")
@@ -459,7 +459,7 @@ func checkEvent(m method, ev Event) []error {
 	org := strings.ToLower(strings.TrimSpace(ev.Organizer.Email))
 	seen := map[string]bool{}
 	for i, a := range ev.Attendees {
-		if err := checkEmail(a.Email); err != nil {
+		if err := CheckEmail(a.Email); err != nil {
 			add("attendee %d: %w", i+1, err)
 			continue
 		}
@@ -485,10 +485,10 @@ func checkEvent(m method, ev Event) []error {
 	return errs
 }
 
-// checkEmail accepts an address that can follow mailto: as is: one @ with
+// CheckEmail accepts an address that can follow mailto: as is: one @ with
 // text on both sides, no white space, controls or characters that end or
 // quote an address in mail headers and URIs.
-func checkEmail(addr string) error {
+func CheckEmail(addr string) error {
 	a := strings.TrimSpace(addr)
 	if a == "" {
 		return errors.New("email is empty")

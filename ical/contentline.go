@@ -15,8 +15,8 @@ const maxLineOctets = 75
 // Limits for reading. A calendar part of an email is a few kilobytes; these
 // bound what a hostile or broken message can make the reader do.
 const (
-	maxInputOctets   = 1 << 20  // whole object
-	maxPhysicalLines = 10000    // lines before unfolding
+	MaxInputOctets   = 1 << 20  // whole object
+	MaxPhysicalLines = 10000    // lines before unfolding
 	maxContentOctets = 64 << 10 // one unfolded content line
 	maxDepth         = 16       // nested BEGIN blocks
 )
@@ -188,31 +188,31 @@ func encodeParamValue(v string, quote bool) string {
 
 // ---------------------------------------------------------------- reading
 
-// param is one parameter as read: its values after RFC 6868 decoding, and
+// Param is one parameter as read: its values after RFC 6868 decoding, and
 // for each whether it was DQUOTE-d.
-type param struct {
-	name   string
-	values []string
-	quoted []bool
-	raw    []string // values as written, before RFC 6868 decoding
+type Param struct {
+	Name   string
+	Values []string
+	Quoted []bool
+	Raw    []string // values as written, before RFC 6868 decoding
 }
 
-// prop is one unfolded content line.
-type prop struct {
-	name   string // upper-case
-	params []param
-	value  string // raw, not unescaped
-	num    int    // physical line (1-based) where it starts
+// Prop is one unfolded content line.
+type Prop struct {
+	Name   string // upper-case
+	Params []Param
+	Value  string // raw, not unescaped
+	Line   int    // physical line (1-based) where it starts
 }
 
-// param returns the first value of the named parameter.
-func (p prop) param(name string) (string, bool) {
-	for _, q := range p.params {
-		if q.name == name {
-			if len(q.values) == 0 {
+// Param returns the first value of the named parameter.
+func (p Prop) Param(name string) (string, bool) {
+	for _, q := range p.Params {
+		if q.Name == name {
+			if len(q.Values) == 0 {
 				return "", true
 			}
-			return q.values[0], true
+			return q.Values[0], true
 		}
 	}
 	return "", false
@@ -220,11 +220,11 @@ func (p prop) param(name string) (string, bool) {
 
 // paramValues returns every value of every occurrence of the named
 // parameter.
-func (p prop) paramValues(name string) []string {
+func (p Prop) paramValues(name string) []string {
 	var out []string
-	for _, q := range p.params {
-		if q.name == name {
-			out = append(out, q.values...)
+	for _, q := range p.Params {
+		if q.Name == name {
+			out = append(out, q.Values...)
 		}
 	}
 	return out
@@ -241,7 +241,7 @@ var (
 // starting with space or HTAB continues the previous one) and skips empty
 // lines (and lines of white space only). Each result carries the physical line number where it starts.
 func unfold(data []byte) ([]string, []int, error) {
-	if len(data) > maxInputOctets {
+	if len(data) > MaxInputOctets {
 		return nil, nil, errTooLarge
 	}
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
@@ -274,7 +274,7 @@ func unfold(data []byte) ([]string, []int, error) {
 			}
 		}
 		phys++
-		if phys > maxPhysicalLines {
+		if phys > MaxPhysicalLines {
 			return nil, nil, errTooLong
 		}
 		switch {
@@ -306,15 +306,15 @@ func isNameChar(c byte) bool {
 // parseProp parses one unfolded content line (RFC 5545 §3.1):
 // name *(";" param) ":" value. Names are upper-cased; parameter values may be
 // DQUOTE-d (and then hold : ; ,) and are RFC 6868-decoded.
-func parseProp(s string, num int) (prop, error) {
+func parseProp(s string, num int) (Prop, error) {
 	i := 0
 	for i < len(s) && isNameChar(s[i]) {
 		i++
 	}
 	if i == 0 {
-		return prop{}, fmt.Errorf("line %d: no property name in %q", num, abbreviate(s))
+		return Prop{}, fmt.Errorf("line %d: no property name in %q", num, abbreviate(s))
 	}
-	p := prop{name: strings.ToUpper(s[:i]), num: num}
+	p := Prop{Name: strings.ToUpper(s[:i]), Line: num}
 	for i < len(s) && s[i] == ';' {
 		i++
 		j := i
@@ -322,33 +322,33 @@ func parseProp(s string, num int) (prop, error) {
 			j++
 		}
 		if j == i {
-			return prop{}, fmt.Errorf("line %d: %s has an empty parameter name", num, p.name)
+			return Prop{}, fmt.Errorf("line %d: %s has an empty parameter name", num, p.Name)
 		}
-		q := param{name: strings.ToUpper(s[i:j])}
+		q := Param{Name: strings.ToUpper(s[i:j])}
 		if j < len(s) && s[j] == '=' {
 			j++
 			for {
 				if j < len(s) && s[j] == '"' {
 					k := strings.IndexByte(s[j+1:], '"')
 					if k < 0 {
-						return prop{}, fmt.Errorf("line %d: %s parameter %s has no closing DQUOTE", num, p.name, q.name)
+						return Prop{}, fmt.Errorf("line %d: %s parameter %s has no closing DQUOTE", num, p.Name, q.Name)
 					}
 					raw := s[j+1 : j+1+k]
-					q.raw = append(q.raw, raw)
-					q.values = append(q.values, decodeCaret(raw))
-					q.quoted = append(q.quoted, true)
+					q.Raw = append(q.Raw, raw)
+					q.Values = append(q.Values, decodeCaret(raw))
+					q.Quoted = append(q.Quoted, true)
 					j += k + 2
 					if j < len(s) && s[j] != ',' && s[j] != ';' && s[j] != ':' {
-						return prop{}, fmt.Errorf("line %d: %s parameter %s has text after its closing DQUOTE", num, p.name, q.name)
+						return Prop{}, fmt.Errorf("line %d: %s parameter %s has text after its closing DQUOTE", num, p.Name, q.Name)
 					}
 				} else {
 					k := j
 					for k < len(s) && s[k] != ';' && s[k] != ':' && s[k] != ',' {
 						k++
 					}
-					q.raw = append(q.raw, s[j:k])
-					q.values = append(q.values, decodeCaret(s[j:k]))
-					q.quoted = append(q.quoted, false)
+					q.Raw = append(q.Raw, s[j:k])
+					q.Values = append(q.Values, decodeCaret(s[j:k]))
+					q.Quoted = append(q.Quoted, false)
 					j = k
 				}
 				if j < len(s) && s[j] == ',' {
@@ -358,13 +358,13 @@ func parseProp(s string, num int) (prop, error) {
 				break
 			}
 		}
-		p.params = append(p.params, q)
+		p.Params = append(p.Params, q)
 		i = j
 	}
 	if i >= len(s) || s[i] != ':' {
-		return prop{}, fmt.Errorf("line %d: %s has no ':' before its value", num, p.name)
+		return Prop{}, fmt.Errorf("line %d: %s has no ':' before its value", num, p.Name)
 	}
-	p.value = s[i+1:]
+	p.Value = s[i+1:]
 	return p, nil
 }
 
@@ -397,9 +397,9 @@ func decodeCaret(s string) string {
 	return b.String()
 }
 
-// unescapeText decodes a TEXT value: \\ \; \, \n \N. A backslash before any
+// UnescapeText decodes a TEXT value: \\ \; \, \n \N. A backslash before any
 // other character is dropped and the character kept, as most readers do.
-func unescapeText(s string) string {
+func UnescapeText(s string) string {
 	if !strings.Contains(s, `\`) {
 		return s
 	}
@@ -419,95 +419,95 @@ func unescapeText(s string) string {
 	return b.String()
 }
 
-// component is one BEGIN/END block with its own properties and children.
-type component struct {
-	name  string // upper-case
-	props []prop
-	subs  []*component
-	num   int // line of BEGIN
+// Component is one BEGIN/END block with its own properties and children.
+type Component struct {
+	Name  string // upper-case
+	Props []Prop
+	Subs  []*Component
+	Line  int // line of BEGIN
 }
 
-// all returns the component's own properties with the given name.
-func (c *component) all(name string) []prop {
-	var out []prop
-	for _, p := range c.props {
-		if p.name == name {
+// All returns the component's own properties with the given name.
+func (c *Component) All(name string) []Prop {
+	var out []Prop
+	for _, p := range c.Props {
+		if p.Name == name {
 			out = append(out, p)
 		}
 	}
 	return out
 }
 
-// first returns the component's first property with the given name.
-func (c *component) first(name string) (prop, bool) {
-	for _, p := range c.props {
-		if p.name == name {
+// First returns the component's first property with the given name.
+func (c *Component) First(name string) (Prop, bool) {
+	for _, p := range c.Props {
+		if p.Name == name {
 			return p, true
 		}
 	}
-	return prop{}, false
+	return Prop{}, false
 }
 
-// document is the parsed form of an input: its top-level components and any
+// Document is the parsed form of an input: its top-level components and any
 // properties found outside every component.
-type document struct {
-	top   []*component
-	stray []prop
+type Document struct {
+	Top   []*Component
+	Stray []Prop
 }
 
-// parse unfolds and parses data into components, checking that BEGIN and
+// Parse unfolds and parses data into components, checking that BEGIN and
 // END balance.
-func parse(data []byte) (*document, error) {
+func Parse(data []byte) (*Document, error) {
 	lines, nums, err := unfold(data)
 	if err != nil {
 		return nil, err
 	}
-	doc := &document{}
-	var stack []*component
+	doc := &Document{}
+	var stack []*Component
 	for i, l := range lines {
 		p, err := parseProp(l, nums[i])
 		if err != nil {
 			return nil, err
 		}
-		switch p.name {
+		switch p.Name {
 		case "BEGIN":
-			name := strings.ToUpper(strings.TrimSpace(p.value))
+			name := strings.ToUpper(strings.TrimSpace(p.Value))
 			if name == "" {
-				return nil, fmt.Errorf("line %d: BEGIN without a component name", p.num)
+				return nil, fmt.Errorf("line %d: BEGIN without a component name", p.Line)
 			}
 			if len(stack) >= maxDepth {
-				return nil, fmt.Errorf("line %d: components nested more than %d deep", p.num, maxDepth)
+				return nil, fmt.Errorf("line %d: components nested more than %d deep", p.Line, maxDepth)
 			}
-			c := &component{name: name, num: p.num}
+			c := &Component{Name: name, Line: p.Line}
 			if len(stack) == 0 {
-				doc.top = append(doc.top, c)
+				doc.Top = append(doc.Top, c)
 			} else {
 				parent := stack[len(stack)-1]
-				parent.subs = append(parent.subs, c)
+				parent.Subs = append(parent.Subs, c)
 			}
 			stack = append(stack, c)
 		case "END":
-			name := strings.ToUpper(strings.TrimSpace(p.value))
+			name := strings.ToUpper(strings.TrimSpace(p.Value))
 			if len(stack) == 0 {
-				return nil, fmt.Errorf("line %d: END:%s without BEGIN", p.num, name)
+				return nil, fmt.Errorf("line %d: END:%s without BEGIN", p.Line, name)
 			}
 			open := stack[len(stack)-1]
-			if open.name != name {
-				return nil, fmt.Errorf("line %d: END:%s closes BEGIN:%s of line %d", p.num, name, open.name, open.num)
+			if open.Name != name {
+				return nil, fmt.Errorf("line %d: END:%s closes BEGIN:%s of line %d", p.Line, name, open.Name, open.Line)
 			}
 			stack = stack[:len(stack)-1]
 		default:
 			if len(stack) == 0 {
-				doc.stray = append(doc.stray, p)
+				doc.Stray = append(doc.Stray, p)
 				continue
 			}
 			c := stack[len(stack)-1]
-			c.props = append(c.props, p)
+			c.Props = append(c.Props, p)
 		}
 	}
 	if len(stack) > 0 {
 		open := stack[len(stack)-1]
-		return nil, fmt.Errorf("line %d: BEGIN:%s is never closed", open.num, open.name)
+		return nil, fmt.Errorf("line %d: BEGIN:%s is never closed", open.Line, open.Name)
 	}
 	return doc, nil
 }

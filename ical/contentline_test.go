@@ -61,7 +61,7 @@ func TestEscapeText(t *testing.T) {
 		if got := escapeText(in); got != want {
 			t.Errorf("escapeText(%q) = %q, want %q", in, got, want)
 		}
-		if got := unescapeText(escapeText(in)); got != clean(in) {
+		if got := UnescapeText(escapeText(in)); got != clean(in) {
 			t.Errorf("unescapeText(escapeText(%q)) = %q", in, got)
 		}
 	}
@@ -92,7 +92,7 @@ func TestEncodeParamValue(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if v, _ := p.param("P"); v != clean(c.in) {
+		if v, _ := p.Param("P"); v != clean(c.in) {
 			t.Errorf("%s reads back as %q, want %q", got, v, c.in)
 		}
 	}
@@ -103,16 +103,16 @@ func TestParsePropParams(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.name != "ATTENDEE" || p.value != "MAILTO:j@x:y" || p.num != 7 {
+	if p.Name != "ATTENDEE" || p.Value != "MAILTO:j@x:y" || p.Line != 7 {
 		t.Fatalf("parsed %+v", p)
 	}
-	if cn, _ := p.param("CN"); cn != "Doe, Jane" {
+	if cn, _ := p.Param("CN"); cn != "Doe, Jane" {
 		t.Errorf("CN = %q", cn)
 	}
 	if d := p.paramValues("DELEGATED-TO"); len(d) != 2 || d[1] != "mailto:b@x" {
 		t.Errorf("DELEGATED-TO = %q", d)
 	}
-	if r, ok := p.param("RSVP"); !ok || r != "TRUE" {
+	if r, ok := p.Param("RSVP"); !ok || r != "TRUE" {
 		t.Errorf("RSVP = %q", r)
 	}
 }

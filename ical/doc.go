@@ -3,8 +3,8 @@
 // It builds the METHOD:REQUEST and METHOD:CANCEL objects sent to each
 // Permanent Mission (one VEVENT per mission and session) and the
 // METHOD:PUBLISH feed for staff; it reads the REPLY and COUNTER objects that
-// Outlook/Exchange, Gmail, Apple Calendar and Thunderbird send back; and it
-// checks objects with a strict validator used by tests across the project.
+// Outlook/Exchange, Gmail, Apple Calendar and Thunderbird send back. The
+// strict validator the tests run on every object is ical/icaltest.
 //
 // Standards followed:
 //   - RFC 5545 (iCalendar): content lines ending in CRLF, folding at 75

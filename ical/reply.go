@@ -64,28 +64,28 @@ type Reply struct {
 // value, a VEVENT without UID, an unreadable SEQUENCE or DTSTAMP), holds no
 // VEVENT, or exceeds 1 MiB, 10,000 lines or 64 KiB in one content line.
 func ParseReplies(data []byte) ([]Reply, error) {
-	doc, err := parse(data)
+	doc, err := Parse(data)
 	if err != nil {
 		return nil, fmt.Errorf("ical: parse replies: %w", err)
 	}
-	if len(doc.stray) > 0 {
-		p := doc.stray[0]
-		return nil, fmt.Errorf("ical: parse replies: line %d: %s outside BEGIN:VCALENDAR", p.num, p.name)
+	if len(doc.Stray) > 0 {
+		p := doc.Stray[0]
+		return nil, fmt.Errorf("ical: parse replies: line %d: %s outside BEGIN:VCALENDAR", p.Line, p.Name)
 	}
 	var (
 		out  []Reply
 		errs []error
 	)
-	for _, top := range doc.top {
-		switch top.name {
+	for _, top := range doc.Top {
+		switch top.Name {
 		case "VCALENDAR":
 			method, err := calendarMethod(top)
 			if err != nil {
 				errs = append(errs, err)
 				continue
 			}
-			for _, c := range top.subs {
-				if c.name != "VEVENT" {
+			for _, c := range top.Subs {
+				if c.Name != "VEVENT" {
 					continue
 				}
 				r, err := readReply(c, method)
@@ -115,85 +115,85 @@ func ParseReplies(data []byte) ([]Reply, error) {
 
 // calendarMethod returns the VCALENDAR's METHOD, upper-case, or "" when it
 // has none. Two different METHODs make the object ambiguous.
-func calendarMethod(c *component) (string, error) {
+func calendarMethod(c *Component) (string, error) {
 	method := ""
-	for _, p := range c.all("METHOD") {
-		m := strings.ToUpper(strings.TrimSpace(p.value))
+	for _, p := range c.All("METHOD") {
+		m := strings.ToUpper(strings.TrimSpace(p.Value))
 		if method != "" && m != method {
-			return "", fmt.Errorf("line %d: second METHOD %s after %s", p.num, m, method)
+			return "", fmt.Errorf("line %d: second METHOD %s after %s", p.Line, m, method)
 		}
 		method = m
 	}
 	return method, nil
 }
 
-func readReply(c *component, method string) (Reply, error) {
+func readReply(c *Component, method string) (Reply, error) {
 	r := Reply{Method: method}
-	uid, ok := c.first("UID")
-	r.UID = strings.TrimSpace(unescapeText(uid.value))
+	uid, ok := c.First("UID")
+	r.UID = strings.TrimSpace(UnescapeText(uid.Value))
 	if !ok || r.UID == "" {
-		return Reply{}, fmt.Errorf("line %d: VEVENT has no UID", c.num)
+		return Reply{}, fmt.Errorf("line %d: VEVENT has no UID", c.Line)
 	}
-	if p, ok := c.first("SEQUENCE"); ok {
-		n, err := strconv.Atoi(strings.TrimSpace(p.value))
+	if p, ok := c.First("SEQUENCE"); ok {
+		n, err := strconv.Atoi(strings.TrimSpace(p.Value))
 		if err != nil || n < 0 {
-			return Reply{}, fmt.Errorf("line %d: SEQUENCE %q is not a non-negative integer", p.num, abbreviate(p.value))
+			return Reply{}, fmt.Errorf("line %d: SEQUENCE %q is not a non-negative integer", p.Line, abbreviate(p.Value))
 		}
 		r.Sequence = n
 	}
-	if p, ok := c.first("DTSTAMP"); ok {
-		t, err := parseStamp(p.value)
+	if p, ok := c.First("DTSTAMP"); ok {
+		t, err := parseStamp(p.Value)
 		if err != nil {
-			return Reply{}, fmt.Errorf("line %d: DTSTAMP: %w", p.num, err)
+			return Reply{}, fmt.Errorf("line %d: DTSTAMP: %w", p.Line, err)
 		}
 		r.DTStamp = t
 	}
-	if p, ok := c.first("RECURRENCE-ID"); ok {
+	if p, ok := c.First("RECURRENCE-ID"); ok {
 		r.RecurrenceID = rawDateTime(p)
 	}
-	if p, ok := c.first("DTSTART"); ok {
+	if p, ok := c.First("DTSTART"); ok {
 		r.ProposedStart = rawDateTime(p)
 	}
-	if p, ok := c.first("DTEND"); ok {
+	if p, ok := c.First("DTEND"); ok {
 		r.ProposedEnd = rawDateTime(p)
 	}
-	if p, ok := c.first("SUMMARY"); ok {
-		r.Summary = unescapeText(p.value)
+	if p, ok := c.First("SUMMARY"); ok {
+		r.Summary = UnescapeText(p.Value)
 	}
-	if p, ok := c.first("ORGANIZER"); ok {
-		r.Organizer = address(p.value)
+	if p, ok := c.First("ORGANIZER"); ok {
+		r.Organizer = address(p.Value)
 	}
 	var comments []string
-	for _, p := range c.all("COMMENT") {
-		if s := strings.TrimSpace(unescapeText(p.value)); s != "" {
+	for _, p := range c.All("COMMENT") {
+		if s := strings.TrimSpace(UnescapeText(p.Value)); s != "" {
 			comments = append(comments, s)
 		}
 	}
-	attendees := c.all("ATTENDEE")
+	attendees := c.All("ATTENDEE")
 	r.Attendees = len(attendees)
 	if len(attendees) > 0 {
 		a := attendees[0]
-		r.Attendee = address(a.value)
-		r.AttendeeName, _ = a.param("CN")
+		r.Attendee = address(a.Value)
+		r.AttendeeName, _ = a.Param("CN")
 		r.AttendeeName = strings.TrimSpace(r.AttendeeName)
 		r.PartStat = "NEEDS-ACTION"
-		if ps, ok := a.param("PARTSTAT"); ok && strings.TrimSpace(ps) != "" {
+		if ps, ok := a.Param("PARTSTAT"); ok && strings.TrimSpace(ps) != "" {
 			r.PartStat = strings.ToUpper(strings.TrimSpace(ps))
 		}
-		if s, ok := a.param("SENT-BY"); ok {
+		if s, ok := a.Param("SENT-BY"); ok {
 			r.SentBy = address(s)
 		}
 		r.DelegatedTo = addresses(a.paramValues("DELEGATED-TO"))
 		r.DelegatedFrom = addresses(a.paramValues("DELEGATED-FROM"))
-		if g, ok := a.param("X-NUM-GUESTS"); ok {
+		if g, ok := a.Param("X-NUM-GUESTS"); ok {
 			if n, err := strconv.Atoi(strings.TrimSpace(g)); err == nil && n > 0 {
 				r.Guests = n
 			}
 		}
-		if rc, ok := a.param("X-RESPONSE-COMMENT"); ok {
+		if rc, ok := a.Param("X-RESPONSE-COMMENT"); ok {
 			// Gmail HTML-escapes the note and then TEXT-escapes it inside the
 			// parameter: "it&#39\;s" is "it's".
-			if s := strings.TrimSpace(html.UnescapeString(unescapeText(rc))); s != "" && !slices.Contains(comments, s) {
+			if s := strings.TrimSpace(html.UnescapeString(UnescapeText(rc))); s != "" && !slices.Contains(comments, s) {
 				comments = append(comments, s)
 			}
 		}
@@ -219,9 +219,9 @@ func parseStamp(v string) (time.Time, error) {
 
 // rawDateTime writes a date-time property's value with its TZID, for
 // display.
-func rawDateTime(p prop) string {
-	v := strings.TrimSpace(p.value)
-	if tz, ok := p.param("TZID"); ok && tz != "" {
+func rawDateTime(p Prop) string {
+	v := strings.TrimSpace(p.Value)
+	if tz, ok := p.Param("TZID"); ok && tz != "" {
 		return "TZID=" + tz + ":" + v
 	}
 	return v

@@ -45,31 +45,31 @@ func parseOffset(t testing.TB, s string) int {
 // its onsets up to the end of year horizon.
 func modelZone(t testing.TB, data []byte, tzid string, horizon int) zoneModel {
 	t.Helper()
-	doc, err := parse(data)
+	doc, err := Parse(data)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var m zoneModel
 	found := false
-	for _, cal := range doc.top {
-		for _, z := range cal.subs {
-			if tz, _ := z.first("TZID"); z.name != "VTIMEZONE" || unescapeText(tz.value) != tzid {
+	for _, cal := range doc.Top {
+		for _, z := range cal.Subs {
+			if tz, _ := z.First("TZID"); z.Name != "VTIMEZONE" || UnescapeText(tz.Value) != tzid {
 				continue
 			}
 			found = true
-			for _, o := range z.subs {
-				dt, _ := o.first("DTSTART")
-				fromP, _ := o.first("TZOFFSETFROM")
-				toP, _ := o.first("TZOFFSETTO")
-				from, to := parseOffset(t, fromP.value), parseOffset(t, toP.value)
-				wall, err := time.Parse(localLayout, dt.value)
+			for _, o := range z.Subs {
+				dt, _ := o.First("DTSTART")
+				fromP, _ := o.First("TZOFFSETFROM")
+				toP, _ := o.First("TZOFFSETTO")
+				from, to := parseOffset(t, fromP.Value), parseOffset(t, toP.Value)
+				wall, err := time.Parse(localLayout, dt.Value)
 				if err != nil {
-					t.Fatalf("observance DTSTART %q: %v", dt.value, err)
+					t.Fatalf("observance DTSTART %q: %v", dt.Value, err)
 				}
 				inst := func(w time.Time) time.Time { return w.Add(-time.Duration(from) * time.Second) }
 				m.onsets = append(m.onsets, onset{inst(wall), to})
-				for _, rd := range o.all("RDATE") {
-					for _, v := range strings.Split(rd.value, ",") {
+				for _, rd := range o.All("RDATE") {
+					for _, v := range strings.Split(rd.Value, ",") {
 						w, err := time.Parse(localLayout, v)
 						if err != nil {
 							t.Fatalf("RDATE %q: %v", v, err)
@@ -77,14 +77,14 @@ func modelZone(t testing.TB, data []byte, tzid string, horizon int) zoneModel {
 						m.onsets = append(m.onsets, onset{inst(w), to})
 					}
 				}
-				for _, rr := range o.all("RRULE") {
+				for _, rr := range o.All("RRULE") {
 					month, n, wd, until := 0, 0, -1, time.Time{}
-					for _, part := range strings.Split(rr.value, ";") {
+					for _, part := range strings.Split(rr.Value, ";") {
 						k, v, _ := strings.Cut(part, "=")
 						switch k {
 						case "FREQ":
 							if v != "YEARLY" {
-								t.Fatalf("RRULE %q is not yearly", rr.value)
+								t.Fatalf("RRULE %q is not yearly", rr.Value)
 							}
 						case "BYMONTH":
 							month, _ = strconv.Atoi(v)

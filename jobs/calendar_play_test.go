@@ -10,7 +10,7 @@ import (
 
 	"outreach"
 	"outreach/directory"
-	"outreach/ical"
+	"outreach/ical/icaltest"
 	"outreach/internal/clientcheck"
 	"outreach/internal/smtptest"
 )
@@ -70,7 +70,7 @@ func playMission(t *testing.T, f *fixture, mission string, changes ...func()) []
 // move, and its cancellation, each as the mission received it by mail. The
 // moved session exists once, at the latest time and room, and ends
 // cancelled; the other sessions are as invited. Every object also parses
-// with Python's icalendar and passes ical.Validate.
+// with Python's icalendar and passes icaltest.Validate.
 func TestCalendarPlay(t *testing.T) {
 	clientcheck.Require(t, clientcheck.ICALJSParser, clientcheck.PyICalendarParser, clientcheck.PyEmailParser)
 	f := newFixture(t, smtptest.Hooks{})
@@ -109,7 +109,7 @@ func TestCalendarPlay(t *testing.T) {
 		objects = append(objects, objs...)
 	}
 	for i, o := range objects {
-		if err := ical.Validate(o); err != nil {
+		if err := icaltest.Validate(o); err != nil {
 			t.Errorf("object %d does not validate:\n%v\n%s", i+1, err, o)
 		}
 	}
@@ -314,7 +314,7 @@ func TestCalendarPlayConfirmation(t *testing.T) {
 		t.Errorf("the calendar part %s is not among the alternatives (parent %+v)", inline[0].Path, parent)
 	}
 	conf := received[1][0]
-	if err := ical.Validate(conf); err != nil {
+	if err := icaltest.Validate(conf); err != nil {
 		t.Errorf("confirmation does not validate: %v", err)
 	}
 	uid := f.e.UID(mission, sur)

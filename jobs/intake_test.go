@@ -21,6 +21,7 @@ import (
 
 	"outreach"
 	"outreach/ical"
+	"outreach/ical/icaltest"
 	"outreach/internal/imaptest"
 	"outreach/internal/smtptest"
 	"outreach/mailer/inbox"
@@ -845,7 +846,7 @@ func TestIntakeEmailedAcceptIsConfirmedWithTheInvitationsEvent(t *testing.T) {
 		if ev.PartStat != "ACCEPTED" || ev.Sequence != 0 {
 			t.Errorf("%s: attendee %s SEQUENCE %d, want ACCEPTED at 0", session, ev.PartStat, ev.Sequence)
 		}
-		if err := ical.Validate(part.data); err != nil {
+		if err := icaltest.Validate(part.data); err != nil {
 			t.Errorf("%s: the confirmation's calendar is invalid: %v", session, err)
 		}
 		if f.item(outreach.OutboxKey{Kind: outreach.Confirmation, Mission: "BEL", Session: session, Revision: "0"}).State != outreach.Sent {

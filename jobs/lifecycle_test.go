@@ -8,6 +8,7 @@ import (
 
 	"outreach"
 	"outreach/ical"
+	"outreach/ical/icaltest"
 	"outreach/internal/smtptest"
 	"outreach/internal/testenv"
 )
@@ -136,7 +137,7 @@ func TestMoveSessionSendsRequestWithNextSequence(t *testing.T) {
 		if want := f.summary(id, "JPN"); c.subject != want || c.ev.Summary != want {
 			t.Errorf("%s: Subject %q SUMMARY %q, want %q in its language", id, c.subject, c.ev.Summary, want)
 		}
-		if err := ical.Validate(c.data); err != nil {
+		if err := icaltest.Validate(c.data); err != nil {
 			t.Errorf("%s: %v", id, err)
 		}
 	}
@@ -236,7 +237,7 @@ func TestCancelSessionSendsCancel(t *testing.T) {
 			c.ev.Sequence != 2 || c.ev.UID != f.e.UID(id, "JPN") {
 			t.Errorf("%s: %s/%s STATUS %s SEQUENCE %d UID %s", id, c.method, c.ev.Method, icsValue(c.data, "STATUS"), c.ev.Sequence, c.ev.UID)
 		}
-		if err := ical.Validate(c.data); err != nil {
+		if err := icaltest.Validate(c.data); err != nil {
 			t.Errorf("%s: %v", id, err)
 		}
 	}
@@ -351,7 +352,7 @@ func TestCalendarFeedPublishesEverySession(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := ical.Validate(feed); err != nil {
+	if err := icaltest.Validate(feed); err != nil {
 		t.Fatalf("feed: %v", err)
 	}
 	if icsValue(feed, "METHOD") != "PUBLISH" {

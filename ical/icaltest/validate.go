@@ -1,4 +1,8 @@
-package ical
+// Package icaltest holds the strict iCalendar validator the tests across the
+// project run on every object outreach writes (RFC 5545, RFC 5546 §3.2,
+// RFC 6868). It reads objects through ical.Parse and is never linked into
+// the daemon.
+package icaltest
 
 import (
 	"bytes"
@@ -10,6 +14,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"outreach/ical"
 )
 
 // Validate checks data strictly against what this project promises to send
@@ -37,7 +43,7 @@ func Validate(data []byte) error {
 	if len(data) == 0 {
 		return v.result()
 	}
-	doc, err := parse(data)
+	doc, err := ical.Parse(data)
 	if err != nil {
 		v.errs = append(v.errs, fmt.Errorf("ical: %w", err))
 		return v.result()
@@ -45,6 +51,13 @@ func Validate(data []byte) error {
 	v.document(doc)
 	return v.result()
 }
+
+// maxLineOctets is the longest physical line RFC 5545 §3.1 allows, CRLF
+// excluded.
+const maxLineOctets = 75
+
+// localLayout is a local DATE-TIME (RFC 5545 §3.3.5).
+const localLayout = "20060102T150405"
 
 // maxProblems bounds how many problems Validate lists.
 const maxProblems = 100
@@ -77,7 +90,7 @@ func (v *validator) physical(data []byte) {
 		v.addf(0, "empty input")
 		return
 	}
-	if len(data) > maxInputOctets {
+	if len(data) > ical.MaxInputOctets {
 		return // parse reports it
 	}
 	type tally struct{ first, count int }
@@ -93,7 +106,7 @@ func (v *validator) physical(data []byte) {
 		t.count++
 	}
 	num := 0
-	for rest := data; len(rest) > 0 && num < maxPhysicalLines; {
+	for rest := data; len(rest) > 0 && num < ical.MaxPhysicalLines; {
 		num++
 		var l []byte
 		if i := bytes.IndexByte(rest, '\n'); i < 0 {
@@ -157,24 +170,24 @@ func splitByFold(l []byte) bool {
 	return trimmed && utf8.Valid(body)
 }
 
-func (v *validator) document(doc *document) {
-	for _, p := range doc.stray {
-		v.addf(p.num, "%s outside BEGIN:VCALENDAR", p.name)
+func (v *validator) document(doc *ical.Document) {
+	for _, p := range doc.Stray {
+		v.addf(p.Line, "%s outside BEGIN:VCALENDAR", p.Name)
 	}
-	var cals []*component
-	for _, c := range doc.top {
-		if c.name == "VCALENDAR" {
+	var cals []*ical.Component
+	for _, c := range doc.Top {
+		if c.Name == "VCALENDAR" {
 			cals = append(cals, c)
 			continue
 		}
-		v.addf(c.num, "BEGIN:%s outside BEGIN:VCALENDAR", c.name)
+		v.addf(c.Line, "BEGIN:%s outside BEGIN:VCALENDAR", c.Name)
 	}
 	switch len(cals) {
 	case 0:
 		v.addf(0, "no VCALENDAR")
 	case 1:
 	default:
-		v.addf(cals[1].num, "a second VCALENDAR; an object holds exactly one")
+		v.addf(cals[1].Line, "a second VCALENDAR; an object holds exactly one")
 	}
 	for _, c := range cals {
 		v.calendar(c)
@@ -183,85 +196,85 @@ func (v *validator) document(doc *document) {
 
 var knownMethods = []string{"PUBLISH", "REQUEST", "REPLY", "ADD", "CANCEL", "REFRESH", "COUNTER", "DECLINECOUNTER"}
 
-func (v *validator) calendar(c *component) {
+func (v *validator) calendar(c *ical.Component) {
 	for _, name := range []string{"PRODID", "VERSION", "METHOD"} {
-		if n := len(c.all(name)); n != 1 {
-			v.addf(c.num, "VCALENDAR needs exactly one %s, has %d", name, n)
+		if n := len(c.All(name)); n != 1 {
+			v.addf(c.Line, "VCALENDAR needs exactly one %s, has %d", name, n)
 		}
 	}
-	if n := len(c.all("CALSCALE")); n > 1 {
-		v.addf(c.num, "VCALENDAR has %d CALSCALE", n)
+	if n := len(c.All("CALSCALE")); n > 1 {
+		v.addf(c.Line, "VCALENDAR has %d CALSCALE", n)
 	}
-	if p, ok := c.first("VERSION"); ok && strings.TrimSpace(p.value) != "2.0" {
-		v.addf(p.num, "VERSION is %q, not 2.0", p.value)
+	if p, ok := c.First("VERSION"); ok && strings.TrimSpace(p.Value) != "2.0" {
+		v.addf(p.Line, "VERSION is %q, not 2.0", p.Value)
 	}
-	if p, ok := c.first("CALSCALE"); ok && !strings.EqualFold(strings.TrimSpace(p.value), "GREGORIAN") {
-		v.addf(p.num, "CALSCALE is %q, not GREGORIAN", p.value)
+	if p, ok := c.First("CALSCALE"); ok && !strings.EqualFold(strings.TrimSpace(p.Value), "GREGORIAN") {
+		v.addf(p.Line, "CALSCALE is %q, not GREGORIAN", p.Value)
 	}
 	method := ""
-	if p, ok := c.first("METHOD"); ok {
-		method = strings.ToUpper(strings.TrimSpace(p.value))
+	if p, ok := c.First("METHOD"); ok {
+		method = strings.ToUpper(strings.TrimSpace(p.Value))
 		if !slices.Contains(knownMethods, method) {
-			v.addf(p.num, "METHOD %q is not an RFC 5546 method", p.value)
+			v.addf(p.Line, "METHOD %q is not an RFC 5546 method", p.Value)
 		}
 	}
 
 	zones := map[string]bool{}
-	var events []*component
-	for _, s := range c.subs {
-		switch s.name {
+	var events []*ical.Component
+	for _, s := range c.Subs {
+		switch s.Name {
 		case "VTIMEZONE":
 			v.timezone(s, zones)
 		case "VEVENT":
 			events = append(events, s)
 		default:
-			v.addf(s.num, "BEGIN:%s: an object of this project holds only VTIMEZONE and VEVENT", s.name)
+			v.addf(s.Line, "BEGIN:%s: an object of this project holds only VTIMEZONE and VEVENT", s.Name)
 		}
 	}
 	if len(events) == 0 {
-		v.addf(c.num, "VCALENDAR has no VEVENT")
+		v.addf(c.Line, "VCALENDAR has no VEVENT")
 	}
 	firstUID := ""
 	seen := map[string]int{}
 	for _, ev := range events {
 		v.event(ev, method)
-		uidp, ok := ev.first("UID")
+		uidp, ok := ev.First("UID")
 		if !ok {
 			continue
 		}
-		uid := unescapeText(uidp.value)
+		uid := ical.UnescapeText(uidp.Value)
 		rid := ""
-		if p, ok := ev.first("RECURRENCE-ID"); ok {
-			rid = rawDateTime(p)
+		if p, ok := ev.First("RECURRENCE-ID"); ok {
+			rid = dateTimeKey(p)
 		}
 		switch {
 		case method == "PUBLISH":
 			key := uid + "\x00" + rid
 			if line, dup := seen[key]; dup {
-				v.addf(uidp.num, "UID %q already used at line %d", uid, line)
+				v.addf(uidp.Line, "UID %q already used at line %d", uid, line)
 			}
-			seen[key] = uidp.num
+			seen[key] = uidp.Line
 		case firstUID == "":
 			firstUID = uid
 		case uid != firstUID:
-			v.addf(uidp.num, "UID %q differs from %q; a %s object holds one UID", uid, firstUID, method)
+			v.addf(uidp.Line, "UID %q differs from %q; a %s object holds one UID", uid, firstUID, method)
 		}
 	}
-	walk(c, func(p prop) {
+	walk(c, func(p ical.Prop) {
 		v.params(p)
 		v.value(p)
-		if tz, ok := p.param("TZID"); ok && !zones[tz] {
-			v.addf(p.num, "%s uses TZID %q with no VTIMEZONE for it", p.name, tz)
+		if tz, ok := p.Param("TZID"); ok && !zones[tz] {
+			v.addf(p.Line, "%s uses TZID %q with no VTIMEZONE for it", p.Name, tz)
 		}
 	})
 }
 
 // walk calls fn for every property of c and of its components, in order.
-func walk(c *component, fn func(prop)) {
-	for _, p := range c.props {
+func walk(c *ical.Component, fn func(ical.Prop)) {
+	for _, p := range c.Props {
 		fn(p)
 	}
-	for _, s := range c.subs {
+	for _, s := range c.Subs {
 		walk(s, fn)
 	}
 }
@@ -275,52 +288,52 @@ var (
 	reUntil    = regexp.MustCompile(`(?i)(^|;)UNTIL=([^;]*)`)
 )
 
-func (v *validator) timezone(z *component, zones map[string]bool) {
-	tzids := z.all("TZID")
+func (v *validator) timezone(z *ical.Component, zones map[string]bool) {
+	tzids := z.All("TZID")
 	if len(tzids) != 1 {
-		v.addf(z.num, "VTIMEZONE needs exactly one TZID, has %d", len(tzids))
+		v.addf(z.Line, "VTIMEZONE needs exactly one TZID, has %d", len(tzids))
 	}
 	if len(tzids) > 0 {
-		id := unescapeText(tzids[0].value)
+		id := ical.UnescapeText(tzids[0].Value)
 		if zones[id] {
-			v.addf(tzids[0].num, "a second VTIMEZONE for %q", id)
+			v.addf(tzids[0].Line, "a second VTIMEZONE for %q", id)
 		}
 		zones[id] = true
 	}
 	n := 0
-	for _, o := range z.subs {
-		if o.name != "STANDARD" && o.name != "DAYLIGHT" {
-			v.addf(o.num, "BEGIN:%s inside VTIMEZONE", o.name)
+	for _, o := range z.Subs {
+		if o.Name != "STANDARD" && o.Name != "DAYLIGHT" {
+			v.addf(o.Line, "BEGIN:%s inside VTIMEZONE", o.Name)
 			continue
 		}
 		n++
 		for _, name := range []string{"DTSTART", "TZOFFSETFROM", "TZOFFSETTO"} {
-			if k := len(o.all(name)); k != 1 {
-				v.addf(o.num, "%s needs exactly one %s, has %d", o.name, name, k)
+			if k := len(o.All(name)); k != 1 {
+				v.addf(o.Line, "%s needs exactly one %s, has %d", o.Name, name, k)
 			}
 		}
-		if p, ok := o.first("DTSTART"); ok && !validLocal(p.value) {
-			v.addf(p.num, "%s DTSTART %q is not a local date-time", o.name, p.value)
+		if p, ok := o.First("DTSTART"); ok && !validLocal(p.Value) {
+			v.addf(p.Line, "%s DTSTART %q is not a local date-time", o.Name, p.Value)
 		}
 		for _, name := range []string{"TZOFFSETFROM", "TZOFFSETTO"} {
-			if p, ok := o.first(name); ok && (!reOffset.MatchString(p.value) || strings.Trim(p.value, "-0") == "" && p.value[0] == '-') {
-				v.addf(p.num, "%s %q is not a UTC offset like +0200", name, p.value)
+			if p, ok := o.First(name); ok && (!reOffset.MatchString(p.Value) || strings.Trim(p.Value, "-0") == "" && p.Value[0] == '-') {
+				v.addf(p.Line, "%s %q is not a UTC offset like +0200", name, p.Value)
 			}
 		}
-		if rr := o.all("RRULE"); len(rr) > 1 {
-			v.addf(o.num, "%s has %d RRULEs", o.name, len(rr))
+		if rr := o.All("RRULE"); len(rr) > 1 {
+			v.addf(o.Line, "%s has %d RRULEs", o.Name, len(rr))
 		}
-		for _, p := range o.all("RRULE") {
-			if !strings.Contains(strings.ToUpper(p.value), "FREQ=") {
-				v.addf(p.num, "RRULE %q has no FREQ", p.value)
+		for _, p := range o.All("RRULE") {
+			if !strings.Contains(strings.ToUpper(p.Value), "FREQ=") {
+				v.addf(p.Line, "RRULE %q has no FREQ", p.Value)
 			}
-			if m := reUntil.FindStringSubmatch(p.value); m != nil && !reUTC.MatchString(m[2]) {
-				v.addf(p.num, "RRULE UNTIL %q in a VTIMEZONE must be UTC", m[2])
+			if m := reUntil.FindStringSubmatch(p.Value); m != nil && !reUTC.MatchString(m[2]) {
+				v.addf(p.Line, "RRULE UNTIL %q in a VTIMEZONE must be UTC", m[2])
 			}
 		}
 	}
 	if n == 0 {
-		v.addf(z.num, "VTIMEZONE has no STANDARD or DAYLIGHT")
+		v.addf(z.Line, "VTIMEZONE has no STANDARD or DAYLIGHT")
 	}
 }
 
@@ -350,118 +363,122 @@ var singles = []string{"UID", "DTSTAMP", "DTSTART", "DTEND", "DURATION", "SEQUEN
 	"ORGANIZER", "LOCATION", "DESCRIPTION", "TRANSP", "URL", "CLASS", "CREATED", "LAST-MODIFIED",
 	"PRIORITY", "RECURRENCE-ID", "GEO"}
 
-func (v *validator) event(ev *component, method string) {
+func (v *validator) event(ev *ical.Component, method string) {
 	for _, name := range singles {
-		if n := len(ev.all(name)); n > 1 {
-			v.addf(ev.num, "VEVENT has %d %s; at most one is allowed", n, name)
+		if n := len(ev.All(name)); n > 1 {
+			v.addf(ev.Line, "VEVENT has %d %s; at most one is allowed", n, name)
 		}
 	}
 	req, ok := required[method]
 	if !ok {
 		req = []string{"DTSTAMP", "UID"} // RFC 5545 §3.6.1
 	}
+	where := method
+	if where == "" {
+		where = "any VEVENT"
+	}
 	for _, name := range req {
-		if _, ok := ev.first(name); !ok {
-			v.addf(ev.num, "VEVENT has no %s (required in %s)", name, orDefault(method, "any VEVENT"))
+		if _, ok := ev.First(name); !ok {
+			v.addf(ev.Line, "VEVENT has no %s (required in %s)", name, where)
 		}
 	}
-	attendees := ev.all("ATTENDEE")
+	attendees := ev.All("ATTENDEE")
 	switch method {
 	case "PUBLISH":
 		for _, a := range attendees {
-			v.addf(a.num, "ATTENDEE in a PUBLISH object (RFC 5546 §3.2.1 forbids it)")
+			v.addf(a.Line, "ATTENDEE in a PUBLISH object (RFC 5546 §3.2.1 forbids it)")
 		}
 	case "REPLY", "REFRESH":
 		if len(attendees) > 1 {
-			v.addf(ev.num, "%s has %d ATTENDEEs; it must have exactly one", method, len(attendees))
+			v.addf(ev.Line, "%s has %d ATTENDEEs; it must have exactly one", method, len(attendees))
 		}
 	}
-	if _, ok := ev.first("DTEND"); ok {
-		if _, ok := ev.first("DURATION"); ok {
-			v.addf(ev.num, "VEVENT has both DTEND and DURATION")
+	if _, ok := ev.First("DTEND"); ok {
+		if _, ok := ev.First("DURATION"); ok {
+			v.addf(ev.Line, "VEVENT has both DTEND and DURATION")
 		}
 	}
-	if p, ok := ev.first("DTSTAMP"); ok && (!reUTC.MatchString(p.value) || !validLocal(strings.TrimSuffix(p.value, "Z"))) {
-		v.addf(p.num, "DTSTAMP %q is not a UTC date-time like 20171001T080000Z", p.value)
+	if p, ok := ev.First("DTSTAMP"); ok && (!reUTC.MatchString(p.Value) || !validLocal(strings.TrimSuffix(p.Value, "Z"))) {
+		v.addf(p.Line, "DTSTAMP %q is not a UTC date-time like 20171001T080000Z", p.Value)
 	}
 	for _, name := range []string{"DTSTART", "DTEND", "RECURRENCE-ID"} {
-		if p, ok := ev.first(name); ok {
+		if p, ok := ev.First(name); ok {
 			v.dateTime(p)
 		}
 	}
-	if s, ok := ev.first("DTSTART"); ok {
-		if e, ok := ev.first("DTEND"); ok && comparable(s, e) && e.value <= s.value {
-			v.addf(e.num, "DTEND %s is not after DTSTART %s", e.value, s.value)
+	if s, ok := ev.First("DTSTART"); ok {
+		if e, ok := ev.First("DTEND"); ok && comparable(s, e) && e.Value <= s.Value {
+			v.addf(e.Line, "DTEND %s is not after DTSTART %s", e.Value, s.Value)
 		}
 	}
-	if p, ok := ev.first("SEQUENCE"); ok {
-		if n, err := strconv.Atoi(p.value); err != nil || n < 0 || strings.HasPrefix(p.value, "+") {
-			v.addf(p.num, "SEQUENCE %q is not a non-negative integer", p.value)
+	if p, ok := ev.First("SEQUENCE"); ok {
+		if n, err := strconv.Atoi(p.Value); err != nil || n < 0 || strings.HasPrefix(p.Value, "+") {
+			v.addf(p.Line, "SEQUENCE %q is not a non-negative integer", p.Value)
 		}
 	}
 	status := ""
-	if p, ok := ev.first("STATUS"); ok {
-		status = strings.ToUpper(p.value)
+	if p, ok := ev.First("STATUS"); ok {
+		status = strings.ToUpper(p.Value)
 		if status != "TENTATIVE" && status != "CONFIRMED" && status != "CANCELLED" {
-			v.addf(p.num, "STATUS %q is not TENTATIVE, CONFIRMED or CANCELLED", p.value)
+			v.addf(p.Line, "STATUS %q is not TENTATIVE, CONFIRMED or CANCELLED", p.Value)
 		}
 	}
 	if method == "CANCEL" && status != "" && status != "CANCELLED" {
-		v.addf(ev.num, "CANCEL with STATUS:%s; it must be STATUS:CANCELLED", status)
+		v.addf(ev.Line, "CANCEL with STATUS:%s; it must be STATUS:CANCELLED", status)
 	}
 	for _, name := range []string{"ORGANIZER", "ATTENDEE"} {
-		for _, p := range ev.all(name) {
+		for _, p := range ev.All(name) {
 			v.calAddress(p)
 		}
 	}
 	for _, a := range attendees {
 		v.attendeeParams(a)
 	}
-	for _, s := range ev.subs {
-		if s.name != "VALARM" {
-			v.addf(s.num, "BEGIN:%s inside VEVENT", s.name)
+	for _, s := range ev.Subs {
+		if s.Name != "VALARM" {
+			v.addf(s.Line, "BEGIN:%s inside VEVENT", s.Name)
 		}
 	}
 }
 
 // comparable reports whether two date-times can be compared as strings:
 // same form and same TZID.
-func comparable(a, b prop) bool {
-	ta, _ := a.param("TZID")
-	tb, _ := b.param("TZID")
-	return ta == tb && len(a.value) == len(b.value) &&
-		strings.HasSuffix(a.value, "Z") == strings.HasSuffix(b.value, "Z")
+func comparable(a, b ical.Prop) bool {
+	ta, _ := a.Param("TZID")
+	tb, _ := b.Param("TZID")
+	return ta == tb && len(a.Value) == len(b.Value) &&
+		strings.HasSuffix(a.Value, "Z") == strings.HasSuffix(b.Value, "Z")
 }
 
-func (v *validator) dateTime(p prop) {
-	tz, hasTZ := p.param("TZID")
-	if vt, _ := p.param("VALUE"); strings.EqualFold(vt, "DATE") {
-		if !reDate.MatchString(p.value) {
-			v.addf(p.num, "%s %q is not a DATE", p.name, p.value)
+func (v *validator) dateTime(p ical.Prop) {
+	tz, hasTZ := p.Param("TZID")
+	if vt, _ := p.Param("VALUE"); strings.EqualFold(vt, "DATE") {
+		if !reDate.MatchString(p.Value) {
+			v.addf(p.Line, "%s %q is not a DATE", p.Name, p.Value)
 		}
 		return
 	}
-	if !reDateTime.MatchString(p.value) || !validLocal(strings.TrimSuffix(p.value, "Z")) {
-		v.addf(p.num, "%s %q is not a DATE-TIME", p.name, p.value)
+	if !reDateTime.MatchString(p.Value) || !validLocal(strings.TrimSuffix(p.Value, "Z")) {
+		v.addf(p.Line, "%s %q is not a DATE-TIME", p.Name, p.Value)
 		return
 	}
-	utc := strings.HasSuffix(p.value, "Z")
+	utc := strings.HasSuffix(p.Value, "Z")
 	switch {
 	case utc && hasTZ:
-		v.addf(p.num, "%s is in UTC but has TZID=%s", p.name, tz)
+		v.addf(p.Line, "%s is in UTC but has TZID=%s", p.Name, tz)
 	case !utc && !hasTZ:
-		v.addf(p.num, "%s %s is a floating time; give a TZID or UTC", p.name, p.value)
+		v.addf(p.Line, "%s %s is a floating time; give a TZID or UTC", p.Name, p.Value)
 	}
 }
 
-func (v *validator) calAddress(p prop) {
-	email, ok := cutMailto(p.value)
+func (v *validator) calAddress(p ical.Prop) {
+	email, ok := cutMailto(p.Value)
 	if !ok {
-		v.addf(p.num, "%s %q is not a mailto: address", p.name, abbreviate(p.value))
+		v.addf(p.Line, "%s %q is not a mailto: address", p.Name, abbreviate(p.Value))
 		return
 	}
-	if checkEmail(email) != nil || strings.TrimSpace(email) != email {
-		v.addf(p.num, "%s %q is not a valid email address", p.name, abbreviate(p.value))
+	if ical.CheckEmail(email) != nil || strings.TrimSpace(email) != email {
+		v.addf(p.Line, "%s %q is not a valid email address", p.Name, abbreviate(p.Value))
 	}
 }
 
@@ -477,11 +494,11 @@ var attendeeValues = []struct {
 	{"CUTYPE", []string{"INDIVIDUAL", "GROUP", "RESOURCE", "ROOM", "UNKNOWN"}},
 }
 
-func (v *validator) attendeeParams(a prop) {
+func (v *validator) attendeeParams(a ical.Prop) {
 	for _, av := range attendeeValues {
-		val, ok := a.param(av.param)
+		val, ok := a.Param(av.param)
 		if up := strings.ToUpper(val); ok && !slices.Contains(av.values, up) && !strings.HasPrefix(up, "X-") {
-			v.addf(a.num, "ATTENDEE %s=%q is not one of %s", av.param, val, strings.Join(av.values, ", "))
+			v.addf(a.Line, "ATTENDEE %s=%q is not one of %s", av.param, val, strings.Join(av.values, ", "))
 		}
 	}
 }
@@ -489,26 +506,26 @@ func (v *validator) attendeeParams(a prop) {
 // multiValued are the parameters RFC 5545 lets hold a comma-separated list.
 var multiValued = []string{"MEMBER", "DELEGATED-TO", "DELEGATED-FROM"}
 
-func (v *validator) params(p prop) {
-	for _, q := range p.params {
-		if len(q.values) > 1 && !slices.Contains(multiValued, q.name) {
-			v.addf(p.num, "%s parameter %s has %d values (%q); a value holding ',' must be DQUOTE-d",
-				p.name, q.name, len(q.values), strings.Join(q.raw, ","))
+func (v *validator) params(p ical.Prop) {
+	for _, q := range p.Params {
+		if len(q.Values) > 1 && !slices.Contains(multiValued, q.Name) {
+			v.addf(p.Line, "%s parameter %s has %d values (%q); a value holding ',' must be DQUOTE-d",
+				p.Name, q.Name, len(q.Values), strings.Join(q.Raw, ","))
 		}
-		for i, raw := range q.raw {
+		for i, raw := range q.Raw {
 			if hasControl(raw) {
-				v.addf(p.num, "%s parameter %s holds a control character", p.name, q.name)
+				v.addf(p.Line, "%s parameter %s holds a control character", p.Name, q.Name)
 			}
-			if !q.quoted[i] && strings.Contains(raw, `"`) {
-				v.addf(p.num, "%s parameter %s holds a DQUOTE; write it as ^' (RFC 6868)", p.name, q.name)
+			if !q.Quoted[i] && strings.Contains(raw, `"`) {
+				v.addf(p.Line, "%s parameter %s holds a DQUOTE; write it as ^' (RFC 6868)", p.Name, q.Name)
 			}
 			// Inside DQUOTEs a backslash is an ordinary character (a name
 			// may hold one); outside, it is the sign of TEXT escaping
 			// applied to a parameter.
 			for _, esc := range []string{`\,`, `\;`, `\:`, `\'`, `\"`} {
-				if !q.quoted[i] && strings.Contains(raw, esc) {
-					v.addf(p.num, "%s parameter %s holds the escape %s; parameter values are DQUOTE-d, not backslash-escaped",
-						p.name, q.name, esc)
+				if !q.Quoted[i] && strings.Contains(raw, esc) {
+					v.addf(p.Line, "%s parameter %s holds the escape %s; parameter values are DQUOTE-d, not backslash-escaped",
+						p.Name, q.Name, esc)
 					break
 				}
 			}
@@ -520,24 +537,24 @@ func (v *validator) params(p prop) {
 var textProps = []string{"SUMMARY", "LOCATION", "DESCRIPTION", "COMMENT", "UID", "TZNAME", "TZID",
 	"PRODID", "CONTACT", "X-WR-CALNAME", "X-WR-CALDESC"}
 
-func (v *validator) value(p prop) {
-	if hasControl(p.value) {
-		v.addf(p.num, "%s value holds a control character", p.name)
+func (v *validator) value(p ical.Prop) {
+	if hasControl(p.Value) {
+		v.addf(p.Line, "%s value holds a control character", p.Name)
 	}
-	if !slices.Contains(textProps, p.name) {
+	if !slices.Contains(textProps, p.Name) {
 		return
 	}
-	s := p.value
+	s := p.Value
 	for i := 0; i < len(s); i++ {
 		switch s[i] {
 		case '\\':
 			if i+1 >= len(s) || !strings.ContainsRune(`\;,nN`, rune(s[i+1])) {
-				v.addf(p.num, "%s has a backslash not followed by \\ ; , or n", p.name)
+				v.addf(p.Line, "%s has a backslash not followed by \\ ; , or n", p.Name)
 				return
 			}
 			i++
 		case ';', ',':
-			v.addf(p.num, "%s has an unescaped %q (TEXT needs \\%c)", p.name, s[i], s[i])
+			v.addf(p.Line, "%s has an unescaped %q (TEXT needs \\%c)", p.Name, s[i], s[i])
 			return
 		}
 	}
@@ -551,4 +568,34 @@ func hasControl(s string) bool {
 		}
 	}
 	return false
+}
+
+// dateTimeKey is a date-time property's value with its TZID, so that two
+// RECURRENCE-IDs compare equal only when they name the same instant.
+func dateTimeKey(p ical.Prop) string {
+	tz, _ := p.Param("TZID")
+	return tz + ":" + strings.TrimSpace(p.Value)
+}
+
+// cutMailto removes a leading mailto: written in any case, and reports
+// whether there was one.
+func cutMailto(v string) (string, bool) {
+	if len(v) >= 7 && strings.EqualFold(v[:7], "mailto:") {
+		return v[7:], true
+	}
+	return v, false
+}
+
+// abbreviate shortens s to 40 octets, on a character boundary, for an error
+// message.
+func abbreviate(s string) string {
+	const n = 40
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
