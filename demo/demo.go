@@ -21,8 +21,8 @@ import (
 
 	"outreach"
 	"outreach/config"
+	"outreach/demo/mailbox"
 	"outreach/directory"
-	"outreach/internal/imaptest"
 	"outreach/jobs"
 	"outreach/mailer"
 	"outreach/mailer/inbox"
@@ -184,7 +184,7 @@ type round struct {
 	e        *jobs.Engine
 	w        *world
 	relay    *relay
-	mbox     *imaptest.Server
+	mbox     *mailbox.Server
 	watcher  *inbox.Watcher
 	ev       outreach.Event
 	sessions []outreach.Session
@@ -231,10 +231,10 @@ func newRound(ctx context.Context, dir string, opts Options) (*round, error) {
 	if err != nil {
 		return nil, err
 	}
-	r.mbox, err = startMailbox(mailboxUser, mailboxPass)
+	r.mbox, err = mailbox.Listen(mailbox.Options{Addr: "127.0.0.1:0", Username: mailboxUser, Password: mailboxPass})
 	if err != nil {
 		r.close()
-		return nil, err
+		return nil, fmt.Errorf("demo: IMAP server: %w", err)
 	}
 	r.relay, err = startRelay(func(_ string, to []string, raw []byte) {
 		r.w.receive(r.clock.Now(), to, raw)

@@ -12,8 +12,6 @@ import (
 	"sync"
 
 	"github.com/emersion/go-smtp"
-
-	"outreach/internal/imaptest"
 )
 
 // relay is the demo's outgoing mail server: a go-smtp server on loopback
@@ -104,16 +102,4 @@ func (s *relaySession) Data(rd io.Reader) error {
 	s.r.mu.Unlock()
 	s.r.deliver(s.from, append([]string(nil), s.to...), raw)
 	return nil
-}
-
-// startMailbox runs the organiser's IMAP mailbox: go-imap's in-memory
-// server on loopback. Mail for the organiser is delivered into it directly
-// (Append), as a local delivery agent would, and outreach reads it over
-// IMAP.
-func startMailbox(username, password string) (*imaptest.Server, error) {
-	m, err := imaptest.Listen("127.0.0.1:0", username, password)
-	if err != nil {
-		return nil, fmt.Errorf("demo: IMAP server: %w", err)
-	}
-	return m, nil
 }

@@ -9,6 +9,8 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
+
+	"outreach/demo/mailbox"
 )
 
 const (
@@ -230,7 +232,7 @@ func TestStartStopsTheServerAtCleanup(t *testing.T) {
 
 func TestListenOnABusyAddressFails(t *testing.T) {
 	s := Start(t, user, password)
-	if _, err := Listen(s.Addr, user, password); err == nil {
+	if _, err := mailbox.Listen(mailbox.Options{Addr: s.Addr, Username: user, Password: password}); err == nil {
 		t.Fatalf("a second server on %s started", s.Addr)
 	}
 }

@@ -28,7 +28,7 @@ import (
 	"github.com/emersion/go-imap/v2/imapserver"
 	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
 
-	"outreach/internal/imaptest"
+	"outreach/demo/mailbox"
 )
 
 const (
@@ -76,8 +76,8 @@ func startServer(t testing.TB, o serverOpts) *testServer {
 	sopts := &imapserver.Options{
 		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
 			// imapmemserver's own IDLE holds back a delivery made just
-			// before it; a real server reports it (imaptest.NewSession).
-			return imaptest.NewSession(user), nil, nil
+			// before it; a real server reports it (mailbox.Session).
+			return mailbox.NewSession(user), nil, nil
 		},
 		Caps:         caps,
 		InsecureAuth: true,
