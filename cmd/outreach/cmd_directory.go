@@ -73,33 +73,20 @@ func cmdInit(c *cli, args []string) error {
 
 func cmdMissionsImport(c *cli, args []string) error {
 	fs := c.flags("missions import", "FILE.csv", "Add or update missions from a CSV file with the header\n  "+strings.Join(directory.MissionColumns, ",")+"\n(emails and domains separated by ';'; title and domain columns may be empty).\nRe-importing updates names and contacts and never loses answers. A file with any\nbad line is refused whole, each problem reported with its line and column.")
-	asJSON := fs.Bool("json", false, "print the report as JSON")
-	pos, err := c.parse(fs, args, 1)
-	if err != nil {
-		return err
-	}
-	f, err := os.Open(pos[0])
-	if err != nil {
-		return fmt.Errorf("missions import: %w", err)
-	}
-	defer f.Close()
-	ms, err := directory.ParseMissions(f)
-	if err != nil {
-		return fmt.Errorf("missions import %s: nothing imported:\n%w", pos[0], err)
-	}
-	return c.withAPI(func(a *admin.Client) error {
-		rep, err := a.ImportMissions(c.ctx, ms, actor())
-		if err != nil {
-			return fmt.Errorf("missions import %s: nothing imported: %w", pos[0], err)
-		}
-		if *asJSON {
-			return c.printJSON(rep)
-		}
-		printf(c.stdout, "Imported %s: %d added, %d updated, %d unchanged.\n", pos[0], len(rep.Added), len(rep.Updated), rep.Unchanged)
-		if len(rep.Kept) > 0 {
-			printf(c.stdout, "%d missions in the store are not in the file and were kept: %s\n", len(rep.Kept), strings.Join(rep.Kept, " "))
-		}
-		return nil
+	return runImport(c, fs, args, csvImport[[]outreach.Mission, jobs.ImportReport]{
+		read: func(_ *admin.Client, f io.Reader) ([]outreach.Mission, error) {
+			return directory.ParseMissions(f)
+		},
+		standalone: true,
+		apply: func(a *admin.Client, ms []outreach.Mission) (jobs.ImportReport, error) {
+			return a.ImportMissions(c.ctx, ms, actor())
+		},
+		report: func(path string, rep jobs.ImportReport) {
+			printf(c.stdout, "Imported %s: %d added, %d updated, %d unchanged.\n", path, len(rep.Added), len(rep.Updated), rep.Unchanged)
+			if len(rep.Kept) > 0 {
+				printf(c.stdout, "%d missions in the store are not in the file and were kept: %s\n", len(rep.Kept), strings.Join(rep.Kept, " "))
+			}
+		},
 	})
 }
 
@@ -250,46 +237,32 @@ func cmdMissionsCheck(c *cli, args []string) error {
 
 func cmdSessionsImport(c *cli, args []string) error {
 	fs := c.flags("sessions import", "FILE.csv", "Add or update sessions from a CSV file with the header "+strings.Join(directory.SessionColumns, ",")+"\n(sur: the mission id of the State under Review; start, end: RFC 3339 times such as\n2017-10-10T10:00:00+02:00). Once invitations went out, change a session with\n`outreach sessions move` instead, so calendars follow.")
-	asJSON := fs.Bool("json", false, "print the report as JSON")
-	pos, err := c.parse(fs, args, 1)
-	if err != nil {
-		return err
-	}
-	f, err := os.Open(pos[0])
-	if err != nil {
-		return fmt.Errorf("sessions import: %w", err)
-	}
-	defer f.Close()
-	cfg, err := c.loadConfig()
-	if err != nil {
-		return err
-	}
-	loc := config.DefaultLocation()
-	if cfg != nil {
-		loc = cfg.Location()
-	}
-	return c.withAPI(func(a *admin.Client) error {
-		ms, err := a.Missions(c.ctx)
-		if err != nil {
-			return err
-		}
-		known := map[string]bool{}
-		for _, m := range ms {
-			known[m.ID] = true
-		}
-		ss, err := directory.ParseSessions(f, func(id string) bool { return known[id] }, loc)
-		if err != nil {
-			return fmt.Errorf("sessions import %s: nothing imported:\n%w", pos[0], err)
-		}
-		rep, err := a.ImportSessions(c.ctx, ss, actor())
-		if err != nil {
-			return fmt.Errorf("sessions import %s: nothing imported:\n%w", pos[0], err)
-		}
-		if *asJSON {
-			return c.printJSON(rep)
-		}
-		printf(c.stdout, "Imported %s: %d added, %d updated, %d unchanged.\n", pos[0], len(rep.Added), len(rep.Updated), rep.Unchanged)
-		return nil
+	return runImport(c, fs, args, csvImport[[]outreach.Session, jobs.ImportReport]{
+		read: func(a *admin.Client, f io.Reader) ([]outreach.Session, error) {
+			cfg, err := c.loadConfig()
+			if err != nil {
+				return nil, err
+			}
+			loc := config.DefaultLocation()
+			if cfg != nil {
+				loc = cfg.Location()
+			}
+			ms, err := a.Missions(c.ctx)
+			if err != nil {
+				return nil, err
+			}
+			known := map[string]bool{}
+			for _, m := range ms {
+				known[m.ID] = true
+			}
+			return directory.ParseSessions(f, func(id string) bool { return known[id] }, loc)
+		},
+		apply: func(a *admin.Client, ss []outreach.Session) (jobs.ImportReport, error) {
+			return a.ImportSessions(c.ctx, ss, actor())
+		},
+		report: func(path string, rep jobs.ImportReport) {
+			printf(c.stdout, "Imported %s: %d added, %d updated, %d unchanged.\n", path, len(rep.Added), len(rep.Updated), rep.Unchanged)
+		},
 	})
 }
 

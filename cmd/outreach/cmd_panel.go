@@ -2,58 +2,45 @@ package main
 
 import (
 	"fmt"
-	"os"
+	"io"
 	"strings"
 
 	"outreach"
 	"outreach/admin"
 	"outreach/directory"
+	"outreach/jobs"
 )
 
 func cmdPanelImport(c *cli, args []string) error {
 	fs := c.flags("sessions panel import", "FILE.csv [--json]", "Replace the panel of each session named in a CSV file with the header\n"+
 		strings.Join(directory.PanelColumns, ",")+"\n(one speaker a line, each session's speakers in speaking order; kind CSO or NHRI;\nminutes 5 to 7; email optional; language en, fr or es, en when empty). Each\nprogramme must fit its session's slot with the State under Review's 2-minute\nstatement when it makes one. One problem refuses the whole file. Sessions not\nin the file keep their panel. Speakers with an address are written to by a\nreminder rule with audience = \"speakers\". Calendars already sent keep the\npanel they carried.")
-	asJSON := fs.Bool("json", false, "print the report as JSON")
-	pos, err := c.parse(fs, args, 1)
-	if err != nil {
-		return err
-	}
-	f, err := os.Open(pos[0])
-	if err != nil {
-		return fmt.Errorf("sessions panel import: %w", err)
-	}
-	defer f.Close()
-	return c.withAPI(func(a *admin.Client) error {
-		ss, err := a.Sessions(c.ctx)
-		if err != nil {
-			return err
-		}
-		bySuR := map[string]outreach.Session{}
-		for _, s := range ss {
-			bySuR[s.SuR] = s
-		}
-		panels, err := directory.ParsePanels(f, func(sur string) (outreach.Session, bool) {
-			s, ok := bySuR[sur]
-			return s, ok
-		})
-		if err != nil {
-			return fmt.Errorf("sessions panel import %s: nothing imported:\n%w", pos[0], err)
-		}
-		rep, err := a.ImportPanels(c.ctx, panels, actor())
-		if err != nil {
-			return fmt.Errorf("sessions panel import %s: nothing imported:\n%w", pos[0], err)
-		}
-		if *asJSON {
-			return c.printJSON(rep)
-		}
-		printf(c.stdout, "Imported %s: %d panels replaced%s, %d unchanged.\n", pos[0], len(rep.Replaced), list(rep.Replaced), rep.Unchanged)
-		if len(rep.NoAddress) > 0 {
-			printf(c.stdout, "%d speakers have no address and will be sent no speakers reminder:\n", len(rep.NoAddress))
-			for _, s := range rep.NoAddress {
-				printf(c.stdout, "  %s\n", s)
+	return runImport(c, fs, args, csvImport[[]directory.Panel, jobs.PanelReport]{
+		read: func(a *admin.Client, f io.Reader) ([]directory.Panel, error) {
+			ss, err := a.Sessions(c.ctx)
+			if err != nil {
+				return nil, err
 			}
-		}
-		return nil
+			bySuR := map[string]outreach.Session{}
+			for _, s := range ss {
+				bySuR[s.SuR] = s
+			}
+			return directory.ParsePanels(f, func(sur string) (outreach.Session, bool) {
+				s, ok := bySuR[sur]
+				return s, ok
+			})
+		},
+		apply: func(a *admin.Client, panels []directory.Panel) (jobs.PanelReport, error) {
+			return a.ImportPanels(c.ctx, panels, actor())
+		},
+		report: func(path string, rep jobs.PanelReport) {
+			printf(c.stdout, "Imported %s: %d panels replaced%s, %d unchanged.\n", path, len(rep.Replaced), list(rep.Replaced), rep.Unchanged)
+			if len(rep.NoAddress) > 0 {
+				printf(c.stdout, "%d speakers have no address and will be sent no speakers reminder:\n", len(rep.NoAddress))
+				for _, s := range rep.NoAddress {
+					printf(c.stdout, "  %s\n", s)
+				}
+			}
+		},
 	})
 }
 
