@@ -385,7 +385,24 @@ func (c *Config) Validate() error {
 	bad := func(key, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
 	}
-	e := &c.Event
+	loc := checkEvent(bad, &c.Event)
+	if _, ok := Profile(c.Provider); !ok && c.Provider != "" {
+		bad("provider", "%q, want microsoft365, google or generic", c.Provider)
+	}
+	checkSMTP(bad, &c.SMTP)
+	checkIMAP(bad, &c.IMAP)
+	if c.SMTP.Auth == "oauth2" || c.IMAP.Auth == "oauth2" {
+		c.checkOAuth2(bad)
+	}
+	checkReminders(bad, &c.Reminders, &c.Event, loc)
+	checkAdmin(bad, &c.Admin)
+	checkWeb(bad, c.Web)
+	checkLog(bad, c.Log)
+	return errors.Join(errs...)
+}
+
+// checkEvent checks [event] and returns its time zone, nil when unknown.
+func checkEvent(bad func(string, string, ...any), e *Event) *time.Location {
 	if strings.TrimSpace(e.Title) == "" {
 		bad("event.title", "required")
 	}
@@ -427,11 +444,12 @@ func (c *Config) Validate() error {
 			bad(key, "contains a line break")
 		}
 	}
+	return loc
+}
 
-	if _, ok := Profile(c.Provider); !ok && c.Provider != "" {
-		bad("provider", "%q, want microsoft365, google or generic", c.Provider)
-	}
-	s := &c.SMTP
+// checkSMTP checks [smtp]: the server, how outreach logs in, and the
+// sending limits.
+func checkSMTP(bad func(string, string, ...any), s *SMTP) {
 	checkServer(bad, "smtp", s.Host, s.Port, s.TLS, []string{"starttls", "tls", "plain"})
 	checkAuth(bad, "smtp", s.Auth, s.Username, s.Password, s.PasswordFile, s.PasswordEnv)
 	if s.TLS == "plain" && s.Username != "" && !loopback.Host(s.Host) {
@@ -449,8 +467,11 @@ func (c *Config) Validate() error {
 	if s.Connections < 1 || s.Connections > 16 {
 		bad("smtp.connections", "between 1 and 16")
 	}
+}
 
-	m := &c.IMAP
+// checkIMAP checks [imap]: the server, how outreach logs in, the folders
+// and the timers.
+func checkIMAP(bad func(string, string, ...any), m *IMAP) {
 	checkServer(bad, "imap", m.Host, m.Port, m.TLS, []string{"tls", "starttls", "plain"})
 	checkAuth(bad, "imap", m.Auth, m.Username, m.Password, m.PasswordFile, m.PasswordEnv)
 	if m.TLS == "plain" && !loopback.Host(m.Host) {
@@ -464,17 +485,17 @@ func (c *Config) Validate() error {
 			bad(key, "must differ from imap.mailbox %q", m.Mailbox)
 		}
 	}
-	if s.Auth == "oauth2" || m.Auth == "oauth2" {
-		c.checkOAuth2(bad)
-	}
 	if m.PollInterval.D < time.Second {
 		bad("imap.poll_interval", "at least 1s")
 	}
 	if m.IdleRestart.D < time.Minute || m.IdleRestart.D > 29*time.Minute {
 		bad("imap.idle_restart", "between 1m and 29m (RFC 2177)")
 	}
+}
 
-	r := &c.Reminders
+// checkReminders checks [reminders] and each rule; e and loc (nil when
+// unknown) say when the round is, for the daylight-saving check.
+func checkReminders(bad func(string, string, ...any), r *Reminders, e *Event, loc *time.Location) {
 	if r.Lateness.D < 0 {
 		bad("reminders.lateness", "negative")
 	}
@@ -486,78 +507,89 @@ func (c *Config) Validate() error {
 	}
 	names := map[string]bool{}
 	for i, rule := range r.Rules {
-		key := fmt.Sprintf("reminders.rule[%d]", i)
-		if rule.Name == "" {
-			bad(key+".name", "required")
-		} else if names[rule.Name] {
-			bad(key+".name", "%q used by another rule", rule.Name)
+		checkRule(bad, fmt.Sprintf("reminders.rule[%d]", i), rule, names, e, loc)
+	}
+}
+
+// checkRule checks one reminder rule under key; names holds the names of
+// the rules before it.
+func checkRule(bad func(string, string, ...any), key string, rule Rule, names map[string]bool, e *Event, loc *time.Location) {
+	if rule.Name == "" {
+		bad(key+".name", "required")
+	} else if names[rule.Name] {
+		bad(key+".name", "%q used by another rule", rule.Name)
+	}
+	names[rule.Name] = true
+	if strings.Trim(rule.Name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != "" {
+		bad(key+".name", "%q: use letters, digits, - and _ only", rule.Name)
+	}
+	if rule.RelativeTo != "event" && rule.RelativeTo != "session" {
+		bad(key+".relative_to", "%q, want event or session", rule.RelativeTo)
+	}
+	if rule.DaysBefore < 0 || rule.DaysBefore > 120 {
+		bad(key+".days_before", "%d, want 0 to 120", rule.DaysBefore)
+	}
+	if h, mi, err := ParseClock(rule.At); err != nil {
+		bad(key+".at", "%v", err)
+	} else if loc != nil {
+		year := time.Now().Year()
+		if !e.FirstDay.IsZero() {
+			year = e.FirstDay.Year
 		}
-		names[rule.Name] = true
-		if strings.Trim(rule.Name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != "" {
-			bad(key+".name", "%q: use letters, digits, - and _ only", rule.Name)
-		}
-		if rule.RelativeTo != "event" && rule.RelativeTo != "session" {
-			bad(key+".relative_to", "%q, want event or session", rule.RelativeTo)
-		}
-		if rule.DaysBefore < 0 || rule.DaysBefore > 120 {
-			bad(key+".days_before", "%d, want 0 to 120", rule.DaysBefore)
-		}
-		if h, mi, err := ParseClock(rule.At); err != nil {
-			bad(key+".at", "%v", err)
-		} else if loc != nil {
-			year := time.Now().Year()
-			if !e.FirstDay.IsZero() {
-				year = e.FirstDay.Year
-			}
-			if day, what := clockChange(loc, year, h, mi); what != "" {
-				bad(key+".at", "%02d:%02d is %s in %s on %s (a daylight-saving change); reminders keep clear of that hour: choose another time",
-					h, mi, what, e.TimeZone, day.Format("2 January 2006"))
-			}
-		}
-		switch {
-		case rule.Audience == Speakers:
-			if rule.RelativeTo == "event" {
-				bad(key+".audience", "\"speakers\" are a session's panellists: use it with relative_to = \"session\", not \"event\"")
-			}
-			if rule.Template != SpeakerTemplate {
-				bad(key+".template", "%q: the speakers audience is written to with %s, the only template addressed to a speaker", rule.Template, SpeakerTemplate)
-			}
-		case !slices.Contains(Audiences, rule.Audience):
-			bad(key+".audience", "%q, want one of %s", rule.Audience, strings.Join(append(Audiences[:len(Audiences):len(Audiences)], Speakers), ", "))
-		case rule.Template == SpeakerTemplate:
-			bad(key+".template", "%s is written to a speaker: use it with audience = \"speakers\", not %q", SpeakerTemplate, rule.Audience)
-		}
-		if !strings.HasPrefix(rule.Template, "reminder-") {
-			bad(key+".template", "%q, want a reminder template such as reminder-noanswer", rule.Template)
+		if day, what := clockChange(loc, year, h, mi); what != "" {
+			bad(key+".at", "%02d:%02d is %s in %s on %s (a daylight-saving change); reminders keep clear of that hour: choose another time",
+				h, mi, what, e.TimeZone, day.Format("2 January 2006"))
 		}
 	}
+	switch {
+	case rule.Audience == Speakers:
+		if rule.RelativeTo == "event" {
+			bad(key+".audience", "\"speakers\" are a session's panellists: use it with relative_to = \"session\", not \"event\"")
+		}
+		if rule.Template != SpeakerTemplate {
+			bad(key+".template", "%q: the speakers audience is written to with %s, the only template addressed to a speaker", rule.Template, SpeakerTemplate)
+		}
+	case !slices.Contains(Audiences, rule.Audience):
+		bad(key+".audience", "%q, want one of %s", rule.Audience, strings.Join(append(Audiences[:len(Audiences):len(Audiences)], Speakers), ", "))
+	case rule.Template == SpeakerTemplate:
+		bad(key+".template", "%s is written to a speaker: use it with audience = \"speakers\", not %q", SpeakerTemplate, rule.Audience)
+	}
+	if !strings.HasPrefix(rule.Template, "reminder-") {
+		bad(key+".template", "%q, want a reminder template such as reminder-noanswer", rule.Template)
+	}
+}
 
-	if c.Admin.Socket == "" {
+// checkAdmin checks [admin]: the socket, and the loopback listener with its
+// token that the staff desk needs.
+func checkAdmin(bad func(string, string, ...any), a *Admin) {
+	if a.Socket == "" {
 		bad("admin.socket", "required")
 	}
-	if c.Admin.Listen != "" {
-		host, _, err := net.SplitHostPort(c.Admin.Listen)
+	if a.Listen != "" {
+		host, _, err := net.SplitHostPort(a.Listen)
 		if err != nil {
 			bad("admin.listen", "%v", err)
 		} else if !loopback.Host(host) {
 			bad("admin.listen", "%s is not a loopback address; the admin endpoint is for this machine only", host)
 		}
-		if c.Admin.TokenFile == "" && c.Admin.TokenEnv == "" {
+		if a.TokenFile == "" && a.TokenEnv == "" {
 			bad("admin.token_file", "admin.listen needs a token (admin.token_file or admin.token_env)")
 		}
-	} else if c.Admin.StaffFile != "" {
+	} else if a.StaffFile != "" {
 		bad("admin.staff_file", "the staff desk is served on admin.listen; set it too (a loopback address, e.g. \"127.0.0.1:8025\")")
 	}
-	checkWeb(bad, c.Web)
-	switch c.Log.Level {
+}
+
+// checkLog checks [log].
+func checkLog(bad func(string, string, ...any), l Log) {
+	switch l.Level {
 	case "debug", "info", "warn", "error":
 	default:
-		bad("log.level", "%q, want debug, info, warn or error", c.Log.Level)
+		bad("log.level", "%q, want debug, info, warn or error", l.Level)
 	}
-	if c.Log.Format != "text" && c.Log.Format != "json" {
-		bad("log.format", "%q, want text or json", c.Log.Format)
+	if l.Format != "text" && l.Format != "json" {
+		bad("log.format", "%q, want text or json", l.Format)
 	}
-	return errors.Join(errs...)
 }
 
 // checkWeb checks [web]: an absolute https address without query or
