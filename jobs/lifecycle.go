@@ -119,6 +119,69 @@ func supersede(tx *store.Tx, session, mission string) (int, error) {
 	return len(items), nil
 }
 
+// newRevision is the step moving and cancelling share: it saves s, a new
+// revision of a session (Sequence already raised; prev is kept to show
+// what changed), supersedes the pending calendar messages of older
+// revisions, and queues a message of kind for every mission holding the
+// session, except those skip names. It fills rep. With dryRun it puts a
+// sample of the first message in rep and returns errDryRun, so the
+// transaction changes nothing.
+func (e *Engine) newRevision(tx *store.Tx, prev, s outreach.Session, kind outreach.MessageKind, rep *ChangeReport,
+	dryRun bool, skip func(outreach.Mission) (bool, error)) error {
+	revision := strconv.Itoa(s.Sequence)
+	if err := tx.PutState(revisionKey(s.SuR, revision), prev); err != nil {
+		return err
+	}
+	if err := tx.PutSession(s); err != nil {
+		return err
+	}
+	rep.Session = s
+	var err error
+	if rep.Replaced, err = supersede(tx, s.SuR, ""); err != nil {
+		return err
+	}
+	hold, err := holders(tx, s.SuR)
+	if err != nil {
+		return err
+	}
+	ms, err := tx.Missions()
+	if err != nil {
+		return err
+	}
+	now := e.now()
+	for _, m := range ms {
+		if _, ok := hold[m.ID]; !ok {
+			rep.Skipped++
+			continue
+		}
+		if skip != nil {
+			if skipped, err := skip(m); err != nil {
+				return err
+			} else if skipped {
+				rep.Skipped++
+				continue
+			}
+		}
+		key := outreach.OutboxKey{Kind: kind, Mission: m.ID, Session: s.SuR, Revision: revision}
+		if _, added, err := e.enqueue(tx, key, "", now); err != nil {
+			return err
+		} else if added {
+			rep.Queued++
+			rep.Missions = append(rep.Missions, m.ID)
+		}
+	}
+	if !dryRun {
+		return nil
+	}
+	if len(rep.Missions) > 0 {
+		key := outreach.OutboxKey{Kind: kind, Mission: rep.Missions[0], Session: s.SuR, Revision: revision}
+		if rep.Sample, err = e.sample(tx, key); err != nil {
+			return err
+		}
+	}
+	return errDryRun
+}
+
 // MoveSession changes a session's time or room and sends every mission
 // holding it a REQUEST with the same UID and SEQUENCE+1 (all but those that
 // declined, unless mv.IncludeDeclined). Pending messages for older
@@ -160,54 +223,15 @@ func (e *Engine) MoveSession(sur string, mv Move, actor string) (ChangeReport, e
 		}
 		s.Sequence++
 		s.Note, s.NoteFR, s.NoteES = mv.Note, mv.NoteFR, mv.NoteES
-		if err := tx.PutState(revisionKey(sur, strconv.Itoa(s.Sequence)), prev); err != nil {
-			return err
-		}
-		if err := tx.PutSession(s); err != nil {
-			return err
-		}
-		rep.Session = s
-		if rep.Replaced, err = supersede(tx, sur, ""); err != nil {
-			return err
-		}
-		hold, err := holders(tx, sur)
-		if err != nil {
-			return err
-		}
-		ms, err := tx.Missions()
-		if err != nil {
-			return err
-		}
-		now := e.now()
-		for _, m := range ms {
-			if _, ok := hold[m.ID]; !ok {
-				rep.Skipped++
-				continue
+		err = e.newRevision(tx, prev, s, outreach.Update, &rep, mv.DryRun, func(m outreach.Mission) (bool, error) {
+			if mv.IncludeDeclined {
+				return false, nil
 			}
 			r, err := tx.RSVP(m.ID, sur)
-			if err != nil {
-				return err
-			}
-			if r.Status == outreach.Declined && !mv.IncludeDeclined {
-				rep.Skipped++
-				continue
-			}
-			key := outreach.OutboxKey{Kind: outreach.Update, Mission: m.ID, Session: sur, Revision: strconv.Itoa(s.Sequence)}
-			if _, added, err := e.enqueue(tx, key, "", now); err != nil {
-				return err
-			} else if added {
-				rep.Queued++
-				rep.Missions = append(rep.Missions, m.ID)
-			}
-		}
-		if mv.DryRun {
-			if len(rep.Missions) > 0 {
-				key := outreach.OutboxKey{Kind: outreach.Update, Mission: rep.Missions[0], Session: sur, Revision: strconv.Itoa(s.Sequence)}
-				if rep.Sample, err = e.sample(tx, key); err != nil {
-					return err
-				}
-			}
-			return errDryRun
+			return r.Status == outreach.Declined, err
+		})
+		if err != nil {
+			return err
 		}
 		return tx.Audit(actor, "sessions.move", fmt.Sprintf("%s to %s–%s %s (sequence %d), %d updates queued",
 			sur, s.Start.Format(time.RFC3339), s.End.Format("15:04"), s.Room, s.Sequence, rep.Queued))
@@ -256,46 +280,8 @@ func (e *Engine) CancelSessionWith(sur string, c Cancel, actor string) (ChangeRe
 		s.Status = outreach.Cancelled
 		s.Sequence++
 		s.Note, s.NoteFR, s.NoteES = reason, c.ReasonFR, c.ReasonES
-		if err := tx.PutState(revisionKey(sur, strconv.Itoa(s.Sequence)), prev); err != nil {
+		if err := e.newRevision(tx, prev, s, outreach.Cancellation, &rep, c.DryRun, nil); err != nil {
 			return err
-		}
-		if err := tx.PutSession(s); err != nil {
-			return err
-		}
-		rep.Session = s
-		if rep.Replaced, err = supersede(tx, sur, ""); err != nil {
-			return err
-		}
-		hold, err := holders(tx, sur)
-		if err != nil {
-			return err
-		}
-		ms, err := tx.Missions()
-		if err != nil {
-			return err
-		}
-		now := e.now()
-		for _, m := range ms {
-			if _, ok := hold[m.ID]; !ok {
-				rep.Skipped++
-				continue
-			}
-			key := outreach.OutboxKey{Kind: outreach.Cancellation, Mission: m.ID, Session: sur, Revision: strconv.Itoa(s.Sequence)}
-			if _, added, err := e.enqueue(tx, key, "", now); err != nil {
-				return err
-			} else if added {
-				rep.Queued++
-				rep.Missions = append(rep.Missions, m.ID)
-			}
-		}
-		if c.DryRun {
-			if len(rep.Missions) > 0 {
-				key := outreach.OutboxKey{Kind: outreach.Cancellation, Mission: rep.Missions[0], Session: sur, Revision: strconv.Itoa(s.Sequence)}
-				if rep.Sample, err = e.sample(tx, key); err != nil {
-					return err
-				}
-			}
-			return errDryRun
 		}
 		return tx.Audit(actor, "sessions.cancel", fmt.Sprintf("%s (sequence %d): %s; %d cancellations queued", sur, s.Sequence, reason, rep.Queued))
 	})
