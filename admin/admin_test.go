@@ -246,7 +246,7 @@ func TestTCPNeedsTheToken(t *testing.T) {
 	ctx := context.Background()
 
 	for name, tok := range map[string]string{"no token": "", "wrong token": "s3cret-admin-token-0194", "prefix": "s3cret"} {
-		_, err := NewTCPClient(addr, tok).Status(ctx)
+		_, err := newTCPClient(addr, tok).Status(ctx)
 		var ae *APIError
 		if !errors.As(err, &ae) || ae.Status != http.StatusUnauthorized {
 			t.Errorf("%s: %v, want 401", name, err)
@@ -267,7 +267,7 @@ func TestTCPNeedsTheToken(t *testing.T) {
 			t.Errorf("GET %s without a token: %s, WWW-Authenticate %q", path, resp.Status, resp.Header.Get("WWW-Authenticate"))
 		}
 	}
-	st, err := NewTCPClient(addr, token).Status(ctx)
+	st, err := newTCPClient(addr, token).Status(ctx)
 	if err != nil {
 		t.Fatalf("right token refused: %v", err)
 	}
@@ -572,4 +572,9 @@ func mustZone(t *testing.T, name string) *time.Location {
 		t.Fatal(err)
 	}
 	return loc
+}
+
+// newTCPClient returns a client for a daemon's loopback TCP listener.
+func newTCPClient(addr, token string) *Client {
+	return &Client{hc: &http.Client{}, base: "http://" + addr, token: token, Remote: true}
 }

@@ -48,11 +48,6 @@ func DialSocket(ctx context.Context, path string) (*Client, error) {
 	return &Client{hc: &http.Client{Transport: tr}, base: "http://outreach", Remote: true}, nil
 }
 
-// NewTCPClient returns a client for a daemon's loopback TCP listener.
-func NewTCPClient(addr, token string) *Client {
-	return &Client{hc: &http.Client{}, base: "http://" + addr, token: token, Remote: true}
-}
-
 // NewLocal returns a client that calls h in process, for when no daemon
 // runs: the CLI then serves itself with the same API.
 func NewLocal(h http.Handler) *Client {
@@ -280,12 +275,6 @@ func (c *Client) Review(ctx context.Context, id uint64) (outreach.ReviewItem, er
 func (c *Client) Resolve(ctx context.Context, id uint64, req ResolveRequest) (outreach.ReviewItem, error) {
 	var it outreach.ReviewItem
 	return it, c.call(ctx, "POST", "/v1/review/"+strconv.FormatUint(id, 10)+"/resolve", req, &it)
-}
-
-// Reminders lists the reminder instances and their state.
-func (c *Client) Reminders(ctx context.Context) ([]jobs.ReminderLine, error) {
-	var ls []jobs.ReminderLine
-	return ls, c.call(ctx, "GET", "/v1/reminders", nil, &ls)
 }
 
 // Calendar returns the staff calendar feed.

@@ -435,20 +435,3 @@ func panelProblem(s outreach.Session, err error) error {
 	}
 	return fmt.Errorf("%w (%d speakers)", err, len(s.Panel))
 }
-
-// WriteMissions writes missions in the import format, so an export can be
-// edited and imported again.
-func WriteMissions(w io.Writer, missions []outreach.Mission) error {
-	cw := csv.NewWriter(w)
-	cw.Write(MissionColumns)
-	for _, m := range missions {
-		var emails []string
-		for _, c := range m.Contacts {
-			emails = append(emails, c.Email)
-		}
-		cw.Write([]string{m.ID, m.Names.EN, m.Names.FR, m.Names.ES, m.Titles.EN, m.Titles.FR, m.Titles.ES,
-			string(m.Language), strings.Join(emails, ";"), strings.Join(m.Domains, ";")})
-	}
-	cw.Flush()
-	return cw.Error()
-}

@@ -61,7 +61,7 @@ type Event struct {
 	URL string
 }
 
-// DefaultProdID is the PRODID written unless WithProdID says otherwise.
+// DefaultProdID is the PRODID written unless an Option says otherwise.
 const DefaultProdID = "-//outreach//UPR pre-sessions//EN"
 
 // Option changes how objects are built.
@@ -69,11 +69,6 @@ type Option func(*config)
 
 type config struct {
 	prodID string
-}
-
-// WithProdID sets the VCALENDAR's PRODID (RFC 5545 §3.7.3).
-func WithProdID(id string) Option {
-	return func(c *config) { c.prodID = id }
 }
 
 func newConfig(opts []Option) config {

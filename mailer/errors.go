@@ -141,12 +141,6 @@ func (e *Error) MaybeDelivered() bool {
 	return e.Op == OpDataEnd && e.Code == 0
 }
 
-// IsTemporary reports whether err carries an *Error that is temporary.
-func IsTemporary(err error) bool {
-	var e *Error
-	return errors.As(err, &e) && e.Temporary
-}
-
 // IsPermanent reports whether err carries an *Error that is permanent.
 // An error that is neither temporary nor permanent did not come from this
 // package.

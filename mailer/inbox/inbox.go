@@ -106,20 +106,6 @@ const (
 	Plain
 )
 
-// String returns the mode's name as written in configuration.
-func (m TLSMode) String() string {
-	switch m {
-	case ImplicitTLS:
-		return "tls"
-	case StartTLS:
-		return "starttls"
-	case Plain:
-		return "plain"
-	default:
-		return fmt.Sprintf("TLSMode(%d)", int(m))
-	}
-}
-
 // Defaults used for zero Options fields.
 const (
 	DefaultMailbox        = "INBOX"
@@ -196,30 +182,6 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock used for Status; default time.Now.
 	Now func() time.Time
-}
-
-// String describes o without its password.
-func (o Options) String() string {
-	return fmt.Sprintf("inbox.Options{Addr:%q TLS:%v Username:%q Password:%s Mailbox:%q}",
-		o.Addr, o.TLS, o.Username, redacted(o.Password), o.Mailbox)
-}
-
-// LogValue describes o for slog without its password.
-func (o Options) LogValue() slog.Value {
-	return slog.GroupValue(
-		slog.String("addr", o.Addr),
-		slog.String("tls", o.TLS.String()),
-		slog.String("username", o.Username),
-		slog.String("password", redacted(o.Password)),
-		slog.String("mailbox", o.Mailbox),
-	)
-}
-
-func redacted(secret string) string {
-	if secret == "" {
-		return "(empty)"
-	}
-	return "(redacted)"
 }
 
 // Stats reports one sync.
