@@ -360,66 +360,10 @@ func cmdStatus(c *cli, args []string) error {
 		}
 		printf(c.stdout, "%s (%s to %s)\n\n", title, st.Event.FirstDay, st.Event.LastDay)
 		printToday(c, st)
-		notInvited := false
-		for _, s := range st.Sessions {
-			notInvited = notInvited || s.NotInvited > 0
-		}
-		tw := c.table()
-		head := "SUR\tSTATE UNDER REVIEW\tSTART\tROOM\tSTATUS\tINVITED\tACCEPTED\tDECLINED\tTENTATIVE\tNO ANSWER"
-		if notInvited {
-			head += "\tNOT INVITED"
-		}
-		fmt.Fprintln(tw, head+"\tSUR ITSELF")
-		for _, s := range st.Sessions {
-			printf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d", s.SuR, s.Name, s.Start.Format("Mon 2 Jan 15:04"), s.Room, s.Status,
-				s.Invited, s.Accepted, s.Declined, s.Tentative, s.NoAnswer)
-			if notInvited {
-				printf(tw, "\t%d", s.NotInvited)
-			}
-			printf(tw, "\t%s\n", s.SuRAnswer)
-		}
-		if err := tw.Flush(); err != nil {
+		if err := printSessionTable(c, st); err != nil {
 			return err
 		}
-		cov := st.Coverage
-		printf(c.stdout, "\nUniversality: %d of %d missions reachable", cov.Reachable, cov.Missions)
-		if len(cov.Unreachable) > 0 {
-			printf(c.stdout, "; NOT REACHABLE: %s", strings.Join(cov.Unreachable, " "))
-		}
-		fmt.Fprintln(c.stdout)
-		var parts []string
-		for _, k := range sortedKeys(st.Delivery) {
-			parts = append(parts, fmt.Sprintf("%s %d", k, st.Delivery[k]))
-		}
-		printf(c.stdout, "Invitations: %s\n", strings.Join(parts, ", "))
-		for _, d := range st.Missions {
-			if d.State == "failed" || d.State == "deferred" || len(d.Bounced) > 0 {
-				printf(c.stdout, "  %s %s", d.Mission, d.State)
-				if d.Error != "" {
-					printf(c.stdout, ": %s", d.Error)
-				}
-				if len(d.Bounced) > 0 {
-					printf(c.stdout, " (bounced: %s)", strings.Join(d.Bounced, ", "))
-				}
-				fmt.Fprintln(c.stdout)
-			}
-		}
-		if len(st.Failed) > 0 {
-			printf(c.stdout, "Failed messages: %d (outreach outbox --all)\n", len(st.Failed))
-			for _, f := range st.Failed {
-				what := f.Kind
-				if f.Session != "" {
-					what += " " + f.Session
-				}
-				printf(c.stdout, "  %s (%s) %s: %s\n", f.Mission, f.Name, what, f.Error)
-			}
-		}
-		if st.Review > 0 {
-			printf(c.stdout, "Review queue: %d %s waiting (outreach review list), oldest first:\n", st.Review, plural(st.Review, "message", "messages"))
-			for _, r := range st.Reviews {
-				printf(c.stdout, "  #%d from %s, waiting %s: %s\n", r.ID, r.From, waited(r.WaitingDays), shortText(r.Reason, 160))
-			}
-		}
+		printDelivery(c, st)
 		printHealth(c.stdout, health, loc)
 		return nil
 	})
@@ -481,6 +425,74 @@ func actor() string {
 }
 
 // printToday writes the day's sessions, or the next one.
+// printSessionTable prints each session's figures, with a NOT INVITED
+// column only when some mission was not invited.
+func printSessionTable(c *cli, st jobs.Status) error {
+	notInvited := false
+	for _, s := range st.Sessions {
+		notInvited = notInvited || s.NotInvited > 0
+	}
+	tw := c.table()
+	head := "SUR\tSTATE UNDER REVIEW\tSTART\tROOM\tSTATUS\tINVITED\tACCEPTED\tDECLINED\tTENTATIVE\tNO ANSWER"
+	if notInvited {
+		head += "\tNOT INVITED"
+	}
+	fmt.Fprintln(tw, head+"\tSUR ITSELF")
+	for _, s := range st.Sessions {
+		printf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d", s.SuR, s.Name, s.Start.Format("Mon 2 Jan 15:04"), s.Room, s.Status,
+			s.Invited, s.Accepted, s.Declined, s.Tentative, s.NoAnswer)
+		if notInvited {
+			printf(tw, "\t%d", s.NotInvited)
+		}
+		printf(tw, "\t%s\n", s.SuRAnswer)
+	}
+	return tw.Flush()
+}
+
+// printDelivery prints universality, the invitations' delivery, the
+// missions and messages that failed, and the review queue.
+func printDelivery(c *cli, st jobs.Status) {
+	cov := st.Coverage
+	printf(c.stdout, "\nUniversality: %d of %d missions reachable", cov.Reachable, cov.Missions)
+	if len(cov.Unreachable) > 0 {
+		printf(c.stdout, "; NOT REACHABLE: %s", strings.Join(cov.Unreachable, " "))
+	}
+	fmt.Fprintln(c.stdout)
+	var parts []string
+	for _, k := range sortedKeys(st.Delivery) {
+		parts = append(parts, fmt.Sprintf("%s %d", k, st.Delivery[k]))
+	}
+	printf(c.stdout, "Invitations: %s\n", strings.Join(parts, ", "))
+	for _, d := range st.Missions {
+		if d.State == "failed" || d.State == "deferred" || len(d.Bounced) > 0 {
+			printf(c.stdout, "  %s %s", d.Mission, d.State)
+			if d.Error != "" {
+				printf(c.stdout, ": %s", d.Error)
+			}
+			if len(d.Bounced) > 0 {
+				printf(c.stdout, " (bounced: %s)", strings.Join(d.Bounced, ", "))
+			}
+			fmt.Fprintln(c.stdout)
+		}
+	}
+	if len(st.Failed) > 0 {
+		printf(c.stdout, "Failed messages: %d (outreach outbox --all)\n", len(st.Failed))
+		for _, f := range st.Failed {
+			what := f.Kind
+			if f.Session != "" {
+				what += " " + f.Session
+			}
+			printf(c.stdout, "  %s (%s) %s: %s\n", f.Mission, f.Name, what, f.Error)
+		}
+	}
+	if st.Review > 0 {
+		printf(c.stdout, "Review queue: %d %s waiting (outreach review list), oldest first:\n", st.Review, plural(st.Review, "message", "messages"))
+		for _, r := range st.Reviews {
+			printf(c.stdout, "  #%d from %s, waiting %s: %s\n", r.ID, r.From, waited(r.WaitingDays), shortText(r.Reason, 160))
+		}
+	}
+}
+
 func printToday(c *cli, st jobs.Status) {
 	day, err := time.Parse(time.DateOnly, st.Today)
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 
 	sddaemon "github.com/coreos/go-systemd/v22/daemon"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/robfig/cron/v3"
 
@@ -232,47 +233,9 @@ func (d *daemon) run(ctx context.Context) error {
 		return err
 	}
 	defer os.Remove(d.cfg.SocketPath())
-	listeners := []net.Listener{sock}
-	token, err := d.cfg.AdminToken()
+	adm, err := d.adminServers(sock)
 	if err != nil {
 		return err
-	}
-	var tcp net.Listener
-	if d.cfg.Admin.Listen != "" {
-		if tcp, err = admin.ListenTCP(d.cfg.Admin.Listen); err != nil {
-			return err
-		}
-		listeners = append(listeners, tcp)
-	}
-
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(admin.NewCollector(d.e, d.watcher.Status), prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
-	hooks := admin.Hooks{
-		Flush:   d.requestFlush,
-		Sync:    d.syncStatus,
-		Health:  d.health,
-		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
-	}
-	srvSock := &http.Server{Handler: admin.Handler(d.e, hooks), ReadHeaderTimeout: 10 * time.Second}
-	var srvTCP *http.Server
-	if tcp != nil {
-		h := hooks
-		h.Token = token
-		var handler http.Handler = admin.Handler(d.e, h)
-		if staff := d.cfg.StaffPath(); staff != "" {
-			// The staff desk logs staff in itself; the rest of the
-			// listener is the token-protected admin API.
-			dk, err := desk.New(desk.Options{Backend: d.e, StaffFile: staff, Logger: d.log, TrustedHeader: d.cfg.Admin.StaffHeader})
-			if err != nil {
-				return err
-			}
-			mux := http.NewServeMux()
-			mux.Handle("/desk/", dk)
-			mux.Handle("/", handler)
-			handler = mux
-			d.log.Info("staff desk served", "url", "http://"+tcp.Addr().String()+"/desk/", "staff_file", staff)
-		}
-		srvTCP = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	}
 
 	srvWeb, webLn, err := d.startWeb()
@@ -292,10 +255,7 @@ func (d *daemon) run(ctx context.Context) error {
 	go func() { defer wg.Done(); d.intakeLoop(intakeCtx) }()
 	stopReminders := d.startReminders(ctx)
 	go d.watchStore(ctx)
-	go srvSock.Serve(sock)
-	if srvTCP != nil {
-		go srvTCP.Serve(tcp)
-	}
+	adm.serve()
 	if srvWeb != nil {
 		go srvWeb.Serve(webLn)
 	}
@@ -303,6 +263,106 @@ func (d *daemon) run(ctx context.Context) error {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
+	d.serve(ctx, hup)
+
+	// Phase one: stop taking work; the send in flight completes.
+	d.notify(sddaemon.SdNotifyStopping + "\nSTATUS=stopping: finishing the message in flight")
+	d.log.Info("stopping: finishing the message in flight")
+	stopReminders()
+	stopIntake()
+	d.e.Drain()
+	grace := time.NewTimer(d.stopGrace)
+	select {
+	case <-outboxDone:
+		grace.Stop()
+	case <-grace.C:
+		d.log.Warn("the SMTP server did not answer in time; the message in flight will be sent again with its Message-ID")
+		stopWork()
+		<-outboxDone
+	}
+	wg.Wait()
+	// Phase two: close the endpoint and the store.
+	shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	adm.shutdown(shut)
+	if srvWeb != nil {
+		srvWeb.Shutdown(shut)
+	}
+	d.log.Info("stopped")
+	return nil
+}
+
+// adminEndpoint is the admin API: on the unix socket always, on the
+// loopback TCP listener (with the token, and the staff desk) when
+// configured.
+type adminEndpoint struct {
+	sock, tcp       net.Listener
+	srvSock, srvTCP *http.Server
+}
+
+// adminServers sets up the admin API on sock and, when configured, on its
+// loopback TCP listener; nothing is served until serve.
+func (d *daemon) adminServers(sock net.Listener) (*adminEndpoint, error) {
+	a := &adminEndpoint{sock: sock}
+	token, err := d.cfg.AdminToken()
+	if err != nil {
+		return nil, err
+	}
+	if d.cfg.Admin.Listen != "" {
+		if a.tcp, err = admin.ListenTCP(d.cfg.Admin.Listen); err != nil {
+			return nil, err
+		}
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(admin.NewCollector(d.e, d.watcher.Status), collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	hooks := admin.Hooks{
+		Flush:   d.requestFlush,
+		Sync:    d.syncStatus,
+		Health:  d.health,
+		Metrics: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}),
+	}
+	a.srvSock = &http.Server{Handler: admin.Handler(d.e, hooks), ReadHeaderTimeout: 10 * time.Second}
+	if a.tcp == nil {
+		return a, nil
+	}
+	h := hooks
+	h.Token = token
+	var handler http.Handler = admin.Handler(d.e, h)
+	if staff := d.cfg.StaffPath(); staff != "" {
+		// The staff desk logs staff in itself; the rest of the
+		// listener is the token-protected admin API.
+		dk, err := desk.New(desk.Options{Backend: d.e, StaffFile: staff, Logger: d.log, TrustedHeader: d.cfg.Admin.StaffHeader})
+		if err != nil {
+			return nil, err
+		}
+		mux := http.NewServeMux()
+		mux.Handle("/desk/", dk)
+		mux.Handle("/", handler)
+		handler = mux
+		d.log.Info("staff desk served", "url", "http://"+a.tcp.Addr().String()+"/desk/", "staff_file", staff)
+	}
+	a.srvTCP = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	return a, nil
+}
+
+func (a *adminEndpoint) serve() {
+	go a.srvSock.Serve(a.sock)
+	if a.srvTCP != nil {
+		go a.srvTCP.Serve(a.tcp)
+	}
+}
+
+func (a *adminEndpoint) shutdown(ctx context.Context) {
+	a.srvSock.Shutdown(ctx)
+	if a.srvTCP != nil {
+		a.srvTCP.Shutdown(ctx)
+	}
+}
+
+// serve tells systemd the daemon is ready, then until ctx ends reloads on
+// hup (SIGHUP) and pings the watchdog with a status line.
+func (d *daemon) serve(ctx context.Context, hup <-chan os.Signal) {
 	d.notify(sddaemon.SdNotifyReady)
 	d.notify("STATUS=ready: " + d.statusLine())
 	d.log.Info("outreach running", "store", d.st.Path(), "socket", d.cfg.SocketPath(), "smtp", d.cfg.SMTP.Host, "imap", d.cfg.IMAP.Host)
@@ -310,11 +370,10 @@ func (d *daemon) run(ctx context.Context) error {
 	interval, _ := sddaemon.SdWatchdogEnabled(false)
 	ping := time.NewTicker(statusEvery(interval))
 	defer ping.Stop()
-loop:
 	for {
 		select {
 		case <-ctx.Done():
-			break loop
+			return
 		case <-hup:
 			// MONOTONIC_USEC lets systemd match this reload to its request
 			// (required by Type=notify-reload, harmless before).
@@ -337,35 +396,6 @@ loop:
 			d.notify(status)
 		}
 	}
-
-	// Phase one: stop taking work; the send in flight completes.
-	d.notify(sddaemon.SdNotifyStopping + "\nSTATUS=stopping: finishing the message in flight")
-	d.log.Info("stopping: finishing the message in flight")
-	stopReminders()
-	stopIntake()
-	d.e.Drain()
-	grace := time.NewTimer(d.stopGrace)
-	select {
-	case <-outboxDone:
-		grace.Stop()
-	case <-grace.C:
-		d.log.Warn("the SMTP server did not answer in time; the message in flight will be sent again with its Message-ID")
-		stopWork()
-		<-outboxDone
-	}
-	wg.Wait()
-	// Phase two: close the endpoint and the store.
-	shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	srvSock.Shutdown(shut)
-	if srvTCP != nil {
-		srvTCP.Shutdown(shut)
-	}
-	if srvWeb != nil {
-		srvWeb.Shutdown(shut)
-	}
-	d.log.Info("stopped")
-	return nil
 }
 
 func statusEvery(watchdog time.Duration) time.Duration {
