@@ -445,9 +445,17 @@ func checkEvent(m method, ev Event) []error {
 			add("URL: %w", err)
 		}
 	}
-	if m == methodPublish {
-		return errs
+	if m != methodPublish {
+		errs = append(errs, checkAttendees(m, ev)...)
 	}
+	return errs
+}
+
+// checkAttendees returns the problems of ev's attendees in an object
+// for method m (a PUBLISH has none).
+func checkAttendees(m method, ev Event) []error {
+	var errs []error
+	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 	if len(ev.Attendees) == 0 {
 		add("no attendee (a %s needs at least one)", m)
 	}

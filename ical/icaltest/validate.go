@@ -363,6 +363,8 @@ var singles = []string{"UID", "DTSTAMP", "DTSTART", "DTEND", "DURATION", "SEQUEN
 	"ORGANIZER", "LOCATION", "DESCRIPTION", "TRANSP", "URL", "CLASS", "CREATED", "LAST-MODIFIED",
 	"PRIORITY", "RECURRENCE-ID", "GEO"}
 
+// event checks one VEVENT: the properties its method requires and allows,
+// then their values.
 func (v *validator) event(ev *ical.Component, method string) {
 	for _, name := range singles {
 		if n := len(ev.All(name)); n > 1 {
@@ -398,6 +400,12 @@ func (v *validator) event(ev *ical.Component, method string) {
 			v.addf(ev.Line, "VEVENT has both DTEND and DURATION")
 		}
 	}
+	v.eventValues(ev, method)
+}
+
+// eventValues checks the values of a VEVENT's properties: dates, SEQUENCE,
+// STATUS, addresses and attendee parameters, and its components.
+func (v *validator) eventValues(ev *ical.Component, method string) {
 	if p, ok := ev.First("DTSTAMP"); ok && (!reUTC.MatchString(p.Value) || !validLocal(strings.TrimSuffix(p.Value, "Z"))) {
 		v.addf(p.Line, "DTSTAMP %q is not a UTC date-time like 20171001T080000Z", p.Value)
 	}
@@ -431,7 +439,7 @@ func (v *validator) event(ev *ical.Component, method string) {
 			v.calAddress(p)
 		}
 	}
-	for _, a := range attendees {
+	for _, a := range ev.All("ATTENDEE") {
 		v.attendeeParams(a)
 	}
 	for _, s := range ev.Subs {
