@@ -340,19 +340,33 @@ func (s *Set) view(kind Kind, l outreach.Language, d Data) (*View, error) {
 		}
 	}
 
-	name := func(sur string) (outreach.Names, error) {
-		n, ok := d.SuRNames[sur]
-		if !ok || n.EN == "" {
-			return n, fmt.Errorf("no name for the State under Review %s (Data.SuRNames)", sur)
-		}
-		return n, nil
+	if err := s.sessionsView(v, l, loc, d); err != nil {
+		return nil, err
 	}
+	if err := s.checkView(v, kind, l, d); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// surName is the name of the State under Review sur, which d must give.
+func surName(d Data, sur string) (outreach.Names, error) {
+	n, ok := d.SuRNames[sur]
+	if !ok || n.EN == "" {
+		return n, fmt.Errorf("no name for the State under Review %s (Data.SuRNames)", sur)
+	}
+	return n, nil
+}
+
+// sessionsView fills v's sessions, in order of time and by answer, and
+// the one session a message is about (d.Session), with what changed.
+func (s *Set) sessionsView(v *View, l outreach.Language, loc *time.Location, d Data) error {
 	sorted := append([]outreach.Session(nil), d.Sessions...)
 	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Start.Before(sorted[j].Start) })
 	for _, ss := range sorted {
-		n, err := name(ss.SuR)
+		n, err := surName(d, ss.SuR)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		sv := s.g.sessionView(l, loc, ss, n)
 		sv.Answer = d.Answers[ss.SuR]
@@ -374,9 +388,9 @@ func (s *Set) view(kind Kind, l outreach.Language, d Data) (*View, error) {
 	}
 
 	if d.Session != nil {
-		n, err := name(d.Session.SuR)
+		n, err := surName(d, d.Session.SuR)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		sv := s.g.sessionView(l, loc, *d.Session, n)
 		sv.Answer = d.Answers[d.Session.SuR]
@@ -393,32 +407,37 @@ func (s *Set) view(kind Kind, l outreach.Language, d Data) (*View, error) {
 			}
 		}
 	}
+	return nil
+}
 
+// checkView says what a message of kind lacks to be written: its sessions,
+// its session, its speaker, or a reason to remind.
+func (s *Set) checkView(v *View, kind Kind, l outreach.Language, d Data) error {
 	switch kind {
 	case Invitation, ReminderNoAnswer, ReminderAccepted, PageSummary:
 		if len(v.Sessions) == 0 {
-			return nil, errors.New("no sessions (Data.Sessions)")
+			return errors.New("no sessions (Data.Sessions)")
 		}
 	case ReminderPractical:
 		// The note lists the sessions it is given, those of one day.
 		if len(v.Scheduled) == 0 {
-			return nil, errors.New("no session taking place (Data.Sessions)")
+			return errors.New("no session taking place (Data.Sessions)")
 		}
 		if len(v.Scheduled) == 1 {
-			n, err := name(v.Scheduled[0].SuR)
+			n, err := surName(d, v.Scheduled[0].SuR)
 			if err != nil {
-				return nil, err
+				return err
 			}
 			v.Summary = s.Summary(l, d.Event, n)
 		}
 	case Confirmation, Update, Cancellation, ReminderSpeaker, Withdrawal:
 		if v.Session == nil {
-			return nil, errors.New("no session (Data.Session)")
+			return errors.New("no session (Data.Session)")
 		}
 	}
 	if kind == ReminderSpeaker {
 		if d.Speaker == nil {
-			return nil, errors.New("no speaker (Data.Speaker)")
+			return errors.New("no speaker (Data.Speaker)")
 		}
 		for i, sp := range d.Session.Panel {
 			if sameSpeaker(sp, *d.Speaker) {
@@ -428,20 +447,20 @@ func (s *Set) view(kind Kind, l outreach.Language, d Data) (*View, error) {
 			}
 		}
 		if v.Speaker == nil {
-			return nil, fmt.Errorf("%s is not on the panel of %s", d.Speaker.Name, d.Session.SuR)
+			return fmt.Errorf("%s is not on the panel of %s", d.Speaker.Name, d.Session.SuR)
 		}
 	}
 	switch kind {
 	case ReminderNoAnswer:
 		if len(v.Unanswered) == 0 {
-			return nil, fmt.Errorf("mission %s has answered for every session: nothing to remind", d.Mission.ID)
+			return fmt.Errorf("mission %s has answered for every session: nothing to remind", d.Mission.ID)
 		}
 	case ReminderAccepted:
 		if len(v.Accepted)+len(v.Tentative) == 0 {
-			return nil, fmt.Errorf("mission %s has accepted no session", d.Mission.ID)
+			return fmt.Errorf("mission %s has accepted no session", d.Mission.ID)
 		}
 	}
-	return v, nil
+	return nil
 }
 
 // digestView fills the digest part of a view.
