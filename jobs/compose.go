@@ -229,12 +229,9 @@ func (e *Engine) composeMessage(tx *store.Tx, it outreach.OutboxItem, revs map[s
 	if err != nil {
 		return nil, err
 	}
-	var to []message.Address
-	for _, c := range m.Usable() {
-		to = append(to, message.Address{Name: m.Title(), Email: c.Email})
-	}
-	if len(to) == 0 {
-		return nil, errNoAddress
+	to, err := recipients(m)
+	if err != nil {
+		return nil, err
 	}
 	data := templates.Data{Event: e.event, Mission: m, Sessions: rd.sessions, SuRNames: rd.names,
 		ReplyTo: e.ReplyAddress(tx, m.ID), PageURL: e.pageLink(tx, m.ID), Now: e.now(), Confirmed: !e.event.Provisional}
@@ -248,111 +245,27 @@ func (e *Engine) composeMessage(tx *store.Tx, it outreach.OutboxItem, revs map[s
 	}
 	var session *outreach.Session
 	if it.Key.Session != "" {
-		for i := range rd.sessions {
-			if rd.sessions[i].SuR == it.Key.Session {
-				session = &rd.sessions[i]
-			}
-		}
-		if session == nil {
-			return nil, fmt.Errorf("session %s no longer exists", it.Key.Session)
+		if session, err = rd.session(it.Key.Session); err != nil {
+			return nil, err
 		}
 		data.Session = session
 	}
+	l := &composing{t: t, tx: tx, it: it, m: m, rd: rd, session: session, msg: msg, data: &data, revs: revs}
 	var kind templates.Kind
 	switch it.Key.Kind {
 	case outreach.Invitation:
-		kind = templates.Invitation
-		for _, s := range rd.sessions {
-			if s.Status == outreach.Cancelled {
-				continue
-			}
-			ics, err := ical.Request(e.calendarEvent(t, m, s, rd, "NEEDS-ACTION"))
-			if err != nil {
-				return nil, fmt.Errorf("calendar for %s: %w", s.SuR, err)
-			}
-			revs[s.SuR] = s.Sequence
-			msg.Attachments = append(msg.Attachments, message.Attachment{
-				Filename:    e.calendarText(t, m.Language, s, rd).filename,
-				ContentType: "text/calendar; charset=UTF-8; method=REQUEST",
-				Data:        ics,
-			})
-		}
+		kind, err = templates.Invitation, e.invitationCalendars(l)
 	case outreach.Confirmation, outreach.Update:
-		kind = templates.Confirmation
-		if it.Key.Kind == outreach.Update {
-			kind = templates.Update
-			prev, err := e.previousRevision(tx, it)
-			if err != nil {
-				return nil, err
-			}
-			data.Previous = prev
-		}
-		r, err := tx.RSVP(m.ID, session.SuR)
-		if err != nil {
-			return nil, err
-		}
-		partstat := "NEEDS-ACTION"
-		if it.Key.Kind == outreach.Confirmation {
-			covered, err := tx.GetState(coveredKey(it.Key), new(bool))
-			if err != nil {
-				return nil, err
-			}
-			data.Covered = covered
-			switch r.Status {
-			case outreach.Accepted:
-				partstat = "ACCEPTED"
-			case outreach.Tentative:
-				partstat = "TENTATIVE"
-			}
-		}
-		ev := e.calendarEvent(t, m, *session, rd, partstat)
-		ev.Sequence += tx.CopySequence(m.ID, session.SuR) // the mission's copy, revised on its reply page
-		ics, err := ical.Request(ev)
-		if err != nil {
-			return nil, err
-		}
-		msg.Calendar = &message.Calendar{Method: "REQUEST", Data: ics}
-		revs[session.SuR] = session.Sequence
+		kind, err = e.requestCalendar(l)
 	case outreach.Cancellation:
-		kind = templates.Cancellation
-		ev := e.calendarEvent(t, m, *session, rd, "NEEDS-ACTION")
-		ev.Status = "CANCELLED"
-		ev.Sequence += tx.CopySequence(m.ID, session.SuR)
-		ics, err := ical.Cancel(ev)
-		if err != nil {
-			return nil, err
-		}
-		msg.Calendar = &message.Calendar{Method: "CANCEL", Data: ics}
-		revs[session.SuR] = session.Sequence
+		kind, err = templates.Cancellation, e.cancelCalendar(l)
 	case outreach.Reminder:
-		kind = templates.Kind(ruleTemplate(it.Rule))
-		switch {
-		case it.Key.Day != "":
-			// One note for the day: the sessions it lists as they stand now.
-			name, _, audience := ruleParts(it.Rule)
-			listed, err := e.dayNote(tx, rd.sessions, name, audience, it.Key.Day, m.ID)
-			if err != nil {
-				return nil, err
-			}
-			if len(listed) == 0 {
-				return nil, fmt.Errorf("no session on %s for %s to be reminded of", it.Key.Day, m.ID)
-			}
-			data.Sessions = listed
-		case session != nil:
-			// Queued for one session before such rules went by day.
-			data.Sessions, data.Session = []outreach.Session{*session}, nil
-		}
-		answers := map[string]outreach.Status{}
-		for _, s := range rd.sessions {
-			r, err := tx.RSVP(m.ID, s.SuR)
-			if err != nil {
-				return nil, err
-			}
-			answers[s.SuR] = r.Status
-		}
-		data.Answers = answers
+		kind, err = templates.Kind(ruleTemplate(it.Rule)), e.reminderSessions(l)
 	default:
 		return nil, fmt.Errorf("unknown message kind %q", it.Key.Kind)
+	}
+	if err != nil {
+		return nil, err
 	}
 	out, err := t.Render(kind, m.Language, data)
 	if err != nil {
@@ -372,6 +285,148 @@ func (e *Engine) composeMessage(tx *store.Tx, it outreach.OutboxItem, revs map[s
 		msg.Subject = t.Summary(m.Language, e.event, rd.names[session.SuR])
 	}
 	return msg, nil
+}
+
+// recipients are the mission's usable addresses, under its title.
+func recipients(m outreach.Mission) ([]message.Address, error) {
+	var to []message.Address
+	for _, c := range m.Usable() {
+		to = append(to, message.Address{Name: m.Title(), Email: c.Email})
+	}
+	if len(to) == 0 {
+		return nil, errNoAddress
+	}
+	return to, nil
+}
+
+// session is the round's session on sur, which must still exist.
+func (rd roundData) session(sur string) (*outreach.Session, error) {
+	for i := range rd.sessions {
+		if rd.sessions[i].SuR == sur {
+			return &rd.sessions[i], nil
+		}
+	}
+	return nil, fmt.Errorf("session %s no longer exists", sur)
+}
+
+// composing is a message to one mission being composed: what its parts are
+// made from, and the message and template data they fill.
+type composing struct {
+	t       *templates.Set
+	tx      *store.Tx
+	it      outreach.OutboxItem
+	m       outreach.Mission
+	rd      roundData
+	session *outreach.Session // the session it is about, if one
+	msg     *message.Message
+	data    *templates.Data
+	revs    map[string]int // the revision each calendar sent carries
+}
+
+// invitationCalendars attaches a REQUEST for each session not cancelled.
+func (e *Engine) invitationCalendars(l *composing) error {
+	for _, s := range l.rd.sessions {
+		if s.Status == outreach.Cancelled {
+			continue
+		}
+		ics, err := ical.Request(e.calendarEvent(l.t, l.m, s, l.rd, "NEEDS-ACTION"))
+		if err != nil {
+			return fmt.Errorf("calendar for %s: %w", s.SuR, err)
+		}
+		l.revs[s.SuR] = s.Sequence
+		l.msg.Attachments = append(l.msg.Attachments, message.Attachment{
+			Filename:    e.calendarText(l.t, l.m.Language, s, l.rd).filename,
+			ContentType: "text/calendar; charset=UTF-8; method=REQUEST",
+			Data:        ics,
+		})
+	}
+	return nil
+}
+
+// requestCalendar makes a confirmation's or an update's REQUEST, with the
+// mission's answer in a confirmation, and says which of the two it is.
+func (e *Engine) requestCalendar(l *composing) (templates.Kind, error) {
+	kind := templates.Confirmation
+	if l.it.Key.Kind == outreach.Update {
+		kind = templates.Update
+		prev, err := e.previousRevision(l.tx, l.it)
+		if err != nil {
+			return kind, err
+		}
+		l.data.Previous = prev
+	}
+	r, err := l.tx.RSVP(l.m.ID, l.session.SuR)
+	if err != nil {
+		return kind, err
+	}
+	partstat := "NEEDS-ACTION"
+	if l.it.Key.Kind == outreach.Confirmation {
+		covered, err := l.tx.GetState(coveredKey(l.it.Key), new(bool))
+		if err != nil {
+			return kind, err
+		}
+		l.data.Covered = covered
+		switch r.Status {
+		case outreach.Accepted:
+			partstat = "ACCEPTED"
+		case outreach.Tentative:
+			partstat = "TENTATIVE"
+		}
+	}
+	ev := e.calendarEvent(l.t, l.m, *l.session, l.rd, partstat)
+	ev.Sequence += l.tx.CopySequence(l.m.ID, l.session.SuR) // the mission's copy, revised on its reply page
+	ics, err := ical.Request(ev)
+	if err != nil {
+		return kind, err
+	}
+	l.msg.Calendar = &message.Calendar{Method: "REQUEST", Data: ics}
+	l.revs[l.session.SuR] = l.session.Sequence
+	return kind, nil
+}
+
+// cancelCalendar makes a cancellation's CANCEL.
+func (e *Engine) cancelCalendar(l *composing) error {
+	ev := e.calendarEvent(l.t, l.m, *l.session, l.rd, "NEEDS-ACTION")
+	ev.Status = "CANCELLED"
+	ev.Sequence += l.tx.CopySequence(l.m.ID, l.session.SuR)
+	ics, err := ical.Cancel(ev)
+	if err != nil {
+		return err
+	}
+	l.msg.Calendar = &message.Calendar{Method: "CANCEL", Data: ics}
+	l.revs[l.session.SuR] = l.session.Sequence
+	return nil
+}
+
+// reminderSessions gives a reminder its sessions (a day's note: those of
+// the day as they stand now) and the mission's answers.
+func (e *Engine) reminderSessions(l *composing) error {
+	switch {
+	case l.it.Key.Day != "":
+		// One note for the day: the sessions it lists as they stand now.
+		name, _, audience := ruleParts(l.it.Rule)
+		listed, err := e.dayNote(l.tx, l.rd.sessions, name, audience, l.it.Key.Day, l.m.ID)
+		if err != nil {
+			return err
+		}
+		if len(listed) == 0 {
+			return fmt.Errorf("no session on %s for %s to be reminded of", l.it.Key.Day, l.m.ID)
+		}
+		l.data.Sessions = listed
+	case l.session != nil:
+		// Queued for one session before such rules went by day.
+		l.data.Sessions, l.data.Session = []outreach.Session{*l.session}, nil
+	}
+	answers := map[string]outreach.Status{}
+	for _, s := range l.rd.sessions {
+		r, err := l.tx.RSVP(l.m.ID, s.SuR)
+		if err != nil {
+			return err
+		}
+		answers[s.SuR] = r.Status
+	}
+	l.data.Answers = answers
+	return nil
 }
 
 // composeSpeaker writes a reminder to one of a session's speakers, in the
@@ -433,12 +488,48 @@ func (e *Engine) composeDigest(t *templates.Set, tx *store.Tx, it outreach.Outbo
 		return nil, errors.New("no staff address (event.staff) for the digest")
 	}
 	now := e.now()
+	since, err := digestSince(tx, it, now)
+	if err != nil {
+		return nil, err
+	}
+	ms, err := tx.Missions()
+	if err != nil {
+		return nil, err
+	}
+	dd := &templates.DigestData{Since: e.local(since), Bounces: []string{}, Unreachable: []string{}}
+	if err := digestAnswers(tx, ms, since, rd, dd); err != nil {
+		return nil, err
+	}
+	dd.Unreachable = outreach.Cover(ms).Unreachable
+	if err := digestQueues(tx, ms, since, now, dd); err != nil {
+		return nil, err
+	}
+	if err := e.digestTallies(tx, ms, rd, dd); err != nil {
+		return nil, err
+	}
+	out, err := t.Render(templates.Digest, outreach.English, templates.Data{Event: e.event, Sessions: rd.sessions,
+		SuRNames: rd.names, Digest: dd, Now: now, Confirmed: !e.event.Provisional})
+	if err != nil {
+		return nil, err
+	}
+	return &message.Message{
+		MessageID: it.MessageID,
+		From:      message.Address{Name: e.organiserName(), Email: e.event.Mailbox.Email},
+		To:        []message.Address{{Name: e.event.Staff.Name, Email: e.event.Staff.Email}},
+		Subject:   out.Subject, Text: out.Text, HTML: out.HTML, Date: now,
+		Headers: [][2]string{{"Auto-Submitted", "auto-generated"}},
+	}, nil
+}
+
+// digestSince is when the digest's period starts: at the previous
+// digest, or a day before now for the first.
+func digestSince(tx *store.Tx, it outreach.OutboxItem, now time.Time) (time.Time, error) {
 	since := now.Add(-24 * time.Hour)
 	prev, err := tx.Outbox(func(o *outreach.OutboxItem) bool {
 		return o.Key.Kind == outreach.Digest && o.State == outreach.Sent && o.ID != it.ID
 	})
 	if err != nil {
-		return nil, err
+		return since, err
 	}
 	// Since the previous digest; the first covers the last day.
 	var last time.Time
@@ -450,15 +541,16 @@ func (e *Engine) composeDigest(t *templates.Set, tx *store.Tx, it outreach.Outbo
 	if !last.IsZero() {
 		since = last
 	}
-	ms, err := tx.Missions()
-	if err != nil {
-		return nil, err
-	}
-	dd := &templates.DigestData{Since: e.local(since), Bounces: []string{}, Unreachable: []string{}}
+	return since, nil
+}
+
+// digestAnswers lists the answers recorded and the addresses that bounced
+// since.
+func digestAnswers(tx *store.Tx, ms []outreach.Mission, since time.Time, rd roundData, dd *templates.DigestData) error {
 	for _, m := range ms {
 		hist, err := tx.History(m.ID, "")
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for _, h := range hist {
 			if h.At.Before(since) || h.Stale != "" {
@@ -473,10 +565,15 @@ func (e *Engine) composeDigest(t *templates.Set, tx *store.Tx, it outreach.Outbo
 			}
 		}
 	}
-	dd.Unreachable = outreach.Cover(ms).Unreachable
+	return nil
+}
+
+// digestQueues lists what waits for staff: the review queue, the failed
+// messages and the reminders missed since.
+func digestQueues(tx *store.Tx, ms []outreach.Mission, since, now time.Time, dd *templates.DigestData) error {
 	open, err := tx.Reviews(outreach.ReviewOpen)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	dd.ReviewOpen = len(open)
 	for _, r := range reviewLines(open, now) {
@@ -488,7 +585,7 @@ func (e *Engine) composeDigest(t *templates.Set, tx *store.Tx, it outreach.Outbo
 	}
 	failed, err := failedLines(tx, names)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	dd.OutboxFailed = len(failed)
 	for _, f := range failed {
@@ -500,22 +597,28 @@ func (e *Engine) composeDigest(t *templates.Set, tx *store.Tx, it outreach.Outbo
 	}
 	audit, err := tx.AuditLog(since)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for _, a := range audit {
 		if a.Action == "reminder.missed" {
 			dd.MissedReminders = append(dd.MissedReminders, a.Detail)
 		}
 	}
+	return nil
+}
+
+// digestTallies counts the answers per session, today's sessions or else
+// the next.
+func (e *Engine) digestTallies(tx *store.Tx, ms []outreach.Mission, rd roundData, dd *templates.DigestData) error {
 	rs, err := tx.RSVPs()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	invited, err := tx.Outbox(func(o *outreach.OutboxItem) bool {
 		return o.Key.Kind == outreach.Invitation && o.State == outreach.Sent
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	sent := map[string]bool{}
 	for _, o := range invited {
@@ -530,16 +633,5 @@ func (e *Engine) composeDigest(t *templates.Set, tx *store.Tx, it outreach.Outbo
 		n := dd.Tallies[next]
 		dd.Next = &n
 	}
-	out, err := t.Render(templates.Digest, outreach.English, templates.Data{Event: e.event, Sessions: rd.sessions,
-		SuRNames: rd.names, Digest: dd, Now: now, Confirmed: !e.event.Provisional})
-	if err != nil {
-		return nil, err
-	}
-	return &message.Message{
-		MessageID: it.MessageID,
-		From:      message.Address{Name: e.organiserName(), Email: e.event.Mailbox.Email},
-		To:        []message.Address{{Name: e.event.Staff.Name, Email: e.event.Staff.Email}},
-		Subject:   out.Subject, Text: out.Text, HTML: out.HTML, Date: now,
-		Headers: [][2]string{{"Auto-Submitted", "auto-generated"}},
-	}, nil
+	return nil
 }

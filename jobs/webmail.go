@@ -24,12 +24,9 @@ func (e *Engine) composePage(t *templates.Set, tx *store.Tx, it outreach.OutboxI
 	if err != nil {
 		return nil, err
 	}
-	var to []message.Address
-	for _, c := range m.Usable() {
-		to = append(to, message.Address{Name: m.Title(), Email: c.Email})
-	}
-	if len(to) == 0 {
-		return nil, errNoAddress
+	to, err := recipients(m)
+	if err != nil {
+		return nil, err
 	}
 	replyTo := e.ReplyAddress(tx, m.ID)
 	msg := &message.Message{
@@ -56,30 +53,9 @@ func (e *Engine) composePage(t *templates.Set, tx *store.Tx, it outreach.OutboxI
 	switch it.Key.Kind {
 	case outreach.Withdrawal:
 		kind = templates.Withdrawal
-		var s *outreach.Session
-		for i := range rd.sessions {
-			if rd.sessions[i].SuR == it.Key.Session {
-				s = &rd.sessions[i]
-			}
-		}
-		if s == nil {
-			return nil, fmt.Errorf("session %s no longer exists", it.Key.Session)
-		}
-		data.Session = s
-		ev := e.calendarEvent(t, m, *s, rd, "DECLINED")
-		ev.Status = "CANCELLED"
-		ev.Sequence += tx.CopySequence(m.ID, s.SuR)
-		ics, err := ical.Cancel(ev)
-		if err != nil {
+		if err := e.withdrawalCalendar(t, tx, it, m, rd, msg, &data, revs); err != nil {
 			return nil, err
 		}
-		msg.Calendar = &message.Calendar{Method: "CANCEL", Data: ics}
-		revs[s.SuR] = s.Sequence
-		r, err := tx.RSVP(m.ID, s.SuR)
-		if err != nil {
-			return nil, err
-		}
-		data.AnsweredBy = r.Source.Kind
 	case outreach.PageSummary:
 		kind = templates.PageSummary
 		if strings.HasPrefix(it.Key.Revision, letterSummary) {
@@ -105,4 +81,30 @@ func (e *Engine) composePage(t *templates.Set, tx *store.Tx, it outreach.OutboxI
 	}
 	msg.Subject, msg.Text = out.Subject, out.Text
 	return msg, nil
+}
+
+// withdrawalCalendar makes the CANCEL that takes a session out of the
+// mission's calendar after it gave the session up on its reply page.
+func (e *Engine) withdrawalCalendar(t *templates.Set, tx *store.Tx, it outreach.OutboxItem, m outreach.Mission, rd roundData,
+	msg *message.Message, data *templates.Data, revs map[string]int) error {
+	s, err := rd.session(it.Key.Session)
+	if err != nil {
+		return err
+	}
+	data.Session = s
+	ev := e.calendarEvent(t, m, *s, rd, "DECLINED")
+	ev.Status = "CANCELLED"
+	ev.Sequence += tx.CopySequence(m.ID, s.SuR)
+	ics, err := ical.Cancel(ev)
+	if err != nil {
+		return err
+	}
+	msg.Calendar = &message.Calendar{Method: "CANCEL", Data: ics}
+	revs[s.SuR] = s.Sequence
+	r, err := tx.RSVP(m.ID, s.SuR)
+	if err != nil {
+		return err
+	}
+	data.AnsweredBy = r.Source.Kind
+	return nil
 }
