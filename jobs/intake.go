@@ -328,43 +328,62 @@ func (e *Engine) recordAnswerCalendar(tx *store.Tx, r outreach.RSVP) (bool, cale
 	if err != nil || !changed {
 		return changed, cc, err
 	}
-	attends := func(st outreach.Status) bool { return st == outreach.Accepted || st == outreach.Tentative }
 	if r.Source.Kind != outreach.FromCalendar && attends(r.Status) {
-		// A plain answer gets the calendar request it could not click.
-		key := outreach.OutboxKey{Kind: outreach.Confirmation, Mission: r.Mission, Session: r.Session, Revision: strconv.Itoa(s.Sequence)}
-		it, added, err := e.enqueue(tx, key, "", e.now())
-		if err != nil {
+		if err := e.confirmAnswer(tx, r, s); err != nil {
 			return true, cc, err
-		}
-		if !added && it.State == outreach.Superseded {
-			// Accepted, declined before the request went, accepted again:
-			// the same request (same Message-ID, never sent) is due again.
-			it.State, it.Next, it.Error = outreach.Queued, e.now(), ""
-			if err := tx.SaveOutbox(it); err != nil {
-				return true, cc, err
-			}
 		}
 	}
 	if !keep {
 		return true, cc, nil
 	}
+	cc, err = e.keepCalendar(tx, r, s, cur, held)
+	return true, cc, err
+}
+
+// attends reports whether an answer means coming (accepted or tentative).
+func attends(st outreach.Status) bool { return st == outreach.Accepted || st == outreach.Tentative }
+
+// confirmAnswer queues the calendar request a plain answer (a letter,
+// staff, the reply page) could not click.
+func (e *Engine) confirmAnswer(tx *store.Tx, r outreach.RSVP, s outreach.Session) error {
+	key := outreach.OutboxKey{Kind: outreach.Confirmation, Mission: r.Mission, Session: r.Session, Revision: strconv.Itoa(s.Sequence)}
+	it, added, err := e.enqueue(tx, key, "", e.now())
+	if err != nil {
+		return err
+	}
+	if !added && it.State == outreach.Superseded {
+		// Accepted, declined before the request went, accepted again:
+		// the same request (same Message-ID, never sent) is due again.
+		it.State, it.Next, it.Error = outreach.Queued, e.now(), ""
+		if err := tx.SaveOutbox(it); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// keepCalendar keeps the mission's calendar in step with r, an answer
+// given other than in the calendar: cur is the answer before it, held
+// whether the calendar held the session then.
+func (e *Engine) keepCalendar(tx *store.Tx, r outreach.RSVP, s outreach.Session, cur outreach.RSVP, held bool) (calendarChange, error) {
+	var cc calendarChange
 	how := map[outreach.SourceKind]string{outreach.FromWeb: "on the reply page", outreach.FromEmail: "by letter",
 		outreach.FromStaff: "through staff"}[r.Source.Kind]
 	pending, err := pendingCalendar(tx, r.Mission, r.Session)
 	if err != nil {
-		return true, cc, err
+		return cc, err
 	}
 	givenUp := r.Status == outreach.Declined || r.Status == outreach.None && r.Source.Kind == outreach.FromWeb
 	switch {
 	case attends(r.Status):
 		if err := supersedeItems(tx, pending[outreach.Withdrawal], "answered "+r.Status.String()+" again "+how+" before the cancellation was sent"); err != nil {
-			return true, cc, err
+			return cc, err
 		}
 		if !held && len(pending[outreach.Confirmation]) == 0 {
 			// The request went, then its cancellation: the calendar
 			// needs the request again, as a newer revision.
 			if _, err := e.enqueueAgain(tx, outreach.Confirmation, r.Mission, s, e.now()); err != nil {
-				return true, cc, err
+				return cc, err
 			}
 		}
 		cc.request = !held || len(pending[outreach.Confirmation]) > 0
@@ -374,17 +393,17 @@ func (e *Engine) recordAnswerCalendar(tx *store.Tx, r outreach.RSVP) (bool, cale
 			verb = "taken back"
 		}
 		if err := supersedeItems(tx, pending[outreach.Confirmation], verb+" "+how+" before the request was sent"); err != nil {
-			return true, cc, err
+			return cc, err
 		}
 		if held && len(pending[outreach.Withdrawal]) == 0 {
 			// The request is in the mission's calendar: take it out.
 			if _, err := e.enqueueAgain(tx, outreach.Withdrawal, r.Mission, s, e.now()); err != nil {
-				return true, cc, err
+				return cc, err
 			}
 			cc.cancel = true
 		}
 	}
-	return true, cc, nil
+	return cc, nil
 }
 
 // storeDirectory is what replies.Classify knows of the round, read from the
