@@ -205,6 +205,51 @@ func (e *Engine) Sweep() (SweepReport, error) {
 	var rep SweepReport
 	now := e.now()
 	sched := e.schedule()
+	due, err := e.dueReminders(sched, now, &rep)
+	if err != nil {
+		return rep, err
+	}
+	if len(due) > 0 {
+		defer e.Wake() // it may have queued messages
+	}
+	for _, d := range due {
+		// outcome is set only by the transaction that did the work, so a
+		// sweep that lost the race does not count the other's.
+		outcome, queued := "", 0
+		var unaddressed []string
+		err := e.st.Update(func(tx *store.Tx) error {
+			var err error
+			outcome, queued, unaddressed, err = e.fireReminder(tx, d, sched, now)
+			return err
+		})
+		if err != nil {
+			return rep, fmt.Errorf("reminder %s: %w", d.label(), err)
+		}
+		switch outcome {
+		case "missed":
+			rep.Missed = append(rep.Missed, d)
+		case "queued":
+			rep.Fired = append(rep.Fired, d)
+			rep.Queued += queued
+			for _, sp := range unaddressed {
+				rep.NoAddress = append(rep.NoAddress, d.Session+": "+sp)
+			}
+		}
+	}
+	queued, err := e.sweepDigest(now)
+	if err != nil {
+		return rep, err
+	}
+	if queued {
+		e.Wake()
+	}
+	rep.Digest = queued
+	return rep, nil
+}
+
+// dueReminders lists the reminders due at now that no sweep has handled,
+// and puts the next one to come in rep.
+func (e *Engine) dueReminders(sched Schedule, now time.Time, rep *SweepReport) ([]Due, error) {
 	var due []Due
 	if err := e.st.View(func(tx *store.Tx) error {
 		sessions, err := tx.Sessions()
@@ -233,82 +278,57 @@ func (e *Engine) Sweep() (SweepReport, error) {
 		}
 		return nil
 	}); err != nil {
-		return rep, err
+		return nil, err
 	}
-	if len(due) > 0 {
-		defer e.Wake() // it may have queued messages
+	return due, nil
+}
+
+// fireReminder queues reminder d in tx, or records it missed when it is
+// past the lateness limit, and says which ("" when another sweep was
+// first), how many messages it queued and the speakers it could not
+// address.
+func (e *Engine) fireReminder(tx *store.Tx, d Due, sched Schedule, now time.Time) (outcome string, queued int, unaddressed []string, err error) {
+	var st reminderState
+	if _, err := tx.GetState(d.key(), &st); err != nil {
+		return "", 0, nil, err
 	}
-	for _, d := range due {
-		// outcome is set only by the transaction that did the work, so a
-		// sweep that lost the race does not count the other's.
-		outcome, queued := "", 0
-		var unaddressed []string
-		err := e.st.Update(func(tx *store.Tx) error {
-			outcome, queued, unaddressed = "", 0, nil
-			var st reminderState
-			if _, err := tx.GetState(d.key(), &st); err != nil {
-				return err
-			}
-			if st.Done {
-				return nil // another sweep was first
-			}
-			if before, err := doneBefore(tx, d); err != nil || before {
-				return err // sent session by session before the upgrade
-			}
-			st.Done, st.At, st.Instant = true, now, d.At
-			if sched.Lateness > 0 && now.Sub(d.At) > sched.Lateness {
-				st.Missed = true
-				late := now.Sub(d.At).Round(time.Minute)
-				e.log.Warn("reminder missed: past the lateness limit, not sent", "rule", d.Rule, "session", d.Session,
-					"due", d.At, "late", late)
-				if err := tx.Audit("reminders", "reminder.missed", fmt.Sprintf("%s: due %s, %s late (limit %s): not sent",
-					d.label(), e.local(d.At).Format("Mon 2 Jan 15:04 MST"), late, sched.Lateness)); err != nil {
-					return err
-				}
-				outcome = "missed"
-				return tx.PutState(d.key(), st)
-			}
-			n, none, err := e.queueReminder(tx, d, now)
-			if err != nil {
-				return err
-			}
-			st.Queued = n
-			outcome, queued, unaddressed = "queued", n, none
-			if err := tx.Audit("reminders", "reminder.queued", fmt.Sprintf("%s: %d messages", d.label(), n)); err != nil {
-				return err
-			}
-			if len(none) > 0 {
-				e.log.Warn("reminder not sent to speakers without an address", "rule", d.Rule, "session", d.Session, "speakers", none)
-				if err := tx.Audit("reminders", "reminder.no-address", fmt.Sprintf("%s: not sent to %d speakers without an address: %s",
-					d.label(), len(none), strings.Join(none, "; "))); err != nil {
-					return err
-				}
-			}
-			return tx.PutState(d.key(), st)
-		})
-		if err != nil {
-			return rep, fmt.Errorf("reminder %s: %w", d.label(), err)
+	if st.Done {
+		return "", 0, nil, nil // another sweep was first
+	}
+	if before, err := doneBefore(tx, d); err != nil || before {
+		return "", 0, nil, err // sent session by session before the upgrade
+	}
+	st.Done, st.At, st.Instant = true, now, d.At
+	if sched.Lateness > 0 && now.Sub(d.At) > sched.Lateness {
+		st.Missed = true
+		late := now.Sub(d.At).Round(time.Minute)
+		e.log.Warn("reminder missed: past the lateness limit, not sent", "rule", d.Rule, "session", d.Session,
+			"due", d.At, "late", late)
+		if err := tx.Audit("reminders", "reminder.missed", fmt.Sprintf("%s: due %s, %s late (limit %s): not sent",
+			d.label(), e.local(d.At).Format("Mon 2 Jan 15:04 MST"), late, sched.Lateness)); err != nil {
+			return "", 0, nil, err
 		}
-		switch outcome {
-		case "missed":
-			rep.Missed = append(rep.Missed, d)
-		case "queued":
-			rep.Fired = append(rep.Fired, d)
-			rep.Queued += queued
-			for _, sp := range unaddressed {
-				rep.NoAddress = append(rep.NoAddress, d.Session+": "+sp)
-			}
-		}
+		return "missed", 0, nil, tx.PutState(d.key(), st)
 	}
-	queued, err := e.sweepDigest(now)
+	n, none, err := e.queueReminder(tx, d, now)
 	if err != nil {
-		return rep, err
+		return "", 0, nil, err
 	}
-	if queued {
-		e.Wake()
+	st.Queued = n
+	if err := tx.Audit("reminders", "reminder.queued", fmt.Sprintf("%s: %d messages", d.label(), n)); err != nil {
+		return "", 0, nil, err
 	}
-	rep.Digest = queued
-	return rep, nil
+	if len(none) > 0 {
+		e.log.Warn("reminder not sent to speakers without an address", "rule", d.Rule, "session", d.Session, "speakers", none)
+		if err := tx.Audit("reminders", "reminder.no-address", fmt.Sprintf("%s: not sent to %d speakers without an address: %s",
+			d.label(), len(none), strings.Join(none, "; "))); err != nil {
+			return "", 0, nil, err
+		}
+	}
+	if err := tx.PutState(d.key(), st); err != nil {
+		return "", 0, nil, err
+	}
+	return "queued", n, none, nil
 }
 
 // label names an instance in logs and the audit: "nudge",

@@ -304,48 +304,8 @@ func (e *Engine) SubmitPage(mission string, a PageAnswers) (PageReport, error) {
 		if err != nil {
 			return ErrNoPage
 		}
-		var names []string
-		for _, d := range a.Delegates {
-			names = append(names, d.Name)
-		}
-		for _, sur := range sortedKeys(a.Answers) {
-			want := a.Answers[sur]
-			s, err := tx.Session(sur)
-			if errors.Is(err, store.ErrNotFound) {
-				return inputErr("no session %q", sur)
-			} else if err != nil {
-				return err
-			}
-			if s.Status == outreach.Cancelled {
-				continue
-			}
-			cur, err := tx.RSVP(m.ID, sur)
-			if err != nil {
-				return err
-			}
-			if want == cur.Status || want == outreach.None && cur.Status == outreach.Tentative {
-				// "Not yet decided" is how a tentative answer shows.
-				continue
-			}
-			r := outreach.RSVP{Mission: m.ID, Session: sur, Status: want, Note: a.Comment, At: now,
-				Source: outreach.Source{Kind: outreach.FromWeb, Actor: "reply page"}}
-			if want == outreach.Accepted {
-				r.Delegates, r.DelegateNames = len(names), names
-			}
-			changed, cc, err := e.recordAnswerCalendar(tx, r)
-			if err != nil {
-				return err
-			}
-			if !changed {
-				continue
-			}
-			rep.Changed[sur] = want
-			if cc.request {
-				rep.Requests = append(rep.Requests, sur)
-			}
-			if cc.cancel {
-				rep.Cancels = append(rep.Cancels, sur)
-			}
+		if err := e.recordPageAnswers(tx, m, a, now, &rep); err != nil {
+			return err
 		}
 		ps, err := tx.PageState(m.ID)
 		if err != nil {
@@ -381,6 +341,56 @@ func (e *Engine) SubmitPage(mission string, a PageAnswers) (PageReport, error) {
 			m.ID, a.From, len(rep.Changed), strings.Join(ch, ", "), len(rep.Requests), len(rep.Cancels)))
 	})
 	return rep, err
+}
+
+// recordPageAnswers records each answer of a page submission that changes
+// what the mission said, keeping its calendar in step, and notes in rep
+// what changed and which requests and cancellations it queued.
+func (e *Engine) recordPageAnswers(tx *store.Tx, m outreach.Mission, a PageAnswers, now time.Time, rep *PageReport) error {
+	var names []string
+	for _, d := range a.Delegates {
+		names = append(names, d.Name)
+	}
+	for _, sur := range sortedKeys(a.Answers) {
+		want := a.Answers[sur]
+		s, err := tx.Session(sur)
+		if errors.Is(err, store.ErrNotFound) {
+			return inputErr("no session %q", sur)
+		} else if err != nil {
+			return err
+		}
+		if s.Status == outreach.Cancelled {
+			continue
+		}
+		cur, err := tx.RSVP(m.ID, sur)
+		if err != nil {
+			return err
+		}
+		if want == cur.Status || want == outreach.None && cur.Status == outreach.Tentative {
+			// "Not yet decided" is how a tentative answer shows.
+			continue
+		}
+		r := outreach.RSVP{Mission: m.ID, Session: sur, Status: want, Note: a.Comment, At: now,
+			Source: outreach.Source{Kind: outreach.FromWeb, Actor: "reply page"}}
+		if want == outreach.Accepted {
+			r.Delegates, r.DelegateNames = len(names), names
+		}
+		changed, cc, err := e.recordAnswerCalendar(tx, r)
+		if err != nil {
+			return err
+		}
+		if !changed {
+			continue
+		}
+		rep.Changed[sur] = want
+		if cc.request {
+			rep.Requests = append(rep.Requests, sur)
+		}
+		if cc.cancel {
+			rep.Cancels = append(rep.Cancels, sur)
+		}
+	}
+	return nil
 }
 
 func sameDelegates(a, b []store.PageDelegate) bool {
