@@ -225,36 +225,54 @@ func newRound(ctx context.Context, dir string, opts Options) (*round, error) {
 	}
 	r.w = newWorld(seed, ev, missions, sessions, r.note)
 
+	if err := r.startServers(dir); err != nil {
+		r.close()
+		return nil, err
+	}
+	if err := r.startEngine(missions); err != nil {
+		r.close()
+		return nil, err
+	}
+	return r, nil
+}
+
+// startServers opens the round's store in dir and starts the organiser's
+// mailbox and the relay the simulated missions receive from.
+func (r *round) startServers(dir string) error {
 	path := filepath.Join(dir, "outreach.db")
 	os.Remove(path)
-	r.st, err = store.Open(path, store.Options{Now: r.clock.Now, NoSync: opts.Once})
+	var err error
+	r.st, err = store.Open(path, store.Options{Now: r.clock.Now, NoSync: r.opts.Once})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	r.mbox, err = mailbox.Listen(mailbox.Options{Addr: "127.0.0.1:0", Username: mailboxUser, Password: mailboxPass})
 	if err != nil {
-		r.close()
-		return nil, fmt.Errorf("demo: IMAP server: %w", err)
+		return fmt.Errorf("demo: IMAP server: %w", err)
 	}
 	r.relay, err = startRelay(func(_ string, to []string, raw []byte) {
 		r.w.receive(r.clock.Now(), to, raw)
 	}, r.w.refused)
 	if err != nil {
-		r.close()
-		return nil, err
+		return err
 	}
+	return nil
+}
+
+// startEngine starts outreach's engine on the round's store, sending
+// through the relay, serving the reply pages and reading the mailbox, with
+// the directory and the sessions imported.
+func (r *round) startEngine(missions []outreach.Mission) error {
 	set, err := templates.Load("")
 	if err != nil {
-		r.close()
-		return nil, err
+		return err
 	}
 	host, port, _ := net.SplitHostPort(r.relay.addr)
 	p, _ := strconv.Atoi(port)
 	sender, err := mailer.New(mailer.Options{Host: host, Port: p, TLS: mailer.Plain, Timeout: 10 * time.Second,
 		HELO: "outreach.presessions.example"})
 	if err != nil {
-		r.close()
-		return nil, err
+		return err
 	}
 	sched := jobs.ScheduleFrom(config.Reminders{Lateness: config.Duration{D: 36 * time.Hour},
 		Digest: "CRON_TZ=Europe/Zurich 0 8 * * *", Rules: config.DefaultRules()})
@@ -262,34 +280,29 @@ func newRound(ctx context.Context, dir string, opts Options) (*round, error) {
 	// the engine that serves them writes it into the letters.
 	pageLn, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		r.close()
-		return nil, err
+		return err
 	}
 	pageURL := "http://" + pageLn.Addr().String()
-	r.e = jobs.New(jobs.Options{Store: r.st, Event: ev, Logger: opts.Logger, Clock: r.clock, Templates: set,
+	r.e = jobs.New(jobs.Options{Store: r.st, Event: r.ev, Logger: r.opts.Logger, Clock: r.clock, Templates: set,
 		Sender: sender, Connections: 1, Limits: jobs.Limits{PerMinute: 30, PerDay: 10000}, Schedule: sched, PageURL: pageURL})
 	if r.pages, err = startPages(pageLn, r.e, r.clock.Now); err != nil {
 		pageLn.Close()
-		r.close()
-		return nil, err
+		return err
 	}
 	if _, err := r.e.ImportMissions(missions, "demo"); err != nil {
-		r.close()
-		return nil, err
+		return err
 	}
-	if _, err := r.e.ImportSessions(sessions, "demo"); err != nil {
-		r.close()
-		return nil, err
+	if _, err := r.e.ImportSessions(r.sessions, "demo"); err != nil {
+		return err
 	}
 	folders := jobs.Folders{Processed: "outreach/processed", Review: "outreach/review", Bounces: "outreach/bounces"}
 	r.watcher, err = inbox.NewWatcher(inbox.Options{Addr: r.mbox.Addr, TLS: inbox.Plain, Username: mailboxUser,
 		Password: mailboxPass, Mailbox: "INBOX", Folders: []string{folders.Processed, folders.Review, folders.Bounces},
-		CommandTimeout: 10 * time.Second, Logger: opts.Logger}, r.e.Intake("INBOX", folders))
+		CommandTimeout: 10 * time.Second, Logger: r.opts.Logger}, r.e.Intake("INBOX", folders))
 	if err != nil {
-		r.close()
-		return nil, err
+		return err
 	}
-	return r, nil
+	return nil
 }
 
 func (r *round) close() {
@@ -455,7 +468,36 @@ func (r *round) result() (Result, error) {
 			f.Reminders = states["sent"]
 		}
 	}
+	if err := r.mailFigures(&f); err != nil {
+		return res, err
+	}
+	recorded := map[string]outreach.Status{}
 	err = r.st.View(func(tx *store.Tx) error {
+		rs, err := tx.RSVPs()
+		for _, x := range rs {
+			recorded[x.Mission+"/"+x.Session] = x.Status
+		}
+		return err
+	})
+	if err != nil {
+		return res, err
+	}
+	r.attendance(&f, recorded)
+	res.Figures = f
+	res.Duplicates = r.relay.duplicates()
+	r.w.mu.Lock()
+	res.MissionMail = maps.Clone(r.w.sent)
+	res.Unreadable = r.w.unreadable
+	r.w.mu.Unlock()
+	r.compareAnswers(&res, recorded)
+	return res, nil
+}
+
+// mailFigures counts the messages the missions received: the most to one
+// mission, the most besides calendar requests, and of those the most on
+// one day.
+func (r *round) mailFigures(f *Figures) error {
+	return r.st.View(func(tx *store.Tx) error {
 		sent, err := tx.Outbox(func(o *outreach.OutboxItem) bool {
 			return o.State == outreach.Sent && o.Key.Mission != "" && o.Key.Speaker == ""
 		})
@@ -482,20 +524,11 @@ func (r *round) result() (Result, error) {
 		}
 		return err
 	})
-	if err != nil {
-		return res, err
-	}
-	recorded := map[string]outreach.Status{}
-	err = r.st.View(func(tx *store.Tx) error {
-		rs, err := tx.RSVPs()
-		for _, x := range rs {
-			recorded[x.Mission+"/"+x.Session] = x.Status
-		}
-		return err
-	})
-	if err != nil {
-		return res, err
-	}
+}
+
+// attendance counts, from the answers recorded, the missions attending,
+// the acceptances per session and the States under Review at their own.
+func (r *round) attendance(f *Figures, recorded map[string]outreach.Status) {
 	attending := map[string]bool{}
 	total := 0
 	for _, s := range r.sessions {
@@ -513,13 +546,11 @@ func (r *round) result() (Result, error) {
 	if len(r.sessions) > 0 {
 		f.PerSession = float64(total) / float64(len(r.sessions))
 	}
-	res.Figures = f
-	res.Duplicates = r.relay.duplicates()
-	r.w.mu.Lock()
-	res.MissionMail = maps.Clone(r.w.sent)
-	res.Unreadable = r.w.unreadable
-	r.w.mu.Unlock()
-	// What each mission said against what was recorded.
+}
+
+// compareAnswers checks every answer a mission gave against what was
+// recorded, and lists in res each that differs.
+func (r *round) compareAnswers(res *Result, recorded map[string]outreach.Status) {
 	ids := make([]string, 0, len(r.w.personas))
 	for id := range r.w.personas {
 		ids = append(ids, id)
@@ -546,5 +577,4 @@ func (r *round) result() (Result, error) {
 			}
 		}
 	}
-	return res, nil
 }

@@ -94,14 +94,34 @@ func newWorld(seed uint64, ev outreach.Event, missions []outreach.Mission, sessi
 		ids = append(ids, m.ID)
 	}
 	sort.Strings(ids)
-	pick := rand.New(rand.NewPCG(seed, 0x5eed))
-	perm := pick.Perm(len(missions))
 	byID := map[string]outreach.Mission{}
 	for _, m := range missions {
 		byID[m.ID] = m
 	}
-	// Roles drawn once, in a seeded order, so each demo round has exactly
-	// one ambiguous letter and a few dead addresses.
+	role := w.drawRoles(seed, ids, byID, sessions)
+	for i, id := range ids {
+		m := byID[id]
+		r := rand.New(rand.NewPCG(seed, uint64(i+1)))
+		p := newPersona(m, r, role[id], sessions)
+		for _, c := range m.Contacts {
+			for _, d := range m.Domains {
+				w.byDomain[strings.ToLower(d)] = p
+			}
+			if at := strings.LastIndexByte(c.Email, '@'); at >= 0 {
+				w.byDomain[strings.ToLower(c.Email[at+1:])] = p
+			}
+		}
+		w.personas[id] = p
+	}
+	return w
+}
+
+// drawRoles gives, in a seeded order, the roles of a few missions that are
+// not States under Review, so each demo round has exactly one ambiguous
+// letter and a few dead addresses (whose addresses it marks refused).
+func (w *world) drawRoles(seed uint64, ids []string, byID map[string]outreach.Mission, sessions []outreach.Session) map[string]string {
+	pick := rand.New(rand.NewPCG(seed, 0x5eed))
+	perm := pick.Perm(len(ids))
 	role := map[string]string{}
 	var multi, single []string
 	for _, i := range perm {
@@ -138,85 +158,83 @@ func newWorld(seed uint64, ev outreach.Event, missions []outreach.Mission, sessi
 		take(&multi, "dsn")
 	}
 	take(&multi, "ambiguous")
+	return role
+}
 
-	for i, id := range ids {
-		m := byID[id]
-		r := rand.New(rand.NewPCG(seed, uint64(i+1)))
-		p := &persona{m: m, rng: r, plan: map[string]outreach.Status{}, known: map[string]calEvent{},
-			said: map[string]outreach.Status{}}
-		for _, c := range m.Contacts {
-			for _, d := range m.Domains {
-				w.byDomain[strings.ToLower(d)] = p
-			}
-			if at := strings.LastIndexByte(c.Email, '@'); at >= 0 {
-				w.byDomain[strings.ToLower(c.Email[at+1:])] = p
-			}
-		}
-		switch x := r.Float64(); {
-		case x < 0.30:
-			p.style = styleOutlook
-		case x < 0.42:
-			p.style = styleGmail
-		case x < 0.47:
-			p.style = styleApple
-		case x < 0.52:
-			p.style = styleThunderbird
-		case x < 0.64:
-			p.style = styleWeb
-		default:
-			p.style = styleLetter
-		}
-		switch role[id] {
-		case "unreachable":
-			p.never = true
-		case "dsn":
-			p.dsnAddr = strings.ToLower(m.Contacts[len(m.Contacts)-1].Email)
-		case "ambiguous":
-			p.ambiguous, p.style = true, styleLetter
-		}
-		x := r.Float64()
-		p.never = p.never || x < 0.05
-		p.silent = x >= 0.05 && x < 0.15
-		p.ooo = r.Float64() < 0.08
-		p.declineAll = r.Float64() < 0.06
-		p.all = !p.declineAll && r.Float64() < 0.03
-		rate := 0.08 + 0.35*r.Float64()
-		for _, s := range sessions {
-			switch {
-			case p.declineAll:
-				p.plan[s.SuR] = outreach.Declined
-			case p.all:
-				p.plan[s.SuR] = outreach.Accepted
-			case s.SuR == id && r.Float64() < 0.9:
-				p.plan[s.SuR] = outreach.Accepted
-			case r.Float64() < rate:
-				p.plan[s.SuR] = outreach.Accepted
-			case p.style != styleLetter && p.style != styleWeb && r.Float64() < 0.06:
-				p.plan[s.SuR] = outreach.Tentative
-			case p.style != styleLetter && r.Float64() < 0.25:
-				// Calendar users often decline the events they will not attend.
-				p.plan[s.SuR] = outreach.Declined
-			}
-		}
-		if !p.declineAll && !p.all && r.Float64() < 0.05 {
-			for _, s := range sessions {
-				if p.plan[s.SuR] == outreach.Accepted {
-					p.changeMind = s.SuR
-					break
-				}
-			}
-		}
-		p.confirmBack = p.style == styleLetter && r.Float64() < 0.4
-		p.delay = time.Duration(1+r.IntN(18*24)) * time.Hour
-		if r.Float64() < 0.5 {
-			n := 1 + r.IntN(2)
-			for k := 0; k < n; k++ {
-				p.delegates = append(p.delegates, givenNames[r.IntN(len(givenNames))])
-			}
-		}
-		w.personas[id] = p
+// newPersona draws, with r, how mission m behaves: its mail client, its
+// role, whether and when it answers, and what.
+func newPersona(m outreach.Mission, r *rand.Rand, role string, sessions []outreach.Session) *persona {
+	p := &persona{m: m, rng: r, plan: map[string]outreach.Status{}, known: map[string]calEvent{},
+		said: map[string]outreach.Status{}}
+	switch x := r.Float64(); {
+	case x < 0.30:
+		p.style = styleOutlook
+	case x < 0.42:
+		p.style = styleGmail
+	case x < 0.47:
+		p.style = styleApple
+	case x < 0.52:
+		p.style = styleThunderbird
+	case x < 0.64:
+		p.style = styleWeb
+	default:
+		p.style = styleLetter
 	}
-	return w
+	switch role {
+	case "unreachable":
+		p.never = true
+	case "dsn":
+		p.dsnAddr = strings.ToLower(m.Contacts[len(m.Contacts)-1].Email)
+	case "ambiguous":
+		p.ambiguous, p.style = true, styleLetter
+	}
+	x := r.Float64()
+	p.never = p.never || x < 0.05
+	p.silent = x >= 0.05 && x < 0.15
+	p.ooo = r.Float64() < 0.08
+	p.declineAll = r.Float64() < 0.06
+	p.all = !p.declineAll && r.Float64() < 0.03
+	p.drawPlan(r, sessions)
+	if !p.declineAll && !p.all && r.Float64() < 0.05 {
+		for _, s := range sessions {
+			if p.plan[s.SuR] == outreach.Accepted {
+				p.changeMind = s.SuR
+				break
+			}
+		}
+	}
+	p.confirmBack = p.style == styleLetter && r.Float64() < 0.4
+	p.delay = time.Duration(1+r.IntN(18*24)) * time.Hour
+	if r.Float64() < 0.5 {
+		n := 1 + r.IntN(2)
+		for k := 0; k < n; k++ {
+			p.delegates = append(p.delegates, givenNames[r.IntN(len(givenNames))])
+		}
+	}
+	return p
+}
+
+// drawPlan draws the answer p means to give for each session.
+func (p *persona) drawPlan(r *rand.Rand, sessions []outreach.Session) {
+	id := p.m.ID
+	rate := 0.08 + 0.35*r.Float64()
+	for _, s := range sessions {
+		switch {
+		case p.declineAll:
+			p.plan[s.SuR] = outreach.Declined
+		case p.all:
+			p.plan[s.SuR] = outreach.Accepted
+		case s.SuR == id && r.Float64() < 0.9:
+			p.plan[s.SuR] = outreach.Accepted
+		case r.Float64() < rate:
+			p.plan[s.SuR] = outreach.Accepted
+		case p.style != styleLetter && p.style != styleWeb && r.Float64() < 0.06:
+			p.plan[s.SuR] = outreach.Tentative
+		case p.style != styleLetter && r.Float64() < 0.25:
+			// Calendar users often decline the events they will not attend.
+			p.plan[s.SuR] = outreach.Declined
+		}
+	}
 }
 
 func (w *world) msgID(p *persona) string {
