@@ -345,7 +345,6 @@ func ParsePanels(r io.Reader, session func(sur string) (outreach.Session, bool))
 			rec[j] = strings.TrimSpace(rec[j])
 		}
 		sur := strings.ToUpper(rec[0])
-		sp := outreach.Speaker{Name: rec[1], Organisation: rec[2], Email: rec[5]}
 		ok := true
 		switch {
 		case !outreach.IsMissionID(sur):
@@ -357,48 +356,7 @@ func ParsePanels(r io.Reader, session func(sur string) (outreach.Session, bool))
 				ok = false
 			}
 		}
-		for j, v := range rec[1:3] {
-			switch {
-			case v == "":
-				add(line, PanelColumns[j+1], errors.New("empty"))
-			case j == 0: // the speaker's name: the display name of their address
-				if err := outreach.CheckDisplayName(v); err != nil {
-					add(line, PanelColumns[j+1], err)
-				}
-			default:
-				if err := outreach.CheckHeaderText(v, outreach.MaxDisplayName); err != nil {
-					add(line, PanelColumns[j+1], err)
-				}
-			}
-		}
-		switch k := outreach.SpeakerKind(strings.ToUpper(rec[3])); k {
-		case outreach.CSO, outreach.NHRI:
-			sp.Kind = k
-		default:
-			add(line, "kind", fmt.Errorf("%q, want CSO or NHRI", rec[3]))
-		}
-		if n, err := strconv.Atoi(rec[4]); err != nil || n < outreach.SpeakerMinMinutes || n > outreach.SpeakerMaxMinutes {
-			add(line, "minutes", fmt.Errorf("%q, want a whole number of minutes from %d to %d", rec[4], outreach.SpeakerMinMinutes, outreach.SpeakerMaxMinutes))
-		} else {
-			sp.Minutes = n
-		}
-		if sp.Email != "" {
-			if err := outreach.CheckAddress(sp.Email); err != nil {
-				add(line, "email", err)
-			} else if prev, dup := emails[sur+" "+strings.ToLower(sp.Email)]; dup {
-				add(line, "email", fmt.Errorf("%s already speaks in the session on %s (line %d)", sp.Email, sur, prev))
-			} else {
-				emails[sur+" "+strings.ToLower(sp.Email)] = line
-			}
-		}
-		sp.Language = outreach.English
-		if rec[6] != "" {
-			lang, err := outreach.ParseLanguage(rec[6])
-			if err != nil {
-				add(line, "language", err)
-			}
-			sp.Language = lang
-		}
+		sp := readSpeaker(add, line, rec, sur, emails)
 		if !ok {
 			continue
 		}
@@ -425,6 +383,56 @@ func ParsePanels(r io.Reader, session func(sur string) (outreach.Session, bool))
 		return nil, err
 	}
 	return out, nil
+}
+
+// readSpeaker reads one speaker of the session on sur from a panel line,
+// reporting each problem through add; emails holds the line of each
+// address already on a panel, by "SUR address".
+func readSpeaker(add func(int, string, error), line int, rec []string, sur string, emails map[string]int) outreach.Speaker {
+	sp := outreach.Speaker{Name: rec[1], Organisation: rec[2], Email: rec[5]}
+	for j, v := range rec[1:3] {
+		switch {
+		case v == "":
+			add(line, PanelColumns[j+1], errors.New("empty"))
+		case j == 0: // the speaker's name: the display name of their address
+			if err := outreach.CheckDisplayName(v); err != nil {
+				add(line, PanelColumns[j+1], err)
+			}
+		default:
+			if err := outreach.CheckHeaderText(v, outreach.MaxDisplayName); err != nil {
+				add(line, PanelColumns[j+1], err)
+			}
+		}
+	}
+	switch k := outreach.SpeakerKind(strings.ToUpper(rec[3])); k {
+	case outreach.CSO, outreach.NHRI:
+		sp.Kind = k
+	default:
+		add(line, "kind", fmt.Errorf("%q, want CSO or NHRI", rec[3]))
+	}
+	if n, err := strconv.Atoi(rec[4]); err != nil || n < outreach.SpeakerMinMinutes || n > outreach.SpeakerMaxMinutes {
+		add(line, "minutes", fmt.Errorf("%q, want a whole number of minutes from %d to %d", rec[4], outreach.SpeakerMinMinutes, outreach.SpeakerMaxMinutes))
+	} else {
+		sp.Minutes = n
+	}
+	if sp.Email != "" {
+		if err := outreach.CheckAddress(sp.Email); err != nil {
+			add(line, "email", err)
+		} else if prev, dup := emails[sur+" "+strings.ToLower(sp.Email)]; dup {
+			add(line, "email", fmt.Errorf("%s already speaks in the session on %s (line %d)", sp.Email, sur, prev))
+		} else {
+			emails[sur+" "+strings.ToLower(sp.Email)] = line
+		}
+	}
+	sp.Language = outreach.English
+	if rec[6] != "" {
+		lang, err := outreach.ParseLanguage(rec[6])
+		if err != nil {
+			add(line, "language", err)
+		}
+		sp.Language = lang
+	}
+	return sp
 }
 
 // panelProblem says why a panel does not fit, naming the State under
