@@ -315,78 +315,9 @@ func NewWatcher(opts Options, h Handler) (*Watcher, error) {
 	if h == nil {
 		bad("handler is nil")
 	}
-	switch opts.TLS {
-	case ImplicitTLS, StartTLS, Plain:
-	default:
-		bad("unknown TLS mode %d", int(opts.TLS))
-	}
-	if opts.Addr == "" {
-		bad("server address is empty")
-	} else if addr, err := withPort(opts.Addr, opts.TLS); err != nil {
-		bad("server address %q: %v", opts.Addr, err)
-	} else {
-		opts.Addr = addr
-		host, _, _ := net.SplitHostPort(addr)
-		if opts.TLS == Plain && !loopback.Host(host) {
-			bad("plain-text IMAP to %q refused: use TLS or STARTTLS unless the server is on a loopback address", host)
-		}
-	}
-	if opts.Username == "" {
-		bad("username is empty")
-	}
-	switch {
-	case opts.OAuth2 != nil && opts.Password != "":
-		bad("both a password and OAuth2 are set; give one way to log in")
-	case opts.OAuth2 != nil:
-		if err := opts.OAuth2.Check(); err != nil {
-			bad("%v", err)
-		}
-	case opts.Password == "":
-		bad("password is empty")
-	}
-	if opts.Mailbox == "" {
-		opts.Mailbox = DefaultMailbox
-	} else if err := checkMailboxName(opts.Mailbox); err != nil {
-		bad("mailbox: %v", err)
-	}
-	seen := make(map[string]bool)
-	for _, f := range opts.Folders {
-		if err := checkMailboxName(f); err != nil {
-			bad("folder: %v", err)
-		} else if sameMailbox(f, opts.Mailbox) {
-			bad("folder %q is the watched mailbox", f)
-		} else if seen[f] {
-			bad("folder %q listed twice", f)
-		}
-		seen[f] = true
-	}
-	durations := []struct {
-		name string
-		v    *time.Duration
-		def  time.Duration
-	}{
-		{"poll interval", &opts.PollInterval, DefaultPollInterval},
-		{"IDLE restart", &opts.IdleRestart, DefaultIdleRestart},
-		{"command timeout", &opts.CommandTimeout, DefaultCommandTimeout},
-		{"folder retry", &opts.FolderRetry, DefaultFolderRetry},
-	}
-	for _, d := range durations {
-		switch {
-		case *d.v < 0:
-			bad("%s %v is negative", d.name, *d.v)
-		case *d.v == 0:
-			*d.v = d.def
-		}
-	}
-	if opts.IdleRestart > maxIdleRestart {
-		bad("IDLE restart %v exceeds %v (RFC 2177: servers may drop a client idle for 30 minutes)", opts.IdleRestart, maxIdleRestart)
-	}
-	switch {
-	case opts.MaxMessageSize < 0:
-		bad("maximum message size %d is negative", opts.MaxMessageSize)
-	case opts.MaxMessageSize == 0:
-		opts.MaxMessageSize = DefaultMaxMessageSize
-	}
+	opts.checkServer(bad)
+	opts.checkFolders(bad)
+	opts.checkLimits(bad)
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}
@@ -409,6 +340,93 @@ func NewWatcher(opts Options, h Handler) (*Watcher, error) {
 		broken:     make(map[string]*folderProblem),
 		kick:       make(chan struct{}, 1),
 	}, nil
+}
+
+// checkServer checks, and completes with its port, where and how the
+// watcher logs in.
+func (o *Options) checkServer(bad func(format string, args ...any)) {
+	switch o.TLS {
+	case ImplicitTLS, StartTLS, Plain:
+	default:
+		bad("unknown TLS mode %d", int(o.TLS))
+	}
+	if o.Addr == "" {
+		bad("server address is empty")
+	} else if addr, err := withPort(o.Addr, o.TLS); err != nil {
+		bad("server address %q: %v", o.Addr, err)
+	} else {
+		o.Addr = addr
+		host, _, _ := net.SplitHostPort(addr)
+		if o.TLS == Plain && !loopback.Host(host) {
+			bad("plain-text IMAP to %q refused: use TLS or STARTTLS unless the server is on a loopback address", host)
+		}
+	}
+	if o.Username == "" {
+		bad("username is empty")
+	}
+	switch {
+	case o.OAuth2 != nil && o.Password != "":
+		bad("both a password and OAuth2 are set; give one way to log in")
+	case o.OAuth2 != nil:
+		if err := o.OAuth2.Check(); err != nil {
+			bad("%v", err)
+		}
+	case o.Password == "":
+		bad("password is empty")
+	}
+}
+
+// checkFolders checks the watched mailbox (INBOX when empty) and the
+// folders replies are filed in.
+func (o *Options) checkFolders(bad func(format string, args ...any)) {
+	if o.Mailbox == "" {
+		o.Mailbox = DefaultMailbox
+	} else if err := checkMailboxName(o.Mailbox); err != nil {
+		bad("mailbox: %v", err)
+	}
+	seen := make(map[string]bool)
+	for _, f := range o.Folders {
+		if err := checkMailboxName(f); err != nil {
+			bad("folder: %v", err)
+		} else if sameMailbox(f, o.Mailbox) {
+			bad("folder %q is the watched mailbox", f)
+		} else if seen[f] {
+			bad("folder %q listed twice", f)
+		}
+		seen[f] = true
+	}
+}
+
+// checkLimits checks the timers and the message size limit, giving each
+// left at zero its default.
+func (o *Options) checkLimits(bad func(format string, args ...any)) {
+	durations := []struct {
+		name string
+		v    *time.Duration
+		def  time.Duration
+	}{
+		{"poll interval", &o.PollInterval, DefaultPollInterval},
+		{"IDLE restart", &o.IdleRestart, DefaultIdleRestart},
+		{"command timeout", &o.CommandTimeout, DefaultCommandTimeout},
+		{"folder retry", &o.FolderRetry, DefaultFolderRetry},
+	}
+	for _, d := range durations {
+		switch {
+		case *d.v < 0:
+			bad("%s %v is negative", d.name, *d.v)
+		case *d.v == 0:
+			*d.v = d.def
+		}
+	}
+	if o.IdleRestart > maxIdleRestart {
+		bad("IDLE restart %v exceeds %v (RFC 2177: servers may drop a client idle for 30 minutes)", o.IdleRestart, maxIdleRestart)
+	}
+	switch {
+	case o.MaxMessageSize < 0:
+		bad("maximum message size %d is negative", o.MaxMessageSize)
+	case o.MaxMessageSize == 0:
+		o.MaxMessageSize = DefaultMaxMessageSize
+	}
 }
 
 // DefaultBackoff is the default reconnection delay: 1s doubling up to 2m,
