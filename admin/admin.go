@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"time"
@@ -151,15 +150,15 @@ func jsonErrors(mux *http.ServeMux) http.Handler {
 			mux.ServeHTTP(w, r)
 			return
 		}
-		rec := httptest.NewRecorder()
+		rec := newResponse()
 		mux.ServeHTTP(rec, r)
 		msg := fmt.Sprintf("admin: no endpoint %s", r.URL.Path)
-		if rec.Code == http.StatusMethodNotAllowed {
+		if rec.status() == http.StatusMethodNotAllowed {
 			allow := rec.Header().Get("Allow")
 			w.Header().Set("Allow", allow)
 			msg = fmt.Sprintf("admin: %s does not take %s (allowed: %s)", r.URL.Path, r.Method, allow)
 		}
-		writeJSON(w, rec.Code, errorBody{Error: msg})
+		writeJSON(w, rec.status(), errorBody{Error: msg})
 	})
 }
 

@@ -9,7 +9,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"time"
@@ -57,9 +56,9 @@ func NewLocal(h http.Handler) *Client {
 type handlerTransport struct{ h http.Handler }
 
 func (t handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	rec := httptest.NewRecorder()
+	rec := newResponse()
 	t.h.ServeHTTP(rec, r)
-	return rec.Result(), nil
+	return rec.result(), nil
 }
 
 // APIError is an error the API returned.
