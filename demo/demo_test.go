@@ -25,7 +25,16 @@ func TestOnceRoundMatchesStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("round played in %s:\n%s", res.Elapsed, out.String())
+	checkRoundFigures(t, res)
+	rd := readRound(t, dir)
+	checkOneReminderADay(t, rd)
+	checkRoundTable(t, out.String(), rd)
+}
 
+// checkRoundFigures checks what Run reports: every answer recorded as
+// given, every kind of mail written and read, the figures counted.
+func checkRoundFigures(t *testing.T, res Result) {
+	t.Helper()
 	// Every answer the missions gave is recorded as given, nothing else.
 	if len(res.Mismatches) > 0 {
 		t.Errorf("%d answers not recorded as given:\n%s", len(res.Mismatches), strings.Join(res.Mismatches, "\n"))
@@ -73,8 +82,20 @@ func TestOnceRoundMatchesStore(t *testing.T) {
 	if res.Figures.Missed != 0 {
 		t.Errorf("%d reminders missed in a round without downtime", res.Figures.Missed)
 	}
+}
 
-	// The store, read on its own after the run.
+// playedRound is what the store holds after a round, read on its own.
+type playedRound struct {
+	rsvps     []outreach.RSVP
+	sessions  []outreach.Session
+	names     map[string]string // mission id → English name
+	reminders []outreach.OutboxItem
+	invited   map[string]bool
+	geneva    *time.Location
+}
+
+func readRound(t *testing.T, dir string) playedRound {
+	t.Helper()
 	st, err := store.Open(filepath.Join(dir, "outreach.db"), store.Options{ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
@@ -116,46 +137,58 @@ func TestOnceRoundMatchesStore(t *testing.T) {
 	for _, m := range missions {
 		names[m.ID] = m.Names.EN
 	}
-	// One reminder a day at most to a mission, though many attend several
-	// sessions of one day: the practical note is one per day.
 	geneva, err := time.LoadLocation("Europe/Zurich")
 	if err != nil {
 		t.Fatal(err)
 	}
+	return playedRound{rsvps: rsvps, sessions: sessions, names: names, reminders: reminders, invited: invited, geneva: geneva}
+}
+
+// checkOneReminderADay checks that no mission got two reminders on a day,
+// though many attend several sessions of one day: the practical note is
+// one per day.
+func checkOneReminderADay(t *testing.T, rd playedRound) {
+	t.Helper()
 	perDay := map[string]int{}
-	for _, it := range reminders {
-		k := it.Key.Mission + " " + it.Sent.In(geneva).Format(time.DateOnly)
+	for _, it := range rd.reminders {
+		k := it.Key.Mission + " " + it.Sent.In(rd.geneva).Format(time.DateOnly)
 		if perDay[k]++; perDay[k] == 2 {
 			t.Errorf("%s: more than one reminder that day", k)
 		}
 	}
 	dayOf := map[string]string{}
-	for _, s := range sessions {
-		dayOf[s.SuR] = s.Start.In(geneva).Format(time.DateOnly)
+	for _, s := range rd.sessions {
+		dayOf[s.SuR] = s.Start.In(rd.geneva).Format(time.DateOnly)
 	}
 	sameDay := map[string]int{}
 	severalOnADay := 0
-	for _, r := range rsvps {
+	for _, r := range rd.rsvps {
 		if r.Status == outreach.Accepted || r.Status == outreach.Tentative {
 			if sameDay[r.Mission+" "+dayOf[r.Session]]++; sameDay[r.Mission+" "+dayOf[r.Session]] == 2 {
 				severalOnADay++
 			}
 		}
 	}
-	if severalOnADay == 0 || len(reminders) == 0 {
-		t.Errorf("the round has %d missions attending several sessions of a day and %d reminders: nothing to check", severalOnADay, len(reminders))
+	if severalOnADay == 0 || len(rd.reminders) == 0 {
+		t.Errorf("the round has %d missions attending several sessions of a day and %d reminders: nothing to check", severalOnADay, len(rd.reminders))
 	}
+}
+
+// checkRoundTable checks the printed per-session table and figures against
+// the store.
+func checkRoundTable(t *testing.T, out string, rd playedRound) {
+	t.Helper()
 	type row struct{ acc, tent, dec, none int }
 	want := map[string]*row{}
 	attending := map[string]bool{}
 	accepted := 0
 	own := 0
 	// "No answer" counts the missions invited that have not answered.
-	for _, s := range sessions {
-		want[names[s.SuR]] = &row{none: len(invited)}
+	for _, s := range rd.sessions {
+		want[rd.names[s.SuR]] = &row{none: len(rd.invited)}
 	}
-	for _, r := range rsvps {
-		w := want[names[r.Session]]
+	for _, r := range rd.rsvps {
+		w := want[rd.names[r.Session]]
 		switch r.Status {
 		case outreach.Accepted:
 			w.acc++
@@ -171,15 +204,15 @@ func TestOnceRoundMatchesStore(t *testing.T) {
 		default:
 			continue
 		}
-		if invited[r.Mission] {
+		if rd.invited[r.Mission] {
 			w.none--
 		}
 	}
 	// The printed table: one line per session.
 	line := regexp.MustCompile(`(?m)^\s*(\S.*?)\s{2,}\w{3} \d+ \w{3} \d\d:\d\d\s+Room \S+\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+\S.*$`)
-	rows := line.FindAllStringSubmatch(out.String(), -1)
-	if len(rows) != len(sessions) {
-		t.Fatalf("table has %d session rows, store has %d sessions", len(rows), len(sessions))
+	rows := line.FindAllStringSubmatch(out, -1)
+	if len(rows) != len(rd.sessions) {
+		t.Fatalf("table has %d session rows, store has %d sessions", len(rows), len(rd.sessions))
 	}
 	for _, m := range rows {
 		w, ok := want[m[1]]
@@ -194,7 +227,7 @@ func TestOnceRoundMatchesStore(t *testing.T) {
 		}
 	}
 	figure := func(label string) string {
-		m := regexp.MustCompile(regexp.QuoteMeta(label) + `:\s+([\d.]+)`).FindStringSubmatch(out.String())
+		m := regexp.MustCompile(regexp.QuoteMeta(label) + `:\s+([\d.]+)`).FindStringSubmatch(out)
 		if m == nil {
 			t.Fatalf("figure %q not printed", label)
 		}
@@ -203,7 +236,7 @@ func TestOnceRoundMatchesStore(t *testing.T) {
 	if got := figure("Distinct missions attending"); got != strconv.Itoa(len(attending)) {
 		t.Errorf("distinct missions attending printed %s, store says %d", got, len(attending))
 	}
-	if got, wantAvg := figure("Average attending per session"), strconv.FormatFloat(float64(accepted)/float64(len(sessions)), 'f', 1, 64); got != wantAvg {
+	if got, wantAvg := figure("Average attending per session"), strconv.FormatFloat(float64(accepted)/float64(len(rd.sessions)), 'f', 1, 64); got != wantAvg {
 		t.Errorf("average per session printed %s, store says %s", got, wantAvg)
 	}
 	if got := figure("States under Review at their own"); got != strconv.Itoa(own) {
