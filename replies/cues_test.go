@@ -68,3 +68,20 @@ func TestCueKinds(t *testing.T) {
 		t.Errorf("answer verbs of %q = %v, want none", f, got)
 	}
 }
+
+// String names a cue's kind as the tests describe it.
+func (k cueKind) String() string {
+	switch k {
+	case cueAccept:
+		return "accepts"
+	case cueDecline:
+		return "declines"
+	case cueTentative:
+		return "may attend"
+	case cueExcept:
+		return "except"
+	case cueCondition:
+		return "condition"
+	}
+	return "neutral"
+}

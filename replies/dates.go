@@ -213,7 +213,7 @@ func allOfDay(f string, end int) bool {
 // joined to the date it follows or precedes ("12 October at 10:00",
 // "10:00 on 12 October"); ranges of days are left out.
 func findDates(f string) []dateRef {
-	if strings.IndexAny(f, "0123456789") < 0 {
+	if !strings.ContainsAny(f, "0123456789") {
 		return nil
 	}
 	sc := &dateScan{f: f, work: []byte(f)}
@@ -365,7 +365,7 @@ func (sc *dateScan) joinTimes() []dateRef {
 		if a > b || b-a > 24 {
 			return false
 		}
-		return strings.IndexAny(f[a:b], "0123456789.;:!?") < 0
+		return !strings.ContainsAny(f[a:b], "0123456789.;:!?")
 	}
 	for i := range dates {
 		for k, t := range times {

@@ -35,22 +35,6 @@ const (
 	cueCondition
 )
 
-func (k cueKind) String() string {
-	switch k {
-	case cueAccept:
-		return "accepts"
-	case cueDecline:
-		return "declines"
-	case cueTentative:
-		return "may attend"
-	case cueExcept:
-		return "except"
-	case cueCondition:
-		return "condition"
-	}
-	return "neutral"
-}
-
 type cuePattern struct {
 	kind cueKind
 	re   *regexp.Regexp
