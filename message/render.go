@@ -213,12 +213,41 @@ func (m *Message) Render() ([]byte, error) {
 	return b, nil
 }
 
-// write renders a validated message.
+// write renders a validated message: the header, the body parts, then
+// the boundaries, which are derived from everything written.
 func (m *Message) write() ([]byte, error) {
 	w := &writer{buf: make([]byte, 0, m.sizeHint())}
+	m.writeFields(w)
+	m.writeAddresses(w)
+	bodies := m.bodies()
+	var err error
+	switch {
+	case len(m.Attachments) > 0:
+		err = m.writeMixed(w, bodies)
+	case len(bodies) > 1:
+		w.str("Content-Type: ")
+		w.multipartType("alternative")
+		w.str("\r\n\r\n")
+		alt := &multipart{w: w, kind: "alternative"}
+		err = w.alternatives(alt, bodies)
+		alt.close()
+	default:
+		for _, f := range bodies[0].fields() {
+			w.header(f[0], f[1])
+		}
+		w.str("\r\n")
+		err = w.bodyContent(bodies[0])
+	}
+	if err != nil {
+		return nil, err
+	}
+	w.setBoundaries()
+	return w.buf, nil
+}
 
-	// Generic fields, sorted by name as go-mail writes them; values with
-	// non-ASCII text are RFC 2047 Q-encoded.
+// writeFields writes the generic fields, sorted by name as go-mail writes
+// them (values with non-ASCII text RFC 2047 Q-encoded), then the Subject.
+func (m *Message) writeFields(w *writer) {
 	type field struct{ name, value string }
 	fields := make([]field, 0, 3+len(m.Headers))
 	fields = append(fields,
@@ -240,9 +269,13 @@ func (m *Message) write() ([]byte, error) {
 		w.str(foldText(s, len("Subject: ")))
 		w.str("\r\n")
 	}
-	// Display names as quoted strings, or as encoded words broken only at
-	// spaces: some readers show a space where an encoded name is split
-	// between characters ("du C" / "ongo").
+}
+
+// writeAddresses writes From, To and Reply-To, display names as quoted
+// strings or as encoded words broken only at spaces: some readers show a
+// space where an encoded name is split between characters ("du C" /
+// "ongo").
+func (m *Message) writeAddresses(w *writer) {
 	w.str("From: ")
 	w.str(formatAddresses([]Address{m.From}, len("From: ")))
 	w.str("\r\nTo: ")
@@ -253,7 +286,10 @@ func (m *Message) write() ([]byte, error) {
 		w.str(formatAddresses([]Address{*m.ReplyTo}, len("Reply-To: ")))
 		w.str("\r\n")
 	}
+}
 
+// bodies are the message's alternatives in order: text, HTML, calendar.
+func (m *Message) bodies() []body {
 	var bodies []body
 	if m.Text != "" {
 		bodies = append(bodies, body{contentType: "text/plain; charset=UTF-8", text: m.Text})
@@ -264,79 +300,71 @@ func (m *Message) write() ([]byte, error) {
 	if c := m.Calendar; c != nil {
 		bodies = append(bodies, body{contentType: "text/calendar; method=" + strings.ToUpper(c.Method) + "; charset=UTF-8", data: c.Data})
 	}
+	return bodies
+}
 
-	writeBodies := func(outer *multipart) error {
-		if len(bodies) == 1 {
-			outer.part(bodies[0].fields()...)
-			return w.bodyContent(bodies[0])
-		}
-		alt := outer.nested("alternative")
-		for _, b := range bodies {
-			alt.part(b.fields()...)
-			if err := w.bodyContent(b); err != nil {
-				return err
-			}
-		}
-		alt.close()
-		return nil
-	}
-
-	switch {
-	case len(m.Attachments) > 0:
-		w.str("Content-Type: ")
-		w.multipartType("mixed")
-		w.str("\r\n\r\n")
-		mixed := &multipart{w: w, kind: "mixed"}
-		if err := writeBodies(mixed); err != nil {
-			return nil, err
-		}
-		types := map[string]mediaType{} // invitations repeat one type 14 times
-		for _, a := range m.Attachments {
-			ct := a.ContentType
-			if ct == "" {
-				ct = "application/octet-stream"
-			}
-			ctHeader, cdHeader, err := attachmentHeaders(ct, a.Filename, types)
-			if err != nil {
-				return nil, fmt.Errorf("attachment %q: %w", a.Filename, err)
-			}
-			mixed.part([2]string{"Content-Disposition", cdHeader},
-				[2]string{"Content-Transfer-Encoding", "base64"},
-				[2]string{"Content-Type", ctHeader})
-			w.base64Lines(a.Data)
-		}
-		mixed.close()
-	case len(bodies) > 1:
-		w.str("Content-Type: ")
-		w.multipartType("alternative")
-		w.str("\r\n\r\n")
-		alt := &multipart{w: w, kind: "alternative"}
-		for _, b := range bodies {
-			alt.part(b.fields()...)
-			if err := w.bodyContent(b); err != nil {
-				return nil, err
-			}
-		}
-		alt.close()
-	default:
-		for _, f := range bodies[0].fields() {
-			w.header(f[0], f[1])
-		}
-		w.str("\r\n")
+// writeMixed writes multipart/mixed: the bodies (one part, or a nested
+// multipart/alternative), then each attachment in base64.
+func (m *Message) writeMixed(w *writer, bodies []body) error {
+	w.str("Content-Type: ")
+	w.multipartType("mixed")
+	w.str("\r\n\r\n")
+	mixed := &multipart{w: w, kind: "mixed"}
+	if len(bodies) == 1 {
+		mixed.part(bodies[0].fields()...)
 		if err := w.bodyContent(bodies[0]); err != nil {
-			return nil, err
+			return err
 		}
+	} else {
+		alt := mixed.nested("alternative")
+		if err := w.alternatives(alt, bodies); err != nil {
+			return err
+		}
+		alt.close()
 	}
+	types := map[string]mediaType{} // invitations repeat one type 14 times
+	for _, a := range m.Attachments {
+		ct := a.ContentType
+		if ct == "" {
+			ct = "application/octet-stream"
+		}
+		ctHeader, cdHeader, err := attachmentHeaders(ct, a.Filename, types)
+		if err != nil {
+			return fmt.Errorf("attachment %q: %w", a.Filename, err)
+		}
+		mixed.part([2]string{"Content-Disposition", cdHeader},
+			[2]string{"Content-Transfer-Encoding", "base64"},
+			[2]string{"Content-Type", ctHeader})
+		w.base64Lines(a.Data)
+	}
+	mixed.close()
+	return nil
+}
 
-	if len(w.mixedAt)+len(w.altAt) > 0 {
-		sum := sha256.Sum256(w.buf)
-		hash := hex.EncodeToString(sum[:boundaryHashLen/2])
-		for _, at := range w.mixedAt {
-			copy(w.buf[at+len("mixed."):], hash)
-		}
-		for _, at := range w.altAt {
-			copy(w.buf[at+len("alternative."):], hash)
+// alternatives writes each body as a part of alt.
+func (w *writer) alternatives(alt *multipart, bodies []body) error {
+	for _, b := range bodies {
+		alt.part(b.fields()...)
+		if err := w.bodyContent(b); err != nil {
+			return err
 		}
 	}
-	return w.buf, nil
+	return nil
+}
+
+// setBoundaries writes the boundaries' hash of the rendered bytes into
+// each multipart delimiter, so the same message always renders the same
+// bytes and no boundary can occur in the content.
+func (w *writer) setBoundaries() {
+	if len(w.mixedAt)+len(w.altAt) == 0 {
+		return
+	}
+	sum := sha256.Sum256(w.buf)
+	hash := hex.EncodeToString(sum[:boundaryHashLen/2])
+	for _, at := range w.mixedAt {
+		copy(w.buf[at+len("mixed."):], hash)
+	}
+	for _, at := range w.altAt {
+		copy(w.buf[at+len("alternative."):], hash)
+	}
 }
