@@ -92,7 +92,7 @@ func (t *Tx) SetCheckpoint(mailbox string, c Checkpoint) error {
 
 // AddReview queues an item for a person and returns its id.
 func (t *Tx) AddReview(item outreach.ReviewItem) (uint64, error) {
-	b := t.tx.Bucket(bReview)
+	b := t.bucket(bReview)
 	id, err := b.NextSequence()
 	if err != nil {
 		return 0, err
@@ -159,5 +159,5 @@ func (t *Tx) PutState(name string, v any) error { return t.put(bState, name, v) 
 
 // DeleteState removes the value kept under name; absent is not an error.
 func (t *Tx) DeleteState(name string) error {
-	return t.tx.Bucket(bState).Delete([]byte(name))
+	return t.stateBucket(name).Delete([]byte(name))
 }
