@@ -30,6 +30,8 @@ var (
 	keyRoundRecord  = []byte("record")
 	keyCurrentRound = []byte("current-round")
 	keyOutboxID     = []byte("outbox-id")
+	// keyFirstRound names the round a store holding one round became.
+	keyFirstRound = []byte("first-round")
 )
 
 // perRound lists the buckets each round has its own copy of.
@@ -368,6 +370,9 @@ func migrateRounds(tx *bolt.Tx, env migrateEnv) error {
 	}
 	meta := tx.Bucket(bMeta)
 	if err := meta.Put(keyOutboxID, itob(outboxSeq)); err != nil {
+		return err
+	}
+	if err := meta.Put(keyFirstRound, []byte(strconv.Itoa(first.Number))); err != nil {
 		return err
 	}
 	return meta.Put(keyCurrentRound, []byte(strconv.Itoa(first.Number)))
