@@ -129,6 +129,7 @@ func Handler(e *jobs.Engine, h Hooks) http.Handler {
 	route("GET /v1/review/{id}", s.review)
 	route("POST /v1/review/{id}/resolve", s.resolve)
 	route("GET /v1/reminders", s.reminders)
+	route("GET /v1/figures", s.figures)
 	route("GET /v1/calendar.ics", s.calendar)
 	route("GET /v1/backup", s.backup)
 	route("GET /healthz", s.health)
@@ -487,6 +488,10 @@ func (s *server) reminders(w http.ResponseWriter, r *http.Request) (any, error) 
 		ls = []jobs.ReminderLine{}
 	}
 	return ls, err
+}
+
+func (s *server) figures(w http.ResponseWriter, r *http.Request) (any, error) {
+	return s.e.Figures()
 }
 
 func (s *server) calendar(w http.ResponseWriter, r *http.Request) (any, error) {

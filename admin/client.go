@@ -288,6 +288,12 @@ func (c *Client) Reminders(ctx context.Context) ([]jobs.ReminderLine, error) {
 	return ls, c.call(ctx, "GET", "/v1/reminders", nil, &ls)
 }
 
+// Figures returns the figures of every round in the store.
+func (c *Client) Figures(ctx context.Context) (jobs.Figures, error) {
+	var f jobs.Figures
+	return f, c.call(ctx, "GET", "/v1/figures", nil, &f)
+}
+
 // Calendar returns the staff calendar feed.
 func (c *Client) Calendar(ctx context.Context, sur string) ([]byte, error) {
 	return c.raw(ctx, "GET", "/v1/calendar.ics?session="+url.QueryEscape(sur), nil)

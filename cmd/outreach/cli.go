@@ -53,6 +53,7 @@ type cli struct {
 	stderr     io.Writer
 	configPath string
 	storePath  string
+	round      int // --round; 0 for the current round
 	clock      jobs.Clock
 	log        *slog.Logger
 }
@@ -98,6 +99,10 @@ func commands() []command {
 		{"staff remove", "NAME", "take a staff member's access to the desk away", cmdStaffRemove},
 		{"staff list", "", "the staff members who can log in to the desk", cmdStaffList},
 		{"backup", "FILE", "write a consistent copy of the store to FILE (safe while running)", cmdBackup},
+		{"figures", "[--json] [--csv] [--missions]", "the figures per round and across rounds: pre-sessions, missions invited and attending, States under Review at their own, speakers, missions never attending", cmdFigures},
+		{"round new", "N [--from FILE.toml] [--title TEXT] [--venue TEXT] [--time-zone ZONE] [--first-day DATE] [--last-day DATE] [--rsvp-deadline TIME] [--provisional] [--use] [--json]", "record the next round (the UPR session's number); the missions and what was learned of their contacts carry over", cmdRoundNew},
+		{"round list", "[--json]", "the rounds in the store, the current one marked", cmdRoundList},
+		{"round use", "N", "make round N the current round, the one commands and the daemon act on", cmdRoundUse},
 		{"demo", "[--once] [--speed N] [--dir DIR] [--seed N] [--json]", "play a whole round against simulated missions (live view; --once: final table)", cmdDemo},
 		{"run", "[--stop-grace D] [--clock TIME --speed N]", "the daemon: outbox, intake, reminders, admin socket (systemd Type=notify)", cmdRun},
 		{"version", "", "print the version", cmdVersion},
@@ -107,11 +112,12 @@ func commands() []command {
 const globalUsage = `outreach invites every Permanent Mission to every UPR pre-session, reads
 their replies, and keeps their calendars right.
 
-Usage: outreach [--config PATH] [--store FILE] COMMAND [ARGS]
+Usage: outreach [--config PATH] [--store FILE] [--round N] COMMAND [ARGS]
 
 Global flags:
   --config PATH   configuration file (default ./outreach.toml, or $OUTREACH_CONFIG)
   --store FILE    use this store file instead of the configured one (e.g. a backup)
+  --round N       act on round N (the UPR session's number) instead of the current round
 
 Commands:
 `
@@ -134,12 +140,16 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	fs.SetOutput(io.Discard)
 	fs.StringVar(&c.configPath, "config", "", "")
 	fs.StringVar(&c.storePath, "store", "", "")
+	fs.IntVar(&c.round, "round", 0, "")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			printUsage(stdout)
 			return nil
 		}
 		return usagef("%v", err)
+	}
+	if c.round < 0 {
+		return usagef("--round %d: want the number of a UPR session (outreach round list)", c.round)
 	}
 	if c.configPath == "" {
 		c.configPath = os.Getenv("OUTREACH_CONFIG")
@@ -315,6 +325,9 @@ func (c *cli) withStore(readOnly bool, fn func(a *admin.Client) error) (err erro
 	}
 	if cfg != nil && c.storePath == "" {
 		if a, err := admin.DialSocket(c.ctx, cfg.SocketPath()); err == nil {
+			if err := c.checkDaemonRound(a); err != nil {
+				return err
+			}
 			return fn(a)
 		}
 	}
@@ -347,11 +360,15 @@ func (c *cli) localAPI(cfg *config.Config, readOnly bool) (*admin.Client, func()
 		return nil, nil, fmt.Errorf("no store at %s yet: `outreach init DIR` writes one, `outreach missions import FILE.csv` starts it", path)
 	}
 	ro := readOnly && !store.JournalPending(path)
-	st, err := store.Open(path, store.Options{Now: c.clock.Now, ReadOnly: ro})
+	st, err := c.openStore(cfg, path, store.Options{Now: c.clock.Now, ReadOnly: ro})
 	if ro && errors.Is(err, store.ErrOldSchema) {
-		st, err = store.Open(path, store.Options{Now: c.clock.Now})
+		st, err = c.openStore(cfg, path, store.Options{Now: c.clock.Now})
 	}
 	if err != nil {
+		return nil, nil, err
+	}
+	if opts.Event, err = roundEvent(st, opts.Event); err != nil {
+		st.Close()
 		return nil, nil, err
 	}
 	opts.Store = st

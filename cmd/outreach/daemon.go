@@ -138,12 +138,17 @@ func (d *daemon) open() error {
 	if d.c.storePath != "" {
 		path = d.c.storePath
 	}
-	st, err := store.Open(path, store.Options{Now: d.clock.Now})
+	st, err := d.c.openStore(cfg, path, store.Options{Now: d.clock.Now})
 	if err != nil {
 		return err
 	}
 	d.st = st
 	opts := d.c.engineOptions(cfg)
+	if opts.Event, err = roundEvent(st, opts.Event); err != nil {
+		st.Close()
+		return err
+	}
+	d.log.Info("acting on round", "round", st.Round())
 	opts.Store, opts.Templates, opts.TemplatesErr, opts.Sender, opts.Clock, opts.Logger = st, set, nil, sender, d.clock, d.log
 	d.e = jobs.New(opts)
 	// Logins the servers refused are held back for a while, across
