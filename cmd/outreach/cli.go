@@ -103,7 +103,7 @@ func commands() []command {
 		{"round new", "N [--from FILE.toml] [--title TEXT] [--venue TEXT] [--time-zone ZONE] [--first-day DATE] [--last-day DATE] [--rsvp-deadline TIME] [--provisional] [--use] [--json]", "record the next round (the UPR session's number); the missions and what was learned of their contacts carry over", cmdRoundNew},
 		{"round list", "[--json]", "the rounds in the store, the current one marked", cmdRoundList},
 		{"round use", "N", "make round N the current round, the one commands and the daemon act on", cmdRoundUse},
-		{"demo", "[--once] [--speed N] [--dir DIR] [--seed N] [--json]", "play a whole round against simulated missions (live view; --once: final table)", cmdDemo},
+		{"demo", "[--once] [--speed N] [--dir DIR] [--seed N] [--rounds N] [--json]", "play a whole round against simulated missions (live view; --once: final table; --rounds 2: two rounds and the figures across them)", cmdDemo},
 		{"run", "[--stop-grace D] [--clock TIME --speed N]", "the daemon: outbox, intake, reminders, admin socket (systemd Type=notify)", cmdRun},
 		{"version", "", "print the version", cmdVersion},
 	}
