@@ -277,6 +277,8 @@ type ResolveRequest struct {
 	Note      string                     `json:"note,omitempty"`
 	Delegates int                        `json:"delegates,omitempty"`
 	Actor     string                     `json:"actor"`
+	// AddContact makes the sender one of the mission's contacts.
+	AddContact bool `json:"add_contact,omitempty"`
 }
 
 // Classification is the answer of POST /v1/classify.
@@ -479,7 +481,7 @@ func (s *server) resolve(w http.ResponseWriter, r *http.Request) (any, error) {
 		return nil, err
 	}
 	return s.e.ResolveReview(id, jobs.Decision{Mission: req.Mission, Answers: req.Answers, Dismiss: req.Dismiss,
-		Note: req.Note, Actor: req.Actor, Delegate: req.Delegates})
+		Note: req.Note, Actor: req.Actor, Delegate: req.Delegates, AddContact: req.AddContact})
 }
 
 func (s *server) reminders(w http.ResponseWriter, r *http.Request) (any, error) {

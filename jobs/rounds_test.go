@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -257,4 +258,69 @@ func nudged(t *testing.T, f *fixture) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// TestConfirmedAddressCarriesToNextRound: a letter from an address the
+// directory does not know waits for review; staff confirm it writes for
+// its mission (--add-contact), and the next round's invitation goes to it
+// as well as to the mission's own address. Without the confirmation the
+// address is not added; a dismissal cannot add it.
+func TestConfirmedAddressCarriesToNextRound(t *testing.T) {
+	f := newFixture(t, smtptest.Hooks{})
+	remNoSync(t, f)
+	var confirmed, unconfirmed uint64
+	if err := f.st.Update(func(tx *store.Tx) error {
+		var err error
+		if confirmed, err = tx.AddReview(outreach.ReviewItem{MessageID: "<a@gmail.example>", From: "Attache.Kenya@gmail.example", Reason: "unknown sender"}); err != nil {
+			return err
+		}
+		unconfirmed, err = tx.AddReview(outreach.ReviewItem{MessageID: "<b@gmail.example>", From: "someone@gmail.example", Reason: "unknown sender"})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.e.ResolveReview(unconfirmed, Decision{Dismiss: true, AddContact: true, Actor: "test"}); err == nil {
+		t.Errorf("a dismissed message added its sender as a contact")
+	}
+	if _, err := f.e.ResolveReview(unconfirmed, Decision{Mission: "GHA", Answers: map[string]outreach.Status{"ARG": outreach.Accepted}, Actor: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	it, err := f.e.ResolveReview(confirmed, Decision{Mission: "KEN", Answers: map[string]outreach.Status{"ARG": outreach.Accepted}, AddContact: true, Actor: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(it.Resolution, "attache.kenya@gmail.example added to KEN's contacts") {
+		t.Errorf("resolution: %q", it.Resolution)
+	}
+	if m, _ := f.e.Mission("GHA"); slices.ContainsFunc(m.Contacts, func(c outreach.Contact) bool { return c.Email == "someone@gmail.example" }) {
+		t.Errorf("GHA's contacts %v: an address staff did not confirm was added", m.Contacts)
+	}
+
+	r29, ss29, err := directory.Round29()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.st.Update(func(tx *store.Tx) error {
+		if err := tx.AddRound(r29); err != nil {
+			return err
+		}
+		return tx.SetCurrentRound(29)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	f.st.Close()
+	f.event = r29.Apply(f.event)
+	f.storeOpts.NoSync = true
+	f.open()
+	f.clock.Set(time.Date(2017, 10, 30, 8, 0, 0, 0, time.UTC))
+	if _, err := f.e.ImportSessions(ss29, "test"); err != nil {
+		t.Fatal(err)
+	}
+	f.inviteAndFlush("KEN", "GHA")
+	if inv := f.item(invitationKey("KEN")); !slices.Contains(inv.To, "attache.kenya@gmail.example") || len(inv.To) < 2 {
+		t.Errorf("round 29's invitation of KEN is to %v; want its own address and the confirmed one", inv.To)
+	}
+	if inv := f.item(invitationKey("GHA")); slices.Contains(inv.To, "someone@gmail.example") {
+		t.Errorf("round 29's invitation of GHA went to an address nobody confirmed: %v", inv.To)
+	}
 }

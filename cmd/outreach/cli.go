@@ -94,7 +94,7 @@ func commands() []command {
 		{"page show", "MISSION [--json]", "what a mission gave on its reply page: answers, delegates, comment", cmdPageShow},
 		{"review list", "[--all] [--json]", "messages waiting for a person", cmdReviewList},
 		{"review show", "ID [--json]", "one review item", cmdReviewShow},
-		{"review resolve", "ID [--mission ID] [--accept SUR,...] [--decline SUR,...] [--tentative SUR,...] [--delegates N] [--note TEXT] | --dismiss", "record what a review item says, or dismiss it", cmdReviewResolve},
+		{"review resolve", "ID [--mission ID] [--accept SUR,...] [--decline SUR,...] [--tentative SUR,...] [--delegates N] [--note TEXT] [--add-contact] | --dismiss", "record what a review item says, or dismiss it", cmdReviewResolve},
 		{"staff add", "NAME", "give a staff member access to the desk (password asked, only its hash kept)", cmdStaffAdd},
 		{"staff remove", "NAME", "take a staff member's access to the desk away", cmdStaffRemove},
 		{"staff list", "", "the staff members who can log in to the desk", cmdStaffList},
