@@ -112,15 +112,16 @@ func (c *cli) printFigures(f jobs.Figures, missions bool) {
 	for _, r := range f.Rounds {
 		printf(c.stdout, "\nRound %d, attendance per pre-session\n", r.Round)
 		tw := c.table()
+		printf(tw, "  \tpre-session\tattending\tpanel\tState under Review attends\n")
 		for _, s := range r.Sessions {
-			own := ""
+			own := "no"
 			if s.SuRAttending {
-				own = "State under Review attends"
+				own = "yes"
 			}
 			if s.Status != "scheduled" {
 				own = s.Status
 			}
-			printf(tw, "  %s\t%s\t%d attending\t%d speakers, %d min\t%s\n", s.SuR, s.Name, s.Attending, s.Speakers, s.Minutes, own)
+			printf(tw, "  %s\t%s\t%d\t%d speakers, %d min\t%s\n", s.SuR, s.Name, s.Attending, s.Speakers, s.Minutes, own)
 		}
 		tw.Flush()
 	}
