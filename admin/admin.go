@@ -130,6 +130,7 @@ func Handler(e *jobs.Engine, h Hooks) http.Handler {
 	route("POST /v1/review/{id}/resolve", s.resolve)
 	route("GET /v1/reminders", s.reminders)
 	route("GET /v1/figures", s.figures)
+	route("GET /v1/rounds", s.rounds)
 	route("GET /v1/calendar.ics", s.calendar)
 	route("GET /v1/backup", s.backup)
 	route("GET /healthz", s.health)
@@ -494,6 +495,10 @@ func (s *server) reminders(w http.ResponseWriter, r *http.Request) (any, error) 
 
 func (s *server) figures(w http.ResponseWriter, r *http.Request) (any, error) {
 	return s.e.Figures()
+}
+
+func (s *server) rounds(w http.ResponseWriter, r *http.Request) (any, error) {
+	return s.e.Rounds()
 }
 
 func (s *server) calendar(w http.ResponseWriter, r *http.Request) (any, error) {

@@ -294,6 +294,12 @@ func (c *Client) Figures(ctx context.Context) (jobs.Figures, error) {
 	return f, c.call(ctx, "GET", "/v1/figures", nil, &f)
 }
 
+// Rounds lists the rounds in the store.
+func (c *Client) Rounds(ctx context.Context) ([]jobs.RoundSummary, error) {
+	var rs []jobs.RoundSummary
+	return rs, c.call(ctx, "GET", "/v1/rounds", nil, &rs)
+}
+
 // Calendar returns the staff calendar feed.
 func (c *Client) Calendar(ctx context.Context, sur string) ([]byte, error) {
 	return c.raw(ctx, "GET", "/v1/calendar.ics?session="+url.QueryEscape(sur), nil)

@@ -277,3 +277,59 @@ func roundFigures(tx *store.Tx, r outreach.Round, ms []outreach.Mission, now tim
 	sort.SliceStable(rf.Sessions, func(i, j int) bool { return rf.Sessions[i].Start.Before(rf.Sessions[j].Start) })
 	return rf, per, nil
 }
+
+// RoundSummary is one round of the store as `outreach round list` shows
+// it.
+type RoundSummary struct {
+	outreach.Round
+	Current  bool `json:"current"`
+	Sessions int  `json:"sessions"`
+	// Answers counts the (mission, session) answers recorded.
+	Answers  int `json:"answers"`
+	Messages int `json:"messages"`
+	Waiting  int `json:"messages_waiting"`
+	Review   int `json:"review_open"`
+}
+
+// Rounds lists every round in the store, in order of number.
+func (e *Engine) Rounds() ([]RoundSummary, error) {
+	out := []RoundSummary{}
+	err := e.st.View(func(tx *store.Tx) error {
+		rounds, err := tx.Rounds()
+		if err != nil {
+			return err
+		}
+		for _, r := range rounds {
+			rt, err := tx.InRound(r.Number)
+			if err != nil {
+				return err
+			}
+			l := RoundSummary{Round: r, Current: r.Number == tx.CurrentRound(), Waiting: rt.Waiting()}
+			ss, err := rt.Sessions()
+			if err != nil {
+				return err
+			}
+			rs, err := rt.RSVPs()
+			if err != nil {
+				return err
+			}
+			ob, err := rt.Outbox(nil)
+			if err != nil {
+				return err
+			}
+			rv, err := rt.Reviews(outreach.ReviewOpen)
+			if err != nil {
+				return err
+			}
+			for _, a := range rs {
+				if a.Status != outreach.None {
+					l.Answers++
+				}
+			}
+			l.Sessions, l.Messages, l.Review = len(ss), len(ob), len(rv)
+			out = append(out, l)
+		}
+		return nil
+	})
+	return out, err
+}

@@ -101,6 +101,7 @@ func commands() []command {
 		{"backup", "FILE", "write a consistent copy of the store to FILE (safe while running)", cmdBackup},
 		{"figures", "[--json] [--csv] [--missions]", "the figures per round and across rounds: pre-sessions, missions invited and attending, States under Review at their own, speakers, missions never attending", cmdFigures},
 		{"round new", "N [--from FILE.toml] [--title TEXT] [--venue TEXT] [--time-zone ZONE] [--first-day DATE] [--last-day DATE] [--rsvp-deadline TIME] [--provisional] [--use] [--json]", "record the next round (the UPR session's number); the missions and what was learned of their contacts carry over", cmdRoundNew},
+		{"round set", "[--title TEXT] [--venue TEXT] [--time-zone ZONE] [--first-day DATE] [--last-day DATE] [--rsvp-deadline TIME] [--provisional=BOOL] [--json]", "change the current round (or --round N): title, venue, time zone, days, deadline, provisional", cmdRoundSet},
 		{"round list", "[--json]", "the rounds in the store, the current one marked", cmdRoundList},
 		{"round use", "N", "make round N the current round, the one commands and the daemon act on", cmdRoundUse},
 		{"demo", "[--once] [--speed N] [--dir DIR] [--seed N] [--rounds N] [--json]", "play a whole round against simulated missions (live view; --once: final table; --rounds 2: two rounds and the figures across them)", cmdDemo},

@@ -11,6 +11,7 @@ import (
 	"outreach"
 	"outreach/admin"
 	"outreach/config"
+	"outreach/jobs"
 	"outreach/store"
 )
 
@@ -99,6 +100,49 @@ func parseRoundNumber(s string) (int, error) {
 	return n, nil
 }
 
+// roundFlags are the flags that set a round's fields, for `round new`
+// and `round set`.
+type roundFlags struct {
+	title, venue, tz, first, last, deadline *string
+	provisional                             *bool
+}
+
+func (c *cli) roundFlags(fs *flag.FlagSet) roundFlags {
+	return roundFlags{
+		title:       fs.String("title", "", "the round's title, as invitations show it"),
+		venue:       fs.String("venue", "", "where the sessions are held"),
+		tz:          fs.String("time-zone", "", "the IANA time zone of the sessions (Europe/Zurich)"),
+		first:       fs.String("first-day", "", "the first day, YYYY-MM-DD"),
+		last:        fs.String("last-day", "", "the last day, YYYY-MM-DD"),
+		deadline:    fs.String("rsvp-deadline", "", "the date and time missions are asked to answer by, YYYY-MM-DDTHH:MM"),
+		provisional: fs.Bool("provisional", false, "dates and venue are not confirmed by the UN yet (--provisional=false once they are)"),
+	}
+}
+
+// apply sets on r the fields whose flags were given, and returns how
+// many were.
+func (rf roundFlags) apply(fs *flag.FlagSet, r *outreach.Round) int {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	n := 0
+	for _, f := range []struct {
+		name string
+		dst  *string
+		v    string
+	}{{"title", &r.Title, *rf.title}, {"venue", &r.Venue, *rf.venue}, {"time-zone", &r.TimeZone, *rf.tz},
+		{"first-day", &r.FirstDay, *rf.first}, {"last-day", &r.LastDay, *rf.last}, {"rsvp-deadline", &r.RSVPDeadline, *rf.deadline}} {
+		if set[f.name] {
+			*f.dst = strings.TrimSpace(f.v)
+			n++
+		}
+	}
+	if set["provisional"] {
+		r.Provisional = *rf.provisional
+		n++
+	}
+	return n
+}
+
 func cmdRoundNew(c *cli, args []string) error {
 	fs := c.flags("round new", "", "Record the next round of pre-sessions, numbered after its UPR Working Group session.\n"+
 		"Its settings come from --from FILE (title, upr_session, venue, time_zone, first_day,\n"+
@@ -107,13 +151,7 @@ func cmdRoundNew(c *cli, args []string) error {
 		"messages; the missions, their contacts and what bounced carry over. --use makes it\n"+
 		"the current round.")
 	from := fs.String("from", "", "a TOML file with the round's settings")
-	title := fs.String("title", "", "the round's title, as invitations show it")
-	venue := fs.String("venue", "", "where the sessions are held")
-	tz := fs.String("time-zone", "", "the IANA time zone of the sessions (Europe/Zurich)")
-	first := fs.String("first-day", "", "the first day, YYYY-MM-DD")
-	last := fs.String("last-day", "", "the last day, YYYY-MM-DD")
-	deadline := fs.String("rsvp-deadline", "", "the date and time missions are asked to answer by, YYYY-MM-DDTHH:MM")
-	provisional := fs.Bool("provisional", false, "dates and venue are not confirmed by the UN yet")
+	rflags := c.roundFlags(fs)
 	use := fs.Bool("use", false, "make the new round the current one")
 	asJSON := fs.Bool("json", false, "print the round as JSON")
 	pos, err := c.parse(fs, args, 1)
@@ -124,8 +162,6 @@ func cmdRoundNew(c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	r := outreach.Round{Number: n}
 	fileSets := map[string]bool{}
 	if *from != "" {
@@ -138,19 +174,7 @@ func cmdRoundNew(c *cli, args []string) error {
 		}
 		r, fileSets = rf.Round(n), rf.Defined
 	}
-	for _, f := range []struct {
-		name string
-		dst  *string
-		v    string
-	}{{"title", &r.Title, *title}, {"venue", &r.Venue, *venue}, {"time-zone", &r.TimeZone, *tz},
-		{"first-day", &r.FirstDay, *first}, {"last-day", &r.LastDay, *last}, {"rsvp-deadline", &r.RSVPDeadline, *deadline}} {
-		if set[f.name] {
-			*f.dst = strings.TrimSpace(f.v)
-		}
-	}
-	if set["provisional"] {
-		r.Provisional = *provisional
-	}
+	rflags.apply(fs, &r)
 	return c.withRounds(false, func(st *store.Store) error {
 		err := st.Update(func(tx *store.Tx) error {
 			cur, err := tx.Round()
@@ -179,8 +203,7 @@ func cmdRoundNew(c *cli, args []string) error {
 		if *asJSON {
 			return c.printJSON(r)
 		}
-		printf(c.stdout, "Round %d recorded: %s, %s to %s, %s (%s)%s.\n", r.Number, r.Title, r.FirstDay, r.LastDay, r.Venue, r.TimeZone,
-			map[bool]string{true: ", provisional"}[r.Provisional])
+		printf(c.stdout, "Round %d recorded: %s\n", r.Number, describeRound(r))
 		if *use {
 			printf(c.stdout, "Round %d is now the current round. Next: `outreach sessions import FILE.csv`, then `outreach invite`.\n", n)
 		} else {
@@ -190,15 +213,69 @@ func cmdRoundNew(c *cli, args []string) error {
 	})
 }
 
-// roundLine is one round in `round list --json`.
-type roundLine struct {
-	outreach.Round
-	Current  bool `json:"current"`
-	Sessions int  `json:"sessions"`
-	Answers  int  `json:"answers"`
-	Messages int  `json:"messages"`
-	Waiting  int  `json:"messages_waiting"`
-	Review   int  `json:"review_open"`
+func describeRound(r outreach.Round) string {
+	d := fmt.Sprintf("%s, %s to %s, %s (%s)", r.Title, r.FirstDay, r.LastDay, r.Venue, r.TimeZone)
+	if r.RSVPDeadline != "" {
+		d += ", answers by " + strings.Replace(r.RSVPDeadline, "T", " ", 1)
+	}
+	if r.Provisional {
+		d += ", provisional"
+	}
+	return d + "."
+}
+
+func cmdRoundSet(c *cli, args []string) error {
+	fs := c.flags("round set", "", "Change the current round (or --round N): its title, venue, time zone, days, RSVP\n"+
+		"deadline, or whether they are provisional (--provisional=false once the UN confirms\n"+
+		"them). Messages already sent are not sent again; what goes out next says the new\n"+
+		"values. Days that would leave a session outside the round are refused; move the\n"+
+		"session first (`outreach sessions move`).")
+	rflags := c.roundFlags(fs)
+	asJSON := fs.Bool("json", false, "print the round as JSON")
+	if _, err := c.parse(fs, args, 0); err != nil {
+		return err
+	}
+	return c.withRounds(false, func(st *store.Store) error {
+		var r outreach.Round
+		err := st.Update(func(tx *store.Tx) error {
+			var err error
+			if r, err = tx.Round(); err != nil {
+				return err
+			}
+			before := r
+			if rflags.apply(fs, &r) == 0 {
+				return usagef("round set: say what to change (outreach round set --help)")
+			}
+			ss, err := tx.Sessions()
+			if err != nil {
+				return err
+			}
+			loc := r.Location()
+			var outside []string
+			for _, s := range ss {
+				day := s.Start.In(loc).Format(outreach.RoundDate)
+				if s.Status != outreach.Cancelled && (day < r.FirstDay || day > r.LastDay) {
+					outside = append(outside, s.SuR+" ("+day+")")
+				}
+			}
+			if len(outside) > 0 {
+				return fmt.Errorf("round %d: %s to %s would leave sessions outside the round: %s; move them first (outreach sessions move)",
+					r.Number, r.FirstDay, r.LastDay, strings.Join(outside, ", "))
+			}
+			if err := tx.PutRound(r); err != nil {
+				return err
+			}
+			return tx.Audit("cli", "round set", fmt.Sprintf("round %d: %s (was: %s)", r.Number, describeRound(r), describeRound(before)))
+		})
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return c.printJSON(r)
+		}
+		printf(c.stdout, "Round %d: %s\n", r.Number, describeRound(r))
+		return nil
+	})
 }
 
 func cmdRoundList(c *cli, args []string) error {
@@ -207,66 +284,32 @@ func cmdRoundList(c *cli, args []string) error {
 	if _, err := c.parse(fs, args, 0); err != nil {
 		return err
 	}
-	return c.withRounds(true, func(st *store.Store) error {
-		var lines []roundLine
-		err := st.View(func(tx *store.Tx) error {
-			rounds, err := tx.Rounds()
-			if err != nil {
-				return err
-			}
-			for _, r := range rounds {
-				rt, err := tx.InRound(r.Number)
-				if err != nil {
-					return err
-				}
-				l := roundLine{Round: r, Current: r.Number == tx.CurrentRound(), Waiting: rt.Waiting()}
-				ss, err := rt.Sessions()
-				if err != nil {
-					return err
-				}
-				rs, err := rt.RSVPs()
-				if err != nil {
-					return err
-				}
-				ob, err := rt.Outbox(nil)
-				if err != nil {
-					return err
-				}
-				rv, err := rt.Reviews(outreach.ReviewOpen)
-				if err != nil {
-					return err
-				}
-				for _, a := range rs {
-					if a.Status != outreach.None {
-						l.Answers++
-					}
-				}
-				l.Sessions, l.Messages, l.Review = len(ss), len(ob), len(rv)
-				lines = append(lines, l)
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		if *asJSON {
-			if lines == nil {
-				lines = []roundLine{}
-			}
-			return c.printJSON(lines)
-		}
-		tw := c.table()
-		fmt.Fprintln(tw, "\tround\ttitle\tdays\tsessions\tanswers\tmessages\twaiting\treview")
-		for _, l := range lines {
-			mark := ""
-			if l.Current {
-				mark = "*"
-			}
-			printf(tw, "%s\t%d\t%s\t%s to %s\t%d\t%d\t%d\t%d\t%d\n", mark, l.Number, l.Title, l.FirstDay, l.LastDay,
-				l.Sessions, l.Answers, l.Messages, l.Waiting, l.Review)
-		}
-		return tw.Flush()
+	var lines []jobs.RoundSummary
+	err := c.withReadAPI(func(a *admin.Client) error {
+		var err error
+		lines, err = a.Rounds(c.ctx)
+		return err
 	})
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		if lines == nil {
+			lines = []jobs.RoundSummary{}
+		}
+		return c.printJSON(lines)
+	}
+	tw := c.table()
+	printf(tw, "\tround\ttitle\tdays\tsessions\tanswers\tmessages\twaiting\treview\n")
+	for _, l := range lines {
+		mark := ""
+		if l.Current {
+			mark = "*"
+		}
+		printf(tw, "%s\t%d\t%s\t%s to %s\t%d\t%d\t%d\t%d\t%d\n", mark, l.Number, l.Title, l.FirstDay, l.LastDay,
+			l.Sessions, l.Answers, l.Messages, l.Waiting, l.Review)
+	}
+	return tw.Flush()
 }
 
 func cmdRoundUse(c *cli, args []string) error {

@@ -16,14 +16,16 @@ import (
 
 // roundJSON is one line of `round list --json`.
 type roundJSON struct {
-	Number   int    `json:"number"`
-	Title    string `json:"title"`
-	FirstDay string `json:"first_day"`
-	LastDay  string `json:"last_day"`
-	Current  bool   `json:"current"`
-	Sessions int    `json:"sessions"`
-	Answers  int    `json:"answers"`
-	Messages int    `json:"messages"`
+	Number      int    `json:"number"`
+	Title       string `json:"title"`
+	FirstDay    string `json:"first_day"`
+	LastDay     string `json:"last_day"`
+	Current     bool   `json:"current"`
+	Provisional bool   `json:"provisional"`
+	Venue       string `json:"venue"`
+	Sessions    int    `json:"sessions"`
+	Answers     int    `json:"answers"`
+	Messages    int    `json:"messages"`
 }
 
 func roundList(t *testing.T, args ...string) []roundJSON {
@@ -84,6 +86,20 @@ provisional = true
 	}
 	if rs2 := roundList(t, "--config", cfg); len(rs2) != 2 {
 		t.Errorf("refused commands changed the rounds: %+v", rs2)
+	}
+
+	// The UN confirms round 29's venue and days; a change of days that
+	// would leave round 28's sessions outside it is refused.
+	out = mustRun(t, "--config", cfg, "--round", "29", "round", "set", "--provisional=false", "--venue", "Palais des Nations, Geneva")
+	if !strings.Contains(out, "Round 29: ") || strings.Contains(out, "provisional") {
+		t.Errorf("round set says:\n%s", out)
+	}
+	if _, errs, code := outreachCmd(t, "--config", cfg, "round", "set", "--first-day", "2017-10-11"); code != 1 ||
+		!strings.Contains(errs, "would leave sessions outside the round: ARG (2017-10-10)") {
+		t.Errorf("round set leaving sessions outside: exit %d, %q", code, errs)
+	}
+	if rs2 := roundList(t, "--config", cfg); rs2[1].Provisional || rs2[1].Venue != "Palais des Nations, Geneva" || rs2[0].FirstDay != "2017-10-10" || !rs2[0].Provisional {
+		t.Errorf("after round set: %+v", rs2)
 	}
 
 	// Round 29's sessions, before and after it becomes current.
