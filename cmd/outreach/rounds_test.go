@@ -217,3 +217,30 @@ func roundAnswers(t *testing.T, cfg, store string, n int) int {
 	}
 	return total
 }
+
+// The README's Rounds section shows `outreach figures` for the demo's two
+// rounds: it is what the demo leaves in its store.
+func TestReadmeShowsTheDemoFigures(t *testing.T) {
+	if testing.Short() {
+		t.Skip("plays two demo rounds")
+	}
+	data, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(data), "\n## Rounds\n")
+	if !ok {
+		t.Fatal("README has no Rounds section")
+	}
+	_, block, ok := strings.Cut(section, "\n```\nFigures per round\n")
+	if !ok {
+		t.Fatal("README's Rounds section shows no `outreach figures` output")
+	}
+	block, _, _ = strings.Cut(block, "\n```\n")
+	dir := filepath.Join(t.TempDir(), "demo")
+	mustRun(t, "demo", "--once", "--rounds", "2", "--dir", dir)
+	out := mustRun(t, "--store", filepath.Join(dir, "outreach.db"), "figures")
+	if !strings.HasPrefix(out, "Figures per round\n"+block+"\n") {
+		t.Errorf("README's figures of the demo's two rounds are not what `outreach figures` prints:\n%s", out)
+	}
+}
