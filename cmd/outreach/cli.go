@@ -12,6 +12,7 @@ import (
 	"os"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -118,7 +119,8 @@ Usage: outreach [--config PATH] [--store FILE] [--round N] COMMAND [ARGS]
 Global flags:
   --config PATH   configuration file (default ./outreach.toml, or $OUTREACH_CONFIG)
   --store FILE    use this store file instead of the configured one (e.g. a backup)
-  --round N       act on round N (the UPR session's number) instead of the current round
+  --round N       act on round N (the UPR session's number) instead of the current round;
+                  also accepted after the command
 
 Commands:
 `
@@ -192,7 +194,45 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 		return usagef("unknown command %q", rest[0])
 	}
-	return best.run(c, rest[bestWords:])
+	args, err := c.roundFlag(rest[bestWords:])
+	if err != nil {
+		return err
+	}
+	return best.run(c, args)
+}
+
+// roundFlag takes --round N (or --round=N) out of a command's arguments,
+// so it may follow the command as well as precede it ("outreach status
+// --round 28"); arguments after "--" are left alone.
+func (c *cli) roundFlag(args []string) ([]string, error) {
+	var out []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			return append(out, args[i:]...), nil
+		}
+		name, value, hasValue := strings.Cut(strings.TrimPrefix(a, "-"), "=")
+		if !strings.HasPrefix(a, "-") || name != "-round" && name != "round" {
+			out = append(out, a)
+			continue
+		}
+		if !hasValue {
+			if i+1 >= len(args) {
+				return nil, usagef("--round: want the number of a round (outreach round list)")
+			}
+			i++
+			value = args[i]
+		}
+		n, err := strconv.Atoi(value)
+		if err != nil || n <= 0 {
+			return nil, usagef("--round %q: want the number of a round (outreach round list)", value)
+		}
+		if c.round != 0 && c.round != n {
+			return nil, usagef("--round given twice: %d and %d", c.round, n)
+		}
+		c.round = n
+	}
+	return out, nil
 }
 
 func isHelpFlag(s string) bool { return s == "--help" || s == "-help" || s == "-h" || s == "--h" }

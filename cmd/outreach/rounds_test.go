@@ -119,6 +119,14 @@ provisional = true
 	if len(ss) != 14 {
 		t.Errorf("--round 28 lists %d sessions, want 14", len(ss))
 	}
+	ss = nil
+	json.Unmarshal([]byte(mustRun(t, "--config", cfg, "sessions", "list", "--round=28", "--json")), &ss)
+	if len(ss) != 14 {
+		t.Errorf("sessions list --round=28 lists %d sessions, want 14", len(ss))
+	}
+	if _, errs, code := outreachCmd(t, "--config", cfg, "status", "--round", "x"); code != 2 || !strings.Contains(errs, "want the number of a round") {
+		t.Errorf("status --round x: exit %d, %q; want bad usage", code, errs)
+	}
 	mustRun(t, "--config", cfg, "rsvp", "set", "FRA", "FRA", "accepted")
 	if _, errs, code := outreachCmd(t, "--config", cfg, "rsvp", "set", "FRA", "ARG", "accepted"); code == 0 {
 		t.Errorf("an answer for round 28's Argentina was taken in round 29: %s", errs)
