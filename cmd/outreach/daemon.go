@@ -190,6 +190,10 @@ func (d *daemon) reload() error {
 	if later := needRestart(d.cfg, cfg); len(later) > 0 {
 		d.log.Warn("these sections changed and take effect at the next restart", "sections", strings.Join(later, " "))
 	}
+	if d.cfg.FirstRound() != cfg.FirstRound() {
+		d.log.Warn("[event]'s title, upr_session, venue, time_zone, days, rsvp_deadline and provisional no longer change a round the store holds; stop the daemon and use `outreach round set` (or `round new` for the next round)",
+			"round", d.st.Round())
+	}
 	d.cfg = cfg
 	return nil
 }
