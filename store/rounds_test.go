@@ -390,3 +390,43 @@ func TestRoundsKeepTheirRecordsApart(t *testing.T) {
 		t.Errorf("opening a round not in the store: %v, want ErrNoRound", err)
 	}
 }
+
+// A delivery in the send journal is recorded in the round whose message
+// it was, whichever round the next process is bound to: a process sending
+// round 28's last messages (`--round 28 outbox flush`) is killed, and the
+// store is next opened on round 29.
+func TestJournalReplayFindsTheRoundOfItsMessage(t *testing.T) {
+	s, path := openTemp(t)
+	items := claimed(t, s, "JPN", "FRA")
+	if err := s.Update(func(tx *Tx) error {
+		if err := tx.AddRound(round29()); err != nil {
+			return err
+		}
+		return tx.SetCurrentRound(29)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	s = reopen(t, s, path, Options{})
+	other := claimed(t, s, "BRA")
+	if other[0].ID == items[0].ID || other[0].ID == items[1].ID {
+		t.Fatalf("round 29's message has id %d, as one of round 28's", other[0].ID)
+	}
+	s = reopen(t, s, path, Options{Round: 28})
+	at := time.Date(2017, 10, 14, 9, 0, 0, 0, time.UTC)
+	if err := s.JournalSent(delivered(items[0], at)); err != nil {
+		t.Fatal(err)
+	}
+	// Killed: reopened on the current round, 29.
+	s = reopen(t, s, path, Options{})
+	if s.Round() != 29 {
+		t.Fatalf("reopened on round %d, want 29", s.Round())
+	}
+	if st := states(t, s); st["BRA"].State != outreach.Sending || len(st) != 1 {
+		t.Errorf("round 29's outbox after the replay: %+v", st)
+	}
+	s = reopen(t, s, path, Options{Round: 28})
+	st := states(t, s)
+	if st["JPN"].State != outreach.Sent || !st["JPN"].Sent.Equal(at) || st["FRA"].State != outreach.Sending {
+		t.Errorf("round 28 after the replay: JPN %v at %v, FRA %v; want JPN sent at %v, FRA still sending", st["JPN"].State, st["JPN"].Sent, st["FRA"].State, at)
+	}
+}
