@@ -59,9 +59,9 @@ func (c *cli) checkDaemonRound(a *admin.Client) error {
 }
 
 // withRounds opens the store directly, for the commands that change which
-// rounds there are or which is current: never while the daemon runs,
-// which acts on the round it started with.
-func (c *cli) withRounds(readOnly bool, fn func(st *store.Store) error) (err error) {
+// rounds there are, what they hold or which is current: never while the
+// daemon runs, which acts on the round it started with.
+func (c *cli) withRounds(fn func(st *store.Store) error) (err error) {
 	cfg, err := c.loadConfig()
 	if err != nil {
 		return err
@@ -76,11 +76,7 @@ func (c *cli) withRounds(readOnly bool, fn func(st *store.Store) error) (err err
 	if _, err := os.Stat(path); err != nil {
 		return fmt.Errorf("no store at %s: %w (`outreach init DIR` writes one)", path, err)
 	}
-	ro := readOnly && !store.JournalPending(path)
-	st, err := c.openStore(cfg, path, store.Options{Now: c.clock.Now, ReadOnly: ro})
-	if ro && errors.Is(err, store.ErrOldSchema) {
-		st, err = c.openStore(cfg, path, store.Options{Now: c.clock.Now})
-	}
+	st, err := c.openStore(cfg, path, store.Options{Now: c.clock.Now})
 	if err != nil {
 		return err
 	}
@@ -175,7 +171,7 @@ func cmdRoundNew(c *cli, args []string) error {
 		r, fileSets = rf.Round(n), rf.Defined
 	}
 	rflags.apply(fs, &r)
-	return c.withRounds(false, func(st *store.Store) error {
+	return c.withRounds(func(st *store.Store) error {
 		err := st.Update(func(tx *store.Tx) error {
 			cur, err := tx.Round()
 			if err != nil {
@@ -235,7 +231,7 @@ func cmdRoundSet(c *cli, args []string) error {
 	if _, err := c.parse(fs, args, 0); err != nil {
 		return err
 	}
-	return c.withRounds(false, func(st *store.Store) error {
+	return c.withRounds(func(st *store.Store) error {
 		var r outreach.Round
 		err := st.Update(func(tx *store.Tx) error {
 			var err error
@@ -324,7 +320,7 @@ func cmdRoundUse(c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	return c.withRounds(false, func(st *store.Store) error {
+	return c.withRounds(func(st *store.Store) error {
 		waiting, prev := 0, 0
 		err := st.Update(func(tx *store.Tx) error {
 			prev = tx.CurrentRound()
