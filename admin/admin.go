@@ -128,6 +128,8 @@ func Handler(e *jobs.Engine, h Hooks) http.Handler {
 	route("GET /v1/review/{id}", s.review)
 	route("POST /v1/review/{id}/resolve", s.resolve)
 	route("GET /v1/reminders", s.reminders)
+	route("GET /v1/figures", s.figures)
+	route("GET /v1/rounds", s.rounds)
 	route("GET /v1/calendar.ics", s.calendar)
 	route("GET /v1/backup", s.backup)
 	route("GET /healthz", s.health)
@@ -275,6 +277,8 @@ type ResolveRequest struct {
 	Note      string                     `json:"note,omitempty"`
 	Delegates int                        `json:"delegates,omitempty"`
 	Actor     string                     `json:"actor"`
+	// AddContact makes the sender one of the mission's contacts.
+	AddContact bool `json:"add_contact,omitempty"`
 }
 
 // Classification is the answer of POST /v1/classify.
@@ -477,7 +481,7 @@ func (s *server) resolve(w http.ResponseWriter, r *http.Request) (any, error) {
 		return nil, err
 	}
 	return s.e.ResolveReview(id, jobs.Decision{Mission: req.Mission, Answers: req.Answers, Dismiss: req.Dismiss,
-		Note: req.Note, Actor: req.Actor, Delegate: req.Delegates})
+		Note: req.Note, Actor: req.Actor, Delegate: req.Delegates, AddContact: req.AddContact})
 }
 
 func (s *server) reminders(w http.ResponseWriter, r *http.Request) (any, error) {
@@ -486,6 +490,14 @@ func (s *server) reminders(w http.ResponseWriter, r *http.Request) (any, error) 
 		ls = []jobs.ReminderLine{}
 	}
 	return ls, err
+}
+
+func (s *server) figures(w http.ResponseWriter, r *http.Request) (any, error) {
+	return s.e.Figures()
+}
+
+func (s *server) rounds(w http.ResponseWriter, r *http.Request) (any, error) {
+	return s.e.Rounds()
 }
 
 func (s *server) calendar(w http.ResponseWriter, r *http.Request) (any, error) {

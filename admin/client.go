@@ -276,6 +276,18 @@ func (c *Client) Resolve(ctx context.Context, id uint64, req ResolveRequest) (ou
 	return it, c.call(ctx, "POST", "/v1/review/"+strconv.FormatUint(id, 10)+"/resolve", req, &it)
 }
 
+// Figures returns the figures of every round in the store.
+func (c *Client) Figures(ctx context.Context) (jobs.Figures, error) {
+	var f jobs.Figures
+	return f, c.call(ctx, "GET", "/v1/figures", nil, &f)
+}
+
+// Rounds lists the rounds in the store.
+func (c *Client) Rounds(ctx context.Context) ([]jobs.RoundSummary, error) {
+	var rs []jobs.RoundSummary
+	return rs, c.call(ctx, "GET", "/v1/rounds", nil, &rs)
+}
+
 // Calendar returns the staff calendar feed.
 func (c *Client) Calendar(ctx context.Context, sur string) ([]byte, error) {
 	return c.raw(ctx, "GET", "/v1/calendar.ics?session="+url.QueryEscape(sur), nil)

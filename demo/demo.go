@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -53,6 +54,11 @@ type Options struct {
 	// screen in place. Otherwise each frame is written after the last,
 	// with no screen control codes, so a log or a pipe reads as text.
 	Terminal bool
+	// Rounds is how many rounds to play back to back in one store: 1 (the
+	// default) plays the 28th; 2 then records the 29th with `round new`'s
+	// store calls, makes it current and plays it from the first round's
+	// directory, with what was learned of the missions' contacts.
+	Rounds int
 }
 
 // Result is what the round came to, read from the store at the end.
@@ -77,6 +83,19 @@ type Result struct {
 
 	snapshot jobs.Snapshot // the engine's numbers the figures came from
 	Dir      string
+
+	// Round is the number of the round the result is of; Previous the
+	// results of the rounds played before it, in the same store.
+	Round    int
+	Previous []Result
+	// AllRounds are the figures across every round in the store, read at
+	// the end (`outreach figures`).
+	AllRounds *jobs.Figures
+	// Bounced counts the addresses a bounce had marked undeliverable when
+	// the round began; WroteToBounced lists those the round wrote to
+	// anyway (a defect: empty when what was learned carried over).
+	Bounced        int
+	WroteToBounced []string
 }
 
 // Figures are the round's numbers for the organisers.
@@ -121,7 +140,9 @@ const (
 // Geneva, five weeks before the pre-sessions.
 var start = time.Date(2017, 9, 4, 7, 0, 0, 0, time.UTC)
 
-// Run plays a whole round and returns what the store holds at the end.
+// Run plays a whole round, or opts.Rounds rounds back to back in one
+// store, and returns what the store holds at the end of the last; its
+// Mismatches include those of every round.
 func Run(ctx context.Context, opts Options) (Result, error) {
 	began := time.Now()
 	if opts.Out == nil {
@@ -150,7 +171,78 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 	} else if err := os.MkdirAll(dir, 0o700); err != nil {
 		return Result{}, err
 	}
-	r, err := newRound(ctx, dir, opts)
+	// One organiser mailbox for every round, as in life: its checkpoint
+	// in the store stays true.
+	mbox, err := mailbox.Listen(mailbox.Options{Addr: "127.0.0.1:0", Username: mailboxUser, Password: mailboxPass})
+	if err != nil {
+		return Result{}, fmt.Errorf("demo: IMAP server: %w", err)
+	}
+	defer mbox.Close()
+	var previous []Result
+	for n := 1; ; n++ {
+		spec, err := roundSpecs(n)
+		if err != nil {
+			return Result{}, err
+		}
+		res, err := playRound(ctx, dir, opts, spec, mbox, began)
+		if opts.Dir != "" {
+			res.Dir = dir
+		}
+		if err != nil || res.Stopped || n >= max(opts.Rounds, 1) {
+			if err == nil && n > 1 {
+				res.Previous = previous
+				for _, p := range previous {
+					for _, m := range p.Mismatches {
+						res.Mismatches = append(res.Mismatches, fmt.Sprintf("round %d: %s", p.Round, m))
+					}
+				}
+				res.AllRounds, err = allFigures(dir, opts)
+				if err == nil {
+					printRounds(opts.Out, res)
+				}
+			}
+			return res, err
+		}
+		previous = append(previous, res)
+	}
+}
+
+// roundSpec is one round the demo can play.
+type roundSpec struct {
+	// next is set for a round after the first: it is added to the store
+	// the first round left, and made current.
+	next     bool
+	round    outreach.Round
+	ev       outreach.Event
+	sessions []outreach.Session
+	start    time.Time
+	seed     uint64 // added to Options.Seed
+}
+
+// roundSpecs returns the n-th round the demo plays: the 28th, then the
+// 29th, starting five weeks before its first day.
+func roundSpecs(n int) (roundSpec, error) {
+	ev, sessions, err := directory.Round28()
+	if err != nil {
+		return roundSpec{}, err
+	}
+	switch n {
+	case 1:
+		return roundSpec{round: outreach.RoundOf(ev), ev: ev, sessions: sessions, start: start}, nil
+	case 2:
+		r, ss, err := directory.Round29()
+		if err != nil {
+			return roundSpec{}, err
+		}
+		return roundSpec{next: true, round: r, ev: r.Apply(ev), sessions: ss,
+			start: time.Date(2017, 10, 30, 8, 0, 0, 0, time.UTC), seed: 1}, nil
+	}
+	return roundSpec{}, fmt.Errorf("demo: plays at most 2 rounds, not %d", n)
+}
+
+// playRound plays one round and prints its final table.
+func playRound(ctx context.Context, dir string, opts Options, spec roundSpec, mbox *mailbox.Server, began time.Time) (Result, error) {
+	r, err := newRound(ctx, dir, opts, spec, mbox)
 	if err != nil {
 		return Result{}, err
 	}
@@ -165,14 +257,36 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 	}
 	res, err := r.result()
 	res.Elapsed = time.Since(began)
-	if opts.Dir != "" {
-		res.Dir = dir
-	}
 	res.Stopped = stopped
+	res.Round = spec.round.Number
+	if err == nil {
+		res.Bounced = len(r.bounced)
+		res.WroteToBounced, err = r.wroteToBounced()
+		for _, a := range res.WroteToBounced {
+			res.Mismatches = append(res.Mismatches, "wrote to "+a+", which had bounced in an earlier round")
+		}
+	}
 	if err == nil {
 		printFinal(opts.Out, r, res)
 	}
 	return res, err
+}
+
+// allFigures reads the figures of every round in the demo's store.
+func allFigures(dir string, opts Options) (*jobs.Figures, error) {
+	st, err := store.Open(filepath.Join(dir, "outreach.db"), store.Options{NoSync: opts.Once})
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	var f jobs.Figures
+	err = st.View(func(tx *store.Tx) error {
+		var err error
+		// As of the end of the last round: every pre-session held.
+		f, err = jobs.FiguresOf(tx, time.Date(2018, 1, 1, 0, 0, 0, 0, time.UTC))
+		return err
+	})
+	return &f, err
 }
 
 // round is one running demo.
@@ -188,29 +302,30 @@ type round struct {
 	watcher  *inbox.Watcher
 	ev       outreach.Event
 	sessions []outreach.Session
+	start    time.Time
 	end      time.Time
 	moved    bool
+	// bounced are the addresses marked undeliverable when the round
+	// began: none may be written to.
+	bounced map[string]bool
 
 	mu     sync.Mutex
 	events []string // the live view's recent activity
 	pages  *pages   // the missions' reply pages
 }
 
-func newRound(ctx context.Context, dir string, opts Options) (*round, error) {
-	ev, sessions, err := directory.Round28()
-	if err != nil {
-		return nil, err
-	}
+func newRound(ctx context.Context, dir string, opts Options, spec roundSpec, mbox *mailbox.Server) (*round, error) {
+	ev, sessions := spec.ev, spec.sessions
 	missions, err := directory.Missions()
 	if err != nil {
 		return nil, err
 	}
-	r := &round{opts: opts, ev: ev, sessions: sessions}
+	r := &round{opts: opts, ev: ev, sessions: sessions, start: spec.start, mbox: mbox, bounced: map[string]bool{}}
 	if opts.Once {
-		r.manual = jobs.NewManualClock(start)
+		r.manual = jobs.NewManualClock(spec.start)
 		r.clock = r.manual
 	} else {
-		r.clock = jobs.NewScaledClock(start, opts.Speed)
+		r.clock = jobs.NewScaledClock(spec.start, opts.Speed)
 	}
 	last := sessions[0].End
 	for _, s := range sessions {
@@ -223,32 +338,60 @@ func newRound(ctx context.Context, dir string, opts Options) (*round, error) {
 	if seed == 0 {
 		seed = 28
 	}
-	r.w = newWorld(seed, ev, missions, sessions, r.note)
-
-	if err := r.startServers(dir); err != nil {
+	path := filepath.Join(dir, "outreach.db")
+	if spec.next {
+		// The next round, as `outreach round new N --use` records it,
+		// in the store the last round left: its directory, with every
+		// contact that bounced, is this round's.
+		if missions, err = r.nextDirectory(path, spec.round); err != nil {
+			return nil, err
+		}
+	}
+	r.w = newWorld(seed+spec.seed, ev, missions, sessions, r.note)
+	// Addresses dead in an earlier round are dead still.
+	for a := range r.bounced {
+		r.w.refused[a] = true
+	}
+	if err := r.startServers(path, spec); err != nil {
 		r.close()
 		return nil, err
 	}
-	if err := r.startEngine(missions); err != nil {
+	if err := r.startEngine(missions, spec); err != nil {
 		r.close()
 		return nil, err
 	}
 	return r, nil
 }
 
-// startServers opens the round's store in dir and starts the organiser's
-// mailbox and the relay the simulated missions receive from.
-func (r *round) startServers(dir string) error {
-	path := filepath.Join(dir, "outreach.db")
-	os.Remove(path)
+// nextDirectory is the directory the last round left in the store at
+// path, its bounced addresses noted in r.bounced.
+func (r *round) nextDirectory(path string, round outreach.Round) ([]outreach.Mission, error) {
+	missions, err := nextRound(path, round, r.clock.Now)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range missions {
+		for _, c := range m.Contacts {
+			if c.Undeliverable {
+				r.bounced[strings.ToLower(c.Email)] = true
+			}
+		}
+	}
+	return missions, nil
+}
+
+// startServers opens the round's store at path (a new one for the first
+// round, the last round's for the next) and starts the relay the
+// simulated missions receive from; the organiser's mailbox is every
+// round's.
+func (r *round) startServers(path string, spec roundSpec) error {
+	if !spec.next {
+		os.Remove(path)
+	}
 	var err error
-	r.st, err = store.Open(path, store.Options{Now: r.clock.Now, NoSync: r.opts.Once})
+	r.st, err = store.Open(path, store.Options{Now: r.clock.Now, NoSync: r.opts.Once, FirstRound: spec.round})
 	if err != nil {
 		return err
-	}
-	r.mbox, err = mailbox.Listen(mailbox.Options{Addr: "127.0.0.1:0", Username: mailboxUser, Password: mailboxPass})
-	if err != nil {
-		return fmt.Errorf("demo: IMAP server: %w", err)
 	}
 	r.relay, err = startRelay(func(_ string, to []string, raw []byte) {
 		r.w.receive(r.clock.Now(), to, raw)
@@ -262,7 +405,7 @@ func (r *round) startServers(dir string) error {
 // startEngine starts outreach's engine on the round's store, sending
 // through the relay, serving the reply pages and reading the mailbox, with
 // the directory and the sessions imported.
-func (r *round) startEngine(missions []outreach.Mission) error {
+func (r *round) startEngine(missions []outreach.Mission, spec roundSpec) error {
 	set, err := templates.Load("")
 	if err != nil {
 		return err
@@ -289,8 +432,10 @@ func (r *round) startEngine(missions []outreach.Mission) error {
 		pageLn.Close()
 		return err
 	}
-	if _, err := r.e.ImportMissions(missions, "demo"); err != nil {
-		return err
+	if !spec.next {
+		if _, err := r.e.ImportMissions(missions, "demo"); err != nil {
+			return err
+		}
 	}
 	if _, err := r.e.ImportSessions(r.sessions, "demo"); err != nil {
 		return err
@@ -311,9 +456,6 @@ func (r *round) close() {
 	}
 	if r.relay != nil {
 		r.relay.close()
-	}
-	if r.mbox != nil {
-		r.mbox.Close()
 	}
 	if r.st != nil {
 		r.st.Close()
@@ -382,7 +524,7 @@ func (r *round) play(ctx context.Context) error {
 // read the mailbox, queue due reminders, send what is due, and the staff's
 // one change of plan. It returns when the next thing happens.
 func (r *round) step(ctx context.Context, now time.Time) (time.Time, error) {
-	if !r.moved && !now.Before(start.Add(11*24*time.Hour)) {
+	if !r.moved && !now.Before(r.start.Add(11*24*time.Hour)) {
 		r.moved = true
 		if err := r.move(now); err != nil {
 			return now, err
@@ -577,4 +719,49 @@ func (r *round) compareAnswers(res *Result, recorded map[string]outreach.Status)
 			}
 		}
 	}
+}
+
+// nextRound records round in the store at path and makes it the current
+// round, as `outreach round new N --use` does, and returns the mission
+// directory the store holds.
+func nextRound(path string, round outreach.Round, now func() time.Time) ([]outreach.Mission, error) {
+	st, err := store.Open(path, store.Options{Now: now})
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	var missions []outreach.Mission
+	err = st.Update(func(tx *store.Tx) error {
+		if err := tx.AddRound(round); err != nil {
+			return err
+		}
+		if err := tx.SetCurrentRound(round.Number); err != nil {
+			return err
+		}
+		var err error
+		missions, err = tx.Missions()
+		return err
+	})
+	return missions, err
+}
+
+// wroteToBounced lists the addresses that had bounced before the round
+// and that a message of the round was sent to anyway.
+func (r *round) wroteToBounced() ([]string, error) {
+	var out []string
+	err := r.st.View(func(tx *store.Tx) error {
+		items, err := tx.Outbox(func(o *outreach.OutboxItem) bool { return o.State == outreach.Sent })
+		seen := map[string]bool{}
+		for _, it := range items {
+			for _, a := range it.To {
+				if a = strings.ToLower(a); r.bounced[a] && !seen[a] {
+					seen[a] = true
+					out = append(out, a)
+				}
+			}
+		}
+		return err
+	})
+	sort.Strings(out)
+	return out, err
 }

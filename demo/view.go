@@ -131,3 +131,33 @@ func printFinal(w io.Writer, r *round, res Result) {
 	}
 	fmt.Fprintf(w, "  Finished in %s\n", res.Elapsed.Round(100*time.Millisecond))
 }
+
+// printRounds prints the figures across the rounds played, as `outreach
+// figures` reads them from the store, and what carried over from one
+// round to the next.
+func printRounds(w io.Writer, res Result) {
+	f := res.AllRounds
+	if f == nil {
+		return
+	}
+	fmt.Fprintf(w, "\nFigures across rounds, from the store (outreach figures)\n")
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "  round\tpre-sessions\tmissions invited\tattending at least one\tattendances\tper pre-session\tSuR at own\tspeakers (CSO/NHRI)\tminutes\n")
+	for _, r := range f.Rounds {
+		fmt.Fprintf(tw, "  %d\t%d\t%d\t%d\t%d\t%.1f\t%d of %d\t%d (%d/%d)\t%d\n", r.Round, r.PreSessions, r.MissionsInvited,
+			r.MissionsAttending, r.Attendances, r.PerSession, r.SuRAtOwn, r.PreSessions, r.Speakers, r.CSO, r.NHRI, r.SpeakerMinutes)
+	}
+	a := f.All
+	fmt.Fprintf(tw, "  all %d\t%d\t%d\t%d\t%d\t\t%d of %d\t%d (%d/%d)\t%d\n", a.Rounds, a.PreSessions, a.MissionsInvited,
+		a.MissionsAttending, a.Attendances, a.SuRAtOwn, a.PreSessions, a.Speakers, a.CSO, a.NHRI, a.SpeakerMinutes)
+	tw.Flush()
+	both := 0
+	for _, m := range f.Missions {
+		if m.RoundsAttended == len(f.Rounds) {
+			both++
+		}
+	}
+	fmt.Fprintf(w, "  Missions attending in every round: %d; never attending: %d of %d\n", both, len(f.NeverAttended), len(f.Missions))
+	fmt.Fprintf(w, "  Addresses that had bounced when round %d began: %d; written to in round %d: %d\n",
+		res.Round, res.Bounced, res.Round, len(res.WroteToBounced))
+}

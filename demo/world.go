@@ -243,7 +243,7 @@ func (w *world) msgID(p *persona) string {
 	if len(p.m.Domains) > 0 {
 		dom = p.m.Domains[0]
 	}
-	return fmt.Sprintf("<%d.%x@%s>", w.seq, w.seq*7919, dom)
+	return fmt.Sprintf("<%d.%x.r%d@%s>", w.seq, w.seq*7919, w.ev.UPRSession, dom)
 }
 
 func (w *world) schedule(at time.Time, p *persona, what string, make func(now time.Time) []byte) {

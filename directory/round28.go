@@ -78,7 +78,12 @@ var round28Languages = map[string]outreach.Language{
 // (firstname.lastname@organisation.ngo.example, and the NHRI's under
 // nhri-<sur>.example); the NHRI speaks the State's language, the civil
 // society speakers a mix.
-func panel28(i int) []outreach.Speaker {
+func panel28(i int) []outreach.Speaker { return panelFor(Round28SuR[i], i, round28Languages) }
+
+// panelFor builds the panel of the i-th session of a round, on the State
+// sur, whose speakers write in langs[sur] (English when absent); see
+// panel28.
+func panelFor(sur string, i int, langs map[string]outreach.Language) []outreach.Speaker {
 	orgs := []string{
 		"Coalition for Children's Rights", "Women's Rights Network", "Indigenous Peoples' Forum",
 		"Human Rights Defenders Alliance", "Disability Rights Coalition", "Migrants' Rights Platform",
@@ -86,8 +91,7 @@ func panel28(i int) []outreach.Speaker {
 	}
 	first := []string{"Ana", "Kofi", "Marta", "Hiroshi", "Amina", "Tomás", "Olena", "Sanjeev", "Chileshe", "Eva"}
 	last := []string{"Moreno", "Mensah", "Novák", "Tanaka", "Diallo", "Quispe", "Kovalenko", "Perera", "Banda", "Keller"}
-	sur := Round28SuR[i]
-	lang := round28Languages[sur]
+	lang := langs[sur]
 	if lang == "" {
 		lang = outreach.English
 	}

@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"outreach"
 	"outreach/internal/smtptest"
 	"outreach/replies"
@@ -84,23 +82,7 @@ func TestReadableUIDsKeptForCopiesAlreadySent(t *testing.T) {
 	// Make the store what schema 2 left: no UID key, nothing recorded as
 	// sent with a readable UID.
 	f.st.Close()
-	db, err := bolt.Open(filepath.Join(f.dir, "outreach.db"), 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Update(func(tx *bolt.Tx) error {
-		meta := tx.Bucket([]byte("meta"))
-		if err := meta.Delete([]byte("calendar-uid-key")); err != nil {
-			return err
-		}
-		if err := tx.DeleteBucket([]byte("calendar_uids_readable")); err != nil {
-			return err
-		}
-		return meta.Put([]byte("schema"), []byte("2"))
-	}); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
+	asSchema2(t, filepath.Join(f.dir, "outreach.db"))
 	f.open()
 
 	sessions, err := f.e.Sessions()

@@ -15,8 +15,6 @@ import (
 	"testing"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"outreach"
 	"outreach/directory"
 	"outreach/internal/smtptest"
@@ -167,23 +165,7 @@ func (f *fixture) addressLikeCorpus(corpus []corpusEntry) {
 		f.t.Fatal(err)
 	}
 	f.st.Close()
-	db, err := bolt.Open(filepath.Join(f.dir, "outreach.db"), 0o600, nil)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	if err := db.Update(func(tx *bolt.Tx) error {
-		meta := tx.Bucket([]byte("meta"))
-		if err := meta.Delete([]byte("calendar-uid-key")); err != nil {
-			return err
-		}
-		if err := tx.DeleteBucket([]byte("calendar_uids_readable")); err != nil {
-			return err
-		}
-		return meta.Put([]byte("schema"), []byte("2"))
-	}); err != nil {
-		f.t.Fatal(err)
-	}
-	db.Close()
+	asSchema2(f.t, filepath.Join(f.dir, "outreach.db"))
 	f.open()
 	for _, k := range [][2]string{{"AUT", "JPN"}, {"ZMB", "ZMB"}} {
 		if got, want := f.e.UID(k[0], k[1]), outreach.ReadableCalendarUID(28, "presessions.example", k[0], k[1]); got != want {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"outreach"
 	"outreach/store"
@@ -44,6 +45,10 @@ type Decision struct {
 	Note     string
 	Actor    string
 	Delegate int
+	// AddContact makes the message's sender an address of the mission:
+	// staff confirm that it writes for the mission, so the next messages,
+	// and the next rounds' invitations, go to it too.
+	AddContact bool
 }
 
 // ResolveReview closes a review item. Answers are recorded as staff
@@ -64,6 +69,9 @@ func (e *Engine) ResolveReview(id uint64, d Decision) (outreach.ReviewItem, erro
 		}
 		if d.Dismiss == (len(d.Answers) > 0) {
 			return inputErr("say either which answers to record (--accept/--decline/--tentative) or --dismiss")
+		}
+		if d.Dismiss && d.AddContact {
+			return inputErr("--add-contact needs the answers the message gives: a dismissed message confirms no address")
 		}
 		var parts []string
 		if !d.Dismiss {
@@ -98,6 +106,13 @@ func (e *Engine) ResolveReview(id uint64, d Decision) (outreach.ReviewItem, erro
 				parts = append(parts, sur+" "+status.String())
 			}
 			item.Resolution = fmt.Sprintf("recorded for %s: %s", mission, strings.Join(parts, ", "))
+			if d.AddContact {
+				added, err := addContact(tx, mission, item.From)
+				if err != nil {
+					return err
+				}
+				item.Resolution += "; " + added
+			}
 		} else {
 			item.Resolution = "dismissed"
 		}
@@ -113,4 +128,34 @@ func (e *Engine) ResolveReview(id uint64, d Decision) (outreach.ReviewItem, erro
 		return tx.Audit(d.Actor, "review.resolve", fmt.Sprintf("%d: %s", id, item.Resolution))
 	})
 	return item, err
+}
+
+// addContact makes addr, the sender of a message staff confirmed as the
+// mission's, one of its contacts: added when new, usable again when a
+// bounce had set it aside (it has since written for the mission). It
+// says what it did.
+func addContact(tx *store.Tx, mission, addr string) (string, error) {
+	addr = strings.ToLower(strings.TrimSpace(addr))
+	if err := outreach.CheckAddress(addr); err != nil {
+		return "", inputErr("the message's sender %q cannot be a contact: %v", addr, err)
+	}
+	m, err := tx.Mission(mission)
+	if err != nil {
+		return "", err
+	}
+	if c, ok := m.Contact(addr); ok {
+		if !c.Undeliverable {
+			return addr + " already a contact", nil
+		}
+		c.Undeliverable, c.Bounce, c.BouncedAt = false, "", time.Time{}
+		if err := tx.PutMission(m); err != nil {
+			return "", err
+		}
+		return addr + " usable again (it had bounced)", nil
+	}
+	m.Contacts = append(m.Contacts, outreach.Contact{Email: addr})
+	if err := tx.PutMission(m); err != nil {
+		return "", err
+	}
+	return addr + " added to " + mission + "'s contacts", nil
 }

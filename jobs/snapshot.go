@@ -47,7 +47,9 @@ func (e *Engine) Snapshot() (Snapshot, error) {
 			return err
 		}
 		for _, p := range ps {
-			sn.Replies[p.Kind]++
+			if tx.HandledInRound(p) {
+				sn.Replies[p.Kind]++
+			}
 		}
 		open, err := tx.Reviews(outreach.ReviewOpen)
 		if err != nil {

@@ -32,7 +32,7 @@ func (t *Tx) CalendarUIDKey() []byte {
 // readable UID they were first sent with.
 func (t *Tx) ReadableUIDs() (map[string]bool, error) {
 	out := map[string]bool{}
-	b := t.tx.Bucket(bReadableUIDs)
+	b := t.bucket(bReadableUIDs)
 	if b == nil {
 		return out, nil
 	}

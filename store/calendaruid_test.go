@@ -43,7 +43,7 @@ func TestMigrationKeepsReadableUIDsOfCopiesSent(t *testing.T) {
 			return err
 		}
 		for _, m := range migrations[:2] {
-			if err := m(tx); err != nil {
+			if err := m(tx, migrateEnv{}); err != nil {
 				return err
 			}
 		}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -436,7 +437,14 @@ func TestDamagedStoreRefused(t *testing.T) {
 	t.Run("one_meta_page_zeroed", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "one-meta.db")
 		b := bytes.Clone(raw)
-		clear(b[:pageSize])
+		// Zero the older of the two meta pages (the one with the lower
+		// transaction id, at offset 64 of its page): the newer one then
+		// holds the last commit, and every mission must read back.
+		older := 0
+		if binary.LittleEndian.Uint64(b[pageSize+64:]) < binary.LittleEndian.Uint64(b[64:]) {
+			older = pageSize
+		}
+		clear(b[older : older+pageSize])
 		if err := os.WriteFile(path, b, 0o600); err != nil {
 			t.Fatal(err)
 		}

@@ -86,7 +86,7 @@ func (s *Store) commitCalls(calls []*groupCall) {
 		return
 	}
 	err := s.db.Update(func(btx *bolt.Tx) error {
-		tx := &Tx{tx: btx, now: s.now}
+		tx := s.bind(btx)
 		for _, c := range calls {
 			if err := c.fn(tx); err != nil {
 				return fmt.Errorf("%w: %w", errGroupMember, err)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"outreach"
@@ -18,6 +19,9 @@ type Processed struct {
 	At        time.Time `json:"at"`
 	// Folder is where the message was filed on the server.
 	Folder string `json:"folder,omitempty"`
+	// Round is the round that was current for intake when the message
+	// was handled; 0 for messages handled before rounds were kept.
+	Round int `json:"round,omitempty"`
 }
 
 // Processed returns the record for an inbound Message-ID, if it was seen.
@@ -38,6 +42,9 @@ func (t *Tx) MarkProcessed(p Processed) error {
 	if p.At.IsZero() {
 		p.At = t.now()
 	}
+	if p.Round == 0 {
+		p.Round = t.round
+	}
 	return t.put(bProcessed, p.MessageID, p)
 }
 
@@ -55,6 +62,17 @@ func (t *Tx) ProcessedSince(since time.Time) ([]Processed, error) {
 		return nil
 	})
 	return out, err
+}
+
+// HandledInRound reports whether the message p was handled for the round the
+// transaction is bound to: one handled before rounds were kept belongs to
+// the round the store was upgraded to.
+func (t *Tx) HandledInRound(p Processed) bool {
+	if p.Round == 0 {
+		first, _ := strconv.Atoi(string(t.tx.Bucket(bMeta).Get(keyFirstRound)))
+		return first == t.round || (first == 0 && t.round == DefaultFirstRound)
+	}
+	return p.Round == t.round
 }
 
 // Checkpoint is a position in an IMAP mailbox.
@@ -92,7 +110,7 @@ func (t *Tx) SetCheckpoint(mailbox string, c Checkpoint) error {
 
 // AddReview queues an item for a person and returns its id.
 func (t *Tx) AddReview(item outreach.ReviewItem) (uint64, error) {
-	b := t.tx.Bucket(bReview)
+	b := t.bucket(bReview)
 	id, err := b.NextSequence()
 	if err != nil {
 		return 0, err
@@ -159,5 +177,5 @@ func (t *Tx) PutState(name string, v any) error { return t.put(bState, name, v) 
 
 // DeleteState removes the value kept under name; absent is not an error.
 func (t *Tx) DeleteState(name string) error {
-	return t.tx.Bucket(bState).Delete([]byte(name))
+	return t.stateBucket(name).Delete([]byte(name))
 }

@@ -322,7 +322,13 @@ func (s *Store) replayJournal(entries []JournalEntry) error {
 		err := s.Update(func(tx *Tx) error {
 			n := 0
 			for _, e := range entries {
-				it, err := tx.OutboxItem(e.Item)
+				// The delivery may be of another round than the one
+				// this process is bound to: ids are unique across rounds.
+				rtx := tx.roundOfOutbox(e.Item)
+				if rtx == nil {
+					continue
+				}
+				it, err := rtx.OutboxItem(e.Item)
 				if errors.Is(err, ErrNotFound) {
 					continue
 				}
@@ -333,7 +339,7 @@ func (s *Store) replayJournal(entries []JournalEntry) error {
 					continue
 				}
 				it.MarkSent(e.Delivered)
-				if err := tx.SaveOutbox(it); err != nil {
+				if err := rtx.SaveOutbox(it); err != nil {
 					return err
 				}
 				n++

@@ -4,16 +4,31 @@ import (
 	"crypto/rand"
 	"fmt"
 	"strconv"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"outreach"
 )
+
+// migrateEnv is what a migration may need besides the file: the round a
+// store holding one round becomes (Options.FirstRound) and the clock.
+type migrateEnv struct {
+	first outreach.Round
+	now   func() time.Time
+}
+
+// plain adapts a migration that needs nothing but the file.
+func plain(fn func(tx *bolt.Tx) error) func(*bolt.Tx, migrateEnv) error {
+	return func(tx *bolt.Tx, _ migrateEnv) error { return fn(tx) }
+}
 
 // migrations bring a store from schema version i to i+1. They run in one
 // transaction each, so a crash leaves the file at a version it can resume
 // from. Append only; never edit a migration that has shipped.
-var migrations = []func(tx *bolt.Tx) error{
+var migrations = []func(tx *bolt.Tx, env migrateEnv) error{
 	// 0 → 1: the first schema.
-	func(tx *bolt.Tx) error {
+	plain(func(tx *bolt.Tx) error {
 		for _, b := range [][]byte{bMissions, bSessions, bRSVP, bHistory, bOutbox, bOutboxKeys,
 			bOutboxMsgID, bOutboxDue, bProcessed, bCheckpoints, bReview, bAudit, bState} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
@@ -26,17 +41,21 @@ var migrations = []func(tx *bolt.Tx) error{
 			return err
 		}
 		return tx.Bucket(bMeta).Put([]byte("secret"), secret)
-	},
+	}),
 	// 1 → 2: the bytes of each pending message as composed at its claim,
 	// so that a message sent again is the same, byte for byte.
-	func(tx *bolt.Tx) error {
+	plain(func(tx *bolt.Tx) error {
 		_, err := tx.CreateBucketIfNotExists(bOutboxBody)
 		return err
-	},
+	}),
 	// 2 → 3: calendar UIDs no one can guess, keyed by a random key of the
 	// store's own; the copies of sessions already sent with the earlier,
 	// readable UIDs keep them.
-	migrateCalendarUIDs,
+	plain(migrateCalendarUIDs),
+	// 3 → 4: rounds. The store's one round becomes a round record
+	// (Options.FirstRound, the 28th by default) holding its sessions,
+	// answers, outbox, review queue and state, unchanged.
+	migrateRounds,
 }
 
 // SchemaVersion is the schema this build writes.
@@ -74,7 +93,7 @@ func (s *Store) checkVersion() error {
 	})
 }
 
-func (s *Store) migrate() error {
+func (s *Store) migrate(env migrateEnv) error {
 	for {
 		done := false
 		err := s.db.Update(func(tx *bolt.Tx) error {
@@ -92,7 +111,7 @@ func (s *Store) migrate() error {
 				done = true
 				return nil
 			}
-			if err := migrations[v](tx); err != nil {
+			if err := migrations[v](tx, env); err != nil {
 				return fmt.Errorf("store: migrate %s from schema %d: %w", s.path, v, err)
 			}
 			return tx.Bucket(bMeta).Put([]byte("schema"), []byte(strconv.Itoa(v+1)))

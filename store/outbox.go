@@ -17,16 +17,15 @@ func (t *Tx) Enqueue(item outreach.OutboxItem) (outreach.OutboxItem, bool, error
 	if item.MessageID == "" {
 		return item, false, errors.New("store: enqueue: message id required")
 	}
-	keys := t.tx.Bucket(bOutboxKeys)
+	keys := t.bucket(bOutboxKeys)
 	if id := keys.Get([]byte(item.Key.String())); id != nil {
 		existing, err := t.OutboxItem(btoi(id))
 		return existing, false, err
 	}
-	if t.tx.Bucket(bOutboxMsgID).Get([]byte(item.MessageID)) != nil {
+	if t.bucket(bOutboxMsgID).Get([]byte(item.MessageID)) != nil {
 		return item, false, fmt.Errorf("store: enqueue %s: message id %s already used", item.Key, item.MessageID)
 	}
-	ob := t.tx.Bucket(bOutbox)
-	id, err := ob.NextSequence()
+	id, err := t.nextOutboxID()
 	if err != nil {
 		return item, false, err
 	}
@@ -40,7 +39,7 @@ func (t *Tx) Enqueue(item outreach.OutboxItem) (outreach.OutboxItem, bool, error
 	if err := keys.Put([]byte(item.Key.String()), itob(id)); err != nil {
 		return item, false, err
 	}
-	if err := t.tx.Bucket(bOutboxMsgID).Put([]byte(item.MessageID), itob(id)); err != nil {
+	if err := t.bucket(bOutboxMsgID).Put([]byte(item.MessageID), itob(id)); err != nil {
 		return item, false, err
 	}
 	return item, true, t.writeOutbox(item, nil)
@@ -53,7 +52,7 @@ func dueKey(item outreach.OutboxItem) []byte {
 // writeOutbox stores item and keeps the due index in step: only queued and
 // deferred items are in it, keyed by their next attempt.
 func (t *Tx) writeOutbox(item outreach.OutboxItem, old *outreach.OutboxItem) error {
-	due := t.tx.Bucket(bOutboxDue)
+	due := t.bucket(bOutboxDue)
 	if old != nil && (old.State == outreach.Queued || old.State == outreach.Deferred) {
 		if err := due.Delete(dueKey(*old)); err != nil {
 			return err
@@ -74,7 +73,7 @@ func (t *Tx) writeOutbox(item outreach.OutboxItem, old *outreach.OutboxItem) err
 	if err != nil {
 		return err
 	}
-	return t.tx.Bucket(bOutbox).Put(itob(item.ID), raw)
+	return t.bucket(bOutbox).Put(itob(item.ID), raw)
 }
 
 // done reports whether a message in state s is finished with: sent,
@@ -99,7 +98,7 @@ func (t *Tx) SaveOutbox(item outreach.OutboxItem) error {
 // two reads of an item are the same item when their bytes are equal. The
 // bytes are valid until the transaction ends.
 func (t *Tx) OutboxBytes(id uint64) []byte {
-	return t.tx.Bucket(bOutbox).Get(itob(id))
+	return t.bucket(bOutbox).Get(itob(id))
 }
 
 // OutboxItem returns the outbox item with id.
@@ -117,7 +116,7 @@ func (t *Tx) OutboxItem(id uint64) (outreach.OutboxItem, error) {
 
 // OutboxByKey returns the item queued under key.
 func (t *Tx) OutboxByKey(key outreach.OutboxKey) (outreach.OutboxItem, error) {
-	id := t.tx.Bucket(bOutboxKeys).Get([]byte(key.String()))
+	id := t.bucket(bOutboxKeys).Get([]byte(key.String()))
 	if id == nil {
 		return outreach.OutboxItem{}, fmt.Errorf("outbox %s: %w", key, ErrNotFound)
 	}
@@ -141,7 +140,7 @@ func (t *Tx) OutboxByKeyPrefix(prefix string) ([]outreach.OutboxItem, error) {
 
 // OutboxByMessageID returns the item sent with Message-ID msgid.
 func (t *Tx) OutboxByMessageID(msgid string) (outreach.OutboxItem, error) {
-	id := t.tx.Bucket(bOutboxMsgID).Get([]byte(msgid))
+	id := t.bucket(bOutboxMsgID).Get([]byte(msgid))
 	if id == nil {
 		return outreach.OutboxItem{}, fmt.Errorf("outbox message %s: %w", msgid, ErrNotFound)
 	}
@@ -168,7 +167,7 @@ func (t *Tx) Outbox(keep func(*outreach.OutboxItem) bool) ([]outreach.OutboxItem
 // or before now, earliest first.
 func (t *Tx) Due(now time.Time, limit int) ([]outreach.OutboxItem, error) {
 	var out []outreach.OutboxItem
-	c := t.tx.Bucket(bOutboxDue).Cursor()
+	c := t.bucket(bOutboxDue).Cursor()
 	end := uint64(now.UnixNano())
 	for k, _ := c.First(); k != nil && len(out) < limit; k, _ = c.Next() {
 		if btoi(k[:8]) > end {
@@ -186,7 +185,7 @@ func (t *Tx) Due(now time.Time, limit int) ([]outreach.OutboxItem, error) {
 // NextDue returns when the earliest queued or deferred item is due, and
 // false when none is waiting.
 func (t *Tx) NextDue() (time.Time, bool) {
-	k, _ := t.tx.Bucket(bOutboxDue).Cursor().First()
+	k, _ := t.bucket(bOutboxDue).Cursor().First()
 	if k == nil {
 		return time.Time{}, false
 	}
@@ -197,7 +196,7 @@ func (t *Tx) NextDue() (time.Time, bool) {
 // index (no item is read).
 func (t *Tx) Waiting() int {
 	n := 0
-	c := t.tx.Bucket(bOutboxDue).Cursor()
+	c := t.bucket(bOutboxDue).Cursor()
 	for k, _ := c.First(); k != nil; k, _ = c.Next() {
 		n++
 	}
@@ -208,7 +207,7 @@ func (t *Tx) Waiting() int {
 // in order of next attempt; take is called with each item's id in turn
 // until it accepts one. It returns false when take accepted none.
 func (t *Tx) FirstDue(take func(id uint64, next time.Time) bool) (outreach.OutboxItem, bool, error) {
-	c := t.tx.Bucket(bOutboxDue).Cursor()
+	c := t.bucket(bOutboxDue).Cursor()
 	for k, _ := c.First(); k != nil; k, _ = c.Next() {
 		if !take(btoi(k[8:]), time.Unix(0, int64(btoi(k[:8])))) {
 			continue
@@ -221,5 +220,5 @@ func (t *Tx) FirstDue(take func(id uint64, next time.Time) bool) (outreach.Outbo
 
 // NextClaim returns a number never returned before, for OutboxItem.Claim.
 func (t *Tx) NextClaim() (uint64, error) {
-	return t.tx.Bucket(bOutboxDue).NextSequence()
+	return t.bucket(bOutboxDue).NextSequence()
 }

@@ -11,13 +11,13 @@ var bOutboxBody = []byte("outbox_body")
 // PutOutboxBody keeps the composed bytes of outbox item id, in place of any
 // kept before.
 func (t *Tx) PutOutboxBody(id uint64, body []byte) error {
-	return t.tx.Bucket(bOutboxBody).Put(itob(id), body)
+	return t.bucket(bOutboxBody).Put(itob(id), body)
 }
 
 // OutboxBody returns a copy of the bytes kept for outbox item id, or nil
 // when none are.
 func (t *Tx) OutboxBody(id uint64) []byte {
-	b := t.tx.Bucket(bOutboxBody)
+	b := t.bucket(bOutboxBody)
 	if b == nil {
 		// A store opened read-only before its migration.
 		return nil
@@ -31,7 +31,7 @@ func (t *Tx) OutboxBody(id uint64) []byte {
 
 // dropOutboxBody forgets the bytes of outbox item id.
 func (t *Tx) dropOutboxBody(id uint64) error {
-	b := t.tx.Bucket(bOutboxBody)
+	b := t.bucket(bOutboxBody)
 	if b == nil {
 		return nil
 	}

@@ -140,7 +140,7 @@ func decodeSession(raw []byte) (outreach.Session, error) {
 
 // Session returns the session on the State under Review sur.
 func (t *Tx) Session(sur string) (outreach.Session, error) {
-	raw := t.tx.Bucket(bSessions).Get([]byte(sur))
+	raw := t.bucket(bSessions).Get([]byte(sur))
 	if raw == nil {
 		return outreach.Session{}, fmt.Errorf("session %s: %w", sur, ErrNotFound)
 	}
@@ -190,7 +190,7 @@ func (t *Tx) DeleteSession(sur string) error {
 	if err := t.bumpDirectory(); err != nil {
 		return err
 	}
-	return t.tx.Bucket(bSessions).Delete([]byte(sur))
+	return t.bucket(bSessions).Delete([]byte(sur))
 }
 
 // --- RSVPs ---
@@ -238,7 +238,7 @@ func (t *Tx) RecordRSVP(r outreach.RSVP) (bool, error) {
 	if r.Stale == "" && !apply {
 		r.Stale = fmt.Sprintf("older than the answer held (sequence %d)", cur.Source.Sequence)
 	}
-	hb := t.tx.Bucket(bHistory)
+	hb := t.bucket(bHistory)
 	seq, err := hb.NextSequence()
 	if err != nil {
 		return false, err

@@ -93,7 +93,7 @@ func (t *Tx) NewPageToken(mission string) (string, error) {
 	if found, err := t.GetState(pageMissionKey(mission), &old); err != nil {
 		return "", err
 	} else if found {
-		if err := t.tx.Bucket(bState).Delete([]byte(pageHashKey(old.Hash))); err != nil {
+		if err := t.stateBucket(pageHashKey(old.Hash)).Delete([]byte(pageHashKey(old.Hash))); err != nil {
 			return "", err
 		}
 	}

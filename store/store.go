@@ -21,6 +21,8 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
+
+	"outreach"
 )
 
 // Errors callers test for with errors.Is.
@@ -72,6 +74,13 @@ type Options struct {
 	JournalFault func() error
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+	// Round is the round the store acts on; 0 for the current round.
+	Round int
+	// FirstRound is the round a store holding one round (schema 3 and
+	// earlier) becomes when it is migrated, and the first round of a new
+	// store: the configuration's [event]. Its Number, when 0, is
+	// DefaultFirstRound.
+	FirstRound outreach.Round
 }
 
 // Store is an open state file.
@@ -79,6 +88,7 @@ type Store struct {
 	db      *bolt.DB
 	path    string
 	now     func() time.Time
+	round   int      // the round bound at Open
 	group   grouper  // see Group
 	journal *journal // nil when read-only
 	health  writeHealth
@@ -114,9 +124,17 @@ func Open(path string, opts Options) (s *Store, err error) {
 			db.Close()
 			return nil, err
 		}
+		if err := s.bindRound(opts.Round); err != nil {
+			db.Close()
+			return nil, err
+		}
 		return s, nil
 	}
-	if err := s.migrate(); err != nil {
+	if err := s.migrate(migrateEnv{first: opts.FirstRound, now: opts.Now}); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := s.bindRound(opts.Round); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -281,13 +299,13 @@ func dirOf(path string) string {
 
 // View runs fn in a read-only transaction.
 func (s *Store) View(fn func(*Tx) error) error {
-	return s.db.View(func(btx *bolt.Tx) error { return fn(&Tx{tx: btx, now: s.now}) })
+	return s.db.View(func(btx *bolt.Tx) error { return fn(s.bind(btx)) })
 }
 
 // Update runs fn in a read-write transaction, committed durably when fn
 // returns nil and rolled back otherwise.
 func (s *Store) Update(fn func(*Tx) error) error {
-	err := s.db.Update(func(btx *bolt.Tx) error { return fn(&Tx{tx: btx, now: s.now}) })
+	err := s.db.Update(func(btx *bolt.Tx) error { return fn(s.bind(btx)) })
 	s.noteWrite(err)
 	if err != nil && isStorageError(err) {
 		return fmt.Errorf("store: write %s: %w (nothing was changed; free disk space or fix the file system, then try again)", s.path, err)
@@ -318,6 +336,10 @@ func isStorageError(err error) bool {
 type Tx struct {
 	tx  *bolt.Tx
 	now func() time.Time
+	// round is the round the transaction acts on and rb its bucket (nil
+	// in a store opened read-only before its migration to rounds).
+	round int
+	rb    *bolt.Bucket
 	// dirChanged is set once the transaction has changed a mission, a
 	// session or the secret (and bumped the directory generation).
 	dirChanged bool
@@ -326,8 +348,16 @@ type Tx struct {
 // Now returns the store's clock reading.
 func (t *Tx) Now() time.Time { return t.now() }
 
+// bucketFor returns the bucket name for key in this transaction's round.
+func (t *Tx) bucketFor(bucket []byte, key string) *bolt.Bucket {
+	if string(bucket) == string(bState) {
+		return t.stateBucket(key)
+	}
+	return t.bucket(bucket)
+}
+
 func (t *Tx) get(bucket []byte, key string, v any) error {
-	b := t.tx.Bucket(bucket)
+	b := t.bucketFor(bucket, key)
 	raw := b.Get([]byte(key))
 	if raw == nil {
 		return ErrNotFound
@@ -343,13 +373,13 @@ func (t *Tx) put(bucket []byte, key string, v any) error {
 	if err != nil {
 		return fmt.Errorf("store: encode %s/%s: %w", bucket, key, err)
 	}
-	return t.tx.Bucket(bucket).Put([]byte(key), raw)
+	return t.bucketFor(bucket, key).Put([]byte(key), raw)
 }
 
 // each calls fn for every value in bucket whose key starts with prefix, in
 // key order; fn decodes the value itself.
 func (t *Tx) each(bucket []byte, prefix string, fn func(k, v []byte) error) error {
-	c := t.tx.Bucket(bucket).Cursor()
+	c := t.bucketFor(bucket, prefix).Cursor()
 	p := []byte(prefix)
 	for k, v := c.Seek(p); k != nil && hasPrefix(k, p); k, v = c.Next() {
 		if err := fn(k, v); err != nil {

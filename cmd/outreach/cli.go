@@ -12,6 +12,7 @@ import (
 	"os"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -53,6 +54,7 @@ type cli struct {
 	stderr     io.Writer
 	configPath string
 	storePath  string
+	round      int // --round; 0 for the current round
 	clock      jobs.Clock
 	log        *slog.Logger
 }
@@ -93,12 +95,17 @@ func commands() []command {
 		{"page show", "MISSION [--json]", "what a mission gave on its reply page: answers, delegates, comment", cmdPageShow},
 		{"review list", "[--all] [--json]", "messages waiting for a person", cmdReviewList},
 		{"review show", "ID [--json]", "one review item", cmdReviewShow},
-		{"review resolve", "ID [--mission ID] [--accept SUR,...] [--decline SUR,...] [--tentative SUR,...] [--delegates N] [--note TEXT] | --dismiss", "record what a review item says, or dismiss it", cmdReviewResolve},
+		{"review resolve", "ID [--mission ID] [--accept SUR,...] [--decline SUR,...] [--tentative SUR,...] [--delegates N] [--note TEXT] [--add-contact] | --dismiss", "record what a review item says, or dismiss it", cmdReviewResolve},
 		{"staff add", "NAME", "give a staff member access to the desk (password asked, only its hash kept)", cmdStaffAdd},
 		{"staff remove", "NAME", "take a staff member's access to the desk away", cmdStaffRemove},
 		{"staff list", "", "the staff members who can log in to the desk", cmdStaffList},
 		{"backup", "FILE", "write a consistent copy of the store to FILE (safe while running)", cmdBackup},
-		{"demo", "[--once] [--speed N] [--dir DIR] [--seed N] [--json]", "play a whole round against simulated missions (live view; --once: final table)", cmdDemo},
+		{"figures", "[--json] [--csv] [--missions]", "the figures per round and across rounds: pre-sessions, missions invited and attending, States under Review at their own, speakers, missions never attending", cmdFigures},
+		{"round new", "N [--from FILE.toml] [--title TEXT] [--venue TEXT] [--time-zone ZONE] [--first-day DATE] [--last-day DATE] [--rsvp-deadline TIME] [--provisional] [--use] [--json]", "record the next round (the UPR session's number); the missions and what was learned of their contacts carry over", cmdRoundNew},
+		{"round set", "[--title TEXT] [--venue TEXT] [--time-zone ZONE] [--first-day DATE] [--last-day DATE] [--rsvp-deadline TIME] [--provisional=BOOL] [--json]", "change the current round (or --round N): title, venue, time zone, days, deadline, provisional", cmdRoundSet},
+		{"round list", "[--json]", "the rounds in the store, the current one marked", cmdRoundList},
+		{"round use", "N", "make round N the current round, the one commands and the daemon act on", cmdRoundUse},
+		{"demo", "[--once] [--speed N] [--dir DIR] [--seed N] [--rounds N] [--json]", "play a whole round against simulated missions (live view; --once: final table; --rounds 2: two rounds and the figures across them)", cmdDemo},
 		{"run", "[--stop-grace D] [--clock TIME --speed N]", "the daemon: outbox, intake, reminders, admin socket (systemd Type=notify)", cmdRun},
 		{"version", "", "print the version", cmdVersion},
 	}
@@ -107,11 +114,13 @@ func commands() []command {
 const globalUsage = `outreach invites every Permanent Mission to every UPR pre-session, reads
 their replies, and keeps their calendars right.
 
-Usage: outreach [--config PATH] [--store FILE] COMMAND [ARGS]
+Usage: outreach [--config PATH] [--store FILE] [--round N] COMMAND [ARGS]
 
 Global flags:
   --config PATH   configuration file (default ./outreach.toml, or $OUTREACH_CONFIG)
   --store FILE    use this store file instead of the configured one (e.g. a backup)
+  --round N       act on round N (the UPR session's number) instead of the current round;
+                  also accepted after the command
 
 Commands:
 `
@@ -134,12 +143,16 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	fs.SetOutput(io.Discard)
 	fs.StringVar(&c.configPath, "config", "", "")
 	fs.StringVar(&c.storePath, "store", "", "")
+	fs.IntVar(&c.round, "round", 0, "")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			printUsage(stdout)
 			return nil
 		}
 		return usagef("%v", err)
+	}
+	if c.round < 0 {
+		return usagef("--round %d: want the number of a UPR session (outreach round list)", c.round)
 	}
 	if c.configPath == "" {
 		c.configPath = os.Getenv("OUTREACH_CONFIG")
@@ -181,7 +194,45 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 		return usagef("unknown command %q", rest[0])
 	}
-	return best.run(c, rest[bestWords:])
+	args, err := c.roundFlag(rest[bestWords:])
+	if err != nil {
+		return err
+	}
+	return best.run(c, args)
+}
+
+// roundFlag takes --round N (or --round=N) out of a command's arguments,
+// so it may follow the command as well as precede it ("outreach status
+// --round 28"); arguments after "--" are left alone.
+func (c *cli) roundFlag(args []string) ([]string, error) {
+	var out []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			return append(out, args[i:]...), nil
+		}
+		name, value, hasValue := strings.Cut(strings.TrimPrefix(a, "-"), "=")
+		if !strings.HasPrefix(a, "-") || name != "-round" && name != "round" {
+			out = append(out, a)
+			continue
+		}
+		if !hasValue {
+			if i+1 >= len(args) {
+				return nil, usagef("--round: want the number of a round (outreach round list)")
+			}
+			i++
+			value = args[i]
+		}
+		n, err := strconv.Atoi(value)
+		if err != nil || n <= 0 {
+			return nil, usagef("--round %q: want the number of a round (outreach round list)", value)
+		}
+		if c.round != 0 && c.round != n {
+			return nil, usagef("--round given twice: %d and %d", c.round, n)
+		}
+		c.round = n
+	}
+	return out, nil
 }
 
 func isHelpFlag(s string) bool { return s == "--help" || s == "-help" || s == "-h" || s == "--h" }
@@ -315,6 +366,9 @@ func (c *cli) withStore(readOnly bool, fn func(a *admin.Client) error) (err erro
 	}
 	if cfg != nil && c.storePath == "" {
 		if a, err := admin.DialSocket(c.ctx, cfg.SocketPath()); err == nil {
+			if err := c.checkDaemonRound(a); err != nil {
+				return err
+			}
 			return fn(a)
 		}
 	}
@@ -347,11 +401,15 @@ func (c *cli) localAPI(cfg *config.Config, readOnly bool) (*admin.Client, func()
 		return nil, nil, fmt.Errorf("no store at %s yet: `outreach init DIR` writes one, `outreach missions import FILE.csv` starts it", path)
 	}
 	ro := readOnly && !store.JournalPending(path)
-	st, err := store.Open(path, store.Options{Now: c.clock.Now, ReadOnly: ro})
+	st, err := c.openStore(cfg, path, store.Options{Now: c.clock.Now, ReadOnly: ro})
 	if ro && errors.Is(err, store.ErrOldSchema) {
-		st, err = store.Open(path, store.Options{Now: c.clock.Now})
+		st, err = c.openStore(cfg, path, store.Options{Now: c.clock.Now})
 	}
 	if err != nil {
+		return nil, nil, err
+	}
+	if opts.Event, err = roundEvent(st, opts.Event); err != nil {
+		st.Close()
 		return nil, nil, err
 	}
 	opts.Store = st

@@ -43,7 +43,7 @@ func cmdInit(c *cli, args []string) error {
 	if err := os.WriteFile(cfgPath, []byte(config.Example), 0o640); err != nil {
 		return fmt.Errorf("init: %w", err)
 	}
-	st, err := store.Open(cfg.StorePath(), store.Options{Now: c.clock.Now})
+	st, err := c.openStore(cfg, cfg.StorePath(), store.Options{Now: c.clock.Now})
 	if err != nil {
 		return err
 	}

@@ -221,6 +221,7 @@ func cmdReviewResolve(c *cli, args []string) error {
 	dismiss := fs.Bool("dismiss", false, "record nothing")
 	note := fs.String("note", "", "why")
 	delegates := fs.Int("delegates", 0, "delegates announced")
+	addContact := fs.Bool("add-contact", false, "the sender writes for the mission: make it one of its contacts (this round's next messages and later rounds' invitations go to it)")
 	pos, err := c.parse(fs, args, 1)
 	if err != nil {
 		return err
@@ -252,7 +253,7 @@ func cmdReviewResolve(c *cli, args []string) error {
 				}
 			}
 		}
-		it, err := a.Resolve(c.ctx, id, admin.ResolveRequest{Mission: *mission, Answers: answers, Dismiss: *dismiss, Note: *note, Actor: actor(), Delegates: *delegates})
+		it, err := a.Resolve(c.ctx, id, admin.ResolveRequest{Mission: *mission, Answers: answers, Dismiss: *dismiss, Note: *note, Actor: actor(), Delegates: *delegates, AddContact: *addContact})
 		if err != nil {
 			return fmt.Errorf("review resolve: %w", err)
 		}

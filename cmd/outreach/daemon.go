@@ -139,12 +139,17 @@ func (d *daemon) open() error {
 	if d.c.storePath != "" {
 		path = d.c.storePath
 	}
-	st, err := store.Open(path, store.Options{Now: d.clock.Now})
+	st, err := d.c.openStore(cfg, path, store.Options{Now: d.clock.Now})
 	if err != nil {
 		return err
 	}
 	d.st = st
 	opts := d.c.engineOptions(cfg)
+	if opts.Event, err = roundEvent(st, opts.Event); err != nil {
+		st.Close()
+		return err
+	}
+	d.log.Info("acting on round", "round", st.Round())
 	opts.Store, opts.Templates, opts.TemplatesErr, opts.Sender, opts.Clock, opts.Logger = st, set, nil, sender, d.clock, d.log
 	d.e = jobs.New(opts)
 	// Logins the servers refused are held back for a while, across
@@ -185,6 +190,10 @@ func (d *daemon) reload() error {
 	d.e.SetSchedule(jobs.ScheduleFrom(cfg.Reminders))
 	if later := needRestart(d.cfg, cfg); len(later) > 0 {
 		d.log.Warn("these sections changed and take effect at the next restart", "sections", strings.Join(later, " "))
+	}
+	if d.cfg.FirstRound() != cfg.FirstRound() {
+		d.log.Warn("[event]'s title, upr_session, venue, time_zone, days, rsvp_deadline and provisional no longer change a round the store holds; stop the daemon and use `outreach round set` (or `round new` for the next round)",
+			"round", d.st.Round())
 	}
 	d.cfg = cfg
 	return nil

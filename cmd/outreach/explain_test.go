@@ -55,8 +55,8 @@ func TestClassifyExplain(t *testing.T) {
 }
 
 // `--store FILE status` on a copy, without the configuration: a header
-// from the store's own sessions, each session's room, and missions not
-// yet invited apart from those that have not answered.
+// from the store's own round record, each session's room, and missions
+// not yet invited apart from those that have not answered.
 func TestStatusOfAStoreCopy(t *testing.T) {
 	dir, cfg := demoDir(t)
 	mustRun(t, "--config", cfg, "rsvp", "set", "FRA", "ARG", "accepted")
@@ -64,7 +64,7 @@ func TestStatusOfAStoreCopy(t *testing.T) {
 	mustRun(t, "--config", cfg, "backup", cp)
 	out := mustRun(t, "--store", cp, "status")
 	for _, want := range []string{
-		"Pre-sessions in this store (2017-10-10 to 2017-10-13)\n",
+		"UPR Pre-sessions: 28th UPR Working Group session (2017-10-10 to 2017-10-13)\n",
 		"ROOM", "Room XXIV", "NO ANSWER  NOT INVITED",
 	} {
 		if !strings.Contains(out, want) {
