@@ -179,11 +179,9 @@ func FiguresOf(tx *store.Tx, now time.Time) (Figures, error) {
 func roundFigures(tx *store.Tx, r outreach.Round, ms []outreach.Mission, now time.Time) (RoundFigures, map[string]MissionRoundRecord, error) {
 	rf := RoundFigures{Round: r.Number, Title: r.Title, FirstDay: r.FirstDay, LastDay: r.LastDay, Sessions: []SessionFigures{}}
 	per := map[string]MissionRoundRecord{}
-	for _, m := range ms {
-		per[m.ID] = MissionRoundRecord{Round: r.Number}
-	}
 	names := map[string]string{}
 	for _, m := range ms {
+		per[m.ID] = MissionRoundRecord{Round: r.Number}
 		names[m.ID] = m.Names.EN
 	}
 	ss, err := tx.Sessions()
@@ -203,45 +201,69 @@ func roundFigures(tx *store.Tx, r outreach.Round, ms []outreach.Mission, now tim
 		sf := SessionFigures{SuR: s.SuR, Name: names[s.SuR], Start: s.Start, Status: s.Status.String()}
 		if s.Status == outreach.Cancelled {
 			rf.Cancelled++
-			rf.Sessions = append(rf.Sessions, sf)
-			continue
+		} else {
+			live[s.SuR] = true
+			rf.countSession(&sf, s, ms, byKey, now)
 		}
-		live[s.SuR] = true
-		rf.PreSessions++
-		if !s.End.After(now) {
-			rf.Held++
-		}
-		for _, sp := range s.Panel {
-			sf.Speakers++
-			sf.Minutes += sp.Minutes
-			switch sp.Kind {
-			case outreach.CSO:
-				rf.CSO++
-			case outreach.NHRI:
-				rf.NHRI++
-			}
-		}
-		rf.Speakers += sf.Speakers
-		rf.SpeakerMinutes += sf.Minutes
-		for _, m := range ms {
-			switch byKey[[2]string{m.ID, s.SuR}] {
-			case outreach.Accepted:
-				sf.Attending++
-				if m.ID == s.SuR {
-					sf.SuRAttending = true
-				}
-			case outreach.Declined:
-				sf.Declined++
-			case outreach.Tentative:
-				sf.Tentative++
-			}
-		}
-		if sf.SuRAttending {
-			rf.SuRAtOwn++
-		}
-		rf.Attendances += sf.Attending
 		rf.Sessions = append(rf.Sessions, sf)
 	}
+	missionRecords(per, answers, live)
+	if err := rf.countInvited(tx, per); err != nil {
+		return rf, nil, err
+	}
+	for _, mr := range per {
+		if mr.Attended > 0 {
+			rf.MissionsAttending++
+		}
+	}
+	if rf.PreSessions > 0 {
+		rf.PerSession = float64(rf.Attendances) / float64(rf.PreSessions)
+	}
+	sort.SliceStable(rf.Sessions, func(i, j int) bool { return rf.Sessions[i].Start.Before(rf.Sessions[j].Start) })
+	return rf, per, nil
+}
+
+// countSession counts a pre-session that was not cancelled: held or not,
+// its speakers and their minutes, and the missions' answers to it.
+func (rf *RoundFigures) countSession(sf *SessionFigures, s outreach.Session, ms []outreach.Mission, byKey map[[2]string]outreach.Status, now time.Time) {
+	rf.PreSessions++
+	if !s.End.After(now) {
+		rf.Held++
+	}
+	for _, sp := range s.Panel {
+		sf.Speakers++
+		sf.Minutes += sp.Minutes
+		switch sp.Kind {
+		case outreach.CSO:
+			rf.CSO++
+		case outreach.NHRI:
+			rf.NHRI++
+		}
+	}
+	rf.Speakers += sf.Speakers
+	rf.SpeakerMinutes += sf.Minutes
+	for _, m := range ms {
+		switch byKey[[2]string{m.ID, s.SuR}] {
+		case outreach.Accepted:
+			sf.Attending++
+			if m.ID == s.SuR {
+				sf.SuRAttending = true
+			}
+		case outreach.Declined:
+			sf.Declined++
+		case outreach.Tentative:
+			sf.Tentative++
+		}
+	}
+	if sf.SuRAttending {
+		rf.SuRAtOwn++
+	}
+	rf.Attendances += sf.Attending
+}
+
+// missionRecords counts each mission's acceptances and refusals of the
+// round's pre-sessions that were not cancelled.
+func missionRecords(per map[string]MissionRoundRecord, answers []outreach.RSVP, live map[string]bool) {
 	for _, a := range answers {
 		mr, known := per[a.Mission]
 		if !known || !live[a.Session] {
@@ -255,9 +277,13 @@ func roundFigures(tx *store.Tx, r outreach.Round, ms []outreach.Mission, now tim
 		}
 		per[a.Mission] = mr
 	}
+}
+
+// countInvited marks the missions whose invitation was delivered.
+func (rf *RoundFigures) countInvited(tx *store.Tx, per map[string]MissionRoundRecord) error {
 	invs, err := tx.OutboxByKeyPrefix(string(outreach.Invitation) + "/")
 	if err != nil {
-		return rf, nil, err
+		return err
 	}
 	for _, it := range invs {
 		if mr, known := per[it.Key.Mission]; known && it.State == outreach.Sent && !mr.Invited {
@@ -266,16 +292,7 @@ func roundFigures(tx *store.Tx, r outreach.Round, ms []outreach.Mission, now tim
 			rf.MissionsInvited++
 		}
 	}
-	for _, mr := range per {
-		if mr.Attended > 0 {
-			rf.MissionsAttending++
-		}
-	}
-	if rf.PreSessions > 0 {
-		rf.PerSession = float64(rf.Attendances) / float64(rf.PreSessions)
-	}
-	sort.SliceStable(rf.Sessions, func(i, j int) bool { return rf.Sessions[i].Start.Before(rf.Sessions[j].Start) })
-	return rf, per, nil
+	return nil
 }
 
 // RoundSummary is one round of the store as `outreach round list` shows
