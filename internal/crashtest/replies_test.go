@@ -2,7 +2,6 @@ package crashtest
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"regexp"
 	"strconv"
@@ -66,7 +65,8 @@ func TestRepliesSurviveKill9(t *testing.T) {
 	lastUID := k.replies[len(k.replies)-1].uid
 
 	start := time.Now()
-	kills, early, readBeforeLast := k.killWhileReading(rng, lastUID)
+	clock := &killClock{rng: rng, total: crashMessages, kills: crashKills, rate: 100}
+	kills, early, readBeforeLast := k.killWhileReading(clock, lastUID)
 	killPhase := time.Since(start)
 
 	k.readRestShowingCheckpoint(lastUID)
@@ -162,14 +162,14 @@ func (k *replyKills) recorded(tx *store.Tx) (n int, cp store.Checkpoint) {
 	return n, cp
 }
 
-// killWhileReading starts the daemon and kills it -9, during start-up or
-// while it reads, until crashKills kills or every reply is read, checking
-// after each kill that no recorded reply was lost. It returns the kills,
-// how many fell during start-up, and the replies recorded at the last.
-func (k *replyKills) killWhileReading(rng *rand.Rand, lastUID imap.UID) (kills, early, done int) {
+// killWhileReading starts the daemon and kills it -9 when clock says,
+// during start-up or while it reads, until crashKills kills or every reply
+// is read, checking after each kill that no recorded reply was lost. It
+// returns the kills, how many fell during start-up, and the replies
+// recorded at the last.
+func (k *replyKills) killWhileReading(clock *killClock, lastUID imap.UID) (kills, early, done int) {
 	t, e := k.t, k.e
 	t.Helper()
-	clock := &killClock{rng: rng, total: crashMessages, kills: crashKills, rate: 100}
 	for kills < crashKills {
 		d := e.start()
 		var t0 time.Time
