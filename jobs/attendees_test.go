@@ -31,47 +31,9 @@ func TestEveryContactIsAnAttendee(t *testing.T) {
 		want = append(want, strings.ToLower(c.Email))
 	}
 	slices.Sort(want)
-
-	// check reads every calendar object of msg with both parsers and
-	// returns how many events it checked.
 	check := func(what string, msg smtptest.Message, partstat string) int {
 		t.Helper()
-		if got := slices.Sorted(slices.Values(lower(msg.To))); !slices.Equal(got, want) {
-			t.Errorf("%s went to %v, want every contact %v", what, got, want)
-		}
-		objs := calendarParts(t, what, msg)
-		n := 0
-		for name, all := range map[string]func([][]byte) ([]clientcheck.CalendarResult, error){
-			"ical.js": clientcheck.ICALJSAll, "icalendar": clientcheck.PyICalendarAll} {
-			rs, err := all(objs)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for i, r := range rs {
-				if r.Err != nil {
-					t.Errorf("%s, object %d, as %s reads it: %v", what, i+1, name, r.Err)
-					continue
-				}
-				for _, ev := range r.Calendar.Events {
-					n++
-					var got []string
-					for _, a := range ev.Attendees {
-						got = append(got, strings.ToLower(a.Email))
-						if a.CN != mex.Title() || a.PartStat != partstat || a.Role != "REQ-PARTICIPANT" {
-							t.Errorf("%s, %s, as %s reads it: attendee %+v, want CN %q PARTSTAT=%s", what, ev.UID, name, a, mex.Title(), partstat)
-						}
-						if r.Calendar.Method == "REQUEST" && a.RSVP != "TRUE" {
-							t.Errorf("%s, %s, as %s reads it: %s is not asked to answer (RSVP=%q)", what, ev.UID, name, a.Email, a.RSVP)
-						}
-					}
-					slices.Sort(got)
-					if !slices.Equal(got, want) {
-						t.Errorf("%s, %s, as %s reads it: attendees %v, want every contact %v", what, ev.UID, name, got, want)
-					}
-				}
-			}
-		}
-		return n
+		return checkEveryContactAttends(t, mex, want, what, msg, partstat)
 	}
 
 	f.inviteAndFlush("MEX")
@@ -83,29 +45,7 @@ func TestEveryContactIsAnAttendee(t *testing.T) {
 		t.Errorf("the invitation's attachments hold %d events as the two parsers read them, want 2×14", n)
 	}
 
-	// The mission's human rights officer, the second contact, accepts the
-	// pre-session on Japan in Outlook.
-	srv := startMemIMAP(t)
-	colleague := mex.Contacts[1].Email
-	id := "<AM6PR0702MB.mex.1@AM6PR0702MB.eurprd07.prod.outlook.com>"
-	srv.deliver(t, outlookAnswer{from: colleague, name: "Lucía Hernández", uid: f.e.UID("MEX", "JPN"), method: "REPLY",
-		partStat: "ACCEPTED", dtstamp: f.clock.Now().Add(time.Hour), messageID: id}.raw())
-	f.clock.Advance(2 * time.Hour)
-	f.syncInbox(srv.addr)
-	if r := f.rsvp("MEX", "JPN"); r.Status != outreach.Accepted || r.Source.Kind != outreach.FromCalendar || r.Source.MessageID != id {
-		t.Errorf("MEX/JPN after %s accepted in Outlook: %+v, want accepted from the calendar reply", colleague, r)
-	}
-	if rv := f.openReviews(); len(rv) != 0 {
-		t.Errorf("the colleague's calendar answer went to review: %+v", rv)
-	}
-	// The third contact declines Peru from Outlook too.
-	srv.deliver(t, outlookAnswer{from: strings.ToUpper(mex.Contacts[2].Email), name: "Misión de México", uid: f.e.UID("MEX", "PER"),
-		method: "REPLY", partStat: "DECLINED", dtstamp: f.clock.Now().Add(time.Hour), messageID: "<per.mex.3@outlook.example>"}.raw())
-	f.clock.Advance(2 * time.Hour)
-	f.syncInbox(srv.addr)
-	if r := f.rsvp("MEX", "PER"); r.Status != outreach.Declined || r.Source.Kind != outreach.FromCalendar {
-		t.Errorf("MEX/PER after the third contact declined: %+v", r)
-	}
+	colleaguesAnswerInOutlook(t, f, mex)
 
 	// Staff record acceptances by phone: each confirmation is a REQUEST
 	// to every contact, ACCEPTED for each.
@@ -131,30 +71,107 @@ func TestEveryContactIsAnAttendee(t *testing.T) {
 	if _, err := f.e.CancelSession("CZE", "the State under Review withdrew", "staff"); err != nil {
 		t.Fatal(err)
 	}
-	sent = f.flushAll()
-	kinds := f.kindsByMessageID()
 	seen := map[outreach.MessageKind]bool{}
-	for _, m := range sent {
-		k := kinds[m.MessageID]
-		seen[k] = true
-		check(string(k), m, "NEEDS-ACTION")
+	checkEachSentByKind := func(partstat string) {
+		t.Helper()
+		sent := f.flushAll()
+		kinds := f.kindsByMessageID()
+		for _, m := range sent {
+			k := kinds[m.MessageID]
+			seen[k] = true
+			check(string(k), m, partstat)
+		}
 	}
+	checkEachSentByKind("NEEDS-ACTION")
 	// Staff then record that Mexico will not come to Japan after all: the
 	// withdrawal removes the event from every contact's calendar.
 	if _, err := f.e.SetRSVP("MEX", "JPN", outreach.Declined, "by phone", "staff"); err != nil {
 		t.Fatal(err)
 	}
-	sent = f.flushAll()
-	kinds = f.kindsByMessageID()
-	for _, m := range sent {
-		k := kinds[m.MessageID]
-		seen[k] = true
-		check(string(k), m, "DECLINED")
-	}
+	checkEachSentByKind("DECLINED")
 	for _, k := range []outreach.MessageKind{outreach.Update, outreach.Cancellation, outreach.Withdrawal} {
 		if !seen[k] {
 			t.Errorf("no %s was sent", k)
 		}
+	}
+}
+
+// colleaguesAnswerInOutlook: the mission's human rights officer, the
+// second contact, accepts the pre-session on Japan in Outlook, and the
+// third contact declines Peru; both answers are recorded for the mission
+// from the calendar, none goes to review.
+func colleaguesAnswerInOutlook(t *testing.T, f *fixture, mex outreach.Mission) {
+	t.Helper()
+	srv := startMemIMAP(t)
+	colleague := mex.Contacts[1].Email
+	id := "<AM6PR0702MB.mex.1@AM6PR0702MB.eurprd07.prod.outlook.com>"
+	srv.deliver(t, outlookAnswer{from: colleague, name: "Lucía Hernández", uid: f.e.UID("MEX", "JPN"), method: "REPLY",
+		partStat: "ACCEPTED", dtstamp: f.clock.Now().Add(time.Hour), messageID: id}.raw())
+	f.clock.Advance(2 * time.Hour)
+	f.syncInbox(srv.addr)
+	if r := f.rsvp("MEX", "JPN"); r.Status != outreach.Accepted || r.Source.Kind != outreach.FromCalendar || r.Source.MessageID != id {
+		t.Errorf("MEX/JPN after %s accepted in Outlook: %+v, want accepted from the calendar reply", colleague, r)
+	}
+	if rv := f.openReviews(); len(rv) != 0 {
+		t.Errorf("the colleague's calendar answer went to review: %+v", rv)
+	}
+	srv.deliver(t, outlookAnswer{from: strings.ToUpper(mex.Contacts[2].Email), name: "Misión de México", uid: f.e.UID("MEX", "PER"),
+		method: "REPLY", partStat: "DECLINED", dtstamp: f.clock.Now().Add(time.Hour), messageID: "<per.mex.3@outlook.example>"}.raw())
+	f.clock.Advance(2 * time.Hour)
+	f.syncInbox(srv.addr)
+	if r := f.rsvp("MEX", "PER"); r.Status != outreach.Declined || r.Source.Kind != outreach.FromCalendar {
+		t.Errorf("MEX/PER after the third contact declined: %+v", r)
+	}
+}
+
+// checkEveryContactAttends: msg went to every contact (want), and every
+// calendar object it carries, read with both parsers, lists every contact
+// as an attendee with partstat. It returns how many events it checked.
+func checkEveryContactAttends(t *testing.T, mex outreach.Mission, want []string, what string, msg smtptest.Message, partstat string) int {
+	t.Helper()
+	if got := slices.Sorted(slices.Values(lower(msg.To))); !slices.Equal(got, want) {
+		t.Errorf("%s went to %v, want every contact %v", what, got, want)
+	}
+	objs := calendarParts(t, what, msg)
+	n := 0
+	for name, all := range map[string]func([][]byte) ([]clientcheck.CalendarResult, error){
+		"ical.js": clientcheck.ICALJSAll, "icalendar": clientcheck.PyICalendarAll} {
+		rs, err := all(objs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, r := range rs {
+			if r.Err != nil {
+				t.Errorf("%s, object %d, as %s reads it: %v", what, i+1, name, r.Err)
+				continue
+			}
+			for _, ev := range r.Calendar.Events {
+				n++
+				checkEventAttendees(t, mex, want, what+", "+ev.UID+", as "+name+" reads it", r.Calendar.Method, ev.Attendees, partstat)
+			}
+		}
+	}
+	return n
+}
+
+// checkEventAttendees: the event's attendees are every contact (want),
+// each with the mission's title, partstat, as a required participant,
+// asked to answer in a REQUEST.
+func checkEventAttendees(t *testing.T, mex outreach.Mission, want []string, where, method string, attendees []clientcheck.Attendee, partstat string) {
+	t.Helper()
+	var got []string
+	for _, a := range attendees {
+		got = append(got, strings.ToLower(a.Email))
+		if a.CN != mex.Title() || a.PartStat != partstat || a.Role != "REQ-PARTICIPANT" {
+			t.Errorf("%s: attendee %+v, want CN %q PARTSTAT=%s", where, a, mex.Title(), partstat)
+		}
+		if method == "REQUEST" && a.RSVP != "TRUE" {
+			t.Errorf("%s: %s is not asked to answer (RSVP=%q)", where, a.Email, a.RSVP)
+		}
+	}
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Errorf("%s: attendees %v, want every contact %v", where, got, want)
 	}
 }
 

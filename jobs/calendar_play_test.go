@@ -95,6 +95,64 @@ func TestCalendarPlay(t *testing.T) {
 				t.Fatalf("cancel: queued %d, %v", rep.Queued, err)
 			}
 		})
+	objects := validInviteThenThreeChanges(t, received)
+
+	uid := f.e.UID(mission, sur)
+	played, err := clientcheck.PlayCalendar(objects)
+	if err != nil {
+		t.Fatal(err)
+	}
+	actions := checkPlayedSteps(t, played, uid)
+	if want := []string{"REQUEST added 0", "REQUEST updated 1", "REQUEST updated 2", "CANCEL cancelled 3"}; !slices.Equal(actions, want) {
+		t.Errorf("session %s: the calendar applied %q, want %q", sur, actions, want)
+	}
+
+	t.Logf("ical.js applied %d objects; session %s: %s", len(objects), sur, strings.Join(actions, ", "))
+	if len(played.Events) != 14 {
+		t.Errorf("calendar holds %d events, want the 14 sessions once each", len(played.Events))
+	}
+	// The slots as the round was seeded, before any change.
+	_, sessions, err := directory.Round28()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := mustMission(t, f, mission)
+	for _, s := range sessions {
+		ev, ok := playedOnce(t, f, played, mission, s.SuR)
+		if !ok {
+			continue
+		}
+		if !everyContact(m, ev.Attendees, "") {
+			t.Errorf("session %s: attendees %+v, want every contact of %q", s.SuR, ev.Attendees, m.Title())
+		}
+		if s.SuR != sur {
+			if ev.Cancelled || ev.Sequence != 0 || !ev.Start.Equal(s.Start) || !strings.HasPrefix(ev.Location, roomIn(m.Language, s.Room)) {
+				t.Errorf("session %s changed: %+v", s.SuR, ev)
+			}
+			continue
+		}
+		checkPlayedCancelledAfterSecondMove(t, ev, sur, second, room2)
+	}
+
+	// The same objects, read by Python's icalendar.
+	revs := pyICalendarRevisions(t, objects, uid)
+	ukr := sessionBySuR(t, sessions, sur)
+	want := []calendarRevision{
+		{"REQUEST", 0, utcText(ukr.Start), roomIn(m.Language, ukr.Room)},
+		{"REQUEST", 1, utcText(first), roomIn(m.Language, room1)},
+		{"REQUEST", 2, utcText(second), room2},
+		{"CANCEL", 3, utcText(second), room2},
+	}
+	if fmt.Sprint(revs) != fmt.Sprint(want) {
+		t.Errorf("Python icalendar reads session %s as\n%v\nwant\n%v", sur, revs, want)
+	}
+}
+
+// validInviteThenThreeChanges: the mission received the invitation with 14
+// calendar objects, then three messages with one each, every object valid
+// by icaltest.Validate. It returns the objects in order.
+func validInviteThenThreeChanges(t *testing.T, received [][][]byte) [][]byte {
+	t.Helper()
 	if len(received) != 4 {
 		t.Fatalf("mission received %d messages, want the invitation, two updates and a cancellation", len(received))
 	}
@@ -113,12 +171,13 @@ func TestCalendarPlay(t *testing.T) {
 			t.Errorf("object %d does not validate:\n%v\n%s", i+1, err, o)
 		}
 	}
+	return objects
+}
 
-	uid := f.e.UID(mission, sur)
-	played, err := clientcheck.PlayCalendar(objects)
-	if err != nil {
-		t.Fatal(err)
-	}
+// checkPlayedSteps: every object of another session is added, and ical.js
+// has no problem with any. It returns what the calendar did with uid's.
+func checkPlayedSteps(t *testing.T, played clientcheck.Played, uid string) []string {
+	t.Helper()
 	var actions []string
 	for _, s := range played.Steps {
 		if s.UID == uid {
@@ -130,63 +189,57 @@ func TestCalendarPlay(t *testing.T) {
 			t.Errorf("object %d: ical.js: %v", s.Index+1, s.Problems)
 		}
 	}
-	if want := []string{"REQUEST added 0", "REQUEST updated 1", "REQUEST updated 2", "CANCEL cancelled 3"}; !slices.Equal(actions, want) {
-		t.Errorf("session %s: the calendar applied %q, want %q", sur, actions, want)
-	}
+	return actions
+}
 
-	t.Logf("ical.js applied %d objects; session %s: %s", len(objects), sur, strings.Join(actions, ", "))
-	if len(played.Events) != 14 {
-		t.Errorf("calendar holds %d events, want the 14 sessions once each", len(played.Events))
-	}
-	// The slots as the round was seeded, before any change.
-	_, sessions, err := directory.Round28()
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := mustMission(t, f, mission)
-	title := m.Title()
-	for _, s := range sessions {
-		var got []clientcheck.PlayedEvent
-		for _, ev := range played.Events {
-			if ev.UID == f.e.UID(mission, s.SuR) {
-				got = append(got, ev)
-			}
-		}
-		if len(got) != 1 {
-			t.Errorf("session %s is %d times in the calendar", s.SuR, len(got))
-			continue
-		}
-		ev := got[0]
-		if !everyContact(m, ev.Attendees, "") {
-			t.Errorf("session %s: attendees %+v, want every contact of %q", s.SuR, ev.Attendees, title)
-		}
-		if s.SuR != sur {
-			if ev.Cancelled || ev.Sequence != 0 || !ev.Start.Equal(s.Start) || !strings.HasPrefix(ev.Location, roomIn(m.Language, s.Room)) {
-				t.Errorf("session %s changed: %+v", s.SuR, ev)
-			}
-			continue
-		}
-		if !ev.Cancelled || ev.Status != "CANCELLED" || ev.Sequence != 3 {
-			t.Errorf("session %s: cancelled %v, STATUS %q, SEQUENCE %d; want cancelled at 3", sur, ev.Cancelled, ev.Status, ev.Sequence)
-		}
-		if !ev.Start.Equal(second) || !ev.End.Equal(second.Add(time.Hour)) || !strings.HasPrefix(ev.Location, room2) {
-			t.Errorf("session %s ends at %s–%s in %q, want the second move: %s–%s in %q",
-				sur, ev.Start, ev.End, ev.Location, second.UTC(), second.Add(time.Hour).UTC(), room2)
+// playedOnce returns the mission's event for session sur in the played
+// calendar, which must hold it once.
+func playedOnce(t *testing.T, f *fixture, played clientcheck.Played, mission, sur string) (clientcheck.PlayedEvent, bool) {
+	t.Helper()
+	var got []clientcheck.PlayedEvent
+	for _, ev := range played.Events {
+		if ev.UID == f.e.UID(mission, sur) {
+			got = append(got, ev)
 		}
 	}
+	if len(got) != 1 {
+		t.Errorf("session %s is %d times in the calendar", sur, len(got))
+		return clientcheck.PlayedEvent{}, false
+	}
+	return got[0], true
+}
 
-	// The same objects, read by Python's icalendar.
+// checkPlayedCancelledAfterSecondMove: the moved session ends cancelled
+// at sequence 3, at the second move's time and room.
+func checkPlayedCancelledAfterSecondMove(t *testing.T, ev clientcheck.PlayedEvent, sur string, second time.Time, room2 string) {
+	t.Helper()
+	if !ev.Cancelled || ev.Status != "CANCELLED" || ev.Sequence != 3 {
+		t.Errorf("session %s: cancelled %v, STATUS %q, SEQUENCE %d; want cancelled at 3", sur, ev.Cancelled, ev.Status, ev.Sequence)
+	}
+	if !ev.Start.Equal(second) || !ev.End.Equal(second.Add(time.Hour)) || !strings.HasPrefix(ev.Location, room2) {
+		t.Errorf("session %s ends at %s–%s in %q, want the second move: %s–%s in %q",
+			sur, ev.Start, ev.End, ev.Location, second.UTC(), second.Add(time.Hour).UTC(), room2)
+	}
+}
+
+// calendarRevision is one revision of a session's event as Python's
+// icalendar reads it.
+type calendarRevision struct {
+	method string
+	seq    int
+	start  string
+	room   string
+}
+
+// pyICalendarRevisions reads objects with Python's icalendar, each without
+// error, and returns the revisions of uid's event in order.
+func pyICalendarRevisions(t *testing.T, objects [][]byte, uid string) []calendarRevision {
+	t.Helper()
 	rs, err := clientcheck.PyICalendarAll(objects)
 	if err != nil {
 		t.Fatal(err)
 	}
-	type revision struct {
-		method string
-		seq    int
-		start  string
-		room   string
-	}
-	var revs []revision
+	var revs []calendarRevision
 	for i, r := range rs {
 		if r.Err != nil {
 			t.Errorf("object %d: %v", i+1, r.Err)
@@ -194,20 +247,11 @@ func TestCalendarPlay(t *testing.T) {
 		}
 		for _, ev := range r.Calendar.Events {
 			if ev.UID == uid {
-				revs = append(revs, revision{r.Calendar.Method, ev.Sequence, ev.Start.Format(time.RFC3339), strings.SplitN(ev.Location, ", Palais", 2)[0]})
+				revs = append(revs, calendarRevision{r.Calendar.Method, ev.Sequence, ev.Start.Format(time.RFC3339), strings.SplitN(ev.Location, ", Palais", 2)[0]})
 			}
 		}
 	}
-	ukr := sessionBySuR(t, sessions, sur)
-	want := []revision{
-		{"REQUEST", 0, utcText(ukr.Start), roomIn(m.Language, ukr.Room)},
-		{"REQUEST", 1, utcText(first), roomIn(m.Language, room1)},
-		{"REQUEST", 2, utcText(second), room2},
-		{"CANCEL", 3, utcText(second), room2},
-	}
-	if fmt.Sprint(revs) != fmt.Sprint(want) {
-		t.Errorf("Python icalendar reads session %s as\n%v\nwant\n%v", sur, revs, want)
-	}
+	return revs
 }
 
 // TestCalendarPlayTwoMovesBeforeSending: two moves before the first went

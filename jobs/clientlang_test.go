@@ -26,6 +26,44 @@ func TestMessagesReadByClientsInTheirLanguage(t *testing.T) {
 	clientcheck.Require(t, clientcheck.ICALJSParser, clientcheck.PyEmailParser)
 	f := pageFixture(t)
 	missions := []string{"BEL", "ARG", "VAT", "PSE", "AUT"}
+	sendEveryKindToMissions(t, f, missions)
+	items, err := f.e.Outbox()
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]outreach.MessageKind{}
+	for _, it := range items {
+		kinds[it.MessageID] = it.Key.Kind
+	}
+	byAddr := missionsByAddress(t, f)
+	seen := map[outreach.MessageKind]int{}
+	for _, msg := range f.smtp.Messages() {
+		m, ok := byAddr[msg.To[0]]
+		if !ok {
+			continue
+		}
+		e, err := clientcheck.PyEmail(msg.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kind := kinds[e.Header("Message-ID")]
+		seen[kind]++
+		checkMessageInLanguage(t, e, m, kind)
+	}
+	for _, k := range []outreach.MessageKind{outreach.Invitation, outreach.Confirmation, outreach.Update, outreach.Cancellation,
+		outreach.Withdrawal, outreach.PageSummary} {
+		if seen[k] == 0 {
+			t.Errorf("no %s was sent", k)
+		}
+	}
+}
+
+// sendEveryKindToMissions invites missions, records an answer for each by
+// phone, moves a session and cancels another; each mission then gives up
+// Benin on its reply page and accepts the Republic of Korea: a withdrawal,
+// a confirmation and a summary. Everything is sent.
+func sendEveryKindToMissions(t *testing.T, f *fixture, missions []string) {
+	t.Helper()
 	f.inviteAndFlush(missions...)
 	for _, id := range missions {
 		if _, err := f.e.SetRSVP(id, "BEN", outreach.Accepted, "by phone", "staff"); err != nil {
@@ -42,22 +80,17 @@ func TestMessagesReadByClientsInTheirLanguage(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.flushAll()
-	// Each mission then gives up Benin on its reply page and accepts the
-	// Republic of Korea: a withdrawal, a confirmation and a summary.
 	for _, id := range missions {
 		a := answers("BEN", outreach.Declined, "KOR", outreach.Accepted)
 		a.Delegates = []store.PageDelegate{{Name: "Inès Núñez", Email: "i.nunez@" + strings.ToLower(id) + ".mission.example"}}
 		submit(t, f, id, a)
 	}
 	f.flushAll()
-	items, err := f.e.Outbox()
-	if err != nil {
-		t.Fatal(err)
-	}
-	kinds := map[string]outreach.MessageKind{}
-	for _, it := range items {
-		kinds[it.MessageID] = it.Key.Kind
-	}
+}
+
+// missionsByAddress is every mission by each of its contacts' addresses.
+func missionsByAddress(t *testing.T, f *fixture) map[string]outreach.Mission {
+	t.Helper()
 	ms, err := f.e.Missions()
 	if err != nil {
 		t.Fatal(err)
@@ -68,93 +101,89 @@ func TestMessagesReadByClientsInTheirLanguage(t *testing.T) {
 			byAddr[c.Email] = m
 		}
 	}
-	closing := map[outreach.Language]string{outreach.English: "highest consideration", outreach.French: "haute considération", outreach.Spanish: "más alta consideración"}
-	room := map[outreach.Language]string{outreach.English: "Room ", outreach.French: "Salle ", outreach.Spanish: "Sala "}
-	observer := map[outreach.Language]string{outreach.English: "Permanent Observer Mission", outreach.French: "Mission permanente d'observation", outreach.Spanish: "Misión Permanente de Observación"}
-	seen := map[outreach.MessageKind]int{}
-	for _, msg := range f.smtp.Messages() {
-		m, ok := byAddr[msg.To[0]]
-		if !ok {
-			continue
-		}
-		e, err := clientcheck.PyEmail(msg.Data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		kind := kinds[e.Header("Message-ID")]
-		seen[kind]++
-		where := m.ID + "/" + string(kind)
-		if len(e.Defects) > 0 {
-			t.Errorf("%s: Python email defects %v", where, e.Defects)
-		}
-		if auto := e.Header("Auto-Submitted"); (kind == outreach.Invitation) != (auto == "") {
-			t.Errorf("%s: Auto-Submitted %q", where, auto)
-		}
-		lang := m.Language
-		var text string
-		var cals [][]byte
-		for _, p := range e.Root.Leaves() {
-			switch p.ContentType {
-			case "text/plain":
-				text = p.Text
-			case "text/calendar":
-				cals = append(cals, p.Body)
-			}
-		}
-		if lang != outreach.English {
-			for line := range strings.SplitSeq(text, "\n") {
-				l := strings.TrimSpace(line)
-				if i := strings.Index(l, "«"); i >= 0 {
-					l = l[:i]
-				}
-				if strings.HasPrefix(l, "- ") && strings.Contains(l, "min)") || strings.Contains(l, "@") {
-					continue
-				}
-				if englishProse.MatchString(l) {
-					t.Errorf("%s: English in a %s message: %q", where, lang, line)
-				}
-			}
-		}
-		if m.Kind == outreach.Observer && !strings.Contains(text, observer[lang]) {
-			t.Errorf("%s: no %q in the letter", where, observer[lang])
-		}
-		if kind != outreach.Reminder && !strings.Contains(text, closing[lang]) {
-			t.Errorf("%s: no complimentary close %q:\n%s", where, closing[lang], text)
-		}
-		for _, read := range []func([]byte) (clientcheck.Calendar, error){clientcheck.ICALJS, clientcheck.PyICalendar} {
-			for _, ics := range cals {
-				c, err := read(ics)
-				if err != nil {
-					t.Errorf("%s: %v", where, err)
-					continue
-				}
-				for _, ev := range c.Events {
-					if !strings.HasPrefix(ev.Location, room[lang]) {
-						t.Errorf("%s: LOCATION %q not in %s", where, ev.Location, lang)
-					}
-					if lang == outreach.English {
-						continue
-					}
-					for line := range strings.SplitSeq(ev.Summary+"\n"+ev.Description, "\n") {
-						l := strings.TrimSpace(line)
-						if i := strings.Index(l, "«"); i >= 0 {
-							l = l[:i]
-						}
-						if strings.HasPrefix(l, "- ") && strings.Contains(l, "min)") || strings.Contains(l, "@") {
-							continue
-						}
-						if englishProse.MatchString(l) {
-							t.Errorf("%s: English in a %s calendar field: %q", where, lang, line)
-						}
-					}
-				}
-			}
+	return byAddr
+}
+
+var (
+	clientLangClosing  = map[outreach.Language]string{outreach.English: "highest consideration", outreach.French: "haute considération", outreach.Spanish: "más alta consideración"}
+	clientLangRoom     = map[outreach.Language]string{outreach.English: "Room ", outreach.French: "Salle ", outreach.Spanish: "Sala "}
+	clientLangObserver = map[outreach.Language]string{outreach.English: "Permanent Observer Mission", outreach.French: "Mission permanente d'observation", outreach.Spanish: "Misión Permanente de Observación"}
+)
+
+// checkMessageInLanguage checks one message of kind to mission m, as
+// Python's email read it: no defects, Auto-Submitted on every automatic
+// message, no English prose outside an English body, the observer title,
+// the complimentary close in every note, and its calendars.
+func checkMessageInLanguage(t *testing.T, e clientcheck.Email, m outreach.Mission, kind outreach.MessageKind) {
+	t.Helper()
+	where := m.ID + "/" + string(kind)
+	if len(e.Defects) > 0 {
+		t.Errorf("%s: Python email defects %v", where, e.Defects)
+	}
+	if auto := e.Header("Auto-Submitted"); (kind == outreach.Invitation) != (auto == "") {
+		t.Errorf("%s: Auto-Submitted %q", where, auto)
+	}
+	lang := m.Language
+	var text string
+	var cals [][]byte
+	for _, p := range e.Root.Leaves() {
+		switch p.ContentType {
+		case "text/plain":
+			text = p.Text
+		case "text/calendar":
+			cals = append(cals, p.Body)
 		}
 	}
-	for _, k := range []outreach.MessageKind{outreach.Invitation, outreach.Confirmation, outreach.Update, outreach.Cancellation,
-		outreach.Withdrawal, outreach.PageSummary} {
-		if seen[k] == 0 {
-			t.Errorf("no %s was sent", k)
+	if lang != outreach.English {
+		checkNoEnglishProse(t, where, lang, "message", text)
+	}
+	if m.Kind == outreach.Observer && !strings.Contains(text, clientLangObserver[lang]) {
+		t.Errorf("%s: no %q in the letter", where, clientLangObserver[lang])
+	}
+	if kind != outreach.Reminder && !strings.Contains(text, clientLangClosing[lang]) {
+		t.Errorf("%s: no complimentary close %q:\n%s", where, clientLangClosing[lang], text)
+	}
+	for _, read := range []func([]byte) (clientcheck.Calendar, error){clientcheck.ICALJS, clientcheck.PyICalendar} {
+		for _, ics := range cals {
+			checkCalendarInLanguage(t, where, lang, read, ics)
+		}
+	}
+}
+
+// checkCalendarInLanguage: as read, every event's LOCATION is in lang, and
+// no English prose is in a French or Spanish SUMMARY or DESCRIPTION.
+func checkCalendarInLanguage(t *testing.T, where string, lang outreach.Language, read func([]byte) (clientcheck.Calendar, error), ics []byte) {
+	t.Helper()
+	c, err := read(ics)
+	if err != nil {
+		t.Errorf("%s: %v", where, err)
+		return
+	}
+	for _, ev := range c.Events {
+		if !strings.HasPrefix(ev.Location, clientLangRoom[lang]) {
+			t.Errorf("%s: LOCATION %q not in %s", where, ev.Location, lang)
+		}
+		if lang == outreach.English {
+			continue
+		}
+		checkNoEnglishProse(t, where, lang, "calendar field", ev.Summary+"\n"+ev.Description)
+	}
+}
+
+// checkNoEnglishProse: no line of text has English prose, panel lines,
+// addresses and a note quoted after saying it is in English aside.
+func checkNoEnglishProse(t *testing.T, where string, lang outreach.Language, what, text string) {
+	t.Helper()
+	for line := range strings.SplitSeq(text, "\n") {
+		l := strings.TrimSpace(line)
+		if i := strings.Index(l, "«"); i >= 0 {
+			l = l[:i]
+		}
+		if strings.HasPrefix(l, "- ") && strings.Contains(l, "min)") || strings.Contains(l, "@") {
+			continue
+		}
+		if englishProse.MatchString(l) {
+			t.Errorf("%s: English in a %s %s: %q", where, lang, what, line)
 		}
 	}
 }

@@ -653,7 +653,35 @@ func TestIntakeRecordsEveryKindOfReply(t *testing.T) {
 		t.Fatalf("sync: %+v, want 7 fetched and filed, last UID 7", st)
 	}
 
-	// Recorded answers, each pointing at the message it came from.
+	checkSceneAnswersRecorded(t, f)
+	checkSceneStatus(t, f)
+	checkSceneReviewItems(t, f)
+	checkSceneSessionJPN(t, f)
+	checkSceneFiledOnServer(t, f, srv, sc)
+
+	// Only the letter is answered: a confirmation per session accepted, to
+	// Belgium, and one summary of its answers; nothing to the
+	// out-of-office, the decline or the bounce.
+	sent := f.flushAll()
+	bel, _ := f.e.Mission("BEL")
+	if len(sent) != 3 || len(sentTo(sent, bel)) != 3 {
+		var to [][]string
+		for _, m := range sent {
+			to = append(to, m.To)
+		}
+		t.Fatalf("after intake %d messages went out to %v, want 2 confirmations and a summary to Belgium", len(sent), to)
+	}
+
+	// A second sync finds nothing new.
+	if again := f.syncInbox(srv.addr); again.Fetched != 0 {
+		t.Errorf("second sync fetched %d", again.Fetched)
+	}
+}
+
+// checkSceneAnswersRecorded: the recorded answers, each pointing at the
+// message it came from, and no others.
+func checkSceneAnswersRecorded(t *testing.T, f *fixture) {
+	t.Helper()
 	check := func(mission, session string, want outreach.Status, kind outreach.SourceKind, msgID string) {
 		t.Helper()
 		r := f.rsvp(mission, session)
@@ -673,8 +701,12 @@ func TestIntakeRecordsEveryKindOfReply(t *testing.T) {
 			t.Errorf("%s: answers recorded %+v, want none", m, h)
 		}
 	}
+}
 
-	// outreach status: the tallies, the bounce, the review count.
+// checkSceneStatus: outreach status gives the tallies, the bounce and the
+// review count.
+func checkSceneStatus(t *testing.T, f *fixture) {
+	t.Helper()
 	status := f.status()
 	for sur, want := range map[string][3]int{"JPN": {1, 0, 0}, "BEN": {1, 0, 0}, "CZE": {1, 0, 0}, "UKR": {0, 1, 0}, "ARG": {0, 0, 0}} {
 		tl := tallyOf(status, sur)
@@ -697,8 +729,12 @@ func TestIntakeRecordsEveryKindOfReply(t *testing.T) {
 	if status.Review != 2 {
 		t.Errorf("status: %d open review items, want 2", status.Review)
 	}
+}
 
-	// outreach review list: the COUNTER and the stranger, with reasons.
+// checkSceneReviewItems: outreach review list holds the COUNTER and the
+// stranger, with reasons; the COUNTER records nothing.
+func checkSceneReviewItems(t *testing.T, f *fixture) {
+	t.Helper()
 	items := f.openReviews()
 	reasons := map[string]outreach.ReviewItem{}
 	for _, it := range items {
@@ -715,8 +751,11 @@ func TestIntakeRecordsEveryKindOfReply(t *testing.T) {
 	if r := f.rsvp("KOR", "JPN"); r.Status != outreach.None {
 		t.Errorf("a COUNTER recorded %v for KOR/JPN", r.Status)
 	}
+}
 
-	// outreach sessions show JPN.
+// checkSceneSessionJPN: outreach sessions show JPN.
+func checkSceneSessionJPN(t *testing.T, f *fixture) {
+	t.Helper()
 	d, err := f.e.SessionDetail("JPN")
 	if err != nil {
 		t.Fatal(err)
@@ -737,8 +776,12 @@ func TestIntakeRecordsEveryKindOfReply(t *testing.T) {
 			}
 		}
 	}
+}
 
-	// The server: every message filed by kind, none deleted, INBOX empty.
+// checkSceneFiledOnServer: on the server every message is filed by kind,
+// none deleted, INBOX empty, and the checkpoint is at the last UID.
+func checkSceneFiledOnServer(t *testing.T, f *fixture, srv *memIMAP, sc intakeScene) {
+	t.Helper()
 	wantFolders := map[string][][]byte{
 		"processed": {sc.outlookAccept, sc.frenchLetter, sc.decline, sc.ooo},
 		"review":    {sc.counter, sc.stranger},
@@ -765,24 +808,6 @@ func TestIntakeRecordsEveryKindOfReply(t *testing.T) {
 	cp, err := f.e.Intake("INBOX", intakeFolders).Checkpoint(context.Background())
 	if err != nil || cp.LastUID != 7 || cp.UIDValidity == 0 {
 		t.Errorf("checkpoint %+v, %v; want last UID 7", cp, err)
-	}
-
-	// Only the letter is answered: a confirmation per session accepted, to
-	// Belgium, and one summary of its answers; nothing to the
-	// out-of-office, the decline or the bounce.
-	sent := f.flushAll()
-	bel, _ := f.e.Mission("BEL")
-	if len(sent) != 3 || len(sentTo(sent, bel)) != 3 {
-		var to [][]string
-		for _, m := range sent {
-			to = append(to, m.To)
-		}
-		t.Fatalf("after intake %d messages went out to %v, want 2 confirmations and a summary to Belgium", len(sent), to)
-	}
-
-	// A second sync finds nothing new.
-	if again := f.syncInbox(srv.addr); again.Fetched != 0 {
-		t.Errorf("second sync fetched %d", again.Fetched)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"outreach"
 	"outreach/directory"
 	"outreach/internal/smtptest"
 	"outreach/internal/testenv"
@@ -23,18 +24,7 @@ import (
 // reached.
 func TestPostfixDeliversInvitationsAndBounces(t *testing.T) {
 	t.Parallel()
-	ms, err := directory.Missions()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var jpn []string
-	for _, m := range ms {
-		if m.ID == "JPN" {
-			for _, c := range m.Contacts {
-				jpn = append(jpn, c.Email)
-			}
-		}
-	}
+	jpn := directoryContacts(t, "JPN")
 	if len(jpn) < 2 {
 		t.Fatalf("JPN has contacts %v; the test wants a mission with several", jpn)
 	}
@@ -66,46 +56,79 @@ func TestPostfixDeliversInvitationsAndBounces(t *testing.T) {
 		if len(msgs) != 1 {
 			t.Fatalf("%s holds %d messages, want the invitation once", addr, len(msgs))
 		}
-		m, err := mail.ReadMessage(bytes.NewReader(msgs[0].Raw))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := m.Header.Get("Message-Id"); got != it.MessageID {
-			t.Errorf("%s: Message-ID %s, the outbox stored %s", addr, got, it.MessageID)
-		}
-		subject, err := new(mime.WordDecoder).DecodeHeader(m.Header.Get("Subject"))
-		if err != nil || subject != it.Subject {
-			t.Errorf("%s: Subject %q (%v), the outbox stored %q", addr, subject, err, it.Subject)
-		}
-		if got := m.Header.Get("Return-Path"); got != "<"+organiserLogin+">" {
-			t.Errorf("%s: Return-Path %q, want the organiser mailbox for bounces", addr, got)
-		}
-		if !strings.Contains(m.Header.Get("Reply-To"), "rsvp+") {
-			t.Errorf("%s: Reply-To %q has no mission token", addr, m.Header.Get("Reply-To"))
-		}
-		if n := bytes.Count(msgs[0].Raw, []byte("method=REQUEST")); n < 14 {
-			t.Errorf("%s: %d calendar parts, want one per session (14)", addr, n)
-		}
-		// The bytes the contact reads are the bytes the outbox rendered,
-		// after Postfix's and Dovecot's trace headers.
-		var eml bytes.Buffer
-		if err := f.st.View(func(tx *store.Tx) error {
-			msg, _, err := f.e.compose(tx, it)
-			if err != nil {
-				return err
+		checkDeliveredInvitation(t, f, it, addr, msgs[0].Raw)
+	}
+	checkPostfixBounceRecorded(t, f, d, p)
+}
+
+// directoryContacts is the addresses of mission id's contacts in the
+// directory.
+func directoryContacts(t *testing.T, id string) []string {
+	t.Helper()
+	ms, err := directory.Missions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, m := range ms {
+		if m.ID == id {
+			for _, c := range m.Contacts {
+				out = append(out, c.Email)
 			}
-			_, err = msg.WriteTo(&eml)
-			return err
-		}); err != nil {
-			t.Fatal(err)
-		}
-		_, wantBody, _ := bytes.Cut(eml.Bytes(), []byte("\r\n\r\n"))
-		_, gotBody, _ := bytes.Cut(msgs[0].Raw, []byte("\r\n\r\n"))
-		if !bytes.Equal(gotBody, wantBody) {
-			t.Errorf("%s: the body read over IMAP differs from the rendered invitation (%d vs %d bytes)", addr, len(gotBody), len(wantBody))
 		}
 	}
+	return out
+}
 
+// checkDeliveredInvitation: the invitation addr read over IMAP has the
+// outbox's Message-ID and Subject, the organiser as Return-Path, a mission
+// token in Reply-To, a calendar part per session, and, after Postfix's and
+// Dovecot's trace headers, the very bytes the outbox rendered.
+func checkDeliveredInvitation(t *testing.T, f *fixture, it outreach.OutboxItem, addr string, raw []byte) {
+	t.Helper()
+	m, err := mail.ReadMessage(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m.Header.Get("Message-Id"); got != it.MessageID {
+		t.Errorf("%s: Message-ID %s, the outbox stored %s", addr, got, it.MessageID)
+	}
+	subject, err := new(mime.WordDecoder).DecodeHeader(m.Header.Get("Subject"))
+	if err != nil || subject != it.Subject {
+		t.Errorf("%s: Subject %q (%v), the outbox stored %q", addr, subject, err, it.Subject)
+	}
+	if got := m.Header.Get("Return-Path"); got != "<"+organiserLogin+">" {
+		t.Errorf("%s: Return-Path %q, want the organiser mailbox for bounces", addr, got)
+	}
+	if !strings.Contains(m.Header.Get("Reply-To"), "rsvp+") {
+		t.Errorf("%s: Reply-To %q has no mission token", addr, m.Header.Get("Reply-To"))
+	}
+	if n := bytes.Count(raw, []byte("method=REQUEST")); n < 14 {
+		t.Errorf("%s: %d calendar parts, want one per session (14)", addr, n)
+	}
+	var eml bytes.Buffer
+	if err := f.st.View(func(tx *store.Tx) error {
+		msg, _, err := f.e.compose(tx, it)
+		if err != nil {
+			return err
+		}
+		_, err = msg.WriteTo(&eml)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	_, wantBody, _ := bytes.Cut(eml.Bytes(), []byte("\r\n\r\n"))
+	_, gotBody, _ := bytes.Cut(raw, []byte("\r\n\r\n"))
+	if !bytes.Equal(gotBody, wantBody) {
+		t.Errorf("%s: the body read over IMAP differs from the rendered invitation (%d vs %d bytes)", addr, len(gotBody), len(wantBody))
+	}
+}
+
+// checkPostfixBounceRecorded: Postfix's bounce reaches the organiser
+// mailbox; intake marks FRA's contacts undeliverable, files the bounce and
+// status shows them bounced.
+func checkPostfixBounceRecorded(t *testing.T, f *fixture, d *testenv.Dovecot, p *testenv.Postfix) {
+	t.Helper()
 	bounces := d.WaitMessages(t, organiserLogin, "INBOX", 1, p.LogPath)
 	if !bytes.Contains(bounces[0].Raw, []byte("report-type=delivery-status")) {
 		t.Fatalf("organiser INBOX holds %q, want Postfix's bounce", bounces[0].Raw[:min(400, len(bounces[0].Raw))])

@@ -212,6 +212,48 @@ func TestReminderWholeRound(t *testing.T) {
 	remNoSync(t, f)
 	f.e.SetSchedule(remSchedule(t, config.DefaultRules()))
 	remInvite(t, f)
+	r := newWholeRound(t, f)
+	r.run(local(10, 14, 2, 0), []roundPhase{
+		{local(9, 12, 10, 0), r.firstAnswers},      // the first answers, two weeks in
+		{local(9, 29, 15, 0), r.nudgedAccept},      // after the nudge, some of the nudged accept
+		{local(10, 5, 11, 0), r.lateChangesOfMind}, // after the week-before reminder
+	})
+	wantDue := r.checkEveryInstanceSent()
+	got := r.checkReminderMail(wantDue)
+	r.checkAudiences(got)
+	r.checkPracticalNotes()
+	r.checkDigests()
+}
+
+// wholeRoundStep is how often TestReminderWholeRound sweeps.
+const wholeRoundStep = 30 * time.Minute
+
+// wholeRound is the state of TestReminderWholeRound: the answers it
+// recorded, and the audiences it expects from them.
+type wholeRound struct {
+	t           *testing.T
+	f           *fixture
+	ms          []outreach.Mission
+	ss          []outreach.Session
+	sessionDays []string
+	answers     map[string]map[string]outreach.Status
+	recorded    int
+	want        struct {
+		nudge, week map[string]bool
+		day         map[string]map[string][]string // day → mission → sessions
+	}
+	firstAnswered []string // missions answering in the first phase
+	nFirst        int      // answers recorded in the first phase
+}
+
+// roundPhase is answers recorded once the clock reaches at.
+type roundPhase struct {
+	at  time.Time
+	run func()
+}
+
+func newWholeRound(t *testing.T, f *fixture) *wholeRound {
+	t.Helper()
 	ms, err := f.e.Missions()
 	if err != nil {
 		t.Fatal(err)
@@ -220,123 +262,131 @@ func TestReminderWholeRound(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	answers := map[string]map[string]outreach.Status{}
-	recorded := 0
-	set := func(m outreach.Mission, s outreach.Session, st outreach.Status) {
-		recorded++
-		remSet(t, f, m.ID, s.SuR, st)
-		if answers[m.ID] == nil {
-			answers[m.ID] = map[string]outreach.Status{}
-		}
-		answers[m.ID][s.SuR] = st
-	}
-	// Who the test expects, from the answers it recorded.
-	noAnswer := func() map[string]bool {
-		out := map[string]bool{}
-		for _, m := range ms {
-			if len(answers[m.ID]) == 0 {
-				out[m.ID] = true
-			}
-		}
-		return out
-	}
-	accepted := func() map[string]bool {
-		out := map[string]bool{}
-		for id, as := range answers {
-			for _, a := range as {
-				if a == outreach.Accepted {
-					out[id] = true
-				}
-			}
-		}
-		return out
-	}
-	dayOf := func(s outreach.Session) string { return s.Start.In(geneva).Format(time.DateOnly) }
-	// attending is, per mission, the sessions of day it attends.
-	attending := func(day string) map[string][]string {
-		out := map[string][]string{}
-		for _, s := range ss {
-			if dayOf(s) != day {
-				continue
-			}
-			for id, as := range answers {
-				if a := as[s.SuR]; a == outreach.Accepted || a == outreach.Tentative {
-					out[id] = append(out[id], s.SuR)
-				}
-			}
-		}
-		return out
-	}
-	var sessionDays []string
+	r := &wholeRound{t: t, f: f, ms: ms, ss: ss, answers: map[string]map[string]outreach.Status{}}
 	for _, s := range ss {
-		if d := dayOf(s); len(sessionDays) == 0 || sessionDays[len(sessionDays)-1] != d {
-			sessionDays = append(sessionDays, d)
+		if d := sessionDay(s); len(r.sessionDays) == 0 || r.sessionDays[len(r.sessionDays)-1] != d {
+			r.sessionDays = append(r.sessionDays, d)
 		}
 	}
+	return r
+}
 
-	type phase struct {
-		at  time.Time
-		run func()
-	}
-	var want struct {
-		nudge, week map[string]bool
-		day         map[string]map[string][]string // day → mission → sessions
-	}
-	var firstAnswers []string // missions answering in the first phase
-	nFirst := 0               // answers recorded in the first phase
-	phases := []phase{
-		{local(9, 12, 10, 0), func() { // the first answers, two weeks in
-			for i, m := range ms {
-				switch i % 6 {
-				case 0:
-					for k, s := range ss {
-						if (i+k)%3 == 0 {
-							set(m, s, outreach.Accepted)
-						}
-					}
-				case 1:
-					for _, s := range ss {
-						set(m, s, outreach.Declined)
-					}
-				case 2:
-					set(m, ss[i%len(ss)], outreach.Tentative)
-				case 3:
-					set(m, ss[i%len(ss)], outreach.Accepted)
-					set(m, ss[(i+1)%len(ss)], outreach.Declined)
-				default:
-					continue
-				}
-				firstAnswers = append(firstAnswers, m.ID)
-			}
-			nFirst = recorded
-			want.nudge = noAnswer()
-		}},
-		{local(9, 29, 15, 0), func() { // after the nudge, some of the nudged accept
-			for i, m := range ms {
-				if i%12 == 4 {
-					set(m, ss[(i+5)%len(ss)], outreach.Accepted)
-				}
-			}
-			want.week = accepted()
-		}},
-		{local(10, 5, 11, 0), func() { // after the week-before reminder: late tentatives, a change of mind
-			for i, m := range ms {
-				if i%12 == 5 {
-					set(m, ss[(i+2)%len(ss)], outreach.Tentative)
-				}
-				if i%12 == 0 {
-					set(m, ss[i%len(ss)], outreach.Declined)
-				}
-			}
-			want.day = map[string]map[string][]string{}
-			for _, d := range sessionDays {
-				want.day[d] = attending(d)
-			}
-		}},
-	}
+func sessionDay(s outreach.Session) string { return s.Start.In(geneva).Format(time.DateOnly) }
 
-	end := local(10, 14, 2, 0)
-	const step = 30 * time.Minute
+// set records an answer and remembers it.
+func (r *wholeRound) set(m outreach.Mission, s outreach.Session, st outreach.Status) {
+	r.recorded++
+	remSet(r.t, r.f, m.ID, s.SuR, st)
+	if r.answers[m.ID] == nil {
+		r.answers[m.ID] = map[string]outreach.Status{}
+	}
+	r.answers[m.ID][s.SuR] = st
+}
+
+// noAnswer is the missions that have recorded no answer.
+func (r *wholeRound) noAnswer() map[string]bool {
+	out := map[string]bool{}
+	for _, m := range r.ms {
+		if len(r.answers[m.ID]) == 0 {
+			out[m.ID] = true
+		}
+	}
+	return out
+}
+
+// accepted is the missions that have accepted a session.
+func (r *wholeRound) accepted() map[string]bool {
+	out := map[string]bool{}
+	for id, as := range r.answers {
+		for _, a := range as {
+			if a == outreach.Accepted {
+				out[id] = true
+			}
+		}
+	}
+	return out
+}
+
+// attending is, per mission, the sessions of day it attends.
+func (r *wholeRound) attending(day string) map[string][]string {
+	out := map[string][]string{}
+	for _, s := range r.ss {
+		if sessionDay(s) != day {
+			continue
+		}
+		for id, as := range r.answers {
+			if a := as[s.SuR]; a == outreach.Accepted || a == outreach.Tentative {
+				out[id] = append(out[id], s.SuR)
+			}
+		}
+	}
+	return out
+}
+
+// firstAnswers: five missions in six answer, in four ways; the rest are
+// the nudge's audience.
+func (r *wholeRound) firstAnswers() {
+	ss := r.ss
+	for i, m := range r.ms {
+		switch i % 6 {
+		case 0:
+			for k, s := range ss {
+				if (i+k)%3 == 0 {
+					r.set(m, s, outreach.Accepted)
+				}
+			}
+		case 1:
+			for _, s := range ss {
+				r.set(m, s, outreach.Declined)
+			}
+		case 2:
+			r.set(m, ss[i%len(ss)], outreach.Tentative)
+		case 3:
+			r.set(m, ss[i%len(ss)], outreach.Accepted)
+			r.set(m, ss[(i+1)%len(ss)], outreach.Declined)
+		default:
+			continue
+		}
+		r.firstAnswered = append(r.firstAnswered, m.ID)
+	}
+	r.nFirst = r.recorded
+	r.want.nudge = r.noAnswer()
+}
+
+// nudgedAccept: some of the nudged accept; those accepting are the
+// week-before reminder's audience.
+func (r *wholeRound) nudgedAccept() {
+	for i, m := range r.ms {
+		if i%12 == 4 {
+			r.set(m, r.ss[(i+5)%len(r.ss)], outreach.Accepted)
+		}
+	}
+	r.want.week = r.accepted()
+}
+
+// lateChangesOfMind: late tentatives and a change of mind; those
+// attending then are each day's practical note's audience.
+func (r *wholeRound) lateChangesOfMind() {
+	for i, m := range r.ms {
+		if i%12 == 5 {
+			r.set(m, r.ss[(i+2)%len(r.ss)], outreach.Tentative)
+		}
+		if i%12 == 0 {
+			r.set(m, r.ss[i%len(r.ss)], outreach.Declined)
+		}
+	}
+	r.want.day = map[string]map[string][]string{}
+	for _, d := range r.sessionDays {
+		r.want.day[d] = r.attending(d)
+	}
+}
+
+// run sweeps every step until end, running each phase when its time
+// comes, and sends what each sweep queued; no sweep may report a missed
+// reminder.
+func (r *wholeRound) run(end time.Time, phases []roundPhase) {
+	t, f := r.t, r.f
+	t.Helper()
 	for f.clock.Now().Before(end) {
 		now := f.clock.Now()
 		for len(phases) > 0 && !phases[0].at.After(now) {
@@ -349,18 +399,23 @@ func TestReminderWholeRound(t *testing.T) {
 			}
 			flush(t, f, 0)
 		}
-		f.clock.Advance(step)
+		f.clock.Advance(wholeRoundStep)
 	}
 	flush(t, f, 0)
+}
 
-	// Every instance is sent, none missed, none still scheduled: the
-	// practical note is one instance per day of sessions.
-	lines, err := f.e.Reminders()
+// checkEveryInstanceSent: every instance is sent, none missed, none still
+// scheduled, each due at its time: the practical note is one instance per
+// day of sessions. It returns when each is due, by rule/session-or-day.
+func (r *wholeRound) checkEveryInstanceSent() map[string]time.Time {
+	t := r.t
+	t.Helper()
+	lines, err := r.f.e.Reminders()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(sessionDays) != 4 || len(lines) != 2+len(sessionDays) {
-		t.Fatalf("%d reminder instances, want %d (sessionDays %v)", len(lines), 2+len(sessionDays), sessionDays)
+	if len(r.sessionDays) != 4 || len(lines) != 2+len(r.sessionDays) {
+		t.Fatalf("%d reminder instances, want %d (sessionDays %v)", len(lines), 2+len(r.sessionDays), r.sessionDays)
 	}
 	dueAt := map[string]time.Time{}
 	for _, l := range lines {
@@ -370,24 +425,38 @@ func TestReminderWholeRound(t *testing.T) {
 		dueAt[l.Rule+"/"+l.Session+l.Day] = l.At
 	}
 	wantDue := map[string]time.Time{"nudge/": local(9, 26, 9, 30), "week-before/": local(10, 3, 9, 30)}
-	for _, s := range ss {
+	for _, s := range r.ss {
 		d := s.Start.In(geneva)
-		wantDue["day-before/"+dayOf(s)] = time.Date(d.Year(), d.Month(), d.Day()-1, 9, 30, 0, 0, geneva)
+		wantDue["day-before/"+sessionDay(s)] = time.Date(d.Year(), d.Month(), d.Day()-1, 9, 30, 0, 0, geneva)
 	}
 	for k, at := range wantDue {
 		if !dueAt[k].Equal(at) {
 			t.Errorf("%s due %s, want %s", k, dueAt[k], at)
 		}
 	}
+	return wantDue
+}
 
+func (r *wholeRound) missionsByID() map[string]outreach.Mission {
 	byMission := map[string]outreach.Mission{}
-	for _, m := range ms {
+	for _, m := range r.ms {
 		byMission[m.ID] = m
 	}
-	got := map[string]map[string]bool{} // rule/day → missions
-	for _, r := range remReceived(t, f, outreach.Reminder) {
-		k := r.item.Key
-		name, tmpl, _ := ruleParts(r.item.Rule)
+	return byMission
+}
+
+// checkReminderMail checks each reminder received: once per mission and
+// instance, its subject in the mission's language, to the mission's usable
+// contacts, queued when due and sent within a sweep. It returns who
+// received each instance (rule/session-or-day → missions).
+func (r *wholeRound) checkReminderMail(wantDue map[string]time.Time) map[string]map[string]bool {
+	t := r.t
+	t.Helper()
+	byMission := r.missionsByID()
+	got := map[string]map[string]bool{}
+	for _, rm := range remReceived(t, r.f, outreach.Reminder) {
+		k := rm.item.Key
+		name, tmpl, _ := ruleParts(rm.item.Rule)
 		id := name + "/" + k.Session + k.Day
 		if got[id] == nil {
 			got[id] = map[string]bool{}
@@ -397,137 +466,179 @@ func TestReminderWholeRound(t *testing.T) {
 		}
 		got[id][k.Mission] = true
 		m := byMission[k.Mission]
-		if p := remSubjectPrefix[tmpl][m.Language]; !strings.HasPrefix(r.subject, p) {
-			t.Errorf("%s %s (%s): subject %q, want it to begin %q", k.Mission, id, m.Language, r.subject, p)
+		if p := remSubjectPrefix[tmpl][m.Language]; !strings.HasPrefix(rm.subject, p) {
+			t.Errorf("%s %s (%s): subject %q, want it to begin %q", k.Mission, id, m.Language, rm.subject, p)
 		}
-		var to []string
-		for _, c := range m.Usable() {
-			to = append(to, c.Email)
-		}
-		sort.Strings(to)
-		env := append([]string(nil), r.msg.To...)
-		sort.Strings(env)
-		if strings.Join(env, ",") != strings.Join(to, ",") {
-			t.Errorf("%s %s: sent to %v, want %v", k.Mission, id, env, to)
-		}
+		checkSentToUsable(t, rm, m, id)
 		due := wantDue[id]
-		if !r.item.Created.Equal(due) || r.item.Sent.Before(due) || r.item.Sent.Sub(due) >= step {
-			t.Errorf("%s %s: queued %s, sent %s; due %s", k.Mission, id, r.item.Created.In(geneva), r.item.Sent.In(geneva), due)
+		if !rm.item.Created.Equal(due) || rm.item.Sent.Before(due) || rm.item.Sent.Sub(due) >= wholeRoundStep {
+			t.Errorf("%s %s: queued %s, sent %s; due %s", k.Mission, id, rm.item.Created.In(geneva), rm.item.Sent.In(geneva), due)
 		}
 	}
-	check := func(id string, want map[string]bool) {
-		t.Helper()
-		if len(want) == 0 {
-			t.Fatalf("%s: the test shaped an empty audience", id)
-		}
-		var missing, extra []string
-		for m := range want {
-			if !got[id][m] {
-				missing = append(missing, m)
-			}
-		}
-		for m := range got[id] {
-			if !want[m] {
-				extra = append(extra, m)
-			}
-		}
-		sort.Strings(missing)
-		sort.Strings(extra)
-		if len(missing)+len(extra) > 0 {
-			t.Errorf("%s: %d sent, want %d; missing %v; not in the audience %v", id, len(got[id]), len(want), missing, extra)
-		}
+	return got
+}
+
+// checkSentToUsable: the envelope recipients are the mission's usable
+// contacts, no more, no fewer.
+func checkSentToUsable(t *testing.T, rm remMail, m outreach.Mission, id string) {
+	t.Helper()
+	var to []string
+	for _, c := range m.Usable() {
+		to = append(to, c.Email)
 	}
-	check("nudge/", want.nudge)
-	check("week-before/", want.week)
-	for _, d := range sessionDays {
+	sort.Strings(to)
+	env := append([]string(nil), rm.msg.To...)
+	sort.Strings(env)
+	if strings.Join(env, ",") != strings.Join(to, ",") {
+		t.Errorf("%s %s: sent to %v, want %v", rm.item.Key.Mission, id, env, to)
+	}
+}
+
+// checkAudiences: each instance went to exactly the audience the answers
+// shaped, and nothing else went out.
+func (r *wholeRound) checkAudiences(got map[string]map[string]bool) {
+	t := r.t
+	t.Helper()
+	checkAudience(t, got, "nudge/", r.want.nudge)
+	checkAudience(t, got, "week-before/", r.want.week)
+	for _, d := range r.sessionDays {
 		missions := map[string]bool{}
-		for id := range want.day[d] {
+		for id := range r.want.day[d] {
 			missions[id] = true
 		}
-		check("day-before/"+d, missions)
+		checkAudience(t, got, "day-before/"+d, missions)
 	}
-	if len(got) != 2+len(sessionDays) {
-		t.Errorf("reminders sent for %d instances, want %d", len(got), 2+len(sessionDays))
+	if len(got) != 2+len(r.sessionDays) {
+		t.Errorf("reminders sent for %d instances, want %d", len(got), 2+len(r.sessionDays))
 	}
-	// The practical note lists exactly the day's sessions the mission
-	// attends, each with its time and room (read in the English ones),
-	// and the access once.
+}
+
+// checkAudience compares who received instance id with want, which must
+// not be empty.
+func checkAudience(t *testing.T, got map[string]map[string]bool, id string, want map[string]bool) {
+	t.Helper()
+	if len(want) == 0 {
+		t.Fatalf("%s: the test shaped an empty audience", id)
+	}
+	var missing, extra []string
+	for m := range want {
+		if !got[id][m] {
+			missing = append(missing, m)
+		}
+	}
+	for m := range got[id] {
+		if !want[m] {
+			extra = append(extra, m)
+		}
+	}
+	sort.Strings(missing)
+	sort.Strings(extra)
+	if len(missing)+len(extra) > 0 {
+		t.Errorf("%s: %d sent, want %d; missing %v; not in the audience %v", id, len(got[id]), len(want), missing, extra)
+	}
+}
+
+// checkPracticalNotes: the practical note lists exactly the day's sessions
+// the mission attends, each with its time and room (read in the English
+// ones), and the access once; some mission attends several in a day.
+func (r *wholeRound) checkPracticalNotes() {
+	t := r.t
+	t.Helper()
+	byMission := r.missionsByID()
 	bySuR := map[string]outreach.Session{}
-	for _, s := range ss {
+	for _, s := range r.ss {
 		bySuR[s.SuR] = s
 	}
 	several := 0
-	for _, r := range remReceived(t, f, outreach.Reminder) {
-		m := byMission[r.item.Key.Mission]
-		if r.item.Key.Day == "" || m.Language != outreach.English {
+	for _, rm := range remReceived(t, r.f, outreach.Reminder) {
+		m := byMission[rm.item.Key.Mission]
+		if rm.item.Key.Day == "" || m.Language != outreach.English {
 			continue
 		}
-		listed := want.day[r.item.Key.Day][m.ID]
-		text := strings.ReplaceAll(r.text, "\r\n", "\n")
-		if n := strings.Count(text, "\nPre-session on "); n != len(listed) {
-			t.Errorf("practical note of %s to %s lists %d sessions, want %v:\n%s", r.item.Key.Day, m.ID, n, listed, r.text)
-		}
+		listed := r.want.day[rm.item.Key.Day][m.ID]
+		checkPracticalNote(t, rm, m, listed, bySuR)
 		if len(listed) > 1 {
 			several++
-		}
-		for _, sur := range listed {
-			s := bySuR[sur]
-			block := fmt.Sprintf("Time: %s (Geneva time)\n  Room: %s, Palais des Nations", e15(s.Start.In(geneva))+"–"+e15(s.End.In(geneva)), s.Room)
-			if !strings.Contains(text, block) {
-				t.Errorf("practical note of %s to %s lacks %s's time and room %q:\n%s", r.item.Key.Day, m.ID, sur, block, r.text)
-			}
-		}
-		if strings.Count(text, "UN grounds pass") != 1 {
-			t.Errorf("practical note of %s to %s: the access not said once:\n%s", r.item.Key.Day, m.ID, r.text)
 		}
 	}
 	if several == 0 {
 		t.Error("the test shaped no mission attending several sessions of one day")
 	}
+}
 
-	// The digest: once a day at 08:00 Geneva time, to staff, to the morning
-	// of the last day. The first morning's went out when the scheduler
-	// started at 09:00, within the lateness limit.
-	digests := remReceived(t, f, outreach.Digest)
+// checkPracticalNote checks one English practical note lists exactly the
+// sessions listed, with time and room, and says the access once.
+func checkPracticalNote(t *testing.T, rm remMail, m outreach.Mission, listed []string, bySuR map[string]outreach.Session) {
+	t.Helper()
+	day := rm.item.Key.Day
+	text := strings.ReplaceAll(rm.text, "\r\n", "\n")
+	if n := strings.Count(text, "\nPre-session on "); n != len(listed) {
+		t.Errorf("practical note of %s to %s lists %d sessions, want %v:\n%s", day, m.ID, n, listed, rm.text)
+	}
+	for _, sur := range listed {
+		s := bySuR[sur]
+		block := fmt.Sprintf("Time: %s (Geneva time)\n  Room: %s, Palais des Nations", e15(s.Start.In(geneva))+"–"+e15(s.End.In(geneva)), s.Room)
+		if !strings.Contains(text, block) {
+			t.Errorf("practical note of %s to %s lacks %s's time and room %q:\n%s", day, m.ID, sur, block, rm.text)
+		}
+	}
+	if strings.Count(text, "UN grounds pass") != 1 {
+		t.Errorf("practical note of %s to %s: the access not said once:\n%s", day, m.ID, rm.text)
+	}
+}
+
+// checkDigests: the digest goes once a day at 08:00 Geneva time, to
+// staff, to the morning of the last day. The first morning's went out
+// when the scheduler started at 09:00, within the lateness limit. The
+// morning after the first answers lists every one of them; the next
+// morning lists none.
+func (r *wholeRound) checkDigests() {
+	t := r.t
+	t.Helper()
 	days := map[string]remMail{}
-	for _, d := range digests {
+	for _, d := range remReceived(t, r.f, outreach.Digest) {
 		day := d.item.Key.Revision
 		if _, dup := days[day]; dup {
 			t.Errorf("two digests on %s", day)
 		}
 		days[day] = d
-		if len(d.msg.To) != 1 || d.msg.To[0] != f.event.Staff.Email {
-			t.Errorf("digest %s sent to %v", day, d.msg.To)
-		}
-		want := local(9, 4, 9, 0)
-		if day != "2017-09-04" {
-			var mo, da int
-			fmt.Sscanf(day, "2017-%d-%d", &mo, &da)
-			want = local(time.Month(mo), da, 8, 0)
-		}
-		if !d.item.Created.Equal(want) {
-			t.Errorf("digest %s queued at %s, want %s", day, d.item.Created.In(geneva), want)
-		}
+		checkDigestSentAt(t, r.f, d, day)
 	}
 	if n := int(local(10, 13, 0, 0).Sub(local(9, 4, 0, 0)).Hours()/24) + 1; len(days) != n {
 		t.Errorf("%d digests, want %d (one a day)", len(days), n)
 	}
-	// What changed: the morning after the first answers lists every one of
-	// them; the next morning lists none.
 	first, ok := days["2017-09-13"]
 	if !ok {
 		t.Fatal("no digest on 13 September")
 	}
-	for _, id := range firstAnswers {
+	for _, id := range r.firstAnswered {
 		if !strings.Contains(first.text, "\n  "+id+" ") && !strings.Contains(first.text, "\n  "+id+"  ") {
 			t.Errorf("the digest after the first answers does not list %s", id)
 		}
 	}
-	if !strings.Contains(first.text, fmt.Sprintf("NEW ANSWERS: %d ", nFirst)) {
+	if !strings.Contains(first.text, fmt.Sprintf("NEW ANSWERS: %d ", r.nFirst)) {
 		t.Errorf("digest of 13 September:\n%s", first.text)
 	}
 	if next := days["2017-09-14"]; !strings.Contains(next.text, "NEW ANSWERS: 0") {
 		t.Errorf("digest of 14 September repeats answers:\n%s", next.text)
+	}
+}
+
+// checkDigestSentAt: the digest of day went to staff alone, queued at
+// 08:00 (the first, at the scheduler's start at 09:00).
+func checkDigestSentAt(t *testing.T, f *fixture, d remMail, day string) {
+	t.Helper()
+	if len(d.msg.To) != 1 || d.msg.To[0] != f.event.Staff.Email {
+		t.Errorf("digest %s sent to %v", day, d.msg.To)
+	}
+	want := local(9, 4, 9, 0)
+	if day != "2017-09-04" {
+		var mo, da int
+		fmt.Sscanf(day, "2017-%d-%d", &mo, &da)
+		want = local(time.Month(mo), da, 8, 0)
+	}
+	if !d.item.Created.Equal(want) {
+		t.Errorf("digest %s queued at %s, want %s", day, d.item.Created.In(geneva), want)
 	}
 }
 
@@ -585,8 +696,17 @@ func TestReminderAcrossDowntime(t *testing.T) {
 	remInvite(t, f, missions...)
 	remSet(t, f, "CHE", "ARG", outreach.Accepted)
 
-	// Running the morning of the nudge, then stopped at 09:00, half an
-	// hour before it.
+	downtimeCatchesUpNudgeOnce(t, f, sched)
+	downtimeMissesWeekBefore(t, f, sched)
+	checkMissedWeekBeforeReported(t, f)
+}
+
+// downtimeCatchesUpNudgeOnce: running the morning of the nudge, then
+// stopped at 09:00, half an hour before it; back the next day at noon,
+// 26h30 late, within 36h, the nudge goes out once to those who have not
+// answered, through later sweeps and restarts.
+func downtimeCatchesUpNudgeOnce(t *testing.T, f *fixture, sched Schedule) {
+	t.Helper()
 	f.clock.Set(local(9, 26, 9, 0))
 	if rep := remSweep(t, f); len(rep.Fired) != 0 || rep.Next == nil || rep.Next.Rule != "nudge" {
 		t.Fatalf("before the nudge: %+v", rep)
@@ -594,7 +714,6 @@ func TestReminderAcrossDowntime(t *testing.T) {
 	flush(t, f, 0) // the morning's digest
 	f.st.Close()
 
-	// Back the next day at noon: 26h30 late, within 36h.
 	f.clock.Set(local(9, 27, 12, 0))
 	remRestart(t, f, sched)
 	rep := remSweep(t, f)
@@ -617,16 +736,21 @@ func TestReminderAcrossDowntime(t *testing.T) {
 	if l := remLine(t, f, "nudge", ""); l.State != "sent" || l.Queued != 4 {
 		t.Errorf("nudge: %+v", l)
 	}
+}
 
-	// Stopped before the week-before reminder (3 October, 09:30), back on
-	// the 5th at 10:00: 48h30 late, past 36h.
+// downtimeMissesWeekBefore: stopped before the week-before reminder (3
+// October, 09:30), back on the 5th at 10:00, 48h30 late, past 36h: the
+// reminder is reported missed, once, and not sent; the morning's digest is
+// queued.
+func downtimeMissesWeekBefore(t *testing.T, f *fixture, sched Schedule) {
+	t.Helper()
 	f.clock.Set(local(10, 2, 18, 0))
 	remSweep(t, f)
 	flush(t, f, 0)
 	f.st.Close()
 	f.clock.Set(local(10, 5, 10, 0))
 	remRestart(t, f, sched)
-	rep = remSweep(t, f)
+	rep := remSweep(t, f)
 	if len(rep.Missed) != 1 || rep.Missed[0].Rule != "week-before" || len(rep.Fired) != 0 || rep.Queued != 0 {
 		t.Fatalf("past the lateness limit: %+v", rep)
 	}
@@ -640,6 +764,13 @@ func TestReminderAcrossDowntime(t *testing.T) {
 	if again := remSweep(t, f); len(again.Missed) != 0 {
 		t.Errorf("the missed reminder was reported twice: %+v", again)
 	}
+}
+
+// checkMissedWeekBeforeReported: the missed reminder shows in the
+// reminders list, the metrics, the audit and that morning's digest (and in
+// no earlier digest).
+func checkMissedWeekBeforeReported(t *testing.T, f *fixture) {
+	t.Helper()
 	if l := remLine(t, f, "week-before", ""); l.State != "missed" || l.Queued != 0 {
 		t.Errorf("week-before: %+v", l)
 	}
@@ -760,6 +891,15 @@ func TestReminderSupersededByAnswer(t *testing.T) {
 	sched.Digest = ""
 	f.e.SetSchedule(sched)
 	remInvite(t, f, "JPN", "FRA", "BEN")
+	nudgeSupersededByAnswer(t, f)
+	dayBeforeNotesFollowLateChanges(t, f)
+	dayBeforeNoteListsMovedSession(t, f)
+}
+
+// nudgeSupersededByAnswer: JPN answers after its nudge is queued and
+// before the outbox runs; its nudge is superseded, FRA's and BEN's go.
+func nudgeSupersededByAnswer(t *testing.T, f *fixture) {
+	t.Helper()
 	f.clock.Set(local(9, 26, 9, 30))
 	if rep := remSweep(t, f); rep.Queued != 3 {
 		t.Fatalf("nudge: %+v", rep)
@@ -776,9 +916,15 @@ func TestReminderSupersededByAnswer(t *testing.T) {
 	if got := remCount(t, f, "nudge"); fmt.Sprint(got) != "map[BEN/:1 FRA/:1]" {
 		t.Errorf("nudges received: %v", got)
 	}
+}
 
-	// The practical notes of the day before the 10 October sessions: one
-	// per mission, listing the day's sessions it attends.
+// dayBeforeNotesFollowLateChanges: the practical notes of the day before
+// the 10 October sessions, one per mission, are queued; before they go FRA
+// declines BEN, CZE is cancelled and ARG moves to the 11th. FRA's note is
+// superseded; each note sent names the sessions of the 10th the mission
+// still attends.
+func dayBeforeNotesFollowLateChanges(t *testing.T, f *fixture) {
+	t.Helper()
 	for _, m := range []string{"JPN", "FRA", "BEN"} {
 		remSet(t, f, m, "BEN", outreach.Accepted)
 		remSet(t, f, m, "CZE", outreach.Accepted)
@@ -790,8 +936,6 @@ func TestReminderSupersededByAnswer(t *testing.T) {
 	if rep := remSweep(t, f); rep.Queued != 3 || len(rep.Fired) != 1 || rep.Fired[0].Day != "2017-10-10" {
 		t.Fatalf("day-before: %+v", rep)
 	}
-	// Before the notes go: FRA declines BEN, CZE is cancelled, and ARG
-	// moves to the 11th, after GHA.
 	remSet(t, f, "FRA", "BEN", outreach.Declined)
 	if _, err := f.e.CancelSession("CZE", "postponed", "test"); err != nil {
 		t.Fatal(err)
@@ -814,50 +958,59 @@ func TestReminderSupersededByAnswer(t *testing.T) {
 	if it := day10("FRA"); !strings.Contains(it.Error, "for any session on 2017-10-10") {
 		t.Errorf("FRA's note superseded for %q", it.Error)
 	}
-	// Each note names the sessions of the 10th the mission still attends.
-	notes := func(day string) map[string]string {
-		out := map[string]string{}
-		for _, r := range remReceived(t, f, outreach.Reminder) {
-			if r.item.Key.Day == day {
-				out[r.item.Key.Mission] = strings.ReplaceAll(r.text, "\r\n", "\n")
-			}
-		}
-		return out
-	}
-	sessionsIn := func(text string) []string {
-		var out []string
-		for _, line := range strings.Split(text, "\n") {
-			if strings.HasPrefix(line, "Pre-session on ") || strings.HasPrefix(line, "Pré-session sur ") || strings.HasPrefix(line, "Pre-sesión sobre ") {
-				out = append(out, line)
-			}
-		}
-		return out
-	}
-	got10 := notes("2017-10-10")
+	got10 := remNotesOfDay(t, f, "2017-10-10")
 	if len(got10) != 2 {
 		t.Fatalf("notes of 10 October received: %d, want JPN's and BEN's", len(got10))
 	}
 	for m, want := range map[string]string{"JPN": "[Pre-session on Benin]", "BEN": "[Pré-session sur le Bénin]"} {
-		if got := fmt.Sprint(sessionsIn(got10[m])); got != want {
+		if got := fmt.Sprint(remSessionsIn(got10[m])); got != want {
 			t.Errorf("note of 10 October to %s lists %s, want %s:\n%s", m, got, want, got10[m])
 		}
 	}
+}
 
-	// The next morning JPN's note of the 11th lists GHA and ARG, moved
-	// there, in time order; nobody else attends a session that day.
+// dayBeforeNoteListsMovedSession: the next morning JPN's note of the 11th
+// lists GHA and ARG, moved there, in time order; nobody else attends a
+// session that day.
+func dayBeforeNoteListsMovedSession(t *testing.T, f *fixture) {
+	t.Helper()
 	f.clock.Set(local(10, 10, 9, 30))
 	if rep := remSweep(t, f); rep.Queued != 1 {
 		t.Fatalf("day-before 11 October: %+v", rep)
 	}
 	flush(t, f, 0)
-	got11 := notes("2017-10-11")
-	if len(got11) != 1 || fmt.Sprint(sessionsIn(got11["JPN"])) != "[Pre-session on Ghana Pre-session on Argentina]" ||
+	got11 := remNotesOfDay(t, f, "2017-10-11")
+	if len(got11) != 1 || fmt.Sprint(remSessionsIn(got11["JPN"])) != "[Pre-session on Ghana Pre-session on Argentina]" ||
 		!strings.Contains(got11["JPN"], "Time: 16:30–17:30 (Geneva time)") {
 		t.Errorf("notes of 11 October: %v\n%s", len(got11), got11["JPN"])
 	}
 	if got := remCount(t, f, "day-before"); fmt.Sprint(got) != "map[BEN/2017-10-10:1 JPN/2017-10-10:1 JPN/2017-10-11:1]" {
 		t.Errorf("practical notes received: %v", got)
 	}
+}
+
+// remNotesOfDay is the text of the practical notes received for day, by
+// mission.
+func remNotesOfDay(t *testing.T, f *fixture, day string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, r := range remReceived(t, f, outreach.Reminder) {
+		if r.item.Key.Day == day {
+			out[r.item.Key.Mission] = strings.ReplaceAll(r.text, "\r\n", "\n")
+		}
+	}
+	return out
+}
+
+// remSessionsIn is the session lines of a practical note, in any language.
+func remSessionsIn(text string) []string {
+	var out []string
+	for _, line := range strings.Split(text, "\n") {
+		if strings.HasPrefix(line, "Pre-session on ") || strings.HasPrefix(line, "Pré-session sur ") || strings.HasPrefix(line, "Pre-sesión sobre ") {
+			out = append(out, line)
+		}
+	}
+	return out
 }
 
 // TestReminderDaylightSavingChange moves the round to the week after the
@@ -868,20 +1021,7 @@ func TestReminderSupersededByAnswer(t *testing.T) {
 // 08:00 and goes once a day.
 func TestReminderDaylightSavingChange(t *testing.T) {
 	f := newFixture(t, smtptest.Hooks{})
-	f.event.First, f.event.Last = local(10, 30, 0, 0), local(11, 2, 0, 0)
-	f.restart()
-	ss, err := f.e.Sessions()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, s := range ss {
-		st, en := s.Start.In(geneva), s.End.In(geneva)
-		ss[i].Start = time.Date(2017, st.Month(), st.Day()+20, st.Hour(), st.Minute(), 0, 0, geneva)
-		ss[i].End = time.Date(2017, en.Month(), en.Day()+20, en.Hour(), en.Minute(), 0, 0, geneva)
-	}
-	if _, err := f.e.ImportSessions(ss, "test"); err != nil {
-		t.Fatal(err)
-	}
+	ss := dstSessionsAroundTheChange(t, f)
 	remNoSync(t, f)
 	f.e.SetSchedule(Schedule{
 		Lateness: 36 * time.Hour,
@@ -901,7 +1041,37 @@ func TestReminderDaylightSavingChange(t *testing.T) {
 		}
 	}
 
-	// The repeated hour: 02:00 CEST (00:00 UTC) to 03:00 CET (02:00 UTC).
+	checkNothingInRepeatedHour(t, f, len(missions))
+	checkPracticalNotesAcrossTheChange(t, f, ss, len(missions))
+	checkDigestsAcrossTheChange(t, f)
+}
+
+// dstSessionsAroundTheChange moves the round 20 days later, to 30 October
+// to 2 November, across the end of summer time, and returns its sessions.
+func dstSessionsAroundTheChange(t *testing.T, f *fixture) []outreach.Session {
+	t.Helper()
+	f.event.First, f.event.Last = local(10, 30, 0, 0), local(11, 2, 0, 0)
+	f.restart()
+	ss, err := f.e.Sessions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range ss {
+		st, en := s.Start.In(geneva), s.End.In(geneva)
+		ss[i].Start = time.Date(2017, st.Month(), st.Day()+20, st.Hour(), st.Minute(), 0, 0, geneva)
+		ss[i].End = time.Date(2017, en.Month(), en.Day()+20, en.Hour(), en.Minute(), 0, 0, geneva)
+	}
+	if _, err := f.e.ImportSessions(ss, "test"); err != nil {
+		t.Fatal(err)
+	}
+	return ss
+}
+
+// checkNothingInRepeatedHour: nothing is queued in the repeated hour,
+// 02:00 CEST (00:00 UTC) to 03:00 CET (02:00 UTC); the night reminder due
+// at 02:30 goes at 03:00 CET, after it, once per mission.
+func checkNothingInRepeatedHour(t *testing.T, f *fixture, missions int) {
+	t.Helper()
 	from, to := time.Date(2017, 10, 29, 0, 0, 0, 0, time.UTC), time.Date(2017, 10, 29, 2, 0, 0, 0, time.UTC)
 	items, err := f.e.Outbox()
 	if err != nil {
@@ -912,9 +1082,8 @@ func TestReminderDaylightSavingChange(t *testing.T) {
 			t.Errorf("%s queued at %s, inside the repeated hour", it.Key, it.Created.In(geneva))
 		}
 	}
-	night := remReceived(t, f, outreach.Reminder)
 	nights := 0
-	for _, r := range night {
+	for _, r := range remReceived(t, f, outreach.Reminder) {
 		if name, _, _ := ruleParts(r.item.Rule); name == "night" {
 			nights++
 			if !r.item.Created.Equal(to) {
@@ -922,30 +1091,30 @@ func TestReminderDaylightSavingChange(t *testing.T) {
 			}
 		}
 	}
-	if nights != len(missions) {
-		t.Errorf("%d night reminders, want %d", nights, len(missions))
+	if nights != missions {
+		t.Errorf("%d night reminders, want %d", nights, missions)
 	}
+}
 
-	// 09:30 Geneva time on both sides: 07:30 UTC in summer time, 08:30 UTC after.
+// checkPracticalNotesAcrossTheChange: one note per mission and day of
+// sessions (30 and 31 October, 1 and 2 November), each queued at 09:30
+// Geneva time three days before: 07:30 UTC in summer time, 08:30 UTC
+// after.
+func checkPracticalNotesAcrossTheChange(t *testing.T, f *fixture, ss []outreach.Session, missions int) {
+	t.Helper()
 	wantUTC := map[int]time.Time{
 		30: time.Date(2017, 10, 27, 7, 30, 0, 0, time.UTC),
 		31: time.Date(2017, 10, 28, 7, 30, 0, 0, time.UTC),
 		1:  time.Date(2017, 10, 29, 8, 30, 0, 0, time.UTC),
 		2:  time.Date(2017, 10, 30, 8, 30, 0, 0, time.UTC),
 	}
-	day := map[string]int{}
-	for _, s := range ss {
-		day[s.SuR] = s.Start.In(geneva).Day()
-	}
-	// One note per mission and day of sessions (30 and 31 October, 1 and
-	// 2 November), each queued at 09:30 Geneva time three days before.
 	days := map[int]bool{}
-	for _, d := range day {
-		days[d] = true
+	for _, s := range ss {
+		days[s.Start.In(geneva).Day()] = true
 	}
 	got := remCount(t, f, "three-before")
-	if len(days) != 4 || len(got) != len(missions)*len(days) {
-		t.Errorf("%d practical notes, want %d (%d days)", len(got), len(missions)*len(days), len(days))
+	if len(days) != 4 || len(got) != missions*len(days) {
+		t.Errorf("%d practical notes, want %d (%d days)", len(got), missions*len(days), len(days))
 	}
 	for k, n := range got {
 		if n != 1 {
@@ -966,9 +1135,12 @@ func TestReminderDaylightSavingChange(t *testing.T) {
 				r.item.Created.UTC().Format(time.RFC3339), r.item.Created.In(geneva).Format("15:04 MST"), want.Format(time.RFC3339))
 		}
 	}
+}
 
-	// The digest: 08:00 Geneva time every day, 06:00 UTC before the change
-	// and 07:00 UTC after it.
+// checkDigestsAcrossTheChange: the digest goes at 08:00 Geneva time every
+// day, 06:00 UTC before the change and 07:00 UTC after it.
+func checkDigestsAcrossTheChange(t *testing.T, f *fixture) {
+	t.Helper()
 	digests := map[string]time.Time{}
 	for _, d := range remReceived(t, f, outreach.Digest) {
 		if _, dup := digests[d.item.Key.Revision]; dup {

@@ -49,26 +49,10 @@ func TestSpeakersReminder(t *testing.T) {
 	if _, err := f.e.ImportPanels([]directory.Panel{{SuR: "BEN", Speakers: benPanel}}, "test"); err != nil {
 		t.Fatal(err)
 	}
-	sessions := map[string]outreach.Session{}
-	ss, err := f.e.Sessions()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range ss {
-		sessions[s.SuR] = s
-	}
+	sessions := speakersSessions(t, f)
 	// The sessions of 10 October have their note at 10:00 on the 9th.
 	day := []string{"ARG", "BEN", "CZE", "GAB"}
-	want := map[string]outreach.Speaker{} // lower-case address → speaker
-	wantSession := map[string]string{}
-	for _, sur := range day {
-		for _, sp := range sessions[sur].Panel {
-			if sp.Email != "" {
-				want[strings.ToLower(sp.Email)] = sp
-				wantSession[strings.ToLower(sp.Email)] = sur
-			}
-		}
-	}
+	want, wantSession := speakersWithAddress(sessions, day)
 	f.clock.Set(local(10, 9, 9, 59))
 	if rep := remSweep(t, f); rep.Queued != 0 || len(rep.Fired) != 0 {
 		t.Fatalf("a minute early: %+v", rep)
@@ -78,11 +62,55 @@ func TestSpeakersReminder(t *testing.T) {
 	if len(rep.Fired) != len(day) || rep.Queued != len(want) {
 		t.Fatalf("sweep at 10:00: fired %v, queued %d; want %d instances, %d notes", rep.Fired, rep.Queued, len(day), len(want))
 	}
+	checkSpeakerWithoutAddressReported(t, f, rep)
+	checkOnlySpeakersQueued(t, f)
+	speakerDroppedAfterCrash(t, f, sched, sessions["ARG"].Panel, want)
+	checkSpeakerNotes(t, f, want, wantSession)
+	if l := remLine(t, f, "speakers-day-before", "BEN"); l.State != "sent" || l.Queued != 3 {
+		t.Errorf("reminders list, BEN: %+v", l)
+	}
+}
+
+// speakersSessions is the round's sessions by SuR.
+func speakersSessions(t *testing.T, f *fixture) map[string]outreach.Session {
+	t.Helper()
+	sessions := map[string]outreach.Session{}
+	ss, err := f.e.Sessions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range ss {
+		sessions[s.SuR] = s
+	}
+	return sessions
+}
+
+// speakersWithAddress is the speakers with an address on the panels of
+// day's sessions, by lower-case address, and the session of each.
+func speakersWithAddress(sessions map[string]outreach.Session, day []string) (map[string]outreach.Speaker, map[string]string) {
+	want := map[string]outreach.Speaker{}
+	wantSession := map[string]string{}
+	for _, sur := range day {
+		for _, sp := range sessions[sur].Panel {
+			if sp.Email != "" {
+				want[strings.ToLower(sp.Email)] = sp
+				wantSession[strings.ToLower(sp.Email)] = sur
+			}
+		}
+	}
+	return want, wantSession
+}
+
+// checkSpeakerWithoutAddressReported: the speaker without an address is
+// reported in the sweep and, once, in the audit.
+func checkSpeakerWithoutAddressReported(t *testing.T, f *fixture, rep SweepReport) {
+	t.Helper()
 	if len(rep.NoAddress) != 1 || rep.NoAddress[0] != "BEN: Eva Keller (Migrants' Rights Platform)" {
 		t.Errorf("speakers without an address: %q", rep.NoAddress)
 	}
 	var audit []outreach.AuditEntry
 	f.st.View(func(tx *store.Tx) error {
+		var err error
 		audit, err = tx.AuditLog(time.Time{})
 		return err
 	})
@@ -98,7 +126,11 @@ func TestSpeakersReminder(t *testing.T) {
 	if reported != 1 {
 		t.Errorf("%d no-address audit entries, want 1", reported)
 	}
-	// Nothing went to a mission.
+}
+
+// checkOnlySpeakersQueued: nothing went to a mission.
+func checkOnlySpeakersQueued(t *testing.T, f *fixture) {
+	t.Helper()
 	items, err := f.e.Outbox()
 	if err != nil {
 		t.Fatal(err)
@@ -108,16 +140,20 @@ func TestSpeakersReminder(t *testing.T) {
 			t.Errorf("reminder %s is not a speaker's", it.Key)
 		}
 	}
+}
 
-	// Crash before anything is sent; on restart the sweep queues nothing
-	// more. Meanwhile the panel on Argentina loses its last speaker.
+// speakerDroppedAfterCrash: a crash before anything is sent; on restart
+// the sweep queues nothing more. Meanwhile the panel on Argentina loses
+// its last speaker, whose note is superseded (and taken out of want).
+// More restarts and sweeps through the day queue nothing more.
+func speakerDroppedAfterCrash(t *testing.T, f *fixture, sched Schedule, arg []outreach.Speaker, want map[string]outreach.Speaker) {
+	t.Helper()
 	f.st.Close()
 	f.clock.Advance(10 * time.Minute)
 	remRestart(t, f, sched)
 	if rep := remSweep(t, f); rep.Queued != 0 || len(rep.Fired) != 0 || len(rep.NoAddress) != 0 {
 		t.Fatalf("sweep after the restart: %+v", rep)
 	}
-	arg := sessions["ARG"].Panel
 	dropped := arg[len(arg)-1]
 	if _, err := f.e.ImportPanels([]directory.Panel{{SuR: "ARG", Speakers: arg[:len(arg)-1]}}, "test"); err != nil {
 		t.Fatal(err)
@@ -130,7 +166,6 @@ func TestSpeakersReminder(t *testing.T) {
 	if it.State != outreach.Superseded || !strings.Contains(it.Error, "no longer on the panel of ARG") {
 		t.Errorf("note to the dropped speaker: %s %q", it.State, it.Error)
 	}
-	// More restarts and sweeps, through the day: nothing more.
 	for i := 0; i < 3; i++ {
 		remRestart(t, f, sched)
 		f.clock.Advance(time.Hour)
@@ -139,7 +174,13 @@ func TestSpeakersReminder(t *testing.T) {
 		}
 		flush(t, f, 0)
 	}
+}
 
+// checkSpeakerNotes: every speaker in want received one note, alone, at
+// their own address, and nobody else did; Kofi Mensah's is in French, Ana
+// Moreno's in Spanish.
+func checkSpeakerNotes(t *testing.T, f *fixture, want map[string]outreach.Speaker, wantSession map[string]string) {
+	t.Helper()
 	got := map[string]int{}
 	for _, m := range remReceived(t, f, outreach.Reminder) {
 		if len(m.msg.To) != 1 {
@@ -155,20 +196,7 @@ func TestSpeakersReminder(t *testing.T) {
 		if m.item.Key.Speaker != addr || m.item.Key.Session != wantSession[addr] {
 			t.Errorf("%s: outbox key %s", addr, m.item.Key)
 		}
-		lang := sp.Lang()
-		if !strings.HasPrefix(m.subject, speakerSubject[lang]) {
-			t.Errorf("%s (%s): subject %q", addr, lang, m.subject)
-		}
-		if !strings.Contains(m.text, sp.Name+", "+sp.Organisation) || strings.Count(m.text, speakerYou[lang]) != 1 ||
-			!strings.Contains(m.text, sp.Name+", "+sp.Organisation+" ("+kindIn(lang, sp.Kind)) {
-			t.Errorf("%s: the panel does not mark the speaker's line:\n%s", addr, m.text)
-		}
-		if !strings.Contains(m.text, f.event.Staff.Email) {
-			t.Errorf("%s: no contact address in the note", addr)
-		}
-		if rt := replyTo(t, m.msg.Data); rt != f.event.Staff.Email {
-			t.Errorf("%s: Reply-To %q, want the staff address", addr, rt)
-		}
+		checkSpeakerNote(t, f, m, addr, sp)
 	}
 	for addr := range want {
 		if got[addr] != 1 {
@@ -178,14 +206,30 @@ func TestSpeakersReminder(t *testing.T) {
 	if len(got) != len(want) {
 		t.Errorf("%d speakers received a note, want %d", len(got), len(want))
 	}
-	// Kofi Mensah writes in French, Ana Moreno in Spanish.
 	for addr, lang := range map[string]outreach.Language{"kofi.mensah@nhri-ben.example": outreach.French, "ana.moreno@wrn.ngo.example": outreach.Spanish} {
 		if want[addr].Lang() != lang || got[addr] != 1 {
 			t.Errorf("%s: %s, %d notes", addr, want[addr].Lang(), got[addr])
 		}
 	}
-	if l := remLine(t, f, "speakers-day-before", "BEN"); l.State != "sent" || l.Queued != 3 {
-		t.Errorf("reminders list, BEN: %+v", l)
+}
+
+// checkSpeakerNote: the note is in the speaker's language, marks their
+// line of the panel, gives the staff address and answers to it.
+func checkSpeakerNote(t *testing.T, f *fixture, m remMail, addr string, sp outreach.Speaker) {
+	t.Helper()
+	lang := sp.Lang()
+	if !strings.HasPrefix(m.subject, speakerSubject[lang]) {
+		t.Errorf("%s (%s): subject %q", addr, lang, m.subject)
+	}
+	if !strings.Contains(m.text, sp.Name+", "+sp.Organisation) || strings.Count(m.text, speakerYou[lang]) != 1 ||
+		!strings.Contains(m.text, sp.Name+", "+sp.Organisation+" ("+kindIn(lang, sp.Kind)) {
+		t.Errorf("%s: the panel does not mark the speaker's line:\n%s", addr, m.text)
+	}
+	if !strings.Contains(m.text, f.event.Staff.Email) {
+		t.Errorf("%s: no contact address in the note", addr)
+	}
+	if rt := replyTo(t, m.msg.Data); rt != f.event.Staff.Email {
+		t.Errorf("%s: Reply-To %q, want the staff address", addr, rt)
 	}
 }
 

@@ -84,13 +84,35 @@ func TestPageSubmitRecordsLikeALetter(t *testing.T) {
 	if len(rep.Changed) != 3 || strings.Join(rep.Requests, ",") != "GHA,JPN" || len(rep.Cancels) != 0 || !rep.Summary {
 		t.Fatalf("report %+v", rep)
 	}
+	checkPageSubmissionStored(t, f, a.Comment)
+	// The same page submitted again changes nothing and sends nothing.
+	if again := submit(t, f, "FRA", a); len(again.Changed) != 0 || again.Summary || len(again.Requests) != 0 {
+		t.Fatalf("resubmission: %+v", again)
+	}
+	checkPageConfirmationsAndSummary(t, f)
+
+	remSet(t, f, "FRA", "JPN", outreach.Declined)
+	f.st.View(func(tx *store.Tx) error {
+		r, _ := tx.RSVP("FRA", "JPN")
+		if r.Status != outreach.Declined || r.Source.Kind != outreach.FromStaff {
+			t.Errorf("staff correction after the page: %+v", r)
+		}
+		return nil
+	})
+}
+
+// checkPageSubmissionStored: FRA's page answer is in the history, from
+// the web, with the delegate and the comment; "not yet decided" records
+// nothing; the page state counts one submission.
+func checkPageSubmissionStored(t *testing.T, f *fixture, comment string) {
+	t.Helper()
 	err := f.st.View(func(tx *store.Tx) error {
 		h, err := tx.History("FRA", "JPN")
 		if err != nil {
 			return err
 		}
 		if len(h) != 1 || h[0].Source.Kind != outreach.FromWeb || h[0].Status != outreach.Accepted ||
-			strings.Join(h[0].DelegateNames, ",") != "Marie Curie" || h[0].Note != a.Comment {
+			strings.Join(h[0].DelegateNames, ",") != "Marie Curie" || h[0].Note != comment {
 			t.Errorf("history of FRA/JPN: %+v", h)
 		}
 		r, _ := tx.RSVP("FRA", "ARG")
@@ -98,7 +120,7 @@ func TestPageSubmitRecordsLikeALetter(t *testing.T) {
 			t.Errorf("'not yet decided' recorded an answer for ARG: %+v", r)
 		}
 		ps, _ := tx.PageState("FRA")
-		if ps.Submissions != 1 || len(ps.Delegates) != 1 || ps.Comment != a.Comment {
+		if ps.Submissions != 1 || len(ps.Delegates) != 1 || ps.Comment != comment {
 			t.Errorf("page state %+v", ps)
 		}
 		return nil
@@ -106,10 +128,13 @@ func TestPageSubmitRecordsLikeALetter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The same page submitted again changes nothing and sends nothing.
-	if again := submit(t, f, "FRA", a); len(again.Changed) != 0 || again.Summary || len(again.Requests) != 0 {
-		t.Fatalf("resubmission: %+v", again)
-	}
+}
+
+// checkPageConfirmationsAndSummary: the outbox sends two confirmations,
+// each with an inline REQUEST, and one summary in French with the
+// delegate and the page's address.
+func checkPageConfirmationsAndSummary(t *testing.T, f *fixture) {
+	t.Helper()
 	out := flush(t, f, 0)
 	if out.Sent != 3 || out.Failed != 0 {
 		t.Fatalf("flush: %+v, want two requests and a summary", out)
@@ -132,15 +157,6 @@ func TestPageSubmitRecordsLikeALetter(t *testing.T) {
 	if !strings.Contains(sum[0].text, "participera") {
 		t.Errorf("summary not in French:\n%s", sum[0].text)
 	}
-
-	remSet(t, f, "FRA", "JPN", outreach.Declined)
-	f.st.View(func(tx *store.Tx) error {
-		r, _ := tx.RSVP("FRA", "JPN")
-		if r.Status != outreach.Declined || r.Source.Kind != outreach.FromStaff {
-			t.Errorf("staff correction after the page: %+v", r)
-		}
-		return nil
-	})
 }
 
 // TestPageChangeOfMind: accepted, the request sent; given up: one CANCEL;

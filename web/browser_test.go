@@ -76,46 +76,74 @@ func TestBrowser(t *testing.T) {
 	f := newFixture(t, Options{})
 	ts := httptest.NewServer(f.srv)
 	t.Cleanup(ts.Close)
-	dir := testenv.Artefacts(t)
-	page := func(mission string) string { return ts.URL + "/r/" + f.tokens[mission] }
+	b := browsing{t: t, ctx: ctx, f: f, dir: testenv.Artefacts(t), url: ts.URL}
 
 	// Each language, at 390 px (a phone) and 1280 px.
 	for _, c := range []struct{ mission, lang, submit string }{
 		{"GBR", "en", "Send the answers"}, {"FRA", "fr", "Envoyer les réponses"}, {"PER", "es", "Enviar las respuestas"},
 	} {
-		if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900), chromedp.Navigate(page(c.mission)),
-			chromedp.WaitVisible(chromedp.CSS("form"))); err != nil {
-			t.Fatalf("%s: %v", c.mission, err)
-		}
-		attr, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.CSS("html"), "lang"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		button, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("button[type=submit]")))
-		if err != nil {
-			t.Fatal(err)
-		}
-		lang := attr.Value
-		if lang != c.lang || strings.TrimSpace(button) != c.submit {
-			t.Errorf("%s: lang %q, button %q; want %s, %q", c.mission, lang, button, c.lang, c.submit)
-		}
-		screenshot(t, ctx, dir, "page-"+c.lang+"-390.png", 390)
-		screenshot(t, ctx, dir, "page-"+c.lang+"-1280.png", 1280)
-		// On a phone nothing is wider than the screen.
-		if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 900)); err != nil {
-			t.Fatal(err)
-		}
-		wide, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > document.documentElement.clientWidth`))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if wide {
-			t.Errorf("%s: the page scrolls sideways at 390 px", c.mission)
-		}
+		b.checkPageInLanguage(c.mission, c.lang, c.submit)
 	}
+	b.franceAnswersWithTheMouse()
+	b.franceChangesItsMind()
+	b.peruAnswersByKeyboardAlone()
+	b.checkClosedAfterDeadline()
+}
 
-	// France answers with the mouse: Japan yes, Peru no, a delegate.
-	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900), chromedp.Navigate(page("FRA")),
+// browsing is a browser on the reply pages of a fixture's server at url,
+// saving screenshots in dir.
+type browsing struct {
+	t        *testing.T
+	ctx      context.Context
+	f        *fixture
+	dir, url string
+}
+
+// page is mission's reply page.
+func (b browsing) page(mission string) string { return b.url + "/r/" + b.f.tokens[mission] }
+
+// checkPageInLanguage: mission's page is in lang, with its submit button
+// labelled so; on a phone nothing is wider than the screen.
+func (b browsing) checkPageInLanguage(mission, lang, submit string) {
+	t, ctx := b.t, b.ctx
+	t.Helper()
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900), chromedp.Navigate(b.page(mission)),
+		chromedp.WaitVisible(chromedp.CSS("form"))); err != nil {
+		t.Fatalf("%s: %v", mission, err)
+	}
+	attr, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.CSS("html"), "lang"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	button, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("button[type=submit]")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if attr.Value != lang || strings.TrimSpace(button) != submit {
+		t.Errorf("%s: lang %q, button %q; want %s, %q", mission, attr.Value, button, lang, submit)
+	}
+	screenshot(t, ctx, b.dir, "page-"+lang+"-390.png", 390)
+	screenshot(t, ctx, b.dir, "page-"+lang+"-1280.png", 1280)
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 900)); err != nil {
+		t.Fatal(err)
+	}
+	wide, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth > document.documentElement.clientWidth`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wide {
+		t.Errorf("%s: the page scrolls sideways at 390 px", mission)
+	}
+}
+
+// franceAnswersWithTheMouse: Japan yes, Peru no, a delegate. The
+// confirmation page is in French, the answers are stored from the web and
+// one calendar request is queued, which the outbox then sends (as its
+// worker would).
+func (b browsing) franceAnswersWithTheMouse() {
+	t, ctx, f := b.t, b.ctx, b.f
+	t.Helper()
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900), chromedp.Navigate(b.page("FRA")),
 		chromedp.WaitVisible(chromedp.CSS("form")),
 		chromedp.Click(chromedp.CSS(`input[name="a-JPN"][value="yes"]`)),
 		chromedp.Click(chromedp.CSS(`input[name="a-PER"][value="no"]`)),
@@ -132,8 +160,8 @@ func TestBrowser(t *testing.T) {
 	if !strings.Contains(done, "Merci. Vos réponses ont été enregistrées.") || !strings.Contains(done, "Japon") {
 		t.Errorf("confirmation page: %q", done)
 	}
-	screenshot(t, ctx, dir, "done-fr-390.png", 390)
-	screenshot(t, ctx, dir, "done-fr-1280.png", 1280)
+	screenshot(t, ctx, b.dir, "done-fr-390.png", 390)
+	screenshot(t, ctx, b.dir, "done-fr-1280.png", 1280)
 	if r := f.rsvp("FRA", "JPN"); r.Status != outreach.Accepted || r.Source.Kind != outreach.FromWeb ||
 		strings.Join(r.DelegateNames, ",") != "Marie Curie" {
 		t.Errorf("FRA/JPN in the store: %+v", r)
@@ -145,7 +173,6 @@ func TestBrowser(t *testing.T) {
 	if len(reqs) != 1 || reqs[0].Key.Session != "JPN" {
 		t.Fatalf("calendar requests queued for France: %+v", reqs)
 	}
-	// The outbox sends the request (as its worker would).
 	err = f.st.Update(func(tx *store.Tx) error {
 		it := reqs[0]
 		it.MarkSent(f.clock.Now())
@@ -154,10 +181,15 @@ func TestBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
 
-	// A change of mind: Japan given up; the same page sent twice.
+// franceChangesItsMind: Japan given up, the same page sent twice: one
+// withdrawal, no second request.
+func (b browsing) franceChangesItsMind() {
+	t, ctx, f := b.t, b.ctx, b.f
+	t.Helper()
 	for i := 0; i < 2; i++ {
-		if err := chromedp.Do(ctx, chromedp.Navigate(page("FRA")), chromedp.WaitVisible(chromedp.CSS("form")),
+		if err := chromedp.Do(ctx, chromedp.Navigate(b.page("FRA")), chromedp.WaitVisible(chromedp.CSS("form")),
 			chromedp.Click(chromedp.CSS(`input[name="a-JPN"][value="no"]`)),
 			chromedp.Click(chromedp.CSS("button[type=submit]")),
 			chromedp.WaitVisible(chromedp.CSS(".done"))); err != nil {
@@ -173,11 +205,15 @@ func TestBrowser(t *testing.T) {
 	if n := len(f.outbox(outreach.Confirmation, "FRA")); n != 1 {
 		t.Errorf("calendar requests: %d, want still 1", n)
 	}
+}
 
-	// Peru, by keyboard alone: Tab past the skip link and the two other
-	// languages to the first pre-session's answers, arrows to choose, Tab
-	// on to the button, Enter.
-	steps := []chromedp.Action[chromedp.Void]{chromedp.Navigate(page("PER")), chromedp.WaitVisible(chromedp.CSS("form"))}
+// peruAnswersByKeyboardAlone: Tab past the skip link and the two other
+// languages to the first pre-session's answers, arrows to choose, Tab on
+// to the button, Enter; both answers are recorded.
+func (b browsing) peruAnswersByKeyboardAlone() {
+	t, ctx, f := b.t, b.ctx, b.f
+	t.Helper()
+	steps := []chromedp.Action[chromedp.Void]{chromedp.Navigate(b.page("PER")), chromedp.WaitVisible(chromedp.CSS("form"))}
 	for i := 0; i < 4; i++ {
 		steps = append(steps, chromedp.KeyEvent(kb.Tab))
 	}
@@ -199,7 +235,7 @@ func TestBrowser(t *testing.T) {
 	if err := chromedp.Do(ctx, more...); err != nil {
 		t.Fatalf("keyboard submission: %v", err)
 	}
-	screenshot(t, ctx, dir, "done-es-390.png", 390)
+	screenshot(t, ctx, b.dir, "done-es-390.png", 390)
 	if r := f.rsvp("PER", "ARG"); r.Status != outreach.Accepted {
 		t.Errorf("PER/ARG after the keyboard: %+v", r)
 	}
@@ -209,10 +245,15 @@ func TestBrowser(t *testing.T) {
 	if n := len(f.history("PER")); n != 2 {
 		t.Errorf("PER history: %d answers, want 2", n)
 	}
+}
 
-	// After the deadline: the answers as recorded and whom to contact.
+// checkClosedAfterDeadline: after the deadline the page shows the answers
+// as recorded and whom to contact.
+func (b browsing) checkClosedAfterDeadline() {
+	t, ctx, f := b.t, b.ctx, b.f
+	t.Helper()
 	f.clock.Set(f.event.RSVPDeadline.Add(time.Minute))
-	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900), chromedp.Navigate(page("FRA")), chromedp.WaitVisible(chromedp.CSS("main"))); err != nil {
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900), chromedp.Navigate(b.page("FRA")), chromedp.WaitVisible(chromedp.CSS("main"))); err != nil {
 		t.Fatal(err)
 	}
 	closed, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("main")))
@@ -222,5 +263,5 @@ func TestBrowser(t *testing.T) {
 	if !strings.Contains(closed, "Le délai de réponse est passé") || !strings.Contains(closed, "staff@presessions.example") {
 		t.Errorf("closed page: %q", closed)
 	}
-	screenshot(t, ctx, dir, "closed-fr-1280.png", 1280)
+	screenshot(t, ctx, b.dir, "closed-fr-1280.png", 1280)
 }

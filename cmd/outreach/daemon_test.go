@@ -298,15 +298,12 @@ func TestRunUnderSystemd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the daemon")
 	}
-	bin := buildOutreach(t)
-
-	var delay atomic.Int64 // per message, set by the test
-	delay.Store(int64(150 * time.Millisecond))
-	var inData atomic.Int32 // transactions between DATA and the server's reply
-	smtpSrv := smtptest.Start(t, smtptest.Hooks{Data: func(*smtptest.Message) error {
-		inData.Add(1)
-		defer inData.Add(-1)
-		time.Sleep(time.Duration(delay.Load()))
+	r := &systemdRun{t: t, bin: buildOutreach(t)}
+	r.delay.Store(int64(150 * time.Millisecond))
+	r.srv = smtptest.Start(t, smtptest.Hooks{Data: func(*smtptest.Message) error {
+		r.inData.Add(1)
+		defer r.inData.Add(-1)
+		time.Sleep(time.Duration(r.delay.Load()))
 		return nil
 	}})
 	reply, err := os.ReadFile(filepath.Join("..", "..", "replies", "testdata", "corpus", "outlook-accept-en.eml"))
@@ -315,34 +312,65 @@ func TestRunUnderSystemd(t *testing.T) {
 	}
 	imapAddr := startMailbox(t, reply)
 
-	_, cfg := demoDir(t)
-	sock := socketPath(t)
-	daemonConfig(t, cfg, smtpSrv.Addr, imapAddr, sock)
-	if out := runCLI(t, bin, cfg, "invite"); !strings.Contains(out, "Queued") {
+	_, r.cfg = demoDir(t)
+	r.sock = socketPath(t)
+	daemonConfig(t, r.cfg, r.srv.Addr, imapAddr, r.sock)
+	if out := runCLI(t, r.bin, r.cfg, "invite"); !strings.Contains(out, "Queued") {
 		t.Fatalf("invite: %s", out)
 	}
-	queued := outboxItems(t, bin, cfg)
-	if len(queued) < 190 {
-		t.Fatalf("%d invitations queued, want one per reachable mission", len(queued))
+	r.queued = len(outboxItems(t, r.bin, r.cfg))
+	if r.queued < 190 {
+		t.Fatalf("%d invitations queued, want one per reachable mission", r.queued)
 	}
 
-	n := listenNotify(t)
-	d := startDaemon(t, bin, cfg, n, daemonIMAPPassword, 10*time.Second)
+	r.n = listenNotify(t)
+	d := startDaemon(t, r.bin, r.cfg, r.n, daemonIMAPPassword, 10*time.Second)
+	r.notifiesReadyStatusAndWatchdog()
+	r.checkCLIGoesThroughSocket()
+	r.reloadsOnSIGHUP(d)
+	before := r.stopsCleanlyWhileSending(d)
+	logs := r.restartDeliversEverything(before)
+	logs += r.stopsAfterGraceWithServerStalled()
+	r.checkNothingLost()
+	logs += r.refusedIMAPLoginLogged()
+	checkNoPasswordInLogs(t, logs)
+}
 
-	// READY after the store is open and the configuration valid, then
-	// STATUS lines and watchdog pings.
+// systemdRun is the daemon of TestRunUnderSystemd and what it talks to: a
+// test SMTP server whose every DATA takes delay, with inData transactions
+// between DATA and its reply, and the notify socket.
+type systemdRun struct {
+	t              *testing.T
+	bin, cfg, sock string
+	srv            *smtptest.Server
+	delay          atomic.Int64 // per message, set by the test
+	inData         atomic.Int32 // transactions between DATA and the server's reply
+	n              *notifyListener
+	queued         int // invitations queued before the daemon starts
+}
+
+// notifiesReadyStatusAndWatchdog: READY after the store is open and the
+// configuration valid, then STATUS lines and watchdog pings.
+func (r *systemdRun) notifiesReadyStatusAndWatchdog() {
+	t, n := r.t, r.n
+	t.Helper()
 	ready := n.waitFor(t, 0, "READY=1", line("READY=1"), 30*time.Second)
 	n.waitFor(t, ready, "a STATUS line", func(l string) bool { return strings.HasPrefix(l, "STATUS=") && strings.Contains(l, "outbox") }, 5*time.Second)
 	first := n.waitFor(t, ready, "WATCHDOG=1", line("WATCHDOG=1"), 5*time.Second)
 	n.waitFor(t, first+1, "a second WATCHDOG=1", line("WATCHDOG=1"), 5*time.Second)
 	n.waitFor(t, ready, "STATUS with imap idle", func(l string) bool { return strings.HasPrefix(l, "STATUS=") && strings.Contains(l, "imap idle") }, 15*time.Second)
+}
 
-	// While the daemon runs it holds the store: a CLI command that works
-	// now went through the admin socket.
-	if st := runCLI(t, bin, cfg, "status"); !strings.Contains(st, "Universality: ") || !strings.Contains(st, "KOR") {
+// checkCLIGoesThroughSocket: while the daemon runs it holds the store: a
+// CLI command that works now went through the admin socket, which is
+// mode 0600 and tells the daemon's health.
+func (r *systemdRun) checkCLIGoesThroughSocket() {
+	t := r.t
+	t.Helper()
+	if st := runCLI(t, r.bin, r.cfg, "status"); !strings.Contains(st, "Universality: ") || !strings.Contains(st, "KOR") {
 		t.Errorf("status through the daemon:\n%s", st)
 	}
-	a, err := admin.DialSocket(context.Background(), sock)
+	a, err := admin.DialSocket(context.Background(), r.sock)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -350,12 +378,16 @@ func TestRunUnderSystemd(t *testing.T) {
 	if err != nil || !h.Daemon || !h.OK || h.IMAP != "idle" || h.LastSync.IsZero() {
 		t.Errorf("health through the socket: %+v %v", h, err)
 	}
-	if fi, err := os.Stat(sock); err != nil || fi.Mode().Perm() != 0o600 {
+	if fi, err := os.Stat(r.sock); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("admin socket: %v %v, want mode 0600", fi.Mode(), err)
 	}
+}
 
-	// SIGHUP: RELOADING, then READY again. A configuration that does not
-	// load is refused and the running one kept.
+// reloadsOnSIGHUP: RELOADING, then READY again. A configuration that does
+// not load is refused and the running one kept.
+func (r *systemdRun) reloadsOnSIGHUP(d *child) {
+	t, n, cfg := r.t, r.n, r.cfg
+	t.Helper()
 	before := len(n.all())
 	d.cmd.Process.Signal(syscall.SIGHUP)
 	rl := n.waitFor(t, before, "RELOADING=1", line("RELOADING=1"), 5*time.Second)
@@ -373,29 +405,35 @@ func TestRunUnderSystemd(t *testing.T) {
 	}, 5*time.Second)
 	n.waitFor(t, rl+1, "READY=1 after the refused reload", line("READY=1"), 5*time.Second)
 	os.WriteFile(cfg, good, 0o600)
+}
 
-	// SIGTERM while the invitations go out slowly: STOPPING, the message in
-	// flight finishes, exit 0 well within the stop grace.
+// stopsCleanlyWhileSending: SIGTERM while the invitations go out slowly:
+// STOPPING, the message in flight finishes, exit 0 well within the stop
+// grace; the store agrees with the server and the socket is gone. It
+// returns how many notify lines there were before the stop.
+func (r *systemdRun) stopsCleanlyWhileSending(d *child) int {
+	t, n, smtpSrv := r.t, r.n, r.srv
+	t.Helper()
 	sendDeadline := time.Now().Add(time.Minute)
-	for smtpSrv.Count() < 5 || inData.Load() != 1 {
+	for smtpSrv.Count() < 5 || r.inData.Load() != 1 {
 		if time.Now().After(sendDeadline) {
 			t.Fatalf("the daemon is not sending\n%s", d.stderr)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	before = len(n.all())
+	before := len(n.all())
 	atSignal := smtpSrv.Count() // and one message in its DATA phase
 	took := d.stop(t, 10*time.Second)
 	n.waitFor(t, before, "STOPPING=1", line("STOPPING=1"), time.Second)
 	atStop := smtpSrv.Count()
-	t.Logf("SIGTERM with message %d of %d in flight: stopped in %v, %d delivered", atSignal+1, len(queued), took.Round(time.Millisecond), atStop)
+	t.Logf("SIGTERM with message %d of %d in flight: stopped in %v, %d delivered", atSignal+1, r.queued, took.Round(time.Millisecond), atStop)
 	if atStop < atSignal+1 || atStop > atSignal+2 {
 		t.Errorf("%d delivered at SIGTERM with one in flight, %d after the stop: want the one in flight finished and no more started", atSignal, atStop)
 	}
-	if atStop >= len(queued) {
+	if atStop >= r.queued {
 		t.Fatalf("all %d messages went out before SIGTERM; the stop was not tested during sending", atStop)
 	}
-	stopped := outboxItems(t, bin, cfg) // the daemon is gone: the CLI opens the store itself
+	stopped := outboxItems(t, r.bin, r.cfg) // the daemon is gone: the CLI opens the store itself
 	states := map[string]int{}
 	for _, it := range stopped {
 		states[it.State.String()]++
@@ -406,18 +444,25 @@ func TestRunUnderSystemd(t *testing.T) {
 	if states["sent"] != atStop {
 		t.Errorf("the store says %d sent, the server received %d", states["sent"], atStop)
 	}
-	if _, err := os.Stat(sock); err == nil {
+	if _, err := os.Stat(r.sock); err == nil {
 		t.Error("the admin socket is still there after the daemon stopped")
 	}
+	return before
+}
 
-	// Restart with a fast server: everything goes out, once.
-	delay.Store(0)
-	d = startDaemon(t, bin, cfg, n, daemonIMAPPassword, 10*time.Second)
-	n.waitFor(t, before+1, "READY=1 after the restart", line("READY=1"), 30*time.Second)
-	waitDelivered(t, bin, cfg, d, smtpSrv)
-	m := scrape(t, sock)
-	if m["outreach_outbox_depth"] != 0 || m[`outreach_outbox_messages{kind="invitation",state="sent"}`] != float64(len(queued)) {
-		t.Errorf("metrics after the round: depth %v, sent %v, want 0 and %d", m["outreach_outbox_depth"], m[`outreach_outbox_messages{kind="invitation",state="sent"}`], len(queued))
+// restartDeliversEverything: restarted with a fast server, everything goes
+// out, once, and the metrics say so, and that intake ran. It returns the
+// daemon's log.
+func (r *systemdRun) restartDeliversEverything(before int) string {
+	t := r.t
+	t.Helper()
+	r.delay.Store(0)
+	d := startDaemon(t, r.bin, r.cfg, r.n, daemonIMAPPassword, 10*time.Second)
+	r.n.waitFor(t, before+1, "READY=1 after the restart", line("READY=1"), 30*time.Second)
+	waitDelivered(t, r.bin, r.cfg, d, r.srv)
+	m := scrape(t, r.sock)
+	if m["outreach_outbox_depth"] != 0 || m[`outreach_outbox_messages{kind="invitation",state="sent"}`] != float64(r.queued) {
+		t.Errorf("metrics after the round: depth %v, sent %v, want 0 and %d", m["outreach_outbox_depth"], m[`outreach_outbox_messages{kind="invitation",state="sent"}`], r.queued)
 	}
 	replies := 0.0
 	for k, v := range m {
@@ -429,27 +474,32 @@ func TestRunUnderSystemd(t *testing.T) {
 		t.Errorf("metrics of intake: replies %v, last sync %v, connected %v", replies, m["outreach_imap_last_sync_timestamp_seconds"], m["outreach_imap_connected"])
 	}
 	d.stop(t, 10*time.Second)
-	logs := d.stderr.String()
+	return d.stderr.String()
+}
 
-	// A server that stalls past the stop grace: the daemon still exits 0
-	// soon after the grace, and the message it gave up on goes again after
-	// the restart under the same Message-ID. Moving a session queues a
-	// calendar update for every mission.
-	if out := runCLI(t, bin, cfg, "sessions", "move", "KOR", "--room", "Room XXI"); !strings.Contains(out, "KOR") {
+// stopsAfterGraceWithServerStalled: with a server that stalls past the
+// stop grace, the daemon still exits 0 soon after the grace, and the
+// message it gave up on goes again after the restart under the same
+// Message-ID. Moving a session queues a calendar update for every
+// mission. It returns the daemons' logs.
+func (r *systemdRun) stopsAfterGraceWithServerStalled() string {
+	t, n := r.t, r.n
+	t.Helper()
+	if out := runCLI(t, r.bin, r.cfg, "sessions", "move", "KOR", "--room", "Room XXI"); !strings.Contains(out, "KOR") {
 		t.Fatalf("sessions move: %s", out)
 	}
-	delay.Store(int64(3 * time.Second))
-	before = len(n.all())
-	d = startDaemon(t, bin, cfg, n, daemonIMAPPassword, time.Second)
+	r.delay.Store(int64(3 * time.Second))
+	before := len(n.all())
+	d := startDaemon(t, r.bin, r.cfg, n, daemonIMAPPassword, time.Second)
 	n.waitFor(t, before, "READY=1", line("READY=1"), 30*time.Second)
 	stallDeadline := time.Now().Add(30 * time.Second)
-	for inData.Load() != 1 {
+	for r.inData.Load() != 1 {
 		if time.Now().After(stallDeadline) {
 			t.Fatalf("the daemon is not sending the updates\n%s", d.stderr)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	took = d.stop(t, 8*time.Second)
+	took := d.stop(t, 8*time.Second)
 	t.Logf("SIGTERM with the server stalled for 3s and --stop-grace 1s: stopped in %v", took.Round(time.Millisecond))
 	if took < time.Second {
 		t.Errorf("stopped in %v, before the stop grace ended, with a transaction in flight", took)
@@ -457,24 +507,28 @@ func TestRunUnderSystemd(t *testing.T) {
 	if !strings.Contains(d.stderr.String(), "did not answer in time") {
 		t.Errorf("the log does not say the message in flight was given up:\n%s", d.stderr)
 	}
-	logs += d.stderr.String()
-	delay.Store(0)
-	for inData.Load() != 0 { // the stalled transaction ends on the server
+	logs := d.stderr.String()
+	r.delay.Store(0)
+	for r.inData.Load() != 0 { // the stalled transaction ends on the server
 		time.Sleep(20 * time.Millisecond)
 	}
 	before = len(n.all())
-	d = startDaemon(t, bin, cfg, n, daemonIMAPPassword, 10*time.Second)
+	d = startDaemon(t, r.bin, r.cfg, n, daemonIMAPPassword, 10*time.Second)
 	n.waitFor(t, before, "READY=1", line("READY=1"), 30*time.Second)
-	waitDelivered(t, bin, cfg, d, smtpSrv)
+	waitDelivered(t, r.bin, r.cfg, d, r.srv)
 	d.stop(t, 10*time.Second)
-	logs += d.stderr.String()
+	return logs + d.stderr.String()
+}
 
-	// Nothing lost: every message of the outbox arrived, under its own
-	// Message-ID; a copy sent twice carries the same Message-ID.
-	final := outboxItems(t, bin, cfg)
+// checkNothingLost: every message of the outbox arrived, under its own
+// Message-ID; a copy sent twice carries the same Message-ID; the daemon
+// logged in to SMTP with the configured password.
+func (r *systemdRun) checkNothingLost() {
+	t, smtpSrv := r.t, r.srv
+	t.Helper()
 	ids := map[string]outreach.OutboxItem{}
 	retry := 0
-	for _, it := range final {
+	for _, it := range outboxItems(t, r.bin, r.cfg) {
 		switch it.State {
 		case outreach.Sent:
 		case outreach.Deferred:
@@ -513,10 +567,14 @@ func TestRunUnderSystemd(t *testing.T) {
 	if len(auths) == 0 || auths[0].Username != organiserMailbox || auths[0].Password != daemonSMTPPassword {
 		t.Errorf("the daemon did not log in to SMTP with the password from smtp.password_env: %d logins", len(auths))
 	}
+}
 
-	// A daemon whose IMAP login is refused logs the failure, not the
-	// password.
-	bad := startDaemon(t, bin, cfg, n, wrongIMAPPassword, 10*time.Second)
+// refusedIMAPLoginLogged: a daemon whose IMAP login is refused logs the
+// failure. It returns the daemon's log.
+func (r *systemdRun) refusedIMAPLoginLogged() string {
+	t := r.t
+	t.Helper()
+	bad := startDaemon(t, r.bin, r.cfg, r.n, wrongIMAPPassword, 10*time.Second)
 	deadline := time.Now().Add(20 * time.Second)
 	for !strings.Contains(bad.stderr.String(), "inbox: the server refused the login") {
 		if time.Now().After(deadline) {
@@ -525,8 +583,13 @@ func TestRunUnderSystemd(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	bad.stop(t, 10*time.Second)
+	return bad.stderr.String()
+}
 
-	all := logs + bad.stderr.String()
+// checkNoPasswordInLogs: the daemons' logs, at debug level, hold none of
+// the passwords.
+func checkNoPasswordInLogs(t *testing.T, all string) {
+	t.Helper()
 	for _, secret := range []string{daemonSMTPPassword, daemonIMAPPassword, wrongIMAPPassword} {
 		if strings.Contains(all, secret) {
 			t.Errorf("the logs contain a password (%s...)", secret[:8])

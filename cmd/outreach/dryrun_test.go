@@ -57,6 +57,54 @@ func TestDryRunInvitationsReadByClients(t *testing.T) {
 		names[m.ID] = m.Names
 	}
 
+	emls := readDryRunMessages(t, out, ms, names)
+	parseStart := time.Now()
+	parsed, err := clientcheck.PyEmailAll(emls)
+	if err != nil {
+		t.Fatal(err)
+	}
+	emailTime := time.Since(parseStart)
+
+	// Every calendar attachment, with the mission and session it is for.
+	var atts []dryRunAttachment
+	var ics [][]byte
+	for i, m := range ms {
+		e, perr := parsed[i].Email, parsed[i].Err
+		if perr != nil {
+			t.Errorf("%s: Python email: %v", m.ID, perr)
+			continue
+		}
+		if len(e.Defects) > 0 {
+			t.Errorf("%s: Python email found defects: %v", m.ID, e.Defects)
+		}
+		checkDryRunAddresses(t, m, e, ev)
+		a, b := dryRunAttachments(t, m, e, sessions, names)
+		atts, ics = append(atts, a...), append(ics, b...)
+	}
+	if len(ics) != 195*14 {
+		t.Errorf("%d calendar attachments in all, want %d", len(ics), 195*14)
+	}
+
+	uids := map[string]string{}
+	for _, p := range readCalendarsInParallel(ics) {
+		if p.err != nil {
+			t.Fatal(p.err)
+		}
+		checkDryRunEvents(t, p, atts, ev, names, uids)
+		t.Logf("%s read %d attachments in %v", p.parser, len(p.rs), p.took.Round(time.Millisecond))
+	}
+	if len(uids) != 195*14 {
+		t.Errorf("%d distinct UIDs, want one per mission and session (%d)", len(uids), 195*14)
+	}
+	t.Logf("init + dry run %v; Python email read %d messages in %v; whole check %v",
+		rendered.Round(time.Millisecond), len(emls), emailTime.Round(time.Millisecond), time.Since(begin).Round(time.Millisecond))
+}
+
+// readDryRunMessages reads the dry run's messages in out, one .eml per
+// mission, in the order of ms; every State under Review is in the
+// directory and invited.
+func readDryRunMessages(t *testing.T, out string, ms []missionJSON, names map[string]outreach.Names) [][]byte {
+	t.Helper()
 	files, err := filepath.Glob(filepath.Join(out, "*.eml"))
 	if err != nil {
 		t.Fatal(err)
@@ -80,95 +128,98 @@ func TestDryRunInvitationsReadByClients(t *testing.T) {
 			t.Errorf("State under Review %s not invited: %v", sur, err)
 		}
 	}
+	return emls
+}
 
-	parseStart := time.Now()
-	parsed, err := clientcheck.PyEmailAll(emls)
-	if err != nil {
-		t.Fatal(err)
+// checkDryRunAddresses: the invitation goes to every contact of the
+// mission, each under the mission's title in its language, from the
+// event's mailbox.
+func checkDryRunAddresses(t *testing.T, m missionJSON, e clientcheck.Email, ev outreach.Event) {
+	t.Helper()
+	title := m.Titles.In(outreach.Language(m.Language))
+	var want, got []string
+	for _, c := range m.Contacts {
+		want = append(want, strings.ToLower(c.Email))
 	}
-	emailTime := time.Since(parseStart)
+	for _, a := range e.Addresses["to"] {
+		got = append(got, strings.ToLower(a.Email))
+		if a.Name != title {
+			t.Errorf("%s: To display name %q, want the title %q", m.ID, a.Name, title)
+		}
+	}
+	slices.Sort(want)
+	slices.Sort(got)
+	if len(want) == 0 || !slices.Equal(got, want) {
+		t.Errorf("%s: addressed to %v, want every contact %v", m.ID, got, want)
+	}
+	if from := e.Addresses["from"]; len(from) != 1 || from[0].Email != ev.Mailbox.Email {
+		t.Errorf("%s: From %+v, want %s", m.ID, from, ev.Mailbox.Email)
+	}
+}
 
-	// Every calendar attachment, with the mission and session it is for.
-	type attachment struct {
-		mission missionJSON
-		session outreach.Session
-		file    string
+// dryRunAttachment is a calendar attachment with the mission and session
+// it is for.
+type dryRunAttachment struct {
+	mission missionJSON
+	session outreach.Session
+	file    string
+}
+
+// dryRunAttachments: the invitation carries 14 calendar attachments, one
+// per session, each named after its State under Review in the mission's
+// language, with method=REQUEST and charset=UTF-8. It returns them and
+// their bodies.
+func dryRunAttachments(t *testing.T, m missionJSON, e clientcheck.Email, sessions []outreach.Session, names map[string]outreach.Names) ([]dryRunAttachment, [][]byte) {
+	t.Helper()
+	lang := outreach.Language(m.Language)
+	byFile := map[string]outreach.Session{}
+	for _, s := range sessions {
+		byFile[templates.AttachmentName(names[s.SuR], lang)] = s
 	}
-	var atts []attachment
+	var cals []clientcheck.Part
+	for _, p := range e.Root.Leaves() {
+		if p.ContentType == "text/calendar" {
+			cals = append(cals, p)
+		}
+	}
+	if len(cals) != 14 {
+		t.Errorf("%s: %d calendar attachments, want 14", m.ID, len(cals))
+	}
+	var atts []dryRunAttachment
 	var ics [][]byte
-	for i, m := range ms {
-		e, perr := parsed[i].Email, parsed[i].Err
-		if perr != nil {
-			t.Errorf("%s: Python email: %v", m.ID, perr)
+	seen := map[string]bool{}
+	for _, p := range cals {
+		s, ok := byFile[p.Filename]
+		switch {
+		case !ok:
+			t.Errorf("%s: attachment %q is not named after a State under Review", m.ID, p.Filename)
 			continue
+		case seen[s.SuR]:
+			t.Errorf("%s: two attachments for %s", m.ID, s.SuR)
+		case p.Disposition != "attachment" || !strings.EqualFold(p.Params["method"], "REQUEST") || !strings.EqualFold(p.Params["charset"], "UTF-8"):
+			t.Errorf("%s: %s is %s %v disposition %q, want an attachment with method=REQUEST and charset=UTF-8",
+				m.ID, p.Filename, p.ContentType, p.Params, p.Disposition)
 		}
-		if len(e.Defects) > 0 {
-			t.Errorf("%s: Python email found defects: %v", m.ID, e.Defects)
-		}
-		lang := outreach.Language(m.Language)
-		title := m.Titles.In(lang)
-		var want, got []string
-		for _, c := range m.Contacts {
-			want = append(want, strings.ToLower(c.Email))
-		}
-		for _, a := range e.Addresses["to"] {
-			got = append(got, strings.ToLower(a.Email))
-			if a.Name != title {
-				t.Errorf("%s: To display name %q, want the title %q", m.ID, a.Name, title)
-			}
-		}
-		slices.Sort(want)
-		slices.Sort(got)
-		if len(want) == 0 || !slices.Equal(got, want) {
-			t.Errorf("%s: addressed to %v, want every contact %v", m.ID, got, want)
-		}
-		if from := e.Addresses["from"]; len(from) != 1 || from[0].Email != ev.Mailbox.Email {
-			t.Errorf("%s: From %+v, want %s", m.ID, from, ev.Mailbox.Email)
-		}
-
-		byFile := map[string]outreach.Session{}
-		for _, s := range sessions {
-			byFile[templates.AttachmentName(names[s.SuR], lang)] = s
-		}
-		var cals []clientcheck.Part
-		for _, p := range e.Root.Leaves() {
-			if p.ContentType == "text/calendar" {
-				cals = append(cals, p)
-			}
-		}
-		if len(cals) != 14 {
-			t.Errorf("%s: %d calendar attachments, want 14", m.ID, len(cals))
-		}
-		seen := map[string]bool{}
-		for _, p := range cals {
-			s, ok := byFile[p.Filename]
-			switch {
-			case !ok:
-				t.Errorf("%s: attachment %q is not named after a State under Review", m.ID, p.Filename)
-				continue
-			case seen[s.SuR]:
-				t.Errorf("%s: two attachments for %s", m.ID, s.SuR)
-			case p.Disposition != "attachment" || !strings.EqualFold(p.Params["method"], "REQUEST") || !strings.EqualFold(p.Params["charset"], "UTF-8"):
-				t.Errorf("%s: %s is %s %v disposition %q, want an attachment with method=REQUEST and charset=UTF-8",
-					m.ID, p.Filename, p.ContentType, p.Params, p.Disposition)
-			}
-			seen[s.SuR] = true
-			atts = append(atts, attachment{mission: m, session: s, file: p.Filename})
-			ics = append(ics, p.Body)
-		}
+		seen[s.SuR] = true
+		atts = append(atts, dryRunAttachment{mission: m, session: s, file: p.Filename})
+		ics = append(ics, p.Body)
 	}
-	if len(ics) != 195*14 {
-		t.Errorf("%d calendar attachments in all, want %d", len(ics), 195*14)
-	}
+	return atts, ics
+}
 
-	// Both calendar parsers at once: they are separate processes.
-	parsers := []struct {
-		parser clientcheck.Parser
-		all    func([][]byte) ([]clientcheck.CalendarResult, error)
-		rs     []clientcheck.CalendarResult
-		err    error
-		took   time.Duration
-	}{
+// calendarsRead is what one calendar parser made of every attachment.
+type calendarsRead struct {
+	parser clientcheck.Parser
+	all    func([][]byte) ([]clientcheck.CalendarResult, error)
+	rs     []clientcheck.CalendarResult
+	err    error
+	took   time.Duration
+}
+
+// readCalendarsInParallel reads ics with both calendar parsers at once:
+// they are separate processes.
+func readCalendarsInParallel(ics [][]byte) []calendarsRead {
+	parsers := []calendarsRead{
 		{parser: clientcheck.ICALJSParser, all: clientcheck.ICALJSAll},
 		{parser: clientcheck.PyICalendarParser, all: clientcheck.PyICalendarAll},
 	}
@@ -184,39 +235,35 @@ func TestDryRunInvitationsReadByClients(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	uids := map[string]string{}
-	for _, p := range parsers {
-		if p.err != nil {
-			t.Fatal(p.err)
-		}
-		bad := 0
-		for i, r := range p.rs {
-			a := atts[i]
-			problems := checkInvitationEvent(a.mission, a.session, ev, names, r)
-			if len(problems) == 0 {
-				uid := r.Calendar.Events[0].UID
-				if other, dup := uids[uid]; dup && other != a.mission.ID+"/"+a.session.SuR {
-					problems = append(problems, fmt.Sprintf("UID %s also used for %s", uid, other))
-				}
-				uids[uid] = a.mission.ID + "/" + a.session.SuR
+	return parsers
+}
+
+// checkDryRunEvents: as parser p reads them, every attachment is the
+// invitation to its session for its mission, under a UID of its own
+// (recorded in uids, mission/session by UID).
+func checkDryRunEvents(t *testing.T, p calendarsRead, atts []dryRunAttachment, ev outreach.Event, names map[string]outreach.Names, uids map[string]string) {
+	t.Helper()
+	bad := 0
+	for i, r := range p.rs {
+		a := atts[i]
+		problems := checkInvitationEvent(a.mission, a.session, ev, names, r)
+		if len(problems) == 0 {
+			uid := r.Calendar.Events[0].UID
+			if other, dup := uids[uid]; dup && other != a.mission.ID+"/"+a.session.SuR {
+				problems = append(problems, fmt.Sprintf("UID %s also used for %s", uid, other))
 			}
-			if len(problems) > 0 {
-				bad++
-				if bad <= 10 {
-					t.Errorf("%s, %s (%s) as %s reads it:\n  %s", a.mission.ID, a.file, a.session.SuR, p.parser, strings.Join(problems, "\n  "))
-				}
+			uids[uid] = a.mission.ID + "/" + a.session.SuR
+		}
+		if len(problems) > 0 {
+			bad++
+			if bad <= 10 {
+				t.Errorf("%s, %s (%s) as %s reads it:\n  %s", a.mission.ID, a.file, a.session.SuR, p.parser, strings.Join(problems, "\n  "))
 			}
 		}
-		if bad > 0 {
-			t.Errorf("%s: %d of %d attachments wrong", p.parser, bad, len(p.rs))
-		}
-		t.Logf("%s read %d attachments in %v", p.parser, len(p.rs), p.took.Round(time.Millisecond))
 	}
-	if len(uids) != 195*14 {
-		t.Errorf("%d distinct UIDs, want one per mission and session (%d)", len(uids), 195*14)
+	if bad > 0 {
+		t.Errorf("%s: %d of %d attachments wrong", p.parser, bad, len(p.rs))
 	}
-	t.Logf("init + dry run %v; Python email read %d messages in %v; whole check %v",
-		rendered.Round(time.Millisecond), len(emls), emailTime.Round(time.Millisecond), time.Since(begin).Round(time.Millisecond))
 }
 
 // checkInvitationEvent lists what is wrong with a parser's reading of the

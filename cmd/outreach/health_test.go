@@ -67,7 +67,52 @@ func TestRunHealthTellsTheTruth(t *testing.T) {
 	dir, cfg := demoDir(t)
 	sock := socketPath(t)
 	daemonConfig(t, cfg, smtpAddr, imapAddr, sock)
-	// The store lives on the small file system.
+	moveStoreTo(t, dir, cfg, disk)
+	runCLI(t, bin, cfg, "invite", "--mission", "JPN")
+
+	hw := healthWatch{t: t, sock: sock, out: runInBackground(t, bin, cfg, nil)}
+
+	// SMTP refuses: health says so (three failed runs in a row make the
+	// daemon unhealthy), and nothing was sent.
+	h := hw.wait("the outbox to fail", 30*time.Second, func(h admin.Health) bool {
+		return h.Daemon && strings.Contains(h.SMTP, "failing since") && !h.LastSync.IsZero()
+	})
+	if !h.LastSend.IsZero() || h.StoreWrite == nil || !h.StoreWrite.Writable {
+		t.Errorf("while SMTP refuses: last send %v, store %+v", h.LastSend, h.StoreWrite)
+	}
+	refuse.Store(false)
+
+	filler := fillDisk(t, disk)
+	checkHealthWithDiskFull(t, hw, bin, cfg)
+
+	// Space comes back: noticed at once, and the invitation goes without
+	// waiting for the outbox's backoff.
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	freed := time.Now()
+	h = hw.wait("the invitation to go and the daemon to be healthy", 30*time.Second, func(h admin.Health) bool {
+		return h.OK && smtpSrv.Count() > 0 && !h.LastSend.IsZero() && h.OutboxDepth == 0
+	})
+	took := time.Since(freed)
+	t.Logf("space came back: sent and healthy after %v", took)
+	if took > 10*time.Second {
+		t.Errorf("the outbox waited %v after space came back, want it to go at once", took)
+	}
+	if !h.StoreWrite.Writable || h.SMTP != "ok" || h.LastSync.IsZero() {
+		t.Errorf("health after recovery: %+v", h)
+	}
+	checkStoreProblemLoggedOnce(t, hw.out.String())
+	text := runCLI(t, bin, cfg, "status")
+	if !strings.Contains(text, "Health: ok") || !strings.Contains(text, "Last send: ") || strings.Contains(text, "Last send: never") {
+		t.Errorf("status after recovery says:\n%s", text)
+	}
+}
+
+// moveStoreTo puts the store of the demo directory dir on the file system
+// at disk and points the configuration cfg at it.
+func moveStoreTo(t *testing.T, dir, cfg, disk string) {
+	t.Helper()
 	raw, err := os.ReadFile(filepath.Join(dir, "outreach.db"))
 	if err != nil {
 		t.Fatal(err)
@@ -80,44 +125,47 @@ func TestRunHealthTellsTheTruth(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte(replaceOnce(t, string(b), `path = "outreach.db"`, fmt.Sprintf("path = %q", dbPath))), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	runCLI(t, bin, cfg, "invite", "--mission", "JPN")
+}
 
-	out := runInBackground(t, bin, cfg, nil)
-	health := func() admin.Health {
-		a, err := admin.DialSocket(context.Background(), sock)
-		if err != nil {
-			return admin.Health{}
+// healthWatch asks a running daemon for its health over the admin socket.
+type healthWatch struct {
+	t    *testing.T
+	sock string
+	out  *lockedBuffer // the daemon's log
+}
+
+// health is the daemon's health, or the zero value while it does not
+// answer.
+func (hw healthWatch) health() admin.Health {
+	a, err := admin.DialSocket(context.Background(), hw.sock)
+	if err != nil {
+		return admin.Health{}
+	}
+	h, _ := a.Health(context.Background())
+	return h
+}
+
+// wait returns the daemon's health once cond holds, failing the test
+// after limit.
+func (hw healthWatch) wait(what string, limit time.Duration, cond func(admin.Health) bool) admin.Health {
+	hw.t.Helper()
+	deadline := time.Now().Add(limit)
+	for {
+		h := hw.health()
+		if cond(h) {
+			return h
 		}
-		h, _ := a.Health(context.Background())
-		return h
-	}
-	wait := func(what string, limit time.Duration, cond func(admin.Health) bool) admin.Health {
-		t.Helper()
-		deadline := time.Now().Add(limit)
-		for {
-			h := health()
-			if cond(h) {
-				return h
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("waited %v for %s: %+v\n%s", limit, what, h, out)
-			}
-			time.Sleep(50 * time.Millisecond)
+		if time.Now().After(deadline) {
+			hw.t.Fatalf("waited %v for %s: %+v\n%s", limit, what, h, hw.out)
 		}
+		time.Sleep(50 * time.Millisecond)
 	}
+}
 
-	// SMTP refuses: health says so (three failed runs in a row make the
-	// daemon unhealthy), and nothing was sent.
-	h := wait("the outbox to fail", 30*time.Second, func(h admin.Health) bool {
-		return h.Daemon && strings.Contains(h.SMTP, "failing since") && !h.LastSync.IsZero()
-	})
-	if !h.LastSend.IsZero() || h.StoreWrite == nil || !h.StoreWrite.Writable {
-		t.Errorf("while SMTP refuses: last send %v, store %+v", h.LastSend, h.StoreWrite)
-	}
-	refuse.Store(false)
-
-	// The disk fills up (something else takes the space): reported
-	// within seconds, without a write.
+// fillDisk takes all but 256 KiB of the file system at disk, as something
+// else would, and returns the file that holds it.
+func fillDisk(t *testing.T, disk string) string {
+	t.Helper()
 	var st syscall.Statfs_t
 	if err := syscall.Statfs(disk, &st); err != nil {
 		t.Fatal(err)
@@ -126,7 +174,14 @@ func TestRunHealthTellsTheTruth(t *testing.T) {
 	if err := os.WriteFile(filler, make([]byte, int64(st.Bavail)*st.Bsize-256<<10), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	h = wait("the store to be reported not writable", 10*time.Second, func(h admin.Health) bool {
+	return filler
+}
+
+// checkHealthWithDiskFull: the full disk is reported within seconds,
+// without a write, in health, in status and in status --json.
+func checkHealthWithDiskFull(t *testing.T, hw healthWatch, bin, cfg string) {
+	t.Helper()
+	h := hw.wait("the store to be reported not writable", 10*time.Second, func(h admin.Health) bool {
 		return h.StoreWrite != nil && !h.StoreWrite.Writable
 	})
 	if h.OK || !strings.Contains(h.StoreWrite.Problem, "KiB free") {
@@ -145,34 +200,17 @@ func TestRunHealthTellsTheTruth(t *testing.T) {
 	if sj.Health == nil || sj.Health.StoreWrite == nil || sj.Health.StoreWrite.Writable || sj.Health.LastSync.IsZero() {
 		t.Errorf("status --json health with the disk full: %+v", sj.Health)
 	}
+}
 
-	// Space comes back: noticed at once, and the invitation goes without
-	// waiting for the outbox's backoff.
-	if err := os.Remove(filler); err != nil {
-		t.Fatal(err)
-	}
-	freed := time.Now()
-	h = wait("the invitation to go and the daemon to be healthy", 30*time.Second, func(h admin.Health) bool {
-		return h.OK && smtpSrv.Count() > 0 && !h.LastSend.IsZero() && h.OutboxDepth == 0
-	})
-	took := time.Since(freed)
-	t.Logf("space came back: sent and healthy after %v", took)
-	if took > 10*time.Second {
-		t.Errorf("the outbox waited %v after space came back, want it to go at once", took)
-	}
-	if !h.StoreWrite.Writable || h.SMTP != "ok" || h.LastSync.IsZero() {
-		t.Errorf("health after recovery: %+v", h)
-	}
-	logs := out.String()
+// checkStoreProblemLoggedOnce: the store's problem and its recovery are
+// each logged once.
+func checkStoreProblemLoggedOnce(t *testing.T, logs string) {
+	t.Helper()
 	if n := strings.Count(logs, "store cannot be written"); n != 1 {
 		t.Errorf("store problem logged %d times, want once\n%s", n, logs)
 	}
 	if n := strings.Count(logs, "store can be written again"); n != 1 {
 		t.Errorf("store recovery logged %d times, want once\n%s", n, logs)
-	}
-	text = runCLI(t, bin, cfg, "status")
-	if !strings.Contains(text, "Health: ok") || !strings.Contains(text, "Last send: ") || strings.Contains(text, "Last send: never") {
-		t.Errorf("status after recovery says:\n%s", text)
 	}
 }
 

@@ -60,8 +60,40 @@ func TestRepliesSurviveKill9(t *testing.T) {
 	srv := smtptest.Start(t, smtptest.Hooks{})
 	e := newEnv(t, srv.Addr, im.addr, 1, im.password)
 
-	ms, ss := e.missions(), e.sessions()
-	// The UIDs of the missions' copies, keyed by the store's own key.
+	k := &replyKills{t: t, e: e, ms: e.missions()}
+	k.deliverReplies(im)
+	lastUID := k.replies[len(k.replies)-1].uid
+
+	start := time.Now()
+	clock := &killClock{rng: rng, total: crashMessages, kills: crashKills, rate: 100}
+	kills, early, readBeforeLast := k.killWhileReading(clock, lastUID)
+	killPhase := time.Since(start)
+
+	k.readRestShowingCheckpoint(lastUID)
+	elapsed := time.Since(start)
+
+	k.checkEveryReplyRecorded()
+	unfiled := k.checkEverythingFiled(im)
+	e.assertNoSecrets()
+	t.Logf("figures: %d replies, %d kills (%d during start-up) over %s, %d recorded before the last run, 0 lost, 0 counted twice, %d filed by the next run, %s in all",
+		crashMessages, kills, early, killPhase.Round(100*time.Millisecond), readBeforeLast, unfiled, elapsed.Round(100*time.Millisecond))
+}
+
+// replyKills is TestRepliesSurviveKill9's daemon and the replies it reads.
+type replyKills struct {
+	t       *testing.T
+	e       *env
+	ms      []missionJSON
+	replies []sentReply
+}
+
+// deliverReplies puts crashMessages calendar replies in the INBOX, each
+// answering a different (mission, session), to the UIDs of the missions'
+// copies, keyed by the store's own key.
+func (k *replyKills) deliverReplies(im *imapServer) {
+	t, e, ms := k.t, k.e, k.ms
+	t.Helper()
+	ss := e.sessions()
 	var uidKey []byte
 	e.view(e.storePath(), func(tx *store.Tx) error { uidKey = tx.CalendarUIDKey(); return nil })
 	if len(ms)*len(ss) < crashMessages {
@@ -74,7 +106,6 @@ func TestRepliesSurviveKill9(t *testing.T) {
 	replies := make([]sentReply, crashMessages)
 	raws := make([][]byte, crashMessages)
 	for i := range replies {
-		// Each message answers a different (mission, session).
 		m, s, p := ms[i%len(ms)], ss[i/len(ms)], partstats[i%len(partstats)]
 		r := sentReply{msgid: fmt.Sprintf("crash-reply-%04d@%s", i, strings.ToLower(m.ID)+".mission.example"),
 			mission: m.ID, session: s.SuR, status: p.status}
@@ -82,57 +113,63 @@ func TestRepliesSurviveKill9(t *testing.T) {
 		replies[i] = r
 	}
 	uids := im.appendAll(t, raws)
-	byUID := map[imap.UID]*sentReply{}
 	for i := range replies {
 		replies[i].uid = uids[i]
-		byUID[uids[i]] = &replies[i]
 	}
-	lastUID := uids[len(uids)-1]
+	k.replies = replies
+}
 
-	// After each kill: every message up to the checkpoint is recorded
-	// (the checkpoint is never ahead), and no message has more than one
-	// history entry.
-	recorded := func(tx *store.Tx) (n int, cp store.Checkpoint) {
-		cp, err := tx.Checkpoint("INBOX")
+// recorded: every message up to the checkpoint is recorded (the
+// checkpoint is never ahead), and no message has more than one history
+// entry. It returns how many replies are recorded, and the checkpoint.
+func (k *replyKills) recorded(tx *store.Tx) (n int, cp store.Checkpoint) {
+	t := k.t
+	t.Helper()
+	cp, err := tx.Checkpoint("INBOX")
+	if err != nil {
+		t.Fatal(err)
+	}
+	perMsg := map[string]int{}
+	for _, m := range k.ms {
+		hist, err := tx.History(m.ID, "")
 		if err != nil {
 			t.Fatal(err)
 		}
-		perMsg := map[string]int{}
-		for _, m := range ms {
-			hist, err := tx.History(m.ID, "")
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, h := range hist {
-				perMsg[bare(h.Source.MessageID)]++
-			}
+		for _, h := range hist {
+			perMsg[bare(h.Source.MessageID)]++
 		}
-		for id, k := range perMsg {
-			if k > 1 {
-				t.Errorf("message %s has %d RSVP history entries: counted twice", id, k)
-			}
-		}
-		for _, r := range replies {
-			_, seen, err := tx.Processed("<" + r.msgid + ">")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if seen {
-				n++
-				if perMsg[r.msgid] != 1 {
-					t.Errorf("message %s is marked processed but has %d history entries", r.msgid, perMsg[r.msgid])
-				}
-			}
-			if cp.UIDValidity != 0 && r.uid <= imap.UID(cp.LastUID) && !seen {
-				t.Errorf("checkpoint at UID %d, ahead of message %s (UID %d), which is not recorded", cp.LastUID, r.msgid, r.uid)
-			}
-		}
-		return n, cp
 	}
+	for id, c := range perMsg {
+		if c > 1 {
+			t.Errorf("message %s has %d RSVP history entries: counted twice", id, c)
+		}
+	}
+	for _, r := range k.replies {
+		_, seen, err := tx.Processed("<" + r.msgid + ">")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if seen {
+			n++
+			if perMsg[r.msgid] != 1 {
+				t.Errorf("message %s is marked processed but has %d history entries", r.msgid, perMsg[r.msgid])
+			}
+		}
+		if cp.UIDValidity != 0 && r.uid <= imap.UID(cp.LastUID) && !seen {
+			t.Errorf("checkpoint at UID %d, ahead of message %s (UID %d), which is not recorded", cp.LastUID, r.msgid, r.uid)
+		}
+	}
+	return n, cp
+}
 
-	start := time.Now()
-	kills, early, done := 0, 0, 0
-	clock := &killClock{rng: rng, total: crashMessages, kills: crashKills, rate: 100}
+// killWhileReading starts the daemon and kills it -9 when clock says,
+// during start-up or while it reads, until crashKills kills or every reply
+// is read, checking after each kill that no recorded reply was lost. It
+// returns the kills, how many fell during start-up, and the replies
+// recorded at the last.
+func (k *replyKills) killWhileReading(clock *killClock, lastUID imap.UID) (kills, early, done int) {
+	t, e := k.t, k.e
+	t.Helper()
 	for kills < crashKills {
 		d := e.start()
 		var t0 time.Time
@@ -150,7 +187,7 @@ func TestRepliesSurviveKill9(t *testing.T) {
 		before := done
 		var cp store.Checkpoint
 		e.view(e.storePath(), func(tx *store.Tx) error {
-			done, cp = recorded(tx)
+			done, cp = k.recorded(tx)
 			return nil
 		})
 		if done < before {
@@ -169,11 +206,14 @@ func TestRepliesSurviveKill9(t *testing.T) {
 			t.FailNow()
 		}
 	}
-	killPhase := time.Since(start)
-	readBeforeLast := done
+	return kills, early, done
+}
 
-	// The last run reads the rest; `outreach backup` shows the checkpoint
-	// while the daemon runs.
+// readRestShowingCheckpoint: the last run reads the rest; `outreach
+// backup` shows the checkpoint while the daemon runs.
+func (k *replyKills) readRestShowingCheckpoint(lastUID imap.UID) {
+	t, e := k.t, k.e
+	t.Helper()
 	d := e.start()
 	e.waitReady(d)
 	deadline := time.Now().Add(2 * time.Minute)
@@ -193,14 +233,20 @@ func TestRepliesSurviveKill9(t *testing.T) {
 		time.Sleep(300 * time.Millisecond)
 	}
 	e.stop(d)
-	elapsed := time.Since(start)
+}
 
-	e.view(e.storePath(), func(tx *store.Tx) error {
-		n, _ := recorded(tx)
+// checkEveryReplyRecorded: every reply is recorded once, as the answer it
+// gave for its mission; a calendar reply needs no confirmation: the only
+// mail the daemon may queue is the staff digest.
+func (k *replyKills) checkEveryReplyRecorded() {
+	t := k.t
+	t.Helper()
+	k.e.view(k.e.storePath(), func(tx *store.Tx) error {
+		n, _ := k.recorded(tx)
 		if n != crashMessages {
 			t.Errorf("%d of %d replies recorded", n, crashMessages)
 		}
-		for _, r := range replies {
+		for _, r := range k.replies {
 			p, seen, err := tx.Processed("<" + r.msgid + ">")
 			if err != nil {
 				return err
@@ -219,18 +265,20 @@ func TestRepliesSurviveKill9(t *testing.T) {
 				t.Errorf("%s/%s holds %s from %s, want %s from %s", r.mission, r.session, cur.Status, cur.Source.MessageID, r.status, r.msgid)
 			}
 		}
-		// A calendar reply needs no confirmation: the only mail the
-		// daemon may queue is the staff digest.
 		items, err := tx.Outbox(func(it *outreach.OutboxItem) bool { return it.Key.Kind != outreach.Digest })
 		if len(items) > 0 {
 			t.Errorf("calendar replies queued %d messages, e.g. %s; they need no confirmation", len(items), items[0].Key)
 		}
 		return err
 	})
+}
 
-	// Nothing is deleted on the server, and everything is filed: a message
-	// recorded just before a kill, and not yet filed, is filed by the next
-	// run.
+// checkEverythingFiled: nothing is deleted on the server, and everything
+// is filed: a message recorded just before a kill, and not yet filed, is
+// filed by the next run. It returns how many the log says were filed so.
+func (k *replyKills) checkEverythingFiled(im *imapServer) (unfiled int) {
+	t := k.t
+	t.Helper()
 	inbox := im.messageIDs(t, "INBOX")
 	filed := im.messageIDs(t, "outreach/processed")
 	if len(inbox)+len(filed) != crashMessages {
@@ -239,8 +287,7 @@ func TestRepliesSurviveKill9(t *testing.T) {
 	if len(inbox) > 0 {
 		t.Errorf("%d recorded messages left unfiled in INBOX, e.g. %s", len(inbox), inbox[0])
 	}
-	unfiled := 0
-	raw, err := os.ReadFile(e.logPath)
+	raw, err := os.ReadFile(k.e.logPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,7 +295,5 @@ func TestRepliesSurviveKill9(t *testing.T) {
 		n, _ := strconv.Atoi(string(m[1]))
 		unfiled += n
 	}
-	e.assertNoSecrets()
-	t.Logf("figures: %d replies, %d kills (%d during start-up) over %s, %d recorded before the last run, 0 lost, 0 counted twice, %d filed by the next run, %s in all",
-		crashMessages, kills, early, killPhase.Round(100*time.Millisecond), readBeforeLast, unfiled, elapsed.Round(100*time.Millisecond))
+	return unfiled
 }

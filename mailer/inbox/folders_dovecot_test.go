@@ -133,6 +133,31 @@ func TestDovecotFolderRefusedThenFiled(t *testing.T) {
 		o.Now = clock
 	})
 	// The folder exists, but the server cannot write into it.
+	chmod := processedFolderModes(t, d)
+	chmod(0o500)
+
+	messagesWaitForRefusedFolder(t, d, w, rec, logs)
+
+	// The folder works again; the next try files them all at once.
+	chmod(0o700)
+	mu.Lock()
+	now = now.Add(2 * time.Hour)
+	mu.Unlock()
+	checkRepairedFolderFilesAll(t, d, w, logs)
+	st := syncOnce(t, w)
+	if st != (Stats{UIDValidity: st.UIDValidity, LastUID: st.LastUID}) {
+		t.Errorf("last sync %+v, want nothing", st)
+	}
+	// Each was recorded once and handed over once more to be filed.
+	if got := len(rec.messages()); got != 14 {
+		t.Errorf("handler called %d times, want 14 (7 recorded, 7 filed after the repair)", got)
+	}
+}
+
+// processedFolderModes creates outreach/processed on the server and
+// returns a function that sets the mode of its Maildir directories.
+func processedFolderModes(t *testing.T, d *testenv.Dovecot) func(os.FileMode) {
+	t.Helper()
 	c := d.Dial(t, testUser)
 	for _, f := range []string{"outreach", "outreach.processed"} {
 		if err := c.Create(f, nil).Wait(); err != nil {
@@ -141,7 +166,7 @@ func TestDovecotFolderRefusedThenFiled(t *testing.T) {
 	}
 	c.Logout().Wait()
 	dir := filepath.Join(d.Dir, "mail", strings.ToLower(testUser), "Maildir", ".outreach.processed")
-	chmod := func(mode os.FileMode) {
+	return func(mode os.FileMode) {
 		for _, sub := range []string{"tmp", "new", "cur"} {
 			p := filepath.Join(dir, sub)
 			if err := os.MkdirAll(p, 0o700); err != nil {
@@ -152,8 +177,14 @@ func TestDovecotFolderRefusedThenFiled(t *testing.T) {
 			}
 		}
 	}
-	chmod(0o500)
+}
 
+// messagesWaitForRefusedFolder: five messages, then two more, are
+// recorded and wait in INBOX for the folder that refuses them; the
+// status says how many wait, the error is logged once and each message
+// is handed over once.
+func messagesWaitForRefusedFolder(t *testing.T, d *testenv.Dovecot, w *Watcher, rec *recorder, logs *logBuffer) {
+	t.Helper()
 	for n := 1; n <= 5; n++ {
 		d.Append(t, testUser, "INBOX", testMessage(n, 400))
 	}
@@ -188,13 +219,13 @@ func TestDovecotFolderRefusedThenFiled(t *testing.T) {
 	if fe := w.Status().FolderErrors; len(fe) != 1 || fe[0].Waiting != 7 {
 		t.Errorf("folder errors %+v, want 7 waiting", fe)
 	}
+}
 
-	// The folder works again; the next try files them all at once.
-	chmod(0o700)
-	mu.Lock()
-	now = now.Add(2 * time.Hour)
-	mu.Unlock()
-	st = syncOnce(t, w)
+// checkRepairedFolderFilesAll: once the folder works, the next sync files
+// the seven waiting, clears the error and logs the recovery.
+func checkRepairedFolderFilesAll(t *testing.T, d *testenv.Dovecot, w *Watcher, logs *logBuffer) {
+	t.Helper()
+	st := syncOnce(t, w)
 	if st.Refiled != 7 || st.Fetched != 0 || st.Unfiled != 0 {
 		t.Errorf("sync after repair %+v, want 7 refiled", st)
 	}
@@ -209,14 +240,6 @@ func TestDovecotFolderRefusedThenFiled(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "imap folder works again") {
 		t.Errorf("no recovery in the log\n%s", logs)
-	}
-	st = syncOnce(t, w)
-	if st != (Stats{UIDValidity: st.UIDValidity, LastUID: st.LastUID}) {
-		t.Errorf("last sync %+v, want nothing", st)
-	}
-	// Each was recorded once and handed over once more to be filed.
-	if got := len(rec.messages()); got != 14 {
-		t.Errorf("handler called %d times, want 14 (7 recorded, 7 filed after the repair)", got)
 	}
 }
 
