@@ -87,7 +87,7 @@ type errorBody struct {
 }
 
 // Handler serves the API over e.
-func Handler(e *jobs.Engine, h Hooks) http.Handler {
+func Handler(e Operations, h Hooks) http.Handler {
 	mux := http.NewServeMux()
 	s := &server{e: e, h: h}
 	route := func(pattern string, fn func(w http.ResponseWriter, r *http.Request) (any, error)) {
@@ -198,7 +198,7 @@ func writeError(w http.ResponseWriter, err error) {
 }
 
 type server struct {
-	e *jobs.Engine
+	e Operations
 	h Hooks
 }
 

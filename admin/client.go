@@ -276,6 +276,12 @@ func (c *Client) Resolve(ctx context.Context, id uint64, req ResolveRequest) (ou
 	return it, c.call(ctx, "POST", "/v1/review/"+strconv.FormatUint(id, 10)+"/resolve", req, &it)
 }
 
+// Reminders lists the reminder instances of the round and their state.
+func (c *Client) Reminders(ctx context.Context) ([]jobs.ReminderLine, error) {
+	var ls []jobs.ReminderLine
+	return ls, c.call(ctx, "GET", "/v1/reminders", nil, &ls)
+}
+
 // Figures returns the figures of every round in the store.
 func (c *Client) Figures(ctx context.Context) (jobs.Figures, error) {
 	var f jobs.Figures

@@ -3,7 +3,6 @@ package admin
 import (
 	"github.com/prometheus/client_golang/prometheus"
 
-	"outreach/jobs"
 	"outreach/mailer/inbox"
 )
 
@@ -27,12 +26,12 @@ var (
 // kind and state, replies by kind, the review queue, the next reminder due
 // and, through intake (nil when there is none), the IMAP connection and the
 // last successful sync.
-func NewCollector(e *jobs.Engine, intake func() inbox.Status) prometheus.Collector {
+func NewCollector(e Operations, intake func() inbox.Status) prometheus.Collector {
 	return &collector{e: e, intake: intake}
 }
 
 type collector struct {
-	e      *jobs.Engine
+	e      Operations
 	intake func() inbox.Status
 }
 

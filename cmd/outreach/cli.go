@@ -88,6 +88,7 @@ func commands() []command {
 		{"invite", "[--dry-run DIR] [--as-of DATE] [--mission ID] [--json]", "queue the invitations (idempotent), or write them as DIR/*.eml", cmdInvite},
 		{"outbox", "[--all] [--json]", "the outgoing queue and the state of each message", cmdOutbox},
 		{"outbox flush", "[--wait DURATION] [--json]", "send everything due now and exit", cmdOutboxFlush},
+		{"reminders", "[--json]", "every reminder of the round: its rule, session or day, when it is due, and whether it was sent", cmdReminders},
 		{"inbox sync", "[--json]", "read every new reply once, record it, file it, and exit", cmdInboxSync},
 		{"rsvp classify", "FILE.eml [--json] [--explain]", "classify one message against the store without changing it", cmdRSVPClassify},
 		{"rsvp set", "MISSION SESSION STATUS [--note TEXT]", "record an answer given by phone or in person", cmdRSVPSet},

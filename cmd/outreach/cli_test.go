@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"outreach/store"
 )
@@ -232,5 +233,39 @@ func TestCalendarExportNeedsTheConfig(t *testing.T) {
 	feed := mustRun(t, "--config", cfg, "calendar", "export")
 	if !strings.Contains(feed, "METHOD:PUBLISH") || strings.Count(feed, "BEGIN:VEVENT") != 14 {
 		t.Errorf("calendar export: %d events, PUBLISH %v", strings.Count(feed, "BEGIN:VEVENT"), strings.Contains(feed, "METHOD:PUBLISH"))
+	}
+}
+
+// TestRemindersList: staff see every reminder of the round with its rule,
+// session or day, due time and state, in text and JSON, from a store the
+// command only reads.
+func TestRemindersList(t *testing.T) {
+	_, cfg := demoDir(t)
+	var ls []struct {
+		Rule, Session, Day, State string
+		At                        time.Time
+		Queued                    int
+	}
+	if err := json.Unmarshal([]byte(mustRun(t, "--config", cfg, "reminders", "--json")), &ls); err != nil {
+		t.Fatal(err)
+	}
+	rules := map[string]int{}
+	for _, l := range ls {
+		rules[l.Rule]++
+		if l.State != "scheduled" && l.State != "missed" {
+			t.Errorf("%s %s%s: state %q before anything was sent", l.Rule, l.Session, l.Day, l.State)
+		}
+		if l.At.IsZero() {
+			t.Errorf("a reminder without its time: %+v", l)
+		}
+	}
+	// The default rules: a nudge and the week-before reminder for the
+	// round, a practical note for each of the round's four days.
+	if len(rules) < 2 || len(ls) < 4 {
+		t.Errorf("reminders %v (%d lines), want every default rule", rules, len(ls))
+	}
+	text := mustRun(t, "--config", cfg, "reminders")
+	if !strings.HasPrefix(text, "RULE") || strings.Count(text, "\n") != len(ls)+1 || !strings.Contains(text, "nudge") || !strings.Contains(text, "the round") {
+		t.Errorf("text form:\n%s", text)
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"outreach"
 	"outreach/admin"
+	"outreach/jobs"
 )
 
 func cmdInvite(c *cli, args []string) error {
@@ -199,5 +200,39 @@ func cmdOutboxFlush(c *cli, args []string) error {
 			return fmt.Errorf("outbox flush: %w", err)
 		}
 		return nil
+	})
+}
+
+func cmdReminders(c *cli, args []string) error {
+	fs := c.flags("reminders", "[--json]", "Every reminder of the round, one line per rule and session (or day): when it is\ndue, and its state: scheduled, sent (with the messages it queued) or missed\n(past the lateness limit, never sent).")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if _, err := c.parse(fs, args, 0); err != nil {
+		return err
+	}
+	return c.withReadAPI(func(a *admin.Client) error {
+		ls, err := a.Reminders(c.ctx)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			if ls == nil {
+				ls = []jobs.ReminderLine{}
+			}
+			return c.printJSON(ls)
+		}
+		loc := c.location()
+		tw := c.table()
+		fmt.Fprintln(tw, "RULE\tSESSION/DAY\tDUE\tSTATE\tQUEUED")
+		for _, l := range ls {
+			what := l.Session
+			switch {
+			case l.Day != "":
+				what = l.Day
+			case what == "":
+				what = "the round"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\n", l.Rule, what, l.At.In(loc).Format("Mon 2 Jan 15:04 MST"), l.State, l.Queued)
+		}
+		return tw.Flush()
 	})
 }

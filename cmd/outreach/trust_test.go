@@ -149,7 +149,7 @@ func TestReadOnlyCommandsLeaveTheStoreAlone(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, args := range [][]string{{"status"}, {"missions", "list"}, {"missions", "check"}, {"sessions", "list"},
-		{"sessions", "show", "JPN"}, {"sessions", "panel", "list"}, {"outbox"}, {"review", "list"},
+		{"sessions", "show", "JPN"}, {"sessions", "panel", "list"}, {"outbox"}, {"reminders"}, {"review", "list"},
 		{"calendar", "export"}, {"invite", "--dry-run", t.TempDir()}, {"backup", filepath.Join(t.TempDir(), "copy.db")},
 		{"--store", db, "status", "--json"}} {
 		if args[0] != "--store" {
