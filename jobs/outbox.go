@@ -288,219 +288,298 @@ type claimedMsg struct {
 // short. Batches are only as large as the sending budget leaves room for
 // (see prepare): with little room, one message is claimed at a time.
 func (e *Engine) work(ctx context.Context, deadline time.Time, conn *mailer.Conn) (FlushReport, error) {
-	var rep FlushReport
-	var (
-		prev      *result          // the last outcome, not yet durable
-		journaled []*result        // deliveries durable in the journal, not yet in the store
-		claimed   []claimedMsg     // claimed, not yet sent
-		ahead     chan batchResult // the next batch, being composed
-		// journalWarned: the journal's failure was logged (once per run).
-		journalWarned bool
-	)
-	defer func() {
-		if conn != nil {
-			conn.Close()
-		}
-		if ahead != nil {
-			for _, p := range (<-ahead).ps {
-				e.release(p.item.ID)
-			}
-		}
-		if prev == nil && len(journaled) == 0 && len(claimed) == 0 {
-			return
-		}
-		// Record the outcomes even when ctx ended, and put back in the
-		// queue what was claimed and not sent.
-		err := e.st.Update(func(tx *store.Tx) error {
-			if err := e.recordOutcomes(tx, prev, journaled); err != nil {
-				return err
-			}
-			for _, c := range claimed {
-				if c.msg == nil {
-					continue // recorded failed by its claim
-				}
-				if err := e.record(tx, &result{item: c.item, unsent: true}); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err == nil {
-			e.journalRecorded(len(journaled))
-		}
-		if prev != nil {
-			e.release(prev.item.ID)
-		}
-		for _, r := range journaled {
-			e.release(r.item.ID)
-		}
-		for _, c := range claimed {
-			e.release(c.item.ID)
-		}
-	}()
-	// recorded counts an outcome now in the store and lets the item go.
-	recorded := func(r *result) {
-		tally(&rep, r)
-		e.release(r.item.ID)
-	}
-	// recordNow makes prev's outcome durable in the store.
-	recordNow := func() error {
-		if err := e.st.Group(func(tx *store.Tx) error { return e.record(tx, prev) }); err != nil {
-			return err
-		}
-		recorded(prev)
-		prev = nil
-		return nil
-	}
+	w := &worker{e: e, conn: conn, deadline: deadline}
+	defer w.finish()
 	for {
 		if err := ctx.Err(); err != nil {
-			return rep, err
+			return w.rep, err
 		}
 		if e.draining.Load() {
-			return rep, nil
+			return w.rep, nil
 		}
-		if conn != nil && conn.Broken() {
-			conn.Close()
-			conn = nil
+		if err := w.connect(ctx); err != nil {
+			return w.rep, err
 		}
-		if conn == nil {
-			c, err := e.dial(ctx)
-			if err != nil {
-				return rep, fmt.Errorf("outbox: connect to SMTP server: %w", err)
+		if len(w.claimed) == 0 {
+			next, err := w.claimNext(ctx)
+			if err != nil || next == claimStop {
+				return w.rep, err
 			}
-			conn = c
-		}
-		if len(claimed) == 0 {
-			var cands []*prepared
-			if ahead != nil {
-				br := <-ahead
-				ahead = nil
-				if br.err != nil {
-					return rep, br.err
-				}
-				cands = br.ps
-			} else {
-				ps, err := e.prepareBatch()
-				if err != nil {
-					return rep, err
-				}
-				cands = ps
-			}
-			if e.beforeClaim != nil && len(cands) > 0 && !cands[0].inClaim {
-				items := make([]outreach.OutboxItem, len(cands))
-				for i, p := range cands {
-					items[i] = p.item
-				}
-				e.beforeClaim(items)
-			}
-			hadOutcomes := prev != nil || len(journaled) > 0
-			got, wait, again, err := e.claim(prev, journaled, cands)
-			for _, p := range cands {
-				if !slices.ContainsFunc(got, func(c claimedMsg) bool { return c.item.ID == p.item.ID }) {
-					e.release(p.item.ID)
-				}
-			}
-			if err != nil {
-				return rep, err
-			}
-			if prev != nil {
-				recorded(prev)
-				prev = nil
-			}
-			for _, r := range journaled {
-				recorded(r)
-			}
-			e.journalRecorded(len(journaled))
-			journaled = nil
-			if len(got) == 0 {
-				if hadOutcomes || again {
-					// The outcomes just recorded may have put a message
-					// back in the queue, or an item changed since it was
-					// composed (or was superseded): look again.
-					continue
-				}
-				if wait.IsZero() || wait.After(deadline) {
-					rep.Retry = wait
-					return rep, nil
-				}
-				if err := e.clock.Sleep(ctx, wait.Sub(e.now())+10*time.Millisecond); err != nil {
-					return rep, err
-				}
+			if next == claimAgain {
 				continue
 			}
-			claimed = got
-			// Compose the next batch while this one is sent.
-			ahead = e.prepareAhead()
 		}
-		c := claimed[0]
-		if c.msg == nil {
-			// Could not be composed: recorded as failed by the claim.
-			claimed = claimed[1:]
-			e.release(c.item.ID)
-			rep.Failed++
-			continue
-		}
-		var err error
-		switch {
-		case prev != nil && prev.err == nil:
-			// prev was delivered: write that to the journal while c is
-			// transmitted; c's end of data waits until it is durable.
-			jerr := make(chan error, 1)
-			go func(r *result) {
-				jerr <- e.st.JournalSent(store.JournalEntry{Item: r.item.ID, Claim: r.item.Claim, Delivered: r.at})
-			}(prev)
-			pending, beginErr := conn.Begin(ctx, c.msg)
-			if je := <-jerr; je != nil {
-				if !errors.Is(je, store.ErrJournalFull) && !journalWarned {
-					e.log.Warn("outbox: send journal unavailable; recording deliveries in the store", "err", je)
-					journalWarned = true
-				}
-				if rerr := recordNow(); rerr != nil {
-					// Nothing durable says prev went: c must not go.
-					if pending != nil {
-						pending.Abandon()
-					}
-					return rep, rerr
-				}
-			} else {
-				journaled = append(journaled, prev)
-				prev = nil
-			}
-			claimed = claimed[1:]
-			if beginErr != nil {
-				err = beginErr
-			} else {
-				err = pending.Finish()
-			}
-		case prev != nil:
-			// A failure is recorded in the store before anything else
-			// goes (it may have been delivered all the same: a
-			// connection lost after the end of data).
-			if rerr := recordNow(); rerr != nil {
-				return rep, rerr
-			}
-			claimed = claimed[1:]
-			err = conn.Send(ctx, c.msg)
-		default:
-			claimed = claimed[1:]
-			err = conn.Send(ctx, c.msg)
-		}
-		prev = &result{item: c.item, err: err, at: e.now(), interrupted: err != nil && ctx.Err() != nil}
-		if err != nil && conn.Broken() && mailer.IsPermanent(err) {
-			// The connection failed for a reason no retry fixes (e.g. 530
-			// authentication required): not the message's fault. Put it
-			// back and stop until an operator acts.
-			prev.connection = true
-			e.st.Update(func(tx *store.Tx) error { return e.record(tx, prev) })
-			e.release(prev.item.ID)
-			prev = nil
-			return rep, fmt.Errorf("outbox: SMTP server refused the connection: %w", err)
-		}
-		var me *mailer.Error
-		if errors.As(err, &me) && !me.Temporary && me.Op == mailer.OpRcpt && me.Recipient != "" && len(c.msg.To) > 1 {
-			prev.bounced = strings.ToLower(me.Recipient)
+		if err := w.sendNext(ctx); err != nil {
+			return w.rep, err
 		}
 	}
+}
+
+// worker is the state of one connection's loop (see work).
+type worker struct {
+	e         *Engine
+	conn      *mailer.Conn
+	deadline  time.Time
+	rep       FlushReport
+	prev      *result          // the last outcome, not yet durable
+	journaled []*result        // deliveries durable in the journal, not yet in the store
+	claimed   []claimedMsg     // claimed, not yet sent
+	ahead     chan batchResult // the next batch, being composed
+	// journalWarned: the journal's failure was logged (once per run).
+	journalWarned bool
+}
+
+// finish ends the loop: the connection closed, the batch composed ahead
+// let go, and the outcomes recorded even when ctx ended, with what was
+// claimed and not sent put back in the queue.
+func (w *worker) finish() {
+	e := w.e
+	if w.conn != nil {
+		w.conn.Close()
+	}
+	if w.ahead != nil {
+		for _, p := range (<-w.ahead).ps {
+			e.release(p.item.ID)
+		}
+	}
+	if w.prev == nil && len(w.journaled) == 0 && len(w.claimed) == 0 {
+		return
+	}
+	err := e.st.Update(func(tx *store.Tx) error {
+		if err := e.recordOutcomes(tx, w.prev, w.journaled); err != nil {
+			return err
+		}
+		for _, c := range w.claimed {
+			if c.msg == nil {
+				continue // recorded failed by its claim
+			}
+			if err := e.record(tx, &result{item: c.item, unsent: true}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err == nil {
+		e.journalRecorded(len(w.journaled))
+	}
+	if w.prev != nil {
+		e.release(w.prev.item.ID)
+	}
+	for _, r := range w.journaled {
+		e.release(r.item.ID)
+	}
+	for _, c := range w.claimed {
+		e.release(c.item.ID)
+	}
+}
+
+// recorded counts an outcome now in the store and lets the item go.
+func (w *worker) recorded(r *result) {
+	tally(&w.rep, r)
+	w.e.release(r.item.ID)
+}
+
+// recordNow makes prev's outcome durable in the store.
+func (w *worker) recordNow() error {
+	if err := w.e.st.Group(func(tx *store.Tx) error { return w.e.record(tx, w.prev) }); err != nil {
+		return err
+	}
+	w.recorded(w.prev)
+	w.prev = nil
+	return nil
+}
+
+// connect dials again when the connection broke (or there is none).
+func (w *worker) connect(ctx context.Context) error {
+	if w.conn != nil && w.conn.Broken() {
+		w.conn.Close()
+		w.conn = nil
+	}
+	if w.conn == nil {
+		c, err := w.e.dial(ctx)
+		if err != nil {
+			return fmt.Errorf("outbox: connect to SMTP server: %w", err)
+		}
+		w.conn = c
+	}
+	return nil
+}
+
+// What claimNext tells the loop to do.
+const (
+	claimSend  = iota // messages were claimed: send them
+	claimAgain        // look for messages again
+	claimStop         // nothing is due before the deadline: stop
+)
+
+// claimNext claims the next batch (composed ahead, or now), recording the
+// outcomes before it in the same commit; with nothing to claim it waits
+// for the next message due, or stops when that is past the deadline.
+func (w *worker) claimNext(ctx context.Context) (int, error) {
+	e := w.e
+	cands, err := w.candidates()
+	if err != nil {
+		return claimStop, err
+	}
+	hadOutcomes := w.prev != nil || len(w.journaled) > 0
+	got, wait, retry, err := e.claim(w.prev, w.journaled, cands)
+	for _, p := range cands {
+		if !slices.ContainsFunc(got, func(c claimedMsg) bool { return c.item.ID == p.item.ID }) {
+			e.release(p.item.ID)
+		}
+	}
+	if err != nil {
+		return claimStop, err
+	}
+	if w.prev != nil {
+		w.recorded(w.prev)
+		w.prev = nil
+	}
+	for _, r := range w.journaled {
+		w.recorded(r)
+	}
+	e.journalRecorded(len(w.journaled))
+	w.journaled = nil
+	if len(got) > 0 {
+		w.claimed = got
+		// Compose the next batch while this one is sent.
+		w.ahead = e.prepareAhead()
+		return claimSend, nil
+	}
+	if hadOutcomes || retry {
+		// The outcomes just recorded may have put a message back in the
+		// queue, or an item changed since it was composed (or was
+		// superseded): look again.
+		return claimAgain, nil
+	}
+	if wait.IsZero() || wait.After(w.deadline) {
+		w.rep.Retry = wait
+		return claimStop, nil
+	}
+	if err := e.clock.Sleep(ctx, wait.Sub(e.now())+10*time.Millisecond); err != nil {
+		return claimStop, err
+	}
+	return claimAgain, nil
+}
+
+// candidates are the messages to claim: the batch composed ahead, or one
+// composed now.
+func (w *worker) candidates() ([]*prepared, error) {
+	e := w.e
+	var cands []*prepared
+	if w.ahead != nil {
+		br := <-w.ahead
+		w.ahead = nil
+		if br.err != nil {
+			return nil, br.err
+		}
+		cands = br.ps
+	} else {
+		ps, err := e.prepareBatch()
+		if err != nil {
+			return nil, err
+		}
+		cands = ps
+	}
+	if e.beforeClaim != nil && len(cands) > 0 && !cands[0].inClaim {
+		items := make([]outreach.OutboxItem, len(cands))
+		for i, p := range cands {
+			items[i] = p.item
+		}
+		e.beforeClaim(items)
+	}
+	return cands, nil
+}
+
+// sendNext sends the first claimed message, after making the outcome
+// before it durable: a delivery in the journal while this message is
+// transmitted, a failure in the store before it goes.
+func (w *worker) sendNext(ctx context.Context) error {
+	c := w.claimed[0]
+	if c.msg == nil {
+		// Could not be composed: recorded as failed by the claim.
+		w.claimed = w.claimed[1:]
+		w.e.release(c.item.ID)
+		w.rep.Failed++
+		return nil
+	}
+	var err error
+	switch {
+	case w.prev != nil && w.prev.err == nil:
+		var rerr error
+		if err, rerr = w.sendJournaling(ctx, c); rerr != nil {
+			return rerr
+		}
+	case w.prev != nil:
+		// A failure is recorded in the store before anything else goes
+		// (it may have been delivered all the same: a connection lost
+		// after the end of data).
+		if rerr := w.recordNow(); rerr != nil {
+			return rerr
+		}
+		w.claimed = w.claimed[1:]
+		err = w.conn.Send(ctx, c.msg)
+	default:
+		w.claimed = w.claimed[1:]
+		err = w.conn.Send(ctx, c.msg)
+	}
+	return w.outcome(ctx, c, err)
+}
+
+// sendJournaling sends c while prev's delivery is written to the journal;
+// c's end of data waits until that is durable. It returns c's send error,
+// and an error that stops the loop when nothing durable says prev went.
+func (w *worker) sendJournaling(ctx context.Context, c claimedMsg) (sendErr, stopErr error) {
+	e := w.e
+	jerr := make(chan error, 1)
+	go func(r *result) {
+		jerr <- e.st.JournalSent(store.JournalEntry{Item: r.item.ID, Claim: r.item.Claim, Delivered: r.at})
+	}(w.prev)
+	pending, beginErr := w.conn.Begin(ctx, c.msg)
+	if je := <-jerr; je != nil {
+		if !errors.Is(je, store.ErrJournalFull) && !w.journalWarned {
+			e.log.Warn("outbox: send journal unavailable; recording deliveries in the store", "err", je)
+			w.journalWarned = true
+		}
+		if rerr := w.recordNow(); rerr != nil {
+			// Nothing durable says prev went: c must not go.
+			if pending != nil {
+				pending.Abandon()
+			}
+			return nil, rerr
+		}
+	} else {
+		w.journaled = append(w.journaled, w.prev)
+		w.prev = nil
+	}
+	w.claimed = w.claimed[1:]
+	if beginErr != nil {
+		return beginErr, nil
+	}
+	return pending.Finish(), nil
+}
+
+// outcome keeps c's outcome as prev, to be made durable before the next
+// message goes; a connection refused for a reason no retry fixes puts c
+// back and stops the loop.
+func (w *worker) outcome(ctx context.Context, c claimedMsg, err error) error {
+	e := w.e
+	w.prev = &result{item: c.item, err: err, at: e.now(), interrupted: err != nil && ctx.Err() != nil}
+	if err != nil && w.conn.Broken() && mailer.IsPermanent(err) {
+		// The connection failed for a reason no retry fixes (e.g. 530
+		// authentication required): not the message's fault. Put it back
+		// and stop until an operator acts.
+		w.prev.connection = true
+		e.st.Update(func(tx *store.Tx) error { return e.record(tx, w.prev) })
+		e.release(w.prev.item.ID)
+		w.prev = nil
+		return fmt.Errorf("outbox: SMTP server refused the connection: %w", err)
+	}
+	var me *mailer.Error
+	if errors.As(err, &me) && !me.Temporary && me.Op == mailer.OpRcpt && me.Recipient != "" && len(c.msg.To) > 1 {
+		w.prev.bounced = strings.ToLower(me.Recipient)
+	}
+	return nil
 }
 
 // journalRecorded tells the send journal that n of its deliveries are
