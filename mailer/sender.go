@@ -124,100 +124,21 @@ type Sender struct {
 
 // New validates opts, reporting every problem at once, and returns a Sender.
 func New(opts Options) (*Sender, error) {
-	var errs []error
-	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
-
+	var p problems
 	host := strings.TrimSuffix(strings.TrimPrefix(opts.Host, "["), "]")
-	switch {
-	case host == "":
-		bad("Host is required")
-	case strings.ContainsAny(host, " \t\r\n/:") && net.ParseIP(host) == nil:
-		bad("Host %q is not a host name or address", opts.Host)
-	}
-	if opts.Port == 0 {
-		switch opts.TLS {
-		case ImplicitTLS:
-			opts.Port = 465
-		case Plain:
-			opts.Port = 25
-		default:
-			opts.Port = 587
-		}
-	}
-	if opts.Port < 1 || opts.Port > 65535 {
-		bad("Port %d is out of range", opts.Port)
-	}
-	switch opts.TLS {
-	case StartTLS, ImplicitTLS:
-	case Plain:
-		if host != "" && !loopback.Host(host) {
-			if opts.Username != "" {
-				bad("TLS mode plain with AUTH to %s would send the password in clear text; use StartTLS or ImplicitTLS", opts.Host)
-			} else {
-				bad("TLS mode plain is only allowed to a loopback host, not %s; use StartTLS or ImplicitTLS", opts.Host)
-			}
-		}
-	default:
-		bad("unknown TLS mode %d", int(opts.TLS))
-	}
-	if opts.Username == "" && opts.Password != "" {
-		bad("Password is set without Username")
-	}
-	switch {
-	case opts.OAuth2 != nil && opts.Password != "":
-		bad("both Password and OAuth2 are set; give one way to authenticate")
-	case opts.OAuth2 != nil && opts.Username == "":
-		bad("OAuth2 is set without Username")
-	case opts.OAuth2 != nil:
-		if err := opts.OAuth2.Check(); err != nil {
-			bad("%v", err)
-		}
-	case opts.Username != "" && opts.Password == "":
-		bad("Username %q is set without Password", opts.Username)
-	}
-	if strings.ContainsAny(opts.Username, "\x00\r\n") {
-		bad("Username contains NUL, CR or LF")
-	}
-	if strings.ContainsAny(opts.Password, "\x00\r\n") {
-		bad("Password contains NUL, CR or LF")
-	}
-	if opts.HELO == "" {
-		name, err := os.Hostname()
-		if err != nil || name == "" {
-			name = "localhost"
-		}
-		opts.HELO = name
-	}
-	for i := 0; i < len(opts.HELO); i++ {
-		if c := opts.HELO[i]; c <= ' ' || c >= 0x7f {
-			bad("HELO %q must be a domain or address literal without spaces", opts.HELO)
-			break
-		}
-	}
+	p.checkAddress(&opts, host)
+	p.checkAuth(opts)
+	p.checkHELO(&opts)
 	if opts.Timeout < 0 {
-		bad("Timeout %s is negative", opts.Timeout)
+		p.bad("Timeout %s is negative", opts.Timeout)
 	}
 	if opts.Timeout == 0 {
 		opts.Timeout = DefaultTimeout
 	}
-	var tlsConfig *tls.Config
-	if opts.TLSConfig != nil {
-		if opts.TLSConfig.InsecureSkipVerify {
-			bad("TLSConfig.InsecureSkipVerify is not allowed; trust the server's CA with RootCAs instead")
-		}
-		tlsConfig = opts.TLSConfig.Clone()
-	} else {
-		tlsConfig = &tls.Config{}
-	}
-	if tlsConfig.ServerName == "" {
-		tlsConfig.ServerName = host
-	}
-	if tlsConfig.MinVersion == 0 {
-		tlsConfig.MinVersion = tls.VersionTLS12
-	}
-	if len(errs) > 0 {
-		msgs := make([]string, len(errs))
-		for i, err := range errs {
+	tlsConfig := p.tlsConfig(opts, host)
+	if len(p) > 0 {
+		msgs := make([]string, len(p))
+		for i, err := range p {
 			msgs[i] = err.Error()
 		}
 		return nil, fmt.Errorf("mailer: options: %s", strings.Join(msgs, "; "))
@@ -233,6 +154,111 @@ func New(opts Options) (*Sender, error) {
 		tls:  tlsConfig,
 		log:  logger,
 	}, nil
+}
+
+// problems are what is wrong with the options, all reported at once.
+type problems []error
+
+func (p *problems) bad(format string, args ...any) { *p = append(*p, fmt.Errorf(format, args...)) }
+
+// checkAddress checks the host, the port (its default set by TLS mode) and
+// the TLS mode: plain only to a loopback host.
+func (p *problems) checkAddress(opts *Options, host string) {
+	switch {
+	case host == "":
+		p.bad("Host is required")
+	case strings.ContainsAny(host, " \t\r\n/:") && net.ParseIP(host) == nil:
+		p.bad("Host %q is not a host name or address", opts.Host)
+	}
+	if opts.Port == 0 {
+		switch opts.TLS {
+		case ImplicitTLS:
+			opts.Port = 465
+		case Plain:
+			opts.Port = 25
+		default:
+			opts.Port = 587
+		}
+	}
+	if opts.Port < 1 || opts.Port > 65535 {
+		p.bad("Port %d is out of range", opts.Port)
+	}
+	switch opts.TLS {
+	case StartTLS, ImplicitTLS:
+	case Plain:
+		if host != "" && !loopback.Host(host) {
+			if opts.Username != "" {
+				p.bad("TLS mode plain with AUTH to %s would send the password in clear text; use StartTLS or ImplicitTLS", opts.Host)
+			} else {
+				p.bad("TLS mode plain is only allowed to a loopback host, not %s; use StartTLS or ImplicitTLS", opts.Host)
+			}
+		}
+	default:
+		p.bad("unknown TLS mode %d", int(opts.TLS))
+	}
+}
+
+// checkAuth checks that one way to log in is given whole: a username with
+// a password or with OAuth2, and no line breaks in either.
+func (p *problems) checkAuth(opts Options) {
+	if opts.Username == "" && opts.Password != "" {
+		p.bad("Password is set without Username")
+	}
+	switch {
+	case opts.OAuth2 != nil && opts.Password != "":
+		p.bad("both Password and OAuth2 are set; give one way to authenticate")
+	case opts.OAuth2 != nil && opts.Username == "":
+		p.bad("OAuth2 is set without Username")
+	case opts.OAuth2 != nil:
+		if err := opts.OAuth2.Check(); err != nil {
+			p.bad("%v", err)
+		}
+	case opts.Username != "" && opts.Password == "":
+		p.bad("Username %q is set without Password", opts.Username)
+	}
+	if strings.ContainsAny(opts.Username, "\x00\r\n") {
+		p.bad("Username contains NUL, CR or LF")
+	}
+	if strings.ContainsAny(opts.Password, "\x00\r\n") {
+		p.bad("Password contains NUL, CR or LF")
+	}
+}
+
+// checkHELO defaults the EHLO name to the host name and checks it.
+func (p *problems) checkHELO(opts *Options) {
+	if opts.HELO == "" {
+		name, err := os.Hostname()
+		if err != nil || name == "" {
+			name = "localhost"
+		}
+		opts.HELO = name
+	}
+	for i := 0; i < len(opts.HELO); i++ {
+		if c := opts.HELO[i]; c <= ' ' || c >= 0x7f {
+			p.bad("HELO %q must be a domain or address literal without spaces", opts.HELO)
+			break
+		}
+	}
+}
+
+// tlsConfig is the TLS configuration of the connections: the caller's, or
+// the defaults, with the server name and TLS 1.2 at least; certificate
+// checks cannot be turned off.
+func (p *problems) tlsConfig(opts Options, host string) *tls.Config {
+	tlsConfig := &tls.Config{}
+	if opts.TLSConfig != nil {
+		if opts.TLSConfig.InsecureSkipVerify {
+			p.bad("TLSConfig.InsecureSkipVerify is not allowed; trust the server's CA with RootCAs instead")
+		}
+		tlsConfig = opts.TLSConfig.Clone()
+	}
+	if tlsConfig.ServerName == "" {
+		tlsConfig.ServerName = host
+	}
+	if tlsConfig.MinVersion == 0 {
+		tlsConfig.MinVersion = tls.VersionTLS12
+	}
+	return tlsConfig
 }
 
 // Conn is one SMTP session, reused for many messages. It is safe for
