@@ -74,6 +74,38 @@ func TestTwoRoundsInOneStore(t *testing.T) {
 	remNoSync(t, f)
 	sched := remSchedule(t, config.DefaultRules())
 	f.e.SetSchedule(sched)
+	uid28 := playRound28sStart(t, f)
+	before28 := roundRecords(t, f, 28)
+
+	ss29 := useRound29(t, f, sched)
+	checkRound29InvitationsLeaveOutTheBounced(t, f, ss29, dead)
+	checkRound29NudgeFollowsItsOwnAnswers(t, f)
+	if uid := f.e.UID("BRA", "FRA"); uid == uid28 || !bytes.Contains([]byte(uid), []byte("pre29-")) {
+		t.Errorf("round 29's UID %q, round 28's %q: want one of round 29's own", uid, uid28)
+	}
+	if after := roundRecords(t, f, 28); !bytes.Equal(before28, after) {
+		t.Errorf("round 29's invitations, answers and reminders changed round 28's records")
+	}
+	checkMessageIDsNotSharedByRounds(t, f)
+
+	// The figures, against counts made here.
+	fig, err := f.e.Figures()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fig.Rounds) != 2 || fig.Rounds[0].Round != 28 || fig.Rounds[1].Round != 29 {
+		t.Fatalf("figures of rounds %+v, want 28 and 29", fig.Rounds)
+	}
+	checkRoundFiguresAgainstCounts(t, f, fig.Rounds)
+	checkFiguresAcrossTwoRounds(t, fig)
+}
+
+// playRound28sStart plays the start of round 28 — invitations, answers
+// from FRA, BRA and JPN, the nudge — checks the nudge went to the
+// missions without an answer, and returns BRA's calendar UID for JPN's
+// session.
+func playRound28sStart(t *testing.T, f *fixture) string {
+	t.Helper()
 	remInvite(t, f)
 	remSet(t, f, "FRA", "ARG", outreach.Accepted)
 	remSet(t, f, "FRA", "JPN", outreach.Declined)
@@ -88,9 +120,14 @@ func TestTwoRoundsInOneStore(t *testing.T) {
 	if slices.Contains(nudged28, "FRA") || slices.Contains(nudged28, "BRA") || !slices.Contains(nudged28, "DEU") {
 		t.Fatalf("round 28's nudge went to %v; want every mission without an answer, not FRA or BRA", nudged28)
 	}
-	before28 := roundRecords(t, f, 28)
+	return uid28
+}
 
-	// Round 29, as `outreach round new 29 --use` records it.
+// useRound29 records round 29 as `outreach round new 29 --use` does,
+// reopens the fixture's store and engine on it with the schedule sched,
+// checks they are bound to it, and returns round 29's sessions.
+func useRound29(t *testing.T, f *fixture, sched Schedule) []outreach.Session {
+	t.Helper()
 	r29, ss29, err := directory.Round29()
 	if err != nil {
 		t.Fatal(err)
@@ -111,6 +148,15 @@ func TestTwoRoundsInOneStore(t *testing.T) {
 	if f.st.Round() != 29 || f.e.Event().UPRSession != 29 {
 		t.Fatalf("after round use 29: store bound to %d, engine's event %d", f.st.Round(), f.e.Event().UPRSession)
 	}
+	return ss29
+}
+
+// checkRound29InvitationsLeaveOutTheBounced imports round 29's sessions
+// ss29 into the empty round, sends its invitations and checks none went
+// to dead, the address that bounced in round 28, JPN being invited at its
+// address that works; and that round 29 holds none of round 28's answers.
+func checkRound29InvitationsLeaveOutTheBounced(t *testing.T, f *fixture, ss29 []outreach.Session, dead string) {
+	t.Helper()
 	f.clock.Set(time.Date(2017, 10, 30, 8, 0, 0, 0, time.UTC))
 	if ss, err := f.e.Sessions(); err != nil || len(ss) != 0 {
 		t.Fatalf("round 29 starts with %d sessions (%v), want none", len(ss), err)
@@ -139,6 +185,13 @@ func TestTwoRoundsInOneStore(t *testing.T) {
 	if f.rsvp("FRA", "ARG").Status != outreach.None {
 		t.Errorf("round 29 holds round 28's answer of FRA")
 	}
+}
+
+// checkRound29NudgeFollowsItsOwnAnswers records round 29's answers of FRA
+// and DEU, plays its nudge and checks it went to the missions without an
+// answer in round 29, whatever they answered in 28.
+func checkRound29NudgeFollowsItsOwnAnswers(t *testing.T, f *fixture) {
+	t.Helper()
 	remSet(t, f, "FRA", "FRA", outreach.Accepted)
 	remSet(t, f, "DEU", "FRA", outreach.Declined)
 	remSet(t, f, "FRA", "TON", outreach.Accepted)
@@ -149,12 +202,12 @@ func TestTwoRoundsInOneStore(t *testing.T) {
 	if slices.Contains(nudged29, "FRA") || slices.Contains(nudged29, "DEU") || !slices.Contains(nudged29, "BRA") {
 		t.Errorf("round 29's nudge went to %d missions; want those without an answer in round 29: BRA yes, FRA and DEU no", len(nudged29))
 	}
-	if uid := f.e.UID("BRA", "FRA"); uid == uid28 || !bytes.Contains([]byte(uid), []byte("pre29-")) {
-		t.Errorf("round 29's UID %q, round 28's %q: want one of round 29's own", uid, uid28)
-	}
-	if after := roundRecords(t, f, 28); !bytes.Equal(before28, after) {
-		t.Errorf("round 29's invitations, answers and reminders changed round 28's records")
-	}
+}
+
+// checkMessageIDsNotSharedByRounds checks that no Message-ID of round
+// 29's outbox is in round 28's.
+func checkMessageIDsNotSharedByRounds(t *testing.T, f *fixture) {
+	t.Helper()
 	var ids28, ids29 []string
 	if err := f.st.View(func(tx *store.Tx) error {
 		for n, ids := range map[int]*[]string{28: &ids28, 29: &ids29} {
@@ -179,41 +232,18 @@ func TestTwoRoundsInOneStore(t *testing.T) {
 			t.Errorf("Message-ID %s used in both rounds", id)
 		}
 	}
+}
 
-	// The figures, against counts made here.
-	fig, err := f.e.Figures()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(fig.Rounds) != 2 || fig.Rounds[0].Round != 28 || fig.Rounds[1].Round != 29 {
-		t.Fatalf("figures of rounds %+v, want 28 and 29", fig.Rounds)
-	}
+// checkRoundFiguresAgainstCounts checks the figures of rounds 28 and 29,
+// rounds, against the invitations and answers counted here from each
+// round's records, and against what the test recorded.
+func checkRoundFiguresAgainstCounts(t *testing.T, f *fixture, rounds []RoundFigures) {
+	t.Helper()
 	// Round 28: FRA, BRA and JPN attend, JPN its own; round 29: FRA
 	// twice, its own too.
 	want := []struct{ attending, attendances, surOwn int }{{3, 3, 1}, {1, 2, 1}}
-	for i, rf := range fig.Rounds {
-		var invited, attendances int
-		attending := map[string]bool{}
-		if err := f.st.View(func(tx *store.Tx) error {
-			rt, err := tx.InRound(rf.Round)
-			if err != nil {
-				return err
-			}
-			ob, err := rt.Outbox(func(it *outreach.OutboxItem) bool {
-				return it.Key.Kind == outreach.Invitation && it.State == outreach.Sent
-			})
-			invited = len(ob)
-			rs, err2 := rt.RSVPs()
-			for _, r := range rs {
-				if r.Status == outreach.Accepted {
-					attendances++
-					attending[r.Mission] = true
-				}
-			}
-			return errors.Join(err, err2)
-		}); err != nil {
-			t.Fatal(err)
-		}
+	for i, rf := range rounds {
+		invited, attendances, attending := countInvitedAndAttending(t, f, rf.Round)
 		if rf.MissionsInvited != invited || invited != 195 || rf.MissionsAttending != len(attending) || rf.Attendances != attendances ||
 			rf.PreSessions != 14 || rf.Speakers == 0 {
 			t.Errorf("round %d figures: invited %d, attending %d, attendances %d, pre-sessions %d, speakers %d; counted %d (want 195), %d, %d, 14, >0",
@@ -224,6 +254,40 @@ func TestTwoRoundsInOneStore(t *testing.T) {
 				rf.Round, rf.MissionsAttending, rf.Attendances, rf.SuRAtOwn, want[i])
 		}
 	}
+}
+
+// countInvitedAndAttending counts from round n's records the missions
+// sent an invitation, the acceptances, and the missions that accepted.
+func countInvitedAndAttending(t *testing.T, f *fixture, n int) (invited, attendances int, attending map[string]bool) {
+	t.Helper()
+	attending = map[string]bool{}
+	if err := f.st.View(func(tx *store.Tx) error {
+		rt, err := tx.InRound(n)
+		if err != nil {
+			return err
+		}
+		ob, err := rt.Outbox(func(it *outreach.OutboxItem) bool {
+			return it.Key.Kind == outreach.Invitation && it.State == outreach.Sent
+		})
+		invited = len(ob)
+		rs, err2 := rt.RSVPs()
+		for _, r := range rs {
+			if r.Status == outreach.Accepted {
+				attendances++
+				attending[r.Mission] = true
+			}
+		}
+		return errors.Join(err, err2)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return invited, attendances, attending
+}
+
+// checkFiguresAcrossTwoRounds checks the figures across rounds 28 and 29
+// and the records of FRA and BRA against what the test recorded.
+func checkFiguresAcrossTwoRounds(t *testing.T, fig Figures) {
+	t.Helper()
 	if fig.All.MissionsAttending != 3 || fig.All.Attendances != 5 || fig.All.PreSessions != 28 {
 		t.Errorf("across rounds: %+v; want 3 distinct missions attending (FRA, BRA, JPN), 5 attendances, 28 pre-sessions", fig.All)
 	}
