@@ -44,6 +44,23 @@ func roundList(t *testing.T, args ...string) []roundJSON {
 func TestNextRoundFromTheCommandLine(t *testing.T) {
 	dir, cfg := demoDir(t)
 	mustRun(t, "--config", cfg, "rsvp", "set", "FRA", "ARG", "accepted")
+	roundFile := recordRound29FromFile(t, dir, cfg)
+	checkBadRoundInputRefused(t, dir, cfg, roundFile)
+	checkRoundSetConfirmsRound29(t, cfg)
+
+	// Round 29's sessions, before and after it becomes current.
+	importRound29SessionsAndUseIt(t, dir, cfg)
+	checkSessionsListedPerRound(t, cfg)
+	checkAnswersAndStatusPerRound(t, cfg)
+
+	checkFiguresAcrossBothRounds(t, cfg)
+}
+
+// recordRound29FromFile writes round 29 to a round file in dir, records
+// it with `round new 29 --from`, checks round 28 stays current beside it,
+// and returns the file's path.
+func recordRound29FromFile(t *testing.T, dir, cfg string) string {
+	t.Helper()
 	roundFile := filepath.Join(dir, "round29.toml")
 	os.WriteFile(roundFile, []byte(`title = "UPR Pre-sessions: 29th UPR Working Group session"
 upr_session = 29
@@ -61,8 +78,15 @@ provisional = true
 		rs[1].Number != 29 || rs[1].Current || rs[1].Sessions != 0 || rs[1].FirstDay != "2017-12-05" {
 		t.Fatalf("round list: %+v", rs)
 	}
+	return roundFile
+}
 
-	// Refused, each with its reason, and nothing changes.
+// checkBadRoundInputRefused runs round commands with bad input — round 29
+// again, a bad day, a round file of another round (roundFile), rounds not
+// in the store, a round file with an unknown key — and checks each is
+// refused with its reason and nothing changes.
+func checkBadRoundInputRefused(t *testing.T, dir, cfg, roundFile string) {
+	t.Helper()
 	for _, c := range []struct {
 		args []string
 		want string
@@ -87,10 +111,14 @@ provisional = true
 	if rs2 := roundList(t, "--config", cfg); len(rs2) != 2 {
 		t.Errorf("refused commands changed the rounds: %+v", rs2)
 	}
+}
 
-	// The UN confirms round 29's venue and days; a change of days that
-	// would leave round 28's sessions outside it is refused.
-	out = mustRun(t, "--config", cfg, "--round", "29", "round", "set", "--provisional=false", "--venue", "Palais des Nations, Geneva")
+// checkRoundSetConfirmsRound29: the UN confirms round 29's venue and
+// days; a change of days that would leave round 28's sessions outside it
+// is refused.
+func checkRoundSetConfirmsRound29(t *testing.T, cfg string) {
+	t.Helper()
+	out := mustRun(t, "--config", cfg, "--round", "29", "round", "set", "--provisional=false", "--venue", "Palais des Nations, Geneva")
 	if !strings.Contains(out, "Round 29: ") || strings.Contains(out, "provisional") {
 		t.Errorf("round set says:\n%s", out)
 	}
@@ -101,15 +129,26 @@ provisional = true
 	if rs2 := roundList(t, "--config", cfg); rs2[1].Provisional || rs2[1].Venue != "Palais des Nations, Geneva" || rs2[0].FirstDay != "2017-10-10" || !rs2[0].Provisional {
 		t.Errorf("after round set: %+v", rs2)
 	}
+}
 
-	// Round 29's sessions, before and after it becomes current.
+// importRound29SessionsAndUseIt imports two sessions into round 29 with
+// --round 29 while round 28 is current, then makes round 29 current.
+func importRound29SessionsAndUseIt(t *testing.T, dir, cfg string) {
+	t.Helper()
 	csvFile := filepath.Join(dir, "s29.csv")
 	os.WriteFile(csvFile, []byte("sur,start,end,room\nFRA,2017-12-05T10:00:00+01:00,2017-12-05T11:00:00+01:00,Room XXIII\nTON,2017-12-05T11:30:00+01:00,2017-12-05T12:30:00+01:00,Room XXIII\n"), 0o600)
 	mustRun(t, "--config", cfg, "--round", "29", "sessions", "import", csvFile)
-	out = mustRun(t, "--config", cfg, "round", "use", "29")
+	out := mustRun(t, "--config", cfg, "round", "use", "29")
 	if !strings.Contains(out, "Round 29 is the current round (it was 28)") {
 		t.Errorf("round use says:\n%s", out)
 	}
+}
+
+// checkSessionsListedPerRound checks that `sessions list` lists round
+// 29's sessions, and round 28's with --round 28 before or after the
+// command; and that a --round that is no number is bad usage.
+func checkSessionsListedPerRound(t *testing.T, cfg string) {
+	t.Helper()
 	var ss []map[string]any
 	json.Unmarshal([]byte(mustRun(t, "--config", cfg, "sessions", "list", "--json")), &ss)
 	if len(ss) != 2 {
@@ -127,6 +166,13 @@ provisional = true
 	if _, errs, code := outreachCmd(t, "--config", cfg, "status", "--round", "x"); code != 2 || !strings.Contains(errs, "want the number of a round") {
 		t.Errorf("status --round x: exit %d, %q; want bad usage", code, errs)
 	}
+}
+
+// checkAnswersAndStatusPerRound records an answer in round 29, checks an
+// answer for a session of round 28 only is refused, and that `status`
+// gives round 29 and, with --round 28, round 28.
+func checkAnswersAndStatusPerRound(t *testing.T, cfg string) {
+	t.Helper()
 	mustRun(t, "--config", cfg, "rsvp", "set", "FRA", "FRA", "accepted")
 	if _, errs, code := outreachCmd(t, "--config", cfg, "rsvp", "set", "FRA", "ARG", "accepted"); code == 0 {
 		t.Errorf("an answer for round 28's Argentina was taken in round 29: %s", errs)
@@ -140,8 +186,12 @@ provisional = true
 	if st.Event.UPRSession != 28 || len(st.Sessions) != 14 || st.Sessions[0].Accepted != 1 {
 		t.Errorf("--round 28 status: %+v, %d sessions", st.Event, len(st.Sessions))
 	}
+}
 
-	// The figures across both.
+// checkFiguresAcrossBothRounds checks `figures` across rounds 28 and 29
+// as JSON, as CSV and as CSV per mission.
+func checkFiguresAcrossBothRounds(t *testing.T, cfg string) {
+	t.Helper()
 	var f jobs.Figures
 	if err := json.Unmarshal([]byte(mustRun(t, "--config", cfg, "figures", "--json")), &f); err != nil {
 		t.Fatal(err)
