@@ -244,6 +244,10 @@ type memPeak struct {
 	sys     uint64 // peak Sys (all memory the runtime holds)
 	rssOK   bool
 	rssPeak uint64
+	// anon and file are the peaks of the resident set's anonymous part
+	// (the Go heap, stacks, buffers) and its file-backed part (mostly the
+	// store's memory map), sampled with the heap.
+	anon, file uint64
 }
 
 func startMemPeak() *memPeak {
@@ -261,6 +265,9 @@ func startMemPeak() *memPeak {
 			runtime.ReadMemStats(&ms)
 			p.heap = max(p.heap, ms.HeapInuse)
 			p.sys = max(p.sys, ms.Sys)
+			if anon, file, ok := rssParts(); ok {
+				p.anon, p.file = max(p.anon, anon), max(p.file, file)
+			}
 			select {
 			case <-p.stop:
 				return
@@ -290,6 +297,29 @@ func (p *memPeak) finish() {
 		}
 	}
 	p.rssOK = false
+}
+
+// rssParts reads the resident set's anonymous and file-backed parts from
+// /proc/self/status.
+func rssParts() (anon, file uint64, ok bool) {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0, 0, false
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) != 3 {
+			continue
+		}
+		kb, _ := strconv.ParseUint(f[1], 10, 64)
+		switch f[0] {
+		case "RssAnon:":
+			anon = kb << 10
+		case "RssFile:":
+			file = kb << 10
+		}
+	}
+	return anon, file, true
 }
 
 const mib = 1 << 20
@@ -355,7 +385,7 @@ func BenchmarkInvitations(b *testing.B) {
 		conns := tc.conns
 		b.Run(name, func(b *testing.B) {
 			var bareTime, rawTime, outboxTime time.Duration
-			var heapPeak, sysPeak, rssPeak uint64
+			var heapPeak, sysPeak, rssPeak, anonPeak, filePeak uint64
 			rssOK := true
 			var size int64
 			n := benchInvitations
@@ -407,6 +437,7 @@ func BenchmarkInvitations(b *testing.B) {
 				checkBenchDelivery(b, e, n, sink.MessageIDs()[2*n:])
 				heapPeak, sysPeak = max(heapPeak, mem.heap), max(sysPeak, mem.sys)
 				rssPeak = max(rssPeak, mem.rssPeak)
+				anonPeak, filePeak = max(anonPeak, mem.anon), max(filePeak, mem.file)
 				rssOK = rssOK && mem.rssOK
 				sink.close()
 			}
@@ -421,6 +452,8 @@ func BenchmarkInvitations(b *testing.B) {
 			b.ReportMetric(float64(sysPeak)/mib, "peak-gosys-MB")
 			if rssOK {
 				b.ReportMetric(float64(rssPeak)/mib, "peak-rss-MB")
+				b.ReportMetric(float64(anonPeak)/mib, "peak-rss-anon-MB")
+				b.ReportMetric(float64(filePeak)/mib, "peak-rss-file-MB")
 			}
 			b.ReportMetric(float64(size)/1024, "KB/msg")
 		})
