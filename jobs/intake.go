@@ -97,6 +97,7 @@ func (in *Intake) HandleGroup(ctx context.Context, msgs []inbox.Message) ([]stri
 	if err != nil {
 		return nil, fmt.Errorf("intake: %w", err)
 	}
+	in.e.dropMapped(false)
 	return folders, nil
 }
 

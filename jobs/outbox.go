@@ -157,6 +157,7 @@ func (e *Engine) Flush(ctx context.Context, maxWait time.Duration) (FlushReport,
 			return FlushReport{}, err
 		}
 		e.recovered = true
+		e.dropMapped(true) // the search read every item
 	}
 	e.recoverMu.Unlock()
 	deadline := e.now().Add(maxWait)
@@ -394,6 +395,7 @@ func (e *Engine) work(ctx context.Context, deadline time.Time, conn *mailer.Conn
 			}
 			hadOutcomes := prev != nil || len(journaled) > 0
 			got, wait, again, err := e.claim(prev, journaled, cands)
+			e.dropMapped(false)
 			for _, p := range cands {
 				if !slices.ContainsFunc(got, func(c claimedMsg) bool { return c.item.ID == p.item.ID }) {
 					e.release(p.item.ID)
@@ -499,6 +501,22 @@ func (e *Engine) work(ctx context.Context, deadline time.Time, conn *mailer.Conn
 		if errors.As(err, &me) && !me.Temporary && me.Op == mailer.OpRcpt && me.Recipient != "" && len(c.msg.To) > 1 {
 			prev.bounced = strings.ToLower(me.Recipient)
 		}
+	}
+}
+
+// dropMapped lets go of the store's pages that reading brought into the
+// process's memory (store.DropMapped), at most once a second unless now is
+// set. Every message sent reads its item and, when it is recorded sent,
+// its kept body: over a long run, most of a large store would stay
+// resident.
+func (e *Engine) dropMapped(now bool) {
+	last := e.mapDropped.Load()
+	t := time.Now().UnixNano()
+	if !now && t-last < int64(time.Second) || !e.mapDropped.CompareAndSwap(last, t) {
+		return
+	}
+	if err := e.st.DropMapped(); err != nil {
+		e.log.Debug("store: memory map not let go", "err", err)
 	}
 }
 
