@@ -372,7 +372,7 @@ func profileOutbox(tb testing.TB) (stop func()) {
 // The nosync case opens the store without fsync: not a production setting,
 // it shows how much of the gap is the disk's commit latency.
 //
-//	go test -run '^$' -bench 'Invitations/conns=[14]$' -benchtime 1x -count 5 -timeout 30m ./jobs/
+//	go test -run '^$' -bench 'Invitations/conns=[14]' -skip 'Invitations/conns=4/nosync' -benchtime 1x -count 5 -timeout 120m ./jobs/
 func BenchmarkInvitations(b *testing.B) {
 	for _, tc := range []struct {
 		conns  int
