@@ -73,6 +73,8 @@ type Engine struct {
 
 	dc dirCache // missions and sessions as derived for compose and intake
 
+	mapDropped atomic.Int64 // when the store's map was last let go (UnixNano; see dropMapped)
+
 	flightMu sync.Mutex          // guards inflight
 	inflight map[uint64]struct{} // outbox items a connection holds: picked, being sent, or their outcome not yet recorded
 

@@ -68,6 +68,39 @@ func (in *Intake) Handle(ctx context.Context, msg inbox.Message) (string, error)
 	return folder, nil
 }
 
+// HandleGroup classifies msgs in order and records their results with the
+// checkpoint of the last one recorded, in one transaction: one durable
+// commit for a fetched group instead of one per message. A message that
+// changes the directory (a bounce marking an address undeliverable) ends
+// the group, so the next ones are classified against the directory as
+// committed. On error nothing is recorded; the Watcher then hands the
+// messages over one by one (Handle).
+func (in *Intake) HandleGroup(ctx context.Context, msgs []inbox.Message) ([]string, error) {
+	defer in.e.Wake() // an answer may have queued a confirmation
+	var folders []string
+	err := in.e.st.Update(func(tx *store.Tx) error {
+		folders = folders[:0]
+		var last inbox.Message
+		for _, msg := range msgs {
+			where := "imap " + in.mailbox + " uid " + strconv.FormatUint(uint64(msg.UID), 10)
+			folder, err := in.e.apply(tx, msg.Raw, msg.Size, where, oversizeKey(in.mailbox, msg), in.folders)
+			if err != nil {
+				return err
+			}
+			folders, last = append(folders, folder), msg
+			if tx.DirectoryChanged() {
+				break
+			}
+		}
+		return tx.SetCheckpoint(in.mailbox, store.Checkpoint{UIDValidity: last.UIDValidity, LastUID: last.UID})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("intake: %w", err)
+	}
+	in.e.dropMapped(false)
+	return folders, nil
+}
+
 // messageKey identifies an inbound message for de-duplication: its
 // Message-ID, or a digest of its bytes when it has none.
 func messageKey(id string, raw []byte) string {

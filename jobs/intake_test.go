@@ -974,6 +974,19 @@ func (c *crashingIntake) Handle(ctx context.Context, msg inbox.Message) (string,
 	return "", errCrash
 }
 
+// HandleGroup records the messages before the crash as a group; a group
+// starting at the crash is refused, so the Watcher hands its first
+// message over to Handle, which crashes.
+func (c *crashingIntake) HandleGroup(ctx context.Context, msgs []inbox.Message) ([]string, error) {
+	k := min(c.at-c.seen, len(msgs))
+	if k <= 0 {
+		return nil, errors.New("the group reaches the crash")
+	}
+	folders, err := c.Intake.HandleGroup(ctx, msgs[:k])
+	c.seen += len(folders)
+	return folders, err
+}
+
 // The process dies in the middle of a sync and starts again on the same
 // store: nothing is lost and nothing is counted twice.
 func TestIntakeRestartMidRun(t *testing.T) {

@@ -158,6 +158,7 @@ func (e *Engine) Flush(ctx context.Context, maxWait time.Duration) (FlushReport,
 			return FlushReport{}, err
 		}
 		e.recovered = true
+		e.dropMapped(true) // the search read every item
 	}
 	e.recoverMu.Unlock()
 	deadline := e.now().Add(maxWait)
@@ -423,6 +424,7 @@ func (w *worker) claimNext(ctx context.Context) (int, error) {
 	}
 	hadOutcomes := w.prev != nil || len(w.journaled) > 0
 	got, wait, retry, err := e.claim(w.prev, w.journaled, cands)
+	e.dropMapped(false)
 	for _, p := range cands {
 		if !slices.ContainsFunc(got, func(c claimedMsg) bool { return c.item.ID == p.item.ID }) {
 			e.release(p.item.ID)
@@ -580,6 +582,22 @@ func (w *worker) outcome(ctx context.Context, c claimedMsg, err error) error {
 		w.prev.bounced = strings.ToLower(me.Recipient)
 	}
 	return nil
+}
+
+// dropMapped lets go of the store's pages that reading brought into the
+// process's memory (store.DropMapped), at most once a second unless now is
+// set. Every message sent reads its item and, when it is recorded sent,
+// its kept body: over a long run, most of a large store would stay
+// resident.
+func (e *Engine) dropMapped(now bool) {
+	last := e.mapDropped.Load()
+	t := time.Now().UnixNano()
+	if !now && t-last < int64(time.Second) || !e.mapDropped.CompareAndSwap(last, t) {
+		return
+	}
+	if err := e.st.DropMapped(); err != nil {
+		e.log.Debug("store: memory map not let go", "err", err)
+	}
 }
 
 // journalRecorded tells the send journal that n of its deliveries are

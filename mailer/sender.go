@@ -505,8 +505,8 @@ type Pending struct {
 	c     *Conn
 	m     *message.Message
 	ctx   context.Context
-	stop  func() bool // unregisters the context's interruption
-	dc    *smtp.DataCloser
+	stop  func() bool    // unregisters the context's interruption
+	dot   io.WriteCloser // the dot-writer; Close writes the end of data
 	size  int
 	rcpts int
 	ended bool
@@ -538,11 +538,11 @@ func (c *Conn) Begin(ctx context.Context, m *message.Message) (*Pending, error) 
 		_ = c.raw.Close()
 	})
 	p := &Pending{c: c, m: m, ctx: ctx, stop: stop, size: len(data), rcpts: len(rcpts)}
-	dc, err := c.open(from, rcpts, data)
+	dot, err := c.open(from, rcpts, data)
 	if err != nil {
 		return nil, p.end(err)
 	}
-	p.dc = dc
+	p.dot = dot
 	return p, nil
 }
 
@@ -554,7 +554,7 @@ func (p *Pending) Finish() error {
 	}
 	c := p.c
 	c.deadline()
-	if err := p.dc.WriteCloser.Close(); err != nil {
+	if err := p.dot.Close(); err != nil {
 		return p.end(c.fail(OpData, "", err))
 	}
 	c.deadline()
@@ -604,36 +604,54 @@ func (p *Pending) end(err error) error {
 const dataChunk = 32 << 10
 
 // open starts one mail transaction (RFC 5321 §3.3) and writes the content,
-// leaving the end of data to be written.
-func (c *Conn) open(from string, rcpts []string, data []byte) (*smtp.DataCloser, error) {
+// leaving the end of data to be written with the returned dot-writer.
+func (c *Conn) open(from string, rcpts []string, data []byte) (io.WriteCloser, error) {
 	cl := c.client
-	if err := c.envelope(from, rcpts); err != nil {
+	// With PIPELINING and a single recipient, DATA goes out with MAIL and
+	// RCPT (RFC 2920 §3.1): one round trip less per message. If the
+	// recipient is refused there is no valid recipient, so the server
+	// refuses DATA too, and nothing is sent. With several recipients, DATA
+	// waits for every RCPT reply: one refused among others accepted would
+	// get 354, and a transaction in DATA can only be given up by closing
+	// the connection.
+	withData := len(rcpts) == 1
+	if ok, _ := cl.Extension("PIPELINING"); !ok {
+		withData = false
+	}
+	if err := c.envelope(from, rcpts, withData); err != nil {
 		return nil, err
 	}
-	c.deadline()
-	w, err := cl.Data()
-	if err != nil {
+	var dot io.WriteCloser
+	if withData {
+		dot = cl.Text.DotWriter()
+	} else {
+		c.deadline()
+		w, err := cl.Data()
+		if err != nil {
+			return nil, c.fail(OpData, "", err)
+		}
+		// go-mail's DataCloser.Close drops the error of writing the final
+		// ".\r\n", which would make a message that never reached the server
+		// look possibly delivered. Write and close the dot-writer here and read
+		// the reply directly.
+		dc, ok := w.(*smtp.DataCloser)
+		if !ok {
+			return nil, c.fail(OpData, "", fmt.Errorf("unexpected data writer %T", w))
+		}
+		dot = dc.WriteCloser
+	}
+	if err := writeData(cl.Text.Writer.W, dot, data, c.deadline); err != nil {
 		return nil, c.fail(OpData, "", err)
 	}
-	// go-mail's DataCloser.Close drops the error of writing the final
-	// ".\r\n", which would make a message that never reached the server
-	// look possibly delivered. Write and close the dot-writer here and read
-	// the reply directly.
-	dc, ok := w.(*smtp.DataCloser)
-	if !ok {
-		return nil, c.fail(OpData, "", fmt.Errorf("unexpected data writer %T", w))
-	}
-	if err := writeData(c.client.Text.Writer.W, dc.WriteCloser, data, c.deadline); err != nil {
-		return nil, c.fail(OpData, "", err)
-	}
-	return dc, nil
+	return dot, nil
 }
 
-// envelope sends MAIL FROM and the RCPT TOs. When the server offers
-// PIPELINING (RFC 2920) they go out together and the replies are read
-// after, which saves a round trip per recipient; otherwise each waits for
-// its reply. Either way any refusal fails the transaction, which is reset.
-func (c *Conn) envelope(from string, rcpts []string) error {
+// envelope sends MAIL FROM and the RCPT TOs, and DATA when withData is set
+// (only with PIPELINING). When the server offers PIPELINING (RFC 2920)
+// they go out together and the replies are read after, which saves a round
+// trip per recipient; otherwise each waits for its reply. Either way any
+// refusal fails the transaction, which is reset.
+func (c *Conn) envelope(from string, rcpts []string, withData bool) error {
 	cl := c.client
 	if ok, _ := cl.Extension("PIPELINING"); !ok {
 		c.deadline()
@@ -662,24 +680,43 @@ func (c *Conn) envelope(from string, rcpts []string) error {
 	for _, r := range rcpts {
 		bw.WriteString("RCPT TO:<" + r + ">\r\n")
 	}
+	if withData {
+		bw.WriteString("DATA\r\n")
+	}
 	if err := bw.Flush(); err != nil {
 		return c.fail(OpMail, "", err)
 	}
 	// Every reply is read, so the next command meets its own; the first
 	// refusal is the one reported (after a refused MAIL, the RCPTs are
-	// refused as out of sequence).
+	// refused as out of sequence, and DATA after a refusal for want of a
+	// valid recipient).
 	var (
 		first           error
 		firstOp, firstR string
 	)
-	for i := -1; i < len(rcpts); i++ {
+	last := len(rcpts)
+	if withData {
+		last++
+	}
+	for i := -1; i < last; i++ {
 		op, r, code := OpMail, "", 250
-		if i >= 0 {
+		switch {
+		case i == len(rcpts):
+			op, code = OpData, 354
+		case i >= 0:
 			op, r, code = OpRcpt, rcpts[i], 25
 		}
 		c.deadline()
 		_, _, err := cl.Text.ReadResponse(code)
 		if err == nil {
+			if op == OpData && first != nil {
+				// A server that took DATA after refusing every
+				// recipient waits for content: only closing the
+				// connection gives the transaction up.
+				c.broken.Store(true)
+				_ = c.raw.Close()
+				return c.fail(firstOp, firstR, first)
+			}
 			continue
 		}
 		var proto *textproto.Error

@@ -800,6 +800,10 @@ type scriptedServer struct {
 	ahead      []bool // per command: more input was waiting before the reply
 	rcptReply  string
 	data       []byte
+	// dataAnyway makes DATA answer 354 even when every recipient of the
+	// transaction was refused (RFC 2920 §3.1 says 554).
+	dataAnyway bool
+	datas      int // messages whose end of data was received
 }
 
 func startScripted(t *testing.T, pipelining bool, rcptReply string) *scriptedServer {
@@ -827,6 +831,7 @@ func (s *scriptedServer) serve(conn net.Conn) {
 	r := bufio.NewReader(conn)
 	reply := func(lines ...string) { io.WriteString(conn, strings.Join(lines, "\r\n")+"\r\n") }
 	reply("220 scripted.test ESMTP")
+	accepted := 0 // recipients accepted in the transaction
 	for {
 		line, err := r.ReadString('\n')
 		if err != nil {
@@ -854,13 +859,17 @@ func (s *scriptedServer) serve(conn net.Conn) {
 				reply("250-scripted.test", "250 8BITMIME")
 			}
 		case strings.HasPrefix(cmd, "MAIL"):
+			accepted = 0
 			reply("250 2.1.0 ok")
 		case strings.HasPrefix(cmd, "RCPT"):
 			if strings.Contains(cmd, "GONE") {
 				reply(s.rcptReply)
 			} else {
+				accepted++
 				reply("250 2.1.5 ok")
 			}
+		case cmd == "DATA" && accepted == 0 && !s.dataAnyway:
+			reply("554 5.5.1 no valid recipients")
 		case cmd == "DATA":
 			reply("354 go ahead")
 			var data []byte
@@ -876,6 +885,7 @@ func (s *scriptedServer) serve(conn net.Conn) {
 			}
 			s.mu.Lock()
 			s.data = data
+			s.datas++
 			s.mu.Unlock()
 			reply("250 2.0.0 queued")
 		case cmd == "RSET":
@@ -952,5 +962,66 @@ func TestPipelinedRefusalReportsTheRecipient(t *testing.T) {
 	cmds, _, _ := srv.log()
 	if got := strings.Join(cmds, "|"); !strings.Contains(got, "RCPT TO:<C@MFA.EXAMPLE>|RSET|MAIL") {
 		t.Errorf("commands %s: want every RCPT sent, then RSET, then the next MAIL", got)
+	}
+}
+
+// TestDataPipelinedWithASingleRecipient: with PIPELINING, a message to one
+// recipient sends DATA with MAIL and RCPT (RFC 2920 §3.1), one round trip
+// less; its recipient refused, the server refuses DATA for want of a valid
+// recipient, nothing is sent, the refusal is reported with the recipient
+// and the connection carries the next message. A server that answers DATA
+// with 354 all the same gets no content: the connection is closed.
+func TestDataPipelinedWithASingleRecipient(t *testing.T) {
+	srv := startScripted(t, true, "550 5.1.1 no such mailbox")
+	c := mustDial(t, mustNew(t, plainOptions(srv.port)))
+	m := simple("one")
+	if err := c.Send(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+	cmds, ahead, data := srv.log()
+	if got := strings.Join(cmds[1:], "|"); got != "MAIL FROM:<RSVP@INVITES.EXAMPLE.ORG> BODY=8BITMIME|RCPT TO:<MISSION@MFA.EXAMPLE>|DATA" {
+		t.Fatalf("commands %s", got)
+	}
+	if !ahead[1] || !ahead[2] {
+		t.Errorf("MAIL and RCPT waited for their replies (%v): want DATA sent with them", ahead[1:])
+	}
+	if !bytes.Equal(data, render(t, m)) {
+		t.Error("the server received other bytes than WriteTo writes")
+	}
+
+	gone := simple("gone")
+	gone.To = []message.Address{{Email: "gone@mfa.example"}}
+	err := c.Send(context.Background(), gone)
+	var e *Error
+	if !errors.As(err, &e) || e.Op != OpRcpt || e.Code != 550 || e.Recipient != "gone@mfa.example" {
+		t.Fatalf("Send: %v, want the 550 of RCPT gone@mfa.example", err)
+	}
+	if c.Broken() {
+		t.Fatal("connection broken by a refused recipient")
+	}
+	if err := c.Send(context.Background(), simple("next")); err != nil {
+		t.Fatalf("next message on the same connection: %v", err)
+	}
+	srv.mu.Lock()
+	if srv.datas != 2 {
+		t.Errorf("%d messages received, want 2", srv.datas)
+	}
+	srv.mu.Unlock()
+
+	anyway := startScripted(t, true, "550 5.1.1 no such mailbox")
+	anyway.dataAnyway = true
+	c = mustDial(t, mustNew(t, plainOptions(anyway.port)))
+	err = c.Send(context.Background(), gone)
+	if !errors.As(err, &e) || e.Op != OpRcpt || e.Code != 550 || e.Recipient != "gone@mfa.example" {
+		t.Fatalf("Send: %v, want the 550 of RCPT gone@mfa.example", err)
+	}
+	if !c.Broken() {
+		t.Error("connection kept in DATA after every recipient was refused")
+	}
+	time.Sleep(50 * time.Millisecond)
+	anyway.mu.Lock()
+	defer anyway.mu.Unlock()
+	if anyway.datas != 0 {
+		t.Error("a message with no valid recipient was ended")
 	}
 }

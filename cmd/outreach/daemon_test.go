@@ -120,7 +120,7 @@ func (b *lockedBuffer) String() string {
 }
 
 // buildOutreach builds the command once per test into dir.
-func buildOutreach(t *testing.T) string {
+func buildOutreach(t testing.TB) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "outreach")
 	cmd := exec.Command("go", "build", "-o", bin, ".")
@@ -139,7 +139,7 @@ func startMailbox(t *testing.T, msgs ...[]byte) string {
 
 // replaceOnce replaces old by new in s, and fails when old is not there
 // exactly once (the example configuration changed).
-func replaceOnce(t *testing.T, s, old, new string) string {
+func replaceOnce(t testing.TB, s, old, new string) string {
 	t.Helper()
 	if n := strings.Count(s, old); n != 1 {
 		t.Fatalf("the example configuration has %q %d times, want once", old, n)
@@ -150,7 +150,7 @@ func replaceOnce(t *testing.T, s, old, new string) string {
 // daemonConfig rewrites the demo's configuration to use the test's SMTP
 // and IMAP servers, passwords from the environment, and a short socket
 // path.
-func daemonConfig(t *testing.T, cfgPath, smtpAddr, imapAddr, sock string) {
+func daemonConfig(t testing.TB, cfgPath, smtpAddr, imapAddr, sock string) {
 	t.Helper()
 	b, err := os.ReadFile(cfgPath)
 	if err != nil {
@@ -207,7 +207,7 @@ func startDaemon(t *testing.T, bin, cfg string, n *notifyListener, imapPassword 
 // socketPath is a path for the daemon's admin socket, short enough for a
 // unix socket (a test's temporary folder may not be), removed after the
 // test.
-func socketPath(t *testing.T) string {
+func socketPath(t testing.TB) string {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "sock")
 	if err != nil {

@@ -493,9 +493,14 @@ func (k *killClock) delay(done, killed int) time.Duration {
 	return min(max(d, 10*time.Millisecond), time.Duration(left*0.5*float64(time.Second)), 5*time.Second)
 }
 
-// observe records that a run got through n messages in d.
+// observe records that a run got through n messages in d. A run that got
+// through none was killed before the work started: the estimate was too
+// high, and is lowered a little.
 func (k *killClock) observe(n int, d time.Duration) {
-	if n > 0 && d > 0 {
+	switch {
+	case n > 0 && d > 0:
 		k.rate = 0.5*k.rate + 0.5*float64(n)/d.Seconds()
+	case n == 0:
+		k.rate = max(k.rate*0.8, 10)
 	}
 }

@@ -92,6 +92,21 @@ type Handler interface {
 	Handle(ctx context.Context, msg Message) (folder string, err error)
 }
 
+// GroupHandler is a Handler that can record several messages at once.
+// The Watcher hands it each fetched group (at most a batch) and files the
+// messages it recorded; without it, each message goes to Handle.
+type GroupHandler interface {
+	Handler
+	// HandleGroup records the results of the first n of msgs, n ≥ 1, in
+	// order, with the checkpoint of the n-th, in one durable transaction,
+	// and returns the folder of each of them (len n), under Handle's rules.
+	// It may stop before the end of msgs (e.g. when a message changed
+	// what the next ones are read against): the Watcher hands the rest
+	// over in another call. On error nothing of msgs is recorded, and the
+	// Watcher hands the group over to Handle, message by message.
+	HandleGroup(ctx context.Context, msgs []Message) (folders []string, err error)
+}
+
 // TLSMode says how the connection to the server is protected.
 type TLSMode int
 

@@ -131,8 +131,23 @@ func (s *session) searchUnfiled(ctx context.Context, upTo uint32) ([]imap.UID, e
 
 // handleUIDs hands uids over in batches and files each message. again says
 // the messages were recorded before (see refile).
-func (s *session) handleUIDs(ctx context.Context, uids []imap.UID, st *Stats, again bool) error {
+//
+// The work is pipelined by fetched group: while the Handler records one
+// group, the next group's bodies are fetched; the recorded group is filed
+// once the Handler is done with it and before the next is handed over. So
+// the server's and the Handler's time overlap, the Handler is still called
+// from one goroutine at a time and in UID order, and nothing is filed
+// before it is recorded. At most two groups' bodies are held at once.
+func (s *session) handleUIDs(ctx context.Context, uids []imap.UID, st *Stats, again bool) (err error) {
 	w := s.w
+	var inFlight *handling
+	defer func() {
+		if inFlight != nil {
+			if ferr := s.finishGroup(ctx, inFlight, st, again); err == nil {
+				err = ferr
+			}
+		}
+	}()
 	for len(uids) > 0 {
 		n := min(len(uids), w.batchSize)
 		batch := uids[:n]
@@ -162,47 +177,59 @@ func (s *session) handleUIDs(ctx context.Context, uids []imap.UID, st *Stats, ag
 			}
 			group := metas[:k]
 			metas = metas[k:]
-			if err := s.handleGroup(ctx, group, st, again); err != nil {
+			g, err := s.prepareGroup(ctx, group)
+			if err != nil {
 				return err
 			}
+			if _, ok := w.h.(GroupHandler); !ok {
+				if err := s.handleEach(ctx, g, st, again); err != nil {
+					return err
+				}
+				continue
+			}
+			if inFlight != nil {
+				h := inFlight
+				inFlight = nil
+				if err := s.finishGroup(ctx, h, st, again); err != nil {
+					return err
+				}
+			}
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			inFlight = s.startGroup(ctx, g)
 		}
 	}
 	return nil
 }
 
-func (s *session) handleGroup(ctx context.Context, group []meta, st *Stats, again bool) (err error) {
+// preparedGroup is a fetched group ready to be handed over: each message
+// with what is known of it on the server.
+type preparedGroup struct {
+	metas []meta
+	msgs  []Message
+}
+
+// handling is a group being handed over in the background; done is closed
+// when the Handler is through with it.
+type handling struct {
+	g       preparedGroup
+	done    chan struct{}
+	folders []string // of the messages recorded, a prefix of g
+	err     error
+}
+
+// prepareGroup fetches the bodies of group and makes its Messages.
+func (s *session) prepareGroup(ctx context.Context, group []meta) (preparedGroup, error) {
 	w := s.w
 	bodies, err := s.fetchBodies(ctx, group)
 	if err != nil {
-		return err
+		return preparedGroup{}, err
 	}
-	// Messages recorded and bound for the same folder are moved together,
-	// one MOVE for the run, before anything else is filed and before
-	// returning, whatever the return: they are recorded, so filing goes on
-	// even if ctx ends (one command more, bounded by the watchdog).
-	var run []meta
-	var runFolder string
-	fileRun := func() error {
-		if len(run) == 0 {
-			return nil
-		}
-		n, err := s.fileMany(context.WithoutCancel(ctx), run, runFolder)
-		if again {
-			st.Refiled += n
-		} else {
-			st.Filed += n
-		}
-		run = nil
-		return err
-	}
-	defer func() {
-		if ferr := fileRun(); err == nil {
-			err = ferr
-		}
-	}()
+	g := preparedGroup{metas: make([]meta, 0, len(group)), msgs: make([]Message, 0, len(group))}
 	for _, m := range group {
 		if err := ctx.Err(); err != nil {
-			return err
+			return preparedGroup{}, err
 		}
 		msg := Message{
 			UID:          uint32(m.uid),
@@ -217,10 +244,10 @@ func (s *session) handleGroup(ctx context.Context, group []meta, st *Stats, agai
 				// really gone; otherwise stop and try again later.
 				gone, err := s.vanished(ctx, m.uid)
 				if err != nil {
-					return err
+					return preparedGroup{}, err
 				}
 				if !gone {
-					return fmt.Errorf("inbox: fetch message %d: server returned no body", m.uid)
+					return preparedGroup{}, fmt.Errorf("inbox: fetch message %d: server returned no body", m.uid)
 				}
 				w.log.Info("imap message expunged by another client before it was read", slog.Uint64("uid", uint64(m.uid)))
 				continue
@@ -235,43 +262,173 @@ func (s *session) handleGroup(ctx context.Context, group []meta, st *Stats, agai
 			w.log.Warn("imap message larger than the limit; handed over without its body",
 				slog.Uint64("uid", uint64(m.uid)), slog.Int64("size", m.size), slog.Int64("limit", w.opts.MaxMessageSize))
 			if msg.MessageID, err = s.envelopeID(ctx, m.uid); err != nil {
-				return err
+				return preparedGroup{}, err
 			}
 		}
-		folder, err := w.h.Handle(ctx, msg)
-		if err != nil {
-			return fmt.Errorf("inbox: handle message %d: %w", m.uid, err)
-		}
-		if !again {
-			st.Fetched++
-			st.LastUID = msg.UID
-		}
-		if s.canMove && !s.inPlace(folder) {
-			if len(run) > 0 && folder != runFolder {
-				if err := fileRun(); err != nil {
-					return err
-				}
+		g.metas = append(g.metas, m)
+		g.msgs = append(g.msgs, msg)
+	}
+	return g, nil
+}
+
+// startGroup hands g over to the Handler in a goroutine of its own: in
+// groups when the Handler takes them, each call recording a prefix of what
+// is left, until every message is recorded or one fails.
+func (s *session) startGroup(ctx context.Context, g preparedGroup) *handling {
+	h := &handling{g: g, done: make(chan struct{})}
+	go func() {
+		defer close(h.done)
+		msgs, grouped := g.msgs, true
+		for len(msgs) > 0 {
+			if err := ctx.Err(); err != nil {
+				h.err = err
+				return
 			}
-			run, runFolder = append(run, m), folder
-			continue
+			folders, stillGrouped, err := s.handle(ctx, msgs, grouped)
+			h.folders = append(h.folders, folders...)
+			if err != nil {
+				h.err = err
+				return
+			}
+			msgs, grouped = msgs[len(folders):], stillGrouped
 		}
-		if err := fileRun(); err != nil {
+	}()
+	return h
+}
+
+// finishGroup waits for the Handler to be through with h and files the
+// messages it recorded. It returns the first filing error, or else the
+// Handler's.
+func (s *session) finishGroup(ctx context.Context, h *handling, st *Stats, again bool) (err error) {
+	<-h.done
+	f := s.newFiler(ctx, st, again)
+	defer func() {
+		if ferr := f.flush(); err == nil {
+			err = ferr
+		}
+	}()
+	for i, folder := range h.folders {
+		if err := f.file(h.g.metas[i], h.g.msgs[i], folder); err != nil {
 			return err
 		}
-		// Filing goes on even if ctx ends now: the message is recorded and
-		// one command more is bounded by the watchdog.
-		filed, err := s.file(context.WithoutCancel(ctx), m, folder)
-		switch {
-		case filed && again:
-			st.Refiled++
-		case filed:
-			st.Filed++
+	}
+	return h.err
+}
+
+// handleEach hands the messages of g over to a Handler that takes them one
+// at a time, filing each once it is recorded, before the next is handed
+// over (with MOVE, those recorded in a row for the same folder are moved
+// together when the folder changes or the group ends).
+func (s *session) handleEach(ctx context.Context, g preparedGroup, st *Stats, again bool) (err error) {
+	f := s.newFiler(ctx, st, again)
+	defer func() {
+		if ferr := f.flush(); err == nil {
+			err = ferr
 		}
+	}()
+	for i, msg := range g.msgs {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		folder, err := s.w.h.Handle(ctx, msg)
 		if err != nil {
+			return fmt.Errorf("inbox: handle message %d: %w", msg.UID, err)
+		}
+		if err := f.file(g.metas[i], msg, folder); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// filer files recorded messages in the order they were recorded. With
+// MOVE, the messages bound for the same folder in a row are moved
+// together, one MOVE for the run, when the folder changes and at flush,
+// which the caller makes whatever its return: they are recorded, so filing
+// goes on even if ctx ends (one command more, bounded by the watchdog).
+type filer struct {
+	s         *session
+	ctx       context.Context
+	st        *Stats
+	again     bool
+	run       []meta
+	runFolder string
+}
+
+func (s *session) newFiler(ctx context.Context, st *Stats, again bool) *filer {
+	return &filer{s: s, ctx: context.WithoutCancel(ctx), st: st, again: again}
+}
+
+// flush moves the run waiting, if any.
+func (f *filer) flush() error {
+	if len(f.run) == 0 {
+		return nil
+	}
+	n, err := f.s.fileMany(f.ctx, f.run, f.runFolder)
+	if f.again {
+		f.st.Refiled += n
+	} else {
+		f.st.Filed += n
+	}
+	f.run = nil
+	return err
+}
+
+// file counts a message the Handler recorded and files it: with MOVE, it
+// joins the run of messages bound for its folder; otherwise it is filed at
+// once.
+func (f *filer) file(m meta, msg Message, folder string) error {
+	s := f.s
+	if !f.again {
+		f.st.Fetched++
+		f.st.LastUID = msg.UID
+	}
+	if s.canMove && !s.inPlace(folder) {
+		if len(f.run) > 0 && folder != f.runFolder {
+			if err := f.flush(); err != nil {
+				return err
+			}
+		}
+		f.run, f.runFolder = append(f.run, m), folder
+		return nil
+	}
+	if err := f.flush(); err != nil {
+		return err
+	}
+	filed, err := s.file(f.ctx, m, folder)
+	switch {
+	case filed && f.again:
+		f.st.Refiled++
+	case filed:
+		f.st.Filed++
+	}
+	return err
+}
+
+// handle hands msgs over to the Handler, as a group when it takes groups
+// (and grouped is still set), and returns the folders of the messages it
+// recorded, a prefix of msgs. A group the Handler refuses is handed over
+// again message by message, which records those before the one at fault
+// and names it; grouped is then false for the rest of the fetched group.
+func (s *session) handle(ctx context.Context, msgs []Message, grouped bool) ([]string, bool, error) {
+	if gh, ok := s.w.h.(GroupHandler); ok && grouped && len(msgs) > 1 {
+		folders, err := gh.HandleGroup(ctx, msgs)
+		switch {
+		case err == nil && len(folders) >= 1 && len(folders) <= len(msgs):
+			return folders, true, nil
+		case err == nil:
+			s.w.log.Warn("imap handler recorded a group wrongly; handing messages over one by one",
+				slog.Int("messages", len(msgs)), slog.Int("folders", len(folders)))
+		case ctx.Err() != nil:
+			return nil, false, fmt.Errorf("inbox: handle messages %d to %d: %w", msgs[0].UID, msgs[len(msgs)-1].UID, err)
+		}
+		grouped = false
+	}
+	folder, err := s.w.h.Handle(ctx, msgs[0])
+	if err != nil {
+		return nil, grouped, fmt.Errorf("inbox: handle message %d: %w", msgs[0].UID, err)
+	}
+	return []string{folder}, grouped, nil
 }
 
 // searchAfter lists the UIDs greater than after, ascending.

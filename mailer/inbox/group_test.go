@@ -1,0 +1,182 @@
+package inbox
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync"
+	"testing"
+)
+
+// groupRecorder is a recorder that takes whole groups, as the engine's
+// Intake does: each call records a prefix of the messages given, all or
+// nothing, and notes how many it was given and how many it recorded.
+type groupRecorder struct {
+	*recorder
+	gmu sync.Mutex
+	// stopAfter, when set, ends a group after the message it names (as a
+	// message that changes the directory does).
+	stopAfter func(Message) bool
+	// failGroup, when set, refuses a group holding the message it names;
+	// nothing of the group is recorded.
+	failGroup func(Message) bool
+	sizes     [][2]int // per call: messages given, recorded
+}
+
+func (g *groupRecorder) HandleGroup(ctx context.Context, msgs []Message) ([]string, error) {
+	if g.failGroup != nil && slices.ContainsFunc(msgs, g.failGroup) {
+		g.note(len(msgs), 0)
+		return nil, errors.New("group refused")
+	}
+	var folders []string
+	for _, m := range msgs {
+		f, err := g.Handle(ctx, m)
+		if err != nil {
+			// The test recorder cannot take back what it recorded: the
+			// tests that use this make fail refuse the first message.
+			return nil, err
+		}
+		folders = append(folders, f)
+		if g.stopAfter != nil && g.stopAfter(m) {
+			break
+		}
+	}
+	g.note(len(msgs), len(folders))
+	return folders, nil
+}
+
+func (g *groupRecorder) note(given, recorded int) {
+	g.gmu.Lock()
+	g.sizes = append(g.sizes, [2]int{given, recorded})
+	g.gmu.Unlock()
+}
+
+// A Handler that takes groups gets each fetched group in one call, later
+// groups while the earlier are filed; a group it ends early is continued
+// in another call (a single message goes to Handle); every message is recorded once, in UID order, and filed
+// where the Handler said.
+func TestGroupHandlerGetsEachFetchedGroup(t *testing.T) {
+	for _, kind := range serverKinds {
+		t.Run(kind.name, func(t *testing.T) {
+			ts := startServer(t, serverOpts{caps: kind.caps})
+			for i := 1; i <= 7; i++ {
+				ts.append(t, "INBOX", testMessage(i, 0))
+			}
+			g := &groupRecorder{recorder: newRecorder()}
+			g.folder = func(m Message) string {
+				if m.UID == 4 {
+					return "review"
+				}
+				return "processed"
+			}
+			g.stopAfter = func(m Message) bool { return m.UID == 5 }
+			w, _ := newTestWatcher(t, ts.addr, g, nil)
+			w.batchSize = 3
+			st, err := w.SyncOnce(context.Background())
+			if err != nil || st.Fetched != 7 || st.Filed != 7 || st.LastUID != 7 {
+				t.Fatalf("sync: %+v, %v", st, err)
+			}
+			// Batches of 3 (1–3, 4–6, 7); the second ended after 5; a
+			// single message left (6, then 7) goes to Handle.
+			if want := [][2]int{{3, 3}, {3, 2}}; !slices.Equal(g.sizes, want) {
+				t.Errorf("groups handed over (given, recorded): %v, want %v", g.sizes, want)
+			}
+			var uids []uint32
+			for _, m := range g.messages() {
+				uids = append(uids, m.UID)
+			}
+			if !slices.Equal(uids, []uint32{1, 2, 3, 4, 5, 6, 7}) {
+				t.Errorf("recorded in the order %v", uids)
+			}
+			if ids := messageIDs(ts.contents(t, "review")); !slices.Equal(ids, []string{"<reply-4@mfa.example>"}) {
+				t.Errorf("review holds %v", ids)
+			}
+			if ids := messageIDs(ts.contents(t, "processed")); len(ids) != 6 {
+				t.Errorf("processed holds %v, want the 6 others", ids)
+			}
+			g.assertOnce(t)
+		})
+	}
+}
+
+// A group the Handler refuses is handed over message by message: those
+// before the one at fault are recorded and filed, the sync stops at it,
+// and the next sync starts from it.
+func TestGroupRefusedIsHandedOverOneByOne(t *testing.T) {
+	ts := startServer(t, serverOpts{})
+	for i := 1; i <= 4; i++ {
+		ts.append(t, "INBOX", testMessage(i, 0))
+	}
+	g := &groupRecorder{recorder: newRecorder()}
+	g.folder = func(Message) string { return "processed" }
+	g.failGroup = func(m Message) bool { return m.UID == 3 }
+	broken := true
+	g.fail = func(m Message) error {
+		if m.UID == 3 && broken {
+			return errors.New("cannot record message 3")
+		}
+		return nil
+	}
+	w, _ := newTestWatcher(t, ts.addr, g, nil)
+	st, err := w.SyncOnce(context.Background())
+	if err == nil || st.Fetched != 2 || st.Filed != 2 || st.LastUID != 2 {
+		t.Fatalf("sync: %+v, %v; want messages 1 and 2 recorded and filed, then the error", st, err)
+	}
+	broken = false
+	g.failGroup = nil
+	st, err = w.SyncOnce(context.Background())
+	if err != nil || st.Fetched != 2 || st.Filed != 2 || st.LastUID != 4 {
+		t.Fatalf("second sync: %+v, %v", st, err)
+	}
+	if ids := messageIDs(ts.contents(t, "processed")); len(ids) != 4 {
+		t.Errorf("processed holds %v", ids)
+	}
+	g.assertOnce(t)
+}
+
+// A crash after a group was recorded and before it was filed: the next
+// process files every message of it where the Handler first said, and
+// records nothing twice.
+func TestGroupRecordedThenCrashFilesOnRestart(t *testing.T) {
+	for _, kind := range serverKinds {
+		t.Run(kind.name, func(t *testing.T) {
+			ts := startServer(t, serverOpts{caps: kind.caps})
+			p := startProxy(t, ts.addr)
+			ts.append(t, "INBOX", testMessage(1, 0), testMessage(2, 0), testMessage(3, 0))
+			g := &groupRecorder{recorder: newRecorder()}
+			g.folder = func(m Message) string {
+				if m.UID == 2 {
+					return "review"
+				}
+				return "processed"
+			}
+			g.after = func(m Message) {
+				if m.UID == 3 {
+					p.cutAll() // the process dies before filing
+				}
+			}
+			w1, _ := newTestWatcher(t, p.addr(), g, nil)
+			if _, err := w1.SyncOnce(context.Background()); err == nil {
+				t.Fatal("SyncOnce survived a cut connection")
+			}
+			g.after = nil
+			w2, _ := newTestWatcher(t, p.addr(), g, nil)
+			st, err := w2.SyncOnce(context.Background())
+			if err != nil || st.Fetched != 0 || st.Refiled != 3 || st.LastUID != 3 {
+				t.Fatalf("after restart: %+v, %v; want the 3 recorded messages filed", st, err)
+			}
+			if len(g.recorded) != 3 || !askedAgain(g.repeats, []string{"<reply-1@mfa.example>", "<reply-2@mfa.example>", "<reply-3@mfa.example>"}) {
+				t.Errorf("recorded %v, repeats %v", g.recorded, g.repeats)
+			}
+			if ids := messageIDs(ts.contents(t, "review")); !slices.Equal(ids, []string{"<reply-2@mfa.example>"}) {
+				t.Errorf("review holds %v", ids)
+			}
+			if ids := messageIDs(ts.contents(t, "processed")); len(ids) != 2 {
+				t.Errorf("processed holds %v", ids)
+			}
+			if ids := messageIDs(ts.contents(t, "INBOX")); kind.move && len(ids) != 0 {
+				t.Errorf("INBOX still holds %v", ids)
+			}
+		})
+	}
+}
