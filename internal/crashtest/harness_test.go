@@ -488,18 +488,21 @@ func (k *killClock) startUp() (bool, time.Duration) {
 // many messages are done and how many kills are done.
 func (k *killClock) delay(done, killed int) time.Duration {
 	left := float64(k.total-done) / k.rate // seconds of work left
-	mean := time.Duration(left * 0.75 / float64(k.kills-killed) * float64(time.Second))
+	mean := time.Duration(left * 0.5 / float64(k.kills-killed) * float64(time.Second))
 	d := time.Duration(k.rng.Int64N(int64(2*mean) + 1))
 	return min(max(d, 10*time.Millisecond), time.Duration(left*0.5*float64(time.Second)), 5*time.Second)
 }
 
-// observe records that a run got through n messages in d. A run that got
-// through none was killed before the work started: the estimate was too
-// high, and is lowered a little.
+// observe records that a run got through n messages in d. A run faster
+// than the estimate sets it at once (an estimate too low lets the work end
+// before the kills planned); a slower one brings it down by half the
+// difference. A run that got through none was killed before the work
+// started: the estimate was too high, and is lowered a little.
 func (k *killClock) observe(n int, d time.Duration) {
 	switch {
 	case n > 0 && d > 0:
-		k.rate = 0.5*k.rate + 0.5*float64(n)/d.Seconds()
+		r := float64(n) / d.Seconds()
+		k.rate = max(r, 0.5*k.rate+0.5*r)
 	case n == 0:
 		k.rate = max(k.rate*0.8, 10)
 	}
