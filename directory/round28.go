@@ -37,32 +37,41 @@ func Round28() (outreach.Event, []outreach.Session, error) {
 		Phone:        "+41 22 321 77 70",
 		Web:          "https://presessions.example/28",
 	}
-	// Four slots a day: 10:00, 11:30, 14:00, 15:30; the last two days have three.
+	rooms := []string{"Room XXIV", "Room XXIV", "Room XXV", "Room XXIV"}
+	sessions, err := demoSessions(Round28SuR, time.Date(2017, time.October, 10, 0, 0, 0, 0, loc), rooms,
+		panel28, func(i int) bool { return i%3 != 2 })
+	return ev, sessions, err
+}
+
+// demoSessions lays out a demo round's fourteen pre-sessions from
+// firstDay: four one-hour slots a day (10:00, 11:30, 14:00, 15:30), three
+// on the last two days, in the rooms given per slot; panel gives the i-th
+// session's speakers, statement whether its State under Review speaks.
+func demoSessions(surs []string, firstDay time.Time, rooms []string, panel func(i int) []outreach.Speaker, statement func(i int) bool) ([]outreach.Session, error) {
 	slots := [][2]int{{10, 0}, {11, 30}, {14, 0}, {15, 30}}
 	perDay := []int{4, 4, 3, 3}
-	rooms := []string{"Room XXIV", "Room XXIV", "Room XXV", "Room XXIV"}
 	var sessions []outreach.Session
 	i := 0
 	for d, n := range perDay {
 		for k := 0; k < n; k++ {
-			sur := Round28SuR[i]
-			start := time.Date(2017, time.October, 10+d, slots[k][0], slots[k][1], 0, 0, loc)
+			sur := surs[i]
+			start := time.Date(firstDay.Year(), firstDay.Month(), firstDay.Day()+d, slots[k][0], slots[k][1], 0, 0, firstDay.Location())
 			s := outreach.Session{
 				SuR:          sur,
 				Start:        start,
 				End:          start.Add(time.Hour),
 				Room:         rooms[k],
-				Panel:        panel28(i),
-				SuRStatement: i%3 != 2,
+				Panel:        panel(i),
+				SuRStatement: statement(i),
 			}
 			if err := s.Validate(); err != nil {
-				return ev, nil, fmt.Errorf("directory: demo session %s: %w", sur, err)
+				return nil, fmt.Errorf("directory: demo session %s: %w", sur, err)
 			}
 			sessions = append(sessions, s)
 			i++
 		}
 	}
-	return ev, sessions, nil
+	return sessions, nil
 }
 
 // round28Languages is the language each State under Review's speakers

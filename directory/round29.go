@@ -36,29 +36,11 @@ func Round29() (outreach.Round, []outreach.Session, error) {
 		RSVPDeadline: "2017-11-28T18:00",
 		Provisional:  true,
 	}
-	slots := [][2]int{{10, 0}, {11, 30}, {14, 0}, {15, 30}}
-	perDay := []int{4, 4, 3, 3}
 	rooms := []string{"Room XXIII", "Room XXIII", "Room XXV", "Room XXIII"}
-	var sessions []outreach.Session
-	i := 0
-	for d, n := range perDay {
-		for k := 0; k < n; k++ {
-			sur := Round29SuR[i]
-			start := time.Date(2017, time.December, 5+d, slots[k][0], slots[k][1], 0, 0, loc)
-			s := outreach.Session{
-				SuR:          sur,
-				Start:        start,
-				End:          start.Add(time.Hour),
-				Room:         rooms[k],
-				Panel:        panelFor(sur, i+14, round29Languages),
-				SuRStatement: i%3 != 1,
-			}
-			if err := s.Validate(); err != nil {
-				return r, nil, fmt.Errorf("directory: demo session %s: %w", sur, err)
-			}
-			sessions = append(sessions, s)
-			i++
-		}
+	sessions, err := demoSessions(Round29SuR, time.Date(2017, time.December, 5, 0, 0, 0, 0, loc), rooms,
+		func(i int) []outreach.Speaker { return panelFor(Round29SuR[i], i+14, round29Languages) }, func(i int) bool { return i%3 != 1 })
+	if err != nil {
+		return r, nil, err
 	}
 	return r, sessions, r.Validate()
 }
