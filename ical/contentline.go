@@ -312,7 +312,7 @@ func parseProp(s string, num int) (Prop, error) {
 		i++
 	}
 	if i == 0 {
-		return Prop{}, fmt.Errorf("line %d: no property name in %q", num, abbreviate(s))
+		return Prop{}, fmt.Errorf("line %d: no property name in %q", num, Abbreviate(s))
 	}
 	p := Prop{Name: strings.ToUpper(s[:i]), Line: num}
 	for i < len(s) && s[i] == ';' {
@@ -512,8 +512,9 @@ func Parse(data []byte) (*Document, error) {
 	return doc, nil
 }
 
-// abbreviate shortens s for an error message.
-func abbreviate(s string) string {
+// Abbreviate shortens s to 40 octets, on a character boundary, for an
+// error message.
+func Abbreviate(s string) string {
 	const n = 40
 	if len(s) <= n {
 		return s

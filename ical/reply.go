@@ -137,7 +137,7 @@ func readReply(c *Component, method string) (Reply, error) {
 	if p, ok := c.First("SEQUENCE"); ok {
 		n, err := strconv.Atoi(strings.TrimSpace(p.Value))
 		if err != nil || n < 0 {
-			return Reply{}, fmt.Errorf("line %d: SEQUENCE %q is not a non-negative integer", p.Line, abbreviate(p.Value))
+			return Reply{}, fmt.Errorf("line %d: SEQUENCE %q is not a non-negative integer", p.Line, Abbreviate(p.Value))
 		}
 		r.Sequence = n
 	}
@@ -212,7 +212,7 @@ func parseStamp(v string) (time.Time, error) {
 	}
 	t, err := time.ParseInLocation(layout, v, time.UTC)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("%q is not a date-time like 20171010T080000Z", abbreviate(v))
+		return time.Time{}, fmt.Errorf("%q is not a date-time like 20171010T080000Z", Abbreviate(v))
 	}
 	return t, nil
 }

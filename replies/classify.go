@@ -339,7 +339,12 @@ func conflictWith(mission string, s signals, names *nameTable) string {
 // belongs reports whether a calendar attendee (or its SENT-BY, or the
 // message's sender) is an address of mission.
 func (m *msg) belongs(mission string, addrs ...string) bool {
-	addrs = append(addrs, m.from.Addr)
+	return m.anyOf(mission, append(addrs, m.from.Addr))
+}
+
+// anyOf reports whether one of addrs, not ours, is a contact of mission
+// or at its domain.
+func (m *msg) anyOf(mission string, addrs []string) bool {
 	for _, a := range addrs {
 		if a == "" || m.ours(a) {
 			continue
@@ -363,18 +368,7 @@ func (m *msg) sentFrom(mission string) bool {
 	for _, s := range message.ParseAddresses(m.hdr.Get("sender")) {
 		addrs = append(addrs, s.Addr)
 	}
-	for _, a := range addrs {
-		if a == "" || m.ours(a) {
-			continue
-		}
-		if mi, ok := m.dir.ByAddress(a); ok && mi == mission {
-			return true
-		}
-		if m.byDomain(message.DomainOf(a)) == mission {
-			return true
-		}
-	}
-	return false
+	return m.anyOf(mission, addrs)
 }
 
 // bounceResult turns a delivery report into a Result.

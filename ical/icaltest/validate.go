@@ -482,11 +482,11 @@ func (v *validator) dateTime(p ical.Prop) {
 func (v *validator) calAddress(p ical.Prop) {
 	email, ok := cutMailto(p.Value)
 	if !ok {
-		v.addf(p.Line, "%s %q is not a mailto: address", p.Name, abbreviate(p.Value))
+		v.addf(p.Line, "%s %q is not a mailto: address", p.Name, ical.Abbreviate(p.Value))
 		return
 	}
 	if ical.CheckEmail(email) != nil || strings.TrimSpace(email) != email {
-		v.addf(p.Line, "%s %q is not a valid email address", p.Name, abbreviate(p.Value))
+		v.addf(p.Line, "%s %q is not a valid email address", p.Name, ical.Abbreviate(p.Value))
 	}
 }
 
@@ -592,18 +592,4 @@ func cutMailto(v string) (string, bool) {
 		return v[7:], true
 	}
 	return v, false
-}
-
-// abbreviate shortens s to 40 octets, on a character boundary, for an error
-// message.
-func abbreviate(s string) string {
-	const n = 40
-	if len(s) <= n {
-		return s
-	}
-	cut := n
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
 }
