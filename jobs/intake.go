@@ -49,23 +49,14 @@ func (in *Intake) Checkpoint(ctx context.Context) (inbox.Checkpoint, error) {
 	return inbox.Checkpoint{UIDValidity: c.UIDValidity, LastUID: c.LastUID}, err
 }
 
-// Handle classifies msg and records the result with the checkpoint.
+// Handle classifies msg and records the result with the checkpoint: a
+// group of one.
 func (in *Intake) Handle(ctx context.Context, msg inbox.Message) (string, error) {
-	defer in.e.Wake() // an answer may have queued a confirmation
-	var folder string
-	err := in.e.st.Update(func(tx *store.Tx) error {
-		var err error
-		where := "imap " + in.mailbox + " uid " + strconv.FormatUint(uint64(msg.UID), 10)
-		folder, err = in.e.apply(tx, msg.Raw, msg.Size, where, oversizeKey(in.mailbox, msg), in.folders)
-		if err != nil {
-			return err
-		}
-		return tx.SetCheckpoint(in.mailbox, store.Checkpoint{UIDValidity: msg.UIDValidity, LastUID: msg.UID})
-	})
+	folders, err := in.HandleGroup(ctx, []inbox.Message{msg})
 	if err != nil {
-		return "", fmt.Errorf("intake: %w", err)
+		return "", err
 	}
-	return folder, nil
+	return folders[0], nil
 }
 
 // HandleGroup classifies msgs in order and records their results with the
