@@ -40,7 +40,7 @@ func (e *Engine) PreviewEMLAt(kind outreach.MessageKind, mission, session string
 	}
 	// An engine of its own, over the same store, whose clock stands at at.
 	pe := &Engine{st: e.st, event: e.event, log: e.log, now: func() time.Time { return at }, clock: e.clock,
-		tmpl: tmpl, sender: e.sender, connections: e.connections, limits: e.limits, wake: make(chan struct{}, 1)}
+		tmpl: tmpl, wake: make(chan struct{}, 1)}
 	if kind == "" {
 		kind = outreach.Invitation
 	}

@@ -161,7 +161,11 @@ func preRender(tb testing.TB, e *Engine, dir string) []preRendered {
 		if from == "" {
 			from = msg.From.Email
 		}
-		out = append(out, preRendered{path: p, stuffed: ps, from: from, to: addrs(msg.To)})
+		to := make([]string, len(msg.To))
+		for j, a := range msg.To {
+			to[j] = a.Email
+		}
+		out = append(out, preRendered{path: p, stuffed: ps, from: from, to: to})
 	}
 	return out
 }

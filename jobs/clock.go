@@ -6,14 +6,7 @@ import (
 	"time"
 )
 
-// Clock is the engine's sense of time. Every wait goes through it, so tests
-// and the demo can run weeks of a round in seconds.
-type Clock interface {
-	Now() time.Time
-	// Sleep waits d of this clock's time, or until ctx ends (returning its
-	// error).
-	Sleep(ctx context.Context, d time.Duration) error
-}
+// The clocks an engine runs on (Clock is declared in ports.go).
 
 // RealClock is the wall clock.
 type RealClock struct{}

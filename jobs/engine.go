@@ -1,8 +1,10 @@
 // Package jobs is outreach's engine: the operations staff run (import the
-// directory, invite, record answers, move sessions), the outbox worker, the
-// intake of replies and the reminder sweeps. It composes the adapters
-// (store, templates, ical, mailer, inbox, reply) through small interfaces it
-// declares; cmd/outreach wires the concrete types.
+// directory, invite, record answers, move sessions), the intake of replies,
+// the reminder sweeps and the digest, each in a file of its own. The
+// durable outbox worker that sends what they queue is package jobs/outbox;
+// the Engine runs it and composes its messages. The ports jobs needs of
+// the adapters (Store, Sender, Composer, Clock) are declared in ports.go;
+// cmd/outreach wires the concrete types.
 package jobs
 
 import (
@@ -15,10 +17,10 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"outreach"
+	"outreach/jobs/outbox"
 	"outreach/mailer"
 	"outreach/store"
 	"outreach/templates"
@@ -36,7 +38,8 @@ type Options struct {
 	// operation that renders mail returns it.
 	Templates    *templates.Set
 	TemplatesErr error
-	// Sender is the SMTP client; nil when sending is not configured.
+	// Sender is the SMTP client; nil when sending is not configured. The
+	// outbox worker reaches it through the Sender port (outbox.SMTP).
 	Sender *mailer.Sender
 	// Connections is how many SMTP connections the outbox uses at once.
 	Connections int
@@ -52,38 +55,26 @@ type Options struct {
 
 // Engine runs every operation on one store.
 type Engine struct {
-	st          *store.Store
-	event       outreach.Event
-	log         *slog.Logger
-	now         func() time.Time
-	clock       Clock
-	tmpl        *templates.Set
-	tmplErr     error
-	sender      *mailer.Sender
-	connections int
-	limits      Limits
-	pageURL     string     // see Options.PageURL
-	smtpGate    *LoginGate // see SetSMTPGate; nil: no hold
+	// st is the store as the operations use it (the Store port); db is the
+	// same store, concrete, for Store() (the admin API's backup and
+	// metrics) and the outbox worker.
+	st      Store
+	db      *store.Store
+	event   outreach.Event
+	log     *slog.Logger
+	now     func() time.Time
+	clock   Clock
+	tmpl    *templates.Set
+	tmplErr error
+	pageURL string // see Options.PageURL
 
 	mu    sync.RWMutex // guards sched, replaced on reload
 	sched Schedule
 
-	recoverMu sync.Mutex // the first Flush re-queues what a crash left in sending
-	recovered bool
-
 	dc dirCache // missions and sessions as derived for compose and intake
 
-	mapDropped atomic.Int64 // when the store's map was last let go (UnixNano; see dropMapped)
-
-	flightMu sync.Mutex          // guards inflight
-	inflight map[uint64]struct{} // outbox items a connection holds: picked, being sent, or their outcome not yet recorded
-
-	wake     chan struct{} // signalled after new messages are queued
-	draining atomic.Bool   // set on shutdown: finish the send in flight, claim no more
-
-	// beforeClaim, set by tests only, runs before the claim of messages
-	// composed ahead, with their items as they were composed.
-	beforeClaim func([]outreach.OutboxItem)
+	outbox *outbox.Worker // sends what the operations queue
+	wake   chan struct{}  // signalled after new messages are queued
 }
 
 // New returns an engine over an open store.
@@ -94,9 +85,12 @@ func New(opts Options) *Engine {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Engine{st: opts.Store, event: opts.Event, log: opts.Logger, now: opts.Clock.Now, clock: opts.Clock,
-		tmpl: opts.Templates, tmplErr: opts.TemplatesErr, sender: opts.Sender, connections: opts.Connections, limits: opts.Limits, sched: opts.Schedule,
+	e := &Engine{st: opts.Store, db: opts.Store, event: opts.Event, log: opts.Logger, now: opts.Clock.Now, clock: opts.Clock,
+		tmpl: opts.Templates, tmplErr: opts.TemplatesErr, sched: opts.Schedule,
 		pageURL: strings.TrimRight(opts.PageURL, "/"), wake: make(chan struct{}, 1)}
+	e.outbox = outbox.New(outbox.Config{Store: opts.Store, Composer: outboxComposer{e}, Clock: opts.Clock, Logger: opts.Logger,
+		Sender: outbox.SMTP(opts.Sender), Connections: opts.Connections, Limits: opts.Limits})
+	return e
 }
 
 // Wake tells the outbox worker that messages may be waiting.
@@ -110,10 +104,6 @@ func (e *Engine) Wake() {
 // Woken is signalled after messages were queued.
 func (e *Engine) Woken() <-chan struct{} { return e.wake }
 
-// Drain makes the outbox worker finish the message it is sending and claim
-// no more (shutdown).
-func (e *Engine) Drain() { e.draining.Store(true) }
-
 // SetTemplates replaces the templates (configuration reload).
 func (e *Engine) SetTemplates(t *templates.Set) {
 	e.mu.Lock()
@@ -122,7 +112,7 @@ func (e *Engine) SetTemplates(t *templates.Set) {
 }
 
 // SetSender sets the SMTP client (built only when something is to be sent).
-func (e *Engine) SetSender(s *mailer.Sender) { e.sender = s }
+func (e *Engine) SetSender(s *mailer.Sender) { e.outbox.SetSender(outbox.SMTP(s)) }
 
 // templates returns the loaded templates or why there are none.
 func (e *Engine) templates() (*templates.Set, error) {
@@ -141,7 +131,7 @@ func (e *Engine) templates() (*templates.Set, error) {
 func (e *Engine) Event() outreach.Event { return e.event }
 
 // Store returns the engine's store.
-func (e *Engine) Store() *store.Store { return e.st }
+func (e *Engine) Store() *store.Store { return e.db }
 
 // ErrInput marks an error in what the caller asked for (a bad id, a bad
 // file), as opposed to a failure of the system.

@@ -5,13 +5,11 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
 	"time"
 
-	"outreach/mailer"
 	"outreach/store"
 )
 
@@ -69,7 +67,7 @@ func LoginBackoff(n int) time.Duration {
 // new credentials. Times are the engine's clock's (the wall clock but in
 // rehearsals).
 type LoginGate struct {
-	st      *store.Store
+	st      Store
 	service string
 	fp      string
 	clock   Clock
@@ -179,12 +177,4 @@ func (g *LoginGate) save() {
 	if err != nil {
 		g.log("the login hold could not be written to the store; it holds until this process stops", "service", g.service, "err", err)
 	}
-}
-
-// IsSMTPLoginRefused reports whether err is an SMTP server's refusal of
-// the credentials (a reply to AUTH), or the OAuth2 token endpoint's, as
-// opposed to a failure on the way.
-func IsSMTPLoginRefused(err error) bool {
-	var me *mailer.Error
-	return errors.As(err, &me) && me.Op == mailer.OpAuth && (me.Code != 0 || errors.Is(err, mailer.ErrTokenRefused))
 }

@@ -260,7 +260,7 @@ func TestChangeBeforeClaimComposesAgain(t *testing.T) {
 	}
 	var changed, added, touched string
 	claims, batched := 0, 0
-	f.e.beforeClaim = func(items []outreach.OutboxItem) {
+	f.e.outbox.BeforeClaim = func(items []outreach.OutboxItem) {
 		claims++
 		batched = max(batched, len(items))
 		switch claims {
