@@ -84,6 +84,17 @@ func TestMigrationKeepsReadableUIDsOfCopiesSent(t *testing.T) {
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("copies keeping their readable UID: %v, want %v", got, want)
 		}
+		// The later migration indexes the message caught in sending.
+		sending, err := tx.SendingItems()
+		if err != nil {
+			return err
+		}
+		if len(sending) != 1 || sending[0].Key.Mission != "DEU" {
+			t.Errorf("items in sending after the migrations: %v, want DEU's invitation", sending)
+		}
+		if d := tx.Depth(); d != 3 {
+			t.Errorf("depth %d after the migrations, want 3 (queued CHE, sending DEU, deferred BEL)", d)
+		}
 		return nil
 	}); err != nil {
 		t.Fatal(err)

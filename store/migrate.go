@@ -56,6 +56,9 @@ var migrations = []func(tx *bolt.Tx, env migrateEnv) error{
 	// (Options.FirstRound, the 28th by default) holding its sessions,
 	// answers, outbox, review queue and state, unchanged.
 	migrateRounds,
+	// 4 → 5: an index of the outbox items in sending, so that a start
+	// finds what a crash left there without reading the whole outbox.
+	plain(migrateSendingIndex),
 }
 
 // SchemaVersion is the schema this build writes.

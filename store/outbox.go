@@ -63,6 +63,9 @@ func (t *Tx) writeOutbox(item outreach.OutboxItem, old *outreach.OutboxItem) err
 			return err
 		}
 	}
+	if err := t.indexSending(item, old); err != nil {
+		return err
+	}
 	if done(item.State) && (old == nil || !done(old.State)) {
 		// Sent, failed or superseded: its bytes will not go again.
 		if err := t.dropOutboxBody(item.ID); err != nil {

@@ -39,7 +39,7 @@ var perRound = map[string]bool{
 	string(bSessions): true, string(bRSVP): true, string(bHistory): true,
 	string(bOutbox): true, string(bOutboxKeys): true, string(bOutboxMsgID): true,
 	string(bOutboxDue): true, string(bOutboxBody): true, string(bReview): true,
-	string(bState): true, string(bReadableUIDs): true,
+	string(bState): true, string(bReadableUIDs): true, string(bOutboxSending): true,
 }
 
 // globalState tells the engine's state kept for every round (the sending

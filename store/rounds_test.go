@@ -149,12 +149,13 @@ func checkSchema3FixtureExercisesTheMigration(t *testing.T, before map[string]ma
 type upgradedCounts struct{ sessions, rsvps, outbox, reviews, history int }
 
 // checkUpgradedStoreIsRound28 checks the store s opened on the schema 3
-// file: at schema 4, bound to round 28 (first) and the only round, and its
+// file: at the current schema (5: rounds, then the index of messages in
+// sending), bound to round 28 (first) and the only round, and its
 // typed accessors read as many records as the file held (before).
 func checkUpgradedStoreIsRound28(t *testing.T, s *Store, first outreach.Round, before map[string]map[string][]byte) {
 	t.Helper()
-	if v, _ := s.Version(); v != SchemaVersion() || SchemaVersion() != 4 {
-		t.Errorf("schema %d after opening (this build writes %d), want 4", v, SchemaVersion())
+	if v, _ := s.Version(); v != SchemaVersion() || SchemaVersion() != 5 {
+		t.Errorf("schema %d after opening (this build writes %d), want 5", v, SchemaVersion())
 	}
 	if s.Round() != 28 {
 		t.Errorf("store bound to round %d, want 28", s.Round())
