@@ -22,6 +22,19 @@ type Snapshot struct {
 	MissedReminders int       `json:"missed_reminders"`
 }
 
+// Queue returns the number of messages still to send and of open review
+// items, from the store's indexes: cheap enough for a status line written
+// every half minute by an idle daemon (Snapshot reads every item).
+func (e *Engine) Queue() (depth, reviewOpen int, err error) {
+	err = e.st.View(func(tx *store.Tx) error {
+		depth = tx.Depth()
+		open, err := tx.Reviews(outreach.ReviewOpen)
+		reviewOpen = len(open)
+		return err
+	})
+	return depth, reviewOpen, err
+}
+
 // Snapshot reads the engine's state.
 func (e *Engine) Snapshot() (Snapshot, error) {
 	sn := Snapshot{Outbox: map[outreach.MessageKind]map[string]int{}, Replies: map[string]int{}}

@@ -152,7 +152,7 @@ func (o *Worker) RecoverSending() (int, error) {
 	n := 0
 	err := o.st.Update(func(tx *store.Tx) error {
 		n = 0
-		items, err := tx.Outbox(func(it *outreach.OutboxItem) bool { return it.State == outreach.Sending })
+		items, err := tx.SendingItems()
 		if err != nil {
 			return err
 		}
