@@ -79,6 +79,9 @@ type Health struct {
 	ReviewOpen  int              `json:"review_open"`
 	NextDue     time.Time        `json:"next_reminder,omitzero"`
 	Status      string           `json:"status,omitempty"`
+	// CPUSeconds is the CPU time, user and system, the daemon has used
+	// since it started (its own getrusage).
+	CPUSeconds float64 `json:"cpu_seconds,omitempty"`
 }
 
 type errorBody struct {

@@ -541,7 +541,7 @@ func (d *daemon) startReminders(ctx context.Context) func() {
 
 // statusLine says what the daemon is doing, for systemd's STATUS.
 func (d *daemon) statusLine() string {
-	sn, err := d.e.Snapshot()
+	depth, reviewOpen, err := d.e.Queue()
 	if err != nil {
 		return "store unreadable: " + err.Error()
 	}
@@ -559,17 +559,23 @@ func (d *daemon) statusLine() string {
 		act += fmt.Sprintf(" (smtp failing, %d attempts)", d.smtpFailing)
 	}
 	d.mu.Unlock()
-	return fmt.Sprintf("%s; outbox %d waiting; review %d; %s", act, sn.Depth, sn.ReviewOpen, imap)
+	return fmt.Sprintf("%s; outbox %d waiting; review %d; %s", act, depth, reviewOpen, imap)
 }
 
-// storeProbe is how often the daemon looks whether the store can be
-// written (free space, last write): a statfs, no write.
-const storeProbe = time.Second
+// How often the daemon looks whether the store can be written (free
+// space, last write: a statfs, no write): every storeProbeBad while it
+// cannot, so the outbox and the intake resume within a second of space
+// coming back; every storeProbe while it can, where a disk filling up is
+// seen within that time (health and status look at once, and a failed
+// write is known at once) and an idle daemon is not woken every second.
+const (
+	storeProbe    = 15 * time.Second
+	storeProbeBad = time.Second
+)
 
-// watchStore probes the store's writability every storeProbe (see
-// storeWritability).
+// watchStore probes the store's writability (see storeWritability).
 func (d *daemon) watchStore(ctx context.Context) {
-	t := time.NewTicker(storeProbe)
+	t := time.NewTimer(storeProbeBad)
 	defer t.Stop()
 	for {
 		select {
@@ -577,7 +583,11 @@ func (d *daemon) watchStore(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		d.storeWritability()
+		next := storeProbe
+		if !d.storeWritability().Writable {
+			next = storeProbeBad
+		}
+		t.Reset(next)
 	}
 }
 
@@ -602,8 +612,17 @@ func (d *daemon) storeWritability() store.Writability {
 	return w
 }
 
+// cpuSeconds is the CPU time the process has used, from its own rusage.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
+}
+
 func (d *daemon) health() admin.Health {
-	h := admin.Health{OK: true, Daemon: true, Store: "ok", Status: d.statusLine()}
+	h := admin.Health{OK: true, Daemon: true, Store: "ok", Status: d.statusLine(), CPUSeconds: cpuSeconds()}
 	sn, err := d.e.Snapshot()
 	if err != nil {
 		h.OK, h.Store = false, err.Error()
