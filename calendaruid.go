@@ -19,9 +19,12 @@ import (
 func CalendarUID(key []byte, round int, domain, mission, session string) string {
 	m := hmac.New(sha256.New, key)
 	m.Write([]byte("calendar-uid\x00" + strconv.Itoa(round) + "\x00" + strings.ToUpper(mission) + "\x00" + strings.ToUpper(session)))
-	token := strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(m.Sum(nil))[:26])
+	token := uidEncoding.EncodeToString(m.Sum(nil))[:26]
 	return "pre" + strconv.Itoa(round) + "-" + strings.ToLower(session) + "-" + token + "@" + strings.ToLower(domain)
 }
+
+// uidEncoding is base32 (RFC 4648) in lower case, as UIDs are written.
+var uidEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
 
 // ReadableCalendarUID is the UID outreach gave mission's copy of session
 // before UIDs were keyed, "pre<round>-<session>-<mission>@<domain>". Anyone

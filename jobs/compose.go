@@ -60,6 +60,8 @@ type roundData struct {
 	// language: the same for every mission of that language, and rendered
 	// once per round instead of once per message.
 	texts *calendarTexts
+	// views keeps the sessions' views for the templates, per language.
+	views *templates.SessionViews
 }
 
 // calendarTexts memoises Set.Summary and Set.Description for one round.
@@ -106,7 +108,7 @@ func (e *Engine) loadRound(tx *store.Tx) (roundData, error) {
 	if err != nil {
 		return roundData{}, err
 	}
-	rd := roundData{names: map[string]outreach.Names{}, texts: &calendarTexts{m: map[calendarTextKey]calendarText{}},
+	rd := roundData{names: map[string]outreach.Names{}, texts: &calendarTexts{m: map[calendarTextKey]calendarText{}}, views: templates.NewSessionViews(),
 		uidKey: tx.CalendarUIDKey()}
 	if rd.readable, err = tx.ReadableUIDs(); err != nil {
 		return rd, err
@@ -233,7 +235,7 @@ func (e *Engine) composeMessage(tx *store.Tx, it outreach.OutboxItem, revs map[s
 	if err != nil {
 		return nil, err
 	}
-	data := templates.Data{Event: e.event, Mission: m, Sessions: rd.sessions, SuRNames: rd.names,
+	data := templates.Data{Event: e.event, Mission: m, Sessions: rd.sessions, SuRNames: rd.names, Views: rd.views,
 		ReplyTo: e.ReplyAddress(tx, m.ID), PageURL: e.pageLink(tx, m.ID), Now: e.now(), Confirmed: !e.event.Provisional}
 	msg := &message.Message{
 		MessageID: it.MessageID,
@@ -451,7 +453,7 @@ func (e *Engine) composeSpeaker(t *templates.Set, it outreach.OutboxItem, rd rou
 	if replyTo.Email == "" {
 		replyTo = message.Address{Name: e.organiserName(), Email: e.event.Mailbox.Email}
 	}
-	data := templates.Data{Event: e.event, Sessions: rd.sessions, SuRNames: rd.names, Session: session, Speaker: &sp,
+	data := templates.Data{Event: e.event, Sessions: rd.sessions, SuRNames: rd.names, Views: rd.views, Session: session, Speaker: &sp,
 		ReplyTo: replyTo.Email, Now: e.now(), Confirmed: !e.event.Provisional}
 	out, err := t.Render(templates.Kind(ruleTemplate(it.Rule)), sp.Lang(), data)
 	if err != nil {

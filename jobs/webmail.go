@@ -37,7 +37,7 @@ func (e *Engine) composePage(t *templates.Set, tx *store.Tx, it outreach.OutboxI
 		Date:      e.now(),
 		Headers:   [][2]string{{"Auto-Submitted", "auto-generated"}, {"X-Auto-Response-Suppress", "OOF, AutoReply"}},
 	}
-	data := templates.Data{Event: e.event, Mission: m, Sessions: rd.sessions, SuRNames: rd.names, ReplyTo: replyTo,
+	data := templates.Data{Event: e.event, Mission: m, Sessions: rd.sessions, SuRNames: rd.names, Views: rd.views, ReplyTo: replyTo,
 		Now: e.now(), Confirmed: !e.event.Provisional, Answers: map[string]outreach.Status{}}
 	if link := e.pageLink(tx, m.ID); link != "" && e.now().Before(e.pageDeadline()) {
 		data.PageURL, data.PageUntil = link, e.pageDeadline()

@@ -34,13 +34,7 @@ func (d Data) safe() Data {
 		}
 		d.SuRNames = names
 	}
-	if d.Sessions != nil {
-		ss := make([]outreach.Session, len(d.Sessions))
-		for i, s := range d.Sessions {
-			ss[i] = safeSession(s)
-		}
-		d.Sessions = ss
-	}
+	// d.Sessions are made safe where their views are built (buildViews).
 	for _, p := range []**outreach.Session{&d.Session, &d.Previous} {
 		if *p != nil {
 			s := safeSession(**p)

@@ -89,6 +89,9 @@ type Data struct {
 	// States under Review, by mission id.
 	Sessions []outreach.Session
 	SuRNames map[string]outreach.Names
+	// Views, when set, keeps the views of Sessions for the next message
+	// showing the same list (see SessionViews).
+	Views *SessionViews
 	// Session is the one session for a confirmation, update, cancellation,
 	// withdrawal or speaker's reminder. A practical note has none: it lists
 	// Sessions.

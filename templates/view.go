@@ -3,7 +3,6 @@ package templates
 import (
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -166,12 +165,15 @@ type Day struct {
 // Days groups the sessions by day, in order.
 func (ss Sessions) Days() []Day {
 	var out []Day
-	for _, s := range ss {
-		if n := len(out); n > 0 && out[n-1].Date == s.Date {
-			out[n-1].Sessions = append(out[n-1].Sessions, s)
+	start := 0
+	for i, s := range ss {
+		if i+1 < len(ss) && ss[i+1].Date == s.Date {
 			continue
 		}
-		out = append(out, Day{Date: s.Date, Sessions: Sessions{s}})
+		// ss[start:i+1] is one day; sharing ss (read only) spares a
+		// copy of every session at every use in a template.
+		out = append(out, Day{Date: s.Date, Sessions: ss[start : i+1 : i+1]})
+		start = i + 1
 	}
 	return out
 }
@@ -361,15 +363,14 @@ func surName(d Data, sur string) (outreach.Names, error) {
 // sessionsView fills v's sessions, in order of time and by answer, and
 // the one session a message is about (d.Session), with what changed.
 func (s *Set) sessionsView(v *View, l outreach.Language, loc *time.Location, d Data) error {
-	sorted := append([]outreach.Session(nil), d.Sessions...)
-	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Start.Before(sorted[j].Start) })
-	for _, ss := range sorted {
-		n, err := surName(d, ss.SuR)
-		if err != nil {
-			return err
-		}
-		sv := s.g.sessionView(l, loc, ss, n)
-		sv.Answer = d.Answers[ss.SuR]
+	views, err := s.sortedViews(l, loc, d)
+	if err != nil {
+		return err
+	}
+	v.Sessions = make(Sessions, 0, len(views))
+	v.Scheduled = make(Sessions, 0, len(views))
+	for _, sv := range views {
+		sv.Answer = d.Answers[sv.SuR]
 		v.Sessions = append(v.Sessions, sv)
 		if sv.Cancelled {
 			continue
