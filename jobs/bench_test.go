@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
+	"runtime/trace"
 	"strconv"
 	"strings"
 	"sync"
@@ -329,23 +330,37 @@ func rssParts() (anon, file uint64, ok bool) {
 const mib = 1 << 20
 
 // profileOutbox writes a CPU profile of the outbox run alone (not the
-// set-up, not the bare loop) to $OUTREACH_BENCH_CPUPROFILE when it is set.
+// set-up, not the bare loop) to $OUTREACH_BENCH_CPUPROFILE, and an
+// execution trace of it to $OUTREACH_BENCH_TRACE, when they are set.
 func profileOutbox(tb testing.TB) (stop func()) {
-	path := os.Getenv("OUTREACH_BENCH_CPUPROFILE")
-	if path == "" {
-		return func() {}
+	var stops []func()
+	if path := os.Getenv("OUTREACH_BENCH_CPUPROFILE"); path != "" {
+		f := createFile(tb, path)
+		if err := pprof.StartCPUProfile(f); err != nil {
+			tb.Fatal(err)
+		}
+		stops = append(stops, func() { pprof.StopCPUProfile(); f.Close() })
 	}
+	if path := os.Getenv("OUTREACH_BENCH_TRACE"); path != "" {
+		f := createFile(tb, path)
+		if err := trace.Start(f); err != nil {
+			tb.Fatal(err)
+		}
+		stops = append(stops, func() { trace.Stop(); f.Close() })
+	}
+	return func() {
+		for _, s := range stops {
+			s()
+		}
+	}
+}
+
+func createFile(tb testing.TB, path string) *os.File {
 	f, err := os.Create(path)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		tb.Fatal(err)
-	}
-	return func() {
-		pprof.StopCPUProfile()
-		f.Close()
-	}
+	return f
 }
 
 // BenchmarkInvitations sends 10,000 invitations, each with its text and
