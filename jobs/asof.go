@@ -1,8 +1,6 @@
 package jobs
 
 import (
-	"bytes"
-	"strings"
 	"time"
 
 	"outreach"
@@ -41,16 +39,5 @@ func (e *Engine) PreviewEMLAt(kind outreach.MessageKind, mission, session string
 	// An engine of its own, over the same store, whose clock stands at at.
 	pe := &Engine{st: e.st, event: e.event, log: e.log, now: func() time.Time { return at }, clock: e.clock,
 		tmpl: tmpl, wake: make(chan struct{}, 1)}
-	if kind == "" {
-		kind = outreach.Invitation
-	}
-	msg, err := pe.Preview(kind, strings.ToUpper(mission), strings.ToUpper(session))
-	if err != nil {
-		return nil, err
-	}
-	var b bytes.Buffer
-	if _, err := msg.WriteTo(&b); err != nil {
-		return nil, err
-	}
-	return b.Bytes(), nil
+	return pe.PreviewEML(kind, mission, session)
 }

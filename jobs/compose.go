@@ -227,11 +227,7 @@ func (e *Engine) composeMessage(tx *store.Tx, it outreach.OutboxItem, revs map[s
 	if it.Key.Kind == outreach.Withdrawal || it.Key.Kind == outreach.PageSummary {
 		return e.composePage(t, tx, it, rd, revs)
 	}
-	m, err := tx.Mission(it.Key.Mission)
-	if err != nil {
-		return nil, err
-	}
-	to, err := recipients(m)
+	m, to, err := missionTo(tx, it.Key.Mission)
 	if err != nil {
 		return nil, err
 	}
@@ -287,6 +283,17 @@ func (e *Engine) composeMessage(tx *store.Tx, it outreach.OutboxItem, revs map[s
 		msg.Subject = t.Summary(m.Language, e.event, rd.names[session.SuR])
 	}
 	return msg, nil
+}
+
+// missionTo reads the mission id and the addresses a message to it goes
+// to (recipients).
+func missionTo(tx *store.Tx, id string) (outreach.Mission, []message.Address, error) {
+	m, err := tx.Mission(id)
+	if err != nil {
+		return m, nil, err
+	}
+	to, err := recipients(m)
+	return m, to, err
 }
 
 // recipients are the mission's usable addresses, under its title.

@@ -182,6 +182,22 @@ func (e *Engine) newRevision(tx *store.Tx, prev, s outreach.Session, kind outrea
 	return errDryRun
 }
 
+// scheduledSession returns the session on sur, or an input error when
+// there is none or it was cancelled (the error ends "the session on SUR
+// " + cancelled).
+func scheduledSession(tx *store.Tx, sur, cancelled string) (outreach.Session, error) {
+	s, err := tx.Session(sur)
+	if errors.Is(err, store.ErrNotFound) {
+		return s, inputErr("no session on %s (see `outreach sessions list`)", sur)
+	} else if err != nil {
+		return s, err
+	}
+	if s.Status == outreach.Cancelled {
+		return s, inputErr("the session on %s %s", sur, cancelled)
+	}
+	return s, nil
+}
+
 // MoveSession changes a session's time or room and sends every mission
 // holding it a REQUEST with the same UID and SEQUENCE+1 (all but those that
 // declined, unless mv.IncludeDeclined). Pending messages for older
@@ -192,14 +208,9 @@ func (e *Engine) MoveSession(sur string, mv Move, actor string) (ChangeReport, e
 	sur = strings.ToUpper(sur)
 	err := e.st.Update(func(tx *store.Tx) error {
 		rep = ChangeReport{}
-		s, err := tx.Session(sur)
-		if errors.Is(err, store.ErrNotFound) {
-			return inputErr("no session on %s (see `outreach sessions list`)", sur)
-		} else if err != nil {
+		s, err := scheduledSession(tx, sur, "was cancelled; it cannot be moved")
+		if err != nil {
 			return err
-		}
-		if s.Status == outreach.Cancelled {
-			return inputErr("the session on %s was cancelled; it cannot be moved", sur)
 		}
 		prev := s
 		if mv.Start != nil {
@@ -267,14 +278,9 @@ func (e *Engine) CancelSessionWith(sur string, c Cancel, actor string) (ChangeRe
 	sur = strings.ToUpper(sur)
 	err := e.st.Update(func(tx *store.Tx) error {
 		rep = ChangeReport{}
-		s, err := tx.Session(sur)
-		if errors.Is(err, store.ErrNotFound) {
-			return inputErr("no session on %s (see `outreach sessions list`)", sur)
-		} else if err != nil {
+		s, err := scheduledSession(tx, sur, "is already cancelled")
+		if err != nil {
 			return err
-		}
-		if s.Status == outreach.Cancelled {
-			return inputErr("the session on %s is already cancelled", sur)
 		}
 		prev := s
 		s.Status = outreach.Cancelled

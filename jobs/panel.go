@@ -3,6 +3,7 @@ package jobs
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"outreach"
@@ -68,7 +69,7 @@ func (e *Engine) ImportPanels(panels []directory.Panel, actor string) (PanelRepo
 					rep.NoAddress = append(rep.NoAddress, sur+": "+sp.Name)
 				}
 			}
-			if samePanel(old, s.Panel) {
+			if slices.Equal(old, s.Panel) {
 				rep.Unchanged++
 				continue
 			}
@@ -84,16 +85,4 @@ func (e *Engine) ImportPanels(panels []directory.Panel, actor string) (PanelRepo
 			len(rep.Replaced), strings.Join(rep.Replaced, " "), rep.Unchanged, len(rep.NoAddress)))
 	})
 	return rep, err
-}
-
-func samePanel(a, b []outreach.Speaker) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

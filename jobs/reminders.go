@@ -588,20 +588,30 @@ func (e *Engine) supersede(tx *store.Tx, it outreach.OutboxItem) (bool, error) {
 	return true, tx.Audit("outbox", kind+".superseded", it.Key.String()+": "+why)
 }
 
-// supersededConfirmation reports why a queued confirmation no longer holds,
-// or "" when it does: it confirms an acceptance (or a tentative answer),
-// so once the mission's current answer for the session is neither, or the
-// session was cancelled, the calendar request must not go out.
-func supersededConfirmation(tx *store.Tx, it outreach.OutboxItem) (string, error) {
-	s, err := tx.Session(it.Key.Session)
+// sessionGone reports why a message about the session on sur no longer
+// holds because of the session itself: it no longer exists, or it was
+// cancelled; "" when it is still scheduled.
+func sessionGone(tx *store.Tx, sur string) (string, error) {
+	s, err := tx.Session(sur)
 	if errors.Is(err, store.ErrNotFound) {
-		return "session " + it.Key.Session + " no longer exists", nil
+		return "session " + sur + " no longer exists", nil
 	}
 	if err != nil {
 		return "", err
 	}
 	if s.Status == outreach.Cancelled {
-		return "session " + it.Key.Session + " was cancelled", nil
+		return "session " + sur + " was cancelled", nil
+	}
+	return "", nil
+}
+
+// supersededConfirmation reports why a queued confirmation no longer holds,
+// or "" when it does: it confirms an acceptance (or a tentative answer),
+// so once the mission's current answer for the session is neither, or the
+// session was cancelled, the calendar request must not go out.
+func supersededConfirmation(tx *store.Tx, it outreach.OutboxItem) (string, error) {
+	if why, err := sessionGone(tx, it.Key.Session); why != "" || err != nil {
+		return why, err
 	}
 	r, err := tx.RSVP(it.Key.Mission, it.Key.Session)
 	if err != nil {
@@ -653,15 +663,7 @@ func (e *Engine) loc() *time.Location {
 func (e *Engine) Reminders() ([]ReminderLine, error) {
 	var out []ReminderLine
 	err := e.st.View(func(tx *store.Tx) error {
-		ss, err := tx.Sessions()
-		if err != nil {
-			return err
-		}
-		for _, d := range e.instances(ss) {
-			var st reminderState
-			if _, err := tx.GetState(d.key(), &st); err != nil {
-				return err
-			}
+		return e.eachReminder(tx, func(d Due, st reminderState) error {
 			l := ReminderLine{Due: d, State: "scheduled"}
 			if !st.Done {
 				// Sent session by session before the upgrade?
@@ -687,10 +689,29 @@ func (e *Engine) Reminders() ([]ReminderLine, error) {
 			}
 			l.At = e.local(l.At)
 			out = append(out, l)
-		}
-		return nil
+			return nil
+		})
 	})
 	return out, err
+}
+
+// eachReminder calls fn with every reminder instance of the round and its
+// state as kept.
+func (e *Engine) eachReminder(tx *store.Tx, fn func(d Due, st reminderState) error) error {
+	ss, err := tx.Sessions()
+	if err != nil {
+		return err
+	}
+	for _, d := range e.instances(ss) {
+		var st reminderState
+		if _, err := tx.GetState(d.key(), &st); err != nil {
+			return err
+		}
+		if err := fn(d, st); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ReminderLine is one reminder instance and its state.

@@ -74,23 +74,15 @@ func (e *Engine) Snapshot() (Snapshot, error) {
 			return err
 		}
 		sn.Unreachable = len(outreach.Cover(ms).Unreachable)
-		ss, err := tx.Sessions()
-		if err != nil {
-			return err
-		}
-		for _, d := range e.instances(ss) {
-			var st reminderState
-			if _, err := tx.GetState(d.key(), &st); err != nil {
-				return err
-			}
+		return e.eachReminder(tx, func(d Due, st reminderState) error {
 			if st.Missed {
 				sn.MissedReminders++
 			}
 			if !st.Done && d.At.After(now) && (sn.NextReminder.IsZero() || d.At.Before(sn.NextReminder)) {
 				sn.NextReminder = d.At
 			}
-		}
-		return nil
+			return nil
+		})
 	})
 	return sn, err
 }

@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -279,7 +280,7 @@ func TestImportPanelsAllOrNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range before {
-		if !samePanel(before[i].Panel, after[i].Panel) {
+		if !slices.Equal(before[i].Panel, after[i].Panel) {
 			t.Errorf("%s: panel changed by a refused import", before[i].SuR)
 		}
 	}

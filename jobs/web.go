@@ -3,6 +3,7 @@ package jobs
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -311,7 +312,7 @@ func (e *Engine) SubmitPage(mission string, a PageAnswers) (PageReport, error) {
 		if err != nil {
 			return err
 		}
-		same := len(rep.Changed) == 0 && ps.Comment == a.Comment && sameDelegates(ps.Delegates, a.Delegates)
+		same := len(rep.Changed) == 0 && ps.Comment == a.Comment && slices.Equal(ps.Delegates, a.Delegates)
 		if same {
 			return nil
 		}
@@ -391,18 +392,6 @@ func (e *Engine) recordPageAnswers(tx *store.Tx, m outreach.Mission, a PageAnswe
 		}
 	}
 	return nil
-}
-
-func sameDelegates(a, b []store.PageDelegate) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // calendarMessage reports whether kind carries a calendar object for one
@@ -513,15 +502,8 @@ func (e *Engine) enqueueAgain(tx *store.Tx, kind outreach.MessageKind, mission s
 // the mission accepted the session again, or the session was cancelled
 // (its own cancellation goes to every calendar holding it).
 func supersededWithdrawal(tx *store.Tx, it outreach.OutboxItem) (string, error) {
-	s, err := tx.Session(it.Key.Session)
-	if errors.Is(err, store.ErrNotFound) {
-		return "session " + it.Key.Session + " no longer exists", nil
-	}
-	if err != nil {
-		return "", err
-	}
-	if s.Status == outreach.Cancelled {
-		return "session " + it.Key.Session + " was cancelled", nil
+	if why, err := sessionGone(tx, it.Key.Session); why != "" || err != nil {
+		return why, err
 	}
 	r, err := tx.RSVP(it.Key.Mission, it.Key.Session)
 	if err != nil {

@@ -20,11 +20,7 @@ import (
 // composePage writes a withdrawal or a page summary for it, from what the
 // store holds now.
 func (e *Engine) composePage(t *templates.Set, tx *store.Tx, it outreach.OutboxItem, rd roundData, revs map[string]int) (*message.Message, error) {
-	m, err := tx.Mission(it.Key.Mission)
-	if err != nil {
-		return nil, err
-	}
-	to, err := recipients(m)
+	m, to, err := missionTo(tx, it.Key.Mission)
 	if err != nil {
 		return nil, err
 	}

@@ -473,38 +473,41 @@ func onlyDefines(files map[string][]byte, name string) error {
 // It returns the name of the file a problem is in.
 func parseText(l outreach.Language, files map[string][]byte, main string, partials ...string) (*ttemplate.Template, string, error) {
 	t := ttemplate.New(main).Funcs(funcs(l)).Option("missingkey=error")
+	if name, err := parseFiles(t, files, main, partials); err != nil {
+		return nil, name, err
+	}
+	return t, main, nil
+}
+
+// parseFiles parses each partial into t as a template of its own name,
+// then main into t itself; it returns the name of the file a problem is
+// in. T is a text or an HTML template.
+func parseFiles[T interface {
+	New(name string) T
+	Parse(text string) (T, error)
+}](t T, files map[string][]byte, main string, partials []string) (string, error) {
 	for _, name := range append(partials, main) {
 		data, ok := files[name]
 		if !ok {
-			return nil, name, errors.New("missing")
+			return name, errors.New("missing")
 		}
 		tt := t
 		if name != main {
 			tt = t.New(name)
 		}
 		if _, err := tt.Parse(string(data)); err != nil {
-			return nil, name, err
+			return name, err
 		}
 	}
-	return t, main, nil
+	return main, nil
 }
 
 // parseHTML parses an HTML template named main with the partials before it.
 // The main file defines "content" and is shown through the layout.
 func parseHTML(l outreach.Language, files map[string][]byte, main string, partials ...string) (*htemplate.Template, string, error) {
 	t := htemplate.New(main).Funcs(funcs(l)).Option("missingkey=error")
-	for _, name := range append(partials, main) {
-		data, ok := files[name]
-		if !ok {
-			return nil, name, errors.New("missing")
-		}
-		tt := t
-		if name != main {
-			tt = t.New(name)
-		}
-		if _, err := tt.Parse(string(data)); err != nil {
-			return nil, name, err
-		}
+	if name, err := parseFiles(t, files, main, partials); err != nil {
+		return nil, name, err
 	}
 	if t.Tree != nil && !parse.IsEmptyTree(t.Tree.Root) {
 		return nil, main, errors.New(`text outside {{define "content"}} is never shown; put the body inside it`)

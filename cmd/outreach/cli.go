@@ -9,9 +9,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -453,16 +453,20 @@ func (c *cli) printJSON(v any) error {
 	return err
 }
 
+// readCommand parses a read-only command's flags (--json, and those fs
+// already has) with no argument, and runs fn through the read API, saying
+// whether JSON was asked for.
+func (c *cli) readCommand(fs *flag.FlagSet, args []string, fn func(a *admin.Client, asJSON bool) error) error {
+	asJSON := fs.Bool("json", false, "print JSON")
+	if _, err := c.parse(fs, args, 0); err != nil {
+		return err
+	}
+	return c.withReadAPI(func(a *admin.Client) error { return fn(a, *asJSON) })
+}
+
 func (c *cli) table() *tabwriter.Writer { return tabwriter.NewWriter(c.stdout, 2, 4, 2, ' ', 0) }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
+func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
 
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"

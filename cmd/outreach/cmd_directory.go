@@ -115,16 +115,12 @@ func toMissionJSON(m outreach.Mission) missionJSON {
 
 func cmdMissionsList(c *cli, args []string) error {
 	fs := c.flags("missions list", "[--json]", "List the mission directory.")
-	asJSON := fs.Bool("json", false, "print JSON")
-	if _, err := c.parse(fs, args, 0); err != nil {
-		return err
-	}
-	return c.withReadAPI(func(a *admin.Client) error {
+	return c.readCommand(fs, args, func(a *admin.Client, asJSON bool) error {
 		ms, err := a.Missions(c.ctx)
 		if err != nil {
 			return err
 		}
-		if *asJSON {
+		if asJSON {
 			out := make([]missionJSON, 0, len(ms))
 			for _, m := range ms {
 				out = append(out, toMissionJSON(m))
@@ -167,11 +163,7 @@ type composeError struct {
 
 func cmdMissionsCheck(c *cli, args []string) error {
 	fs := c.flags("missions check", "[--json]", "Universality check: every mission must have at least one usable address\n(given, and not bounced), and its invitation must compose (it is rendered, not sent).\nLists the missions that fail either; exit status 1 if any.")
-	asJSON := fs.Bool("json", false, "print JSON")
-	if _, err := c.parse(fs, args, 0); err != nil {
-		return err
-	}
-	return c.withReadAPI(func(a *admin.Client) error {
+	return c.readCommand(fs, args, func(a *admin.Client, asJSON bool) error {
 		ms, err := a.Missions(c.ctx)
 		if err != nil {
 			return err
@@ -195,7 +187,7 @@ func cmdMissionsCheck(c *cli, args []string) error {
 			}
 			out.Composed++
 		}
-		if *asJSON {
+		if asJSON {
 			if err := c.printJSON(out); err != nil {
 				return err
 			}
@@ -282,11 +274,7 @@ type sessionJSON struct {
 
 func cmdSessionsList(c *cli, args []string) error {
 	fs := c.flags("sessions list", "[--json]", "List the sessions, times in the event's time zone.")
-	asJSON := fs.Bool("json", false, "print JSON")
-	if _, err := c.parse(fs, args, 0); err != nil {
-		return err
-	}
-	return c.withReadAPI(func(a *admin.Client) error {
+	return c.readCommand(fs, args, func(a *admin.Client, asJSON bool) error {
 		ss, err := a.Sessions(c.ctx)
 		if err != nil {
 			return err
@@ -301,7 +289,7 @@ func cmdSessionsList(c *cli, args []string) error {
 				names[m.ID] = m.Names.EN
 			}
 		}
-		if *asJSON {
+		if asJSON {
 			out := make([]sessionJSON, 0, len(ss))
 			for _, s := range ss {
 				p := s.Panel
@@ -337,11 +325,7 @@ const timeFormat = "2006-01-02T15:04:05-07:00"
 
 func cmdStatus(c *cli, args []string) error {
 	fs := c.flags("status", "[--json]", "Today's pre-sessions (or the next) with rooms and attendance. Per session: room,\ninvited, accepted, declined, tentative, no answer (among the missions invited),\nnot invited; the State under Review's own answer; universality coverage; delivery\nof the invitations; failed messages by mission; the review queue, oldest first.")
-	asJSON := fs.Bool("json", false, "print JSON")
-	if _, err := c.parse(fs, args, 0); err != nil {
-		return err
-	}
-	return c.withReadAPI(func(a *admin.Client) error {
+	return c.readCommand(fs, args, func(a *admin.Client, asJSON bool) error {
 		st, err := a.Status(c.ctx)
 		if err != nil {
 			return err
@@ -351,7 +335,7 @@ func cmdStatus(c *cli, args []string) error {
 			st.Sessions[i].Start, st.Sessions[i].End = st.Sessions[i].Start.In(loc), st.Sessions[i].End.In(loc)
 		}
 		health := readHealth(c.ctx, a)
-		if *asJSON {
+		if asJSON {
 			return c.printJSON(statusJSON{st, health})
 		}
 		title := st.Event.Title

@@ -121,17 +121,13 @@ func dryRun(c *cli, a *admin.Client, dir, mission string, at time.Time) error {
 
 func cmdOutbox(c *cli, args []string) error {
 	fs := c.flags("outbox", "[--json]", "The outgoing queue: every message with its state (queued, sending, sent,\ndeferred, failed), attempts, and the server's words when it failed.")
-	asJSON := fs.Bool("json", false, "print JSON")
 	all := fs.Bool("all", false, "list sent messages too (by default: counts, and every message not sent)")
-	if _, err := c.parse(fs, args, 0); err != nil {
-		return err
-	}
-	return c.withReadAPI(func(a *admin.Client) error {
+	return c.readCommand(fs, args, func(a *admin.Client, asJSON bool) error {
 		items, err := a.Outbox(c.ctx)
 		if err != nil {
 			return err
 		}
-		if *asJSON {
+		if asJSON {
 			if items == nil {
 				items = []outreach.OutboxItem{}
 			}
@@ -205,16 +201,12 @@ func cmdOutboxFlush(c *cli, args []string) error {
 
 func cmdReminders(c *cli, args []string) error {
 	fs := c.flags("reminders", "[--json]", "Every reminder of the round, one line per rule and session (or day): when it is\ndue, and its state: scheduled, sent (with the messages it queued) or missed\n(past the lateness limit, never sent).")
-	asJSON := fs.Bool("json", false, "print JSON")
-	if _, err := c.parse(fs, args, 0); err != nil {
-		return err
-	}
-	return c.withReadAPI(func(a *admin.Client) error {
+	return c.readCommand(fs, args, func(a *admin.Client, asJSON bool) error {
 		ls, err := a.Reminders(c.ctx)
 		if err != nil {
 			return err
 		}
-		if *asJSON {
+		if asJSON {
 			if ls == nil {
 				ls = []jobs.ReminderLine{}
 			}

@@ -88,6 +88,16 @@ func (c *cli) withRounds(fn func(st *store.Store) error) (err error) {
 	return fn(st)
 }
 
+// parseRound parses a command's flags and its one argument, a round's
+// number.
+func (c *cli) parseRound(fs *flag.FlagSet, args []string) (int, error) {
+	pos, err := c.parse(fs, args, 1)
+	if err != nil {
+		return 0, err
+	}
+	return parseRoundNumber(pos[0])
+}
+
 func parseRoundNumber(s string) (int, error) {
 	n, err := strconv.Atoi(s)
 	if err != nil || n <= 0 {
@@ -150,11 +160,7 @@ func cmdRoundNew(c *cli, args []string) error {
 	rflags := c.roundFlags(fs)
 	use := fs.Bool("use", false, "make the new round the current one")
 	asJSON := fs.Bool("json", false, "print the round as JSON")
-	pos, err := c.parse(fs, args, 1)
-	if err != nil {
-		return err
-	}
-	n, err := parseRoundNumber(pos[0])
+	n, err := c.parseRound(fs, args)
 	if err != nil {
 		return err
 	}
@@ -312,11 +318,7 @@ func cmdRoundUse(c *cli, args []string) error {
 	fs := c.flags("round use", "", "Make round N the current round: the one every command and the daemon act on\n"+
 		"unless --round says otherwise. Messages of the round left that are still waiting\n"+
 		"stay in its outbox (`outreach --round N outbox`).")
-	pos, err := c.parse(fs, args, 1)
-	if err != nil {
-		return err
-	}
-	n, err := parseRoundNumber(pos[0])
+	n, err := c.parseRound(fs, args)
 	if err != nil {
 		return err
 	}

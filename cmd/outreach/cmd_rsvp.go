@@ -123,11 +123,7 @@ func cmdRSVPClassify(c *cli, args []string) error {
 func cmdReviewList(c *cli, args []string) error {
 	fs := c.flags("review list", "[--all] [--json]", "Messages waiting for a person: unknown senders, proposals for a new time,\na mission answering for another, anything ambiguous.")
 	all := fs.Bool("all", false, "include resolved items")
-	asJSON := fs.Bool("json", false, "print JSON")
-	if _, err := c.parse(fs, args, 0); err != nil {
-		return err
-	}
-	return c.withReadAPI(func(a *admin.Client) error {
+	return c.readCommand(fs, args, func(a *admin.Client, asJSON bool) error {
 		state := outreach.ReviewOpen
 		if *all {
 			state = ""
@@ -136,7 +132,7 @@ func cmdReviewList(c *cli, args []string) error {
 		if err != nil {
 			return err
 		}
-		if *asJSON {
+		if asJSON {
 			if items == nil {
 				items = []outreach.ReviewItem{}
 			}
