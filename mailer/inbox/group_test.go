@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -179,4 +180,148 @@ func TestGroupRecordedThenCrashFilesOnRestart(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Recorded messages wait to be moved until their folder has moveGroup of
+// them, across fetched groups; what is left is moved once the mailbox is
+// read, a MOVE a folder.
+func TestRecordedMessagesMovedInGroupsOfMoveGroup(t *testing.T) {
+	ts := startServer(t, serverOpts{})
+	p := startProxy(t, ts.addr)
+	for i := 1; i <= 12; i++ {
+		ts.append(t, "INBOX", testMessage(i, 0))
+	}
+	g := &groupRecorder{recorder: newRecorder()}
+	g.folder = func(m Message) string {
+		if m.UID == 7 {
+			return "review"
+		}
+		return "processed"
+	}
+	w, _ := newTestWatcher(t, p.addr(), g, nil)
+	w.batchSize, w.moveGroup = 3, 5
+	st, err := w.SyncOnce(context.Background())
+	if err != nil || st.Fetched != 12 || st.Filed != 12 || st.LastUID != 12 {
+		t.Fatalf("sync: %+v, %v", st, err)
+	}
+	// Fetched in groups of 3; processed moved at 5 and 10 of its own,
+	// then review's one and processed's last.
+	want := []string{`1:5 "processed"`, `6,8:11 "processed"`, `7 "review"`, `12 "processed"`}
+	if got := p.commandArgs(" UID MOVE "); !slices.Equal(got, want) {
+		t.Errorf("UID MOVE commands %q, want %q", got, want)
+	}
+	if ids := messageIDs(ts.contents(t, "processed")); len(ids) != 11 {
+		t.Errorf("processed holds %v, want 11", ids)
+	}
+	if ids := messageIDs(ts.contents(t, "INBOX")); len(ids) != 0 {
+		t.Errorf("INBOX still holds %v", ids)
+	}
+	g.assertOnce(t)
+}
+
+// The process dies as it files the first group of moveGroup recorded
+// messages, two fetched groups: the next process finds all of them
+// unfiled, files them where the Handler said the first time, records
+// nothing twice, and reads on.
+func TestCrashBeforeMovingRecordedGroupsFilesOnRestart(t *testing.T) {
+	ts := startServer(t, serverOpts{})
+	p := startProxy(t, ts.addr)
+	for i := 1; i <= 9; i++ {
+		ts.append(t, "INBOX", testMessage(i, 0))
+	}
+	g := &groupRecorder{recorder: newRecorder()}
+	g.folder = func(m Message) string {
+		if m.UID == 2 {
+			return "review"
+		}
+		return "processed"
+	}
+	p.cutWhenClientSends(" UID MOVE ")
+	w1, _ := newTestWatcher(t, p.addr(), g, nil)
+	w1.batchSize, w1.moveGroup = 3, 5
+	if _, err := w1.SyncOnce(context.Background()); err == nil {
+		t.Fatal("SyncOnce survived a cut connection")
+	}
+	// 1–3 and 4–6 recorded; processed has 5 waiting at 6: its MOVE is
+	// cut. 7–9 may have been fetched, not handed over.
+	if n := len(g.messages()); n != 6 {
+		t.Fatalf("%d messages recorded before the cut, want 6", n)
+	}
+	if ids := messageIDs(ts.contents(t, "INBOX")); len(ids) != 9 {
+		t.Fatalf("INBOX holds %d messages after the cut, want all 9", len(ids))
+	}
+
+	w2, logs := newTestWatcher(t, p.addr(), g, nil) // the restarted process
+	w2.batchSize, w2.moveGroup = 3, 5
+	st, err := w2.SyncOnce(context.Background())
+	if err != nil || st.Refiled != 6 || st.Fetched != 3 || st.Filed != 3 || st.LastUID != 9 {
+		t.Fatalf("after restart: %+v, %v; want 6 refiled, 7–9 read and filed", st, err)
+	}
+	if !strings.Contains(logs.String(), "recorded messages found unfiled") {
+		t.Errorf("the late filing is not logged:\n%s", logs)
+	}
+	var again []string
+	for i := 1; i <= 6; i++ {
+		again = append(again, messageID(testMessage(i, 0)))
+	}
+	if len(g.recorded) != 9 || !askedAgain(g.repeats, again) {
+		t.Errorf("recorded %v, repeats %v: want 9 recorded once, 1–6 asked again once", g.recorded, g.repeats)
+	}
+	if ids := messageIDs(ts.contents(t, "review")); !slices.Equal(ids, []string{"<reply-2@mfa.example>"}) {
+		t.Errorf("review holds %v", ids)
+	}
+	if ids := messageIDs(ts.contents(t, "processed")); len(ids) != 8 {
+		t.Errorf("processed holds %v, want 8", ids)
+	}
+	if ids := messageIDs(ts.contents(t, "INBOX")); len(ids) != 0 {
+		t.Errorf("INBOX still holds %v", ids)
+	}
+}
+
+// A sync cancelled between recording and filing files nothing it did not
+// record: the cancel closes the connection as a command runs, so what was
+// recorded is filed then or, kept for the next connection, by the next
+// sync, which reads the rest; nothing is handed over twice.
+func TestCancelledSyncLosesNothingRecorded(t *testing.T) {
+	ts := startServer(t, serverOpts{})
+	p := startProxy(t, ts.addr)
+	for i := 1; i <= 9; i++ {
+		ts.append(t, "INBOX", testMessage(i, 0))
+	}
+	g := &groupRecorder{recorder: newRecorder()}
+	g.folder = toFolder("processed")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	g.after = func(m Message) {
+		if m.UID == 4 {
+			cancel()
+		}
+	}
+	w, _ := newTestWatcher(t, p.addr(), g, nil)
+	w.batchSize, w.moveGroup = 3, 100
+	st, err := w.SyncOnce(ctx)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("SyncOnce = %+v, %v; want it cancelled", st, err)
+	}
+	// The Handler took 4–6 as one group; 7–9 were not handed over.
+	if n := len(g.messages()); n != 6 || st.Fetched != 6 || st.LastUID != 6 {
+		t.Fatalf("cancelled sync: %+v, %d recorded; want 6", st, n)
+	}
+	for _, id := range messageIDs(ts.contents(t, "processed")) {
+		if _, ok := g.recorded[id]; !ok {
+			t.Errorf("%s filed, never recorded", id)
+		}
+	}
+	g.after = nil
+	st, err = w.SyncOnce(context.Background())
+	if err != nil || st.Fetched != 3 || st.Filed != 3 || st.LastUID != 9 {
+		t.Fatalf("next sync: %+v, %v", st, err)
+	}
+	if ids := messageIDs(ts.contents(t, "processed")); len(ids) != 9 {
+		t.Errorf("processed holds %v, want all 9", ids)
+	}
+	if ids := messageIDs(ts.contents(t, "INBOX")); len(ids) != 0 {
+		t.Errorf("INBOX still holds %v", ids)
+	}
+	g.assertOnce(t)
 }

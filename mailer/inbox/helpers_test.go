@@ -495,6 +495,20 @@ func (p *faultProxy) commands(s string) int {
 	return n
 }
 
+// commandArgs lists what follows s in the command lines the clients sent
+// that hold it, e.g. "1:5 processed" for s " UID MOVE ".
+func (p *faultProxy) commandArgs(s string) []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []string
+	for line := range bytes.Lines(p.fromClient) {
+		if _, args, ok := bytes.Cut(line, []byte(s)); ok {
+			out = append(out, string(bytes.TrimSpace(args)))
+		}
+	}
+	return out
+}
+
 type proxyConn struct {
 	client, server net.Conn
 	stalled        atomic.Bool
@@ -675,14 +689,16 @@ func (p *faultProxy) close() {
 }
 
 // unfiledAtCut lists the messages left unfiled when the connection is cut
-// after message 2 (filed to a folder of its own) was recorded: message 2,
-// and with MOVE message 1 too, waiting to be moved with the messages
-// recorded after it.
-func unfiledAtCut(move bool) []string {
+// after message 2 (filed to a folder of its own) of 3 was recorded, and
+// says how many the next sync then reads anew. With MOVE, recorded
+// messages wait to be moved in groups: message 3, fetched with the others,
+// is recorded too, and all three wait. Without, message 2 is filed at once,
+// the filing fails and the sync stops before message 3.
+func unfiledAtCut(move bool) (unfiled []string, readAfter int) {
 	if move {
-		return []string{"<reply-1@mfa.example>", "<reply-2@mfa.example>"}
+		return []string{"<reply-1@mfa.example>", "<reply-2@mfa.example>", "<reply-3@mfa.example>"}, 0
 	}
-	return []string{"<reply-2@mfa.example>"}
+	return []string{"<reply-2@mfa.example>"}, 1
 }
 
 // askedAgain reports whether exactly the messages ids were handed to the

@@ -283,6 +283,9 @@ type Watcher struct {
 	// bodies; fields so that tests can make batches small.
 	batchSize  int
 	batchBytes int64
+	// moveGroup is how many recorded messages bound for one folder wait
+	// to be filed with one UID MOVE (see filer).
+	moveGroup int
 
 	running sync.Mutex // held by Run and SyncOnce
 
@@ -318,6 +321,16 @@ const maxPending = 1000
 const (
 	defaultBatchSize  = 50
 	defaultBatchBytes = 16 << 20
+	// defaultMoveGroup: a Maildir server (Dovecot 2.3) reads the whole
+	// cur/ folder of the mailbox again after each MOVE out of it, so a
+	// MOVE costs it time in proportion to the messages left. Reading
+	// 50,000 messages in fetches of 50, a bare go-imap loop moved 408
+	// messages a second moving every 50, 2,024 every 250, 5,057–6,157
+	// every 1,000, 7,052–7,306 every 2,500 or 5,000. A message recorded
+	// and not yet filed when the process dies is fetched again on the next
+	// start (session.refile): at most this many, and a group in flight,
+	// per folder.
+	defaultMoveGroup = 1000
 )
 
 // NewWatcher checks opts and returns a Watcher that hands messages to h. It
@@ -352,6 +365,7 @@ func NewWatcher(opts Options, h Handler) (*Watcher, error) {
 		log:        opts.Logger.With(slog.String("addr", opts.Addr), slog.String("mailbox", opts.Mailbox)),
 		batchSize:  defaultBatchSize,
 		batchBytes: defaultBatchBytes,
+		moveGroup:  defaultMoveGroup,
 		broken:     make(map[string]*folderProblem),
 		kick:       make(chan struct{}, 1),
 	}, nil

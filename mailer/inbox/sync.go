@@ -133,19 +133,26 @@ func (s *session) searchUnfiled(ctx context.Context, upTo uint32) ([]imap.UID, e
 // the messages were recorded before (see refile).
 //
 // The work is pipelined by fetched group: while the Handler records one
-// group, the next group's bodies are fetched; the recorded group is filed
-// once the Handler is done with it and before the next is handed over. So
-// the server's and the Handler's time overlap, the Handler is still called
-// from one goroutine at a time and in UID order, and nothing is filed
-// before it is recorded. At most two groups' bodies are held at once.
+// group, the next group's bodies are fetched; the recorded group is given
+// to the filer once the Handler is done with it and before the next is
+// handed over. So the server's and the Handler's time overlap, the Handler
+// is still called from one goroutine at a time and in UID order, and
+// nothing is filed before it is recorded. At most two groups' bodies are
+// held at once. The filer moves recorded messages in groups larger than
+// the fetched ones (Watcher.moveGroup) and files what is left once uids
+// are through, or handleUIDs stops, whatever its return.
 func (s *session) handleUIDs(ctx context.Context, uids []imap.UID, st *Stats, again bool) (err error) {
 	w := s.w
 	var inFlight *handling
+	f := s.newFiler(ctx, st, again)
 	defer func() {
 		if inFlight != nil {
-			if ferr := s.finishGroup(ctx, inFlight, st, again); err == nil {
+			if ferr := s.finishGroup(inFlight, f); err == nil {
 				err = ferr
 			}
+		}
+		if ferr := f.flush(); err == nil {
+			err = ferr
 		}
 	}()
 	for len(uids) > 0 {
@@ -182,7 +189,7 @@ func (s *session) handleUIDs(ctx context.Context, uids []imap.UID, st *Stats, ag
 				return err
 			}
 			if _, ok := w.h.(GroupHandler); !ok {
-				if err := s.handleEach(ctx, g, st, again); err != nil {
+				if err := s.handleEach(ctx, g, f); err != nil {
 					return err
 				}
 				continue
@@ -190,7 +197,7 @@ func (s *session) handleUIDs(ctx context.Context, uids []imap.UID, st *Stats, ag
 			if inFlight != nil {
 				h := inFlight
 				inFlight = nil
-				if err := s.finishGroup(ctx, h, st, again); err != nil {
+				if err := s.finishGroup(h, f); err != nil {
 					return err
 				}
 			}
@@ -296,17 +303,11 @@ func (s *session) startGroup(ctx context.Context, g preparedGroup) *handling {
 	return h
 }
 
-// finishGroup waits for the Handler to be through with h and files the
-// messages it recorded. It returns the first filing error, or else the
+// finishGroup waits for the Handler to be through with h and gives the
+// messages it recorded to f. It returns the first filing error, or else the
 // Handler's.
-func (s *session) finishGroup(ctx context.Context, h *handling, st *Stats, again bool) (err error) {
+func (s *session) finishGroup(h *handling, f *filer) error {
 	<-h.done
-	f := s.newFiler(ctx, st, again)
-	defer func() {
-		if ferr := f.flush(); err == nil {
-			err = ferr
-		}
-	}()
 	for i, folder := range h.folders {
 		if err := f.file(h.g.metas[i], h.g.msgs[i], folder); err != nil {
 			return err
@@ -316,16 +317,9 @@ func (s *session) finishGroup(ctx context.Context, h *handling, st *Stats, again
 }
 
 // handleEach hands the messages of g over to a Handler that takes them one
-// at a time, filing each once it is recorded, before the next is handed
-// over (with MOVE, those recorded in a row for the same folder are moved
-// together when the folder changes or the group ends).
-func (s *session) handleEach(ctx context.Context, g preparedGroup, st *Stats, again bool) (err error) {
-	f := s.newFiler(ctx, st, again)
-	defer func() {
-		if ferr := f.flush(); err == nil {
-			err = ferr
-		}
-	}()
+// at a time, giving each to f once it is recorded, before the next is
+// handed over.
+func (s *session) handleEach(ctx context.Context, g preparedGroup, f *filer) error {
 	for i, msg := range g.msgs {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -341,42 +335,72 @@ func (s *session) handleEach(ctx context.Context, g preparedGroup, st *Stats, ag
 	return nil
 }
 
-// filer files recorded messages in the order they were recorded. With
-// MOVE, the messages bound for the same folder in a row are moved
-// together, one MOVE for the run, when the folder changes and at flush,
-// which the caller makes whatever its return: they are recorded, so filing
-// goes on even if ctx ends (one command more, bounded by the watchdog).
+// filer files recorded messages. With MOVE, the messages bound for a
+// folder wait in that folder's run and are moved together, one UID MOVE for
+// Watcher.moveGroup of them, and the runs left at flush, which the caller
+// makes whatever its return: they are recorded, so filing goes on even if
+// ctx ends (a command a folder more, bounded by the watchdog). A message
+// recorded and not filed when the process dies is found on the next start
+// (session.refile). Without MOVE, or filed in place, a message is filed at
+// once.
 type filer struct {
-	s         *session
-	ctx       context.Context
-	st        *Stats
-	again     bool
-	run       []meta
-	runFolder string
+	s     *session
+	ctx   context.Context
+	st    *Stats
+	again bool
+	runs  map[string][]meta // folder → recorded messages waiting for a MOVE
+	order []string          // the folders of runs, in the order they began
 }
 
 func (s *session) newFiler(ctx context.Context, st *Stats, again bool) *filer {
-	return &filer{s: s, ctx: context.WithoutCancel(ctx), st: st, again: again}
+	return &filer{s: s, ctx: context.WithoutCancel(ctx), st: st, again: again, runs: make(map[string][]meta)}
 }
 
-// flush moves the run waiting, if any.
+// flush moves every run waiting. Once a MOVE fails (the connection is
+// lost: fileMany has kept its messages for the next connection), the other
+// runs are kept the same way without trying.
 func (f *filer) flush() error {
-	if len(f.run) == 0 {
+	for len(f.order) > 0 {
+		folder := f.order[0]
+		f.order = f.order[1:]
+		if err := f.flushRun(folder); err != nil {
+			f.keep()
+			return err
+		}
+	}
+	return nil
+}
+
+// keep leaves every run waiting to the next connection (see pend).
+func (f *filer) keep() {
+	for _, folder := range f.order {
+		for _, m := range f.runs[folder] {
+			f.s.pend(m.uid, folder, false, nil)
+		}
+		delete(f.runs, folder)
+	}
+	f.order = nil
+}
+
+// flushRun moves the run waiting for folder, if any.
+func (f *filer) flushRun(folder string) error {
+	run := f.runs[folder]
+	delete(f.runs, folder)
+	if len(run) == 0 {
 		return nil
 	}
-	n, err := f.s.fileMany(f.ctx, f.run, f.runFolder)
+	n, err := f.s.fileMany(f.ctx, run, folder)
 	if f.again {
 		f.st.Refiled += n
 	} else {
 		f.st.Filed += n
 	}
-	f.run = nil
 	return err
 }
 
 // file counts a message the Handler recorded and files it: with MOVE, it
-// joins the run of messages bound for its folder; otherwise it is filed at
-// once.
+// joins the run of messages bound for its folder, which is moved once it
+// holds moveGroup of them; otherwise it is filed at once.
 func (f *filer) file(m meta, msg Message, folder string) error {
 	s := f.s
 	if !f.again {
@@ -384,16 +408,16 @@ func (f *filer) file(m meta, msg Message, folder string) error {
 		f.st.LastUID = msg.UID
 	}
 	if s.canMove && !s.inPlace(folder) {
-		if len(f.run) > 0 && folder != f.runFolder {
-			if err := f.flush(); err != nil {
-				return err
-			}
+		run, ok := f.runs[folder]
+		if !ok {
+			f.order = append(f.order, folder)
 		}
-		f.run, f.runFolder = append(f.run, m), folder
-		return nil
-	}
-	if err := f.flush(); err != nil {
-		return err
+		f.runs[folder] = append(run, m)
+		if len(f.runs[folder]) < max(s.w.moveGroup, 1) {
+			return nil
+		}
+		f.order = slices.DeleteFunc(f.order, func(o string) bool { return o == folder })
+		return f.flushRun(folder)
 	}
 	filed, err := s.file(f.ctx, m, folder)
 	switch {
@@ -868,6 +892,8 @@ func (s *session) filePending(ctx context.Context) error {
 	for _, b := range bufs {
 		present[b.UID] = b.Flags
 	}
+	// With MOVE they are moved in groups again, as when first filed.
+	f := s.newFiler(ctx, &Stats{}, true)
 	for i, p := range todo {
 		if p.uidValidity != s.uidValidity {
 			continue
@@ -881,13 +907,15 @@ func (s *session) filePending(ctx context.Context) error {
 			// COPY went through; only the flags are missing.
 			m.flags = append(m.flags, imap.Flag(FiledKeyword))
 		}
-		if _, err := s.file(ctx, m, p.folder); err != nil {
-			// file has re-queued this one; keep the rest.
+		if err := f.file(m, Message{}, p.folder); err != nil {
+			// The filing that failed is queued again; so are the rest,
+			// and those waiting in f.
+			f.keep()
 			w.pending = append(w.pending, todo[i+1:]...)
 			return err
 		}
 	}
-	return nil
+	return f.flush()
 }
 
 // sameMailbox compares mailbox names: INBOX is case-insensitive (RFC 3501
