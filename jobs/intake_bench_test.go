@@ -234,7 +234,7 @@ func (ib *intakeBench) rsvp(b *testing.B, mission, session string) outreach.RSVP
 //     each fetched group to the engine's Intake, which classifies every
 //     message and records the group with the checkpoint in the durable
 //     store; the Watcher moves the recorded messages to processed, 1,000
-//     at a time.
+//     at a time (or a tenth of the mailbox, when that is more).
 //
 // Reported: messages per second of both, sync/bare from the same
 // iteration, and the peak Go heap and process RSS during the sync, with
@@ -310,18 +310,21 @@ func BenchmarkDovecotFirstSync(b *testing.B) {
 const bareFolder = "bare"
 
 // The Watcher's batches (mailer/inbox: defaultBatchSize, defaultBatchBytes,
-// defaultMoveGroup): UIDs per metadata FETCH, bytes per body FETCH, and
-// messages read per MOVE.
+// defaultMoveGroup, moveShare): UIDs per metadata FETCH, bytes per body
+// FETCH, and messages read per MOVE, or a tenth of the mailbox when that
+// is more.
 const (
 	benchWatcherBatch = 50
 	benchWatcherBytes = 16 << 20
 	benchWatcherMove  = 1000
+	benchMoveShare    = 10
 )
 
 // bareSync is BenchmarkDovecotFirstSync's baseline: it reads every message
 // in INBOX as the Watcher does on the wire and moves it to bareFolder, one
-// UID MOVE once moveGroup messages are read and one for the rest at the
-// end, and returns how many it read. Bodies are read into memory, as the
+// UID MOVE once moveGroup messages (or a tenth of the mailbox, when that is
+// more) are read and one for the rest at the end, and returns how many it
+// read. Bodies are read into memory, as the
 // Watcher reads them, and dropped.
 func bareSync(b *testing.B, d *testenv.Dovecot, batch int, batchBytes int64, moveGroup int) int {
 	b.Helper()
@@ -337,6 +340,7 @@ func bareSync(b *testing.B, d *testenv.Dovecot, batch int, batchBytes int64, mov
 		b.Fatal(err)
 	}
 	uids := data.AllUIDs()
+	moveGroup = max(moveGroup, len(uids)/benchMoveShare)
 	read := 0
 	var toMove imap.UIDSet
 	nMove := 0

@@ -220,13 +220,13 @@ func TestRecordedMessagesMovedInGroupsOfMoveGroup(t *testing.T) {
 }
 
 // The process dies as it files the first group of moveGroup recorded
-// messages, two fetched groups: the next process finds all of them
-// unfiled, files them where the Handler said the first time, records
-// nothing twice, and reads on.
+// messages: the next process finds every recorded message unfiled, files
+// each where the Handler said the first time, records nothing twice, and
+// reads on.
 func TestCrashBeforeMovingRecordedGroupsFilesOnRestart(t *testing.T) {
 	ts := startServer(t, serverOpts{})
 	p := startProxy(t, ts.addr)
-	for i := 1; i <= 9; i++ {
+	for i := 1; i <= 12; i++ {
 		ts.append(t, "INBOX", testMessage(i, 0))
 	}
 	g := &groupRecorder{recorder: newRecorder()}
@@ -242,36 +242,36 @@ func TestCrashBeforeMovingRecordedGroupsFilesOnRestart(t *testing.T) {
 	if _, err := w1.SyncOnce(context.Background()); err == nil {
 		t.Fatal("SyncOnce survived a cut connection")
 	}
-	// 1–3 and 4–6 recorded; processed has 5 waiting at 6: its MOVE is
-	// cut. 7–9 may have been fetched, not handed over.
-	if n := len(g.messages()); n != 6 {
-		t.Fatalf("%d messages recorded before the cut, want 6", n)
+	// Processed has 5 waiting at message 6, filed once 7–9 are handed
+	// over: its MOVE is cut. 10–12 are not handed over.
+	if n := len(g.messages()); n != 9 {
+		t.Fatalf("%d messages recorded before the cut, want 9", n)
 	}
-	if ids := messageIDs(ts.contents(t, "INBOX")); len(ids) != 9 {
-		t.Fatalf("INBOX holds %d messages after the cut, want all 9", len(ids))
+	if ids := messageIDs(ts.contents(t, "INBOX")); len(ids) != 12 {
+		t.Fatalf("INBOX holds %d messages after the cut, want all 12", len(ids))
 	}
 
 	w2, logs := newTestWatcher(t, p.addr(), g, nil) // the restarted process
 	w2.batchSize, w2.moveGroup = 3, 5
 	st, err := w2.SyncOnce(context.Background())
-	if err != nil || st.Refiled != 6 || st.Fetched != 3 || st.Filed != 3 || st.LastUID != 9 {
-		t.Fatalf("after restart: %+v, %v; want 6 refiled, 7–9 read and filed", st, err)
+	if err != nil || st.Refiled != 9 || st.Fetched != 3 || st.Filed != 3 || st.LastUID != 12 {
+		t.Fatalf("after restart: %+v, %v; want 9 refiled, 10–12 read and filed", st, err)
 	}
 	if !strings.Contains(logs.String(), "recorded messages found unfiled") {
 		t.Errorf("the late filing is not logged:\n%s", logs)
 	}
 	var again []string
-	for i := 1; i <= 6; i++ {
+	for i := 1; i <= 9; i++ {
 		again = append(again, messageID(testMessage(i, 0)))
 	}
-	if len(g.recorded) != 9 || !askedAgain(g.repeats, again) {
-		t.Errorf("recorded %v, repeats %v: want 9 recorded once, 1–6 asked again once", g.recorded, g.repeats)
+	if len(g.recorded) != 12 || !askedAgain(g.repeats, again) {
+		t.Errorf("recorded %v, repeats %v: want 12 recorded once, 1–9 asked again once", g.recorded, g.repeats)
 	}
 	if ids := messageIDs(ts.contents(t, "review")); !slices.Equal(ids, []string{"<reply-2@mfa.example>"}) {
 		t.Errorf("review holds %v", ids)
 	}
-	if ids := messageIDs(ts.contents(t, "processed")); len(ids) != 8 {
-		t.Errorf("processed holds %v, want 8", ids)
+	if ids := messageIDs(ts.contents(t, "processed")); len(ids) != 11 {
+		t.Errorf("processed holds %v, want 11", ids)
 	}
 	if ids := messageIDs(ts.contents(t, "INBOX")); len(ids) != 0 {
 		t.Errorf("INBOX still holds %v", ids)
@@ -322,6 +322,28 @@ func TestCancelledSyncLosesNothingRecorded(t *testing.T) {
 	}
 	if ids := messageIDs(ts.contents(t, "INBOX")); len(ids) != 0 {
 		t.Errorf("INBOX still holds %v", ids)
+	}
+	g.assertOnce(t)
+}
+
+// A sync that finds many messages moves at least a tenth of them at once:
+// on a Maildir server each MOVE costs in proportion to the mailbox.
+func TestMoveGroupGrowsWithTheBacklog(t *testing.T) {
+	ts := startServer(t, serverOpts{})
+	p := startProxy(t, ts.addr)
+	for i := 1; i <= 40; i++ {
+		ts.append(t, "INBOX", testMessage(i, 0))
+	}
+	g := &groupRecorder{recorder: newRecorder()}
+	g.folder = toFolder("processed")
+	w, _ := newTestWatcher(t, p.addr(), g, nil)
+	w.batchSize, w.moveGroup = 5, 2
+	st, err := w.SyncOnce(context.Background())
+	if err != nil || st.Fetched != 40 || st.Filed != 40 {
+		t.Fatalf("sync: %+v, %v", st, err)
+	}
+	if got := p.commandArgs(" UID MOVE "); len(got) != 10 || got[0] != `1:4 "processed"` {
+		t.Errorf("UID MOVE commands %q, want 10 of 4 messages", got)
 	}
 	g.assertOnce(t)
 }

@@ -328,9 +328,15 @@ const (
 	// messages a second moving every 50, 2,024 every 250, 5,057–6,157
 	// every 1,000, 7,052–7,306 every 2,500 or 5,000. A message recorded
 	// and not yet filed when the process dies is fetched again on the next
-	// start (session.refile): at most this many, and a group in flight,
-	// per folder.
+	// start (session.refile): at most this many, or a tenth of the
+	// messages the sync found (moveShare), and a group in flight, per
+	// folder.
 	defaultMoveGroup = 1000
+	// moveShare: a sync moves at least a tenth of the messages it found
+	// at once, so that the MOVEs' cost per message (their number times
+	// the mailbox's size, over the mailbox's size) does not grow with
+	// the mailbox.
+	moveShare = 10
 )
 
 // NewWatcher checks opts and returns a Watcher that hands messages to h. It

@@ -133,18 +133,19 @@ func (s *session) searchUnfiled(ctx context.Context, upTo uint32) ([]imap.UID, e
 // the messages were recorded before (see refile).
 //
 // The work is pipelined by fetched group: while the Handler records one
-// group, the next group's bodies are fetched; the recorded group is given
-// to the filer once the Handler is done with it and before the next is
-// handed over. So the server's and the Handler's time overlap, the Handler
-// is still called from one goroutine at a time and in UID order, and
-// nothing is filed before it is recorded. At most two groups' bodies are
+// group, the previous group is filed and the next group's bodies are
+// fetched; a group is handed over once the Handler is done with the one
+// before, which is then given to the filer. So the server's and the
+// Handler's time overlap, the Handler is still called from one goroutine
+// at a time and in UID order, and nothing is filed before it is recorded. At most two groups' bodies are
 // held at once. The filer moves recorded messages in groups larger than
-// the fetched ones (Watcher.moveGroup) and files what is left once uids
-// are through, or handleUIDs stops, whatever its return.
+// the fetched ones (Watcher.moveGroup, or a tenth of uids when that is
+// more) and files what is left once uids are through, or handleUIDs
+// stops, whatever its return.
 func (s *session) handleUIDs(ctx context.Context, uids []imap.UID, st *Stats, again bool) (err error) {
 	w := s.w
 	var inFlight *handling
-	f := s.newFiler(ctx, st, again)
+	f := s.newFiler(ctx, st, again, max(w.moveGroup, len(uids)/moveShare))
 	defer func() {
 		if inFlight != nil {
 			if ferr := s.finishGroup(inFlight, f); err == nil {
@@ -194,17 +195,25 @@ func (s *session) handleUIDs(ctx context.Context, uids []imap.UID, st *Stats, ag
 				}
 				continue
 			}
-			if inFlight != nil {
-				h := inFlight
-				inFlight = nil
-				if err := s.finishGroup(h, f); err != nil {
-					return err
+			if h := inFlight; h != nil {
+				if <-h.done; h.err != nil {
+					inFlight = nil
+					return s.finishGroup(h, f)
 				}
 			}
 			if err := ctx.Err(); err != nil {
 				return err
 			}
+			// The group recorded is filed while the Handler records the
+			// next: a MOVE of a full run takes a Maildir server time in
+			// proportion to the mailbox.
+			prev := inFlight
 			inFlight = s.startGroup(ctx, g)
+			if prev != nil {
+				if err := s.finishGroup(prev, f); err != nil {
+					return err
+				}
+			}
 		}
 	}
 	return nil
@@ -337,7 +346,7 @@ func (s *session) handleEach(ctx context.Context, g preparedGroup, f *filer) err
 
 // filer files recorded messages. With MOVE, the messages bound for a
 // folder wait in that folder's run and are moved together, one UID MOVE for
-// Watcher.moveGroup of them, and the runs left at flush, which the caller
+// limit of them, and the runs left at flush, which the caller
 // makes whatever its return: they are recorded, so filing goes on even if
 // ctx ends (a command a folder more, bounded by the watchdog). A message
 // recorded and not filed when the process dies is found on the next start
@@ -348,12 +357,13 @@ type filer struct {
 	ctx   context.Context
 	st    *Stats
 	again bool
+	limit int
 	runs  map[string][]meta // folder → recorded messages waiting for a MOVE
 	order []string          // the folders of runs, in the order they began
 }
 
-func (s *session) newFiler(ctx context.Context, st *Stats, again bool) *filer {
-	return &filer{s: s, ctx: context.WithoutCancel(ctx), st: st, again: again, runs: make(map[string][]meta)}
+func (s *session) newFiler(ctx context.Context, st *Stats, again bool, limit int) *filer {
+	return &filer{s: s, ctx: context.WithoutCancel(ctx), st: st, again: again, limit: max(limit, 1), runs: make(map[string][]meta)}
 }
 
 // flush moves every run waiting. Once a MOVE fails (the connection is
@@ -400,7 +410,7 @@ func (f *filer) flushRun(folder string) error {
 
 // file counts a message the Handler recorded and files it: with MOVE, it
 // joins the run of messages bound for its folder, which is moved once it
-// holds moveGroup of them; otherwise it is filed at once.
+// holds limit of them; otherwise it is filed at once.
 func (f *filer) file(m meta, msg Message, folder string) error {
 	s := f.s
 	if !f.again {
@@ -413,7 +423,7 @@ func (f *filer) file(m meta, msg Message, folder string) error {
 			f.order = append(f.order, folder)
 		}
 		f.runs[folder] = append(run, m)
-		if len(f.runs[folder]) < max(s.w.moveGroup, 1) {
+		if len(f.runs[folder]) < f.limit {
 			return nil
 		}
 		f.order = slices.DeleteFunc(f.order, func(o string) bool { return o == folder })
@@ -893,7 +903,7 @@ func (s *session) filePending(ctx context.Context) error {
 		present[b.UID] = b.Flags
 	}
 	// With MOVE they are moved in groups again, as when first filed.
-	f := s.newFiler(ctx, &Stats{}, true)
+	f := s.newFiler(ctx, &Stats{}, true, w.moveGroup)
 	for i, p := range todo {
 		if p.uidValidity != s.uidValidity {
 			continue
