@@ -22,7 +22,12 @@
 // for messages at or below the checkpoint without FiledKeyword (without
 // \Seen on a server that takes no keywords), hands them to the Handler
 // again, which recognises them and answers with the folder it chose the
-// first time, and files them. Without MOVE, a crash between the COPY and
+// first time, and files them. With MOVE, recorded messages wait to be
+// moved together, one UID MOVE for each folder's 1,000 (or a tenth of the
+// messages the sync found, when that is more) and one for what is left
+// once the mailbox is read: a Maildir server's MOVE costs in proportion to
+// the mailbox. Up to that many can be found so after a crash, and are
+// fetched again. Without MOVE, a crash between the COPY and
 // the flag leaves the message copied but not flagged; it is then copied
 // once more, and its folder holds it twice. That is accepted: nothing is
 // lost or counted twice (the Handler knows the message), the original is
