@@ -215,17 +215,27 @@ func (s *session) prepareFolders(ctx context.Context) error {
 		if p := w.broken[f]; p != nil && w.opts.Now().Sub(p.lastTry) < w.opts.FolderRetry {
 			continue
 		}
-		server, problem, lost := s.prepareFolder(ctx, f)
-		if lost != nil {
-			return lost
+		if _, err := s.tryFolder(ctx, f); err != nil {
+			return err
 		}
-		if problem != nil {
-			w.folderBroken(f, server, problem)
-			continue
-		}
-		s.prepared(f, server)
 	}
 	return nil
+}
+
+// tryFolder prepares folder f and reports whether it works; a folder the
+// server refuses is noted broken (Watcher.folderBroken). The error is the
+// connection's loss.
+func (s *session) tryFolder(ctx context.Context, f string) (bool, error) {
+	server, problem, lost := s.prepareFolder(ctx, f)
+	if lost != nil {
+		return false, lost
+	}
+	if problem != nil {
+		s.w.folderBroken(f, server, problem)
+		return false, nil
+	}
+	s.prepared(f, server)
+	return true, nil
 }
 
 // layoutKey identifies the server's layout, to reuse the folders prepared
@@ -339,15 +349,12 @@ func (s *session) retryFolders(ctx context.Context, st *Stats) error {
 		if w.opts.Now().Sub(p.lastTry) < w.opts.FolderRetry {
 			continue
 		}
-		server, problem, lost := s.prepareFolder(ctx, f)
-		if lost != nil {
-			return lost
-		}
-		if problem != nil {
-			w.folderBroken(f, server, problem)
+		if ok, err := s.tryFolder(ctx, f); err != nil || !ok {
+			if err != nil {
+				return err
+			}
 			continue
 		}
-		s.prepared(f, server)
 		// Try filing; the first success clears the problem.
 		p.lastTry = time.Time{}
 		if p.parkedIn == s.uidValidity {

@@ -663,6 +663,23 @@ func (k kickReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// fileTarget is the server's name of folder, to file uid in. When the
+// folder does not work (said once, in the log and in Status), uid stays in
+// place, unflagged, until it does, and ok is false; a lost connection
+// leaves uid to file on the next one (pend) and is returned.
+func (s *session) fileTarget(ctx context.Context, uid imap.UID, folder string) (server string, ok bool, err error) {
+	server, ok, lost := s.target(ctx, folder)
+	switch {
+	case lost != nil:
+		return "", false, s.pend(uid, folder, false, lost)
+	case !ok:
+		s.park(folder, uid)
+		s.unfiled++
+		return "", false, nil
+	}
+	return server, true, nil
+}
+
 // file files a recorded message: folder "" (or the watched mailbox) flags it
 // \Seen and FiledKeyword in place; otherwise MOVE when the server has it, or
 // COPY, check, then flag \Seen and FiledKeyword (FiledKeyword is set only
@@ -691,16 +708,9 @@ func (s *session) file(ctx context.Context, m meta, folder string) (bool, error)
 		return true, nil
 	}
 
-	server, ok, lost := s.target(ctx, folder)
-	switch {
-	case lost != nil:
-		return false, s.pend(uid, folder, false, lost)
-	case !ok:
-		// The folder does not work: said once, in the log and in
-		// Status. The message stays in place, unflagged, until it does.
-		s.park(folder, uid)
-		s.unfiled++
-		return false, nil
+	server, ok, err := s.fileTarget(ctx, uid, folder)
+	if !ok {
+		return false, err
 	}
 	copied := !s.canMove && hasFlag(m.flags, FiledKeyword)
 	if !copied {
@@ -710,15 +720,8 @@ func (s *session) file(ctx context.Context, m meta, folder string) (bool, error)
 			// again and try once more.
 			log.Info("imap filing refused; preparing the folder and trying again", slog.Any("err", err))
 			s.forget(folder)
-			var ok bool
-			server, ok, lost = s.target(ctx, folder)
-			switch {
-			case lost != nil:
-				return false, s.pend(uid, folder, false, lost)
-			case !ok:
-				s.park(folder, uid)
-				s.unfiled++
-				return false, nil
+			if server, ok, err = s.fileTarget(ctx, uid, folder); !ok {
+				return false, err
 			}
 			err = s.transfer(ctx, uid, server)
 		}
