@@ -22,17 +22,48 @@ type Snapshot struct {
 	MissedReminders int       `json:"missed_reminders"`
 }
 
-// Queue returns the number of messages still to send and of open review
-// items, from the store's indexes: cheap enough for a status line written
-// every half minute by an idle daemon (Snapshot reads every item).
-func (e *Engine) Queue() (depth, reviewOpen int, err error) {
-	err = e.st.View(func(tx *store.Tx) error {
-		depth = tx.Depth()
-		open, err := tx.Reviews(outreach.ReviewOpen)
-		reviewOpen = len(open)
+// Queue is what the status line and the health report show of the
+// engine's state: read from the store's indexes and the reminders' own
+// states, cheap enough for a status line every half minute and a monitor
+// polling /healthz (Snapshot reads every item).
+type Queue struct {
+	// Depth is the number of messages still to send; ReviewOpen of open
+	// review items.
+	Depth, ReviewOpen int
+	// NextReminder is the next reminder instance due, zero when none.
+	NextReminder    time.Time
+	MissedReminders int
+}
+
+// Queue reads the engine's Queue.
+func (e *Engine) Queue() (Queue, error) {
+	var q Queue
+	err := e.st.View(func(tx *store.Tx) error {
+		var err error
+		q, err = e.queue(tx, e.now())
 		return err
 	})
-	return depth, reviewOpen, err
+	return q, err
+}
+
+// queue reads the Queue within tx.
+func (e *Engine) queue(tx *store.Tx, now time.Time) (Queue, error) {
+	q := Queue{Depth: tx.Depth()}
+	open, err := tx.Reviews(outreach.ReviewOpen)
+	if err != nil {
+		return q, err
+	}
+	q.ReviewOpen = len(open)
+	err = e.eachReminder(tx, func(d Due, st reminderState) error {
+		if st.Missed {
+			q.MissedReminders++
+		}
+		if !st.Done && d.At.After(now) && (q.NextReminder.IsZero() || d.At.Before(q.NextReminder)) {
+			q.NextReminder = d.At
+		}
+		return nil
+	})
+	return q, err
 }
 
 // Snapshot reads the engine's state.
@@ -51,9 +82,6 @@ func (e *Engine) Snapshot() (Snapshot, error) {
 				sn.Outbox[it.Key.Kind] = m
 			}
 			m[it.State.String()]++
-			if it.State.Pending() {
-				sn.Depth++
-			}
 		}
 		ps, err := tx.ProcessedSince(time.Time{})
 		if err != nil {
@@ -64,25 +92,14 @@ func (e *Engine) Snapshot() (Snapshot, error) {
 				sn.Replies[p.Kind]++
 			}
 		}
-		open, err := tx.Reviews(outreach.ReviewOpen)
-		if err != nil {
-			return err
-		}
-		sn.ReviewOpen = len(open)
 		ms, err := tx.Missions()
 		if err != nil {
 			return err
 		}
 		sn.Unreachable = len(outreach.Cover(ms).Unreachable)
-		return e.eachReminder(tx, func(d Due, st reminderState) error {
-			if st.Missed {
-				sn.MissedReminders++
-			}
-			if !st.Done && d.At.After(now) && (sn.NextReminder.IsZero() || d.At.Before(sn.NextReminder)) {
-				sn.NextReminder = d.At
-			}
-			return nil
-		})
+		q, err := e.queue(tx, now)
+		sn.Depth, sn.ReviewOpen, sn.NextReminder, sn.MissedReminders = q.Depth, q.ReviewOpen, q.NextReminder, q.MissedReminders
+		return err
 	})
 	return sn, err
 }

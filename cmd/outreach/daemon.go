@@ -541,7 +541,12 @@ func (d *daemon) startReminders(ctx context.Context) func() {
 
 // statusLine says what the daemon is doing, for systemd's STATUS.
 func (d *daemon) statusLine() string {
-	depth, reviewOpen, err := d.e.Queue()
+	q, err := d.e.Queue()
+	return d.statusText(q, err)
+}
+
+// statusText is the status line for the engine's Queue q (read with err).
+func (d *daemon) statusText(q jobs.Queue, err error) string {
 	if err != nil {
 		return "store unreadable: " + err.Error()
 	}
@@ -559,7 +564,7 @@ func (d *daemon) statusLine() string {
 		act += fmt.Sprintf(" (smtp failing, %d attempts)", d.smtpFailing)
 	}
 	d.mu.Unlock()
-	return fmt.Sprintf("%s; outbox %d waiting; review %d; %s", act, depth, reviewOpen, imap)
+	return fmt.Sprintf("%s; outbox %d waiting; review %d; %s", act, q.Depth, q.ReviewOpen, imap)
 }
 
 // How often the daemon looks whether the store can be written (free
@@ -622,13 +627,13 @@ func cpuSeconds() float64 {
 }
 
 func (d *daemon) health() admin.Health {
-	h := admin.Health{OK: true, Daemon: true, Store: "ok", Status: d.statusLine(), CPUSeconds: cpuSeconds()}
-	sn, err := d.e.Snapshot()
+	q, err := d.e.Queue()
+	h := admin.Health{OK: true, Daemon: true, Store: "ok", Status: d.statusText(q, err), CPUSeconds: cpuSeconds()}
 	if err != nil {
 		h.OK, h.Store = false, err.Error()
 		return h
 	}
-	h.OutboxDepth, h.ReviewOpen, h.NextDue = sn.Depth, sn.ReviewOpen, sn.NextReminder
+	h.OutboxDepth, h.ReviewOpen, h.NextDue = q.Depth, q.ReviewOpen, q.NextReminder
 	w := d.storeWritability()
 	h.StoreWrite = &w
 	if !w.Writable {
