@@ -8,7 +8,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 )
@@ -45,23 +44,7 @@ func dotStuff(data []byte) []byte {
 // nothing else: no store, no rendering, no retries, no deadlines.
 func sendRaw(tb testing.TB, addr string, conns, n int, msgs []preRendered) {
 	tb.Helper()
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	errs := make(chan error, conns)
-	for range conns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs <- rawLoop(addr, n, msgs, &next)
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			tb.Fatalf("raw loop: %v", err)
-		}
-	}
+	onConnections(tb, "raw loop", conns, func(next *atomic.Int64) error { return rawLoop(addr, n, msgs, next) })
 }
 
 func rawLoop(addr string, n int, msgs []preRendered, next *atomic.Int64) error {

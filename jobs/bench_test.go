@@ -178,6 +178,13 @@ func preRender(tb testing.TB, e *Engine, dir string) []preRendered {
 // net/textproto's dot-writer, byte by byte.
 func sendBare(tb testing.TB, addr string, conns, n int, msgs []preRendered) {
 	tb.Helper()
+	onConnections(tb, "bare loop", conns, func(next *atomic.Int64) error { return bareLoop(addr, n, msgs, next) })
+}
+
+// onConnections runs loop on conns goroutines at once, sharing next (the
+// index of the next message to send), and fails tb with the first error.
+func onConnections(tb testing.TB, what string, conns int, loop func(next *atomic.Int64) error) {
+	tb.Helper()
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	errs := make(chan error, conns)
@@ -185,57 +192,58 @@ func sendBare(tb testing.TB, addr string, conns, n int, msgs []preRendered) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c, err := gosmtp.Dial(addr)
-			if err != nil {
-				errs <- err
-				return
-			}
-			defer c.Close()
-			if err := c.Hello("bench.example"); err != nil {
-				errs <- err
-				return
-			}
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= n {
-					errs <- c.Quit()
-					return
-				}
-				m := msgs[i%len(msgs)]
-				data, err := os.ReadFile(m.path)
-				if err == nil {
-					err = c.Mail("<" + m.from + ">")
-				}
-				for _, r := range m.to {
-					if err == nil {
-						err = c.Rcpt("<" + r + ">")
-					}
-				}
-				var w interface {
-					Write([]byte) (int, error)
-					Close() error
-				}
-				if err == nil {
-					w, err = c.Data()
-				}
-				if err == nil {
-					_, err = w.Write(data)
-				}
-				if err == nil {
-					err = w.Close()
-				}
-				if err != nil {
-					errs <- fmt.Errorf("message %d: %w", i, err)
-					return
-				}
-			}
+			errs <- loop(&next)
 		}()
 	}
 	wg.Wait()
 	close(errs)
 	for err := range errs {
 		if err != nil {
-			tb.Fatalf("bare loop: %v", err)
+			tb.Fatalf("%s: %v", what, err)
+		}
+	}
+}
+
+// bareLoop is one connection of sendBare.
+func bareLoop(addr string, n int, msgs []preRendered, next *atomic.Int64) error {
+	c, err := gosmtp.Dial(addr)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if err := c.Hello("bench.example"); err != nil {
+		return err
+	}
+	for {
+		i := int(next.Add(1)) - 1
+		if i >= n {
+			return c.Quit()
+		}
+		m := msgs[i%len(msgs)]
+		data, err := os.ReadFile(m.path)
+		if err == nil {
+			err = c.Mail("<" + m.from + ">")
+		}
+		for _, r := range m.to {
+			if err == nil {
+				err = c.Rcpt("<" + r + ">")
+			}
+		}
+		var w interface {
+			Write([]byte) (int, error)
+			Close() error
+		}
+		if err == nil {
+			w, err = c.Data()
+		}
+		if err == nil {
+			_, err = w.Write(data)
+		}
+		if err == nil {
+			err = w.Close()
+		}
+		if err != nil {
+			return fmt.Errorf("message %d: %w", i, err)
 		}
 	}
 }
