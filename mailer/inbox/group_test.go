@@ -129,9 +129,7 @@ func TestGroupRefusedIsHandedOverOneByOne(t *testing.T) {
 	if err != nil || st.Fetched != 2 || st.Filed != 2 || st.LastUID != 4 {
 		t.Fatalf("second sync: %+v, %v", st, err)
 	}
-	if ids := messageIDs(ts.contents(t, "processed")); len(ids) != 4 {
-		t.Errorf("processed holds %v", ids)
-	}
+	wantHeld(t, ts, "processed", 4)
 	g.assertOnce(t)
 }
 
@@ -186,11 +184,7 @@ func TestGroupRecordedThenCrashFilesOnRestart(t *testing.T) {
 // them, across fetched groups; what is left is moved once the mailbox is
 // read, a MOVE a folder.
 func TestRecordedMessagesMovedInGroupsOfMoveGroup(t *testing.T) {
-	ts := startServer(t, serverOpts{})
-	p := startProxy(t, ts.addr)
-	for i := 1; i <= 12; i++ {
-		ts.append(t, "INBOX", testMessage(i, 0))
-	}
+	ts, p := proxiedInbox(t, 12)
 	g := &groupRecorder{recorder: newRecorder()}
 	g.folder = func(m Message) string {
 		if m.UID == 7 {
@@ -210,12 +204,8 @@ func TestRecordedMessagesMovedInGroupsOfMoveGroup(t *testing.T) {
 	if got := p.commandArgs(" UID MOVE "); !slices.Equal(got, want) {
 		t.Errorf("UID MOVE commands %q, want %q", got, want)
 	}
-	if ids := messageIDs(ts.contents(t, "processed")); len(ids) != 11 {
-		t.Errorf("processed holds %v, want 11", ids)
-	}
-	if ids := messageIDs(ts.contents(t, "INBOX")); len(ids) != 0 {
-		t.Errorf("INBOX still holds %v", ids)
-	}
+	wantHeld(t, ts, "processed", 11)
+	wantHeld(t, ts, "INBOX", 0)
 	g.assertOnce(t)
 }
 
@@ -224,11 +214,7 @@ func TestRecordedMessagesMovedInGroupsOfMoveGroup(t *testing.T) {
 // each where the Handler said the first time, records nothing twice, and
 // reads on.
 func TestCrashBeforeMovingRecordedGroupsFilesOnRestart(t *testing.T) {
-	ts := startServer(t, serverOpts{})
-	p := startProxy(t, ts.addr)
-	for i := 1; i <= 12; i++ {
-		ts.append(t, "INBOX", testMessage(i, 0))
-	}
+	ts, p := proxiedInbox(t, 12)
 	g := &groupRecorder{recorder: newRecorder()}
 	g.folder = func(m Message) string {
 		if m.UID == 2 {
@@ -270,12 +256,8 @@ func TestCrashBeforeMovingRecordedGroupsFilesOnRestart(t *testing.T) {
 	if ids := messageIDs(ts.contents(t, "review")); !slices.Equal(ids, []string{"<reply-2@mfa.example>"}) {
 		t.Errorf("review holds %v", ids)
 	}
-	if ids := messageIDs(ts.contents(t, "processed")); len(ids) != 11 {
-		t.Errorf("processed holds %v, want 11", ids)
-	}
-	if ids := messageIDs(ts.contents(t, "INBOX")); len(ids) != 0 {
-		t.Errorf("INBOX still holds %v", ids)
-	}
+	wantHeld(t, ts, "processed", 11)
+	wantHeld(t, ts, "INBOX", 0)
 }
 
 // A sync cancelled between recording and filing files nothing it did not
@@ -283,11 +265,7 @@ func TestCrashBeforeMovingRecordedGroupsFilesOnRestart(t *testing.T) {
 // recorded is filed then or, kept for the next connection, by the next
 // sync, which reads the rest; nothing is handed over twice.
 func TestCancelledSyncLosesNothingRecorded(t *testing.T) {
-	ts := startServer(t, serverOpts{})
-	p := startProxy(t, ts.addr)
-	for i := 1; i <= 9; i++ {
-		ts.append(t, "INBOX", testMessage(i, 0))
-	}
+	ts, p := proxiedInbox(t, 9)
 	g := &groupRecorder{recorder: newRecorder()}
 	g.folder = toFolder("processed")
 	ctx, cancel := context.WithCancel(context.Background())
@@ -317,23 +295,15 @@ func TestCancelledSyncLosesNothingRecorded(t *testing.T) {
 	if err != nil || st.Fetched != 3 || st.Filed != 3 || st.LastUID != 9 {
 		t.Fatalf("next sync: %+v, %v", st, err)
 	}
-	if ids := messageIDs(ts.contents(t, "processed")); len(ids) != 9 {
-		t.Errorf("processed holds %v, want all 9", ids)
-	}
-	if ids := messageIDs(ts.contents(t, "INBOX")); len(ids) != 0 {
-		t.Errorf("INBOX still holds %v", ids)
-	}
+	wantHeld(t, ts, "processed", 9)
+	wantHeld(t, ts, "INBOX", 0)
 	g.assertOnce(t)
 }
 
 // A sync that finds many messages moves at least a tenth of them at once:
 // on a Maildir server each MOVE costs in proportion to the mailbox.
 func TestMoveGroupGrowsWithTheBacklog(t *testing.T) {
-	ts := startServer(t, serverOpts{})
-	p := startProxy(t, ts.addr)
-	for i := 1; i <= 40; i++ {
-		ts.append(t, "INBOX", testMessage(i, 0))
-	}
+	_, p := proxiedInbox(t, 40)
 	g := &groupRecorder{recorder: newRecorder()}
 	g.folder = toFolder("processed")
 	w, _ := newTestWatcher(t, p.addr(), g, nil)
@@ -346,4 +316,25 @@ func TestMoveGroupGrowsWithTheBacklog(t *testing.T) {
 		t.Errorf("UID MOVE commands %q, want 10 of 4 messages", got)
 	}
 	g.assertOnce(t)
+}
+
+// proxiedInbox starts a server whose INBOX holds test messages 1 to n, and
+// a proxy in front of it that records the commands and can cut the
+// connection.
+func proxiedInbox(t *testing.T, n int) (*testServer, *faultProxy) {
+	t.Helper()
+	ts := startServer(t, serverOpts{})
+	p := startProxy(t, ts.addr)
+	for i := 1; i <= n; i++ {
+		ts.append(t, "INBOX", testMessage(i, 0))
+	}
+	return ts, p
+}
+
+// wantHeld checks that mailbox holds n messages.
+func wantHeld(t *testing.T, ts *testServer, mailbox string, n int) {
+	t.Helper()
+	if ids := messageIDs(ts.contents(t, mailbox)); len(ids) != n {
+		t.Errorf("%s holds %v, want %d", mailbox, ids, n)
+	}
 }
