@@ -579,11 +579,112 @@ func (p *Pending) Abandon() {
 	p.c.sender.log.Debug("mailer: message abandoned before the end of data", "message_id", p.m.MessageID)
 }
 
+// FinishThen ends p's data and opens next's transaction in the same round
+// trip: the end of data and next's MAIL FROM, RCPT TO (and DATA, for a
+// single recipient) go out together, as RFC 2920 §3.1 allows (a group may
+// begin with message content, and MAIL and RCPT may stand anywhere in
+// it), and p's reply is read first. It returns p's outcome, as Finish does,
+// and next's opened transaction, whose replies are read by Opened.Begin;
+// exactly one of its Begin and Abandon must be called.
+//
+// The Opened is nil when next did not go out: the server does not offer
+// PIPELINING, next does not render, ctx has ended, or the connection
+// failed. next is then as if never tried, and p's outcome is Finish's.
+func (p *Pending) FinishThen(ctx context.Context, next *message.Message) (*Opened, error) {
+	if p.ended {
+		return nil, &Error{Op: OpDataEnd, Err: errors.New("message already finished or abandoned")}
+	}
+	c := p.c
+	data, rerr := next.Render()
+	if ok, _ := c.client.Extension("PIPELINING"); !ok || rerr != nil || ctx.Err() != nil {
+		return nil, p.Finish()
+	}
+	from, rcpts := next.Envelope()
+	withData := c.dataWithEnvelope(rcpts)
+	c.deadline()
+	if err := p.dot.Close(); err != nil {
+		return nil, p.end(c.fail(OpData, "", err))
+	}
+	c.deadline()
+	werr := c.writeEnvelope(from, rcpts, withData)
+	c.deadline()
+	_, reply, err := c.client.Text.ReadResponse(250)
+	if err != nil {
+		err = c.failReset(OpDataEnd, "", err, false)
+	}
+	if err = p.settle(err); err == nil {
+		c.sender.log.Debug("mailer: message accepted", "message_id", p.m.MessageID, "recipients", p.rcpts, "bytes", p.size, "reply", reply)
+	}
+	if werr != nil || c.broken.Load() || ctx.Err() != nil {
+		// next's commands went out, whole or in part, and will not be
+		// followed up: the session's state is the server's guess, and
+		// the connection is given up (once in DATA, whatever came next
+		// would be taken for content).
+		c.broken.Store(true)
+		_ = c.raw.Close()
+		c.mu.Unlock()
+		return nil, err
+	}
+	stop := context.AfterFunc(ctx, func() {
+		c.broken.Store(true)
+		_ = c.raw.Close()
+	})
+	return &Opened{p: &Pending{c: c, m: next, ctx: ctx, stop: stop, size: len(data), rcpts: len(rcpts)},
+		data: data, rcpts: rcpts, withData: withData}, err
+}
+
+// Opened is a transaction whose commands went out behind the end of data
+// of the message before it (FinishThen), their replies not yet read. It
+// holds its connection until Begin or Abandon.
+type Opened struct {
+	p        *Pending
+	data     []byte
+	rcpts    []string
+	withData bool
+	used     bool
+}
+
+// Begin reads the replies to the transaction's commands and transmits the
+// content, all but its end of data, as Conn.Begin does after writing them,
+// with the same errors.
+func (o *Opened) Begin() (*Pending, error) {
+	if o.used {
+		return nil, &Error{Op: OpSend, Err: errors.New("transaction already taken up or abandoned")}
+	}
+	o.used = true
+	c := o.p.c
+	if err := c.readEnvelope(o.rcpts, o.withData); err != nil {
+		return nil, o.p.end(err)
+	}
+	dot, err := c.content(o.data, o.withData)
+	if err != nil {
+		return nil, o.p.end(err)
+	}
+	o.p.dot = dot
+	return o.p, nil
+}
+
+// Abandon gives the transaction up: the connection is closed, so nothing
+// of it is delivered, and is broken afterwards.
+func (o *Opened) Abandon() {
+	if o.used {
+		return
+	}
+	o.used = true
+	o.p.Abandon()
+}
+
 // end releases the connection and classifies err as Send does.
 func (p *Pending) end(err error) error {
+	defer p.c.mu.Unlock()
+	return p.settle(err)
+}
+
+// settle ends p and classifies err as Send does, keeping the connection
+// held: the caller releases it, or hands it on (FinishThen).
+func (p *Pending) settle(err error) error {
 	p.ended = true
 	c := p.c
-	defer c.mu.Unlock()
 	if !p.stop() && err != nil {
 		c.broken.Store(true)
 		op := OpSend
@@ -606,21 +707,29 @@ const dataChunk = 32 << 10
 // open starts one mail transaction (RFC 5321 §3.3) and writes the content,
 // leaving the end of data to be written with the returned dot-writer.
 func (c *Conn) open(from string, rcpts []string, data []byte) (io.WriteCloser, error) {
-	cl := c.client
-	// With PIPELINING and a single recipient, DATA goes out with MAIL and
-	// RCPT (RFC 2920 §3.1): one round trip less per message. If the
-	// recipient is refused there is no valid recipient, so the server
-	// refuses DATA too, and nothing is sent. With several recipients, DATA
-	// waits for every RCPT reply: one refused among others accepted would
-	// get 354, and a transaction in DATA can only be given up by closing
-	// the connection.
-	withData := len(rcpts) == 1
-	if ok, _ := cl.Extension("PIPELINING"); !ok {
-		withData = false
-	}
+	withData := c.dataWithEnvelope(rcpts)
 	if err := c.envelope(from, rcpts, withData); err != nil {
 		return nil, err
 	}
+	return c.content(data, withData)
+}
+
+// dataWithEnvelope reports whether DATA goes out with MAIL and RCPT: with
+// PIPELINING and a single recipient (RFC 2920 §3.1), one round trip less
+// per message. If the recipient is refused there is no valid recipient, so
+// the server refuses DATA too, and nothing is sent. With several
+// recipients, DATA waits for every RCPT reply: one refused among others
+// accepted would get 354, and a transaction in DATA can only be given up
+// by closing the connection.
+func (c *Conn) dataWithEnvelope(rcpts []string) bool {
+	ok, _ := c.client.Extension("PIPELINING")
+	return ok && len(rcpts) == 1
+}
+
+// content sends DATA unless it went with the envelope, and writes the
+// content, leaving the end of data to the returned dot-writer.
+func (c *Conn) content(data []byte, withData bool) (io.WriteCloser, error) {
+	cl := c.client
 	var dot io.WriteCloser
 	if withData {
 		dot = cl.Text.DotWriter()
@@ -666,6 +775,17 @@ func (c *Conn) envelope(from string, rcpts []string, withData bool) error {
 		}
 		return nil
 	}
+	c.deadline()
+	if err := c.writeEnvelope(from, rcpts, withData); err != nil {
+		return c.fail(OpMail, "", err)
+	}
+	return c.readEnvelope(rcpts, withData)
+}
+
+// writeEnvelope writes MAIL FROM, the RCPT TOs and, when withData is set,
+// DATA, together (PIPELINING only), without reading any reply.
+func (c *Conn) writeEnvelope(from string, rcpts []string, withData bool) error {
+	cl := c.client
 	// The MAIL command as go-mail's Client.Mail writes it.
 	mail := "MAIL FROM:<" + from + ">"
 	if ok, _ := cl.Extension("8BITMIME"); ok {
@@ -675,7 +795,6 @@ func (c *Conn) envelope(from string, rcpts []string, withData bool) error {
 		mail += " SMTPUTF8"
 	}
 	bw := cl.Text.Writer.W
-	c.deadline()
 	bw.WriteString(mail + "\r\n")
 	for _, r := range rcpts {
 		bw.WriteString("RCPT TO:<" + r + ">\r\n")
@@ -683,9 +802,12 @@ func (c *Conn) envelope(from string, rcpts []string, withData bool) error {
 	if withData {
 		bw.WriteString("DATA\r\n")
 	}
-	if err := bw.Flush(); err != nil {
-		return c.fail(OpMail, "", err)
-	}
+	return bw.Flush()
+}
+
+// readEnvelope reads the replies to the commands writeEnvelope wrote.
+func (c *Conn) readEnvelope(rcpts []string, withData bool) error {
+	cl := c.client
 	// Every reply is read, so the next command meets its own; the first
 	// refusal is the one reported (after a refused MAIL, the RCPTs are
 	// refused as out of sequence, and DATA after a refusal for want of a
@@ -819,7 +941,14 @@ func crlfOnly(b []byte) bool {
 
 // fail classifies err from op. A refused command resets the transaction so
 // the connection can carry the next message; anything else breaks it.
-func (c *Conn) fail(op, rcpt string, err error) *Error {
+func (c *Conn) fail(op, rcpt string, err error) *Error { return c.failReset(op, rcpt, err, true) }
+
+// failReset is fail, resetting the transaction after a refusal only when
+// reset is set: a refused end of data ends the transaction by itself (RFC
+// 5321 §4.1.1.4), and when the next transaction's commands are already on
+// their way (FinishThen) an RSET would meet their replies instead of its
+// own.
+func (c *Conn) failReset(op, rcpt string, err error, reset bool) *Error {
 	e, usable := classify(op, err)
 	e.Recipient = rcpt
 	if e.Code == 552 && op == OpRcpt {
@@ -837,7 +966,7 @@ func (c *Conn) fail(op, rcpt string, err error) *Error {
 		// permanent connection error rather than failing each message.
 		usable = false
 	}
-	if usable {
+	if usable && reset {
 		c.deadline()
 		if rerr := c.client.Reset(); rerr != nil {
 			usable = false

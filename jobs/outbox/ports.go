@@ -35,7 +35,6 @@ type Sender interface {
 
 // Conn is one SMTP connection (see mailer.Conn).
 type Conn interface {
-	Send(ctx context.Context, m *message.Message) error
 	// Begin transmits m, all but its end of data; on error the Pending
 	// is nil.
 	Begin(ctx context.Context, m *message.Message) (Pending, error)
@@ -44,9 +43,20 @@ type Conn interface {
 }
 
 // Pending is a message transmitted but its end of data (see
-// mailer.Pending): exactly one of Finish and Abandon is called.
+// mailer.Pending): exactly one of Finish, FinishThen and Abandon is called.
 type Pending interface {
 	Finish() error
+	// FinishThen is Finish, with next's transaction opened in the same
+	// round trip; the Opened is nil when next did not go out.
+	FinishThen(ctx context.Context, next *message.Message) (Opened, error)
+	Abandon()
+}
+
+// Opened is a transaction opened behind the end of data of the message
+// before it (see mailer.Opened): exactly one of Begin and Abandon is
+// called.
+type Opened interface {
+	Begin() (Pending, error)
 	Abandon()
 }
 

@@ -29,9 +29,30 @@ func (a smtpSender) Dial(ctx context.Context) (Conn, error) {
 type smtpConn struct{ *mailer.Conn }
 
 func (c smtpConn) Begin(ctx context.Context, m *message.Message) (Pending, error) {
-	p, err := c.Conn.Begin(ctx, m)
+	return pending(c.Conn.Begin(ctx, m))
+}
+
+// pending gives the Pending port of p, nil when p is.
+func pending(p *mailer.Pending, err error) (Pending, error) {
 	if p == nil {
 		return nil, err
 	}
-	return p, err
+	return smtpPending{p}, err
 }
+
+// smtpPending is a *mailer.Pending whose FinishThen returns the Opened
+// port.
+type smtpPending struct{ *mailer.Pending }
+
+func (p smtpPending) FinishThen(ctx context.Context, next *message.Message) (Opened, error) {
+	o, err := p.Pending.FinishThen(ctx, next)
+	if o == nil {
+		return nil, err
+	}
+	return smtpOpened{o}, err
+}
+
+// smtpOpened is a *mailer.Opened whose Begin returns the Pending port.
+type smtpOpened struct{ *mailer.Opened }
+
+func (o smtpOpened) Begin() (Pending, error) { return pending(o.Opened.Begin()) }
