@@ -420,3 +420,54 @@ func TestJournalFaultRecordsDeliveriesInTheStore(t *testing.T) {
 		})
 	}
 }
+
+// TestNextBatchClaimedWhileTheLastGoes: while the server has yet to answer
+// the end of data of a batch's last message, the next batch is already
+// claimed (in sending, not yet transmitted): claiming it does not leave the
+// connection idle between batches. Every message checks, before the
+// server answers it, that unless nothing is left to claim, some other
+// message is claimed and waiting to go.
+func TestNextBatchClaimedWhileTheLastGoes(t *testing.T) {
+	var f *fixture
+	bare := func(id string) string { return strings.Trim(strings.TrimSpace(id), "<>") }
+	transmitted := map[string]bool{}
+	var idle []string
+	f = newFixture(t, smtptest.Hooks{Data: func(m *smtptest.Message) error {
+		transmitted[bare(m.MessageID)] = true
+		for deadline := time.Now().Add(2 * time.Second); ; time.Sleep(time.Millisecond) {
+			var waiting, ready int
+			err := f.st.View(func(tx *store.Tx) error {
+				items, err := tx.SendingItems()
+				for _, it := range items {
+					if !transmitted[bare(it.MessageID)] {
+						ready++
+					}
+				}
+				waiting = tx.Waiting()
+				return err
+			})
+			if err != nil {
+				return err
+			}
+			if waiting == 0 || ready > 0 {
+				return nil
+			}
+			if time.Now().After(deadline) {
+				idle = append(idle, m.MessageID)
+				return nil
+			}
+		}
+	}})
+	if _, err := f.e.Invite("", "test"); err != nil {
+		t.Fatal(err)
+	}
+	if out := flush(t, f, 0); out.Sent != 195 || out.Failed+out.Deferred+out.Waiting != 0 {
+		t.Fatalf("flush: %+v", out)
+	}
+	if len(f.smtp.Messages()) != 195 {
+		t.Fatalf("server received %d messages", len(f.smtp.Messages()))
+	}
+	if len(idle) > 0 {
+		t.Fatalf("%d messages went with nothing else claimed while more waited: %v", len(idle), idle)
+	}
+}

@@ -369,6 +369,9 @@ type loop struct {
 	// of the message before it: the next send takes it up.
 	opened Opened
 	ahead  chan batchResult // the next batch, being composed
+	// claiming is the next batch's claim, committed while the last
+	// message of this one is finished (see sendJournaling).
+	claiming chan claimResult
 	// journalWarned: the journal's failure was logged (once per run).
 	journalWarned bool
 }
@@ -382,6 +385,12 @@ func (w *loop) finish() {
 		// Never ended: nothing of it is delivered.
 		w.opened.Abandon()
 		w.opened = nil
+	}
+	if w.claiming != nil {
+		// Claimed and never sent: put back below with the rest.
+		if got, _, _, err := w.takeClaim(); err == nil {
+			w.claimed = append(w.claimed, got...)
+		}
 	}
 	if w.conn != nil {
 		w.conn.Close()
@@ -466,30 +475,27 @@ const (
 // for the next message due, or stops when that is past the deadline.
 func (w *loop) claimNext(ctx context.Context) (int, error) {
 	o := w.o
-	cands, err := w.candidates()
+	var (
+		got         []claimedMsg
+		wait        time.Time
+		retry       bool
+		err         error
+		hadOutcomes bool
+	)
+	if w.claiming != nil {
+		// Claimed while the message before was finished; that message's
+		// outcome (prev) is made durable before the next goes, as always.
+		hadOutcomes = true
+		got, wait, retry, err = w.takeClaim()
+	} else {
+		hadOutcomes = w.prev != nil || len(w.journaled) > 0
+		prev, journaled := w.prev, w.journaled
+		w.prev, w.journaled = nil, nil
+		got, wait, retry, err = w.settle(w.claimBatch(prev, journaled))
+	}
 	if err != nil {
 		return claimStop, err
 	}
-	hadOutcomes := w.prev != nil || len(w.journaled) > 0
-	got, wait, retry, err := o.claim(w.prev, w.journaled, cands)
-	o.DropMapped(false)
-	for _, p := range cands {
-		if !slices.ContainsFunc(got, func(c claimedMsg) bool { return c.item.ID == p.item.ID }) {
-			o.release(p.item.ID)
-		}
-	}
-	if err != nil {
-		return claimStop, err
-	}
-	if w.prev != nil {
-		w.recorded(w.prev)
-		w.prev = nil
-	}
-	for _, r := range w.journaled {
-		w.recorded(r)
-	}
-	o.journalRecorded(len(w.journaled))
-	w.journaled = nil
 	if len(got) > 0 {
 		w.claimed = got
 		// Compose the next batch while this one is sent.
@@ -510,6 +516,62 @@ func (w *loop) claimNext(ctx context.Context) (int, error) {
 		return claimStop, err
 	}
 	return claimAgain, nil
+}
+
+// claimResult is a claim's outcome, with what it was given to record.
+type claimResult struct {
+	prev      *result
+	journaled []*result
+	cands     []*prepared
+	got       []claimedMsg
+	wait      time.Time
+	again     bool
+	err       error
+}
+
+// claimBatch claims the next batch (composed ahead, or now), recording
+// prev and journaled in the same commit.
+func (w *loop) claimBatch(prev *result, journaled []*result) claimResult {
+	r := claimResult{prev: prev, journaled: journaled}
+	if r.cands, r.err = w.candidates(); r.err != nil {
+		return r
+	}
+	r.got, r.wait, r.again, r.err = w.o.claim(prev, journaled, r.cands)
+	w.o.DropMapped(false)
+	return r
+}
+
+// takeClaim waits for the claim started in the background and settles it.
+func (w *loop) takeClaim() ([]claimedMsg, time.Time, bool, error) {
+	r := <-w.claiming
+	w.claiming = nil
+	return w.settle(r)
+}
+
+// settle lets go of the candidates not claimed and counts the outcomes
+// the claim recorded; when it failed, they are the loop's to record again.
+func (w *loop) settle(r claimResult) ([]claimedMsg, time.Time, bool, error) {
+	o := w.o
+	for _, p := range r.cands {
+		if !slices.ContainsFunc(r.got, func(c claimedMsg) bool { return c.item.ID == p.item.ID }) {
+			o.release(p.item.ID)
+		}
+	}
+	if r.err != nil {
+		if r.prev != nil {
+			w.prev = r.prev
+		}
+		w.journaled = append(r.journaled, w.journaled...)
+		return nil, time.Time{}, false, r.err
+	}
+	if r.prev != nil {
+		w.recorded(r.prev)
+	}
+	for _, j := range r.journaled {
+		w.recorded(j)
+	}
+	o.journalRecorded(len(r.journaled))
+	return r.got, r.wait, r.again, nil
 }
 
 // candidates are the messages to claim: the batch composed ahead, or one
@@ -637,6 +699,16 @@ func (w *loop) sendJournaling(ctx context.Context, c claimedMsg) (sendErr, stopE
 	w.claimed = w.claimed[1:]
 	if beginErr != nil {
 		return beginErr, nil
+	}
+	if len(w.claimed) == 0 && w.prev == nil && ctx.Err() == nil && !o.draining.Load() {
+		// c is the batch's last: the next batch is claimed, with the
+		// deliveries journaled so far, while c's end of data travels,
+		// instead of after it with the connection idle.
+		journaled := w.journaled
+		w.journaled = nil
+		ch := make(chan claimResult, 1)
+		w.claiming = ch
+		go func() { ch <- w.claimBatch(nil, journaled) }()
 	}
 	return w.end(ctx, pending), nil
 }
