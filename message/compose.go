@@ -707,7 +707,10 @@ func qEncode(s string) string {
 			c == '!', c == '*', c == '+', c == '-', c == '/':
 			b.WriteByte(c)
 		default:
-			fmt.Fprintf(&b, "=%02X", c)
+			const upperhex = "0123456789ABCDEF"
+			b.WriteByte('=')
+			b.WriteByte(upperhex[c>>4])
+			b.WriteByte(upperhex[c&0x0f])
 		}
 	}
 	return b.String()

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"mime"
-	"mime/quotedprintable"
 	"slices"
 	"strings"
 )
@@ -143,13 +142,81 @@ func (w *writer) multipartType(kind string) {
 }
 
 // quotedPrintable writes s quoted-printable (RFC 2045 §6.7) with CRLF line
-// breaks, as mime/quotedprintable does.
-func (w *writer) quotedPrintable(s string) error {
-	qp := quotedprintable.NewWriter(w)
-	if _, err := qp.Write([]byte(s)); err != nil {
-		return err
+// breaks, byte for byte as mime/quotedprintable's Writer does (a test
+// checks it against that Writer): lines of at most 76 characters with soft
+// line breaks, "=", controls and bytes past "~" encoded, a space or tab
+// before a line break or at the end encoded, and CR, LF or CRLF written
+// CRLF. It appends straight to the message's buffer, a run of plain bytes
+// at a time, where the Writer goes byte by byte through a line buffer.
+func (w *writer) quotedPrintable(s string) {
+	const maxLine = 76 // as mime/quotedprintable's lineMaxLen
+	buf := w.buf
+	n := 0      // bytes on the current line
+	cr := false // the last line break written was a CR
+	for k := 0; k < len(s); {
+		c := s[k]
+		switch {
+		case qpPlain(c):
+			j := k + 1
+			for j < len(s) && qpPlain(s[j]) {
+				j++
+			}
+			for k < j {
+				if n == maxLine-1 {
+					buf = append(buf, '=', '\r', '\n')
+					n = 0
+				}
+				m := min(j-k, maxLine-1-n)
+				buf = append(buf, s[k:k+m]...)
+				n += m
+				k += m
+			}
+			cr = false
+		case c == '\n' || c == '\r':
+			k++
+			if cr && c == '\n' {
+				cr = false
+				continue
+			}
+			cr = c == '\r'
+			buf, n = qpLastByte(buf, n)
+			buf = append(buf, '\r', '\n')
+			n = 0
+		default:
+			// Encoded; a CR just before stays pending, as in the Writer.
+			k++
+			buf, n = qpEncode(buf, n, c)
+		}
 	}
-	return qp.Close()
+	w.buf, _ = qpLastByte(buf, n)
+}
+
+// qpPlain reports whether quoted-printable writes c as itself.
+func qpPlain(c byte) bool {
+	return c >= '!' && c <= '~' && c != '=' || c == ' ' || c == '\t'
+}
+
+// qpEncode appends c as "=XX" to a line of n bytes, after a soft line
+// break when the line has no room for it.
+func qpEncode(buf []byte, n int, c byte) ([]byte, int) {
+	const upperhex = "0123456789ABCDEF"
+	if 76-1-n < 3 {
+		buf = append(buf, '=', '\r', '\n')
+		n = 0
+	}
+	return append(buf, '=', upperhex[c>>4], upperhex[c&0x0f]), n + 3
+}
+
+// qpLastByte encodes the line's last byte when it is a space or a tab,
+// which would otherwise end a line.
+func qpLastByte(buf []byte, n int) ([]byte, int) {
+	if n == 0 {
+		return buf, n
+	}
+	if c := buf[len(buf)-1]; c == ' ' || c == '\t' {
+		return qpEncode(buf[:len(buf)-1], n-1, c)
+	}
+	return buf, n
 }
 
 // base64Lines writes data base64 encoded in lines of 76 characters, each
@@ -190,7 +257,8 @@ func (w *writer) bodyContent(b body) error {
 		w.base64Lines(b.data)
 		return nil
 	}
-	return w.quotedPrintable(b.text)
+	w.quotedPrintable(b.text)
+	return nil
 }
 
 // Render validates m and returns its RFC 5322 bytes (those Prepare kept,
