@@ -149,3 +149,27 @@ func (s *Set) check(p *problems) {
 		}
 	}
 }
+
+// memoizeBlocks is unset by tests to load templates without the memo, to
+// compare with.
+var memoizeBlocks = true
+
+// memoize keeps the output of the sessions block of every kind, checked
+// against the samples (kindTemplates.memoize).
+func (s *Set) memoize() {
+	if !memoizeBlocks {
+		return
+	}
+	data := samples()
+	for _, k := range Kinds() {
+		for _, l := range k.languages() {
+			var views []*View
+			for _, d := range data {
+				if v, err := s.view(k, l, d); err == nil {
+					views = append(views, v)
+				}
+			}
+			s.kinds[setKey{l, k}].memoize(views)
+		}
+	}
+}
