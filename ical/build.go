@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -147,21 +148,95 @@ func Publish(name string, evs []Event, opts ...Option) ([]byte, error) {
 // single builds a REQUEST or CANCEL object with one event.
 func single(m method, ev Event, c config) ([]byte, error) {
 	op := strings.ToLower(string(m))
-	if errs := checkEvent(m, ev); len(errs) > 0 {
-		return nil, fmt.Errorf("ical: build %s %q: %w", op, ev.UID, errors.Join(errs...))
+	k := newSharedKey(m, ev, c)
+	sp, ok := lookupShared(k)
+	att, attOK := lookupAttendees(m, ev)
+	if !ok || !attOK || !copyValid(ev) {
+		// The whole check, which the shared parts and attendees kept have
+		// passed already; it also gives every problem of an invalid ev.
+		if errs := checkEvent(m, ev); len(errs) > 0 {
+			return nil, fmt.Errorf("ical: build %s %q: %w", op, ev.UID, errors.Join(errs...))
+		}
 	}
-	sp, err := sharedParts(m, ev, c)
-	if err != nil {
-		return nil, fmt.Errorf("ical: build %s %q: %w", op, ev.UID, err)
+	if !ok {
+		var err error
+		if sp, err = sharedParts(k, ev, c); err != nil {
+			return nil, fmt.Errorf("ical: build %s %q: %w", op, ev.UID, err)
+		}
+	}
+	if !attOK {
+		att = keepAttendees(m, ev)
 	}
 	e := &encoder{}
-	e.buf.Grow(len(sp.head) + len(sp.middle) + len(sp.tail) + 256 + len(ev.UID)*9/8 + 160*len(ev.Attendees))
+	e.buf.Grow(len(sp.head) + len(sp.middle) + len(att) + len(sp.tail) + 128 + len(ev.UID)*9/8)
 	e.buf.Write(sp.head)
 	writeOwnStart(e, ev)
 	e.buf.Write(sp.middle)
-	writeAttendees(e, m, ev)
+	e.buf.Write(att)
 	e.buf.Write(sp.tail)
 	return e.buf.Bytes(), nil
+}
+
+// copyValid reports whether what is the copy's own passes checkEvent: the
+// UID and DTSTAMP. The rest of ev is checked when its shared parts and its
+// attendees are first written, and kept only when valid.
+func copyValid(ev Event) bool {
+	if strings.TrimSpace(ev.UID) == "" || clean(ev.UID) != ev.UID || strings.ContainsAny(ev.UID, "\n\t") {
+		return false
+	}
+	if ev.DTStamp.IsZero() {
+		return false
+	}
+	y := ev.DTStamp.UTC().Year()
+	return y >= 1900 && y <= 9998
+}
+
+// The ATTENDEE lines of one mission's copies are the same in each of them:
+// they are written, and checked (checkAttendees), once and kept.
+type attendeesEntry struct {
+	m         method
+	organizer string // the organizer's address, which no attendee may be
+	attendees []Attendee
+	lines     []byte
+}
+
+// maxCachedAttendees bounds the attendee lines kept: those of the last
+// few missions.
+const maxCachedAttendees = 8
+
+var attendeesCache struct {
+	mu      sync.Mutex
+	entries []attendeesEntry // the most recent first
+}
+
+// lookupAttendees returns the ATTENDEE lines kept for ev's attendees in
+// an object for m.
+func lookupAttendees(m method, ev Event) ([]byte, bool) {
+	attendeesCache.mu.Lock()
+	defer attendeesCache.mu.Unlock()
+	for _, a := range attendeesCache.entries {
+		if a.m == m && a.organizer == ev.Organizer.Email && slices.Equal(a.attendees, ev.Attendees) {
+			return a.lines, true
+		}
+	}
+	return nil, false
+}
+
+// keepAttendees writes ev's ATTENDEE lines, which checkEvent has passed,
+// and keeps them.
+func keepAttendees(m method, ev Event) []byte {
+	e := &encoder{}
+	writeAttendees(e, m, ev)
+	lines := e.buf.Bytes()
+	a := attendeesEntry{m: m, organizer: ev.Organizer.Email, attendees: slices.Clone(ev.Attendees), lines: lines[:len(lines):len(lines)]}
+	attendeesCache.mu.Lock()
+	if len(attendeesCache.entries) < maxCachedAttendees {
+		attendeesCache.entries = append(attendeesCache.entries, attendeesEntry{})
+	}
+	copy(attendeesCache.entries[1:], attendeesCache.entries)
+	attendeesCache.entries[0] = a
+	attendeesCache.mu.Unlock()
+	return a.lines
 }
 
 // An invitation round sends the same event to every mission: the object
@@ -196,15 +271,24 @@ var sharedCache = struct {
 	m  map[sharedKey]shared
 }{m: map[sharedKey]shared{}}
 
-func sharedParts(m method, ev Event, c config) (shared, error) {
-	k := sharedKey{m, c.prodID, ev.Sequence, ev.Start, ev.End, ev.TZ,
+func newSharedKey(m method, ev Event, c config) sharedKey {
+	return sharedKey{m, c.prodID, ev.Sequence, ev.Start, ev.End, ev.TZ,
 		ev.Summary, ev.Location, ev.Description, ev.URL, ev.Organizer, ev.Status}
+}
+
+// lookupShared returns the shared parts kept for k, which are kept only
+// for an event that passed checkEvent.
+func lookupShared(k sharedKey) (shared, bool) {
 	sharedCache.mu.Lock()
 	sp, ok := sharedCache.m[k]
 	sharedCache.mu.Unlock()
-	if ok {
-		return sp, nil
-	}
+	return sp, ok
+}
+
+// sharedParts writes and keeps the shared parts of ev, which has passed
+// checkEvent.
+func sharedParts(k sharedKey, ev Event, c config) (shared, error) {
+	m := k.m
 	e := &encoder{}
 	writeCalendarHeader(e, c, m)
 	if err := writeZones(e, []Event{ev}); err != nil {
@@ -217,7 +301,7 @@ func sharedParts(m method, ev Event, c config) (shared, error) {
 	writeSharedTail(e, m, ev)
 	e.line("END", "VCALENDAR")
 	b := e.buf.Bytes()
-	sp = shared{head: b[:head:head], middle: b[head:middle:middle], tail: b[middle:]}
+	sp := shared{head: b[:head:head], middle: b[head:middle:middle], tail: b[middle:]}
 	sharedCache.mu.Lock()
 	if len(sharedCache.m) >= maxCachedEvents {
 		clear(sharedCache.m)

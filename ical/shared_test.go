@@ -2,7 +2,9 @@ package ical
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -76,4 +78,76 @@ func TestSharedPartsGiveTheWholeObject(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+// TestAttendeesKeptFollowTheEvent: the ATTENDEE lines kept for one copy
+// are used only for the same attendees, in the same method, under the same
+// organizer; a slice changed in place between two builds shows the
+// change; and an event that is invalid only in what is its own (UID,
+// DTSTAMP, attendees) is refused with every problem, as before anything
+// was kept.
+func TestAttendeesKeptFollowTheEvent(t *testing.T) {
+	ev := demoRequest(t)
+	atts := []Attendee{civ, bolivia}
+	ev.Attendees = atts
+	check := func(m method, ev Event) {
+		t.Helper()
+		build := Request
+		if m == methodCancel {
+			build = Cancel
+			ev.Status = "CANCELLED"
+		}
+		got, err := build(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := whole(t, m, ev); !bytes.Equal(got, want) {
+			t.Fatalf("built object differs from the one written whole:\n%s\nwant:\n%s", got, want)
+		}
+	}
+	check(methodRequest, ev)
+	atts[1].PartStat = "ACCEPTED" // changed in place
+	check(methodRequest, ev)
+	atts[1].RSVP = false
+	check(methodRequest, ev)
+	ev.Attendees = []Attendee{lao}
+	check(methodRequest, ev)
+	ev.Attendees = atts
+	check(methodRequest, ev)
+	cancel := ev
+	cancel.Sequence = 1
+	check(methodCancel, cancel)
+	check(methodRequest, ev)
+
+	for name, change := range map[string]func(*Event){
+		"empty UID":            func(e *Event) { e.UID = " " },
+		"UID with a tab":       func(e *Event) { e.UID = "a\tb@x" },
+		"UID not UTF-8":        func(e *Event) { e.UID = "a\xffb@x" },
+		"no DTSTAMP":           func(e *Event) { e.DTStamp = time.Time{} },
+		"DTSTAMP out of range": func(e *Event) { e.DTStamp = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC) },
+		"organizer attends": func(e *Event) {
+			e.Attendees = []Attendee{civ, {Name: "Us", Email: strings.ToUpper(e.Organizer.Email)}}
+		},
+		"twice":              func(e *Event) { e.Attendees = []Attendee{civ, civ} },
+		"no attendee":        func(e *Event) { e.Attendees = nil },
+		"bad role":           func(e *Event) { e.Attendees = []Attendee{{Email: "a@b.example", Role: "BOSS"}} },
+		"organizer moved in": func(e *Event) { e.Organizer.Email = civ.Email },
+		"bad UID and role": func(e *Event) {
+			e.UID = ""
+			e.Attendees = []Attendee{{Email: "a@b.example", PartStat: "MAYBE"}}
+		},
+	} {
+		bad := ev
+		bad.Attendees = slices.Clone(atts)
+		change(&bad)
+		_, err := Request(bad)
+		if err == nil {
+			t.Errorf("%s: built", name)
+			continue
+		}
+		want := fmt.Errorf("ical: build request %q: %w", bad.UID, errors.Join(checkEvent(methodRequest, bad)...))
+		if err.Error() != want.Error() {
+			t.Errorf("%s: %v, want %v", name, err, want)
+		}
+	}
 }
