@@ -133,6 +133,12 @@ func (e *Engine) newCalendarText(t *templates.Set, lang outreach.Language, s out
 
 // calendarEvent is mission's copy of session as an iCalendar event.
 func (e *Engine) calendarEvent(t *templates.Set, m outreach.Mission, s outreach.Session, rd roundData, partstat string) ical.Event {
+	return e.calendarEventTo(t, m, s, rd, attendees(m, partstat))
+}
+
+// calendarEventTo is calendarEvent with its attendees given, shared by
+// every copy in one message (ical does not change them).
+func (e *Engine) calendarEventTo(t *templates.Set, m outreach.Mission, s outreach.Session, rd roundData, atts []ical.Attendee) ical.Event {
 	lang := m.Language
 	status := "CONFIRMED"
 	if e.event.Provisional {
@@ -154,7 +160,7 @@ func (e *Engine) calendarEvent(t *templates.Set, m outreach.Mission, s outreach.
 		Location:    ct.location,
 		Description: ct.description,
 		Organizer:   ical.Address{Name: e.organiserName(), Email: e.event.Mailbox.Email},
-		Attendees:   attendees(m, partstat),
+		Attendees:   atts,
 		Status:      status,
 		URL:         e.event.Web,
 	}
@@ -334,11 +340,12 @@ type composing struct {
 
 // invitationCalendars attaches a REQUEST for each session not cancelled.
 func (e *Engine) invitationCalendars(l *composing) error {
+	atts := attendees(l.m, "NEEDS-ACTION")
 	for _, s := range l.rd.sessions {
 		if s.Status == outreach.Cancelled {
 			continue
 		}
-		ics, err := ical.Request(e.calendarEvent(l.t, l.m, s, l.rd, "NEEDS-ACTION"))
+		ics, err := ical.Request(e.calendarEventTo(l.t, l.m, s, l.rd, atts))
 		if err != nil {
 			return fmt.Errorf("calendar for %s: %w", s.SuR, err)
 		}
