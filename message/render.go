@@ -192,9 +192,15 @@ func (w *writer) quotedPrintable(s string) {
 }
 
 // qpPlain reports whether quoted-printable writes c as itself.
-func qpPlain(c byte) bool {
-	return c >= '!' && c <= '~' && c != '=' || c == ' ' || c == '\t'
-}
+func qpPlain(c byte) bool { return qpPlainBytes[c] }
+
+// qpPlainBytes are the bytes quoted-printable writes as themselves.
+var qpPlainBytes = func() (t [256]bool) {
+	for c := range t {
+		t[c] = c >= '!' && c <= '~' && c != '=' || c == ' ' || c == '\t'
+	}
+	return t
+}()
 
 // qpEncode appends c as "=XX" to a line of n bytes, after a soft line
 // break when the line has no room for it.
