@@ -30,6 +30,29 @@ type viewsEntry struct {
 	of    []outreach.Session        // the list the views are of, as given
 	names map[string]outreach.Names // the names of their States under Review
 	views Sessions                  // in time order, without answers
+	lists *unanswered               // the lists of a message without answers
+}
+
+// unanswered are View.Scheduled and View.Unanswered for a message that has
+// no answers (an invitation): the same for every such message showing
+// the same views, and never changed once made. View.Sessions is then the
+// views themselves.
+type unanswered struct {
+	scheduled, unanswered Sessions
+}
+
+// unansweredLists makes the lists from views as sessionsView makes them,
+// to the capacity of each slice.
+func unansweredLists(views Sessions) *unanswered {
+	u := &unanswered{scheduled: make(Sessions, 0, len(views))}
+	for _, sv := range views {
+		if sv.Cancelled {
+			continue
+		}
+		u.scheduled = append(u.scheduled, sv)
+		u.unanswered = append(u.unanswered, sv)
+	}
+	return u
 }
 
 // NewSessionViews returns an empty SessionViews.
@@ -38,30 +61,33 @@ func NewSessionViews() *SessionViews {
 }
 
 // sortedViews returns the views of d.Sessions in time order, without
-// answers, from d.Views when it holds them.
-func (s *Set) sortedViews(l outreach.Language, loc *time.Location, d Data) (Sessions, error) {
+// answers, from d.Views when it holds them, and the lists of a message
+// without answers kept with them (nil when not kept).
+func (s *Set) sortedViews(l outreach.Language, loc *time.Location, d Data) (Sessions, *unanswered, error) {
 	if d.Views == nil {
-		return s.buildViews(l, loc, d)
+		views, err := s.buildViews(l, loc, d)
+		return views, nil, err
 	}
 	k := viewsKey{s, l, loc}
 	d.Views.mu.Lock()
 	e, ok := d.Views.m[k]
 	d.Views.mu.Unlock()
 	if ok && e.sameList(d) {
-		return e.views, nil
+		return e.views, e.lists, nil
 	}
 	views, err := s.buildViews(l, loc, d)
 	if err != nil || ok {
-		return views, err
+		return views, nil, err
 	}
+	lists := unansweredLists(views)
 	d.Views.mu.Lock()
 	names := make(map[string]outreach.Names, len(d.Sessions))
 	for _, ss := range d.Sessions {
 		names[ss.SuR] = d.SuRNames[ss.SuR]
 	}
-	d.Views.m[k] = viewsEntry{of: slices.Clone(d.Sessions), names: names, views: views}
+	d.Views.m[k] = viewsEntry{of: slices.Clone(d.Sessions), names: names, views: views, lists: lists}
 	d.Views.mu.Unlock()
-	return views, nil
+	return views, lists, nil
 }
 
 // sameList reports whether d shows the list e was made from: the same

@@ -363,12 +363,23 @@ func surName(d Data, sur string) (outreach.Names, error) {
 // sessionsView fills v's sessions, in order of time and by answer, and
 // the one session a message is about (d.Session), with what changed.
 func (s *Set) sessionsView(v *View, l outreach.Language, loc *time.Location, d Data) error {
-	views, err := s.sortedViews(l, loc, d)
+	views, lists, err := s.sortedViews(l, loc, d)
 	if err != nil {
 		return err
 	}
-	v.Sessions = make(Sessions, 0, len(views))
-	v.Scheduled = make(Sessions, 0, len(views))
+	if len(d.Answers) == 0 {
+		// Every session unanswered: the views as they are (they hold no
+		// answer), shared by every message showing them; no template can
+		// change what it is given.
+		if lists == nil {
+			lists = unansweredLists(views)
+		}
+		v.Sessions, v.Scheduled, v.Unanswered = views, lists.scheduled, lists.unanswered
+		views = nil
+	} else {
+		v.Sessions = make(Sessions, 0, len(views))
+		v.Scheduled = make(Sessions, 0, len(views))
+	}
 	for _, sv := range views {
 		sv.Answer = d.Answers[sv.SuR]
 		v.Sessions = append(v.Sessions, sv)
