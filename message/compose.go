@@ -357,12 +357,36 @@ func checkAttachment(a Attachment) error {
 	if strings.ContainsAny(a.Filename, `/\`) {
 		return fmt.Errorf("filename %q must not contain a path", a.Filename)
 	}
-	if a.ContentType != "" {
+	if a.ContentType != "" && !validTypes.has(a.ContentType) {
 		if _, _, err := mime.ParseMediaType(a.ContentType); err != nil {
 			return fmt.Errorf("content type %q: %w", a.ContentType, err)
 		}
+		validTypes.add(a.ContentType)
 	}
 	return nil
+}
+
+// validTypes are content types mime.ParseMediaType accepted: an
+// invitation gives the same one to its 14 attachments.
+var validTypes = typeSet{m: map[string]bool{}}
+
+type typeSet struct {
+	mu sync.Mutex
+	m  map[string]bool
+}
+
+func (s *typeSet) has(ct string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.m[ct]
+}
+
+func (s *typeSet) add(ct string) {
+	s.mu.Lock()
+	if len(s.m) < 64 {
+		s.m[ct] = true
+	}
+	s.mu.Unlock()
 }
 
 // Envelope returns the SMTP reverse-path and forward-paths (RFC 5321 §3.3),
@@ -418,17 +442,38 @@ func (m *Message) Reuse(data []byte) {
 	m.prepared = data
 }
 
-// sizeHint estimates the rendered size: base64 and quoted-printable grow
-// content by about a third, plus headers.
+// sizeHint estimates the rendered size, so the message is written into
+// one buffer of about its size: the header fields with room to encode
+// their text, quoted-printable bodies a quarter larger (plain text and
+// HTML in the three languages grow by less), base64 parts exactly, and
+// room for each part's boundary and fields.
 func (m *Message) sizeHint() int {
-	n := len(m.Text) + len(m.HTML) + 4096
+	n := 1024 + 3*len(m.Subject) + 3*len(m.From.Name) + len(m.From.Email)
+	for _, a := range m.To {
+		n += 8 + 3*len(a.Name) + len(a.Email)
+	}
+	if m.ReplyTo != nil {
+		n += 3*len(m.ReplyTo.Name) + len(m.ReplyTo.Email)
+	}
+	for _, h := range m.Headers {
+		n += 8 + len(h[0]) + 3*len(h[1])
+	}
+	for _, body := range []string{m.Text, m.HTML} {
+		n += 256 + len(body) + len(body)/4
+	}
 	if m.Calendar != nil {
-		n += len(m.Calendar.Data)
+		n += 256 + base64LinesLen(len(m.Calendar.Data))
 	}
 	for _, a := range m.Attachments {
-		n += len(a.Data) + 512
+		// The name is written in both fields, encoded and as ASCII.
+		n += 256 + len(a.ContentType) + 8*len(a.Filename) + base64LinesLen(len(a.Data))
 	}
-	return n * 4 / 3
+	return n
+}
+
+// base64LinesLen is the length of n bytes in base64Lines.
+func base64LinesLen(n int) int {
+	return (n+2)/3*4 + (n+56)/57*2
 }
 
 // mediaType is a parsed Content-Type.
