@@ -1,11 +1,14 @@
 package outreach
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base32"
+	"hash"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // CalendarUID is the UID of mission's copy of session in the round
@@ -17,11 +20,38 @@ import (
 // invitation that mission received (RFC 5546 §2.1.4 asks only that a UID
 // be unique and persistent).
 func CalendarUID(key []byte, round int, domain, mission, session string) string {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte("calendar-uid\x00" + strconv.Itoa(round) + "\x00" + strings.ToUpper(mission) + "\x00" + strings.ToUpper(session)))
-	token := uidEncoding.EncodeToString(m.Sum(nil))[:26]
-	return "pre" + strconv.Itoa(round) + "-" + strings.ToLower(session) + "-" + token + "@" + strings.ToLower(domain)
+	u := uidMACs.Get().(*uidMAC)
+	defer uidMACs.Put(u)
+	if u.h == nil || !bytes.Equal(u.key, key) {
+		u.key = append(u.key[:0], key...)
+		u.h = hmac.New(sha256.New, u.key)
+	} else {
+		u.h.Reset()
+	}
+	u.msg = append(u.msg[:0], "calendar-uid\x00"...)
+	u.msg = strconv.AppendInt(u.msg, int64(round), 10)
+	u.msg = append(u.msg, '\x00')
+	u.msg = append(u.msg, strings.ToUpper(mission)...)
+	u.msg = append(u.msg, '\x00')
+	u.msg = append(u.msg, strings.ToUpper(session)...)
+	u.h.Write(u.msg)
+	u.sum = u.h.Sum(u.sum[:0])
+	uidEncoding.Encode(u.token[:], u.sum)
+	return "pre" + strconv.Itoa(round) + "-" + strings.ToLower(session) + "-" + string(u.token[:26]) + "@" + strings.ToLower(domain)
 }
+
+// uidMAC is an HMAC keyed for CalendarUID with its buffers: a message
+// carries 14 UIDs under one key, and an HMAC reset to its key starts from
+// the state the key left instead of hashing it again.
+type uidMAC struct {
+	key   []byte
+	h     hash.Hash
+	msg   []byte
+	sum   []byte
+	token [52]byte // base32 of the 32-byte sum
+}
+
+var uidMACs = sync.Pool{New: func() any { return new(uidMAC) }}
 
 // uidEncoding is base32 (RFC 4648) in lower case, as UIDs are written.
 var uidEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
