@@ -23,11 +23,22 @@ func safeSession(s outreach.Session) outreach.Session {
 	return s
 }
 
+// namesSafe reports whether every name in names is already as safeNames
+// makes it (the map is then used as it is, never changed).
+func namesSafe(names map[string]outreach.Names) bool {
+	for _, n := range names {
+		if safeNames(n) != n {
+			return false
+		}
+	}
+	return true
+}
+
 // safe returns d with its shown text through outreach.HeaderText; d's
 // own maps and slices are not changed.
 func (d Data) safe() Data {
 	d.Mission.Names, d.Mission.Titles = safeNames(d.Mission.Names), safeNames(d.Mission.Titles)
-	if d.SuRNames != nil {
+	if d.SuRNames != nil && !namesSafe(d.SuRNames) {
 		names := make(map[string]outreach.Names, len(d.SuRNames))
 		for k, n := range d.SuRNames {
 			names[k] = safeNames(n)

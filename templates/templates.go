@@ -693,11 +693,14 @@ func oneLine(s string) string {
 // than one empty line in a row, none at the start or end, and a final line
 // break. Templates can then use conditions freely.
 func tidyText(s string) string {
-	lines := strings.Split(strings.ReplaceAll(s, "\r\n", "\n"), "\n")
+	s = strings.ReplaceAll(s, "\r\n", "\n")
 	var b strings.Builder
+	b.Grow(len(s) + 1)
 	blank := true // at the start, blank lines are dropped
 	pending := false
-	for _, line := range lines {
+	for rest, more := s, true; more; {
+		var line string
+		line, rest, more = strings.Cut(rest, "\n")
 		line = strings.TrimRightFunc(line, unicode.IsSpace)
 		if line == "" {
 			if !blank {
