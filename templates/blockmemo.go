@@ -1,6 +1,7 @@
 package templates
 
 import (
+	"fmt"
 	htemplate "html/template"
 	"io"
 	"slices"
@@ -29,7 +30,7 @@ import (
 
 const (
 	memoBlock    = "sessions"                // the block whose output is kept
-	memoWrapper  = "sessions$memo"           // calls the block from plain HTML text
+	memoWrapper  = "sessions$memo"           // calls the block from plain HTML text (wrapperName)
 	memoFunction = "_outreach_sessions_memo" // prints the kept output; defined after parsing, so no template can call it
 	// maxMemoLists bounds the lists kept per block: an invitation shows
 	// one list per round, a reminder one per answers.
@@ -123,6 +124,7 @@ type memoCall struct {
 	list *parse.ListNode
 	i    int
 	call *parse.TemplateNode
+	fn   string // the function that prints it
 }
 
 // isMemoCall reports whether n is {{template "sessions" .Sessions}}.
@@ -138,8 +140,8 @@ func isMemoCall(n *parse.TemplateNode) bool {
 	return ok && len(f.Ident) == 1 && f.Ident[0] == "Sessions"
 }
 
-// findCalls appends the calls to memo under n, and the names of the
-// templates n calls.
+// findCalls appends the template calls under n, and the names of the
+// templates they call.
 func findCalls(n parse.Node, calls []memoCall, called []string) ([]memoCall, []string) {
 	switch n := n.(type) {
 	case *parse.ListNode:
@@ -147,14 +149,13 @@ func findCalls(n parse.Node, calls []memoCall, called []string) ([]memoCall, []s
 			return calls, called
 		}
 		for i, c := range n.Nodes {
-			if t, ok := c.(*parse.TemplateNode); ok && isMemoCall(t) {
+			if t, ok := c.(*parse.TemplateNode); ok {
 				calls = append(calls, memoCall{list: n, i: i, call: t})
+				called = append(called, t.Name)
 				continue
 			}
 			calls, called = findCalls(c, calls, called)
 		}
-	case *parse.TemplateNode:
-		called = append(called, n.Name)
 	case *parse.IfNode:
 		calls, called = findCalls(n.List, calls, called)
 		calls, called = findCalls(n.ElseList, calls, called)
@@ -168,12 +169,24 @@ func findCalls(n parse.Node, calls []memoCall, called []string) ([]memoCall, []s
 	return calls, called
 }
 
+// sessionsCalls are the calls of the sessions block among calls.
+func sessionsCalls(calls []memoCall) []memoCall {
+	var out []memoCall
+	for _, c := range calls {
+		if isMemoCall(c.call) {
+			c.fn = memoFunction
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // replaceCalls puts in place of each call an action printing its pipeline's
-// value through the memo function: {{.Sessions | _outreach_sessions_memo}}.
+// value through its memo function: {{.Sessions | _outreach_sessions_memo}}.
 func replaceCalls(calls []memoCall) {
 	for _, c := range calls {
 		t := c.call
-		fn := parse.NewIdentifier(memoFunction).SetPos(t.Pos)
+		fn := parse.NewIdentifier(c.fn).SetPos(t.Pos)
 		cmds := append(slices.Clone(t.Pipe.Cmds), &parse.CommandNode{NodeType: parse.NodeCommand, Pos: t.Pos, Args: []parse.Node{fn}})
 		pipe := &parse.PipeNode{NodeType: parse.NodePipe, Pos: t.Pipe.Pos, Line: t.Line, Cmds: cmds}
 		c.list.Nodes[c.i] = &parse.ActionNode{NodeType: parse.NodeAction, Pos: t.Pos, Line: t.Line, Pipe: pipe}
@@ -224,30 +237,92 @@ func htmlCalls(t *htemplate.Template) []memoCall {
 	return calls
 }
 
-// memoize replaces the calls of the sessions block in kt's bodies, and
-// keeps the replacement only if the samples render the same with it.
-func (kt *kindTemplates) memoize(views []*View) {
+// memoize replaces the calls of the sessions block, and of the blocks
+// given the View that can be kept (viewmemo.go), in kt's bodies, and keeps
+// the replacements only if the samples render the same with them.
+func (kt *kindTemplates) memoize(views []*View, pure map[string]bool) {
 	if len(views) == 0 {
 		return
 	}
 	var calls []memoCall
-	var memos []*blockMemo
-	if kt.text != nil {
-		if c := textCalls(kt.text); len(c) > 0 {
-			m := &blockMemo{exec: func(w io.Writer, data any) error { return kt.text.ExecuteTemplate(w, memoBlock, data) }}
-			kt.text.Funcs(ttemplate.FuncMap{memoFunction: m.print})
-			calls, memos = append(calls, c...), append(memos, m)
+	var resets []func()
+	nfn := 0
+	// viewCalls keeps the blocks given the View among found, each with a
+	// memo of its own, executed by exec.
+	viewCalls := func(found []memoCall, tree func(name string) *parse.Tree, exec func(name string) func(io.Writer, any) error,
+		addFunc func(name string, f func(any) (string, error))) {
+		memos := map[string]string{} // block → its function, "" if not kept
+		for _, c := range found {
+			name := c.call.Name
+			if name == memoBlock || !isViewCall(c.call) {
+				continue
+			}
+			fn, ok := memos[name]
+			if !ok {
+				memos[name] = ""
+				t := tree(name)
+				if t == nil || t.Root == nil {
+					continue
+				}
+				paths, keep := blockPaths(t.Root, pure)
+				if !keep {
+					continue
+				}
+				run := exec(name)
+				if run == nil {
+					continue
+				}
+				nfn++
+				fn = fmt.Sprintf("_outreach_block_memo_%d", nfn)
+				m := &viewMemo{exec: run, paths: paths}
+				addFunc(fn, m.print)
+				resets = append(resets, m.reset)
+				memos[name] = fn
+			}
+			if fn != "" {
+				c.fn = fn
+				calls = append(calls, c)
+			}
 		}
 	}
-	// The wrapper is escaped here, once; the HTML is left as it is if it
-	// does not escape or fails.
-	if kt.html != nil && kt.html.Lookup(memoWrapper) != nil &&
-		kt.html.ExecuteTemplate(io.Discard, memoWrapper, views[0].Sessions) == nil {
-		if c := htmlCalls(kt.html); len(c) > 0 {
+	if kt.text != nil {
+		found := textCalls(kt.text)
+		if c := sessionsCalls(found); len(c) > 0 {
+			m := &blockMemo{exec: func(w io.Writer, data any) error { return kt.text.ExecuteTemplate(w, memoBlock, data) }}
+			kt.text.Funcs(ttemplate.FuncMap{memoFunction: m.print})
+			calls, resets = append(calls, c...), append(resets, m.reset)
+		}
+		viewCalls(found, func(name string) *parse.Tree {
+			if t := kt.text.Lookup(name); t != nil {
+				return t.Tree
+			}
+			return nil
+		}, func(name string) func(io.Writer, any) error {
+			return func(w io.Writer, data any) error { return kt.text.ExecuteTemplate(w, name, data) }
+		}, func(name string, f func(any) (string, error)) { kt.text.Funcs(ttemplate.FuncMap{name: f}) })
+	}
+	if kt.html != nil {
+		// A wrapper is escaped here, once; a block is left as it is if
+		// its wrapper does not escape or fails.
+		found := htmlCalls(kt.html)
+		if c := sessionsCalls(found); len(c) > 0 && wrapperOf(kt.html, memoBlock) != "" &&
+			kt.html.ExecuteTemplate(io.Discard, memoWrapper, views[0].Sessions) == nil {
 			m := &blockMemo{exec: func(w io.Writer, data any) error { return kt.html.ExecuteTemplate(w, memoWrapper, data) }}
 			kt.html.Funcs(htemplate.FuncMap{memoFunction: m.print})
-			calls, memos = append(calls, c...), append(memos, m)
+			calls, resets = append(calls, c...), append(resets, m.reset)
 		}
+		viewCalls(found, func(name string) *parse.Tree {
+			if t := kt.html.Lookup(name); t != nil {
+				return t.Tree
+			}
+			return nil
+		}, func(name string) func(io.Writer, any) error {
+			w := wrapperOf(kt.html, name)
+			if w == "" || kt.html.ExecuteTemplate(io.Discard, w, views[0]) != nil {
+				return nil
+			}
+			return func(out io.Writer, data any) error { return kt.html.ExecuteTemplate(out, w, data) }
+		}, func(name string, f func(any) (string, error)) { kt.html.Funcs(htemplate.FuncMap{name: f}) })
 	}
 	if len(calls) == 0 {
 		return
@@ -273,10 +348,41 @@ func (kt *kindTemplates) memoize(views []*View) {
 	if !same {
 		restoreCalls(calls)
 	}
-	for _, m := range memos {
-		m.reset()
+	for _, r := range resets {
+		r()
 	}
 }
 
-// wrapperSource calls the sessions block from plain HTML text.
-const wrapperSource = `{{template "` + memoBlock + `" .}}`
+// wrapperName names the template that calls block from plain HTML text.
+func wrapperName(block string) string { return block + "$memo" }
+
+// addWrappers adds to t, before it is first executed, a wrapper for each
+// block it defines but main (see memoize): {{template "block" .}}. A name
+// already taken is left as it is.
+func addWrappers(t *htemplate.Template, main string) error {
+	for _, b := range t.Templates() {
+		name := b.Name()
+		if name == main || strings.HasSuffix(name, "$memo") || t.Lookup(wrapperName(name)) != nil {
+			continue
+		}
+		src := `{{template "` + strings.ReplaceAll(name, `"`, `\"`) + `" .}}`
+		if _, err := t.New(wrapperName(name)).Parse(src); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// wrapperOf returns the wrapper of block in t, unless the name is taken by
+// something else.
+func wrapperOf(t *htemplate.Template, block string) string {
+	w := t.Lookup(wrapperName(block))
+	if w == nil || w.Tree == nil || len(w.Tree.Root.Nodes) != 1 {
+		return ""
+	}
+	n, ok := w.Tree.Root.Nodes[0].(*parse.TemplateNode)
+	if !ok || n.Name != block || !isViewCall(n) {
+		return ""
+	}
+	return w.Name()
+}

@@ -25,16 +25,16 @@ func TestSessionsMemoInPlace(t *testing.T) {
 	ref := loadWithoutMemo(t, "")
 	for _, l := range outreach.Languages {
 		kt, before := s.kinds[setKey{l, Invitation}], ref.kinds[setKey{l, Invitation}]
-		if n := len(textCalls(before.text)); n == 0 {
+		if n := len(sessionsCalls(textCalls(before.text))); n == 0 {
 			t.Fatalf("%s: no {{template %q .Sessions}} in the text to memoise", l, memoBlock)
 		}
-		if n := len(htmlCalls(before.html)); n == 0 {
+		if n := len(sessionsCalls(htmlCalls(before.html))); n == 0 {
 			t.Fatalf("%s: no {{template %q .Sessions}} in the HTML to memoise", l, memoBlock)
 		}
-		if n := len(textCalls(kt.text)); n != 0 {
+		if n := len(sessionsCalls(textCalls(kt.text))); n != 0 {
 			t.Errorf("%s: %d calls of the sessions block left in the text", l, n)
 		}
-		if n := len(htmlCalls(kt.html)); n != 0 {
+		if n := len(sessionsCalls(htmlCalls(kt.html))); n != 0 {
 			t.Errorf("%s: %d calls of the sessions block left in the HTML", l, n)
 		}
 	}
@@ -167,10 +167,10 @@ func TestSessionsMemoOverrides(t *testing.T) {
 			kt, before := s.kinds[setKey{outreach.English, Invitation}], ref.kinds[setKey{outreach.English, Invitation}]
 			// Those in plain text are memoised (in HTML: with the block
 			// escaped for plain text, the only one the wrapper runs).
-			if len(textCalls(before.text)) == 0 || len(htmlCalls(before.html)) == 0 {
+			if len(sessionsCalls(textCalls(before.text))) == 0 || len(sessionsCalls(htmlCalls(before.html))) == 0 {
 				t.Fatal("no call of the sessions block to memoise")
 			}
-			if n, m := len(textCalls(kt.text)), len(htmlCalls(kt.html)); n+m != 0 {
+			if n, m := len(sessionsCalls(textCalls(kt.text))), len(sessionsCalls(htmlCalls(kt.html))); n+m != 0 {
 				t.Errorf("%d calls left in the text, %d in the HTML", n, m)
 			}
 			r := loadRound(t)

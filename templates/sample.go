@@ -161,6 +161,14 @@ func (s *Set) memoize() {
 		return
 	}
 	data := samples()
+	pure := map[string]bool{}
+	for name := range funcs(outreach.English) {
+		pure[name] = true
+	}
+	for _, name := range []string{"and", "or", "not", "len", "index", "slice", "eq", "ne", "lt", "le", "gt", "ge",
+		"print", "printf", "println", "html", "js", "urlquery"} {
+		pure[name] = true
+	}
 	for _, k := range Kinds() {
 		for _, l := range k.languages() {
 			var views []*View
@@ -169,7 +177,7 @@ func (s *Set) memoize() {
 					views = append(views, v)
 				}
 			}
-			s.kinds[setKey{l, k}].memoize(views)
+			s.kinds[setKey{l, k}].memoize(views, pure)
 		}
 	}
 }

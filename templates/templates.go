@@ -516,12 +516,8 @@ func parseHTML(l outreach.Language, files map[string][]byte, main string, partia
 	if t.Lookup("content") == nil {
 		return nil, main, errors.New(`no {{define "content"}} block: the layout shows that block as the body`)
 	}
-	if t.Lookup(memoBlock) != nil {
-		// For the memo of the sessions block (see memoize); it must be
-		// parsed before the templates are first executed.
-		if _, err := t.New(memoWrapper).Parse(wrapperSource); err != nil {
-			return nil, main, err
-		}
+	if err := addWrappers(t, main); err != nil {
+		return nil, main, err
 	}
 	return t, main, nil
 }
