@@ -73,6 +73,9 @@ type config struct {
 }
 
 func newConfig(opts []Option) config {
+	if len(opts) == 0 {
+		return config{prodID: DefaultProdID}
+	}
 	c := config{prodID: DefaultProdID}
 	for _, o := range opts {
 		o(&c)
@@ -365,7 +368,11 @@ func writeEvent(e *encoder, m method, ev Event) {
 // of an event.
 func writeOwnStart(e *encoder, ev Event) {
 	e.line("UID", escapeText(ev.UID))
-	e.line("DTSTAMP", ev.DTStamp.UTC().Format(utcLayout))
+	// As e.line writes it (a short line), without making a string of it.
+	var stamp [len(utcLayout) + 8]byte
+	e.buf.WriteString("DTSTAMP:")
+	e.buf.Write(ev.DTStamp.UTC().AppendFormat(stamp[:0], utcLayout))
+	e.buf.WriteString("\r\n")
 }
 
 // writeSharedMiddle writes the event's properties from SEQUENCE to
