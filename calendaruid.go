@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 )
 
 // CalendarUID is the UID of mission's copy of session in the round
@@ -37,7 +38,36 @@ func CalendarUID(key []byte, round int, domain, mission, session string) string 
 	u.h.Write(u.msg)
 	u.sum = u.h.Sum(u.sum[:0])
 	uidEncoding.Encode(u.token[:], u.sum)
-	return "pre" + strconv.Itoa(round) + "-" + strings.ToLower(session) + "-" + string(u.token[:26]) + "@" + strings.ToLower(domain)
+	// "pre" + round + "-" + lower(session) + "-" + token + "@" + lower(domain),
+	// made in the one string returned.
+	var b strings.Builder
+	b.Grow(len("pre-") + 20 + len(session) + 1 + 26 + 1 + len(domain))
+	b.WriteString("pre")
+	b.Write(strconv.AppendInt(u.token[26:26], int64(round), 10))
+	b.WriteByte('-')
+	writeLower(&b, session)
+	b.WriteByte('-')
+	b.Write(u.token[:26])
+	b.WriteByte('@')
+	writeLower(&b, domain)
+	return b.String()
+}
+
+// writeLower writes strings.ToLower(s) to b, ASCII without a copy of s.
+func writeLower(b *strings.Builder, s string) {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			b.WriteString(strings.ToLower(s))
+			return
+		}
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b.WriteByte(c)
+	}
 }
 
 // uidMAC is an HMAC keyed for CalendarUID with its buffers: a message

@@ -30,8 +30,9 @@ func TestCalendarUIDReusedHMAC(t *testing.T) {
 			defer wg.Done()
 			for i := range 300 {
 				key := keys[(i+w)%len(keys)]
-				mission, session := fmt.Sprintf("m%03d", i), []string{"JPN", "civ", "Nld"}[i%3]
-				if got, want := CalendarUID(key, 28+i%2, "Presessions.example", mission, session), calendarUIDOnce(key, 28+i%2, "Presessions.example", mission, session); got != want {
+				mission, session := fmt.Sprintf("m%03d", i), []string{"JPN", "civ", "Nld", "TÜR", "İTA"}[i%5]
+				domain := []string{"Presessions.example", "ÉCOLE.example", "x.org"}[i%3]
+				if got, want := CalendarUID(key, 28+i%2, domain, mission, session), calendarUIDOnce(key, 28+i%2, domain, mission, session); got != want {
 					t.Errorf("%q %s %s: %s, want %s", key, mission, session, got, want)
 					return
 				}
