@@ -589,41 +589,56 @@ func foldWords(s string, used int) string {
 
 func encodeWords(s string, used int) string {
 	const prefix, suffix = "=?UTF-8?q?", "?="
-	var b, word strings.Builder
+	var b strings.Builder
+	b.Grow(3*len(s) + (3*len(s)/48+1)*(len(prefix)+len(suffix)+3))
+	var wordBuf, encBuf [96]byte
+	word := wordBuf[:0]
 	room := 76 - used - len(prefix) - len(suffix)
-	flush := func() {
-		b.WriteString(prefix)
-		b.WriteString(word.String())
-		b.WriteString(suffix)
-		word.Reset()
-		b.WriteString("\r\n ")
-		room = 76 - 1 - len(prefix) - len(suffix)
-	}
 	// Encoded words break only after a space, which stays at the end of
 	// the first word: readers that put a space between adjacent encoded
 	// words (contrary to RFC 2047 §6.2) then still show whole words. A
 	// word too long for a line is split between characters.
-	for _, tok := range splitAfterSpaces(s) {
-		enc := qEncode(tok)
-		if word.Len() > 0 && word.Len()+len(enc) > room {
-			flush()
+	for rest := s; rest != ""; {
+		tok := rest
+		if i := strings.IndexByte(rest, ' '); i >= 0 {
+			tok = rest[:i+1]
+		}
+		rest = rest[len(tok):]
+		enc := qAppend(encBuf[:0], tok)
+		if len(word) > 0 && len(word)+len(enc) > room {
+			word, room = flushWord(&b, word), 76-1-len(prefix)-len(suffix)
 		}
 		if len(enc) <= room {
-			word.WriteString(enc)
+			word = append(word, enc...)
 			continue
 		}
-		for _, r := range tok {
-			e := qEncode(string(r))
-			if word.Len() > 0 && word.Len()+len(e) > room {
-				flush()
+		for i, r := range tok {
+			var e []byte
+			if r == utf8.RuneError {
+				// An invalid byte is a rune of its own, written as
+				// string(r) writes it: U+FFFD.
+				e = qAppend(encBuf[:0], string(r))
+			} else {
+				e = qAppend(encBuf[:0], tok[i:i+utf8.RuneLen(r)])
 			}
-			word.WriteString(e)
+			if len(word) > 0 && len(word)+len(e) > room {
+				word, room = flushWord(&b, word), 76-1-len(prefix)-len(suffix)
+			}
+			word = append(word, e...)
 		}
 	}
 	b.WriteString(prefix)
-	b.WriteString(word.String())
+	b.Write(word)
 	b.WriteString(suffix)
 	return b.String()
+}
+
+// flushWord ends an encoded word and its line, and returns word emptied.
+func flushWord(b *strings.Builder, word []byte) []byte {
+	b.WriteString("=?UTF-8?q?")
+	b.Write(word)
+	b.WriteString("?=\r\n ")
+	return word[:0]
 }
 
 // formatAddresses writes an address list, one address per line after the
@@ -636,15 +651,14 @@ func formatAddresses(as []Address, used int) string {
 			b.WriteString(",\r\n ")
 			used = 1
 		}
-		addr := "<" + a.Email + ">"
+		addrLen := len(a.Email) + 2 // <addr>
 		if a.Name == "" {
-			b.WriteString(addr)
+			writeAngle(&b, a.Email)
 			continue
 		}
 		var name string
 		if plainFoldable(a.Name) {
-			name = (&netmail.Address{Name: a.Name, Address: "x@x"}).String()
-			name = strings.TrimSuffix(name, " <x@x>")
+			name = quotedName(a.Name)
 		} else {
 			name = encodePhrase(a.Name, used)
 		}
@@ -655,13 +669,36 @@ func formatAddresses(as []Address, used int) string {
 		} else {
 			last += used
 		}
-		if last+1+len(addr) > 78 {
+		if last+1+addrLen > 78 {
 			b.WriteString("\r\n ")
 		} else {
 			b.WriteString(" ")
 		}
-		b.WriteString(addr)
+		writeAngle(&b, a.Email)
 	}
+	return b.String()
+}
+
+func writeAngle(b *strings.Builder, email string) {
+	b.WriteByte('<')
+	b.WriteString(email)
+	b.WriteByte('>')
+}
+
+// quotedName is a display name of printable ASCII as net/mail's
+// Address.String writes it: a quoted string, every quote and backslash
+// escaped.
+func quotedName(name string) string {
+	var b strings.Builder
+	b.Grow(len(name) + 4)
+	b.WriteByte('"')
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c == '\\' || c == '"' {
+			b.WriteByte('\\')
+		}
+		b.WriteByte(name[i])
+	}
+	b.WriteByte('"')
 	return b.String()
 }
 
@@ -724,41 +761,23 @@ func isAtext(w string) bool {
 	return true
 }
 
-// splitAfterSpaces cuts s after each space: "a b c" → "a ", "b ", "c".
-func splitAfterSpaces(s string) []string {
-	var out []string
-	for len(s) > 0 {
-		i := strings.IndexByte(s, ' ')
-		if i < 0 {
-			out = append(out, s)
-			break
-		}
-		out = append(out, s[:i+1])
-		s = s[i+1:]
-	}
-	return out
-}
-
-// qEncode applies the RFC 2047 §4.2 "Q" encoding, keeping only the
+// qAppend appends s with the RFC 2047 §4.2 "Q" encoding, keeping only the
 // characters §5(3) allows in any context.
-func qEncode(s string) string {
-	var b strings.Builder
+func qAppend(b []byte, s string) []byte {
+	const upperhex = "0123456789ABCDEF"
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
 		case c == ' ':
-			b.WriteByte('_')
+			b = append(b, '_')
 		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9',
 			c == '!', c == '*', c == '+', c == '-', c == '/':
-			b.WriteByte(c)
+			b = append(b, c)
 		default:
-			const upperhex = "0123456789ABCDEF"
-			b.WriteByte('=')
-			b.WriteByte(upperhex[c>>4])
-			b.WriteByte(upperhex[c&0x0f])
+			b = append(b, '=', upperhex[c>>4], upperhex[c&0x0f])
 		}
 	}
-	return b.String()
+	return b
 }
 
 // asciiFilename is filename with its accents dropped and any other
