@@ -292,6 +292,10 @@ func checkEmail(s string) error {
 			return fmt.Errorf("address %q: only printable ASCII without spaces is supported", s)
 		}
 	}
+	if plainAddrSpec(s) {
+		// What net/mail parses as itself, without a name.
+		return nil
+	}
 	a, err := netmail.ParseAddress(s)
 	if err != nil {
 		return fmt.Errorf("address %q: %w", s, err)
@@ -300,6 +304,27 @@ func checkEmail(s string) error {
 		return fmt.Errorf("address %q: give the bare addr-spec, not a name or <...>", s)
 	}
 	return nil
+}
+
+// plainAddrSpec reports whether s is dot-atom@dot-atom (RFC 5322
+// §3.4.1) in printable ASCII: an address net/mail's ParseAddress gives
+// back as it is, with no name (a test checks it).
+func plainAddrSpec(s string) bool {
+	local, domain, ok := strings.Cut(s, "@")
+	return ok && dotAtom(local) && dotAtom(domain)
+}
+
+func dotAtom(s string) bool {
+	if s == "" || s[0] == '.' || s[len(s)-1] == '.' || strings.Contains(s, "..") {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '!' || c > '~' || strings.IndexByte(`()<>[]:;@\,"`, c) >= 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // checkText accepts header text: valid UTF-8 without control characters

@@ -115,3 +115,35 @@ func TestQuotedNameAsNetMail(t *testing.T) {
 		}
 	}
 }
+
+// TestPlainAddrSpecAsNetMail: every address plainAddrSpec passes is one
+// net/mail parses as itself, with no name.
+func TestPlainAddrSpecAsNetMail(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	pieces := []string{"a", "Z", "0", ".", "..", "@", "+", "-", "_", "!", "#", "$", "%", "&", "'", "*", "/", "=", "?", "^", "`", "{", "|", "}", "~",
+		"(", ")", "<", ">", "[", "]", ":", ";", "\\", ",", "\"", " ", "rsvp", "presessions.example", "é", "\x7f", "\t"}
+	passed := 0
+	for range 200000 {
+		var b strings.Builder
+		for range 1 + r.IntN(8) {
+			b.WriteString(pieces[r.IntN(len(pieces))])
+		}
+		s := b.String()
+		if !plainAddrSpec(s) {
+			continue
+		}
+		passed++
+		a, err := netmail.ParseAddress(s)
+		if err != nil || a.Name != "" || a.Address != s {
+			t.Fatalf("plainAddrSpec(%q) passes, net/mail gives %+v, %v", s, a, err)
+		}
+	}
+	for _, s := range []string{"rsvp+civ@presessions.example", "a.b@c.d", "x@y"} {
+		if !plainAddrSpec(s) {
+			t.Errorf("plainAddrSpec(%q) fails", s)
+		}
+	}
+	if passed < 100 {
+		t.Fatalf("only %d random addresses passed", passed)
+	}
+}
