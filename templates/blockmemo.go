@@ -40,9 +40,11 @@ const (
 // blockMemo keeps what one kind's block printed for the lists it was
 // given, in one of its two bodies.
 type blockMemo struct {
-	exec    func(w io.Writer, data any) error // executes the block
-	mu      sync.Mutex
-	entries []memoEntry // the most recent first
+	exec         func(w io.Writer, data any) error // executes the block
+	mu           sync.Mutex
+	entries      []memoEntry // the most recent first
+	hits, misses int
+	off          bool // the lists keep changing (answers differ): executed each time
 }
 
 type memoEntry struct {
@@ -53,22 +55,28 @@ type memoEntry struct {
 // print returns what the block prints for v.
 func (m *blockMemo) print(v any) (string, error) {
 	ss, ok := v.(Sessions)
-	if !ok {
-		// Not a list of sessions: executed each time.
+	m.mu.Lock()
+	if !ok || m.off {
+		// Not a list of sessions, or not worth keeping: executed.
+		m.mu.Unlock()
 		var b strings.Builder
 		err := m.exec(&b, v)
 		return b.String(), err
 	}
-	m.mu.Lock()
 	for i, e := range m.entries {
 		if sameSessions(e.of, ss) {
 			if i > 0 {
 				copy(m.entries[1:i+1], m.entries[:i])
 				m.entries[0] = e
 			}
+			m.hits++
 			m.mu.Unlock()
 			return e.out, nil
 		}
+	}
+	m.misses++
+	if m.misses >= 32 && m.hits < m.misses {
+		m.off, m.entries = true, nil
 	}
 	m.mu.Unlock()
 	var b strings.Builder
@@ -77,18 +85,20 @@ func (m *blockMemo) print(v any) (string, error) {
 	}
 	out := b.String()
 	m.mu.Lock()
-	if len(m.entries) < maxMemoLists {
-		m.entries = append(m.entries, memoEntry{})
+	if !m.off {
+		if len(m.entries) < maxMemoLists {
+			m.entries = append(m.entries, memoEntry{})
+		}
+		copy(m.entries[1:], m.entries)
+		m.entries[0] = memoEntry{of: cloneSessions(ss), out: out}
 	}
-	copy(m.entries[1:], m.entries)
-	m.entries[0] = memoEntry{of: cloneSessions(ss), out: out}
 	m.mu.Unlock()
 	return out, nil
 }
 
 func (m *blockMemo) reset() {
 	m.mu.Lock()
-	m.entries = nil
+	m.entries, m.hits, m.misses, m.off = nil, 0, 0, false
 	m.mu.Unlock()
 }
 
@@ -119,7 +129,8 @@ func cloneSessions(ss Sessions) Sessions {
 	return out
 }
 
-// memoCall is one replaced call: where it stood, to put it back.
+// memoCall is one template call: where it stands, to replace it and to
+// put it back.
 type memoCall struct {
 	list *parse.ListNode
 	i    int

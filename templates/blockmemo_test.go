@@ -1,6 +1,7 @@
 package templates
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -116,6 +117,22 @@ func TestSessionsMemoFollowsTheList(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestSessionsMemoGivesUp: lists that differ in every message (a room
+// changed each time) are executed each time once the memo gives up, and
+// every message is still right.
+func TestSessionsMemoGivesUp(t *testing.T) {
+	s := mustLoad(t, "")
+	ref := loadWithoutMemo(t, "")
+	r := loadRound(t)
+	for i := range 50 {
+		d := r.data(t, "BEN")
+		d.Sessions = append([]outreach.Session(nil), d.Sessions...)
+		d.Sessions[i%len(d.Sessions)].Room = fmt.Sprintf("Room %d", i)
+		renderBoth(t, s, ref, Invitation, outreach.Spanish, d, d.Sessions[i%len(d.Sessions)].Room)
+	}
+	renderBoth(t, s, ref, Invitation, outreach.Spanish, r.data(t, "BEN"), "as loaded")
 }
 
 // TestSessionsMemoOverrides: overrides that call the sessions block from
