@@ -70,15 +70,37 @@ func (in *Intake) Handle(ctx context.Context, msg inbox.Message) (string, error)
 // the group, so the next ones are classified against the directory as
 // committed. On error nothing is recorded; the Watcher then hands the
 // messages over one by one (Handle).
+//
+// A group of several messages is classified first, in parallel and outside
+// the write transaction (classifyAhead); the transaction uses each result
+// only if it was read against what the transaction holds, and classifies
+// the message again otherwise.
 func (in *Intake) HandleGroup(ctx context.Context, msgs []inbox.Message) ([]string, error) {
+	var ahead []classified
+	if len(msgs) > 1 {
+		raws := make([][]byte, len(msgs))
+		for i, msg := range msgs {
+			raws[i] = msg.Raw
+		}
+		ahead = in.e.classifyAhead(raws)
+	}
+	return in.record(msgs, ahead)
+}
+
+// record is HandleGroup with msgs classified ahead in ahead (nil: none).
+func (in *Intake) record(msgs []inbox.Message, ahead []classified) ([]string, error) {
 	defer in.e.Wake() // an answer may have queued a confirmation
 	var folders []string
 	err := in.e.st.Update(func(tx *store.Tx) error {
 		folders = folders[:0]
 		var last inbox.Message
-		for _, msg := range msgs {
+		for i, msg := range msgs {
+			var pre *classified
+			if ahead != nil {
+				pre = &ahead[i]
+			}
 			where := "imap " + in.mailbox + " uid " + strconv.FormatUint(uint64(msg.UID), 10)
-			folder, err := in.e.apply(tx, msg.Raw, msg.Size, where, oversizeKey(in.mailbox, msg), in.folders)
+			folder, err := in.e.apply(tx, msg.Raw, msg.Size, where, oversizeKey(in.mailbox, msg), in.folders, pre)
 			if err != nil {
 				return err
 			}
@@ -137,8 +159,9 @@ const maxExcerpt = 2000
 // apply records what one message says, within tx, and returns the folder it
 // belongs in. The same message applied twice records nothing the second
 // time and returns the folder of the first. A message too large to read
-// (raw nil) is known by oversize.
-func (e *Engine) apply(tx *store.Tx, raw []byte, size int64, where, oversize string, folders Folders) (string, error) {
+// (raw nil) is known by oversize. pre, when not nil, is raw classified
+// ahead of tx (see classifyIn).
+func (e *Engine) apply(tx *store.Tx, raw []byte, size int64, where, oversize string, folders Folders, pre *classified) (string, error) {
 	now := e.now()
 	if raw == nil {
 		// Too large to fetch: a person looks at it.
@@ -156,11 +179,10 @@ func (e *Engine) apply(tx *store.Tx, raw []byte, size int64, where, oversize str
 		}
 		return folders.Review, tx.MarkProcessed(store.Processed{MessageID: key, Kind: "review", Review: id, Folder: folders.Review})
 	}
-	dir, err := e.directory(tx)
+	res, err := e.classifyIn(tx, raw, pre)
 	if err != nil {
 		return "", err
 	}
-	res := replies.Classify(raw, dir)
 	key := messageKey(res.MessageID, raw)
 	if p, seen, err := tx.Processed(key); err != nil {
 		return "", err
@@ -483,8 +505,10 @@ func (d *storeDirectory) ByToken(token string) (string, bool) {
 }
 
 // ByMessageID maps a Message-ID we sent to its mission.
-func (d *storeDirectory) ByMessageID(id string) (string, bool) {
-	it, err := d.tx.OutboxByMessageID(strings.TrimSpace(id))
+func (d *storeDirectory) ByMessageID(id string) (string, bool) { return byMessageID(d.tx, id) }
+
+func byMessageID(tx *store.Tx, id string) (string, bool) {
+	it, err := tx.OutboxByMessageID(strings.TrimSpace(id))
 	if err != nil || it.Key.Mission == "" {
 		return "", false
 	}

@@ -1,0 +1,111 @@
+package jobs
+
+import (
+	"testing"
+	"time"
+
+	"outreach"
+	"outreach/internal/smtptest"
+	"outreach/mailer/inbox"
+	"outreach/store"
+)
+
+// aheadLetters are two letters from an address no mission lists yet, the
+// second a reply to a Message-ID the outbox does not hold yet.
+func aheadLetters(from, inReplyTo string) [][]byte {
+	first := letter{from: from, name: "Delegate", subject: "UPR Pre-sessions", messageID: "<ahead.1@newmission.example>",
+		date: roundStart.Add(time.Hour), body: "Dear colleagues,\n\nOur delegation will attend all the pre-sessions.\n\nKind regards"}
+	second := first
+	second.from, second.messageID, second.inReplyTo = "someone@elsewhere.example", "<ahead.2@elsewhere.example>", inReplyTo
+	return [][]byte{first.raw(), second.raw()}
+}
+
+func aheadGroup(raws [][]byte) []inbox.Message {
+	msgs := make([]inbox.Message, len(raws))
+	for i, raw := range raws {
+		msgs[i] = inbox.Message{UID: uint32(i + 1), UIDValidity: 1, Size: int64(len(raw)), Raw: raw}
+	}
+	return msgs
+}
+
+// checkRecordedAsNow checks that each of raws was recorded as Classify
+// reads it against the store as it is now, and that this is not what was
+// read ahead: mission names the mission each should now be matched to.
+func checkRecordedAsNow(t *testing.T, f *fixture, raws [][]byte, ahead []classified, mission string) {
+	t.Helper()
+	for i, raw := range raws {
+		want, err := f.e.Classify(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want.Mission != mission || ahead[i].res.Mission == mission {
+			t.Fatalf("message %d: read ahead as mission %q, now as %q; the test wants %q only now", i, ahead[i].res.Mission, want.Mission, mission)
+		}
+		var p store.Processed
+		if err := f.st.View(func(tx *store.Tx) error {
+			var seen bool
+			var err error
+			p, seen, err = tx.Processed(messageKey(want.MessageID, raw))
+			if err == nil && !seen {
+				t.Fatalf("message %d not recorded", i)
+			}
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if p.Kind != want.Kind.String() || p.Mission != want.Mission {
+			t.Errorf("message %d recorded as %s of %q, want %s of %q (as read in the transaction)", i, p.Kind, p.Mission, want.Kind, want.Mission)
+		}
+	}
+}
+
+// A group classified ahead, then the directory changes (a contact added to
+// a mission) before the transaction that records it: the transaction reads
+// the messages again, and records what it would have read itself.
+func TestIntakeClassifiedAheadOfADirectoryChangeIsReadAgain(t *testing.T) {
+	f := newFixture(t, smtptest.Hooks{})
+	ms, err := f.e.Missions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := ms[0]
+	const from = "delegate@newmission.example"
+	raws := aheadLetters(from, "")[:1]
+	ahead := f.e.classifyAhead(raws)
+	m.Contacts = append(m.Contacts, outreach.Contact{Email: from})
+	if _, err := f.e.ImportMissions([]outreach.Mission{m}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	in := f.e.Intake("INBOX", intakeFolders)
+	if _, err := in.record(aheadGroup(raws), ahead); err != nil {
+		t.Fatal(err)
+	}
+	checkRecordedAsNow(t, f, raws, ahead, m.ID)
+}
+
+// A group classified ahead, then a message of ours enters the outbox (which
+// leaves the directory as it was) before the transaction: a letter that
+// replies to it, read ahead as unrelated, is read again.
+func TestIntakeClassifiedAheadOfAnOutboxChangeIsReadAgain(t *testing.T) {
+	f := newFixture(t, smtptest.Hooks{})
+	ms, err := f.e.Missions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := ms[1]
+	const ours = "<later.1@presessions.example>"
+	raws := aheadLetters("delegate@newmission.example", ours)[1:]
+	ahead := f.e.classifyAhead(raws)
+	if err := f.st.Update(func(tx *store.Tx) error {
+		_, _, err := tx.Enqueue(outreach.OutboxItem{Key: outreach.OutboxKey{Kind: outreach.Confirmation, Mission: m.ID, Revision: "0"},
+			MessageID: ours, To: []string{m.Contacts[0].Email}})
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	in := f.e.Intake("INBOX", intakeFolders)
+	if _, err := in.record(aheadGroup(raws), ahead); err != nil {
+		t.Fatal(err)
+	}
+	checkRecordedAsNow(t, f, raws, ahead, m.ID)
+}
