@@ -20,9 +20,10 @@ import (
 //
 // Entries are shared between goroutines and never modified once stored.
 type dirCache struct {
-	mu    sync.Mutex
-	round *genEntry[roundData]
-	index *genEntry[*dirIndex]
+	mu       sync.Mutex
+	round    *genEntry[roundData]
+	index    *genEntry[*dirIndex]
+	sessions *genEntry[map[string]outreach.Session]
 }
 
 // genEntry is a value derived from the directory at one generation.
@@ -58,6 +59,33 @@ func cached[T any](mu *sync.Mutex, slot **genEntry[T], tx *store.Tx, build func(
 // round returns the round's sessions and State names as tx sees them.
 func (e *Engine) round(tx *store.Tx) (roundData, error) {
 	return cached(&e.dc.mu, &e.dc.round, tx, e.loadRound)
+}
+
+// session returns the session sur as tx.Session does, from the sessions
+// decoded once per generation: recording an answer reads its session, and
+// decoding it took a tenth of a first sync. The Session is a copy; its
+// Panel is shared and must not be modified.
+func (e *Engine) session(tx *store.Tx, sur string) (outreach.Session, error) {
+	ss, err := cached(&e.dc.mu, &e.dc.sessions, tx, loadSessions)
+	if err != nil {
+		return outreach.Session{}, err
+	}
+	if s, ok := ss[sur]; ok {
+		return s, nil
+	}
+	return tx.Session(sur) // not found: its error
+}
+
+func loadSessions(tx *store.Tx) (map[string]outreach.Session, error) {
+	ss, err := tx.Sessions()
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[string]outreach.Session, len(ss))
+	for _, s := range ss {
+		m[s.SuR] = s
+	}
+	return m, nil
 }
 
 // dirIndex is the directory as replies.Classify looks things up in it.

@@ -100,3 +100,76 @@ func TestDirectoryCacheFollowsChanges(t *testing.T) {
 		t.Fatal("a committed rename does not show in the invitation")
 	}
 }
+
+// The session an answer is recorded against is read from the sessions
+// decoded once per generation: it is always the one tx.Session reads, in
+// the transaction that changes it (and not after a rollback), and in the
+// ones after.
+func TestDirectoryCacheSessionsFollowChanges(t *testing.T) {
+	f := newFixture(t, smtptest.Hooks{})
+	_, ss, err := directory.Round28()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sur := ss[0].SuR
+	check := func(tx *store.Tx, what string) {
+		t.Helper()
+		want, err := tx.Session(sur)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := f.e.session(tx, sur)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Sequence != want.Sequence || got.Room != want.Room || got.Status != want.Status || !got.Start.Equal(want.Start) {
+			t.Errorf("%s: session %+v, tx.Session reads %+v", what, got, want)
+		}
+		if _, err := f.e.session(tx, "XXX"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("%s: a session that does not exist: %v", what, err)
+		}
+	}
+	view := func(what string) {
+		t.Helper()
+		if err := f.st.View(func(tx *store.Tx) error { check(tx, what); return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	view("before")
+	view("cached")
+	moved := func(tx *store.Tx, room string) error {
+		s, err := tx.Session(sur)
+		if err != nil {
+			return err
+		}
+		s.Room, s.Sequence = room, s.Sequence+1
+		if err := tx.PutSession(s); err != nil {
+			return err
+		}
+		check(tx, "in the changing transaction")
+		return nil
+	}
+	boom := errors.New("boom")
+	if err := f.st.Update(func(tx *store.Tx) error {
+		if err := moved(tx, "Room rolled back"); err != nil {
+			return err
+		}
+		return boom
+	}); !errors.Is(err, boom) {
+		t.Fatal(err)
+	}
+	view("after a rollback")
+	if err := f.st.Update(func(tx *store.Tx) error { return moved(tx, "Room XX") }); err != nil {
+		t.Fatal(err)
+	}
+	view("after a commit")
+	if err := f.st.View(func(tx *store.Tx) error {
+		s, err := f.e.session(tx, sur)
+		if err == nil && s.Room != "Room XX" {
+			t.Errorf("after a commit, room %q", s.Room)
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -366,7 +366,7 @@ type calendarChange struct {
 //     acceptance is taken back (staff setting "none" corrects a record).
 func (e *Engine) recordAnswerCalendar(tx *store.Tx, r outreach.RSVP) (bool, calendarChange, error) {
 	var cc calendarChange
-	s, err := tx.Session(r.Session)
+	s, err := e.session(tx, r.Session)
 	if err != nil {
 		return false, cc, err
 	}
