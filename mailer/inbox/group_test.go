@@ -338,3 +338,56 @@ func wantHeld(t *testing.T, ts *testServer, mailbox string, n int) {
 		t.Errorf("%s holds %v, want %d", mailbox, ids, n)
 	}
 }
+
+// preparingRecorder is a groupRecorder that notes the groups it is given
+// to prepare, and what it had been handed by then.
+type preparingRecorder struct {
+	*groupRecorder
+	pmu      sync.Mutex
+	prepared [][]uint32 // per call: the UIDs given
+	handed   []int      // per call: messages recorded by then
+}
+
+func (p *preparingRecorder) PrepareGroup(ctx context.Context, msgs []Message) {
+	var uids []uint32
+	for _, m := range msgs {
+		uids = append(uids, m.UID)
+	}
+	n := len(p.messages())
+	p.pmu.Lock()
+	p.prepared = append(p.prepared, uids)
+	p.handed = append(p.handed, n)
+	p.pmu.Unlock()
+}
+
+// A GroupPreparer is given each fetched group, whole and with its bodies,
+// before the group is handed over, and none twice.
+func TestGroupPreparerGetsEachGroupFirst(t *testing.T) {
+	ts := startServer(t, serverOpts{})
+	for i := 1; i <= 7; i++ {
+		ts.append(t, "INBOX", testMessage(i, 0))
+	}
+	p := &preparingRecorder{groupRecorder: &groupRecorder{recorder: newRecorder()}}
+	p.folder = func(Message) string { return "processed" }
+	w, _ := newTestWatcher(t, ts.addr, p, nil)
+	w.batchSize = 3
+	st, err := w.SyncOnce(context.Background())
+	if err != nil || st.Fetched != 7 || st.Filed != 7 {
+		t.Fatalf("sync: %+v, %v", st, err)
+	}
+	want := [][]uint32{{1, 2, 3}, {4, 5, 6}, {7}}
+	if !slices.EqualFunc(p.prepared, want, slices.Equal) {
+		t.Fatalf("groups prepared: %v, want %v", p.prepared, want)
+	}
+	for i, n := range p.handed {
+		if first := int(want[i][0]); n >= first {
+			t.Errorf("group %v prepared after %d messages were recorded", want[i], n)
+		}
+	}
+	for _, m := range p.messages() {
+		if len(m.Raw) == 0 {
+			t.Errorf("message %d handed over without its body", m.UID)
+		}
+	}
+	p.assertOnce(t)
+}

@@ -112,6 +112,18 @@ type GroupHandler interface {
 	HandleGroup(ctx context.Context, msgs []Message) (folders []string, err error)
 }
 
+// GroupPreparer is a GroupHandler that does part of its work on a group
+// ahead of HandleGroup. The Watcher calls PrepareGroup with each fetched
+// group once its bodies are read, before handing it to HandleGroup — while
+// the Handler may still be recording the group before, so PrepareGroup
+// runs alongside HandleGroup, from another goroutine. It must record
+// nothing and may do nothing: HandleGroup records each message whatever
+// PrepareGroup did with it.
+type GroupPreparer interface {
+	GroupHandler
+	PrepareGroup(ctx context.Context, msgs []Message)
+}
+
 // TLSMode says how the connection to the server is protected.
 type TLSMode int
 

@@ -134,11 +134,12 @@ func (s *session) searchUnfiled(ctx context.Context, upTo uint32) ([]imap.UID, e
 //
 // The work is pipelined by fetched group: while the Handler records one
 // group, the previous group is filed and the next group's bodies are
-// fetched; a group is handed over once the Handler is done with the one
-// before, which is then given to the filer. So the server's and the
-// Handler's time overlap, the Handler is still called from one goroutine
-// at a time and in UID order, and nothing is filed before it is recorded. At most two groups' bodies are
-// held at once. The filer moves recorded messages in groups larger than
+// fetched (and prepared, for a GroupPreparer); a group is handed over once
+// the Handler is done with the one before, which is then given to the
+// filer. So the server's and the Handler's time overlap, the Handler is
+// still handed messages from one goroutine at a time and in UID order
+// (PrepareGroup aside), and nothing is filed before it is recorded. At
+// most two groups' bodies are held at once. The filer moves recorded messages in groups larger than
 // the fetched ones (Watcher.moveGroup, or a tenth of uids when that is
 // more) and files what is left once uids are through, or handleUIDs
 // stops, whatever its return.
@@ -194,6 +195,10 @@ func (s *session) handleUIDs(ctx context.Context, uids []imap.UID, st *Stats, ag
 					return err
 				}
 				continue
+			}
+			if p, ok := w.h.(GroupPreparer); ok {
+				// Alongside the Handler's recording of the group before.
+				p.PrepareGroup(ctx, g.msgs)
 			}
 			if h := inFlight; h != nil {
 				if <-h.done; h.err != nil {
