@@ -1,6 +1,8 @@
 package jobs
 
 import (
+	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -108,4 +110,43 @@ func TestIntakeClassifiedAheadOfAnOutboxChangeIsReadAgain(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkRecordedAsNow(t, f, raws, ahead, m.ID)
+}
+
+// Groups prepared (PrepareGroup) while the directory then changes: the
+// messages HandleGroup takes, whether alone or several, are read again,
+// and what was prepared is let go.
+func TestIntakePreparedAheadOfADirectoryChangeIsReadAgain(t *testing.T) {
+	f := newFixture(t, smtptest.Hooks{})
+	ms, err := f.e.Missions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := ms[2]
+	const from = "delegate@newmission.example"
+	var raws [][]byte
+	for i := range 3 {
+		raws = append(raws, letter{from: from, name: "Delegate", subject: "UPR Pre-sessions",
+			messageID: fmt.Sprintf("<prepared.%d@newmission.example>", i), date: roundStart.Add(time.Hour),
+			body: "Dear colleagues,\n\nOur delegation will attend all the pre-sessions.\n\nKind regards"}.raw())
+	}
+	msgs := aheadGroup(raws)
+	in := f.e.Intake("INBOX", intakeFolders)
+	in.PrepareGroup(context.Background(), msgs)
+	ahead := in.e.classifyAhead(raws) // as PrepareGroup read them
+	m.Contacts = append(m.Contacts, outreach.Contact{Email: from})
+	if _, err := f.e.ImportMissions([]outreach.Mission{m}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := in.Handle(context.Background(), msgs[0]); err != nil {
+		t.Fatal(err)
+	}
+	if folders, err := in.HandleGroup(context.Background(), msgs[1:]); err != nil || len(folders) != 2 {
+		t.Fatalf("group: %v, %v", folders, err)
+	}
+	checkRecordedAsNow(t, f, raws, ahead, m.ID)
+	for _, group := range in.prepared {
+		if len(group) != 0 {
+			t.Errorf("%d prepared messages kept after they were recorded", len(group))
+		}
+	}
 }

@@ -1,6 +1,7 @@
 package jobs
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"crypto/sha256"
@@ -9,6 +10,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -35,6 +37,19 @@ type Intake struct {
 	// sinceDrop counts the messages recorded since the Intake last let go
 	// of the store's map (see HandleGroup).
 	sinceDrop atomic.Int64
+	// prepared holds the messages of the last two groups PrepareGroup
+	// classified, by UID, until HandleGroup takes them.
+	mu       sync.Mutex
+	prepared [2]map[uint32]preparedMessage
+}
+
+var _ inbox.GroupPreparer = (*Intake)(nil)
+
+// preparedMessage is a message PrepareGroup classified.
+type preparedMessage struct {
+	uidValidity uint32
+	raw         []byte
+	c           classified
 }
 
 // Intake returns the handler for the IMAP mailbox named mailbox.
@@ -71,20 +86,71 @@ func (in *Intake) Handle(ctx context.Context, msg inbox.Message) (string, error)
 // committed. On error nothing is recorded; the Watcher then hands the
 // messages over one by one (Handle).
 //
-// A group of several messages is classified first, in parallel and outside
-// the write transaction (classifyAhead); the transaction uses each result
-// only if it was read against what the transaction holds, and classifies
-// the message again otherwise.
+// The messages are classified before the write transaction (see ahead);
+// the transaction uses each result only if it was read against what the
+// transaction holds, and classifies the message again otherwise.
 func (in *Intake) HandleGroup(ctx context.Context, msgs []inbox.Message) ([]string, error) {
-	var ahead []classified
-	if len(msgs) > 1 {
-		raws := make([][]byte, len(msgs))
-		for i, msg := range msgs {
-			raws[i] = msg.Raw
-		}
-		ahead = in.e.classifyAhead(raws)
+	return in.record(msgs, in.ahead(msgs))
+}
+
+// PrepareGroup classifies msgs ahead of HandleGroup, while the group before
+// is being recorded (inbox.GroupPreparer).
+func (in *Intake) PrepareGroup(ctx context.Context, msgs []inbox.Message) {
+	if ctx.Err() != nil {
+		return
 	}
-	return in.record(msgs, ahead)
+	raws := make([][]byte, len(msgs))
+	for i, msg := range msgs {
+		raws[i] = msg.Raw
+	}
+	cs := in.e.classifyAhead(raws)
+	group := make(map[uint32]preparedMessage, len(msgs))
+	for i, msg := range msgs {
+		if cs[i].done {
+			group[msg.UID] = preparedMessage{uidValidity: msg.UIDValidity, raw: msg.Raw, c: cs[i]}
+		}
+	}
+	in.mu.Lock()
+	in.prepared[0], in.prepared[1] = group, in.prepared[0]
+	in.mu.Unlock()
+}
+
+// ahead returns msgs classified ahead of the transaction that records them:
+// as PrepareGroup classified them, when it did so at the directory
+// generation now committed; otherwise now, in parallel, when they are
+// several (a message alone is classified in the transaction).
+func (in *Intake) ahead(msgs []inbox.Message) []classified {
+	out := make([]classified, len(msgs))
+	in.mu.Lock()
+	for i, msg := range msgs {
+		for _, group := range in.prepared {
+			if p, ok := group[msg.UID]; ok && p.uidValidity == msg.UIDValidity && bytes.Equal(p.raw, msg.Raw) {
+				out[i] = p.c
+				delete(group, msg.UID)
+				break
+			}
+		}
+	}
+	in.mu.Unlock()
+	var gen uint64
+	_ = in.e.st.View(func(tx *store.Tx) error { gen = tx.DirectoryGeneration(); return nil })
+	var redo []int
+	for i, msg := range msgs {
+		if msg.Raw != nil && (!out[i].done || out[i].gen != gen) {
+			redo = append(redo, i)
+		}
+	}
+	if len(redo) < 2 {
+		return out
+	}
+	raws := make([][]byte, len(redo))
+	for j, i := range redo {
+		raws[j] = msgs[i].Raw
+	}
+	for j, c := range in.e.classifyAhead(raws) {
+		out[redo[j]] = c
+	}
+	return out
 }
 
 // record is HandleGroup with msgs classified ahead in ahead (nil: none).
