@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"outreach"
 )
@@ -60,6 +61,24 @@ func oneLine(s string) string {
 	return strings.Join(strings.Fields(message.StripControls(s)), " ")
 }
 
+// commonDate is the layout of nearly every Date header ("Mon, 4 Sep 2017
+// 07:00:01 +0000"): of mail.ParseDate's layouts, the first one with a day
+// of the week.
+const commonDate = "Mon, 2 Jan 2006 15:04:05 -0700"
+
+// parseDate is mail.ParseDate, the same time or the same failure for any
+// v, trying its most common layout first: ParseDate tries 24 layouts
+// without a day of the week first, each failure an error allocated. A v
+// commonDate reads has no space to skip, no CR, no comment after its zone
+// and no sign before it, so ParseDate reads all of it, against the layouts
+// in turn, and the first that reads it is commonDate.
+func parseDate(v string) (time.Time, error) {
+	if t, err := time.Parse(commonDate, v); err == nil {
+		return t, nil
+	}
+	return mail.ParseDate(v)
+}
+
 // msg is one message being classified.
 type msg struct {
 	root           *message.Part
@@ -107,7 +126,7 @@ func classify(raw []byte, dir Directory) Result {
 	if len(res.References) > 100 {
 		res.References = res.References[len(res.References)-100:]
 	}
-	if d, err := mail.ParseDate(m.hdr.Get("date")); err == nil {
+	if d, err := parseDate(m.hdr.Get("date")); err == nil {
 		res.Date = d
 	}
 
