@@ -94,53 +94,79 @@ var onceOnly = map[string]bool{"UID": true, "DTSTAMP": true, "SEQUENCE": true, "
 // ATTENDEE with a parameter given twice (PARTSTAT=ACCEPTED;PARTSTAT=
 // DECLINED). It returns "" when there is none.
 func calendarDefect(data []byte) string {
-	var lines []string
-	for _, l := range strings.Split(strings.ReplaceAll(string(data), "\r\n", "\n"), "\n") {
-		if len(lines) > 0 && len(l) > 0 && (l[0] == ' ' || l[0] == '\t') {
-			lines[len(lines)-1] += l[1:]
-			continue
+	// The lines are read as they are unfolded, one at a time: CRLF or LF
+	// ends a line, and a line that begins with a space or a tab goes on
+	// the one before.
+	var d defectReader
+	var line string
+	started := false
+	for rest := string(data); ; {
+		l, after, more := strings.Cut(rest, "\n")
+		if more {
+			l = strings.TrimSuffix(l, "\r")
 		}
-		lines = append(lines, l)
+		if started && len(l) > 0 && (l[0] == ' ' || l[0] == '\t') {
+			line += l[1:]
+		} else {
+			if started {
+				if why := d.line(line); why != "" {
+					return why
+				}
+			}
+			line, started = l, true
+		}
+		if !more {
+			break
+		}
+		rest = after
 	}
-	inEvent := 0
-	var seen map[string]bool
-	for _, l := range lines {
-		nameParams, _, _ := cutUnquoted(l, ':')
-		name, params, _ := strings.Cut(nameParams, ";")
-		name = strings.ToUpper(strings.TrimSpace(name))
+	return d.line(line)
+}
+
+// defectReader is calendarDefect's reading of one calendar object, line
+// by unfolded line.
+type defectReader struct {
+	inEvent int
+	seen    map[string]bool
+}
+
+// line reads the next line and says what makes the object ambiguous, if
+// that line does.
+func (d *defectReader) line(l string) string {
+	nameParams, _, _ := cutUnquoted(l, ':')
+	name, params, _ := strings.Cut(nameParams, ";")
+	name = strings.ToUpper(strings.TrimSpace(name))
+	if name == "BEGIN" || name == "END" {
 		value := strings.ToUpper(strings.TrimSpace(l[min(len(nameParams)+1, len(l)):]))
 		switch {
 		case name == "BEGIN" && value == "VEVENT":
-			inEvent++
-			seen = map[string]bool{}
-			continue
+			d.inEvent++
+			d.seen = map[string]bool{}
 		case name == "END" && value == "VEVENT":
-			inEvent--
-			continue
-		case name == "BEGIN" || name == "END":
-			continue
+			d.inEvent--
 		}
-		if inEvent != 1 {
-			continue
+		return ""
+	}
+	if d.inEvent != 1 {
+		return ""
+	}
+	if onceOnly[name] {
+		if d.seen[name] {
+			return "the calendar gives " + name + " twice in one event"
 		}
-		if onceOnly[name] {
-			if seen[name] {
-				return "the calendar gives " + name + " twice in one event"
+		d.seen[name] = true
+	}
+	if name == "ATTENDEE" && params != "" {
+		ps := map[string]bool{}
+		for rest := params; rest != ""; {
+			var p string
+			p, rest, _ = cutUnquoted(rest, ';')
+			k, _, _ := strings.Cut(p, "=")
+			k = strings.ToUpper(strings.TrimSpace(k))
+			if ps[k] {
+				return "an ATTENDEE of the calendar gives " + shorten(k, 40) + " twice"
 			}
-			seen[name] = true
-		}
-		if name == "ATTENDEE" && params != "" {
-			ps := map[string]bool{}
-			for rest := params; rest != ""; {
-				var p string
-				p, rest, _ = cutUnquoted(rest, ';')
-				k, _, _ := strings.Cut(p, "=")
-				k = strings.ToUpper(strings.TrimSpace(k))
-				if ps[k] {
-					return "an ATTENDEE of the calendar gives " + shorten(k, 40) + " twice"
-				}
-				ps[k] = true
-			}
+			ps[k] = true
 		}
 	}
 	return ""
