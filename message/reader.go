@@ -326,6 +326,23 @@ func DecodeCTE(cte string, b []byte, limit int) []byte {
 	return b
 }
 
+// base64Digit maps each byte to the base64 digit decodeBase64 reads it
+// as: itself for the standard alphabet, '+' and '/' for the URL-safe '-'
+// and '_', 0 for a byte it skips.
+var base64Digit = func() (t [256]byte) {
+	for c := range 256 {
+		switch {
+		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '+', c == '/':
+			t[c] = byte(c)
+		case c == '-':
+			t[c] = '+'
+		case c == '_':
+			t[c] = '/'
+		}
+	}
+	return t
+}()
+
 // decodeBase64 decodes base64 ignoring white space and stray characters,
 // with or without padding, stopping at the first '=' run or at limit.
 func decodeBase64(b []byte, limit int) []byte {
@@ -335,22 +352,14 @@ func decodeBase64(b []byte, limit int) []byte {
 		if len(clean) >= max {
 			break
 		}
-		switch {
-		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '+', c == '/':
-			clean = append(clean, c)
-		case c == '-':
-			clean = append(clean, '+')
-		case c == '_':
-			clean = append(clean, '/')
-		case c == '=':
+		if d := base64Digit[c]; d != 0 {
+			clean = append(clean, d)
+		} else if c == '=' && len(clean)%4 != 0 {
 			// padding: the data ends here, unless more follows a line
 			// later (concatenated base64 blocks are rare; stop).
-			if len(clean)%4 != 0 {
-				goto done
-			}
+			break
 		}
 	}
-done:
 	if len(clean)%4 == 1 {
 		clean = clean[:len(clean)-1]
 	}
