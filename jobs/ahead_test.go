@@ -150,3 +150,26 @@ func TestIntakePreparedAheadOfADirectoryChangeIsReadAgain(t *testing.T) {
 		}
 	}
 }
+
+// What was prepared and never handed over (the Watcher went past it) is let
+// go once a later message is; so is what was prepared under another
+// UIDVALIDITY.
+func TestIntakePreparedMessagesPassedByAreLetGo(t *testing.T) {
+	f := newFixture(t, smtptest.Hooks{})
+	raws := aheadLetters("delegate@newmission.example", "")
+	raws = append(raws, aheadLetters("other@newmission.example", "")[1])
+	msgs := aheadGroup(raws)
+	in := f.e.Intake("INBOX", intakeFolders)
+	in.PrepareGroup(context.Background(), msgs[:2])
+	other := msgs[2]
+	other.UID, other.UIDValidity = 9, 2
+	in.PrepareGroup(context.Background(), []inbox.Message{other})
+	if _, err := in.Handle(context.Background(), msgs[1]); err != nil {
+		t.Fatal(err)
+	}
+	for _, group := range in.prepared {
+		for uid := range group {
+			t.Errorf("message %d still prepared", uid)
+		}
+	}
+}

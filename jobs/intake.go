@@ -38,7 +38,9 @@ type Intake struct {
 	// of the store's map (see HandleGroup).
 	sinceDrop atomic.Int64
 	// prepared holds the messages of the last two groups PrepareGroup
-	// classified, by UID, until HandleGroup takes them.
+	// classified, by UID, until HandleGroup takes them or passes them by.
+	// A sync that stops leaves at most those two groups, until the next
+	// one prepares its own.
 	mu       sync.Mutex
 	prepared [2]map[uint32]preparedMessage
 }
@@ -128,6 +130,18 @@ func (in *Intake) ahead(msgs []inbox.Message) []classified {
 				out[i] = p.c
 				delete(group, msg.UID)
 				break
+			}
+		}
+	}
+	// Messages are handed over in UID order: what was prepared before
+	// these is not asked for again (a message refiled comes in a pass of
+	// its own, prepared anew).
+	if len(msgs) > 0 {
+		for _, group := range in.prepared {
+			for uid, p := range group {
+				if uid < msgs[0].UID || p.uidValidity != msgs[0].UIDValidity {
+					delete(group, uid)
+				}
 			}
 		}
 	}
