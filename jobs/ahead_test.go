@@ -132,6 +132,9 @@ func TestIntakePreparedAheadOfADirectoryChangeIsReadAgain(t *testing.T) {
 	msgs := aheadGroup(raws)
 	in := f.e.Intake("INBOX", intakeFolders)
 	in.PrepareGroup(context.Background(), msgs)
+	if n := preparedLeft(in); n != len(msgs) { // waits for PrepareGroup's reading
+		t.Fatalf("%d messages prepared, want %d", n, len(msgs))
+	}
 	ahead := in.e.classifyAhead(raws) // as PrepareGroup read them
 	m.Contacts = append(m.Contacts, outreach.Contact{Email: from})
 	if _, err := f.e.ImportMissions([]outreach.Mission{m}, "test"); err != nil {
@@ -144,10 +147,8 @@ func TestIntakePreparedAheadOfADirectoryChangeIsReadAgain(t *testing.T) {
 		t.Fatalf("group: %v, %v", folders, err)
 	}
 	checkRecordedAsNow(t, f, raws, ahead, m.ID)
-	for _, group := range in.prepared {
-		if len(group) != 0 {
-			t.Errorf("%d prepared messages kept after they were recorded", len(group))
-		}
+	if n := preparedLeft(in); n != 0 {
+		t.Errorf("%d prepared messages kept after they were recorded", n)
 	}
 }
 
@@ -167,9 +168,24 @@ func TestIntakePreparedMessagesPassedByAreLetGo(t *testing.T) {
 	if _, err := in.Handle(context.Background(), msgs[1]); err != nil {
 		t.Fatal(err)
 	}
-	for _, group := range in.prepared {
-		for uid := range group {
-			t.Errorf("message %d still prepared", uid)
+	if n := preparedLeft(in); n != 0 {
+		t.Errorf("%d prepared messages kept after they were passed by", n)
+	}
+}
+
+// preparedLeft counts the messages in's prepared groups hold.
+func preparedLeft(in *Intake) int {
+	in.mu.Lock()
+	groups := in.prepared
+	in.mu.Unlock()
+	n := 0
+	for _, g := range groups {
+		if g != nil {
+			<-g.done
+			in.mu.Lock()
+			n += len(g.msgs)
+			in.mu.Unlock()
 		}
 	}
+	return n
 }

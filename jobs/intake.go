@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -37,15 +38,33 @@ type Intake struct {
 	// sinceDrop counts the messages recorded since the Intake last let go
 	// of the store's map (see HandleGroup).
 	sinceDrop atomic.Int64
-	// prepared holds the messages of the last two groups PrepareGroup
-	// classified, by UID, until HandleGroup takes them or passes them by.
-	// A sync that stops leaves at most those two groups, until the next
-	// one prepares its own.
+	// prepared holds the last two groups PrepareGroup was given, until
+	// HandleGroup takes their messages or passes them by. A sync that
+	// stops leaves at most those two, until the next one prepares its own.
 	mu       sync.Mutex
-	prepared [2]map[uint32]preparedMessage
+	prepared [2]*preparedGroup
 }
 
 var _ inbox.GroupPreparer = (*Intake)(nil)
+
+// preparedGroup is a group PrepareGroup is classifying, or has.
+type preparedGroup struct {
+	uids map[uint32]uint32 // the group's UIDs, to their UIDVALIDITY
+	done chan struct{}     // closed once msgs is filled
+	// msgs holds the messages classified, by UID; once done is closed,
+	// guarded by Intake.mu.
+	msgs map[uint32]preparedMessage
+}
+
+// isDone reports whether g's classification is over.
+func (g *preparedGroup) isDone() bool {
+	select {
+	case <-g.done:
+		return true
+	default:
+		return false
+	}
+}
 
 // preparedMessage is a message PrepareGroup classified.
 type preparedMessage struct {
@@ -95,54 +114,105 @@ func (in *Intake) HandleGroup(ctx context.Context, msgs []inbox.Message) ([]stri
 	return in.record(msgs, in.ahead(msgs))
 }
 
-// PrepareGroup classifies msgs ahead of HandleGroup, while the group before
-// is being recorded (inbox.GroupPreparer).
+// PrepareGroup starts classifying msgs ahead of HandleGroup, and returns:
+// the Watcher fetches the next group meanwhile, and the group before may be
+// being recorded (inbox.GroupPreparer). HandleGroup waits for what it
+// needs of it.
 func (in *Intake) PrepareGroup(ctx context.Context, msgs []inbox.Message) {
-	if ctx.Err() != nil {
+	if ctx.Err() != nil || len(msgs) == 0 {
 		return
 	}
+	g := &preparedGroup{uids: make(map[uint32]uint32, len(msgs)), done: make(chan struct{})}
 	raws := make([][]byte, len(msgs))
 	for i, msg := range msgs {
+		g.uids[msg.UID] = msg.UIDValidity
 		raws[i] = msg.Raw
 	}
-	cs := in.e.classifyAhead(raws)
-	group := make(map[uint32]preparedMessage, len(msgs))
-	for i, msg := range msgs {
-		if cs[i].done {
-			group[msg.UID] = preparedMessage{uidValidity: msg.UIDValidity, raw: msg.Raw, c: cs[i]}
+	msgs = slices.Clone(msgs)
+	go func() {
+		defer close(g.done)
+		cs := in.e.classifyAhead(raws)
+		g.msgs = make(map[uint32]preparedMessage, len(msgs))
+		for i, msg := range msgs {
+			if cs[i].done {
+				g.msgs[msg.UID] = preparedMessage{uidValidity: msg.UIDValidity, raw: msg.Raw, c: cs[i]}
+			}
 		}
-	}
+	}()
 	in.mu.Lock()
-	in.prepared[0], in.prepared[1] = group, in.prepared[0]
+	in.prepared[0], in.prepared[1] = g, in.prepared[0]
 	in.mu.Unlock()
 }
 
 // ahead returns msgs classified ahead of the transaction that records them:
-// as PrepareGroup classified them, when it did so at the directory
-// generation now committed; otherwise now, in parallel, when they are
-// several (a message alone is classified in the transaction).
+// as PrepareGroup classified them (waiting for it), when it did so at the
+// directory generation now committed; otherwise now, in parallel, when
+// they are several (a message alone is classified in the transaction).
 func (in *Intake) ahead(msgs []inbox.Message) []classified {
 	out := make([]classified, len(msgs))
+	if len(msgs) == 0 {
+		return out
+	}
+	var wait []*preparedGroup
 	in.mu.Lock()
+	for _, g := range in.prepared {
+		if g == nil {
+			continue
+		}
+		for _, msg := range msgs {
+			if v, ok := g.uids[msg.UID]; ok && v == msg.UIDValidity {
+				wait = append(wait, g)
+				break
+			}
+		}
+	}
+	in.mu.Unlock()
+	for _, g := range wait {
+		<-g.done
+	}
+	in.mu.Lock()
+	groups := append(wait, in.prepared[:]...) // those waited for, even if let go since
 	for i, msg := range msgs {
-		for _, group := range in.prepared {
-			if p, ok := group[msg.UID]; ok && p.uidValidity == msg.UIDValidity && bytes.Equal(p.raw, msg.Raw) {
+		for _, g := range groups {
+			if g == nil || !g.isDone() {
+				continue
+			}
+			if p, ok := g.msgs[msg.UID]; ok && p.uidValidity == msg.UIDValidity && bytes.Equal(p.raw, msg.Raw) {
 				out[i] = p.c
-				delete(group, msg.UID)
+				delete(g.msgs, msg.UID)
 				break
 			}
 		}
 	}
 	// Messages are handed over in UID order: what was prepared before
 	// these is not asked for again (a message refiled comes in a pass of
-	// its own, prepared anew).
-	if len(msgs) > 0 {
-		for _, group := range in.prepared {
-			for uid, p := range group {
-				if uid < msgs[0].UID || p.uidValidity != msgs[0].UIDValidity {
-					delete(group, uid)
+	// its own, prepared anew). A group with nothing left is let go, even
+	// while it is still being classified.
+	for k, g := range in.prepared {
+		if g == nil {
+			continue
+		}
+		passed := func(uid, validity uint32) bool { return uid < msgs[0].UID || validity != msgs[0].UIDValidity }
+		if g.isDone() {
+			for uid, p := range g.msgs {
+				if passed(uid, p.uidValidity) {
+					delete(g.msgs, uid)
 				}
 			}
+			if len(g.msgs) == 0 {
+				in.prepared[k] = nil
+			}
+			continue
+		}
+		left := false
+		for uid, v := range g.uids {
+			if !passed(uid, v) {
+				left = true
+				break
+			}
+		}
+		if !left {
+			in.prepared[k] = nil
 		}
 	}
 	in.mu.Unlock()

@@ -116,9 +116,10 @@ type GroupHandler interface {
 // ahead of HandleGroup. The Watcher calls PrepareGroup with each fetched
 // group once its bodies are read, before handing it to HandleGroup — while
 // the Handler may still be recording the group before, so PrepareGroup
-// runs alongside HandleGroup, from another goroutine. It must record
-// nothing and may do nothing: HandleGroup records each message whatever
-// PrepareGroup did with it.
+// runs alongside HandleGroup, from another goroutine; it may also return
+// at once and go on with its work while the Watcher fetches the next
+// group. It must record nothing and may do nothing: HandleGroup records
+// each message whatever PrepareGroup did with it.
 type GroupPreparer interface {
 	GroupHandler
 	PrepareGroup(ctx context.Context, msgs []Message)
