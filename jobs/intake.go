@@ -184,15 +184,40 @@ func (in *Intake) ahead(msgs []inbox.Message) []classified {
 			}
 		}
 	}
-	// Messages are handed over in UID order: what was prepared before
-	// these is not asked for again (a message refiled comes in a pass of
-	// its own, prepared anew). A group with nothing left is let go, even
-	// while it is still being classified.
+	in.letGoPassed(msgs[0])
+	in.mu.Unlock()
+	var gen uint64
+	_ = in.e.st.View(func(tx *store.Tx) error { gen = tx.DirectoryGeneration(); return nil })
+	var redo []int
+	for i, msg := range msgs {
+		if msg.Raw != nil && (!out[i].done || out[i].gen != gen) {
+			redo = append(redo, i)
+		}
+	}
+	if len(redo) < 2 {
+		return out
+	}
+	raws := make([][]byte, len(redo))
+	for j, i := range redo {
+		raws[j] = msgs[i].Raw
+	}
+	for j, c := range in.e.classifyAhead(raws) {
+		out[redo[j]] = c
+	}
+	return out
+}
+
+// letGoPassed drops what was prepared before first, with in.mu held.
+// Messages are handed over in UID order: what was prepared before them is
+// not asked for again (a message refiled comes in a pass of its own,
+// prepared anew). A group with nothing left is let go, even while it is
+// still being classified.
+func (in *Intake) letGoPassed(first inbox.Message) {
 	for k, g := range in.prepared {
 		if g == nil {
 			continue
 		}
-		passed := func(uid, validity uint32) bool { return uid < msgs[0].UID || validity != msgs[0].UIDValidity }
+		passed := func(uid, validity uint32) bool { return uid < first.UID || validity != first.UIDValidity }
 		if g.isDone() {
 			for uid, p := range g.msgs {
 				if passed(uid, p.uidValidity) {
@@ -215,26 +240,6 @@ func (in *Intake) ahead(msgs []inbox.Message) []classified {
 			in.prepared[k] = nil
 		}
 	}
-	in.mu.Unlock()
-	var gen uint64
-	_ = in.e.st.View(func(tx *store.Tx) error { gen = tx.DirectoryGeneration(); return nil })
-	var redo []int
-	for i, msg := range msgs {
-		if msg.Raw != nil && (!out[i].done || out[i].gen != gen) {
-			redo = append(redo, i)
-		}
-	}
-	if len(redo) < 2 {
-		return out
-	}
-	raws := make([][]byte, len(redo))
-	for j, i := range redo {
-		raws[j] = msgs[i].Raw
-	}
-	for j, c := range in.e.classifyAhead(raws) {
-		out[redo[j]] = c
-	}
-	return out
 }
 
 // record is HandleGroup with msgs classified ahead in ahead (nil: none).

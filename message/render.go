@@ -179,7 +179,7 @@ func (w *writer) quotedPrintable(s string) {
 				continue
 			}
 			cr = c == '\r'
-			buf, n = qpLastByte(buf, n)
+			buf, _ = qpLastByte(buf, n)
 			buf = append(buf, '\r', '\n')
 			n = 0
 		default:
