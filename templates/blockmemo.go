@@ -6,7 +6,6 @@ import (
 	"io"
 	"slices"
 	"strings"
-	"sync"
 	ttemplate "text/template"
 	"text/template/parse"
 )
@@ -40,67 +39,32 @@ const (
 // blockMemo keeps what one kind's block printed for the lists it was
 // given, in one of its two bodies.
 type blockMemo struct {
-	exec         func(w io.Writer, data any) error // executes the block
-	mu           sync.Mutex
-	entries      []memoEntry // the most recent first
-	hits, misses int
-	off          bool // the lists keep changing (answers differ): executed each time
-}
-
-type memoEntry struct {
-	of  Sessions
-	out string
+	exec func(w io.Writer, data any) error // executes the block
+	// kept is by list; it goes off when the lists keep changing (answers
+	// differ): the block is then executed each time.
+	kept recent[Sessions]
 }
 
 // print returns what the block prints for v.
 func (m *blockMemo) print(v any) (string, error) {
 	ss, ok := v.(Sessions)
-	m.mu.Lock()
-	if !ok || m.off {
-		// Not a list of sessions, or not worth keeping: executed.
-		m.mu.Unlock()
-		var b strings.Builder
-		err := m.exec(&b, v)
-		return b.String(), err
-	}
-	for i, e := range m.entries {
-		if sameSessions(e.of, ss) {
-			if i > 0 {
-				copy(m.entries[1:i+1], m.entries[:i])
-				m.entries[0] = e
-			}
-			m.hits++
-			m.mu.Unlock()
-			return e.out, nil
+	if ok {
+		if out, hit := m.kept.find(func(of Sessions) bool { return sameSessions(of, ss) }); hit {
+			return out, nil
 		}
 	}
-	m.misses++
-	if m.misses >= 32 && m.hits < m.misses {
-		m.off, m.entries = true, nil
-	}
-	m.mu.Unlock()
 	var b strings.Builder
-	if err := m.exec(&b, ss); err != nil {
+	if err := m.exec(&b, v); err != nil {
 		return "", err
 	}
 	out := b.String()
-	m.mu.Lock()
-	if !m.off {
-		if len(m.entries) < maxMemoLists {
-			m.entries = append(m.entries, memoEntry{})
-		}
-		copy(m.entries[1:], m.entries)
-		m.entries[0] = memoEntry{of: cloneSessions(ss), out: out}
+	if ok {
+		m.kept.keep(cloneSessions(ss), out)
 	}
-	m.mu.Unlock()
 	return out, nil
 }
 
-func (m *blockMemo) reset() {
-	m.mu.Lock()
-	m.entries, m.hits, m.misses, m.off = nil, 0, 0, false
-	m.mu.Unlock()
-}
+func (m *blockMemo) reset() { m.kept.reset() }
 
 // sameSessions reports whether a and b are the same list, every field of
 // every session equal (a test checks that each field is compared).

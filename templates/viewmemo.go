@@ -5,7 +5,6 @@ import (
 	"io"
 	"reflect"
 	"strings"
-	"sync"
 	"text/template/parse"
 	"time"
 )
@@ -29,23 +28,14 @@ const maxViewPaths = 16
 type viewMemo struct {
 	exec  func(w io.Writer, data any) error // executes the block
 	paths [][]int                           // each field read: the indexes from View down
-	mu    sync.Mutex
-	// entries are the most recent first.
-	entries      []viewMemoEntry
-	hits, misses int
-	off          bool // kept nothing worth keeping: executed each time
-}
-
-type viewMemoEntry struct {
-	key []reflect.Value // copies of the fields' values
-	out string
+	// kept is by copies of the fields' values; it goes off when it keeps
+	// nothing worth keeping: the block is then executed each time.
+	kept recent[[]reflect.Value]
 }
 
 // print returns what the block prints for v.
 func (m *viewMemo) print(v any) (string, error) {
-	m.mu.Lock()
-	off := m.off
-	m.mu.Unlock()
+	off := m.kept.isOff()
 	view, ok := v.(*View)
 	var vals [maxViewPaths]reflect.Value
 	if ok && view != nil && !off {
@@ -60,42 +50,20 @@ func (m *viewMemo) print(v any) (string, error) {
 		return m.direct(v)
 	}
 	key := vals[:len(m.paths)]
-	m.mu.Lock()
-	for i, e := range m.entries {
-		if sameValues(e.key, key) {
-			if i > 0 {
-				copy(m.entries[1:i+1], m.entries[:i])
-				m.entries[0] = e
-			}
-			m.hits++
-			m.mu.Unlock()
-			return e.out, nil
-		}
+	if out, hit := m.kept.find(func(k []reflect.Value) bool { return sameValues(k, key) }); hit {
+		return out, nil
 	}
-	m.misses++
-	if m.misses >= 32 && m.hits < m.misses {
-		m.off, m.entries = true, nil
-	}
-	m.mu.Unlock()
 	out, err := m.direct(v)
 	if err != nil {
 		return "", err
 	}
-	e := viewMemoEntry{key: make([]reflect.Value, len(key)), out: out}
+	kept := make([]reflect.Value, len(key))
 	for i, k := range key {
 		c := reflect.New(k.Type()).Elem()
 		c.Set(k)
-		e.key[i] = c
+		kept[i] = c
 	}
-	m.mu.Lock()
-	if !m.off {
-		if len(m.entries) < maxMemoLists {
-			m.entries = append(m.entries, viewMemoEntry{})
-		}
-		copy(m.entries[1:], m.entries)
-		m.entries[0] = e
-	}
-	m.mu.Unlock()
+	m.kept.keep(kept, out)
 	return out, nil
 }
 
@@ -105,11 +73,7 @@ func (m *viewMemo) direct(v any) (string, error) {
 	return b.String(), err
 }
 
-func (m *viewMemo) reset() {
-	m.mu.Lock()
-	m.entries, m.hits, m.misses, m.off = nil, 0, 0, false
-	m.mu.Unlock()
-}
+func (m *viewMemo) reset() { m.kept.reset() }
 
 func sameValues(a, b []reflect.Value) bool {
 	for i := range a {
