@@ -124,6 +124,12 @@ type OutboxItem struct {
 	// Claim numbers the attempt: a delivery written to the send journal
 	// names the claim it was sent under.
 	Claim uint64 `json:"claim,omitempty"`
+	// Composed is the time the last attempt was composed as of (its Date,
+	// its calendars' DTSTAMP): an attempt to the same recipients with the
+	// same calendar data is composed as of it again, and so goes out the
+	// same, byte for byte. It is cleared once the message is sent, fails
+	// or is superseded.
+	Composed time.Time `json:"composed,omitzero"`
 }
 
 // MarkSent records that the server accepted the message at t.

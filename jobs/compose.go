@@ -3,6 +3,8 @@ package jobs
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -132,13 +134,14 @@ func (e *Engine) newCalendarText(t *templates.Set, lang outreach.Language, s out
 }
 
 // calendarEvent is mission's copy of session as an iCalendar event.
-func (e *Engine) calendarEvent(t *templates.Set, m outreach.Mission, s outreach.Session, rd roundData, partstat string) ical.Event {
-	return e.calendarEventTo(t, m, s, rd, attendees(m, partstat))
+// Its DTSTAMP is stamp (RFC 5545: when the object was created).
+func (e *Engine) calendarEvent(t *templates.Set, m outreach.Mission, s outreach.Session, rd roundData, partstat string, stamp time.Time) ical.Event {
+	return e.calendarEventTo(t, m, s, rd, attendees(m, partstat), stamp)
 }
 
 // calendarEventTo is calendarEvent with its attendees given, shared by
 // every copy in one message (ical does not change them).
-func (e *Engine) calendarEventTo(t *templates.Set, m outreach.Mission, s outreach.Session, rd roundData, atts []ical.Attendee) ical.Event {
+func (e *Engine) calendarEventTo(t *templates.Set, m outreach.Mission, s outreach.Session, rd roundData, atts []ical.Attendee, stamp time.Time) ical.Event {
 	lang := m.Language
 	status := "CONFIRMED"
 	if e.event.Provisional {
@@ -152,7 +155,7 @@ func (e *Engine) calendarEventTo(t *templates.Set, m outreach.Mission, s outreac
 	return ical.Event{
 		UID:         e.uidOf(rd, m.ID, s.SuR),
 		Sequence:    s.Sequence,
-		DTStamp:     e.now().UTC().Truncate(time.Second),
+		DTStamp:     stamp.UTC().Truncate(time.Second),
 		Start:       s.Start,
 		End:         s.End,
 		TZ:          e.event.Location,
@@ -199,23 +202,44 @@ func (e *Engine) organiserName() string {
 var errNoAddress = errors.New("no usable address: every contact bounced or none was given")
 
 // compose renders the message for an outbox item from what the store holds
-// now. A retry sends the bytes its first attempt kept when its recipients
-// and calendar data are unchanged (see keepBytes), so a copy sent again
-// under the same Message-ID is the same message; otherwise it carries
-// current data under its original Message-ID.
+// now, as of the time its pending attempt was composed (it.Composed, set
+// by the claim): its Date, its calendars' DTSTAMP and the text's "now".
+// So a message sent again — deferred, or caught in sending by a crash —
+// to the same recipients with the same calendar data comes out the same,
+// byte for byte, as its earlier attempt, and a copy a receiver already
+// has under the same Message-ID is the same message; the bytes need not
+// be kept (a message composed in the claim keeps them all the same, see
+// keepBytes: what it reads may have changed since). When its recipients
+// or its calendar data changed since, it is composed as of now and
+// carries current data under its original Message-ID.
 //
 // It also returns, per session, the SEQUENCE of the calendar data the
 // message carries.
 func (e *Engine) compose(tx *store.Tx, it outreach.OutboxItem) (*message.Message, map[string]int, error) {
+	at := it.Composed
+	if at.IsZero() {
+		at = e.now()
+	}
 	revs := map[string]int{}
-	msg, err := e.composeMessage(tx, it, revs)
+	msg, err := e.composeMessage(tx, it, revs, at)
 	if err != nil {
 		return nil, nil, err
+	}
+	if !it.Composed.IsZero() && (!sameAddrs(it.To, msg.To) || !maps.Equal(it.Revisions, revs)) {
+		clear(revs)
+		if msg, err = e.composeMessage(tx, it, revs, e.now()); err != nil {
+			return nil, nil, err
+		}
 	}
 	return msg, revs, nil
 }
 
-func (e *Engine) composeMessage(tx *store.Tx, it outreach.OutboxItem, revs map[string]int) (*message.Message, error) {
+// sameAddrs reports whether to holds the addresses of as, in order.
+func sameAddrs(to []string, as []message.Address) bool {
+	return slices.EqualFunc(to, as, func(s string, a message.Address) bool { return s == a.Email })
+}
+
+func (e *Engine) composeMessage(tx *store.Tx, it outreach.OutboxItem, revs map[string]int, at time.Time) (*message.Message, error) {
 	t, err := e.templates()
 	if err != nil {
 		return nil, err
@@ -238,13 +262,13 @@ func (e *Engine) composeMessage(tx *store.Tx, it outreach.OutboxItem, revs map[s
 		return nil, err
 	}
 	data := templates.Data{Event: e.event, Mission: m, Sessions: rd.sessions, SuRNames: rd.names, Views: rd.views,
-		ReplyTo: e.ReplyAddress(tx, m.ID), PageURL: e.pageLink(tx, m.ID), Now: e.now(), Confirmed: !e.event.Provisional}
+		ReplyTo: e.ReplyAddress(tx, m.ID), PageURL: e.pageLink(tx, m.ID), Now: at, Confirmed: !e.event.Provisional}
 	msg := &message.Message{
 		MessageID: it.MessageID,
 		From:      message.Address{Name: e.organiserName(), Email: e.event.Mailbox.Email},
 		To:        to,
 		ReplyTo:   &message.Address{Name: e.organiserName(), Email: data.ReplyTo},
-		Date:      e.now(),
+		Date:      at,
 		Headers:   [][2]string{{"X-Auto-Response-Suppress", "OOF, AutoReply"}},
 	}
 	var session *outreach.Session
@@ -345,7 +369,7 @@ func (e *Engine) invitationCalendars(l *composing) error {
 		if s.Status == outreach.Cancelled {
 			continue
 		}
-		ics, err := ical.Request(e.calendarEventTo(l.t, l.m, s, l.rd, atts))
+		ics, err := ical.Request(e.calendarEventTo(l.t, l.m, s, l.rd, atts, l.data.Now))
 		if err != nil {
 			return fmt.Errorf("calendar for %s: %w", s.SuR, err)
 		}
@@ -389,7 +413,7 @@ func (e *Engine) requestCalendar(l *composing) (templates.Kind, error) {
 			partstat = "TENTATIVE"
 		}
 	}
-	ev := e.calendarEvent(l.t, l.m, *l.session, l.rd, partstat)
+	ev := e.calendarEvent(l.t, l.m, *l.session, l.rd, partstat, l.data.Now)
 	ev.Sequence += l.tx.CopySequence(l.m.ID, l.session.SuR) // the mission's copy, revised on its reply page
 	ics, err := ical.Request(ev)
 	if err != nil {
@@ -402,7 +426,7 @@ func (e *Engine) requestCalendar(l *composing) (templates.Kind, error) {
 
 // cancelCalendar makes a cancellation's CANCEL.
 func (e *Engine) cancelCalendar(l *composing) error {
-	ev := e.calendarEvent(l.t, l.m, *l.session, l.rd, "NEEDS-ACTION")
+	ev := e.calendarEvent(l.t, l.m, *l.session, l.rd, "NEEDS-ACTION", l.data.Now)
 	ev.Status = "CANCELLED"
 	ev.Sequence += l.tx.CopySequence(l.m.ID, l.session.SuR)
 	ics, err := ical.Cancel(ev)

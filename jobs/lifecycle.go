@@ -417,7 +417,7 @@ func (e *Engine) CalendarFeed(sur string) ([]byte, error) {
 			if sur != "" && !strings.EqualFold(s.SuR, sur) {
 				continue
 			}
-			ev := e.calendarEvent(t, outreach.Mission{Language: outreach.English}, s, rd, "")
+			ev := e.calendarEvent(t, outreach.Mission{Language: outreach.English}, s, rd, "", e.now())
 			ev.UID = fmt.Sprintf("pre%d-%s@%s", e.event.UPRSession, strings.ToLower(s.SuR), e.domain())
 			ev.Attendees = nil
 			evs = append(evs, ev)

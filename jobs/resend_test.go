@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"bytes"
+	"net/mail"
 	"strings"
 	"sync"
 	"testing"
@@ -92,6 +93,78 @@ func TestResentCopyIsByteIdentical(t *testing.T) {
 		}
 		sameCopies(t, &log, it.MessageID, 2)
 		noBodyKept(t, f, it.ID)
+	})
+	t.Run("invitation deferred, kept as its time only, then a restart", func(t *testing.T) {
+		// An invitation is composed from the directory alone: the store
+		// keeps when it was composed, not its 52 KB, and the engine that
+		// restarts composes it again as of then.
+		var log dataLog
+		n := 0
+		f := newFixture(t, smtptest.Hooks{Data: func(m *smtptest.Message) error {
+			log.add(m)
+			if n++; n == 1 {
+				return smtptest.ErrCutAfterAccept
+			}
+			return nil
+		}})
+		if _, err := f.e.Invite("JPN", "test"); err != nil {
+			t.Fatal(err)
+		}
+		if rep := flush(t, f, 0); rep.Deferred != 1 {
+			t.Fatalf("first flush: %+v", rep)
+		}
+		it := f.item(invitationKey("JPN"))
+		if it.Composed.IsZero() {
+			t.Fatal("the deferred invitation does not record when it was composed")
+		}
+		f.st.View(func(tx *store.Tx) error {
+			if b := tx.OutboxBody(it.ID); b != nil {
+				t.Errorf("the deferred invitation keeps its %d bytes in the store", len(b))
+			}
+			return nil
+		})
+		f.restart()
+		f.clock.Advance(26 * time.Hour)
+		if rep := flush(t, f, 0); rep.Sent != 1 {
+			t.Fatalf("flush after the restart: %+v", rep)
+		}
+		sameCopies(t, &log, it.MessageID, 2)
+		if it := f.item(invitationKey("JPN")); !it.Composed.IsZero() {
+			t.Errorf("a sent invitation still records a composing time (%v)", it.Composed)
+		}
+	})
+	t.Run("failed invitation queued again by staff is composed anew", func(t *testing.T) {
+		var log dataLog
+		n := 0
+		f := newFixture(t, smtptest.Hooks{Data: func(m *smtptest.Message) error {
+			log.add(m)
+			if n++; n == 1 {
+				return smtptest.Reply(554, [3]int{5, 6, 0}, "content refused")
+			}
+			return nil
+		}})
+		if _, err := f.e.Invite("JPN", "test"); err != nil {
+			t.Fatal(err)
+		}
+		if rep := flush(t, f, 0); rep.Failed != 1 {
+			t.Fatalf("first flush: %+v", rep)
+		}
+		it := f.item(invitationKey("JPN"))
+		f.clock.Advance(48 * time.Hour)
+		if _, err := f.e.RetryOutbox(it.ID, "test"); err != nil {
+			t.Fatal(err)
+		}
+		if rep := flush(t, f, 0); rep.Sent != 1 {
+			t.Fatalf("flush after the retry: %+v", rep)
+		}
+		cs := log.copies(it.MessageID)
+		if len(cs) != 2 {
+			t.Fatalf("%d copies, want 2", len(cs))
+		}
+		d0, d1 := headerOf(t, cs[0], "Date"), headerOf(t, cs[1], "Date")
+		if d0 == d1 {
+			t.Errorf("the message queued again two days later carries its first Date %q", d0)
+		}
 	})
 	t.Run("confirmation accepted unheard, then a restart", func(t *testing.T) {
 		var log dataLog
@@ -187,4 +260,14 @@ func noBodyKept(t *testing.T, f *fixture, id uint64) {
 		}
 		return nil
 	})
+}
+
+// headerOf is the value of the header field name in a raw message.
+func headerOf(t *testing.T, raw []byte, name string) string {
+	t.Helper()
+	m, err := mail.ReadMessage(bytes.NewReader(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m.Header.Get(name)
 }

@@ -88,7 +88,7 @@ func (e *Engine) withdrawalCalendar(t *templates.Set, tx *store.Tx, it outreach.
 		return err
 	}
 	data.Session = s
-	ev := e.calendarEvent(t, m, *s, rd, "DECLINED")
+	ev := e.calendarEvent(t, m, *s, rd, "DECLINED", e.now())
 	ev.Status = "CANCELLED"
 	ev.Sequence += tx.CopySequence(m.ID, s.SuR)
 	ics, err := ical.Cancel(ev)

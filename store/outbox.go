@@ -66,10 +66,14 @@ func (t *Tx) writeOutbox(item outreach.OutboxItem, old *outreach.OutboxItem) err
 	if err := t.indexSending(item, old); err != nil {
 		return err
 	}
-	if done(item.State) && (old == nil || !done(old.State)) {
-		// Sent, failed or superseded: its bytes will not go again.
-		if err := t.dropOutboxBody(item.ID); err != nil {
-			return err
+	if done(item.State) {
+		// Sent, failed or superseded: its bytes will not go again (a
+		// failed message queued again is composed anew).
+		item.Composed = time.Time{}
+		if old == nil || !done(old.State) {
+			if err := t.dropOutboxBody(item.ID); err != nil {
+				return err
+			}
 		}
 	}
 	raw, err := json.Marshal(item)

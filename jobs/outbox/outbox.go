@@ -978,7 +978,8 @@ func (o *Worker) claim(prev *result, journaled []*result, cands []*prepared) (go
 			it.Revisions = revs
 			it.To = addrs(m.To)
 			it.Subject = m.Subject
-			if err := keepBytes(tx, it.ID, m, prevTo, prevRevs, it.To, revs); err != nil {
+			it.Composed = m.Date
+			if err := keepBytes(tx, it.ID, m, prevTo, prevRevs, it.To, revs, p.inClaim); err != nil {
 				return err
 			}
 			got = append(got, claimedMsg{item: it, msg: m})
@@ -995,17 +996,27 @@ func (o *Worker) claim(prev *result, journaled []*result, cands []*prepared) (go
 }
 
 // keepBytes makes a message sent again the same, byte for byte, as its
-// earlier attempt: when the store keeps the bytes of that attempt and the
-// message as composed now goes to the same recipients with the same
-// calendar data (prevTo and prevRevs, as the earlier claim recorded them),
-// m is sent as those bytes. Otherwise — the first attempt, or a recipient
-// refused, an address changed, a session moved since — m's own bytes are
-// kept for the attempts to come. Date, MIME boundaries and DTSTAMP are
-// thus those of the first attempt, and a copy a receiver already has
-// under the same Message-ID is the same message.
-func keepBytes(tx *store.Tx, id uint64, m *message.Message, prevTo []string, prevRevs map[string]int, to []string, revs map[string]int) error {
+// earlier attempt. A message composed ahead of its claim depends only on
+// the directory and its item: composed again as of the same time
+// (OutboxItem.Composed), to the same recipients with the same calendar
+// data, it comes out the same, so its bytes are not written to the store
+// (they are most of what a claim would write). A message composed in the
+// claim (inClaim) reads what may change between attempts (answers, the
+// outbox), so its bytes are kept: when the store keeps the bytes of an
+// earlier attempt and the message as composed now goes to the same
+// recipients with the same calendar data (prevTo and prevRevs, as the
+// earlier claim recorded them), m is sent as those bytes; otherwise —
+// the first attempt, or a recipient refused, an address changed, a
+// session moved since — m's own bytes are kept for the attempts to come.
+// Date, MIME boundaries and DTSTAMP are thus those of the first attempt,
+// and a copy a receiver already has under the same Message-ID is the same
+// message.
+func keepBytes(tx *store.Tx, id uint64, m *message.Message, prevTo []string, prevRevs map[string]int, to []string, revs map[string]int, inClaim bool) error {
 	if kept := tx.OutboxBody(id); kept != nil && slices.Equal(prevTo, to) && maps.Equal(prevRevs, revs) {
 		m.Reuse(kept)
+		return nil
+	}
+	if !inClaim {
 		return nil
 	}
 	b, err := m.Bytes()
