@@ -449,6 +449,18 @@ func (m *Message) Prepare() error {
 	return nil
 }
 
+// Shed lets go of what m was rendered from — its bodies, attachments and
+// calendar — once Prepare has kept its bytes, so that a message waiting
+// its turn holds its bytes alone (an invitation's parts are about as large
+// again). Send, WriteTo and Bytes give the same bytes after it. It does
+// nothing to a message not prepared.
+func (m *Message) Shed() {
+	if m == nil || m.prepared == nil {
+		return
+	}
+	m.Text, m.HTML, m.Attachments, m.Calendar = "", "", nil, nil
+}
+
 // Bytes returns the RFC 5322 bytes Send transmits for m, rendering them
 // once (as Prepare does). m must not be changed afterwards.
 func (m *Message) Bytes() ([]byte, error) {

@@ -526,3 +526,30 @@ func TestPrepareRendersOnce(t *testing.T) {
 		t.Error("Prepare of an invalid message: no error")
 	}
 }
+
+func TestShedKeepsTheBytes(t *testing.T) {
+	m := invitation(1)
+	m.Shed() // not prepared: nothing to let go of
+	if len(m.Attachments) == 0 || m.Text == "" {
+		t.Fatal("Shed let go of the parts of a message not prepared")
+	}
+	want := render(t, invitation(1))
+	if err := m.Prepare(); err != nil {
+		t.Fatal(err)
+	}
+	m.Shed()
+	if m.Attachments != nil || m.Text != "" || m.HTML != "" || m.Calendar != nil {
+		t.Error("a prepared message still holds its parts after Shed")
+	}
+	var got bytes.Buffer
+	if _, err := m.WriteTo(&got); err != nil {
+		t.Fatal(err)
+	}
+	b, err := m.Bytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got.Bytes(), want) || !bytes.Equal(b, want) {
+		t.Error("a message that shed its parts writes other bytes than it rendered")
+	}
+}

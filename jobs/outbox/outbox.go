@@ -297,8 +297,12 @@ func (o *Worker) dial(ctx context.Context) (Conn, error) {
 }
 
 // maxBatch is the most messages claimed in one commit, shared among the
-// connections: each holds its batch and the next, composed, in memory.
-const maxBatch = 16
+// connections: each holds its batch and the next, composed, in memory —
+// their bytes alone (message.Message.Shed), about 64 KB an invitation,
+// 8 MB in all. Fewer, larger claims leave the disk's flushes to the send
+// journal: with 16, one connection sent about a fifth fewer invitations
+// a second.
+const maxBatch = 64
 
 // claimedMsg is a message marked sending in the store, its send taken from
 // the budget; msg is nil when it could not be composed (recorded failed).
@@ -897,6 +901,7 @@ func (o *Worker) prepare() (*prepared, error) {
 		if p.msg.Prepare() != nil {
 			p.batch = 1
 		}
+		p.msg.Shed()
 	}
 	if err != nil && p != nil {
 		o.release(p.item.ID)
