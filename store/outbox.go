@@ -1,9 +1,13 @@
 package store
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"sync"
 	"time"
 
 	"outreach"
@@ -110,15 +114,70 @@ func (t *Tx) OutboxBytes(id uint64) []byte {
 
 // OutboxItem returns the outbox item with id.
 func (t *Tx) OutboxItem(id uint64) (outreach.OutboxItem, error) {
-	var item outreach.OutboxItem
 	raw := t.OutboxBytes(id)
 	if raw == nil {
-		return item, fmt.Errorf("outbox item %d: %w", id, ErrNotFound)
+		return outreach.OutboxItem{}, fmt.Errorf("outbox item %d: %w", id, ErrNotFound)
 	}
+	if item, ok := itemMemo.get(id, raw); ok {
+		return item, nil
+	}
+	var item outreach.OutboxItem
 	if err := json.Unmarshal(raw, &item); err != nil {
 		return item, fmt.Errorf("store: read outbox %d: %w", id, err)
 	}
+	itemMemo.put(id, raw, item)
 	return item, nil
+}
+
+// itemMemo keeps the outbox items last decoded, each with the bytes it was
+// decoded from. The outbox reads an item to compose it, again to claim it
+// and again as the claim saves it, and decoding its JSON (with a revision
+// per session) was a twentieth of the CPU sending an invitation takes. A
+// read whose bytes equal those kept gets a copy of the item kept: decoding
+// is a function of the bytes alone, so every store, round and transaction
+// may share it, and an item changed since is decoded again.
+var itemMemo = decodedItems{m: map[uint64]decodedItem{}}
+
+// itemMemoMax bounds itemMemo: a few claims' worth of items, well under a
+// megabyte; when full it starts again empty.
+const itemMemoMax = 512
+
+type decodedItems struct {
+	mu sync.Mutex
+	m  map[uint64]decodedItem
+}
+
+type decodedItem struct {
+	raw  []byte
+	item outreach.OutboxItem
+}
+
+func (d *decodedItems) get(id uint64, raw []byte) (outreach.OutboxItem, bool) {
+	d.mu.Lock()
+	e, ok := d.m[id]
+	d.mu.Unlock()
+	if !ok || !bytes.Equal(e.raw, raw) {
+		return outreach.OutboxItem{}, false
+	}
+	return cloneItem(e.item), true
+}
+
+func (d *decodedItems) put(id uint64, raw []byte, item outreach.OutboxItem) {
+	e := decodedItem{raw: bytes.Clone(raw), item: cloneItem(item)}
+	d.mu.Lock()
+	if len(d.m) >= itemMemoMax {
+		clear(d.m)
+	}
+	d.m[id] = e
+	d.mu.Unlock()
+}
+
+// cloneItem copies it so that neither the copy's nor the original's
+// slices and maps are shared.
+func cloneItem(it outreach.OutboxItem) outreach.OutboxItem {
+	it.To = slices.Clone(it.To)
+	it.Revisions = maps.Clone(it.Revisions)
+	return it
 }
 
 // OutboxByKey returns the item queued under key.
