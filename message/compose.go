@@ -88,6 +88,9 @@ type Message struct {
 	Attachments []Attachment
 
 	prepared []byte // set by Prepare
+	// rendered: prepared is a buffer Render wrote, which Release gives
+	// back (not bytes handed to Reuse).
+	rendered bool
 }
 
 // WriteTo writes the exact RFC 5322 bytes that mailer's Conn.Send transmits for m
@@ -441,12 +444,31 @@ func (m *Message) Prepare() error {
 	if m == nil {
 		return &Error{Err: errNilMessage}
 	}
+	if m.prepared != nil {
+		return nil
+	}
 	b, err := m.Render()
 	if err != nil {
 		return err
 	}
-	m.prepared = b
+	m.prepared, m.rendered = b, true
 	return nil
+}
+
+// Release gives back the buffer Prepare rendered m into, for another
+// message to be rendered into, once m has gone (the outbox releases each
+// message when the server has answered its end of data). m's bytes must
+// not be used after: a Bytes slice taken before, or m sent or written
+// again.
+func (m *Message) Release() {
+	if m == nil || m.prepared == nil {
+		return
+	}
+	if m.rendered {
+		b := m.prepared[:0]
+		bufs.Put(&b)
+	}
+	m.prepared, m.rendered = nil, false
 }
 
 // Shed lets go of what m was rendered from — its bodies, attachments and
@@ -476,7 +498,7 @@ func (m *Message) Bytes() ([]byte, error) {
 // sent again is the same, byte for byte, Date and boundaries included.
 // The envelope still comes from m (EnvelopeFrom or From, and To).
 func (m *Message) Reuse(data []byte) {
-	m.prepared = data
+	m.prepared, m.rendered = data, false
 }
 
 // sizeHint estimates the rendered size, so the message is written into

@@ -9,6 +9,7 @@ import (
 	"mime"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/cespare/xxhash/v2"
 )
@@ -47,6 +48,19 @@ var (
 	mixedPlaceholder       = "mixed." + strings.Repeat("0", boundaryHashLen)
 	alternativePlaceholder = "alternative." + strings.Repeat("0", boundaryHashLen)
 )
+
+// bufs holds buffers given back by Release, for the next message to be
+// rendered into: the outbox renders every invitation into about 64 KB,
+// and sends it once.
+var bufs sync.Pool // of *[]byte
+
+// renderBuf returns an empty buffer of at least n bytes' capacity.
+func renderBuf(n int) []byte {
+	if p, _ := bufs.Get().(*[]byte); p != nil && cap(*p) >= n {
+		return (*p)[:0]
+	}
+	return make([]byte, 0, n)
+}
 
 // writer appends a message to buf.
 type writer struct {
@@ -308,7 +322,7 @@ func (m *Message) Render() ([]byte, error) {
 // write renders a validated message: the header, the body parts, then
 // the boundaries, which are derived from everything written.
 func (m *Message) write() ([]byte, error) {
-	w := &writer{buf: make([]byte, 0, m.sizeHint())}
+	w := &writer{buf: renderBuf(m.sizeHint())}
 	m.writeFields(w)
 	m.writeAddresses(w)
 	bodies := m.bodies()

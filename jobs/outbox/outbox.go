@@ -639,6 +639,9 @@ func (w *loop) sendNext(ctx context.Context) error {
 		w.claimed = w.claimed[1:]
 		err = w.send(ctx, c)
 	}
+	// Sent or not, these bytes go no more (an attempt after this one is
+	// composed again): the next message may be rendered into them.
+	c.msg.Release()
 	return w.outcome(ctx, c, err)
 }
 
