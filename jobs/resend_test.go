@@ -70,14 +70,7 @@ func firstDifference(a, b []byte) string {
 func TestResentCopyIsByteIdentical(t *testing.T) {
 	t.Run("invitation deferred after DATA", func(t *testing.T) {
 		var log dataLog
-		n := 0
-		f := newFixture(t, smtptest.Hooks{Data: func(m *smtptest.Message) error {
-			log.add(m)
-			if n++; n == 1 {
-				return smtptest.Reply(451, [3]int{4, 3, 0}, "try again later")
-			}
-			return nil
-		}})
+		f := fixtureFailingFirst(t, &log, smtptest.Reply(451, [3]int{4, 3, 0}, "try again later"))
 		if _, err := f.e.Invite("JPN", "test"); err != nil {
 			t.Fatal(err)
 		}
@@ -99,14 +92,7 @@ func TestResentCopyIsByteIdentical(t *testing.T) {
 		// keeps when it was composed, not its 52 KB, and the engine that
 		// restarts composes it again as of then.
 		var log dataLog
-		n := 0
-		f := newFixture(t, smtptest.Hooks{Data: func(m *smtptest.Message) error {
-			log.add(m)
-			if n++; n == 1 {
-				return smtptest.ErrCutAfterAccept
-			}
-			return nil
-		}})
+		f := fixtureFailingFirst(t, &log, smtptest.ErrCutAfterAccept)
 		if _, err := f.e.Invite("JPN", "test"); err != nil {
 			t.Fatal(err)
 		}
@@ -135,14 +121,7 @@ func TestResentCopyIsByteIdentical(t *testing.T) {
 	})
 	t.Run("failed invitation queued again by staff is composed anew", func(t *testing.T) {
 		var log dataLog
-		n := 0
-		f := newFixture(t, smtptest.Hooks{Data: func(m *smtptest.Message) error {
-			log.add(m)
-			if n++; n == 1 {
-				return smtptest.Reply(554, [3]int{5, 6, 0}, "content refused")
-			}
-			return nil
-		}})
+		f := fixtureFailingFirst(t, &log, smtptest.Reply(554, [3]int{5, 6, 0}, "content refused"))
 		if _, err := f.e.Invite("JPN", "test"); err != nil {
 			t.Fatal(err)
 		}
@@ -168,14 +147,7 @@ func TestResentCopyIsByteIdentical(t *testing.T) {
 	})
 	t.Run("confirmation accepted unheard, then a restart", func(t *testing.T) {
 		var log dataLog
-		n := 0
-		f := newFixture(t, smtptest.Hooks{Data: func(m *smtptest.Message) error {
-			log.add(m)
-			if n++; n == 1 {
-				return smtptest.ErrCutAfterAccept
-			}
-			return nil
-		}})
+		f := fixtureFailingFirst(t, &log, smtptest.ErrCutAfterAccept)
 		if _, err := f.e.SetRSVP("FRA", "JPN", outreach.Accepted, "", "test"); err != nil {
 			t.Fatal(err)
 		}
@@ -270,4 +242,18 @@ func headerOf(t *testing.T, raw []byte, name string) string {
 		t.Fatal(err)
 	}
 	return m.Header.Get(name)
+}
+
+// fixtureFailingFirst is a fixture whose SMTP server logs every message it
+// reads and answers the first one's end of data with first.
+func fixtureFailingFirst(t *testing.T, log *dataLog, first error) *fixture {
+	t.Helper()
+	n := 0
+	return newFixture(t, smtptest.Hooks{Data: func(m *smtptest.Message) error {
+		log.add(m)
+		if n++; n == 1 {
+			return first
+		}
+		return nil
+	}})
 }
