@@ -562,6 +562,12 @@ func (w *loop) settle(r claimResult) ([]claimedMsg, time.Time, bool, error) {
 		}
 	}
 	if r.err != nil {
+		// The claim's commit failed: what it was given to record is the
+		// loop's again. claimNext gives it the loop's prev, which it took
+		// from the loop; the background claim (sendJournaling) is given
+		// none, and the loop's prev — the last message's outcome, kept
+		// while it was sent — is left in place. Deliveries journaled go
+		// back before those journaled since, in the order they went.
 		if r.prev != nil {
 			w.prev = r.prev
 		}
