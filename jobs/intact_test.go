@@ -1,11 +1,6 @@
 package jobs
 
 import (
-	"bytes"
-	"encoding/base64"
-	"io"
-	"mime"
-	"mime/multipart"
 	"net/mail"
 	"strings"
 	"testing"
@@ -19,8 +14,8 @@ import (
 // four connections with the next ones rendered into the buffers of those
 // gone before, each arrive as the mission's own message: its Message-ID
 // the one stored for that mission, addressed to the recipients it was sent
-// to, every part whole, and fourteen calendars each with that mission's
-// UID for its session.
+// to, every part read whole (leafParts), and fourteen calendars each with
+// that mission's UID for its session.
 func TestEveryInvitationArrivesWhole(t *testing.T) {
 	f := newFixture(t, smtptest.Hooks{})
 	opts := f.opts
@@ -57,10 +52,7 @@ func TestEveryInvitationArrivesWhole(t *testing.T) {
 			t.Fatalf("received %s, which the outbox never queued", m.MessageID)
 		}
 		who := it.Key.Mission
-		msg, err := mail.ReadMessage(bytes.NewReader(m.Data))
-		if err != nil {
-			t.Fatalf("%s: %v", who, err)
-		}
+		msg, parts := leafParts(t, m.Data)
 		if got := msg.Header.Get("Message-Id"); got != it.MessageID {
 			t.Errorf("%s: Message-ID header %s, envelope %s", who, got, it.MessageID)
 		}
@@ -73,7 +65,17 @@ func TestEveryInvitationArrivesWhole(t *testing.T) {
 				t.Errorf("%s: sent to %s, which its To (%s) does not name", who, rcpt, addrList(to))
 			}
 		}
-		uids := calendarUIDs(t, who, msg)
+		uids := map[string]bool{}
+		for _, p := range parts {
+			if p.contentType != "text/calendar" {
+				continue
+			}
+			for _, line := range strings.Split(string(p.data), "\r\n") {
+				if uid, ok := strings.CutPrefix(line, "UID:"); ok {
+					uids[uid] = true
+				}
+			}
+		}
 		if len(uids) != len(sessions) {
 			t.Fatalf("%s: %d calendars, want %d", who, len(uids), len(sessions))
 		}
@@ -91,48 +93,4 @@ func addrList(as []*mail.Address) string {
 		b.WriteString(a.Address + " ")
 	}
 	return b.String()
-}
-
-// calendarUIDs reads every part of msg, to its closing delimiter, and
-// returns the UIDs of its text/calendar parts.
-func calendarUIDs(t *testing.T, who string, msg *mail.Message) map[string]bool {
-	t.Helper()
-	uids := map[string]bool{}
-	var walk func(ct string, body io.Reader, enc string)
-	walk = func(ct string, body io.Reader, enc string) {
-		mt, params, err := mime.ParseMediaType(ct)
-		if err != nil {
-			t.Fatalf("%s: Content-Type %q: %v", who, ct, err)
-		}
-		if strings.HasPrefix(mt, "multipart/") {
-			r := multipart.NewReader(body, params["boundary"])
-			for {
-				p, err := r.NextRawPart()
-				if err == io.EOF {
-					return
-				}
-				if err != nil {
-					t.Fatalf("%s: %s: %v", who, mt, err)
-				}
-				walk(p.Header.Get("Content-Type"), p, p.Header.Get("Content-Transfer-Encoding"))
-			}
-		}
-		if strings.EqualFold(enc, "base64") {
-			body = base64.NewDecoder(base64.StdEncoding, body)
-		}
-		data, err := io.ReadAll(body)
-		if err != nil {
-			t.Fatalf("%s: %s part: %v", who, mt, err)
-		}
-		if mt != "text/calendar" {
-			return
-		}
-		for _, line := range strings.Split(string(data), "\r\n") {
-			if uid, ok := strings.CutPrefix(line, "UID:"); ok {
-				uids[uid] = true
-			}
-		}
-	}
-	walk(msg.Header.Get("Content-Type"), msg.Body, msg.Header.Get("Content-Transfer-Encoding"))
-	return uids
 }
