@@ -19,6 +19,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -420,6 +421,7 @@ func BenchmarkInvitations(b *testing.B) {
 		conns := tc.conns
 		b.Run(name, func(b *testing.B) {
 			var bareTime, rawTime, outboxTime time.Duration
+			var bareCPU, rawCPU, outboxCPU cpuSpent
 			var heapPeak, sysPeak, rssPeak, anonPeak, filePeak uint64
 			rssOK := true
 			var size int64
@@ -441,18 +443,20 @@ func BenchmarkInvitations(b *testing.B) {
 
 				b.StartTimer()
 				start := time.Now()
-				sendBare(b, sink.Addr, conns, n, pre)
+				c := sink.measureCPU(func() { sendBare(b, sink.Addr, conns, n, pre) })
 				bareTime += time.Since(start)
 				b.StopTimer()
+				bareCPU.add(c)
 				if got := sink.Count(); got != n {
 					b.Fatalf("sink received %d messages from the bare loop", got)
 				}
 
 				b.StartTimer()
 				start = time.Now()
-				sendRaw(b, sink.Addr, conns, n, pre)
+				c = sink.measureCPU(func() { sendRaw(b, sink.Addr, conns, n, pre) })
 				rawTime += time.Since(start)
 				b.StopTimer()
+				rawCPU.add(c)
 				if got := sink.Count(); got != 2*n {
 					b.Fatalf("sink received %d messages from the raw loop", got-n)
 				}
@@ -461,9 +465,12 @@ func BenchmarkInvitations(b *testing.B) {
 				stopProfile := profileOutbox(b)
 				b.StartTimer()
 				start = time.Now()
-				rep, err := e.Flush(context.Background(), 0)
+				var rep FlushReport
+				var err error
+				c = sink.measureCPU(func() { rep, err = e.Flush(context.Background(), 0) })
 				outboxTime += time.Since(start)
 				b.StopTimer()
+				outboxCPU.add(c)
 				stopProfile()
 				mem.finish()
 				if err != nil || rep.Sent != n || rep.Failed+rep.Deferred+rep.Waiting != 0 {
@@ -491,6 +498,16 @@ func BenchmarkInvitations(b *testing.B) {
 				b.ReportMetric(float64(filePeak)/mib, "peak-rss-file-MB")
 			}
 			b.ReportMetric(float64(size)/1024, "KB/msg")
+			// CPU per message: of the sending process in each loop, and of
+			// the sink while it received the outbox's and the raw loop's.
+			perMsg := func(d time.Duration) float64 { return float64(d.Microseconds()) / total }
+			b.ReportMetric(perMsg(outboxCPU.self), "outbox-cpu-µs/msg")
+			b.ReportMetric(perMsg(rawCPU.self), "raw-cpu-µs/msg")
+			b.ReportMetric(perMsg(bareCPU.self), "bare-cpu-µs/msg")
+			if outboxCPU.sink > 0 {
+				b.ReportMetric(perMsg(outboxCPU.sink), "sink-cpu-µs/msg")
+				b.ReportMetric(perMsg(rawCPU.sink), "sink-raw-cpu-µs/msg")
+			}
 		})
 	}
 }
@@ -649,6 +666,48 @@ func runBenchSink() int {
 		out.Flush()
 	}
 	return 0
+}
+
+// cpuTime returns the CPU time, user and system, this process and the
+// sink's process have used so far (the sink's read from /proc in clock
+// ticks, 10 ms; zero when the sink runs in this process or /proc cannot
+// be read).
+func (s *benchSink) cpuTime() (self, sink time.Duration) {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err == nil {
+		self = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	}
+	if s.cmd == nil || s.cmd.Process == nil {
+		return self, 0
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", s.cmd.Process.Pid))
+	if err != nil {
+		return self, 0
+	}
+	// After the command name in parentheses: state is field 3, utime
+	// field 14 and stime field 15.
+	rest := string(b[bytes.LastIndexByte(b, ')')+1:])
+	f := strings.Fields(rest)
+	if len(f) < 13 {
+		return self, 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return self, time.Duration(ut+st) * (time.Second / 100)
+}
+
+// cpuSpent is the CPU time each process spent over one loop.
+type cpuSpent struct{ self, sink time.Duration }
+
+func (c *cpuSpent) add(d cpuSpent) { c.self += d.self; c.sink += d.sink }
+
+// measureCPU runs f and returns the CPU time this process and the sink
+// spent while it ran.
+func (s *benchSink) measureCPU(f func()) cpuSpent {
+	self0, sink0 := s.cpuTime()
+	f()
+	self1, sink1 := s.cpuTime()
+	return cpuSpent{self1 - self0, sink1 - sink0}
 }
 
 // benchSink is the parent's handle on the sink process.
