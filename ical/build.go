@@ -1,6 +1,7 @@
 package ical
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"net/url"
@@ -97,7 +98,14 @@ const (
 // VEVENT, preceded by the VTIMEZONE of ev.TZ. Every attendee's client shows
 // Accept/Decline and, with RSVP set, sends a REPLY to the organizer.
 func Request(ev Event, opts ...Option) ([]byte, error) {
-	return single(methodRequest, ev, newConfig(opts))
+	return single(nil, methodRequest, ev, newConfig(opts))
+}
+
+// AppendRequest is Request appending the object to dst: it returns dst
+// extended, or nil and the error (dst's bytes are then as they were). A
+// message carrying several calendars builds them into one buffer.
+func AppendRequest(dst []byte, ev Event, opts ...Option) ([]byte, error) {
+	return single(dst, methodRequest, ev, newConfig(opts))
 }
 
 // Cancel builds a METHOD:CANCEL object (RFC 5546 §3.2.5) for a whole event:
@@ -106,7 +114,7 @@ func Request(ev Event, opts ...Option) ([]byte, error) {
 // attendees whose calendars hold the event.
 func Cancel(ev Event, opts ...Option) ([]byte, error) {
 	ev.Status = "CANCELLED"
-	return single(methodCancel, ev, newConfig(opts))
+	return single(nil, methodCancel, ev, newConfig(opts))
 }
 
 // Publish builds a METHOD:PUBLISH feed (RFC 5546 §3.2.1) named name
@@ -149,7 +157,7 @@ func Publish(name string, evs []Event, opts ...Option) ([]byte, error) {
 }
 
 // single builds a REQUEST or CANCEL object with one event.
-func single(m method, ev Event, c config) ([]byte, error) {
+func single(dst []byte, m method, ev Event, c config) ([]byte, error) {
 	op := strings.ToLower(string(m))
 	k := newSharedKey(m, ev, c)
 	sp, ok := lookupShared(k)
@@ -171,6 +179,9 @@ func single(m method, ev Event, c config) ([]byte, error) {
 		att = keepAttendees(m, ev)
 	}
 	e := &encoder{}
+	if dst != nil {
+		e.buf = *bytes.NewBuffer(dst)
+	}
 	e.buf.Grow(len(sp.head) + len(sp.middle) + len(att) + len(sp.tail) + 128 + len(ev.UID)*9/8)
 	e.buf.Write(sp.head)
 	writeOwnStart(e, ev)

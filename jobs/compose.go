@@ -363,25 +363,36 @@ type composing struct {
 }
 
 // invitationCalendars attaches a REQUEST for each session not cancelled.
+//
+// The calendars are built one after another into one buffer, which the
+// message gives back when the outbox has rendered it (message.OwnParts).
 func (e *Engine) invitationCalendars(l *composing) error {
 	atts := attendees(l.m, "NEEDS-ACTION")
+	buf := message.PartsBuffer(calendarBytes * len(l.rd.sessions))
 	for _, s := range l.rd.sessions {
 		if s.Status == outreach.Cancelled {
 			continue
 		}
-		ics, err := ical.Request(e.calendarEventTo(l.t, l.m, s, l.rd, atts, l.data.Now))
+		start := len(buf)
+		next, err := ical.AppendRequest(buf, e.calendarEventTo(l.t, l.m, s, l.rd, atts, l.data.Now))
 		if err != nil {
 			return fmt.Errorf("calendar for %s: %w", s.SuR, err)
 		}
+		buf = next
 		l.revs[s.SuR] = s.Sequence
 		l.msg.Attachments = append(l.msg.Attachments, message.Attachment{
 			Filename:    e.calendarText(l.t, l.m.Language, s, l.rd).filename,
 			ContentType: "text/calendar; charset=UTF-8; method=REQUEST",
-			Data:        ics,
+			Data:        buf[start:len(buf):len(buf)],
 		})
 	}
+	l.msg.OwnParts(buf)
 	return nil
 }
+
+// calendarBytes is about what one session's calendar request takes, with
+// its description and time zone: the first guess of the buffer's size.
+const calendarBytes = 3 << 10
 
 // requestCalendar makes a confirmation's or an update's REQUEST, with the
 // mission's answer in a confirmation, and says which of the two it is.

@@ -91,6 +91,9 @@ type Message struct {
 	// rendered: prepared is a buffer Render wrote, which Release gives
 	// back (not bytes handed to Reuse).
 	rendered bool
+	// parts holds the attachments' data when a composer built them into
+	// a buffer from PartsBuffer (OwnParts); Shed gives it back.
+	parts []byte
 }
 
 // WriteTo writes the exact RFC 5322 bytes that mailer's Conn.Send transmits for m
@@ -481,7 +484,33 @@ func (m *Message) Shed() {
 		return
 	}
 	m.Text, m.HTML, m.Attachments, m.Calendar = "", "", nil, nil
+	if m.parts != nil {
+		b := m.parts[:0]
+		partBufs.Put(&b)
+		m.parts = nil
+	}
 }
+
+// partBufs holds buffers Shed gave back, for the next message's
+// attachments to be built into.
+var partBufs sync.Pool // of *[]byte
+
+// PartsBuffer returns an empty buffer of at least n bytes' capacity for a
+// composer to build a message's attachments into (an invitation's 14
+// calendars take about 40 KB): one given back by a message's Shed, or a
+// new one. See OwnParts.
+func PartsBuffer(n int) []byte {
+	if p, _ := partBufs.Get().(*[]byte); p != nil && cap(*p) >= n {
+		return (*p)[:0]
+	}
+	return make([]byte, 0, n)
+}
+
+// OwnParts tells m that the data of its attachments lie in b, a buffer
+// from PartsBuffer that nothing but m's attachments refers to: Shed, once
+// m is rendered, gives b back for the next message's. A message never
+// shed leaves b to the garbage collector.
+func (m *Message) OwnParts(b []byte) { m.parts = b }
 
 // Bytes returns the RFC 5322 bytes Send transmits for m, rendering them
 // once (as Prepare does). m must not be changed afterwards.
