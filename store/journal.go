@@ -167,19 +167,39 @@ func (j *journal) read(buf []byte) []JournalEntry {
 // append writes e and returns once it is durable. Entries written while a
 // flush is in progress share the next flush.
 func (j *journal) append(e JournalEntry) error {
+	end, err := j.write(e)
+	if err != nil {
+		return err
+	}
+	return j.durable(end)
+}
+
+// durable returns once the entry ending at end is durable. When the flush
+// fails, the entry counts as recorded: the caller records the delivery in
+// the store instead.
+func (j *journal) durable(end int64) error {
+	if err := j.syncTo(end); err != nil {
+		j.recorded(1)
+		return err
+	}
+	return nil
+}
+
+// write writes e, not yet flushed, and returns where it ends.
+func (j *journal) write(e JournalEntry) (int64, error) {
 	var rec [journalEntry]byte
 	j.mu.Lock()
 	if j.f == nil {
 		j.mu.Unlock()
-		return errors.New("store: send journal closed")
+		return 0, errors.New("store: send journal closed")
 	}
 	if j.broken != nil {
 		j.mu.Unlock()
-		return j.broken
+		return 0, j.broken
 	}
 	if j.off+journalEntry > j.size {
 		j.mu.Unlock()
-		return ErrJournalFull
+		return 0, ErrJournalFull
 	}
 	binary.BigEndian.PutUint64(rec[4:12], j.epoch)
 	binary.BigEndian.PutUint64(rec[12:20], e.Item)
@@ -189,18 +209,12 @@ func (j *journal) append(e JournalEntry) error {
 	off := j.off
 	if _, err := j.f.WriteAt(rec[:], off); err != nil {
 		j.mu.Unlock()
-		return fmt.Errorf("store: write send journal %s: %w", j.path, err)
+		return 0, fmt.Errorf("store: write send journal %s: %w", j.path, err)
 	}
 	j.off += journalEntry
 	j.outstanding++
 	j.mu.Unlock()
-	if err := j.syncTo(off + journalEntry); err != nil {
-		// Not known to be durable: the caller records the delivery in
-		// the store instead, and this entry counts as recorded then.
-		j.recorded(1)
-		return err
-	}
-	return nil
+	return off + journalEntry, nil
 }
 
 // syncTo returns once the file is durable up to end.
@@ -301,6 +315,35 @@ func (s *Store) JournalSent(e JournalEntry) error {
 		return errors.New("store: no send journal (read-only store)")
 	}
 	return s.journal.append(e)
+}
+
+// JournalWritten is a delivery written to the send journal and not yet
+// known to be durable (Store.JournalWrite).
+type JournalWritten struct{ end int64 }
+
+// JournalWrite writes e to the send journal without waiting for it to be
+// durable: call JournalDurable before anything depends on it. Entries
+// written by several connections between two flushes share the later
+// one. It returns ErrJournalFull when the journal has no room, and an
+// error when the entry was not written; either way the caller records
+// the delivery in the store instead, and must not call JournalDurable.
+func (s *Store) JournalWrite(e JournalEntry) (JournalWritten, error) {
+	if s.journal == nil {
+		return JournalWritten{}, errors.New("store: no send journal (read-only store)")
+	}
+	end, err := s.journal.write(e)
+	return JournalWritten{end}, err
+}
+
+// JournalDurable returns once the entry p is durable, or an error when it
+// may not be: the caller then records the delivery in the store before
+// anything depends on it (the entry then counts as recorded). Call it once
+// for each entry JournalWrite wrote.
+func (s *Store) JournalDurable(p JournalWritten) error {
+	if s.journal == nil {
+		return errors.New("store: no send journal (read-only store)")
+	}
+	return s.journal.durable(p.end)
 }
 
 // JournalRecorded tells the journal that n of its entries are now recorded

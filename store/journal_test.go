@@ -333,3 +333,52 @@ func TestJournalTooLargeIsRefused(t *testing.T) {
 		t.Fatalf("Open with a %d-byte journal = %v, want a refusal naming the file", journalMax+1, err)
 	}
 }
+
+// Deliveries written by several connections before one of them asks for
+// durability share one flush, and each is replayed after a stop; a flush
+// that fails reports the entry not durable, and it is not outstanding.
+func TestJournalWrittenEntriesShareAFlush(t *testing.T) {
+	s, path := openTemp(t)
+	items := claimed(t, s, "JPN", "FRA", "PER")
+	flushes := 0
+	s.journal.failSync = func() error { flushes++; return nil }
+	var written []JournalWritten
+	for _, it := range items {
+		w, err := s.JournalWrite(delivered(it, time.Now()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		written = append(written, w)
+	}
+	if flushes != 0 {
+		t.Fatalf("writing flushed %d times", flushes)
+	}
+	for i := len(written) - 1; i >= 0; i-- {
+		if err := s.JournalDurable(written[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if flushes != 1 {
+		t.Errorf("three entries written before the first asked took %d flushes, want 1", flushes)
+	}
+	s.journal.failSync = nil
+	s = reopen(t, s, path, Options{})
+	for m, it := range states(t, s) {
+		if it.State != outreach.Sent {
+			t.Errorf("%s is %v after replay", m, it.State)
+		}
+	}
+
+	it := claimed(t, s, "GHA")[0]
+	w, err := s.JournalWrite(delivered(it, time.Now()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.journal.failSync = func() error { return syscall.EIO }
+	if err := s.JournalDurable(w); !errors.Is(err, syscall.EIO) {
+		t.Fatalf("JournalDurable with a failing flush = %v, want EIO", err)
+	}
+	if s.journal.outstanding != 0 {
+		t.Errorf("after the failure: %d outstanding", s.journal.outstanding)
+	}
+}

@@ -688,12 +688,8 @@ func (w *loop) end(ctx context.Context, p Pending) error {
 // and an error that stops the loop when nothing durable says prev went.
 func (w *loop) sendJournaling(ctx context.Context, c claimedMsg) (sendErr, stopErr error) {
 	o := w.o
-	jerr := make(chan error, 1)
-	go func(r *result) {
-		jerr <- o.st.JournalSent(store.JournalEntry{Item: r.item.ID, Claim: r.item.Claim, Delivered: r.at})
-	}(w.prev)
-	pending, beginErr := w.begin(ctx, c)
-	if je := <-jerr; je != nil {
+	pending, beginErr, je := w.beginJournaling(ctx, c)
+	if je != nil {
 		if !errors.Is(je, store.ErrJournalFull) && !w.journalWarned {
 			o.log.Warn("outbox: send journal unavailable; recording deliveries in the store", "err", je)
 			w.journalWarned = true
@@ -724,6 +720,30 @@ func (w *loop) sendJournaling(ctx context.Context, c claimedMsg) (sendErr, stopE
 		go func() { ch <- w.claimBatch(nil, journaled) }()
 	}
 	return w.end(ctx, pending), nil
+}
+
+// beginJournaling writes prev's delivery to the journal and transmits c,
+// all but its end of data, and returns once that delivery is durable (or
+// with the journal's error). Over one connection the flush runs while c's
+// content travels: no other flush could cover the entry. Over several, it
+// waits until c's content has gone: by then another connection's flush
+// has often covered the entry, written before it began, and one flush
+// serves several deliveries.
+func (w *loop) beginJournaling(ctx context.Context, c claimedMsg) (Pending, error, error) {
+	o := w.o
+	e := store.JournalEntry{Item: w.prev.item.ID, Claim: w.prev.item.Claim, Delivered: w.prev.at}
+	if o.connections <= 1 {
+		jerr := make(chan error, 1)
+		go func() { jerr <- o.st.JournalSent(e) }()
+		pending, beginErr := w.begin(ctx, c)
+		return pending, beginErr, <-jerr
+	}
+	written, je := o.st.JournalWrite(e)
+	pending, beginErr := w.begin(ctx, c)
+	if je == nil {
+		je = o.st.JournalDurable(written)
+	}
+	return pending, beginErr, je
 }
 
 // outcome keeps c's outcome as prev, to be made durable before the next

@@ -23,6 +23,8 @@ type Store interface {
 	Update(fn func(*store.Tx) error) error
 	Group(fn func(*store.Tx) error) error
 	JournalSent(e store.JournalEntry) error
+	JournalWrite(e store.JournalEntry) (store.JournalWritten, error)
+	JournalDurable(p store.JournalWritten) error
 	JournalRecorded(n int) error
 	DropMapped() error
 }
