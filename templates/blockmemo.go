@@ -42,7 +42,7 @@ type blockMemo struct {
 	exec func(w io.Writer, data any) error // executes the block
 	// kept is by list; it goes off when the lists keep changing (answers
 	// differ): the block is then executed each time.
-	kept recent[Sessions]
+	kept recent[Sessions, string]
 }
 
 // print returns what the block prints for v.
@@ -251,6 +251,10 @@ func (kt *kindTemplates) memoize(views []*View, pure map[string]bool) {
 				fn = fmt.Sprintf("_outreach_block_memo_%d", nfn)
 				m := &viewMemo{exec: run, paths: paths}
 				addFunc(fn, m.print)
+				if kt.memoBlocks == nil {
+					kt.memoBlocks = map[string]string{}
+				}
+				kt.memoBlocks[fn] = name
 				resets = append(resets, m.reset)
 				memos[name] = fn
 			}

@@ -177,7 +177,9 @@ func (s *Set) memoize() {
 					views = append(views, v)
 				}
 			}
-			s.kinds[setKey{l, k}].memoize(views, pure)
+			kt := s.kinds[setKey{l, k}]
+			kt.memoize(views, pure)
+			kt.planFill(views)
 		}
 	}
 }

@@ -215,6 +215,12 @@ type kindTemplates struct {
 	subjectFile, textFile, htmlFile string
 	subject, text                   *ttemplate.Template
 	html                            *htemplate.Template
+	// memoBlocks are the blocks the memo functions given the View print
+	// (see memoize), by the function's name.
+	memoBlocks map[string]string
+	// fill, when set, prints the messages from one kept execution with
+	// each mission's own fields filled in (see fill.go).
+	fill *fillPlan
 }
 
 //go:embed files
@@ -549,6 +555,30 @@ func (s *Set) Render(kind Kind, lang outreach.Language, d Data) (Message, error)
 var renderBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 func (kt *kindTemplates) render(v *View) (Message, error) {
+	if f := kt.fill; f != nil {
+		if msg, ok := f.render(kt, v); ok {
+			return msg, nil
+		}
+	}
+	return kt.renderDirect(v)
+}
+
+// renderDirect executes the templates for v.
+func (kt *kindTemplates) renderDirect(v *View) (Message, error) {
+	out, err := kt.execute(v)
+	if err != nil {
+		return Message{}, err
+	}
+	return kt.finish(out)
+}
+
+// printed is what a kind's templates print, before the subject is made
+// one line and the text tidied.
+type printed struct{ subject, text, html string }
+
+// execute executes the templates for v; v.Subject is set, for the text
+// and the HTML, once the subject is printed.
+func (kt *kindTemplates) execute(v *View) (printed, error) {
 	b := renderBuffers.Get().(*bytes.Buffer)
 	b.Reset()
 	defer func() {
@@ -556,30 +586,42 @@ func (kt *kindTemplates) render(v *View) (Message, error) {
 			renderBuffers.Put(b)
 		}
 	}()
+	var out printed
 	if err := kt.subject.Execute(b, v); err != nil {
-		return Message{}, fmt.Errorf("templates: %s: %w", kt.subjectFile, err)
+		return out, fmt.Errorf("templates: %s: %w", kt.subjectFile, err)
 	}
-	subject := oneLine(b.String())
-	if subject == "" {
-		return Message{}, fmt.Errorf("templates: %s: the subject is empty", kt.subjectFile)
+	out.subject = b.String()
+	v.Subject = oneLine(out.subject)
+	if v.Subject == "" {
+		return out, fmt.Errorf("templates: %s: the subject is empty", kt.subjectFile)
 	}
-	v.Subject = subject
 	b.Reset()
 	if err := kt.text.Execute(b, v); err != nil {
-		return Message{}, fmt.Errorf("templates: %s: %w", kt.textFile, err)
+		return out, fmt.Errorf("templates: %s: %w", kt.textFile, err)
 	}
-	text := tidyText(b.String())
-	if text == "" {
-		return Message{}, fmt.Errorf("templates: %s: the text is empty", kt.textFile)
-	}
+	out.text = b.String()
 	if kt.html == nil {
-		return Message{Subject: subject, Text: text}, nil
+		return out, nil
 	}
 	b.Reset()
 	if err := kt.html.ExecuteTemplate(b, "layout", v); err != nil {
-		return Message{}, fmt.Errorf("templates: %s: %w", kt.htmlFile, err)
+		return out, fmt.Errorf("templates: %s: %w", kt.htmlFile, err)
 	}
-	return Message{Subject: subject, Text: text, HTML: b.String()}, nil
+	out.html = b.String()
+	return out, nil
+}
+
+// finish makes the message of what the templates printed.
+func (kt *kindTemplates) finish(out printed) (Message, error) {
+	subject := oneLine(out.subject)
+	if subject == "" {
+		return Message{}, fmt.Errorf("templates: %s: the subject is empty", kt.subjectFile)
+	}
+	text := tidyText(out.text)
+	if text == "" {
+		return Message{}, fmt.Errorf("templates: %s: the text is empty", kt.textFile)
+	}
+	return Message{Subject: subject, Text: text, HTML: out.html}, nil
 }
 
 // Summary returns the calendar title of the session on the State under

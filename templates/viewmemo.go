@@ -30,7 +30,7 @@ type viewMemo struct {
 	paths [][]int                           // each field read: the indexes from View down
 	// kept is by copies of the fields' values; it goes off when it keeps
 	// nothing worth keeping: the block is then executed each time.
-	kept recent[[]reflect.Value]
+	kept recent[[]reflect.Value, string]
 }
 
 // print returns what the block prints for v.
