@@ -378,19 +378,26 @@ func TestUnreachableMissionReported(t *testing.T) {
 
 // When the send journal cannot take a delivery (full, or its flush fails),
 // the delivery is recorded in the store before the next message's end of
-// data instead: everything goes out once and is recorded sent.
+// data instead: everything goes out once and is recorded sent. Over one
+// connection the journal is written and flushed while the next message
+// travels; over several it is flushed after (JournalWrite, JournalDurable).
 func TestJournalFaultRecordsDeliveriesInTheStore(t *testing.T) {
 	for _, tc := range []struct {
-		name string
-		opts store.Options
+		name  string
+		opts  store.Options
+		conns int
 	}{
-		{"full", store.Options{JournalSize: 32 + 36}}, // room for one entry
-		{"flush fails", store.Options{JournalFault: func() error { return syscall.EIO }}},
+		{"full", store.Options{JournalSize: 32 + 36}, 1}, // room for one entry
+		{"flush fails", store.Options{JournalFault: func() error { return syscall.EIO }}, 1},
+		{"full, 3 connections", store.Options{JournalSize: 32 + 3*36}, 3},
+		{"flush fails, 3 connections", store.Options{JournalFault: func() error { return syscall.EIO }}, 3},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t, smtptest.Hooks{})
 			f.storeOpts = tc.opts
 			f.restart()
+			f.opts.Connections = tc.conns
+			f.e = New(f.opts)
 			if _, err := f.e.Invite("", "test"); err != nil {
 				t.Fatal(err)
 			}
