@@ -322,7 +322,9 @@ func (p *fillPlan) render(kt *kindTemplates, v *View) (Message, bool) {
 	p.mu.Lock()
 	off := p.off
 	p.mu.Unlock()
-	if off {
+	if off || p.kept.isOff() {
+		// Stopped, or the keys change in every message (a reminder
+		// listing each mission's own answers): executed directly.
 		return Message{}, false
 	}
 	rv := reflect.ValueOf(v).Elem()
@@ -394,12 +396,14 @@ func sameKey(a, b []reflect.Value) bool {
 			}
 			continue
 		}
-		if a[i].Comparable() && b[i].Comparable() {
+		if a[i].Kind() != reflect.Pointer && a[i].Comparable() && b[i].Comparable() {
 			if !a[i].Equal(b[i]) {
 				return false
 			}
 			continue
 		}
+		// Slices, maps and pointers by what they hold: a View's are
+		// made for it and not changed after.
 		if !reflect.DeepEqual(a[i].Interface(), b[i].Interface()) {
 			return false
 		}

@@ -162,3 +162,50 @@ func FuzzFill(f *testing.F) {
 		}
 	})
 }
+
+// TestFillWhenEveryMessageHasItsOwnKey: reminders listing each mission's
+// own answers have a skeleton key of their own each; every one is still
+// the message executed, and once the keys have kept changing the
+// reminders are executed directly instead of a skeleton being made for
+// each.
+func TestFillWhenEveryMessageHasItsOwnKey(t *testing.T) {
+	s := mustLoad(t, "")
+	ref := loadWithoutMemo(t, "")
+	r := loadRound(t)
+	surs := make([]string, 0, len(r.sessions))
+	for _, ss := range r.sessions {
+		surs = append(surs, ss.SuR)
+	}
+	n := 0
+	for id := range r.missions {
+		for j := 0; j < 3 && n < 60; j++ {
+			d := r.data(t, id)
+			d.Answers = map[string]outreach.Status{}
+			// A different set of answers for each message.
+			for k, sur := range surs {
+				if (n+1)>>(k%6)&1 == 1 {
+					d.Answers[sur] = []outreach.Status{outreach.Accepted, outreach.Declined, outreach.Tentative}[(n+k)%3]
+				}
+			}
+			n++
+			want, err := ref.Render(ReminderNoAnswer, outreach.English, d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := s.Render(ReminderNoAnswer, outreach.English, d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != want {
+				t.Fatalf("message %d differs from the templates executed:\n%s", n, firstDiff(got.Text+got.HTML, want.Text+want.HTML))
+			}
+		}
+	}
+	f := s.kinds[setKey{outreach.English, ReminderNoAnswer}].fill
+	if f == nil || f.off {
+		t.Fatal("no fill plan for the reminder, or filling stopped")
+	}
+	if !f.kept.isOff() {
+		t.Error("skeletons are still made after 60 messages, each with its own answers")
+	}
+}
