@@ -251,10 +251,7 @@ func (kt *kindTemplates) memoize(views []*View, pure map[string]bool) {
 				fn = fmt.Sprintf("_outreach_block_memo_%d", nfn)
 				m := &viewMemo{exec: run, paths: paths}
 				addFunc(fn, m.print)
-				if kt.memoBlocks == nil {
-					kt.memoBlocks = map[string]string{}
-				}
-				kt.memoBlocks[fn] = name
+				kt.noteMemo(fn, name)
 				resets = append(resets, m.reset)
 				memos[name] = fn
 			}
@@ -330,6 +327,15 @@ func (kt *kindTemplates) memoize(views []*View, pure map[string]bool) {
 	for _, r := range resets {
 		r()
 	}
+}
+
+// noteMemo notes that the memo function fn prints block (see
+// kindTemplates.memoBlocks).
+func (kt *kindTemplates) noteMemo(fn, block string) {
+	if kt.memoBlocks == nil {
+		kt.memoBlocks = map[string]string{}
+	}
+	kt.memoBlocks[fn] = block
 }
 
 // wrapperName names the template that calls block from plain HTML text.

@@ -213,43 +213,34 @@ func (kt *kindTemplates) planFill(views []*View) {
 	if a.broken {
 		return
 	}
+	p := a.plan()
+	if p == nil || !p.checks(kt, views) {
+		return
+	}
+	p.kept.reset()
+	kt.fill = p
+}
+
+// plan makes the plan of what a read: the fields to fill in, each with the
+// forms its marker takes, and the other fields as keys; nil when there is
+// nothing to fill in.
+func (a *fillReader) plan() *fillPlan {
 	p := &fillPlan{}
 	for field, pipes := range a.prints {
-		name := viewType.Field(field).Name
-		if _, isKey := a.read[name]; isKey || len(p.holes) == maxHoles {
+		if _, isKey := a.read[viewType.Field(field).Name]; isKey || len(p.holes) == maxHoles {
 			continue
 		}
-		h := fillHole{field: field, name: name, forms: map[string]*probe{}}
 		// The subject is printed again wherever .Subject is: its holes
 		// are printed there too.
 		if slices.Contains(a.subjectHoles, field) {
 			pipes = append(pipes, a.subjectPipes...)
 		}
-		ok := true
-		for _, pipe := range pipes {
-			var esc *probe
-			form := marker(len(p.holes))
-			if pipe != "text" {
-				if esc = probeFor(strings.Fields(pipe)); esc == nil {
-					ok = false
-					break
-				}
-				if form, ok = esc.escape(form); !ok {
-					break
-				}
-			}
-			if prev, dup := h.forms[form]; dup && !sameEscaping(prev, esc) {
-				ok = false
-				break
-			}
-			h.forms[form] = esc
-		}
-		if ok && len(h.forms) > 0 {
+		if h, ok := newHole(field, pipes); ok {
 			p.holes = append(p.holes, h)
 		}
 	}
 	if len(p.holes) == 0 {
-		return
+		return nil
 	}
 	// Fields printed or tested but not filled are keys.
 	isHole := func(field int) bool {
@@ -280,20 +271,49 @@ func (kt *kindTemplates) planFill(views []*View) {
 		}
 		h.forms = forms
 	}
+	return p
+}
+
+// newHole makes the hole of field, printed through each of pipes; false
+// when an escaping has no probe, or two escape differently into one form.
+func newHole(field int, pipes []string) (fillHole, bool) {
+	h := fillHole{field: field, name: viewType.Field(field).Name, forms: map[string]*probe{}}
+	for _, pipe := range pipes {
+		var esc *probe
+		form := marker(0)
+		if pipe != "text" {
+			if esc = probeFor(strings.Fields(pipe)); esc == nil {
+				return h, false
+			}
+			var ok bool
+			if form, ok = esc.escape(form); !ok {
+				return h, false
+			}
+		}
+		if prev, dup := h.forms[form]; dup && !sameEscaping(prev, esc) {
+			return h, false
+		}
+		h.forms[form] = esc
+	}
+	return h, len(h.forms) > 0
+}
+
+// checks reports whether every sample view comes out filled in as the
+// templates print it executed, from a new skeleton and from a kept one.
+func (p *fillPlan) checks(kt *kindTemplates, views []*View) bool {
 	for _, v := range views {
 		want, err := kt.renderDirect(copyView(v))
 		if err != nil {
-			return
+			return false
 		}
 		for range 2 { // the first makes the skeleton, the second fills it
 			got, ok := p.render(kt, copyView(v))
 			if !ok || got != want {
-				return
+				return false
 			}
 		}
 	}
-	p.kept.reset()
-	kt.fill = p
+	return true
 }
 
 func copyView(v *View) *View { c := *v; return &c }
@@ -817,22 +837,7 @@ func (a *fillReader) arg(n parse.Node, dotView, dollarView bool, form int) bool 
 // readNames records the field at names from the View as read, down to
 // the last field (a method or a map ends the path there).
 func (a *fillReader) readNames(names []string) {
-	t := viewType
-	var path []int
-	for _, name := range names {
-		if t.Kind() == reflect.Pointer {
-			t = t.Elem()
-		}
-		if t.Kind() != reflect.Struct {
-			break
-		}
-		f, ok := t.FieldByName(name)
-		if !ok || len(f.Index) != 1 {
-			break
-		}
-		path = append(path, f.Index[0])
-		t = f.Type
-	}
+	path, _, _ := viewPath(names)
 	if len(path) == 0 {
 		// A method of the View, or no field: it may read anything.
 		a.broken = true

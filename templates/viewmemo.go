@@ -188,24 +188,9 @@ func (a *blockReader) arg(n parse.Node) bool {
 // field records the field at names from View, which must be fields (not
 // methods, not map keys) down to a value that compares by its content.
 func (a *blockReader) field(names []string) bool {
-	t := viewType
-	var path []int
-	for _, name := range names {
-		if t.Kind() == reflect.Pointer {
-			t = t.Elem()
-		}
-		if t.Kind() != reflect.Struct {
-			return false
-		}
-		if _, ok := reflect.PointerTo(t).MethodByName(name); ok {
-			return false
-		}
-		f, ok := t.FieldByName(name)
-		if !ok || !f.IsExported() || len(f.Index) != 1 {
-			return false
-		}
-		path = append(path, f.Index[0])
-		t = f.Type
+	path, t, ok := viewPath(names)
+	if !ok {
+		return false
 	}
 	if !contentType(t) {
 		return false
@@ -215,6 +200,32 @@ func (a *blockReader) field(names []string) bool {
 		a.paths = append(a.paths, path)
 	}
 	return true
+}
+
+// viewPath follows names from View through fields (not methods, not
+// promoted or unexported fields) as far as they go: it returns the index
+// path walked, the type reached, and whether every name was such a field.
+func viewPath(names []string) ([]int, reflect.Type, bool) {
+	t := viewType
+	var path []int
+	for _, name := range names {
+		if t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		if t.Kind() != reflect.Struct {
+			return path, t, false
+		}
+		if _, ok := reflect.PointerTo(t).MethodByName(name); ok {
+			return path, t, false
+		}
+		f, ok := t.FieldByName(name)
+		if !ok || !f.IsExported() || len(f.Index) != 1 {
+			return path, t, false
+		}
+		path = append(path, f.Index[0])
+		t = f.Type
+	}
+	return path, t, true
 }
 
 // contentType reports whether values of t are equal exactly when == says
