@@ -1,12 +1,18 @@
 package jobs
 
 import (
+	"bufio"
 	"bytes"
+	"fmt"
+	"io"
 	"mime"
+	"net"
 	"net/mail"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"outreach"
 	"outreach/directory"
@@ -162,5 +168,201 @@ func checkPostfixBounceRecorded(t *testing.T, f *fixture, d *testenv.Dovecot, p 
 	}
 	if !slices.Equal(fraShown.Bounced, bounced) {
 		t.Errorf("status shows FRA bounced %v, want %v", fraShown.Bounced, bounced)
+	}
+}
+
+// TestPostfixResentCopyIsTheSameMessage: an invitation Postfix accepted
+// while the connection broke before its reply reached the outbox goes
+// again — the outbox cannot know it went — after a restart a day later;
+// the mission's mailbox in Dovecot then holds two copies, and they are the
+// same message byte for byte below the trace fields Postfix and Dovecot
+// add (Date, boundaries, calendars and all), so that a client shows it
+// once.
+func TestPostfixResentCopyIsTheSameMessage(t *testing.T) {
+	t.Parallel()
+	jpn := directoryContacts(t, "JPN")
+	users := []testenv.User{{Name: organiserLogin, Password: organiserPassword}}
+	for _, a := range jpn {
+		users = append(users, testenv.User{Name: a, Password: "mission-password"})
+	}
+	d := testenv.StartDovecot(t, users...)
+	p := testenv.StartPostfix(t, d)
+	proxy := startCutProxy(t, p.SubmissionAddr)
+
+	f := newFixture(t, smtptest.Hooks{})
+	o := plainTo(t, proxy.addr)
+	o.Username, o.Password = organiserLogin, organiserPassword
+	f.useSender(o)
+	if _, err := f.e.Invite("JPN", "test"); err != nil {
+		t.Fatal(err)
+	}
+	if rep := flush(t, f, 0); rep.Deferred != 1 {
+		t.Fatalf("first flush, cut before the reply: %+v", rep)
+	}
+	if reply := proxy.withheld(t); !strings.HasPrefix(reply, "250") {
+		t.Fatalf("Postfix answered the end of data %q, want it accepted", reply)
+	}
+	f.restart()
+	f.useSender(o)
+	f.clock.Advance(26 * time.Hour)
+	if rep := flush(t, f, 0); rep.Sent != 1 {
+		t.Fatalf("flush after the restart: %+v\n%s", rep, p.LogPath)
+	}
+	it := f.item(invitationKey("JPN"))
+	for _, addr := range jpn {
+		msgs := d.WaitMessages(t, addr, "INBOX", 2, p.LogPath)
+		if len(msgs) != 2 {
+			t.Fatalf("%s holds %d messages, want the invitation twice", addr, len(msgs))
+		}
+		first, second := belowTrace(msgs[0].Raw), belowTrace(msgs[1].Raw)
+		if !bytes.Equal(first, second) {
+			t.Fatalf("%s: the two copies differ below the trace fields:\n%s", addr, firstLineDiff(first, second))
+		}
+		m, err := mail.ReadMessage(bytes.NewReader(msgs[1].Raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := m.Header.Get("Message-Id"); got != it.MessageID {
+			t.Errorf("%s: Message-ID %s, the outbox stored %s", addr, got, it.MessageID)
+		}
+		if n := bytes.Count(second, []byte("method=REQUEST")); n < 14 {
+			t.Errorf("%s: %d calendar parts, want one per session", addr, n)
+		}
+	}
+}
+
+// belowTrace is raw without the trace fields at its top that Postfix and
+// Dovecot add on delivery (Return-Path, Delivered-To, X-Original-To,
+// Received, each with its continuation lines).
+func belowTrace(raw []byte) []byte {
+	for {
+		line, rest, ok := bytes.Cut(raw, []byte("\r\n"))
+		if !ok {
+			return raw
+		}
+		name, _, _ := bytes.Cut(line, []byte(":"))
+		switch strings.ToLower(string(name)) {
+		case "return-path", "delivered-to", "x-original-to", "received":
+		default:
+			return raw
+		}
+		raw = rest
+		for len(raw) > 0 && (raw[0] == ' ' || raw[0] == '\t') {
+			_, raw, _ = bytes.Cut(raw, []byte("\r\n"))
+		}
+	}
+}
+
+// firstLineDiff shows the first line where a and b differ.
+func firstLineDiff(a, b []byte) string {
+	al, bl := strings.Split(string(a), "\r\n"), strings.Split(string(b), "\r\n")
+	for i := 0; i < len(al) && i < len(bl); i++ {
+		if al[i] != bl[i] {
+			return fmt.Sprintf("line %d:\n first: %q\nsecond: %q", i+1, al[i], bl[i])
+		}
+	}
+	return fmt.Sprintf("%d lines against %d", len(al), len(bl))
+}
+
+// cutProxy relays SMTP on loopback to a server. On its first connection it
+// passes the first end of data on and reads the server's reply to it,
+// then closes both sides without passing that reply on: the server took
+// the message, the client cannot know. Later connections are relayed
+// whole.
+type cutProxy struct {
+	addr  string
+	cut   atomic.Bool
+	reply chan string // the reply withheld
+}
+
+func startCutProxy(t *testing.T, target string) *cutProxy {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	p := &cutProxy{addr: l.Addr().String(), reply: make(chan string, 1)}
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go p.serve(c, target)
+		}
+	}()
+	return p
+}
+
+// withheld returns the server's reply to the end of data the proxy did
+// not pass on.
+func (p *cutProxy) withheld(t *testing.T) string {
+	t.Helper()
+	select {
+	case r := <-p.reply:
+		return r
+	case <-time.After(10 * time.Second):
+		t.Fatal("the proxy cut no end of data")
+		return ""
+	}
+}
+
+func (p *cutProxy) serve(client net.Conn, target string) {
+	defer client.Close()
+	server, err := net.Dial("tcp", target)
+	if err != nil {
+		return
+	}
+	defer server.Close()
+	cutting := p.cut.CompareAndSwap(false, true)
+	if !cutting {
+		go io.Copy(server, client)
+		io.Copy(client, server)
+		return
+	}
+	var eodSent atomic.Bool
+	go func() {
+		// Client to server, line by line: stop after the first end of
+		// data.
+		r := bufio.NewReader(client)
+		inData := false
+		for {
+			line, err := r.ReadBytes('\n')
+			if len(line) > 0 {
+				if inData && string(line) == ".\r\n" {
+					eodSent.Store(true)
+					server.Write(line)
+					return
+				}
+				if !inData && strings.EqualFold(strings.TrimSpace(string(line)), "DATA") {
+					inData = true
+				}
+				if _, werr := server.Write(line); werr != nil {
+					return
+				}
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	// Server to client, reply line by line: the first reply read once the
+	// end of data went is withheld, and both sides are closed.
+	r := bufio.NewReader(server)
+	for {
+		line, err := r.ReadString('\n')
+		if line != "" && eodSent.Load() {
+			p.reply <- strings.TrimSpace(line)
+			return
+		}
+		if line != "" {
+			if _, werr := io.WriteString(client, line); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
 	}
 }
