@@ -468,8 +468,7 @@ func (m *Message) Release() {
 		return
 	}
 	if m.rendered {
-		b := m.prepared[:0]
-		bufs.Put(&b)
+		bufs.put(m.prepared)
 	}
 	m.prepared, m.rendered = nil, false
 }
@@ -485,26 +484,20 @@ func (m *Message) Shed() {
 	}
 	m.Text, m.HTML, m.Attachments, m.Calendar = "", "", nil, nil
 	if m.parts != nil {
-		b := m.parts[:0]
-		partBufs.Put(&b)
+		partBufs.put(m.parts)
 		m.parts = nil
 	}
 }
 
 // partBufs holds buffers Shed gave back, for the next message's
 // attachments to be built into.
-var partBufs sync.Pool // of *[]byte
+var partBufs bufPool
 
 // PartsBuffer returns an empty buffer of at least n bytes' capacity for a
 // composer to build a message's attachments into (an invitation's 14
 // calendars take about 40 KB): one given back by a message's Shed, or a
 // new one. See OwnParts.
-func PartsBuffer(n int) []byte {
-	if p, _ := partBufs.Get().(*[]byte); p != nil && cap(*p) >= n {
-		return (*p)[:0]
-	}
-	return make([]byte, 0, n)
-}
+func PartsBuffer(n int) []byte { return partBufs.get(n) }
 
 // OwnParts tells m that the data of its attachments lie in b, a buffer
 // from PartsBuffer that nothing but m's attachments refers to: Shed, once

@@ -49,18 +49,28 @@ var (
 	alternativePlaceholder = "alternative." + strings.Repeat("0", boundaryHashLen)
 )
 
-// bufs holds buffers given back by Release, for the next message to be
-// rendered into: the outbox renders every invitation into about 64 KB,
-// and sends it once.
-var bufs sync.Pool // of *[]byte
+// bufPool keeps byte buffers given back, for the next message's.
+type bufPool struct{ p sync.Pool } // of *[]byte
 
-// renderBuf returns an empty buffer of at least n bytes' capacity.
-func renderBuf(n int) []byte {
-	if p, _ := bufs.Get().(*[]byte); p != nil && cap(*p) >= n {
+// get returns an empty buffer of at least n bytes' capacity: one given
+// back, or a new one.
+func (bp *bufPool) get(n int) []byte {
+	if p, _ := bp.p.Get().(*[]byte); p != nil && cap(*p) >= n {
 		return (*p)[:0]
 	}
 	return make([]byte, 0, n)
 }
+
+// put gives b back; nothing may use it after.
+func (bp *bufPool) put(b []byte) {
+	b = b[:0]
+	bp.p.Put(&b)
+}
+
+// bufs holds buffers given back by Release, for the next message to be
+// rendered into: the outbox renders every invitation into about 64 KB,
+// and sends it once.
+var bufs bufPool
 
 // writer appends a message to buf.
 type writer struct {
@@ -322,7 +332,7 @@ func (m *Message) Render() ([]byte, error) {
 // write renders a validated message: the header, the body parts, then
 // the boundaries, which are derived from everything written.
 func (m *Message) write() ([]byte, error) {
-	w := &writer{buf: renderBuf(m.sizeHint())}
+	w := &writer{buf: bufs.get(m.sizeHint())}
 	m.writeFields(w)
 	m.writeAddresses(w)
 	bodies := m.bodies()
