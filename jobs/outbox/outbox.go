@@ -319,7 +319,7 @@ type claimedMsg struct {
 // message's end of data, so a killed process re-sends at most one message
 // per connection: the one whose end of data was written and whose outcome
 // was not. A delivery is written to the store's send journal (one small
-// write and flush, see store.JournalSent) while the next message is
+// write and flush, see store.JournalWrite) while the next message is
 // transmitted, all but its end of data; a failure is recorded in the store
 // before the next message goes. The journal's deliveries are recorded in
 // the store with the next batch's claim. Messages claimed and not yet sent
@@ -724,26 +724,25 @@ func (w *loop) sendJournaling(ctx context.Context, c claimedMsg) (sendErr, stopE
 
 // beginJournaling writes prev's delivery to the journal and transmits c,
 // all but its end of data, and returns once that delivery is durable (or
-// with the journal's error). Over one connection the flush runs while c's
-// content travels: no other flush could cover the entry. Over several, it
-// waits until c's content has gone: by then another connection's flush
-// has often covered the entry, written before it began, and one flush
+// with the journal's error). The entry is written first; over one
+// connection its flush runs while c's content travels (no other flush
+// could cover it), over several after c's content has gone: by then
+// another connection's flush has often covered the entry, and one flush
 // serves several deliveries.
 func (w *loop) beginJournaling(ctx context.Context, c claimedMsg) (Pending, error, error) {
 	o := w.o
-	e := store.JournalEntry{Item: w.prev.item.ID, Claim: w.prev.item.Claim, Delivered: w.prev.at}
-	if o.connections <= 1 {
-		jerr := make(chan error, 1)
-		go func() { jerr <- o.st.JournalSent(e) }()
+	written, je := o.st.JournalWrite(store.JournalEntry{Item: w.prev.item.ID, Claim: w.prev.item.Claim, Delivered: w.prev.at})
+	if je != nil || o.connections > 1 {
 		pending, beginErr := w.begin(ctx, c)
-		return pending, beginErr, <-jerr
+		if je == nil {
+			je = o.st.JournalDurable(written)
+		}
+		return pending, beginErr, je
 	}
-	written, je := o.st.JournalWrite(e)
+	jerr := make(chan error, 1)
+	go func() { jerr <- o.st.JournalDurable(written) }()
 	pending, beginErr := w.begin(ctx, c)
-	if je == nil {
-		je = o.st.JournalDurable(written)
-	}
-	return pending, beginErr, je
+	return pending, beginErr, <-jerr
 }
 
 // outcome keeps c's outcome as prev, to be made durable before the next

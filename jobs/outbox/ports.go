@@ -22,7 +22,6 @@ type Store interface {
 	View(fn func(*store.Tx) error) error
 	Update(fn func(*store.Tx) error) error
 	Group(fn func(*store.Tx) error) error
-	JournalSent(e store.JournalEntry) error
 	JournalWrite(e store.JournalEntry) (store.JournalWritten, error)
 	JournalDurable(p store.JournalWritten) error
 	JournalRecorded(n int) error
