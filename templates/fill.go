@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"text/template/parse"
 	"unicode"
 	"unicode/utf8"
@@ -51,8 +52,7 @@ type fillPlan struct {
 	holes []fillHole
 	keys  [][]int // the other fields read, as index paths from View
 	kept  recent[[]reflect.Value, *skeleton]
-	mu    sync.Mutex
-	off   bool // a skeleton did not check: every message is executed
+	off   atomic.Bool // a skeleton did not check: every message is executed
 }
 
 // fillHole is one field filled in.
@@ -140,19 +140,19 @@ func (p *probe) execute(s string) (string, bool) {
 // probes are made once: the contexts the templates print fields in.
 var probes = sync.OnceValue(func() []*probe {
 	var out []*probe
-	for _, src := range [][3]string{
-		{"", "", ""},
-		{`<a title="`, "", `">`},
-		{`<a href="`, "", `">`},
-		{`<a href="x`, "", `">`},
-		{`<a href="x?`, "", `">`},
-		{`<title>`, "", `</title>`},
+	for _, around := range [][2]string{
+		{"", ""},
+		{`<a title="`, `">`},
+		{`<a href="`, `">`},
+		{`<a href="x`, `">`},
+		{`<a href="x?`, `">`},
+		{`<title>`, `</title>`},
 	} {
-		t, err := htemplate.New("probe").Parse(src[0] + "{{.}}" + src[2])
+		t, err := htemplate.New("probe").Parse(around[0] + "{{.}}" + around[1])
 		if err != nil {
 			continue
 		}
-		p := &probe{t: t, prefix: src[0], suffix: src[2]}
+		p := &probe{t: t, prefix: around[0], suffix: around[1]}
 		if _, ok := p.escape(""); !ok {
 			continue
 		}
@@ -174,11 +174,11 @@ var probes = sync.OnceValue(func() []*probe {
 	return out
 })
 
-// probeFor returns the probe calling exactly the escapers named.
-func probeFor(escapers []string) *probe {
-	want := strings.Join(escapers, " ")
+// probeFor returns the probe calling exactly the escapers named,
+// space-separated.
+func probeFor(escapers string) *probe {
 	for _, p := range probes() {
-		if p.escapers == want {
+		if p.escapers == escapers {
 			return p
 		}
 	}
@@ -198,10 +198,8 @@ func (kt *kindTemplates) planFill(views []*View) {
 	if kt.subject == nil || kt.text == nil || len(views) == 0 {
 		return
 	}
-	a := fillReader{kt: kt, prints: map[int][]string{}, tested: map[int]bool{}, read: map[string][]int{}, seen: map[string]bool{}}
+	a := fillReader{kt: kt, prints: map[int][]string{}, tested: map[int]bool{}, read: map[int]bool{}, seen: map[string]bool{}}
 	a.tree(kt.subject.Tree, true, true, formSubject)
-	a.subjectHoles = a.printedHere
-	a.printedHere = nil
 	a.tree(kt.text.Tree, true, true, formText)
 	if kt.html != nil {
 		if t := kt.html.Lookup("layout"); t != nil && t.Tree != nil {
@@ -227,7 +225,7 @@ func (kt *kindTemplates) planFill(views []*View) {
 func (a *fillReader) plan() *fillPlan {
 	p := &fillPlan{}
 	for field, pipes := range a.prints {
-		if _, isKey := a.read[viewType.Field(field).Name]; isKey || len(p.holes) == maxHoles {
+		if a.read[field] || len(p.holes) == maxHoles {
 			continue
 		}
 		// The subject is printed again wherever .Subject is: its holes
@@ -282,7 +280,7 @@ func newHole(field int, pipes []string) (fillHole, bool) {
 		var esc *probe
 		form := marker(0)
 		if pipe != "text" {
-			if esc = probeFor(strings.Fields(pipe)); esc == nil {
+			if esc = probeFor(pipe); esc == nil {
 				return h, false
 			}
 			var ok bool
@@ -339,10 +337,7 @@ func sameEscaping(a, b *probe) bool {
 // render fills v's message in; ok is false when it must be executed
 // directly (a value not plain, filling stopped, or its skeleton failed).
 func (p *fillPlan) render(kt *kindTemplates, v *View) (Message, bool) {
-	p.mu.Lock()
-	off := p.off
-	p.mu.Unlock()
-	if off || p.kept.isOff() {
+	if p.off.Load() || p.kept.isOff() {
 		// Stopped, or the keys change in every message (a reminder
 		// listing each mission's own answers): executed directly.
 		return Message{}, false
@@ -375,21 +370,13 @@ func (p *fillPlan) render(kt *kindTemplates, v *View) (Message, bool) {
 		if sk, ok = p.skeleton(kt, v); !ok {
 			return Message{}, false
 		}
-		kept := make([]reflect.Value, len(key))
-		for i, k := range key {
-			c := reflect.New(k.Type()).Elem()
-			c.Set(k)
-			kept[i] = c
-		}
 		msg, ok := p.fill(kt, sk, values)
 		want, err := kt.renderDirect(copyView(v))
 		if !ok || err != nil || msg != want {
-			p.mu.Lock()
-			p.off = true
-			p.mu.Unlock()
+			p.off.Store(true)
 			return Message{}, false
 		}
-		p.kept.keep(kept, sk)
+		p.kept.keep(copyValues(key), sk)
 		v.Subject = msg.Subject
 		return msg, true
 	}
@@ -502,11 +489,6 @@ func (p *fillPlan) cut(s string) ([]segment, bool) {
 
 // fill makes the message of sk with values in its holes.
 func (p *fillPlan) fill(kt *kindTemplates, sk *skeleton, values []string) (Message, bool) {
-	type escaped struct {
-		hole int
-		esc  *probe
-	}
-	done := map[escaped]string{}
 	join := func(segs []segment) (string, bool) {
 		var b strings.Builder
 		n := 0
@@ -526,13 +508,9 @@ func (p *fillPlan) fill(kt *kindTemplates, sk *skeleton, values []string) (Messa
 				b.WriteString(values[s.hole])
 				continue
 			}
-			k := escaped{s.hole, s.esc}
-			e, ok := done[k]
+			e, ok := s.esc.escape(values[s.hole]) // kept by the probe
 			if !ok {
-				if e, ok = s.esc.escape(values[s.hole]); !ok {
-					return "", false
-				}
-				done[k] = e
+				return "", false
 			}
 			b.WriteString(e)
 		}
@@ -571,33 +549,21 @@ type fillReader struct {
 	prints map[int][]string
 	// tested are fields tested for being empty, and nothing else.
 	tested map[int]bool
-	// read are the fields read otherwise, by name of the top-level field.
-	read map[string][]int
+	// read are the fields read otherwise (their top-level index).
+	read map[int]bool
 	keys [][]int
 	seen map[string]bool // trees walked, with what dot and $ were
-	// printedHere collects the fields the subject prints;
-	// subjectPipes the escapers .Subject is printed through.
-	printedHere, subjectHoles []int
-	subjectPipes              []string
-	broken                    bool
+	// subjectHoles are the fields the subject prints; subjectPipes the
+	// escapers .Subject is printed through.
+	subjectHoles []int
+	subjectPipes []string
+	broken       bool
 }
 
 func (a *fillReader) addKey(path []int) {
-	k := fmtPath(path)
-	for _, p := range a.keys {
-		if fmtPath(p) == k {
-			return
-		}
+	if !slices.ContainsFunc(a.keys, func(p []int) bool { return slices.Equal(p, path) }) {
+		a.keys = append(a.keys, path)
 	}
-	a.keys = append(a.keys, path)
-}
-
-func fmtPath(p []int) string {
-	var b strings.Builder
-	for _, i := range p {
-		b.WriteString(string(rune('A' + i)))
-	}
-	return b.String()
 }
 
 func (a *fillReader) lookup(name string, form int) *parse.Tree {
@@ -657,7 +623,7 @@ func (a *fillReader) node(n parse.Node, dotView, dollarView bool, form int) {
 			}
 			a.prints[field] = append(a.prints[field], pipe)
 			if form == formSubject {
-				a.printedHere = append(a.printedHere, field)
+				a.subjectHoles = append(a.subjectHoles, field)
 			}
 			return
 		}
@@ -853,6 +819,6 @@ func (a *fillReader) readPath(path []int) {
 		a.broken = true
 		return
 	}
-	a.read[viewType.Field(path[0]).Name] = path
+	a.read[path[0]] = true
 	a.addKey(slices.Clone(path))
 }

@@ -79,7 +79,7 @@ func TestFilledMessagesAreTheExecutedOnes(t *testing.T) {
 					}
 				}
 			}
-			if f := s.kinds[setKey{l, k}].fill; f != nil && f.off {
+			if f := s.kinds[setKey{l, k}].fill; f != nil && f.off.Load() {
 				t.Errorf("%s/%s: filling stopped", l, k)
 			}
 		}
@@ -156,7 +156,7 @@ func FuzzFill(f *testing.F) {
 			if got != want {
 				t.Fatalf("%s: filled in differs from executed:\n%s", l, firstDiff(got.Subject+got.Text+got.HTML, want.Subject+want.Text+want.HTML))
 			}
-			if kt := s.kinds[setKey{l, Invitation}]; kt.fill == nil || kt.fill.off {
+			if kt := s.kinds[setKey{l, Invitation}]; kt.fill == nil || kt.fill.off.Load() {
 				t.Fatalf("%s: filling stopped", l)
 			}
 		}
@@ -202,7 +202,7 @@ func TestFillWhenEveryMessageHasItsOwnKey(t *testing.T) {
 		}
 	}
 	f := s.kinds[setKey{outreach.English, ReminderNoAnswer}].fill
-	if f == nil || f.off {
+	if f == nil || f.off.Load() {
 		t.Fatal("no fill plan for the reminder, or filling stopped")
 	}
 	if !f.kept.isOff() {

@@ -50,21 +50,27 @@ func (m *viewMemo) print(v any) (string, error) {
 		return m.direct(v)
 	}
 	key := vals[:len(m.paths)]
-	if out, hit := m.kept.find(func(k []reflect.Value) bool { return sameValues(k, key) }); hit {
+	if out, hit := m.kept.find(func(k []reflect.Value) bool { return sameKey(k, key) }); hit {
 		return out, nil
 	}
 	out, err := m.direct(v)
 	if err != nil {
 		return "", err
 	}
+	m.kept.keep(copyValues(key), out)
+	return out, nil
+}
+
+// copyValues copies the values of key, so that what is kept is not the
+// View's fields themselves.
+func copyValues(key []reflect.Value) []reflect.Value {
 	kept := make([]reflect.Value, len(key))
 	for i, k := range key {
 		c := reflect.New(k.Type()).Elem()
 		c.Set(k)
 		kept[i] = c
 	}
-	m.kept.keep(kept, out)
-	return out, nil
+	return kept
 }
 
 func (m *viewMemo) direct(v any) (string, error) {
@@ -74,15 +80,6 @@ func (m *viewMemo) direct(v any) (string, error) {
 }
 
 func (m *viewMemo) reset() { m.kept.reset() }
-
-func sameValues(a, b []reflect.Value) bool {
-	for i := range a {
-		if !a[i].Equal(b[i]) {
-			return false
-		}
-	}
-	return true
-}
 
 // fieldAt is the field at path (one index list per name) from v, false
 // past a nil pointer.
