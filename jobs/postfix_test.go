@@ -18,6 +18,7 @@ import (
 	"outreach/directory"
 	"outreach/internal/smtptest"
 	"outreach/internal/testenv"
+	"outreach/mailer"
 	"outreach/store"
 )
 
@@ -34,17 +35,10 @@ func TestPostfixDeliversInvitationsAndBounces(t *testing.T) {
 	if len(jpn) < 2 {
 		t.Fatalf("JPN has contacts %v; the test wants a mission with several", jpn)
 	}
-	users := []testenv.User{{Name: organiserLogin, Password: organiserPassword}}
-	for _, a := range jpn {
-		users = append(users, testenv.User{Name: a, Password: "mission-password"})
-	}
-	d := testenv.StartDovecot(t, users...)
-	p := testenv.StartPostfix(t, d)
+	d, p := mailServersFor(t, jpn)
 
 	f := newFixture(t, smtptest.Hooks{})
-	o := plainTo(t, p.SubmissionAddr)
-	o.Username, o.Password = organiserLogin, organiserPassword
-	f.useSender(o)
+	f.useSender(organiserSubmission(t, p.SubmissionAddr))
 	// FRA's addresses are no Dovecot users: Postfix accepts, LMTP refuses,
 	// Postfix bounces.
 	for _, id := range []string{"JPN", "FRA"} {
@@ -65,6 +59,27 @@ func TestPostfixDeliversInvitationsAndBounces(t *testing.T) {
 		checkDeliveredInvitation(t, f, it, addr, msgs[0].Raw)
 	}
 	checkPostfixBounceRecorded(t, f, d, p)
+}
+
+// mailServersFor starts a private Dovecot, with the organiser's mailbox
+// and one for each of contacts, and a Postfix delivering into it.
+func mailServersFor(t *testing.T, contacts []string) (*testenv.Dovecot, *testenv.Postfix) {
+	t.Helper()
+	users := []testenv.User{{Name: organiserLogin, Password: organiserPassword}}
+	for _, a := range contacts {
+		users = append(users, testenv.User{Name: a, Password: "mission-password"})
+	}
+	d := testenv.StartDovecot(t, users...)
+	return d, testenv.StartPostfix(t, d)
+}
+
+// organiserSubmission is how the outbox submits to addr: in clear on
+// loopback, logged in as the organiser.
+func organiserSubmission(t *testing.T, addr string) mailer.Options {
+	t.Helper()
+	o := plainTo(t, addr)
+	o.Username, o.Password = organiserLogin, organiserPassword
+	return o
 }
 
 // directoryContacts is the addresses of mission id's contacts in the
@@ -181,17 +196,11 @@ func checkPostfixBounceRecorded(t *testing.T, f *fixture, d *testenv.Dovecot, p 
 func TestPostfixResentCopyIsTheSameMessage(t *testing.T) {
 	t.Parallel()
 	jpn := directoryContacts(t, "JPN")
-	users := []testenv.User{{Name: organiserLogin, Password: organiserPassword}}
-	for _, a := range jpn {
-		users = append(users, testenv.User{Name: a, Password: "mission-password"})
-	}
-	d := testenv.StartDovecot(t, users...)
-	p := testenv.StartPostfix(t, d)
+	d, p := mailServersFor(t, jpn)
 	proxy := startCutProxy(t, p.SubmissionAddr)
 
 	f := newFixture(t, smtptest.Hooks{})
-	o := plainTo(t, proxy.addr)
-	o.Username, o.Password = organiserLogin, organiserPassword
+	o := organiserSubmission(t, proxy.addr)
 	f.useSender(o)
 	if _, err := f.e.Invite("JPN", "test"); err != nil {
 		t.Fatal(err)
