@@ -311,6 +311,21 @@ func (p *Postfix) processes(cmdline, environ []byte) bool {
 	return hasEnv("MAIL_CONFIG="+p.configDir)(cmdline, environ)
 }
 
+// WaitQueueEmpty waits until Postfix's queue is empty and returns what it
+// still holds after startTimeout: a message can reach the mailbox a moment
+// before Postfix, once the LMTP transaction ends, removes it from its queue.
+func (p *Postfix) WaitQueueEmpty(t testing.TB) []string {
+	t.Helper()
+	deadline := time.Now().Add(startTimeout)
+	for {
+		q := p.Queue(t)
+		if len(q) == 0 || time.Now().After(deadline) {
+			return q
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // Queue lists the queue IDs of messages still in the queue (deferred,
 // active or incoming), so a test can tell "delivered" from "waiting".
 func (p *Postfix) Queue(t testing.TB) []string {

@@ -38,8 +38,8 @@ func TestPostfixDeliversToDovecot(t *testing.T) {
 	if got := m.Header.Get("Delivered-To"); got != mission.Name {
 		t.Errorf("Delivered-To = %q, want %s", got, mission.Name)
 	}
-	if len(p.Queue(t)) != 0 {
-		t.Errorf("queue not empty after delivery: %v", p.Queue(t))
+	if q := p.WaitQueueEmpty(t); len(q) != 0 {
+		t.Errorf("queue not empty after delivery: %v", q)
 	}
 	if got := d.Messages(t, rsvp.Name, "INBOX"); len(got) != 0 {
 		t.Errorf("sender INBOX holds %d messages, want 0", len(got))
